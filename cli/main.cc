@@ -1,0 +1,57 @@
+// llmtap: production observability for LLM agents, from the wire.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+
+namespace llmtap::cli {
+
+std::vector<Command>& command_registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+
+}  // namespace llmtap::cli
+
+namespace {
+
+void print_usage(FILE* out) {
+  std::fprintf(out,
+               "llmtap %s: execution traces and exact cost of LLM agents, captured on the wire.\n\n"
+               "Usage: llmtap SUBCOMMAND [OPTIONS]\n\nSubcommands:\n",
+               LLMTAP_VERSION);
+  auto commands = llmtap::cli::command_registry();
+  std::sort(commands.begin(), commands.end(),
+            [](const auto& a, const auto& b) { return std::strcmp(a.name, b.name) < 0; });
+  for (const auto& c : commands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out,
+               "\n`llmtap SUBCOMMAND --help` explains each one. The interface contract is in SPEC.md;\n"
+               "data (CA, trace store, export spool) lives in $LLMTAP_DATA_DIR, else\n"
+               "$XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  std::string sub = argv[1];
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (sub == "--version" || sub == "-V") {
+    std::printf("llmtap %s\n", LLMTAP_VERSION);
+    return 0;
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const auto& c : llmtap::cli::command_registry())
+    if (sub == c.name) return c.run(args);
+  std::fprintf(stderr, "llmtap: unknown subcommand '%s'. Run 'llmtap --help' for the list.\n", sub.c_str());
+  return 2;
+}

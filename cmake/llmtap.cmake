@@ -1,0 +1,27 @@
+# Helpers shared by every component's CMakeLists.txt.
+
+# llmtap_unit_test(NAME SOURCES... LIBS ...): a GoogleTest binary registered with CTest.
+function(llmtap_unit_test name)
+  if(NOT LLMTAP_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_compile_definitions(${name} PRIVATE LLMTAP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                       PROPERTIES TIMEOUT 300)
+endfunction()
+
+# llmtap_fuzz_target(NAME SOURCES... LIBS ...): a libFuzzer binary, built only with -DLLMTAP_FUZZ=ON under clang.
+function(llmtap_fuzz_target name)
+  if(NOT LLMTAP_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(F "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${F_SOURCES})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE ${F_LIBS})
+  set_property(GLOBAL APPEND PROPERTY LLMTAP_FUZZ_TARGETS ${name})
+endfunction()

@@ -1,0 +1,119 @@
+#pragma once
+// The normalized model-call record: what one HTTP exchange with a model provider meant.
+// Every capture path (proxy, preload) and every provider parser produces exactly this struct;
+// trace reconstruction and pricing consume only this struct.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace llmtap {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+using Headers = std::vector<Header>;
+
+struct ToolCall {
+  std::string id;         // call id as the provider names it (call_..., toolu_..., or synthesized for Gemini)
+  std::string name;
+  std::string arguments;  // JSON text as sent/received (Anthropic input / Gemini args re-serialized compactly)
+};
+
+struct ToolDef {
+  std::string name;
+  std::string schema_hash;  // hex hash of the canonical JSON schema, so a changed schema is visible
+};
+
+// One conversation item, normalized across APIs:
+//  - role "system"|"developer"|"user"|"assistant": text (and, for assistant, tool_calls);
+//  - role "tool": a tool result answering tool_call_id (Chat "tool" message, Responses
+//    function_call_output, Anthropic tool_result block, Gemini functionResponse part);
+//  - Responses API function_call input items become role "assistant" with one tool call;
+//  - reasoning items/thinking blocks become role "assistant" with `reasoning` set.
+struct Message {
+  std::string role;
+  std::string text;
+  std::string reasoning;
+  std::vector<ToolCall> tool_calls;
+  std::string tool_call_id;  // role "tool": the call it answers
+  std::string tool_name;     // role "tool": the tool's name when the API says it (Gemini)
+  bool is_error = false;     // role "tool": the result reports an error (Anthropic is_error)
+};
+
+// Usage in disjoint buckets: summing all of them gives total tokens with nothing counted twice.
+struct Usage {
+  bool present = false;                // the provider reported usage at all
+  std::int64_t input_uncached = 0;     // prompt tokens billed at the base input price
+  std::int64_t cache_read = 0;         // prompt tokens served from cache
+  std::int64_t cache_write_5m = 0;     // prompt tokens written to a 5-minute cache (Anthropic default)
+  std::int64_t cache_write_1h = 0;     // prompt tokens written to a 1-hour cache
+  std::int64_t output = 0;             // completion tokens that are not reasoning
+  std::int64_t reasoning = 0;          // reasoning/thinking tokens (billed as output unless priced apart)
+
+  std::int64_t input_total() const { return input_uncached + cache_read + cache_write_5m + cache_write_1h; }
+  std::int64_t output_total() const { return output + reasoning; }
+};
+
+struct Timings {
+  UnixNanos request_start = 0;        // first request byte seen
+  UnixNanos request_end = 0;          // last request byte seen
+  UnixNanos response_first_byte = 0;  // first response byte seen
+  UnixNanos first_content_chunk = 0;  // first chunk carrying model output (streams); 0 if none
+  UnixNanos response_end = 0;         // last response byte seen (or when the exchange was cut)
+};
+
+enum class CallStatus {
+  kComplete,    // a full, well-formed response
+  kIncomplete,  // cut mid-stream, truncated stream, capture gap: what was seen is kept
+  kError,       // the provider answered with an error (HTTP 4xx/5xx, response.failed, error event)
+};
+
+struct ModelCall {
+  // Where and how.
+  std::string provider;   // "openai", "anthropic", "gemini", "azure_openai", "openrouter", ..., "unknown"
+  std::string api;        // "chat_completions", "responses", "anthropic_messages", "gemini", "embeddings",
+                          // "ollama_chat", "unknown"
+  std::string operation;  // GenAI operation: "chat", "generate_content", "embeddings", "" when unknown
+  std::string host;
+  std::string method;
+  std::string path;       // path without gateway prefix and without query
+  std::string query;
+  int http_status = 0;
+  std::uint64_t connection_id = 0;
+  std::uint64_t client_pid = 0;       // when known (preload)
+
+  // Request.
+  std::string request_model;
+  bool stream = false;
+  std::string system_instructions;
+  std::vector<Message> input;
+  std::vector<ToolDef> tools;
+  std::string tool_choice;            // "auto", "required", "none", or the forced tool's name
+  std::string previous_response_id;
+  std::string service_tier;           // requested or (preferably) reported: "default", "flex", "batch", "priority"
+  int n = 1;
+  Headers request_headers;            // secrets already dropped
+  std::string traceparent;            // W3C traceparent header, if the client sent one
+
+  // Response.
+  std::string response_model;
+  std::string response_id;
+  std::vector<Message> output;        // one assistant message per choice (Chat n>1), or per output item group
+  std::vector<std::string> finish_reasons;
+  Usage usage;
+  Timings timings;
+
+  // Outcome.
+  CallStatus status = CallStatus::kComplete;
+  std::string error_type;
+  std::string error_message;
+  bool truncated = false;             // a body exceeded the parse cap; forwarding was unaffected
+  bool capture_gap = false;           // bytes were dropped before parsing (backpressure)
+};
+
+}  // namespace llmtap

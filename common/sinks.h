@@ -1,0 +1,25 @@
+#pragma once
+// The narrow interfaces between the stages of the data flow. Each stage depends on the next one
+// only through these, so stages are tested in isolation and wired together in cli/.
+#include "common/model_call.h"
+#include "common/span.h"
+
+namespace llmtap {
+
+// parsers/ -> trace/: one normalized record per finished HTTP exchange.
+class ModelCallSink {
+ public:
+  virtual ~ModelCallSink() = default;
+  virtual void on_model_call(ModelCall call) = 0;
+};
+
+// trace/ -> export/: one finished trace at a time. Implementations must not throw.
+class TraceSink {
+ public:
+  virtual ~TraceSink() = default;
+  virtual void on_trace(const Trace& trace) = 0;
+  // Deliver or persist everything accepted so far (called on shutdown). Bounded in time.
+  virtual void flush() {}
+};
+
+}  // namespace llmtap

@@ -1,0 +1,51 @@
+#pragma once
+// Turns one HTTP exchange (request head/body, response head/body, as framed by an HTTP/1.1 or
+// HTTP/2 decoder) into one ModelCall. Sans-IO: events in, record out. Bodies arrive de-framed
+// (no chunk sizes) but still content-encoded; decoding, SSE and provider dispatch happen inside.
+// Never throws; bad input yields a record marked incomplete/error with what was seen.
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "collector/tap.h"
+#include "common/model_call.h"
+
+namespace llmtap {
+
+struct RequestHead {
+  std::string method;
+  std::string target;  // as on the wire: origin-form (/v1/...), absolute-form (http://h/...), or gateway (/openai/v1/...)
+  Headers headers;
+};
+
+struct ResponseHead {
+  int status = 0;
+  Headers headers;
+};
+
+struct ParserOptions {
+  std::size_t body_cap = 32u << 20;  // bytes of decoded body parsed per direction; more is marked truncated
+};
+
+class ExchangeParser {
+ public:
+  ExchangeParser(const ConnectionInfo& conn, std::uint64_t conn_id, const ParserOptions& opts);
+  ~ExchangeParser();
+  ExchangeParser(const ExchangeParser&) = delete;
+  ExchangeParser& operator=(const ExchangeParser&) = delete;
+
+  void request_head(const RequestHead& head, UnixNanos ts) noexcept;
+  void request_body(std::string_view bytes, UnixNanos ts) noexcept;
+  void request_end(UnixNanos ts) noexcept;
+  void response_head(const ResponseHead& head, UnixNanos ts) noexcept;
+  void response_body(std::string_view bytes, UnixNanos ts) noexcept;
+  // complete=false when the exchange was cut (connection closed/reset mid-body, capture gap).
+  ModelCall finish(UnixNanos ts, bool complete) noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace llmtap
