@@ -1,0 +1,194 @@
+#include "export/redactor.h"
+
+#include <array>
+#include <cctype>
+
+namespace llmtap::exporting {
+namespace {
+
+// Header names whose values are credentials, longest first so "x-api-key" wins over "api-key".
+constexpr std::array<std::string_view, 9> kAuthNames = {
+    "proxy-authorization", "x-goog-api-key", "authorization", "x-api-key", "api-key",
+    "api_key", "apikey", "set-cookie", "cookie"};
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+bool istarts_with(std::string_view s, std::size_t pos, std::string_view prefix) {
+  if (s.size() - pos < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (lower(s[pos + i]) != prefix[i]) return false;
+  return true;
+}
+
+bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+}
+bool is_bearer_char(char c) {
+  return is_token_char(c) || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
+}
+bool at_word_start(std::string_view s, std::size_t pos) { return pos == 0 || !is_token_char(s[pos - 1]); }
+
+std::size_t token_end(std::string_view s, std::size_t pos) {
+  while (pos < s.size() && is_token_char(s[pos])) ++pos;
+  return pos;
+}
+
+// "name" [quote] [ws] (':' | '=') [ws] value. Returns the [begin, end) of the value or npos.
+bool match_auth_header(std::string_view s, std::size_t pos, std::size_t* vbegin, std::size_t* vend) {
+  for (auto name : kAuthNames) {
+    if (!istarts_with(s, pos, name)) continue;
+    std::size_t p = pos + name.size();
+    if (p < s.size() && is_token_char(s[p])) return false;  // a longer word, e.g. "authorizations"
+    bool quoted_key = false;
+    if (p < s.size() && (s[p] == '"' || s[p] == '\'')) { quoted_key = true; ++p; }
+    else if (p + 1 < s.size() && s[p] == '\\' && s[p + 1] == '"') { quoted_key = true; p += 2; }
+    while (p < s.size() && (s[p] == ' ' || s[p] == '\t')) ++p;
+    if (p >= s.size() || (s[p] != ':' && s[p] != '=')) return false;
+    ++p;
+    while (p < s.size() && (s[p] == ' ' || s[p] == '\t')) ++p;
+    if (p >= s.size()) return false;
+    char quote = 0;
+    if (s[p] == '"' || s[p] == '\'') quote = s[p++];
+    else if (s[p] == '\\' && p + 1 < s.size() && s[p + 1] == '"') { quote = '\\'; p += 2; }  // escaped JSON
+    std::size_t e = p;
+    if (quote == '\\') {
+      while (e < s.size() && !(s[e] == '\\' && e + 1 < s.size() && s[e + 1] == '"')) ++e;
+    } else if (quote) {
+      while (e < s.size() && s[e] != quote) e += (s[e] == '\\' && e + 1 < s.size()) ? 2 : 1;
+      if (e > s.size()) e = s.size();
+    } else if (quoted_key) {
+      return false;  // "authorization": {..} or a number: not a credential string
+    } else {
+      // Header line or form/query value: up to end of line, '&', ',' (k=v lists) or ';'.
+      while (e < s.size() && s[e] != '\r' && s[e] != '\n' && s[e] != '&' && s[e] != ',' &&
+             s[e] != ';' && s[e] != '"')
+        ++e;
+      while (e > p && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
+    }
+    if (e == p) return false;
+    *vbegin = p;
+    *vend = e;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Redactor::is_auth_key(std::string_view key) {
+  std::string k;
+  k.reserve(key.size());
+  for (char c : key) k.push_back(lower(c));
+  for (auto name : kAuthNames) {
+    if (k.size() < name.size()) continue;
+    std::size_t at = k.size() - name.size();
+    if (k.compare(at, name.size(), name) == 0 && (at == 0 || !std::isalnum(static_cast<unsigned char>(k[at - 1]))))
+      return true;
+  }
+  return false;
+}
+
+std::string Redactor::redact(std::string_view s) const {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    char c = lower(s[i]);
+    if ((c == 'a' || c == 'x' || c == 'p' || c == 'c' || c == 's') && at_word_start(s, i)) {
+      std::size_t vb, ve;
+      if (match_auth_header(s, i, &vb, &ve)) {
+        out.append(s.substr(i, vb - i));
+        out.append(kRedacted);
+        i = ve;
+        continue;
+      }
+    }
+    if (c == 'b' && at_word_start(s, i) && istarts_with(s, i, "bearer")) {
+      std::size_t p = i + 6;
+      std::size_t ws = p;
+      while (p < s.size() && (s[p] == ' ' || s[p] == '\t')) ++p;
+      std::size_t e = p;
+      while (e < s.size() && is_bearer_char(s[e])) ++e;
+      if (p > ws && e - p >= 8) {
+        out.append(s.substr(i, p - i));
+        out.append(kRedacted);
+        i = e;
+        continue;
+      }
+    }
+    if (s[i] == 's' && at_word_start(s, i) && s.compare(i, 3, "sk-") == 0) {
+      std::size_t e = token_end(s, i + 3);
+      if (e - (i + 3) >= 12) {
+        out.append(kRedacted);
+        i = e;
+        continue;
+      }
+    }
+    if (s[i] == 'A' && at_word_start(s, i) && s.compare(i, 4, "AIza") == 0) {
+      std::size_t e = token_end(s, i + 4);
+      if (e - (i + 4) >= 20) {
+        out.append(kRedacted);
+        i = e;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+    ++i;
+  }
+  return out;
+}
+
+void Redactor::redact_span(Span& span) const {
+  span.name = redact(span.name);
+  span.status_message = redact(span.status_message);
+  for (auto& a : span.attributes) {
+    bool whole = is_auth_key(a.key);
+    if (auto* str = std::get_if<std::string>(&a.value)) {
+      *str = whole ? std::string(kRedacted) : redact(*str);
+    } else if (auto* list = std::get_if<std::vector<std::string>>(&a.value)) {
+      for (auto& item : *list) item = whole ? std::string(kRedacted) : redact(item);
+    }
+  }
+}
+
+Trace Redactor::redact_trace(const Trace& trace) const {
+  Trace out = trace;
+  for (auto& s : out.spans) redact_span(s);
+  return out;
+}
+
+bool is_content_attribute(std::string_view key) {
+  static constexpr std::array<std::string_view, 7> kContent = {
+      "gen_ai.system_instructions", "gen_ai.input.messages",   "gen_ai.output.messages",
+      "gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.prompt",
+      "gen_ai.completion"};
+  for (auto k : kContent)
+    if (key == k || (key.size() > k.size() && key.substr(0, k.size()) == k && key[k.size()] == '.'))
+      return true;
+  return false;
+}
+
+RedactingSink::RedactingSink(std::unique_ptr<TraceSink> next, bool capture_content)
+    : next_(std::move(next)), capture_content_(capture_content) {}
+
+void RedactingSink::on_trace(const Trace& trace) {
+  Trace clean = redactor_.redact_trace(trace);
+  if (!capture_content_) {
+    for (auto& span : clean.spans) {
+      std::erase_if(span.attributes, [](const Attribute& a) { return is_content_attribute(a.key); });
+    }
+  }
+  next_->on_trace(clean);
+}
+
+void RedactingSink::flush() { next_->flush(); }
+
+void FanoutSink::on_trace(const Trace& trace) {
+  for (auto& s : sinks_) s->on_trace(trace);
+}
+
+void FanoutSink::flush() {
+  for (auto& s : sinks_) s->flush();
+}
+
+}  // namespace llmtap::exporting

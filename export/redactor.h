@@ -1,0 +1,56 @@
+#pragma once
+// Secrets never leave llmtap: every string an exporter sees passes through the Redactor first.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/sinks.h"
+#include "common/span.h"
+
+namespace llmtap::exporting {
+
+inline constexpr std::string_view kRedacted = "[REDACTED]";
+
+class Redactor {
+ public:
+  // Replaces bearer/basic credentials, API-key shaped tokens (sk-..., sk-ant-..., AIza...) and the
+  // values of auth headers (Authorization, x-api-key, api-key, x-goog-api-key, ...) in free text,
+  // header dumps and JSON.
+  std::string redact(std::string_view text) const;
+  // True when an attribute key names a credential-bearing header: its whole value is dropped.
+  static bool is_auth_key(std::string_view key);
+  void redact_span(Span& span) const;
+  Trace redact_trace(const Trace& trace) const;
+};
+
+// Attributes that carry prompts, outputs, tool arguments or results (content capture).
+bool is_content_attribute(std::string_view key);
+
+// Decorator: redacts (and, with content capture off, strips content) before the wrapped sink sees
+// the trace.
+class RedactingSink : public TraceSink {
+ public:
+  RedactingSink(std::unique_ptr<TraceSink> next, bool capture_content);
+  void on_trace(const Trace& trace) override;
+  void flush() override;
+
+ private:
+  Redactor redactor_;
+  std::unique_ptr<TraceSink> next_;
+  bool capture_content_;
+};
+
+// One trace to many sinks, in order.
+class FanoutSink : public TraceSink {
+ public:
+  explicit FanoutSink(std::vector<std::unique_ptr<TraceSink>> sinks) : sinks_(std::move(sinks)) {}
+  void on_trace(const Trace& trace) override;
+  void flush() override;
+  std::size_t size() const { return sinks_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<TraceSink>> sinks_;
+};
+
+}  // namespace llmtap::exporting

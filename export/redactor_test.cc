@@ -1,0 +1,111 @@
+#include "export/redactor.h"
+
+#include <gtest/gtest.h>
+
+#include "export/test_spans.h"
+
+namespace llmtap::exporting {
+namespace {
+
+const std::string kOpenAi = "sk-proj-Abc123def456ghi789JKL012mno345";
+const std::string kAnthropic = "sk-ant-api03-ZZZZyyyyXXXXwwww1111-2222_3333";
+const std::string kGoogle = "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv";
+
+TEST(Redactor, ApiKeyPatterns) {
+  Redactor r;
+  for (const auto& key : {kOpenAi, kAnthropic, kGoogle}) {
+    std::string out = r.redact("prefix " + key + " suffix");
+    EXPECT_EQ(out.find(key), std::string::npos) << out;
+    EXPECT_EQ(out, "prefix [REDACTED] suffix");
+  }
+  EXPECT_EQ(r.redact("https://x/v1beta/models?key=" + kGoogle + "&alt=sse"),
+            "https://x/v1beta/models?key=[REDACTED]&alt=sse");
+}
+
+TEST(Redactor, BearerTokens) {
+  Redactor r;
+  EXPECT_EQ(r.redact("Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig"), "Bearer [REDACTED]");
+  EXPECT_EQ(r.redact("token: bearer abcdefgh12345678 end"), "token: bearer [REDACTED] end");
+  EXPECT_EQ(r.redact("a bearer of news"), "a bearer of news");  // not a token
+}
+
+TEST(Redactor, AuthHeaderValues) {
+  Redactor r;
+  EXPECT_EQ(r.redact("Authorization: Basic dXNlcjpwYXNz\r\nHost: x"), "Authorization: [REDACTED]\r\nHost: x");
+  EXPECT_EQ(r.redact("x-api-key: some-opaque-value\n"), "x-api-key: [REDACTED]\n");
+  EXPECT_EQ(r.redact("{\"api-key\": \"opaque\", \"model\": \"m\"}"), "{\"api-key\": \"[REDACTED]\", \"model\": \"m\"}");
+  EXPECT_EQ(r.redact("{\"x-goog-api-key\":\"opaque\"}"), "{\"x-goog-api-key\":\"[REDACTED]\"}");
+  EXPECT_EQ(r.redact("{\\\"authorization\\\":\\\"opaque\\\"}"), "{\\\"authorization\\\":\\\"[REDACTED]\\\"}");
+  EXPECT_EQ(r.redact("Authorization=Basic%20abc,other=1"), "Authorization=[REDACTED],other=1");
+  // Words that merely contain the names are left alone.
+  EXPECT_EQ(r.redact("the authorization flow"), "the authorization flow");
+  EXPECT_EQ(r.redact("tasks: 3"), "tasks: 3");
+}
+
+TEST(Redactor, AttributeKeysNamingAuthHeaders) {
+  EXPECT_TRUE(Redactor::is_auth_key("http.request.header.authorization"));
+  EXPECT_TRUE(Redactor::is_auth_key("http.request.header.x-api-key"));
+  EXPECT_TRUE(Redactor::is_auth_key("X-Goog-Api-Key"));
+  EXPECT_FALSE(Redactor::is_auth_key("gen_ai.usage.input_tokens"));
+  EXPECT_FALSE(Redactor::is_auth_key("gen_ai.agent.name"));
+}
+
+TEST(Redactor, SpanEverywhere) {
+  Redactor r;
+  Trace t = testing::support_trace("0af7651916cd43dd8448eb211c80319c", kAnthropic);
+  t.spans[1].name = "execute_tool " + kOpenAi;
+  t.spans[2].set("list", std::vector<std::string>{kGoogle, "ok"});
+  Trace clean = r.redact_trace(t);
+  for (const auto& s : clean.spans) {
+    EXPECT_EQ(s.name.find("sk-"), std::string::npos);
+    EXPECT_EQ(s.status_message.find(kAnthropic), std::string::npos);
+    for (const auto& a : s.attributes) {
+      if (auto* str = std::get_if<std::string>(&a.value)) {
+        EXPECT_EQ(str->find("sk-"), std::string::npos) << a.key;
+      }
+      if (auto* l = std::get_if<std::vector<std::string>>(&a.value)) {
+        for (auto& i : *l) EXPECT_EQ(i.find("AIza"), std::string::npos);
+      }
+    }
+  }
+  EXPECT_EQ(std::get<std::string>(*clean.spans[2].find("http.request.header.authorization")), "[REDACTED]");
+}
+
+struct CaptureSink : TraceSink {
+  std::vector<Trace> got;
+  int flushes = 0;
+  void on_trace(const Trace& t) override { got.push_back(t); }
+  void flush() override { ++flushes; }
+};
+
+TEST(RedactingSink, StripsContentWhenCaptureOffAndFansOut) {
+  auto a = std::make_unique<CaptureSink>();
+  auto b = std::make_unique<CaptureSink>();
+  auto *pa = a.get(), *pb = b.get();
+  std::vector<std::unique_ptr<TraceSink>> sinks;
+  sinks.push_back(std::move(a));
+  sinks.push_back(std::move(b));
+  RedactingSink sink(std::make_unique<FanoutSink>(std::move(sinks)), /*capture_content=*/false);
+  sink.on_trace(testing::support_trace("0af7651916cd43dd8448eb211c80319c", kOpenAi));
+  sink.flush();
+  ASSERT_EQ(pa->got.size(), 1u);
+  ASSERT_EQ(pb->got.size(), 1u);
+  EXPECT_EQ(pa->flushes, 1);
+  const auto& gen = pa->got[0].spans[2];
+  EXPECT_EQ(gen.find("gen_ai.input.messages"), nullptr);
+  EXPECT_NE(gen.find("gen_ai.usage.input_tokens"), nullptr);  // structure and usage stay
+  EXPECT_EQ(pb->got[0].spans[5].find("gen_ai.tool.call.arguments"), nullptr);
+}
+
+TEST(RedactingSink, KeepsRedactedContentWhenCaptureOn) {
+  auto a = std::make_unique<CaptureSink>();
+  auto* pa = a.get();
+  RedactingSink sink(std::move(a), /*capture_content=*/true);
+  sink.on_trace(testing::support_trace("0af7651916cd43dd8448eb211c80319c", kOpenAi));
+  const auto* msgs = pa->got.at(0).spans[2].find("gen_ai.input.messages");
+  ASSERT_NE(msgs, nullptr);
+  EXPECT_NE(std::get<std::string>(*msgs).find("my key is [REDACTED]"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace llmtap::exporting

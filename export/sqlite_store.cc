@@ -1,0 +1,381 @@
+#include "export/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "export/sqlite_util.h"
+
+namespace llmtap::exporting {
+namespace {
+
+using sql::Stmt;
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS traces(
+  trace_id TEXT PRIMARY KEY,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL,
+  workflow TEXT NOT NULL,
+  agents TEXT NOT NULL,          -- JSON array, in order of first appearance
+  span_count INTEGER NOT NULL,
+  cost_usd REAL,                 -- NULL when no span was priced
+  error_count INTEGER NOT NULL,
+  updated_ns INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS traces_by_start ON traces(start_ns DESC);
+CREATE TABLE IF NOT EXISTS spans(
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  parent_span_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,          -- position in the trace as emitted, breaks start-time ties
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL,
+  error INTEGER NOT NULL,
+  status_message TEXT NOT NULL,
+  PRIMARY KEY(trace_id, span_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS attributes(
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  type TEXT NOT NULL,            -- string | int | double | bool | string[] (JSON text)
+  value,
+  PRIMARY KEY(trace_id, span_id, idx)) WITHOUT ROWID;
+)sql";
+
+constexpr std::size_t kMaxBatch = 256;
+
+SpanKind kind_from_string(std::string_view s) {
+  for (auto k : {SpanKind::kWorkflow, SpanKind::kAgent, SpanKind::kGeneration, SpanKind::kTool, SpanKind::kHandoff})
+    if (to_string(k) == s) return k;
+  return SpanKind::kGeneration;
+}
+
+bool configure(sqlite3* db, bool writer, std::string* error) {
+  sqlite3_busy_timeout(db, 5000);
+  if (!writer) return true;
+  if (!sql::exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error)) return false;
+  Stmt v(db, "PRAGMA user_version");
+  int version = v.step() == SQLITE_ROW ? static_cast<int>(v.i64(0)) : 0;
+  if (version > kStoreSchemaVersion) {
+    *error = "trace store schema version " + std::to_string(version) + " is newer than this llmtap (" +
+             std::to_string(kStoreSchemaVersion) + ")";
+    return false;
+  }
+  if (version < 1) {
+    if (!sql::exec(db, "BEGIN", error) || !sql::exec(db, kSchemaV1, error) ||
+        !sql::exec(db, "PRAGMA user_version=1; COMMIT", error))
+      return false;
+  }
+  return true;
+}
+
+void bind_value(Stmt& st, int type_col, const AttrValue& v) {
+  if (auto* s = std::get_if<std::string>(&v)) {
+    st.bind(type_col, std::string_view("string")).bind(type_col + 1, std::string_view(*s));
+  } else if (auto* i = std::get_if<std::int64_t>(&v)) {
+    st.bind(type_col, std::string_view("int")).bind(type_col + 1, *i);
+  } else if (auto* d = std::get_if<double>(&v)) {
+    st.bind(type_col, std::string_view("double")).bind(type_col + 1, *d);
+  } else if (auto* b = std::get_if<bool>(&v)) {
+    st.bind(type_col, std::string_view("bool")).bind(type_col + 1, std::int64_t{*b ? 1 : 0});
+  } else if (auto* list = std::get_if<std::vector<std::string>>(&v)) {
+    std::string j = nlohmann::json(*list).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    st.bind(type_col, std::string_view("string[]")).bind(type_col + 1, std::string_view(j));
+  }
+}
+
+AttrValue read_value(const Stmt& st, const std::string& type, int col) {
+  if (type == "int") return AttrValue(st.i64(col));
+  if (type == "double") return AttrValue(st.dbl(col));
+  if (type == "bool") return AttrValue(st.i64(col) != 0);
+  if (type == "string[]") {
+    auto j = nlohmann::json::parse(st.text(col), nullptr, false);
+    std::vector<std::string> out;
+    if (j.is_array())
+      for (const auto& e : j)
+        if (e.is_string()) out.push_back(e.get<std::string>());
+    return AttrValue(std::move(out));
+  }
+  return AttrValue(st.text(col));
+}
+
+}  // namespace
+
+std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* error) {
+  // Create the file 0600 first: SQLite gives the -wal and -shm files the same mode.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    *error = "cannot open trace store " + path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  ::close(fd);
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    *error = "cannot open trace store " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return nullptr;
+  }
+  std::string err;
+  if (!configure(db, true, &err)) {
+    *error = "trace store " + path + ": " + err;
+    sqlite3_close(db);
+    return nullptr;
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(path, db));
+}
+
+SqliteStore::SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {
+  thread_ = std::thread([this] { run(); });
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  sqlite3_close(db_);
+}
+
+void SqliteStore::on_trace(const Trace& trace) {
+  if (trace.spans.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(trace);
+    ++accepted_;
+  }
+  cv_.notify_one();
+}
+
+void SqliteStore::flush() {
+  std::unique_lock lock(mu_);
+  std::uint64_t target = accepted_;
+  done_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return written_ >= target; });
+}
+
+void SqliteStore::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty() && stop_) return;
+    std::vector<Trace> batch;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    lock.unlock();
+    if (!write_batch(batch))
+      spdlog::error("trace store {}: could not write {} trace(s): {}", path_, batch.size(), sqlite3_errmsg(db_));
+    lock.lock();
+    written_ += batch.size();
+    done_cv_.notify_all();
+  }
+}
+
+bool SqliteStore::write_batch(std::vector<Trace>& batch) {
+  if (!sql::exec(db_, "BEGIN IMMEDIATE")) return false;
+  Stmt del_attrs(db_, "DELETE FROM attributes WHERE trace_id=?1 AND span_id=?2");
+  Stmt put_span(db_,
+                "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
+                "status_message) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+  Stmt put_attr(db_, "INSERT INTO attributes(trace_id,span_id,idx,key,type,value) VALUES(?1,?2,?3,?4,?5,?6)");
+  Stmt totals(db_, "SELECT MIN(start_ns), MAX(end_ns), COUNT(*), SUM(error) FROM spans WHERE trace_id=?1");
+  Stmt cost(db_,
+            "SELECT SUM(a.value), COUNT(a.value) FROM attributes a JOIN spans s USING(trace_id, span_id) "
+            "WHERE a.trace_id=?1 AND a.key='llm.cost.total' AND s.kind=?2");
+  Stmt workflow(db_,
+                "SELECT a.value FROM attributes a JOIN spans s USING(trace_id, span_id) WHERE a.trace_id=?1 "
+                "AND a.key='gen_ai.workflow.name' ORDER BY s.start_ns LIMIT 1");
+  Stmt root_name(db_, "SELECT name FROM spans WHERE trace_id=?1 ORDER BY kind<>'workflow', start_ns LIMIT 1");
+  Stmt agents(db_,
+              "SELECT a.value, MIN(s.start_ns) AS first FROM attributes a JOIN spans s USING(trace_id, span_id) "
+              "WHERE a.trace_id=?1 AND a.key='gen_ai.agent.name' GROUP BY a.value ORDER BY first");
+  Stmt put_trace(db_,
+                 "INSERT OR REPLACE INTO traces(trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,"
+                 "error_count,updated_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+  for (auto* st : {&del_attrs, &put_span, &put_attr, &totals, &cost, &workflow, &root_name, &agents, &put_trace})
+    if (!st->ok()) {
+      sql::exec(db_, "ROLLBACK");
+      return false;
+    }
+
+  bool ok = true;
+  for (const auto& trace : batch) {
+    const std::string& tid = trace.trace_id.empty() ? trace.spans.front().trace_id : trace.trace_id;
+    for (std::size_t i = 0; i < trace.spans.size(); ++i) {
+      const Span& s = trace.spans[i];
+      ok &= del_attrs.bind(1, std::string_view(tid)).bind(2, std::string_view(s.span_id)).exec();
+      ok &= put_span.bind(1, std::string_view(tid))
+                .bind(2, std::string_view(s.span_id))
+                .bind(3, std::string_view(s.parent_span_id))
+                .bind(4, static_cast<std::int64_t>(i))
+                .bind(5, std::string_view(s.name))
+                .bind(6, to_string(s.kind))
+                .bind(7, s.start_ns)
+                .bind(8, s.end_ns)
+                .bind(9, std::int64_t{s.error ? 1 : 0})
+                .bind(10, std::string_view(s.status_message))
+                .exec();
+      for (std::size_t a = 0; a < s.attributes.size(); ++a) {
+        put_attr.bind(1, std::string_view(tid))
+            .bind(2, std::string_view(s.span_id))
+            .bind(3, static_cast<std::int64_t>(a))
+            .bind(4, std::string_view(s.attributes[a].key));
+        bind_value(put_attr, 5, s.attributes[a].value);
+        ok &= put_attr.exec();
+      }
+    }
+    // Summary recomputed from what is stored, so a trace delivered in parts still adds up.
+    std::int64_t start = 0, end = 0, count = 0, errors = 0;
+    if (totals.bind(1, std::string_view(tid)).step() == SQLITE_ROW) {
+      start = totals.i64(0), end = totals.i64(1), count = totals.i64(2), errors = totals.i64(3);
+    }
+    totals.reset();
+    std::optional<double> cost_usd;
+    for (auto kind : {SpanKind::kGeneration, SpanKind::kWorkflow}) {
+      if (cost.bind(1, std::string_view(tid)).bind(2, to_string(kind)).step() == SQLITE_ROW && cost.i64(1) > 0)
+        cost_usd = cost.dbl(0);
+      cost.reset();
+      if (cost_usd) break;
+    }
+    std::string wf;
+    if (workflow.bind(1, std::string_view(tid)).step() == SQLITE_ROW) wf = workflow.text(0);
+    workflow.reset();
+    if (wf.empty() && root_name.bind(1, std::string_view(tid)).step() == SQLITE_ROW) wf = root_name.text(0);
+    root_name.reset();
+    nlohmann::json agent_list = nlohmann::json::array();
+    agents.bind(1, std::string_view(tid));
+    while (agents.step() == SQLITE_ROW) agent_list.push_back(agents.text(0));
+    agents.reset();
+    put_trace.bind(1, std::string_view(tid)).bind(2, start).bind(3, end).bind(4, std::string_view(wf));
+    std::string agents_json = agent_list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    put_trace.bind(5, std::string_view(agents_json)).bind(6, count);
+    if (cost_usd) put_trace.bind(7, *cost_usd); else put_trace.bind_null(7);
+    put_trace.bind(8, errors).bind(9, now_ns());
+    ok &= put_trace.exec();
+  }
+  if (!ok) {
+    sql::exec(db_, "ROLLBACK");
+    return false;
+  }
+  return sql::exec(db_, "COMMIT");
+}
+
+// ---- reader ----
+
+std::unique_ptr<TraceStoreReader> TraceStoreReader::open(const std::string& path, std::string* error) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    *error = "no trace store at " + path + " (nothing recorded yet: run `llmtap proxy` or `llmtap run` first)";
+    return nullptr;
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    *error = "cannot open trace store " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return nullptr;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  Stmt v(db, "PRAGMA user_version");
+  int version = v.step() == SQLITE_ROW ? static_cast<int>(v.i64(0)) : -1;
+  if (version < 1 || version > kStoreSchemaVersion) {
+    *error = version < 1 ? path + " is not an llmtap trace store (or is empty)"
+                         : "trace store " + path + " was written by a newer llmtap (schema " +
+                               std::to_string(version) + ")";
+    sqlite3_close(db);
+    return nullptr;
+  }
+  return std::unique_ptr<TraceStoreReader>(new TraceStoreReader(db));
+}
+
+TraceStoreReader::~TraceStoreReader() { sqlite3_close(db_); }
+
+std::vector<TraceSummary> TraceStoreReader::recent(int limit) const {
+  std::vector<TraceSummary> out;
+  Stmt st(db_,
+          "SELECT trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,error_count FROM traces "
+          "ORDER BY start_ns DESC, trace_id LIMIT ?1");
+  st.bind(1, static_cast<std::int64_t>(limit));
+  while (st.step() == SQLITE_ROW) {
+    TraceSummary t;
+    t.trace_id = st.text(0);
+    t.start_ns = st.i64(1);
+    t.end_ns = st.i64(2);
+    t.workflow = st.text(3);
+    auto agents = nlohmann::json::parse(st.text(4), nullptr, false);
+    if (agents.is_array())
+      for (const auto& a : agents)
+        if (a.is_string()) t.agents.push_back(a.get<std::string>());
+    t.span_count = st.i64(5);
+    if (!st.is_null(6)) t.cost_usd = st.dbl(6);
+    t.error_count = st.i64(7);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::vector<std::string> TraceStoreReader::ids_with_prefix(const std::string& prefix, int limit) const {
+  std::vector<std::string> out;
+  // Range scan on the primary key; ids are lowercase hex so '~' sorts after every id char.
+  Stmt st(db_, "SELECT trace_id FROM traces WHERE trace_id >= ?1 AND trace_id < ?2 ORDER BY trace_id LIMIT ?3");
+  st.bind(1, std::string_view(prefix)).bind(2, std::string_view(prefix + "~")).bind(3, static_cast<std::int64_t>(limit));
+  while (st.step() == SQLITE_ROW) out.push_back(st.text(0));
+  return out;
+}
+
+std::optional<Trace> TraceStoreReader::get(const std::string& trace_id) const {
+  Stmt spans(db_,
+             "SELECT span_id,parent_span_id,name,kind,start_ns,end_ns,error,status_message FROM spans "
+             "WHERE trace_id=?1 ORDER BY start_ns, seq");
+  spans.bind(1, std::string_view(trace_id));
+  Trace trace;
+  trace.trace_id = trace_id;
+  while (spans.step() == SQLITE_ROW) {
+    Span s;
+    s.trace_id = trace_id;
+    s.span_id = spans.text(0);
+    s.parent_span_id = spans.text(1);
+    s.name = spans.text(2);
+    s.kind = kind_from_string(spans.text(3));
+    s.start_ns = spans.i64(4);
+    s.end_ns = spans.i64(5);
+    s.error = spans.i64(6) != 0;
+    s.status_message = spans.text(7);
+    trace.spans.push_back(std::move(s));
+  }
+  if (trace.spans.empty()) return std::nullopt;
+  // Root workflow first (Trace's contract), the rest stay in start order.
+  auto root = std::find_if(trace.spans.begin(), trace.spans.end(),
+                           [](const Span& s) { return s.kind == SpanKind::kWorkflow; });
+  if (root != trace.spans.end()) std::rotate(trace.spans.begin(), root, root + 1);
+
+  Stmt attrs(db_, "SELECT span_id,key,type,value FROM attributes WHERE trace_id=?1 ORDER BY span_id, idx");
+  attrs.bind(1, std::string_view(trace_id));
+  Span* current = nullptr;
+  while (attrs.step() == SQLITE_ROW) {
+    std::string sid = attrs.text(0);
+    if (!current || current->span_id != sid) {
+      current = nullptr;
+      for (auto& s : trace.spans)
+        if (s.span_id == sid) current = &s;
+      if (!current) continue;
+    }
+    current->attributes.push_back({attrs.text(1), read_value(attrs, attrs.text(2), 3)});
+  }
+  return trace;
+}
+
+}  // namespace llmtap::exporting

@@ -1,0 +1,80 @@
+#pragma once
+// The embedded default store: traces, spans and attributes in <data_dir>/traces.db (WAL), written
+// in batches on the store's own thread so on_trace() never waits on disk. TraceStoreReader is the
+// query side used by `llmtap traces`.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/sinks.h"
+#include "common/span.h"
+
+struct sqlite3;
+
+namespace llmtap::exporting {
+
+inline constexpr int kStoreSchemaVersion = 1;
+inline constexpr const char* kStoreFileName = "traces.db";
+
+class SqliteStore : public TraceSink {
+ public:
+  // Opens (creating and migrating) the database at PATH. nullptr and *error on failure.
+  static std::unique_ptr<SqliteStore> open(const std::string& path, std::string* error);
+  ~SqliteStore() override;  // writes everything queued, then closes
+
+  void on_trace(const Trace& trace) override;
+  void flush() override;  // returns once everything accepted so far is committed (bounded)
+  const std::string& path() const { return path_; }
+
+ private:
+  SqliteStore(std::string path, sqlite3* db);
+  void run();
+  bool write_batch(std::vector<Trace>& batch);
+
+  std::string path_;
+  sqlite3* db_;
+  std::mutex mu_;
+  std::condition_variable cv_;       // work queued / stop
+  std::condition_variable done_cv_;  // a batch committed
+  std::deque<Trace> queue_;
+  std::uint64_t accepted_ = 0, written_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+struct TraceSummary {
+  std::string trace_id;
+  UnixNanos start_ns = 0;
+  UnixNanos end_ns = 0;
+  std::string workflow;
+  std::vector<std::string> agents;
+  std::int64_t span_count = 0;
+  std::optional<double> cost_usd;  // absent when no span was priced
+  std::int64_t error_count = 0;
+};
+
+class TraceStoreReader {
+ public:
+  // Opens an existing store read-only. nullptr and *error (e.g. "no trace store at PATH") if absent.
+  static std::unique_ptr<TraceStoreReader> open(const std::string& path, std::string* error);
+  ~TraceStoreReader();
+
+  // Most recent first (by start time).
+  std::vector<TraceSummary> recent(int limit) const;
+  // Trace ids starting with PREFIX (at most LIMIT of them).
+  std::vector<std::string> ids_with_prefix(const std::string& prefix, int limit = 2) const;
+  // All spans of one trace, root first then start order; nullopt if unknown.
+  std::optional<Trace> get(const std::string& trace_id) const;
+
+ private:
+  explicit TraceStoreReader(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+}  // namespace llmtap::exporting

@@ -1,0 +1,56 @@
+#pragma once
+// Thin RAII over the SQLite C API: prepared statements that finalize themselves.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace llmtap::exporting::sql {
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK) st_ = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(st_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return st_ != nullptr; }
+  Stmt& bind(int i, std::string_view s) {
+    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) { sqlite3_bind_int64(st_, i, v); return *this; }
+  Stmt& bind(int i, int v) { sqlite3_bind_int64(st_, i, v); return *this; }
+  Stmt& bind(int i, double v) { sqlite3_bind_double(st_, i, v); return *this; }
+  Stmt& bind_null(int i) { sqlite3_bind_null(st_, i); return *this; }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return st_ ? sqlite3_step(st_) : SQLITE_MISUSE; }
+  bool exec() { int rc = step(); reset(); return rc == SQLITE_DONE || rc == SQLITE_ROW; }
+  void reset() { if (st_) { sqlite3_reset(st_); sqlite3_clear_bindings(st_); } }
+
+  std::string text(int col) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col))) : std::string();
+  }
+  std::int64_t i64(int col) const { return sqlite3_column_int64(st_, col); }
+  double dbl(int col) const { return sqlite3_column_double(st_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+  int type(int col) const { return sqlite3_column_type(st_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+inline bool exec(sqlite3* db, const char* sql, std::string* error = nullptr) {
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &msg);
+  if (rc != SQLITE_OK && error) *error = msg ? msg : sqlite3_errstr(rc);
+  sqlite3_free(msg);
+  return rc == SQLITE_OK;
+}
+
+}  // namespace llmtap::exporting::sql
