@@ -10,6 +10,7 @@
 
 #include "collector/tap.h"
 #include "common/model_call.h"
+#include "parsers/provider_registry.h"
 
 namespace llmtap {
 
@@ -26,6 +27,8 @@ struct ResponseHead {
 
 struct ParserOptions {
   std::size_t body_cap = 32u << 20;  // bytes of decoded body parsed per direction; more is marked truncated
+  // Hosts declared by config on top of the built-in provider table; null: built-in table only.
+  std::shared_ptr<const ProviderRegistry> registry;
 };
 
 class ExchangeParser {

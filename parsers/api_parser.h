@@ -1,0 +1,36 @@
+#pragma once
+// One implementation per API shape (OpenAI Chat, Responses, Anthropic Messages, Gemini, embeddings,
+// Ollama chat). The shared machinery (framing, content decoding, SSE, JSON-array/NDJSON streams,
+// errors, timings) lives in ExchangeParser; an ApiParser only maps JSON to the ModelCall.
+// Implementations never throw: they read JSON through parsers/json_fields.h.
+#include <memory>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/model_call.h"
+
+namespace llmtap {
+
+class ApiParser {
+ public:
+  virtual ~ApiParser() = default;
+  // The request body (only when it parsed as JSON). Sets model, stream, input, tools, ...
+  virtual void parse_request(const nlohmann::json& body, ModelCall& call) = 0;
+  // A whole non-streamed response body.
+  virtual void on_json_body(const nlohmann::json& body, ModelCall& call) = 0;
+  // One streamed unit: an SSE event (`event` may be "") or one element of a JSON-array/NDJSON stream
+  // (`event` ""). Returns true when it carried model output (for the first-content timing).
+  virtual bool on_stream_event(std::string_view event, const nlohmann::json& data, ModelCall& call) = 0;
+  // End of the response: writes accumulated output, finish reasons and usage. `done_marker` says the
+  // stream ended with `data: [DONE]`. Returns false when the stream lacked its terminal event.
+  virtual bool finish(ModelCall& call, bool done_marker) = 0;
+};
+
+enum class ApiShape { kNone, kChatCompletions, kResponses, kAnthropicMessages, kGemini, kGeminiEmbeddings,
+                      kEmbeddings, kOllamaChat };
+
+// nullptr for kNone.
+std::unique_ptr<ApiParser> make_api_parser(ApiShape shape);
+
+}  // namespace llmtap

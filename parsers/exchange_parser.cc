@@ -1,0 +1,277 @@
+#include "parsers/exchange_parser.h"
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+#include "parsers/api_parser.h"
+#include "parsers/content_decoder.h"
+#include "parsers/header_filter.h"
+#include "parsers/json_fields.h"
+#include "parsers/json_seq_splitter.h"
+#include "parsers/route.h"
+#include "parsers/sse_decoder.h"
+
+namespace llmtap {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+constexpr std::size_t kUnknownBodyKeep = 64 * 1024;  // enough for an error message
+
+}  // namespace
+
+struct ExchangeParser::Impl {
+  enum class Mode { kJson, kSse, kJsonSeq, kIgnore };
+
+  ConnectionInfo conn;
+  ParserOptions opts;
+  ModelCall call;
+  Route route;
+  std::unique_ptr<ApiParser> api;
+
+  bool have_request = false;
+  bool request_parsed = false;
+  std::unique_ptr<ContentDecoder> req_decoder;
+  std::string req_body;
+  bool req_truncated = false;
+
+  bool have_response = false;
+  Mode mode = Mode::kIgnore;
+  std::unique_ptr<ContentDecoder> resp_decoder;
+  std::string resp_body;    // JSON mode: the whole decoded body
+  std::string scratch;      // stream modes: decoded bytes of the current chunk
+  std::size_t resp_decoded = 0;
+  SseDecoder sse;
+  JsonSeqSplitter seq;
+  std::vector<SseEvent> events;
+  std::vector<std::string> values;
+  bool done_marker = false;
+  bool invalid_json = false;
+  bool decode_failed = false;
+  bool resp_truncated = false;
+
+  Impl(const ConnectionInfo& c, const ParserOptions& o) : conn(c), opts(o) {}
+
+  std::size_t cap() const { return opts.body_cap; }
+
+  void on_request_head(const RequestHead& head, UnixNanos ts) {
+    have_request = true;
+    route = route_request(head, conn, opts.registry.get());
+    call.provider = route.provider;
+    call.api = route.api;
+    call.operation = route.operation;
+    call.host = route.host;
+    call.method = head.method;
+    call.path = route.path;
+    call.query = route.query;
+    call.request_model = route.model_from_path;
+    call.stream = route.stream_from_path;
+    call.request_headers = without_secrets(head.headers);
+    call.traceparent = header_value(head.headers, "traceparent");
+    call.timings.request_start = ts;
+    call.timings.request_end = ts;
+    api = make_api_parser(route.shape);
+    req_decoder = std::make_unique<ContentDecoder>(header_value(head.headers, "content-encoding"));
+  }
+
+  void on_request_body(std::string_view bytes, UnixNanos ts) {
+    call.timings.request_end = ts;
+    if (!api || req_truncated || !req_decoder || req_decoder->failed()) return;
+    std::size_t room = cap() > req_body.size() ? cap() - req_body.size() : 0;
+    req_decoder->feed(bytes, req_body, room);
+    if (req_decoder->limit_reached()) {
+      req_truncated = true;
+      call.truncated = true;
+    }
+  }
+
+  void parse_request_once() {
+    if (request_parsed) return;
+    request_parsed = true;
+    if (!api || req_body.empty() || req_truncated) return;
+    json_fields::json body = json_fields::parse(req_body);
+    if (body.is_object()) api->parse_request(body, call);
+    std::string().swap(req_body);
+  }
+
+  void on_response_head(const ResponseHead& head, UnixNanos ts) {
+    parse_request_once();
+    have_response = true;
+    call.http_status = head.status;
+    call.timings.response_first_byte = ts;
+    resp_decoder = std::make_unique<ContentDecoder>(header_value(head.headers, "content-encoding"));
+    std::string ctype = lower(header_value(head.headers, "content-type"));
+    if (head.status >= 400 || !api) {
+      mode = Mode::kJson;  // an error body (or an unknown API's body, kept only for an error message)
+    } else if (ctype.find("text/event-stream") != std::string::npos) {
+      mode = Mode::kSse;
+      call.stream = true;
+    } else if (ctype.find("ndjson") != std::string::npos || route.shape == ApiShape::kOllamaChat ||
+               (route.stream_from_path && ctype.find("json") != std::string::npos)) {
+      mode = Mode::kJsonSeq;
+    } else {
+      mode = Mode::kJson;
+    }
+  }
+
+  void mark_content(UnixNanos ts) {
+    if (call.timings.first_content_chunk == 0) call.timings.first_content_chunk = ts;
+  }
+
+  void on_response_body(std::string_view bytes, UnixNanos ts) {
+    if (!have_response || bytes.empty() || !resp_decoder || decode_failed || resp_truncated) return;
+    std::size_t limit = api ? cap() : kUnknownBodyKeep;
+    std::size_t room = limit > resp_decoded ? limit - resp_decoded : 0;
+    std::string& dst = mode == Mode::kJson ? resp_body : scratch;
+    std::size_t before = dst.size();
+    if (!resp_decoder->feed(bytes, dst, room)) {
+      decode_failed = true;
+      return;
+    }
+    resp_decoded += dst.size() - before;
+    if (resp_decoder->limit_reached()) {
+      if (api) call.truncated = true;
+      resp_truncated = true;
+    }
+    if (mode == Mode::kJson) {
+      if (dst.size() > before && call.http_status < 400 && api) mark_content(ts);
+      return;
+    }
+    if (mode == Mode::kSse) {
+      sse.feed(scratch, events);
+    } else if (mode == Mode::kJsonSeq) {
+      seq.feed(scratch, values);
+    }
+    scratch.clear();
+    drain(ts);
+  }
+
+  void drain(UnixNanos ts) {
+    for (auto& ev : events) {
+      if (ev.data == "[DONE]") {
+        done_marker = true;
+        continue;
+      }
+      if (ev.data.empty()) continue;
+      json_fields::json j = json_fields::parse(ev.data);
+      if (j.is_discarded()) {
+        invalid_json = true;
+        continue;
+      }
+      if (api->on_stream_event(ev.event, j, call)) mark_content(ts);
+    }
+    events.clear();
+    for (auto& v : values) {
+      json_fields::json j = json_fields::parse(v);
+      if (j.is_discarded()) {
+        invalid_json = true;
+        continue;
+      }
+      if (api->on_stream_event("", j, call)) mark_content(ts);
+    }
+    values.clear();
+  }
+
+  ModelCall finish(UnixNanos ts, bool complete) {
+    parse_request_once();
+    if (!have_request) {
+      call.provider = "unknown";
+      call.api = "unknown";
+    }
+    call.connection_id = conn_id;
+    call.client_pid = conn.client_pid;
+    call.timings.response_end = ts;
+    bool stream_complete = true;
+    if (have_response && resp_decoder && !decode_failed && !resp_truncated) {
+      if (!resp_decoder->finish() && !resp_decoder->identity()) complete = false;
+    }
+    if (decode_failed && call.error_message.empty()) {
+      call.error_type = "content_decoding";
+      call.error_message = resp_decoder ? resp_decoder->error() : "";
+    }
+    if (have_response && mode == Mode::kSse && api) {
+      sse.finish(events);
+      drain(ts);
+    }
+    if (have_response && mode == Mode::kJsonSeq && api && seq.in_value()) complete = false;
+    bool http_error = call.http_status >= 400;
+    if (have_response && mode == Mode::kJson && !resp_body.empty() && !decode_failed) {
+      json_fields::json body = json_fields::parse(resp_body);
+      if (body.is_discarded()) {
+        if (!http_error && api) invalid_json = true;
+      } else if (http_error || json_fields::looks_like_error_body(body)) {
+        json_fields::extract_error(body, call);
+        http_error = true;
+      } else if (api) {
+        api->on_json_body(body, call);
+      }
+    }
+    if (api && have_response && !http_error) stream_complete = api->finish(call, done_marker);
+    if (http_error) {
+      call.status = CallStatus::kError;
+      if (call.error_type.empty()) call.error_type = "http_" + std::to_string(call.http_status);
+      if (call.error_message.empty() && !resp_body.empty()) {
+        call.error_message = resp_body.substr(0, std::min<std::size_t>(resp_body.size(), 1024));
+      }
+    } else if (call.status != CallStatus::kError) {
+      bool ok = have_response && complete && stream_complete && !invalid_json && !decode_failed &&
+                !resp_truncated && !call.capture_gap;
+      if (!have_request && !have_response) ok = false;
+      call.status = ok ? CallStatus::kComplete : CallStatus::kIncomplete;
+    }
+    return std::move(call);
+  }
+
+  std::uint64_t conn_id = 0;
+};
+
+ExchangeParser::ExchangeParser(const ConnectionInfo& conn, std::uint64_t conn_id, const ParserOptions& opts)
+    : impl_(std::make_unique<Impl>(conn, opts)) {
+  impl_->conn_id = conn_id;
+  impl_->call.connection_id = conn_id;
+}
+
+ExchangeParser::~ExchangeParser() = default;
+
+// The data path never throws: anything unexpected (allocation failure, a JSON library corner case)
+// is contained here and the record is marked incomplete.
+#define LLMTAP_GUARD(stmt)                      \
+  try {                                         \
+    stmt;                                       \
+  } catch (...) {                               \
+    impl_->invalid_json = true;                 \
+  }
+
+void ExchangeParser::request_head(const RequestHead& head, UnixNanos ts) noexcept {
+  LLMTAP_GUARD(impl_->on_request_head(head, ts));
+}
+void ExchangeParser::request_body(std::string_view bytes, UnixNanos ts) noexcept {
+  LLMTAP_GUARD(impl_->on_request_body(bytes, ts));
+}
+void ExchangeParser::request_end(UnixNanos ts) noexcept {
+  LLMTAP_GUARD(impl_->call.timings.request_end = ts; impl_->parse_request_once());
+}
+void ExchangeParser::response_head(const ResponseHead& head, UnixNanos ts) noexcept {
+  LLMTAP_GUARD(impl_->on_response_head(head, ts));
+}
+void ExchangeParser::response_body(std::string_view bytes, UnixNanos ts) noexcept {
+  LLMTAP_GUARD(impl_->on_response_body(bytes, ts));
+}
+ModelCall ExchangeParser::finish(UnixNanos ts, bool complete) noexcept {
+  try {
+    return impl_->finish(ts, complete);
+  } catch (...) {
+    ModelCall c = impl_->call;
+    c.status = CallStatus::kIncomplete;
+    return c;
+  }
+}
+
+#undef LLMTAP_GUARD
+
+}  // namespace llmtap

@@ -1,0 +1,16 @@
+#pragma once
+// Request headers as they may be recorded: credentials never leave the parser.
+#include <string_view>
+
+#include "common/model_call.h"
+
+namespace llmtap {
+
+// True for headers that carry credentials: Authorization, Proxy-Authorization, x-api-key, api-key,
+// x-goog-api-key, Cookie, and any name containing "key", "token", "secret" or "auth".
+bool is_secret_header(std::string_view name);
+Headers without_secrets(const Headers& headers);
+// First value of header `name` (case-insensitive), "" if absent.
+std::string header_value(const Headers& headers, std::string_view name);
+
+}  // namespace llmtap

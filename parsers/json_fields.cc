@@ -1,0 +1,123 @@
+#include "parsers/json_fields.h"
+
+#include <openssl/evp.h>
+
+#include "common/ids.h"
+
+namespace llmtap::json_fields {
+
+namespace {
+const json& null_json() {
+  static const json kNull;
+  return kNull;
+}
+}  // namespace
+
+const json& at(const json& j, std::string_view key) {
+  if (!j.is_object()) return null_json();
+  auto it = j.find(key);
+  return it == j.end() ? null_json() : *it;
+}
+
+std::string str(const json& j, std::string_view key) {
+  const json& v = at(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+std::int64_t i64(const json& j, std::string_view key) {
+  const json& v = at(j, key);
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_number_unsigned()) {
+    auto u = v.get<std::uint64_t>();
+    return u > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(u);
+  }
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (!(d >= 0 || d < 0)) return 0;  // NaN
+    if (d > 9.2e18) return INT64_MAX;
+    if (d < -9.2e18) return INT64_MIN;
+    return static_cast<std::int64_t>(d);
+  }
+  return 0;
+}
+
+bool boolean(const json& j, std::string_view key) {
+  const json& v = at(j, key);
+  return v.is_boolean() && v.get<bool>();
+}
+
+bool has(const json& j, std::string_view key) { return !at(j, key).is_null(); }
+
+std::string content_text(const json& content, std::string_view sep) {
+  if (content.is_string()) return content.get<std::string>();
+  std::string out;
+  if (!content.is_array()) return out;
+  bool first = true;
+  for (const auto& part : content) {
+    std::string t;
+    if (part.is_string()) {
+      t = part.get<std::string>();
+    } else {
+      const json& text = at(part, "text");
+      if (!text.is_string()) continue;
+      t = text.get<std::string>();
+    }
+    if (!first) out.append(sep);
+    out.append(t);
+    first = false;
+  }
+  return out;
+}
+
+std::string compact_arguments(const json& args) {
+  if (args.is_string()) return args.get<std::string>();
+  if (args.is_null()) return "{}";
+  return args.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string schema_hash(const json& schema) {
+  std::string canon = schema.dump(-1, ' ', false, json::error_handler_t::replace);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(canon.data(), canon.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
+  return to_hex(md, len);
+}
+
+json parse(std::string_view text) {
+  return json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+}
+
+bool extract_error(const json& body, ModelCall& call) {
+  if (body.is_array()) return !body.empty() && extract_error(body.front(), call);
+  if (!body.is_object()) return false;
+  const json& e = at(body, "error");
+  const json& src = e.is_object() ? e : body;
+  if (e.is_string()) {  // {"error": "message"} (Ollama, some gateways)
+    call.error_type = "error";
+    call.error_message = e.get<std::string>();
+    return true;
+  }
+  std::string msg = str(src, "message");
+  std::string type = str(src, "type");
+  if (type.empty()) type = str(src, "status");
+  if (type.empty()) type = str(src, "code");
+  if (type.empty() && at(src, "code").is_number()) type = std::to_string(i64(src, "code"));
+  if (msg.empty() && type.empty()) return false;
+  if (!e.is_object() && str(body, "type") != "error" && msg.empty()) return false;
+  call.error_type = type.empty() ? "error" : type;
+  call.error_message = msg;
+  return true;
+}
+
+bool looks_like_error_body(const json& body) {
+  if (!body.is_object()) return false;
+  if (str(body, "type") == "error") return true;
+  const json& e = at(body, "error");
+  if (!e.is_object() && !e.is_string()) return false;
+  for (const char* result : {"id", "object", "choices", "candidates", "output", "message", "data"}) {
+    if (has(body, result)) return false;
+  }
+  return true;
+}
+
+}  // namespace llmtap::json_fields

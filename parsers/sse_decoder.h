@@ -1,0 +1,43 @@
+#pragma once
+// Incremental Server-Sent Events decoder (WHATWG "event stream" framing). Sans-IO: bytes in any
+// chunking (down to one byte) in, complete events out. Lines end in CRLF, LF or CR; multi-line
+// `data:` fields are joined with "\n"; comment lines are skipped. Bytes are kept as-is, so UTF-8
+// sequences split across chunks come out whole.
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmtap {
+
+struct SseEvent {
+  std::string event;  // the `event:` field, "" when absent (WHATWG default "message")
+  std::string data;   // `data:` lines joined with "\n"
+  std::string id;     // the `id:` field when the event carried one
+};
+
+class SseDecoder {
+ public:
+  // Appends every event completed by `bytes` to `out`.
+  void feed(std::string_view bytes, std::vector<SseEvent>& out);
+  // End of stream: an event whose lines are complete but whose blank line never came is still
+  // delivered (lenient: servers that close right after the last event); a partial line is dropped.
+  void finish(std::vector<SseEvent>& out);
+  // Bytes of an unterminated line were pending when finish() was called.
+  bool had_partial_line() const { return partial_at_finish_; }
+  std::size_t max_line_bytes = 64u << 20;  // longer lines are cut (memory bound)
+
+ private:
+  void line(std::string_view l, std::vector<SseEvent>& out);
+  void dispatch(std::vector<SseEvent>& out);
+
+  std::string buf_;          // the current, unterminated line
+  bool skip_lf_ = false;     // last chunk ended in CR: a leading LF belongs to it
+  bool started_ = false;     // BOM check done
+  bool has_data_ = false;
+  bool has_fields_ = false;
+  bool partial_at_finish_ = false;
+  SseEvent cur_;
+};
+
+}  // namespace llmtap
