@@ -23,6 +23,9 @@ struct PricedCall {
   std::optional<Cost> cost;   // absent when the model is not in the table (never a made-up 0)
   std::string entry_id;       // which table entry matched
   std::string table_version;
+  std::string match_rule;     // "exact", "alias", "regex", "date_stripped" or "unknown"
+  std::string service_tier;   // service-tier prices applied ("batch", "flex", "priority"), "" for standard
+  bool long_context = false;  // a context tier (above N prompt tokens) priced the whole request
 };
 
 // What trace/ needs from pricing/: price one finished call.
