@@ -1,0 +1,139 @@
+#include "trace/agent_identity.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "trace/conversation_items.h"
+
+namespace llmtap::trace {
+
+std::string effective_instructions(const ModelCall& call) {
+  if (!call.system_instructions.empty()) return call.system_instructions;
+  std::string out;
+  for (const auto& m : call.input) {
+    if (m.role != "system" && m.role != "developer") continue;
+    if (!out.empty()) out += '\n';
+    out += m.text;
+  }
+  return out;
+}
+
+std::string agent_fingerprint(const std::string& instructions, const std::vector<ToolDef>& tools) {
+  std::vector<std::string> names;
+  names.reserve(tools.size());
+  for (const auto& t : tools) names.push_back(t.name);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::uint64_t h = fnv1a64(trim(instructions));
+  for (const auto& n : names) {
+    h = fnv1a64(std::string_view("\0", 1), h);
+    h = fnv1a64(n, h);
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Words after `pos` up to the end of the clause (punctuation or newline), at most `max`.
+std::vector<std::string> clause_words(const std::string& text, std::size_t pos, std::size_t max) {
+  std::vector<std::string> words;
+  std::string cur;
+  for (std::size_t i = pos; i < text.size() && words.size() < max; ++i) {
+    char c = text[i];
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '\'') {
+      cur += c;
+      continue;
+    }
+    if (!cur.empty()) words.push_back(std::move(cur)), cur.clear();
+    if (c != ' ' && c != '\t') break;  // clause ends at punctuation or newline
+  }
+  if (!cur.empty() && words.size() < max) words.push_back(cur);
+  return words;
+}
+
+std::string title_case(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += ' ';
+    std::string t = w;
+    t[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(t[0])));
+    out += t;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string derived_agent_name(std::string_view instructions, std::string_view fingerprint) {
+  const std::string text = lower(instructions);
+  static const char* kRoleWords[] = {"agent", "assistant", "bot", "specialist", "expert"};
+  for (std::size_t pos = text.find("you are "); pos != std::string::npos;
+       pos = text.find("you are ", pos + 1)) {
+    auto words = clause_words(text, pos + 8, 7);
+    std::size_t first = 0;
+    if (first < words.size() && (words[first] == "a" || words[first] == "an" || words[first] == "the"))
+      ++first;
+    if (first < words.size() && words[first] == "part") continue;  // "you are part of ..."
+    for (std::size_t i = first; i < words.size() && i < first + 4; ++i) {
+      bool role = false;
+      for (const char* r : kRoleWords) role = role || words[i] == r;
+      if (role) return title_case({words.begin() + first, words.begin() + i + 1});
+    }
+  }
+  return "Agent " + std::string(fingerprint.substr(0, 6));
+}
+
+std::optional<std::string> rule_agent_name(const std::vector<AgentNameRule>& rules,
+                                           const std::string& instructions) {
+  for (const auto& r : rules)
+    if (std::regex_search(instructions, r.regex)) return r.name;
+  return std::nullopt;
+}
+
+bool is_transfer_tool(std::string_view tool_name) {
+  return tool_name.size() > 12 && tool_name.substr(0, 12) == "transfer_to_";
+}
+
+std::string transfer_tool_target(std::string_view tool_name) {
+  std::string out(tool_name.substr(12));
+  std::replace(out.begin(), out.end(), '_', ' ');
+  return std::string(trim(out));
+}
+
+std::optional<std::string> transfer_result_target(std::string_view result_text) {
+  auto t = trim(result_text);
+  if (t.empty() || t.front() != '{') return std::nullopt;
+  auto doc = nlohmann::json::parse(t, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || doc.size() != 1) return std::nullopt;
+  auto it = doc.find("assistant");
+  if (it == doc.end() || !it->is_string() || it->get<std::string>().empty()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+bool tool_result_is_error(const Message& result) {
+  if (result.is_error) return true;
+  auto t = trim(result.text);
+  if (t.rfind("An error occurred while running the tool", 0) == 0) return true;
+  if (t.empty() || t.front() != '{') return false;
+  auto doc = nlohmann::json::parse(t, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return false;
+  auto it = doc.find("error");
+  if (it == doc.end()) return false;
+  if (it->is_null()) return false;
+  if (it->is_boolean()) return it->get<bool>();
+  if (it->is_string()) return !it->get<std::string>().empty();
+  return true;
+}
+
+}  // namespace llmtap::trace

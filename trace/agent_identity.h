@@ -1,0 +1,46 @@
+#pragma once
+// Who is speaking: agent fingerprints, readable agent names, and what a handoff or a tool
+// result says.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/model_call.h"
+#include "trace/trace_options.h"
+
+namespace llmtap::trace {
+
+// The instructions an agent runs with: the request's system field, else its system/developer
+// messages joined by newlines.
+std::string effective_instructions(const ModelCall& call);
+
+// Stable agent id: 16 hex of a hash over the instructions and the sorted, de-duplicated tool names.
+std::string agent_fingerprint(const std::string& instructions, const std::vector<ToolDef>& tools);
+
+// A short readable name from instructions: the role in the first "You are (a|an|the) ... agent"
+// phrase (or "assistant"/"bot"), title-cased: "You are a triage agent..." -> "Triage Agent".
+// Phrases like "You are part of a multi-agent system" (the Agents SDK's handoff prompt prefix)
+// are skipped. Without such a phrase: "Agent " + the first 6 hex of the fingerprint.
+std::string derived_agent_name(std::string_view instructions, std::string_view fingerprint);
+
+// The first rule whose regex matches the instructions, if any.
+std::optional<std::string> rule_agent_name(const std::vector<AgentNameRule>& rules,
+                                           const std::string& instructions);
+
+// Handoff tools: the Agents SDK names them `transfer_to_<agent name with non-alphanumerics as _>`.
+bool is_transfer_tool(std::string_view tool_name);
+// "transfer_to_Billing_Agent" -> "Billing Agent" (underscores become spaces; lossy).
+std::string transfer_tool_target(std::string_view tool_name);
+// The Agents SDK's transfer output `{"assistant": "<agent name>"}` -> the name.
+std::optional<std::string> transfer_result_target(std::string_view result_text);
+
+// Whether a tool result reports an error. The rule:
+//  1. the API flagged it (Anthropic tool_result is_error);
+//  2. the text is a JSON object with a top-level "error" key whose value is not null, false or "";
+//  3. the text starts with "An error occurred while running the tool" (the Agents SDK's default
+//     tool error text);
+// everything else is a success, including plain text that merely mentions an error.
+bool tool_result_is_error(const Message& result);
+
+}  // namespace llmtap::trace

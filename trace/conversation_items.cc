@@ -1,0 +1,88 @@
+#include "trace/conversation_items.h"
+
+namespace llmtap::trace {
+
+std::uint64_t fnv1a64(std::string_view data, std::uint64_t seed) {
+  std::uint64_t h = seed;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+namespace {
+
+// Hashes fields with their lengths, so ("ab","c") and ("a","bc") differ.
+class FieldHasher {
+ public:
+  FieldHasher& add(std::string_view field) {
+    std::uint64_t len = field.size();
+    h_ = fnv1a64(std::string_view(reinterpret_cast<const char*>(&len), sizeof len), h_);
+    h_ = fnv1a64(field, h_);
+    return *this;
+  }
+  std::uint64_t value() const { return h_; }
+
+ private:
+  std::uint64_t h_ = 0xcbf29ce484222325ULL;
+};
+
+std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+bool is_instruction_role(std::string_view role) { return role == "system" || role == "developer"; }
+
+}  // namespace
+
+std::string_view trim(std::string_view s) {
+  auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool stable_call_ids(const ModelCall& call) { return call.api != "gemini" && call.provider != "gemini"; }
+
+std::uint64_t chain_hash(std::uint64_t prefix, std::uint64_t item) {
+  return mix64(prefix ^ mix64(item + 0x632be59bd9b4e019ULL));
+}
+
+ConversationItems conversation_items(const std::vector<Message>& messages, bool ids_stable) {
+  ConversationItems out;
+  auto push = [&](ItemKind kind, std::uint64_t h, std::size_t m, std::size_t tc) {
+    out.items.push_back({kind, h, m, tc});
+  };
+  for (std::size_t m = 0; m < messages.size(); ++m) {
+    const Message& msg = messages[m];
+    if (is_instruction_role(msg.role)) continue;
+    if (msg.role == "assistant" || msg.role == "model") {
+      auto text = trim(msg.text);
+      if (!text.empty()) push(ItemKind::kAssistantText, FieldHasher().add("a").add(text).value(), m, 0);
+      for (std::size_t t = 0; t < msg.tool_calls.size(); ++t) {
+        const ToolCall& tc = msg.tool_calls[t];
+        push(ItemKind::kToolCall,
+             FieldHasher().add("c").add(tc.name).add(ids_stable ? tc.id : std::string()).value(), m, t);
+      }
+    } else if (msg.role == "tool") {
+      std::uint64_t h = ids_stable && !msg.tool_call_id.empty()
+                            ? FieldHasher().add("r").add(msg.tool_call_id).value()
+                            : FieldHasher().add("r~").add(msg.tool_name).add(trim(msg.text)).value();
+      push(ItemKind::kToolResult, h, m, 0);
+    } else {
+      push(ItemKind::kUser, FieldHasher().add("u").add(msg.role).add(trim(msg.text)).value(), m, 0);
+    }
+  }
+  out.prefix.reserve(out.items.size() + 1);
+  out.prefix.push_back(kEmptyConversationHash);
+  for (const auto& it : out.items) out.prefix.push_back(chain_hash(out.prefix.back(), it.hash));
+  return out;
+}
+
+}  // namespace llmtap::trace

@@ -1,0 +1,161 @@
+#include "trace/span_tree.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace llmtap::trace {
+
+int SpanTree::add(SpanNode node) {
+  nodes_.push_back(std::move(node));
+  return static_cast<int>(nodes_.size()) - 1;
+}
+
+int SpanTree::graft(SpanTree&& other, int new_parent) {
+  // The root (index 0) is left behind, so other's index i lands at i - 1 + size().
+  const int offset = size() - 1;
+  for (std::size_t i = 1; i < other.nodes_.size(); ++i) {
+    SpanNode n = std::move(other.nodes_[i]);
+    n.parent = n.parent <= 0 ? new_parent : n.parent + offset;
+    nodes_.push_back(std::move(n));
+  }
+  other.nodes_.clear();
+  return offset;
+}
+
+UnixNanos SpanTree::latest_time() const {
+  UnixNanos t = 0;
+  for (const auto& n : nodes_) t = std::max({t, n.span.start_ns, n.span.end_ns});
+  return t;
+}
+
+namespace {
+
+struct Rollup {
+  Cost cost;
+  int priced = 0;
+  int unpriced = 0;
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+};
+
+void set_rollup_attributes(Span& s, const Rollup& r) {
+  if (r.priced > 0) {
+    s.set("llm.cost.total", pico_to_usd(r.cost.total()));
+    s.set("llm.cost.prompt", pico_to_usd(r.cost.prompt));
+    s.set("llm.cost.completion", pico_to_usd(r.cost.completion));
+  }
+  if (r.unpriced > 0) s.set("llmtap.cost.unpriced_calls", static_cast<std::int64_t>(r.unpriced));
+  s.set("gen_ai.usage.input_tokens", r.input_tokens);
+  s.set("gen_ai.usage.output_tokens", r.output_tokens);
+}
+
+}  // namespace
+
+Trace SpanTree::finish(const TraceIdentity& id, const HandoffNameLookup& handoff_names) {
+  const UnixNanos trace_end = latest_time();
+  for (auto& n : nodes_) {
+    if (n.span.kind != SpanKind::kTool || !n.open) continue;
+    n.open = false;
+    n.span.end_ns = std::max(n.span.start_ns, trace_end);
+    n.span.set("llmtap.tool.unanswered", true);
+  }
+
+  // Backward pass: children have higher indices than their parents.
+  std::vector<Rollup> roll(nodes_.size());
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const auto& n = nodes_[i];
+    if (!n.counts_as_generation) continue;
+    auto& r = roll[i];
+    r.input_tokens = n.input_tokens;
+    r.output_tokens = n.output_tokens;
+    if (n.priced) {
+      r.cost = n.cost;
+      r.priced = 1;
+    } else {
+      r.unpriced = 1;
+    }
+  }
+  for (std::size_t i = nodes_.size(); i-- > 1;) {
+    const auto& n = nodes_[i];
+    if (n.dropped || n.parent < 0) continue;
+    auto& p = nodes_[static_cast<std::size_t>(n.parent)];
+    if (p.span.kind != SpanKind::kGeneration) {
+      if (p.span.start_ns == 0 || (n.span.start_ns != 0 && n.span.start_ns < p.span.start_ns))
+        p.span.start_ns = n.span.start_ns;
+      p.span.end_ns = std::max(p.span.end_ns, n.span.end_ns);
+    }
+    auto& pr = roll[static_cast<std::size_t>(n.parent)];
+    const auto& r = roll[i];
+    pr.cost.prompt += r.cost.prompt;
+    pr.cost.completion += r.cost.completion;
+    pr.priced += r.priced;
+    pr.unpriced += r.unpriced;
+    pr.input_tokens += r.input_tokens;
+    pr.output_tokens += r.output_tokens;
+  }
+
+  auto name_of = [&](const std::string& fp, const std::string& fallback) {
+    std::string n = handoff_names ? handoff_names(fp) : std::string();
+    return n.empty() ? fallback : n;
+  };
+
+  Trace out;
+  out.trace_id = id.trace_id;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    auto& n = nodes_[i];
+    auto& s = n.span;
+    s.trace_id = id.trace_id;
+    switch (s.kind) {
+      case SpanKind::kWorkflow:
+        s.name = "invoke_workflow " + id.workflow_name;
+        s.set("gen_ai.operation.name", std::string("invoke_workflow"));
+        s.set("gen_ai.workflow.name", id.workflow_name);
+        if (!id.group_id.empty()) s.set("gen_ai.conversation.id", id.group_id);
+        if (id.metadata)
+          for (const auto& [k, v] : *id.metadata) s.set("llmtap.metadata." + k, v);
+        set_rollup_attributes(s, roll[i]);
+        break;
+      case SpanKind::kAgent: {
+        std::string handoff_name = handoff_names ? handoff_names(n.agent_fp) : std::string();
+        std::string name = handoff_name.empty() ? n.fallback_name : handoff_name;
+        s.name = "invoke_agent " + name;
+        s.set("gen_ai.agent.name", name);
+        s.set("llmtap.agent.name_source", handoff_name.empty() ? n.fallback_source : std::string("handoff"));
+        set_rollup_attributes(s, roll[i]);
+        break;
+      }
+      case SpanKind::kHandoff: {
+        std::string from = name_of(n.from_fp, n.from_fallback);
+        std::string to = name_of(n.to_fp, n.to_fallback);
+        s.name = "handoff " + from + " -> " + to;
+        s.set("llmtap.handoff.from_agent", from);
+        s.set("llmtap.handoff.to_agent", to);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  std::vector<std::size_t> order;
+  for (std::size_t i = 1; i < nodes_.size(); ++i)
+    if (!nodes_[i].dropped) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return nodes_[a].span.start_ns < nodes_[b].span.start_ns;
+  });
+  if (!nodes_.empty()) {
+    nodes_[0].span.parent_span_id = id.remote_parent_id;
+    out.spans.push_back(std::move(nodes_[0].span));
+  }
+  // Parents' span ids are read before any node is moved out (root's id is already copied out).
+  const std::string root_id = out.spans.empty() ? std::string() : out.spans[0].span_id;
+  for (std::size_t i : order) {
+    auto& n = nodes_[i];
+    n.span.parent_span_id = n.parent == 0 ? root_id : nodes_[static_cast<std::size_t>(n.parent)].span.span_id;
+  }
+  for (std::size_t i : order) out.spans.push_back(std::move(nodes_[i].span));
+  nodes_.clear();
+  return out;
+}
+
+}  // namespace llmtap::trace

@@ -1,0 +1,74 @@
+#pragma once
+// The spans of one open trace, kept as a tree of nodes until the trace closes. Nodes refer to
+// their parent by index; a parent always has a lower index than its children (also after a
+// graft), so one backward pass rolls times, tokens and cost up to the root.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/span.h"
+#include "pricing/cost.h"
+
+namespace llmtap::trace {
+
+struct SpanNode {
+  Span span;        // ids, kind, times, status, attributes known when the node was made
+  int parent = -1;  // index of the parent node; -1 for the root
+
+  // Generation: own usage and cost (rolled up into ancestors at finish).
+  bool priced = false;
+  Cost cost;
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  bool counts_as_generation = false;
+
+  // Agent: fingerprint and the name to use when no handoff named it.
+  std::string agent_fp;
+  std::string fallback_name;
+  std::string fallback_source;  // "rule" or "derived"
+
+  // Handoff: both ends.
+  std::string from_fp, from_fallback, to_fp, to_fallback;
+
+  // Tool: still waiting for its result; dropped when it became a handoff span.
+  bool open = false;
+  bool dropped = false;
+};
+
+// Resolves an agent fingerprint to a name given by a handoff, or "" if none.
+using HandoffNameLookup = std::function<std::string(const std::string& fingerprint)>;
+
+struct TraceIdentity {
+  std::string trace_id;          // chosen trace id (remote one from traceparent, or new)
+  std::string remote_parent_id;  // the root's parent span id from traceparent, or ""
+  std::string workflow_name;
+  std::string group_id;
+  const std::map<std::string, std::string>* metadata = nullptr;
+};
+
+class SpanTree {
+ public:
+  int add(SpanNode node);
+  SpanNode& at(int i) { return nodes_[static_cast<std::size_t>(i)]; }
+  const SpanNode& at(int i) const { return nodes_[static_cast<std::size_t>(i)]; }
+  int size() const { return static_cast<int>(nodes_.size()); }
+
+  // Moves every node of `other` except its root here; the root's children go under `new_parent`.
+  // Returns the offset added to `other`'s indices (index i there is i + offset here).
+  int graft(SpanTree&& other, int new_parent);
+
+  // Latest time any node has seen.
+  UnixNanos latest_time() const;
+
+  // Closes still-open tools at the trace's end (marked llmtap.tool.unanswered), makes agent,
+  // tool and workflow spans cover their children, rolls up cost and tokens, names agents and
+  // handoffs, assigns ids and returns the spans: root first, then in start order.
+  Trace finish(const TraceIdentity& id, const HandoffNameLookup& handoff_names);
+
+ private:
+  std::vector<SpanNode> nodes_;
+};
+
+}  // namespace llmtap::trace

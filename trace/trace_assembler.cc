@@ -1,0 +1,454 @@
+#include "trace/trace_assembler.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/ids.h"
+#include "trace/agent_identity.h"
+#include "trace/conversation_items.h"
+#include "trace/generation_span.h"
+
+namespace llmtap::trace {
+
+struct AnsweredTransfer {
+  bool found = false;
+  int node = -1;
+  std::string call_id;
+  std::string target_name;
+};
+
+namespace {
+
+constexpr std::size_t kMaxStatusMessage = 512;
+constexpr std::size_t kMaxHandoffNames = 10000;
+
+bool is_lower_hex(std::string_view s) {
+  for (char c : s)
+    if (!std::isxdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c)))
+      return false;
+  return true;
+}
+
+bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+
+// W3C traceparent "vv-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
+bool parse_traceparent(std::string_view v, std::string& trace_id, std::string& span_id) {
+  v = trim(v);
+  if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
+  auto version = v.substr(0, 2), tid = v.substr(3, 32), sid = v.substr(36, 16), flags = v.substr(53, 2);
+  if (!is_lower_hex(version) || version == "ff" || !is_lower_hex(tid) || !is_lower_hex(sid) ||
+      !is_lower_hex(flags) || all_zero(tid) || all_zero(sid))
+    return false;
+  if (version == "00" && v.size() != 55) return false;
+  trace_id = tid;
+  span_id = sid;
+  return true;
+}
+
+// The text an agent run ends with: the last non-empty assistant text of its last response.
+std::string final_text(const std::vector<Message>& output) {
+  for (auto it = output.rbegin(); it != output.rend(); ++it)
+    if (!trim(it->text).empty()) return std::string(trim(it->text));
+  return {};
+}
+
+// Does a tool result carry this nested run's final output? Equal after trimming, or containing
+// it when it is long enough not to match by chance.
+bool carries_output(std::string_view result, std::string_view output) {
+  result = trim(result);
+  output = trim(output);
+  if (output.empty()) return false;
+  if (result == output) return true;
+  return output.size() >= 16 && result.find(output) != std::string_view::npos;
+}
+
+SpanNode base_node(SpanKind kind, UnixNanos start, int parent, const char* openinference) {
+  SpanNode n;
+  n.parent = parent;
+  n.span.kind = kind;
+  n.span.span_id = new_span_id();
+  n.span.start_ns = start;
+  n.span.end_ns = start;
+  n.span.set("llmtap.span.kind", std::string(to_string(kind)));
+  n.span.set("openinference.span.kind", std::string(openinference));
+  return n;
+}
+
+}  // namespace
+
+TraceAssembler::TraceAssembler(TraceOptions options, const Pricer* pricer)
+    : options_(std::move(options)), pricer_(pricer) {}
+
+void TraceAssembler::add(const ModelCall& call) {
+  const bool ids_stable = stable_call_ids(call);
+  const ConversationItems req = conversation_items(call.input, ids_stable);
+  std::vector<std::uint64_t> req_hashes;
+  req_hashes.reserve(req.items.size());
+  for (const auto& it : req.items) req_hashes.push_back(it.hash);
+
+  Match m = match(call, req_hashes, req.prefix, ids_stable);
+  const bool is_new = m.conv == nullptr;
+  Conversation& conv = is_new ? start_conversation(call) : *m.conv;
+
+  AnsweredTransfer transfer;
+  if (!is_new) {
+    std::vector<std::size_t> result_msgs;
+    for (std::size_t i = m.new_from; i < req.items.size(); ++i)
+      if (req.items[i].kind == ItemKind::kToolResult) result_msgs.push_back(req.items[i].message);
+    answer_tools(conv, call, result_msgs, ids_stable, &transfer);
+  }
+
+  const std::string instructions = effective_instructions(call);
+  const std::string fp = agent_fingerprint(instructions, call.tools);
+  if (conv.agent_node < 0)
+    open_agent(conv, call.timings.request_start, fp, instructions);
+  else if (fp != conv.agent_fp)
+    switch_agent(conv, call, fp, instructions, transfer);
+
+  OpenTrace& tr = *traces_.at(conv.trace);
+  if (tr.remote_trace_id.empty() && !call.traceparent.empty() && tr.conversations.size() == 1)
+    parse_traceparent(call.traceparent, tr.remote_trace_id, tr.remote_parent_id);
+
+  PricedCall priced;
+  if (pricer_ != nullptr) priced = pricer_->price(call);
+  SpanNode gen = generation_node(call, pricer_ != nullptr ? &priced : nullptr, options_.capture_content);
+  gen.parent = conv.agent_node;
+  const UnixNanos gen_end = gen.span.end_ns;
+  tr.tree.add(std::move(gen));
+
+  // Each requested tool call opens a tool span at the end of this response.
+  const UnixNanos tool_start = call.timings.response_end != 0 ? call.timings.response_end : gen_end;
+  std::size_t unnamed = 0;
+  for (const auto& msg : call.output) {
+    for (const auto& tc : msg.tool_calls) {
+      SpanNode t = base_node(SpanKind::kTool, tool_start, conv.agent_node, "TOOL");
+      t.open = true;
+      t.span.name = "execute_tool " + tc.name;
+      t.span.set("gen_ai.operation.name", std::string("execute_tool"));
+      t.span.set("gen_ai.tool.name", tc.name);
+      t.span.set("gen_ai.tool.type", std::string("function"));
+      OpenTool ot;
+      ot.call_id = tc.id.empty() ? tc.name + "#" + std::to_string(unnamed++) : tc.id;
+      if (!tc.id.empty()) t.span.set("gen_ai.tool.call.id", tc.id);
+      if (options_.capture_content) t.span.set("gen_ai.tool.call.arguments", tc.arguments);
+      ot.name = tc.name;
+      ot.start = tool_start;
+      ot.node = tr.tree.add(std::move(t));
+      if (ids_stable && !tc.id.empty()) open_calls_[tc.id] = conv.id;
+      conv.open_tools.push_back(std::move(ot));
+    }
+  }
+
+  std::vector<std::uint64_t> state = std::move(m.base_hashes);
+  state.insert(state.end(), req_hashes.begin(), req_hashes.end());
+  register_states(conv, call, std::move(state), ids_stable);
+
+  conv.last_response_end = tool_start;
+  conv.last_output_text = final_text(call.output);
+  tr.last_activity = std::max({tr.last_activity, gen_end, call.timings.request_start});
+}
+
+TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::vector<std::uint64_t>& item_hashes,
+                                            const std::vector<std::uint64_t>& prefix, bool ids_stable) {
+  (void)item_hashes;
+  Match m;
+  if (!call.previous_response_id.empty()) {
+    auto it = responses_.find(call.previous_response_id);
+    if (it != responses_.end()) {
+      auto c = conversations_.find(it->second.conv);
+      if (c != conversations_.end()) {
+        m.conv = c->second.get();
+        m.base_hashes = it->second.item_hashes;
+        return m;
+      }
+    }
+  }
+  for (std::size_t len = prefix.size() - 1; len >= 1; --len) {
+    auto it = states_.find(prefix[len]);
+    if (it == states_.end() || it->second.empty()) continue;
+    StateRef* best = nullptr;
+    for (auto& ref : it->second) {
+      if (best == nullptr) { best = &ref; continue; }
+      auto rank = [&](const StateRef& r) {
+        return std::make_tuple(!r.continued, r.connection_id == call.connection_id);
+      };
+      if (rank(ref) > rank(*best)) best = &ref;  // ties keep the oldest
+    }
+    best->continued = true;
+    m.conv = conversations_.at(best->conv).get();
+    m.new_from = len;
+    return m;
+  }
+  if (ids_stable) {
+    for (const auto& msg : call.input) {
+      if (msg.role != "tool" || msg.tool_call_id.empty()) continue;
+      auto it = open_calls_.find(msg.tool_call_id);
+      if (it != open_calls_.end()) {
+        m.conv = conversations_.at(it->second).get();
+        return m;
+      }
+    }
+  }
+  return m;
+}
+
+TraceAssembler::Conversation& TraceAssembler::start_conversation(const ModelCall& call) {
+  auto t = std::make_unique<OpenTrace>();
+  t->key = next_id_++;
+  t->start = call.timings.request_start;
+  t->last_activity = call.timings.request_start;
+  t->tree.add(base_node(SpanKind::kWorkflow, call.timings.request_start, -1, "CHAIN"));
+
+  // Any open tool call may be running this conversation as a nested agent; only its result
+  // will tell, so remember the candidates.
+  for (auto& [cid, c] : conversations_) {
+    for (auto& ot : c->open_tools) {
+      if (ot.start > call.timings.request_start || is_transfer_tool(ot.name)) continue;
+      ot.nested_candidates.push_back(t->key);
+      t->potential_parents.push_back({cid, ot.call_id});
+    }
+  }
+
+  auto c = std::make_unique<Conversation>();
+  c->id = next_id_++;
+  c->trace = t->key;
+  c->parent_node = 0;
+  t->conversations.push_back(c->id);
+  Conversation& ref = *c;
+  conversations_[c->id] = std::move(c);
+  traces_[t->key] = std::move(t);
+  return ref;
+}
+
+void TraceAssembler::answer_tools(Conversation& conv, const ModelCall& call,
+                                  const std::vector<std::size_t>& result_msgs, bool ids_stable,
+                                  AnsweredTransfer* transfer) {
+  for (std::size_t mi : result_msgs) {
+    const Message& r = call.input[mi];
+    auto& tools = conv.open_tools;
+    auto it = tools.end();
+    if (!r.tool_call_id.empty())
+      it = std::find_if(tools.begin(), tools.end(), [&](const OpenTool& t) { return t.call_id == r.tool_call_id; });
+    if (it == tools.end() && (!ids_stable || r.tool_call_id.empty())) {
+      // Ids not usable: answer the oldest open call of that name (or the oldest at all).
+      it = std::find_if(tools.begin(), tools.end(), [&](const OpenTool& t) {
+        return r.tool_name.empty() || t.name == r.tool_name;
+      });
+    }
+    if (it == tools.end()) continue;
+    OpenTool ot = std::move(*it);
+    tools.erase(it);
+    if (auto oc = open_calls_.find(ot.call_id); oc != open_calls_.end() && oc->second == conv.id)
+      open_calls_.erase(oc);
+
+    {
+      SpanNode& n = traces_.at(conv.trace)->tree.at(ot.node);
+      n.open = false;
+      n.span.end_ns = std::max(n.span.start_ns, call.timings.request_start);
+      if (options_.capture_content) n.span.set("gen_ai.tool.call.result", r.text);
+      if (tool_result_is_error(r)) {
+        n.span.error = true;
+        n.span.status_message = options_.capture_content
+                                    ? std::string(trim(r.text).substr(0, kMaxStatusMessage))
+                                    : std::string("tool reported an error");
+      }
+    }
+
+    auto target = transfer_result_target(r.text);
+    if (!transfer->found && (is_transfer_tool(ot.name) || target)) {
+      transfer->found = true;
+      transfer->node = ot.node;
+      transfer->call_id = ot.call_id;
+      transfer->target_name = target ? *target : transfer_tool_target(ot.name);
+    }
+    try_nest(conv, ot, r.text, call.timings.request_start);
+  }
+}
+
+void TraceAssembler::try_nest(Conversation& parent, const OpenTool& tool, const std::string& result_text,
+                              UnixNanos result_time) {
+  for (TraceKey key : tool.nested_candidates) {
+    auto it = traces_.find(key);
+    if (it == traces_.end() || key == parent.trace) continue;
+    OpenTrace& child = *it->second;
+    const Conversation& root = *conversations_.at(child.conversations.front());
+    if (child.start < tool.start || child.last_activity > result_time) continue;
+    if (!carries_output(result_text, root.last_output_text)) continue;
+
+    OpenTrace& host = *traces_.at(parent.trace);
+    const int offset = host.tree.graft(std::move(child.tree), tool.node);
+    for (ConvId cid : child.conversations) {
+      Conversation& c = *conversations_.at(cid);
+      c.trace = host.key;
+      c.parent_node = c.parent_node == 0 ? tool.node : c.parent_node + offset;
+      if (c.agent_node >= 0) c.agent_node += offset;
+      for (auto& ot : c.open_tools) ot.node += offset;
+      host.conversations.push_back(cid);
+    }
+    host.last_activity = std::max(host.last_activity, child.last_activity);
+    traces_.erase(it);
+    return;
+  }
+}
+
+void TraceAssembler::open_agent(Conversation& conv, UnixNanos start, const std::string& fp,
+                                const std::string& instructions) {
+  SpanNode a = base_node(SpanKind::kAgent, start, conv.parent_node, "AGENT");
+  a.span.set("gen_ai.operation.name", std::string("invoke_agent"));
+  a.span.set("gen_ai.agent.id", fp);
+  if (auto rule = rule_agent_name(options_.agent_name_rules, instructions)) {
+    a.fallback_name = *rule;
+    a.fallback_source = "rule";
+  } else {
+    a.fallback_name = derived_agent_name(instructions, fp);
+    a.fallback_source = "derived";
+  }
+  a.agent_fp = fp;
+  conv.agent_fp = fp;
+  conv.agent_fallback = a.fallback_name;
+  conv.agent_node = traces_.at(conv.trace)->tree.add(std::move(a));
+}
+
+void TraceAssembler::switch_agent(Conversation& conv, const ModelCall& call, const std::string& fp,
+                                  const std::string& instructions, const AnsweredTransfer& transfer) {
+  SpanTree& tree = traces_.at(conv.trace)->tree;
+  const UnixNanos end = call.timings.request_start;
+  UnixNanos start = conv.last_response_end != 0 ? conv.last_response_end : end;
+  SpanNode h = base_node(SpanKind::kHandoff, start, conv.agent_node, "CHAIN");
+  h.span.set("gen_ai.operation.name", std::string("handoff"));
+  if (transfer.found) {
+    SpanNode& t = tree.at(transfer.node);
+    t.dropped = true;  // the transfer call is this handoff, not a tool execution
+    h.span.start_ns = t.span.start_ns;
+    h.span.set("gen_ai.tool.call.id", transfer.call_id);
+    if (!transfer.target_name.empty()) {
+      if (handoff_names_.size() >= kMaxHandoffNames) handoff_names_.clear();
+      handoff_names_[fp] = transfer.target_name;
+    }
+  } else {
+    h.span.set("llmtap.handoff.inferred", true);
+  }
+  h.span.end_ns = std::max(h.span.start_ns, end);
+  h.from_fp = conv.agent_fp;
+  h.from_fallback = conv.agent_fallback;
+  h.to_fp = fp;
+  if (auto rule = rule_agent_name(options_.agent_name_rules, instructions))
+    h.to_fallback = *rule;
+  else
+    h.to_fallback = derived_agent_name(instructions, fp);
+  tree.add(std::move(h));
+  open_agent(conv, end, fp, instructions);
+}
+
+void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, std::vector<std::uint64_t> hashes,
+                                     bool ids_stable) {
+  std::uint64_t prefix = kEmptyConversationHash;
+  for (auto h : hashes) prefix = chain_hash(prefix, h);
+
+  auto add_state = [&](std::uint64_t h) {
+    auto& refs = states_[h];
+    for (const auto& r : refs)
+      if (r.conv == conv.id) return;
+    refs.push_back({conv.id, call.connection_id, next_seq_++, false});
+    conv.state_hashes.push_back(h);
+  };
+  auto extend = [&](const std::vector<Message>& msgs) {
+    std::uint64_t h = prefix;
+    for (const auto& it : conversation_items(msgs, ids_stable).items) h = chain_hash(h, it.hash);
+    return h;
+  };
+
+  // Chat n>1: the next request continues with one of the choices.
+  if (call.n > 1 && call.output.size() > 1) {
+    for (const auto& m : call.output) add_state(extend({m}));
+  } else {
+    add_state(extend(call.output));
+  }
+  if (!call.response_id.empty()) {
+    for (const auto& it : conversation_items(call.output, ids_stable).items) hashes.push_back(it.hash);
+    responses_[call.response_id] = {conv.id, std::move(hashes)};
+    conv.response_ids.push_back(call.response_id);
+  }
+}
+
+const TraceAssembler::OpenTool* TraceAssembler::find_open_tool(const PotentialParent& p) const {
+  auto c = conversations_.find(p.conv);
+  if (c == conversations_.end()) return nullptr;
+  for (const auto& ot : c->second->open_tools)
+    if (ot.call_id == p.call_id) return &ot;
+  return nullptr;
+}
+
+bool TraceAssembler::deferred(const OpenTrace& t) const {
+  for (const auto& p : t.potential_parents)
+    if (const OpenTool* ot = find_open_tool(p); ot != nullptr && traces_.count(conversations_.at(p.conv)->trace) &&
+                                                 conversations_.at(p.conv)->trace != t.key)
+      return true;
+  return false;
+}
+
+UnixNanos TraceAssembler::activity(const OpenTrace& t) const {
+  UnixNanos a = t.last_activity;
+  for (ConvId cid : t.conversations)
+    for (const auto& ot : conversations_.at(cid)->open_tools)
+      for (TraceKey k : ot.nested_candidates)
+        if (auto it = traces_.find(k); it != traces_.end() && k != t.key)
+          a = std::max(a, it->second->last_activity);
+  return a;
+}
+
+std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
+  std::vector<Trace> out;
+  for (bool progress = true; progress;) {
+    progress = false;
+    std::vector<TraceKey> due;
+    for (const auto& [key, t] : traces_)
+      if (now - activity(*t) > options_.idle_timeout_ns && !deferred(*t)) due.push_back(key);
+    for (TraceKey key : due) {
+      out.push_back(finish(key));
+      progress = true;
+    }
+  }
+  return out;
+}
+
+std::vector<Trace> TraceAssembler::close_all() {
+  std::vector<Trace> out;
+  while (!traces_.empty()) out.push_back(finish(traces_.begin()->first));
+  return out;
+}
+
+Trace TraceAssembler::finish(TraceKey key) {
+  OpenTrace& t = *traces_.at(key);
+  for (ConvId cid : t.conversations) {
+    Conversation& c = *conversations_.at(cid);
+    for (auto h : c.state_hashes) {
+      auto it = states_.find(h);
+      if (it == states_.end()) continue;
+      auto& refs = it->second;
+      refs.erase(std::remove_if(refs.begin(), refs.end(), [&](const StateRef& r) { return r.conv == cid; }),
+                 refs.end());
+      if (refs.empty()) states_.erase(it);
+    }
+    for (const auto& rid : c.response_ids)
+      if (auto it = responses_.find(rid); it != responses_.end() && it->second.conv == cid) responses_.erase(it);
+    for (const auto& ot : c.open_tools)
+      if (auto it = open_calls_.find(ot.call_id); it != open_calls_.end() && it->second == cid) open_calls_.erase(it);
+    conversations_.erase(cid);
+  }
+
+  TraceIdentity id;
+  id.trace_id = t.remote_trace_id.empty() ? new_trace_id() : t.remote_trace_id;
+  id.remote_parent_id = t.remote_parent_id;
+  id.workflow_name = options_.effective_workflow_name();
+  id.group_id = options_.group_id;
+  id.metadata = &options_.metadata;
+  Trace out = t.tree.finish(id, [this](const std::string& fp) {
+    auto it = handoff_names_.find(fp);
+    return it == handoff_names_.end() ? std::string() : it->second;
+  });
+  traces_.erase(key);
+  return out;
+}
+
+}  // namespace llmtap::trace

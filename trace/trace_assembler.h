@@ -1,0 +1,126 @@
+#pragma once
+// The single-threaded core of TraceBuilder: matches each model call to a conversation, keeps
+// agent/generation/tool/handoff spans of open traces, and returns traces as they close.
+//
+// Conversations are matched, in order, by:
+//  1. previous_response_id naming a response seen before (the request then carries only new items);
+//  2. the longest prefix of the request's items whose chained hash equals a state some earlier call
+//     ended in (its input plus its output); a state that no later call has continued yet is
+//     preferred, then one from the same connection, then the oldest;
+//  3. a tool result answering a still-open tool call id.
+// Otherwise the call starts a new conversation, and with it a new trace. A request whose items only
+// share the system prompt with an old run, or whose user turn differs, matches nothing: system
+// messages are not items, and a state matches only as a whole prefix.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/model_call.h"
+#include "common/span.h"
+#include "pricing/cost.h"
+#include "trace/span_tree.h"
+#include "trace/trace_options.h"
+
+namespace llmtap::trace {
+
+class TraceAssembler {
+ public:
+  TraceAssembler(TraceOptions options, const Pricer* pricer);
+
+  void add(const ModelCall& call);
+  std::vector<Trace> close_idle(UnixNanos now);
+  std::vector<Trace> close_all();
+  std::size_t open_traces() const { return traces_.size(); }
+
+ private:
+  using ConvId = std::uint64_t;
+  using TraceKey = std::uint64_t;
+
+  struct OpenTool {
+    std::string call_id;
+    std::string name;
+    int node = -1;
+    UnixNanos start = 0;
+    std::vector<TraceKey> nested_candidates;  // traces started while this call was open
+  };
+
+  struct Conversation {
+    ConvId id = 0;
+    TraceKey trace = 0;
+    int parent_node = 0;  // where its agent spans go: the trace root, or a tool span once nested
+    int agent_node = -1;
+    std::string agent_fp;
+    std::string agent_fallback;
+    UnixNanos last_response_end = 0;
+    std::string last_output_text;
+    std::vector<OpenTool> open_tools;
+    std::vector<std::uint64_t> state_hashes;  // registered in states_, to unregister at close
+    std::vector<std::string> response_ids;
+  };
+
+  struct PotentialParent {
+    ConvId conv;
+    std::string call_id;
+  };
+
+  struct OpenTrace {
+    TraceKey key = 0;
+    SpanTree tree;
+    std::vector<ConvId> conversations;
+    std::string remote_trace_id, remote_parent_id;
+    UnixNanos start = 0;
+    UnixNanos last_activity = 0;
+    std::vector<PotentialParent> potential_parents;
+  };
+
+  struct StateRef {
+    ConvId conv;
+    std::uint64_t connection_id;
+    std::uint64_t seq;  // order of registration
+    bool continued = false;
+  };
+
+  struct ResponseState {
+    ConvId conv;
+    std::vector<std::uint64_t> item_hashes;  // the conversation after that response
+  };
+
+  struct Match {
+    Conversation* conv = nullptr;
+    std::vector<std::uint64_t> base_hashes;  // items before the request's own (previous_response_id)
+    std::size_t new_from = 0;                // request items from here on are new
+  };
+
+  Match match(const ModelCall& call, const std::vector<std::uint64_t>& item_hashes,
+              const std::vector<std::uint64_t>& prefix, bool ids_stable);
+  Conversation& start_conversation(const ModelCall& call);
+  void answer_tools(Conversation& conv, const ModelCall& call, const std::vector<std::size_t>& result_msgs,
+                    bool ids_stable, struct AnsweredTransfer* transfer);
+  void try_nest(Conversation& parent, const OpenTool& tool, const std::string& result_text,
+                UnixNanos result_time);
+  void switch_agent(Conversation& conv, const ModelCall& call, const std::string& fp,
+                    const std::string& instructions, const AnsweredTransfer& transfer);
+  void open_agent(Conversation& conv, UnixNanos start, const std::string& fp, const std::string& instructions);
+  void register_states(Conversation& conv, const ModelCall& call, std::vector<std::uint64_t> hashes,
+                       bool ids_stable);
+  bool deferred(const OpenTrace& t) const;
+  UnixNanos activity(const OpenTrace& t) const;
+  Trace finish(TraceKey key);
+  const OpenTool* find_open_tool(const PotentialParent& p) const;
+
+  TraceOptions options_;
+  const Pricer* pricer_;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t next_seq_ = 1;
+  std::map<TraceKey, std::unique_ptr<OpenTrace>> traces_;
+  std::map<ConvId, std::unique_ptr<Conversation>> conversations_;
+  std::unordered_map<std::uint64_t, std::vector<StateRef>> states_;
+  std::unordered_map<std::string, ResponseState> responses_;
+  std::unordered_map<std::string, ConvId> open_calls_;
+  std::unordered_map<std::string, std::string> handoff_names_;  // agent fingerprint -> name
+};
+
+}  // namespace llmtap::trace

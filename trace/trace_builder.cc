@@ -1,0 +1,43 @@
+#include "trace/trace_builder.h"
+
+#include "trace/trace_assembler.h"
+
+namespace llmtap {
+
+TraceBuilder::TraceBuilder(TraceOptions options, const Pricer* pricer, TraceSink& sink)
+    : sink_(sink), assembler_(std::make_unique<trace::TraceAssembler>(std::move(options), pricer)) {}
+
+TraceBuilder::~TraceBuilder() = default;
+
+void TraceBuilder::on_model_call(ModelCall call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  assembler_->add(call);
+}
+
+void TraceBuilder::tick(UnixNanos now) {
+  std::vector<Trace> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done = assembler_->close_idle(now);
+  }
+  // Outside the lock: a slow sink must not stall the collector thread.
+  for (const auto& t : done) sink_.on_trace(t);
+}
+
+void TraceBuilder::close_all(UnixNanos now) {
+  (void)now;  // every open trace closes at its own last observed time
+  std::vector<Trace> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done = assembler_->close_all();
+  }
+  for (const auto& t : done) sink_.on_trace(t);
+  sink_.flush();
+}
+
+std::size_t TraceBuilder::open_traces() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return assembler_->open_traces();
+}
+
+}  // namespace llmtap

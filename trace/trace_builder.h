@@ -1,0 +1,41 @@
+#pragma once
+// TraceBuilder: rebuilds agent runs from the stream of model calls (see issue 9 / SPEC.md).
+//
+// Sans-IO: it owns no thread and reads no clock; time comes from the calls' wire timestamps and
+// from the `now` given to tick()/close_all(). Internally synchronized, so the collector thread
+// and a timer may call it concurrently. Finished traces go to the TraceSink outside the lock.
+#include <memory>
+#include <mutex>
+
+#include "common/sinks.h"
+#include "pricing/cost.h"
+#include "trace/trace_options.h"
+
+namespace llmtap {
+
+namespace trace {
+class TraceAssembler;
+}
+
+class TraceBuilder : public ModelCallSink {
+ public:
+  // `pricer` may be null (no cost attributes then); it and `sink` must outlive the builder.
+  TraceBuilder(TraceOptions options, const Pricer* pricer, TraceSink& sink);
+  ~TraceBuilder() override;
+
+  void on_model_call(ModelCall call) override;
+  // Closes and emits every trace idle for longer than the idle timeout at `now`.
+  void tick(UnixNanos now);
+  // Closes and emits every open trace (shutdown), then flushes the sink.
+  void close_all(UnixNanos now);
+
+  // Traces currently open (for tests and stats).
+  std::size_t open_traces() const;
+
+ private:
+  TraceSink& sink_;
+  mutable std::mutex mu_;
+  std::unique_ptr<trace::TraceAssembler> assembler_;
+};
+
+}  // namespace llmtap

@@ -1,0 +1,59 @@
+#pragma once
+// Configuration of trace reconstruction: trace identity (workflow name, group id, metadata),
+// content capture, idle timeout and user rules that name agents.
+#include <functional>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace llmtap {
+
+// A user rule: when an agent's instructions match `pattern`, the agent is called `name`.
+struct AgentNameRule {
+  std::string pattern;  // ECMAScript regex, matched case-insensitively anywhere in the instructions
+  std::regex regex;
+  std::string name;
+};
+
+// Builds a rule; false with `error` set when the pattern does not compile.
+bool make_agent_name_rule(const std::string& pattern, const std::string& name, AgentNameRule& out,
+                          std::string& error);
+
+// Parses a mapping document: either {"<regex>": "<name>", ...} or [{"pattern": "...", "name": "..."}].
+// Rules keep the document's order; the first match wins.
+bool parse_agent_name_rules(const std::string& json_text, std::vector<AgentNameRule>& out,
+                            std::string& error);
+// Reads and parses a mapping file; `error` names the file and what is wrong with it.
+bool load_agent_name_rules_file(const std::string& path, std::vector<AgentNameRule>& out,
+                                std::string& error);
+
+struct TraceOptions {
+  static constexpr UnixNanos kDefaultIdleTimeoutNs = 10'000'000'000;  // 10 s
+
+  UnixNanos idle_timeout_ns = kDefaultIdleTimeoutNs;
+  std::string workflow_name;                   // LLMTAP_WORKFLOW_NAME
+  std::string group_id;                        // LLMTAP_GROUP_ID -> gen_ai.conversation.id
+  std::map<std::string, std::string> metadata; // LLMTAP_METADATA (JSON object) -> llmtap.metadata.*
+  bool capture_content = false;                // OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
+  std::vector<AgentNameRule> agent_name_rules;
+  std::string process_name;                    // workflow name when LLMTAP_WORKFLOW_NAME is unset
+
+  // The workflow name a trace carries: workflow_name, else process_name, else "llmtap".
+  std::string effective_workflow_name() const;
+
+  // Reads the LLMTAP_* and OTEL_* variables above through `getenv` (injectable for tests).
+  // Problems (bad LLMTAP_METADATA JSON) are appended to `warnings`; the rest still applies.
+  static TraceOptions from_env(const std::function<const char*(const char*)>& getenv,
+                               std::vector<std::string>* warnings = nullptr);
+  static TraceOptions from_env(std::vector<std::string>* warnings = nullptr);
+};
+
+// Parses an LLMTAP_METADATA value: a JSON object; non-string values are kept as compact JSON.
+bool parse_metadata_json(const std::string& text, std::map<std::string, std::string>& out,
+                         std::string& error);
+
+}  // namespace llmtap
