@@ -156,7 +156,8 @@ TEST_F(CostTest, DatedSnapshotsAndProviderSpellings) {
   // Claude Sonnet 4.5 by its dated id, Vertex and Bedrock spellings (3 / 15):
   // prompt = 1,000 x 3/1M = 0.003; completion = 100 x 15/1M = 0.0015
   for (const char* m : {"claude-sonnet-4-5-20250929", "claude-sonnet-4-5@20250929",
-                        "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic/claude-sonnet-4-5"}) {
+                        "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic/claude-sonnet-4-5",
+                        "anthropic/claude-sonnet-4.5"}) {
     expect_cost(make_call(m, {.input = 1000, .output = 100}), "0.003", "0.0015", "0.0045");
   }
   // A future snapshot of a model with one base entry is priced by the base (opus 4.6: 5 / 25):

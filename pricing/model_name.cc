@@ -81,7 +81,23 @@ std::vector<ModelNameForm> model_name_forms(std::string_view model) {
     segment = name.substr(slash + 1);
     add_form(forms, segment, "path prefix '" + name.substr(0, slash + 1) + "'");
   }
+  // Gemini REST method suffix, when a caller passes the URL's "model:method" segment.
+  for (std::string_view method : {":generatecontent", ":streamgeneratecontent"}) {
+    if (segment.size() > method.size() && segment.ends_with(method)) {
+      segment.resize(segment.size() - method.size());
+      add_form(forms, segment, "method suffix '" + std::string(method) + "'");
+    }
+  }
   if (auto inner = bedrock_inner_id(segment)) add_form(forms, *inner, "Bedrock form '" + segment + "'");
+  // Gateways such as OpenRouter write Claude versions with dots ("claude-sonnet-4.5"); Anthropic's
+  // ids use dashes.
+  if (segment.rfind("claude-", 0) == 0 && segment.find('.') != std::string::npos) {
+    std::string dashed = segment;
+    for (char& c : dashed) {
+      if (c == '.') c = '-';
+    }
+    add_form(forms, dashed, "dotted version '" + segment + "'");
+  }
   return forms;
 }
 

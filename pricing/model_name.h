@@ -19,7 +19,9 @@ struct ModelNameForm {
 // The names to try, in order: the name as sent (lower-cased, trimmed); the last path segment when the
 // name has a provider/path prefix ("openai/gpt-4o", "models/gemini-2.5-pro",
 // "projects/p/locations/l/publishers/google/models/gemini-2.5-pro", Bedrock ARNs); and the plain
-// Anthropic id inside a Bedrock model id ("us.anthropic.claude-sonnet-4-20250514-v1:0").
+// Anthropic id inside a Bedrock model id ("us.anthropic.claude-sonnet-4-20250514-v1:0"); the name
+// without a Gemini ":generateContent" method suffix; Claude versions with dashes for dots
+// ("anthropic/claude-sonnet-4.5" -> "claude-sonnet-4-5", as OpenRouter spells them).
 std::vector<ModelNameForm> model_name_forms(std::string_view model);
 
 // If `name` ends in a date-style snapshot suffix (-2024-08-06, -20250514, @20250514, -0613),

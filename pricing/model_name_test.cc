@@ -30,6 +30,13 @@ TEST(ModelName, BedrockForms) {
   EXPECT_EQ(names("claude-3-5-sonnet-v2@20241022"), (std::vector<std::string>{"claude-3-5-sonnet-v2@20241022"}));
 }
 
+TEST(ModelName, GeminiMethodSuffixAndDottedClaudeVersions) {
+  EXPECT_EQ(names("models/gemini-2.5-pro:streamGenerateContent").back(), "gemini-2.5-pro");
+  EXPECT_EQ(names("anthropic/claude-sonnet-4.5").back(), "claude-sonnet-4-5");
+  // Only Claude names: a dotted OpenAI name keeps its dots.
+  EXPECT_EQ(names("gpt-4.1"), (std::vector<std::string>{"gpt-4.1"}));
+}
+
 TEST(ModelName, DateSuffixes) {
   EXPECT_EQ(strip_date_suffix("gpt-4o-2024-08-06"), "gpt-4o");
   EXPECT_EQ(strip_date_suffix("claude-sonnet-4-20250514"), "claude-sonnet-4");
