@@ -80,7 +80,8 @@ class MappedFile {
 struct ElfFacts {
   bool elf = false;
   bool elf64 = false;
-  bool dynamic = false;
+  bool dynamic = false;      // has a dynamic section (static-pie binaries do too)
+  bool interp = false;       // asks for a program interpreter: LD_PRELOAD applies
   bool go = false;
   bool defines_ssl = false;  // exports its own SSL_write/SSL_read (statically bundled OpenSSL/BoringSSL)
   bool boringssl = false;
@@ -116,6 +117,7 @@ ElfFacts inspect_elf(std::string_view f) {
     Elf64_Phdr ph;
     if (!read_at(f, eh.e_phoff + std::size_t{i} * eh.e_phentsize, &ph)) break;
     if (ph.p_type == PT_LOAD) loads.push_back(ph);
+    if (ph.p_type == PT_INTERP) facts.interp = true;
     if (ph.p_type == PT_DYNAMIC) {
       dyn = ph;
       has_dyn = true;
@@ -168,7 +170,7 @@ ElfFacts inspect_elf(std::string_view f) {
       }
     }
   }
-  if (facts.defines_ssl || !facts.dynamic) facts.boringssl = f.find("BoringSSL") != std::string_view::npos;
+  if (facts.defines_ssl || !facts.interp) facts.boringssl = f.find("BoringSSL") != std::string_view::npos;
   return facts;
 }
 
@@ -296,7 +298,7 @@ PreloadProbe probe(const std::string& exe, int depth) {
                "cannot see its traffic" + kUseProxy;
     return r;
   }
-  if (!facts.dynamic) {
+  if (!facts.interp) {
     r.reason = r.executable + " is statically linked: LD_PRELOAD does not apply to it" +
                (facts.boringssl ? " (and it bundles BoringSSL)" : "") + kUseProxy;
     return r;
