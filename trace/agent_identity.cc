@@ -85,11 +85,12 @@ std::string derived_agent_name(std::string_view instructions, std::string_view f
     if (first < words.size() && (words[first] == "a" || words[first] == "an" || words[first] == "the"))
       ++first;
     if (first < words.size() && words[first] == "part") continue;  // "you are part of ..."
-    for (std::size_t i = first; i < words.size() && i < first + 4; ++i) {
-      bool role = false;
-      for (const char* r : kRoleWords) role = role || words[i] == r;
-      if (role) return title_case({words.begin() + first, words.begin() + i + 1});
-    }
+    // The last role word within four words: "an expert travel assistant" names the assistant.
+    std::size_t end = 0;
+    for (std::size_t i = first; i < words.size() && i < first + 4; ++i)
+      for (const char* r : kRoleWords)
+        if (words[i] == r) end = i + 1;
+    if (end > 0) return title_case({words.begin() + first, words.begin() + end});
   }
   return "Agent " + std::string(fingerprint.substr(0, 6));
 }

@@ -18,8 +18,8 @@ std::string effective_instructions(const ModelCall& call);
 // Stable agent id: 16 hex of a hash over the instructions and the sorted, de-duplicated tool names.
 std::string agent_fingerprint(const std::string& instructions, const std::vector<ToolDef>& tools);
 
-// A short readable name from instructions: the role in the first "You are (a|an|the) ... agent"
-// phrase (or "assistant"/"bot"), title-cased: "You are a triage agent..." -> "Triage Agent".
+// A short readable name from instructions: the first "You are (a|an|the) <up to 4 words>" phrase
+// cut after its last role word (agent, assistant, bot, specialist, expert), title-cased: "You are a triage agent..." -> "Triage Agent".
 // Phrases like "You are part of a multi-agent system" (the Agents SDK's handoff prompt prefix)
 // are skipped. Without such a phrase: "Agent " + the first 6 hex of the fingerprint.
 std::string derived_agent_name(std::string_view instructions, std::string_view fingerprint);

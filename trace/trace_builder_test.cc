@@ -1,1 +1,399 @@
+// TraceBuilder behaviour beyond tree shape: closing, identity, errors, cost, content capture.
+#include "trace/trace_builder.h"
+
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "trace/trace_test_util.h"
+
+namespace llmtap::trace::testing {
+namespace {
+
+std::vector<Turn> tool_run(const std::string& result = "sunny", bool is_error = false) {
+  const std::string instr = "You are a weather agent.";
+  return {
+      {instr, {"get_weather"}, {user("Weather in Paris?")},
+       assistant("Let me check.", {call("call_1", "get_weather", "{\"city\":\"Paris\"}")}), kT0, kT0 + 100 * kMs},
+      {instr, {"get_weather"}, {tool_result("call_1", result, is_error)}, assistant("It is sunny."),
+       kT0 + 150 * kMs, kT0 + 250 * kMs},
+  };
+}
+
+TEST(TraceBuilder, IdleTraceClosesOnlyAfterTimeout) {
+  TraceOptions o;
+  o.idle_timeout_ns = 1000 * kMs;
+  FakePricer pricer;
+  RecordingSink sink;
+  TraceBuilder b(o, &pricer, sink);
+  for (const auto& c : render(tool_run(), Form::kChat)) b.on_model_call(c);
+  b.tick(kT0 + 250 * kMs + 1000 * kMs);  // idle exactly the timeout: not longer
+  EXPECT_TRUE(sink.traces.empty());
+  EXPECT_EQ(b.open_traces(), 1u);
+  b.tick(kT0 + 250 * kMs + 1001 * kMs);
+  ASSERT_EQ(sink.traces.size(), 1u);
+  EXPECT_EQ(b.open_traces(), 0u);
+  EXPECT_EQ(sink.flushes, 0);
+  // A later continuation of a closed trace starts a new trace.
+  auto calls = render(tool_run(), Form::kChat);
+  b.on_model_call(calls[1]);
+  b.close_all(kT0 + 10'000 * kMs);
+  EXPECT_EQ(sink.traces.size(), 2u);
+  EXPECT_EQ(sink.flushes, 1);
+}
+
+TEST(TraceBuilder, UnansweredToolClosedAtTraceEndAndMarked) {
+  RecordingSink sink;
+  TraceBuilder b(TraceOptions{}, nullptr, sink);
+  auto calls = render(tool_run(), Form::kResponses);
+  b.on_model_call(calls[0]);
+  b.close_all(kT0);
+  ASSERT_EQ(sink.traces.size(), 1u);
+  const Span* tool = find_span(sink.traces[0], SpanKind::kTool);
+  ASSERT_NE(tool, nullptr);
+  ASSERT_NE(attr<bool>(*tool, "llmtap.tool.unanswered"), nullptr);
+  EXPECT_TRUE(*attr<bool>(*tool, "llmtap.tool.unanswered"));
+  EXPECT_EQ(tool->start_ns, kT0 + 100 * kMs);
+  EXPECT_GE(tool->end_ns, tool->start_ns);
+  EXPECT_LE(tool->end_ns, sink.traces[0].spans[0].end_ns);
+}
+
+TEST(TraceBuilder, ToolErrorStatusFollowsTheDocumentedRule) {
+  struct Case {
+    std::string result;
+    bool is_error;
+    bool expect_error;
+  } cases[] = {
+      {"sunny", false, false},
+      {"{\"error\":\"city not found\"}", false, true},
+      {"{\"error\":null,\"temp\":20}", false, false},
+      {"no errors found", false, false},
+      {"permission denied", true, true},  // Anthropic is_error
+      {"An error occurred while running the tool. Please try again. Error: boom", false, true},
+  };
+  for (const auto& c : cases) {
+    RecordingSink sink;
+    TraceBuilder b(TraceOptions{}, nullptr, sink);
+    for (const auto& call : render(tool_run(c.result, c.is_error), Form::kAnthropic)) b.on_model_call(call);
+    b.close_all(0);
+    ASSERT_EQ(sink.traces.size(), 1u);
+    const Span* tool = find_span(sink.traces[0], SpanKind::kTool);
+    EXPECT_EQ(tool->error, c.expect_error) << c.result;
+    if (c.expect_error) {
+      EXPECT_FALSE(tool->status_message.empty());
+      // Without content capture the status must not leak the result text.
+      EXPECT_EQ(tool->status_message.find(c.result), std::string::npos);
+    }
+  }
+}
+
+TEST(TraceBuilder, ErrorGenerationCarriesProviderMessageAndRetryJoinsTrace) {
+  auto calls = render(tool_run(), Form::kChat);
+  ModelCall failed = calls[0];
+  failed.status = CallStatus::kError;
+  failed.http_status = 429;
+  failed.error_type = "rate_limit_exceeded";
+  failed.error_message = "Rate limit reached for gpt-test";
+  failed.output.clear();
+  failed.usage = Usage{};
+  failed.timings.response_end = kT0 - 500 * kMs;
+  failed.timings.request_start = kT0 - 600 * kMs;
+  FakePricer pricer;
+  RecordingSink sink;
+  TraceBuilder b(TraceOptions{}, &pricer, sink);
+  b.on_model_call(failed);
+  for (const auto& c : calls) b.on_model_call(c);
+  b.close_all(0);
+  ASSERT_EQ(sink.traces.size(), 1u);
+  auto gens = spans_of(sink.traces[0], SpanKind::kGeneration);
+  ASSERT_EQ(gens.size(), 3u);
+  EXPECT_TRUE(gens[0]->error);
+  EXPECT_EQ(gens[0]->status_message, "Rate limit reached for gpt-test");
+  EXPECT_EQ(str_attr(*gens[0], "error.type"), "rate_limit_exceeded");
+  EXPECT_EQ(gens[0]->find("llm.cost.total"), nullptr);  // no usage: no cost, not a made-up 0
+  EXPECT_FALSE(gens[1]->error);
+}
+
+TEST(TraceBuilder, TraceparentMakesRootAChildOfTheRemoteSpan) {
+  RecordingSink sink;
+  TraceBuilder b(TraceOptions{}, nullptr, sink);
+  auto calls = render(tool_run(), Form::kChat);
+  for (auto& c : calls) c.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  for (const auto& c : calls) b.on_model_call(c);
+  // An invalid traceparent is ignored.
+  auto other = render(tool_run(), Form::kChat);
+  for (auto& c : other) c.traceparent = "00-00000000000000000000000000000000-b7ad6b7169203331-01";
+  b.on_model_call(other[0]);
+  b.close_all(0);
+  ASSERT_EQ(sink.traces.size(), 2u);
+  const Trace* joined = nullptr;
+  const Trace* own = nullptr;
+  for (const auto& t : sink.traces) (t.trace_id == "0af7651916cd43dd8448eb211c80319c" ? joined : own) = &t;
+  ASSERT_NE(joined, nullptr);
+  ASSERT_NE(own, nullptr);
+  EXPECT_EQ(joined->spans[0].parent_span_id, "b7ad6b7169203331");
+  for (const auto& s : joined->spans) EXPECT_EQ(s.trace_id, "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_TRUE(own->spans[0].parent_span_id.empty());
+  EXPECT_EQ(own->trace_id.size(), 32u);
+}
+
+TEST(TraceBuilder, WorkflowCarriesNameGroupAndMetadata) {
+  std::vector<std::string> warnings;
+  std::map<std::string, std::string> env = {{"LLMTAP_WORKFLOW_NAME", "Customer support"},
+                                            {"LLMTAP_GROUP_ID", "thread-9"},
+                                            {"LLMTAP_METADATA", "{\"tenant\":\"acme\",\"tier\":3}"}};
+  TraceOptions o = TraceOptions::from_env(
+      [&](const char* n) -> const char* { auto it = env.find(n); return it == env.end() ? nullptr : it->second.c_str(); },
+      &warnings);
+  EXPECT_TRUE(warnings.empty());
+  RecordingSink sink;
+  TraceBuilder b(o, nullptr, sink);
+  for (const auto& c : render(tool_run(), Form::kChat)) b.on_model_call(c);
+  b.close_all(0);
+  ASSERT_EQ(sink.traces.size(), 1u);
+  const Span& root = sink.traces[0].spans[0];
+  EXPECT_EQ(root.name, "invoke_workflow Customer support");
+  EXPECT_EQ(str_attr(root, "gen_ai.workflow.name"), "Customer support");
+  EXPECT_EQ(str_attr(root, "gen_ai.conversation.id"), "thread-9");
+  EXPECT_EQ(str_attr(root, "llmtap.metadata.tenant"), "acme");
+  EXPECT_EQ(str_attr(root, "llmtap.metadata.tier"), "3");
+  EXPECT_EQ(str_attr(root, "gen_ai.operation.name"), "invoke_workflow");
+  EXPECT_EQ(str_attr(root, "openinference.span.kind"), "CHAIN");
+}
+
+TEST(TraceBuilder, ProcessNameIsTheWorkflowFallback) {
+  TraceOptions o;
+  o.process_name = "support-bot";
+  RecordingSink sink;
+  TraceBuilder b(o, nullptr, sink);
+  b.on_model_call(render(tool_run(), Form::kChat)[0]);
+  b.close_all(0);
+  EXPECT_EQ(sink.traces.at(0).spans[0].name, "invoke_workflow support-bot");
+}
+
+TEST(TraceBuilder, ExactCostRollupOverAThousandCalls) {
+  FakePricer pricer;
+  pricer.per_token["gpt-test"] = {1'234'567, 9'876'543};  // odd picodollar prices
+  RecordingSink sink;
+  TraceBuilder b(TraceOptions{}, &pricer, sink);
+  std::vector<Turn> turns;
+  PicoUsd expected = 0;
+  std::int64_t in_total = 0, out_total = 0;
+  double naive = 0;
+  for (int k = 0; k < 1000; ++k) {
+    Turn t{"You are a chatty agent.", {}, {user("msg " + std::to_string(k))}, assistant("reply " + std::to_string(k)),
+           kT0 + k * 10 * kMs, kT0 + k * 10 * kMs + 5 * kMs};
+    t.in_tokens = 100 + k % 37;
+    t.out_tokens = 7 + k % 11;
+    PicoUsd c = t.in_tokens * 1'234'567 + t.out_tokens * 9'876'543;
+    expected += c;
+    naive += pico_to_usd(c);
+    in_total += t.in_tokens;
+    out_total += t.out_tokens;
+    turns.push_back(std::move(t));
+  }
+  // A call of an unknown model: no cost, counted as unpriced in rollups.
+  Turn unknown{"You are a chatty agent.", {}, {user("last")}, assistant("bye"), kT0 + 20'000 * kMs, kT0 + 20'001 * kMs};
+  unknown.model = "mystery-model";
+  turns.push_back(unknown);
+  for (const auto& c : render(turns, Form::kChat)) b.on_model_call(c);
+  b.close_all(0);
+  ASSERT_EQ(sink.traces.size(), 1u);
+  const Trace& t = sink.traces[0];
+  EXPECT_EQ(spans_of(t, SpanKind::kGeneration).size(), 1001u);
+  const Span& root = t.spans[0];
+  ASSERT_NE(attr<double>(root, "llm.cost.total"), nullptr);
+  EXPECT_EQ(*attr<double>(root, "llm.cost.total"), pico_to_usd(expected));  // exact, not a float sum
+  (void)naive;
+  EXPECT_EQ(*attr<std::int64_t>(root, "gen_ai.usage.input_tokens"), in_total + 100);
+  EXPECT_EQ(*attr<std::int64_t>(root, "gen_ai.usage.output_tokens"), out_total + 20);
+  EXPECT_EQ(*attr<std::int64_t>(root, "llmtap.cost.unpriced_calls"), 1);
+  const Span* agent = find_span(t, SpanKind::kAgent);
+  EXPECT_EQ(*attr<double>(*agent, "llm.cost.total"), pico_to_usd(expected));
+  const Span* last = nullptr;
+  for (const Span* g : spans_of(t, SpanKind::kGeneration))
+    if (str_attr(*g, "gen_ai.request.model") == "mystery-model") last = g;
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->find("llm.cost.total"), nullptr);
+  EXPECT_EQ(str_attr(*spans_of(t, SpanKind::kGeneration)[0], "llmtap.pricing.version"), "test-table-1");
+}
+
+TEST(TraceBuilder, GenerationAttributes) {
+  FakePricer pricer;
+  RecordingSink sink;
+  TraceBuilder b(TraceOptions{}, &pricer, sink);
+  auto calls = render(tool_run(), Form::kAnthropic);
+  ModelCall& c = calls[0];
+  c.stream = true;
+  c.timings.first_content_chunk = kT0 + 40 * kMs;
+  c.response_id = "msg_1";
+  c.usage = Usage{};
+  c.usage.present = true;
+  c.usage.input_uncached = 10;
+  c.usage.cache_read = 20;
+  c.usage.cache_write_5m = 30;
+  c.usage.cache_write_1h = 40;
+  c.usage.output = 5;
+  c.usage.reasoning = 6;
+  b.on_model_call(c);
+  b.close_all(0);
+  const Span* g = find_span(sink.traces.at(0), SpanKind::kGeneration);
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->name, "chat gpt-test");
+  EXPECT_EQ(g->start_ns, kT0);
+  EXPECT_EQ(g->end_ns, kT0 + 100 * kMs);
+  EXPECT_EQ(str_attr(*g, "gen_ai.provider.name"), "anthropic");
+  EXPECT_EQ(str_attr(*g, "gen_ai.response.id"), "msg_1");
+  EXPECT_EQ(*attr<std::int64_t>(*g, "gen_ai.usage.input_tokens"), 100);
+  EXPECT_EQ(*attr<std::int64_t>(*g, "gen_ai.usage.output_tokens"), 11);
+  EXPECT_EQ(*attr<std::int64_t>(*g, "gen_ai.usage.cache_read.input_tokens"), 20);
+  EXPECT_EQ(*attr<std::int64_t>(*g, "gen_ai.usage.cache_creation.input_tokens"), 70);
+  EXPECT_EQ(*attr<std::int64_t>(*g, "gen_ai.usage.reasoning.output_tokens"), 6);
+  EXPECT_TRUE(*attr<bool>(*g, "gen_ai.request.stream"));
+  EXPECT_DOUBLE_EQ(*attr<double>(*g, "gen_ai.response.time_to_first_chunk"), 0.04);
+  EXPECT_DOUBLE_EQ(*attr<double>(*g, "llm.cost.total"), pico_to_usd(100 * 2'500'000 + 11 * 10'000'000));
+  EXPECT_DOUBLE_EQ(*attr<double>(*g, "llm.cost.prompt"), pico_to_usd(100 * 2'500'000));
+  EXPECT_DOUBLE_EQ(*attr<double>(*g, "llm.cost.completion"), pico_to_usd(11 * 10'000'000));
+  EXPECT_EQ(str_attr(*g, "openinference.span.kind"), "LLM");
+  const auto* reasons = attr<std::vector<std::string>>(*g, "gen_ai.response.finish_reasons");
+  ASSERT_NE(reasons, nullptr);
+  EXPECT_EQ(reasons->at(0), "tool_calls");
+}
+
+TEST(TraceBuilder, OperationNamesTheGenerationSpan) {
+  RecordingSink sink;
+  TraceBuilder b(TraceOptions{}, nullptr, sink);
+  auto calls = render(tool_run(), Form::kGemini);
+  b.on_model_call(calls[0]);
+  ModelCall emb;
+  emb.operation = "embeddings";
+  emb.api = "embeddings";
+  emb.request_model = "text-embedding-3-small";
+  emb.input = {user("embed me")};
+  emb.timings.request_start = kT0;
+  emb.timings.response_end = kT0 + 1;
+  b.on_model_call(emb);
+  b.close_all(0);
+  ASSERT_EQ(sink.traces.size(), 2u);
+  std::vector<std::string> names;
+  for (const auto& t : sink.traces) names.push_back(find_span(t, SpanKind::kGeneration)->name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names[0], "embeddings text-embedding-3-small");
+  EXPECT_EQ(names[1], "generate_content gpt-test");
+}
+
+bool any_content_attribute(const Trace& t) {
+  for (const auto& s : t.spans)
+    for (const char* k : {"gen_ai.system_instructions", "gen_ai.input.messages", "gen_ai.output.messages",
+                          "gen_ai.tool.call.arguments", "gen_ai.tool.call.result"})
+      if (s.find(k)) return true;
+  return false;
+}
+
+TEST(TraceBuilder, ContentCaptureOnAndOff) {
+  for (bool capture : {false, true}) {
+    TraceOptions o;
+    o.capture_content = capture;
+    RecordingSink sink;
+    TraceBuilder b(o, nullptr, sink);
+    for (const auto& c : render(tool_run(), Form::kResponses)) b.on_model_call(c);
+    b.close_all(0);
+    ASSERT_EQ(sink.traces.size(), 1u);
+    const Trace& t = sink.traces[0];
+    EXPECT_EQ(any_content_attribute(t), capture);
+    if (!capture) continue;
+    const Span* tool = find_span(t, SpanKind::kTool);
+    EXPECT_EQ(str_attr(*tool, "gen_ai.tool.call.arguments"), "{\"city\":\"Paris\"}");
+    EXPECT_EQ(str_attr(*tool, "gen_ai.tool.call.result"), "sunny");
+    auto gens = spans_of(t, SpanKind::kGeneration);
+    auto sys = nlohmann::json::parse(str_attr(*gens[0], "gen_ai.system_instructions"));
+    EXPECT_EQ(sys[0]["type"], "text");
+    EXPECT_EQ(sys[0]["content"], "You are a weather agent.");
+    auto in = nlohmann::json::parse(str_attr(*gens[1], "gen_ai.input.messages"));
+    ASSERT_TRUE(in.is_array());
+    EXPECT_EQ(in[0]["role"], "user");
+    EXPECT_EQ(in[0]["parts"][0]["type"], "text");
+    EXPECT_EQ(in[0]["parts"][0]["content"], "Weather in Paris?");
+    bool saw_call = false, saw_response = false;
+    for (const auto& m : in)
+      for (const auto& p : m["parts"]) {
+        if (p["type"] == "tool_call") {
+          saw_call = true;
+          EXPECT_EQ(p["id"], "call_1");
+          EXPECT_EQ(p["name"], "get_weather");
+          EXPECT_EQ(p["arguments"]["city"], "Paris");
+        }
+        if (p["type"] == "tool_call_response") {
+          saw_response = true;
+          EXPECT_EQ(p["response"], "sunny");
+        }
+      }
+    EXPECT_TRUE(saw_call);
+    EXPECT_TRUE(saw_response);
+    auto out = nlohmann::json::parse(str_attr(*gens[1], "gen_ai.output.messages"));
+    EXPECT_EQ(out[0]["role"], "assistant");
+    EXPECT_EQ(out[0]["parts"][0]["content"], "It is sunny.");
+    EXPECT_EQ(out[0]["finish_reason"], "stop");
+  }
+}
+
+TEST(TraceBuilder, AgentNameRulesApplyBeforeDerivedNames) {
+  TraceOptions o;
+  std::string error;
+  ASSERT_TRUE(parse_agent_name_rules("{\"weather\": \"Meteo Bot\"}", o.agent_name_rules, error)) << error;
+  RecordingSink sink;
+  TraceBuilder b(o, nullptr, sink);
+  for (const auto& c : render(tool_run(), Form::kChat)) b.on_model_call(c);
+  b.close_all(0);
+  const Span* agent = find_span(sink.traces.at(0), SpanKind::kAgent);
+  EXPECT_EQ(agent->name, "invoke_agent Meteo Bot");
+  EXPECT_EQ(str_attr(*agent, "llmtap.agent.name_source"), "rule");
+}
+
+TEST(TraceBuilder, ConcurrentCallersAreSerialized) {
+  RecordingSink sink;
+  TraceOptions o;
+  o.idle_timeout_ns = 1;
+  TraceBuilder b(o, nullptr, sink);
+  std::vector<std::thread> threads;
+  for (int th = 0; th < 4; ++th) {
+    threads.emplace_back([&, th] {
+      for (int i = 0; i < 50; ++i) {
+        auto calls = render(tool_run(), Form::kChat, "t" + std::to_string(th));
+        for (auto& c : calls)
+          for (auto& m : c.input) m.text += " #" + std::to_string(th * 1000 + i);
+        for (auto& c : calls) {
+          for (auto& m : c.output)
+            for (auto& tc : m.tool_calls) tc.id += "_" + std::to_string(th * 1000 + i);
+          for (auto& m : c.input) {
+            for (auto& tc : m.tool_calls) tc.id += "_" + std::to_string(th * 1000 + i);
+            if (m.role == "tool") m.tool_call_id += "_" + std::to_string(th * 1000 + i);
+          }
+        }
+        for (const auto& c : calls) b.on_model_call(c);
+        if (i % 10 == 0) b.tick(kT0 + 1'000'000 * kMs);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  b.close_all(0);
+  // A tick may close a run between its two calls (idle timeout 1 ns), so count spans, not traces.
+  std::size_t generations = 0, tools = 0, answered = 0;
+  for (const auto& t : sink.traces) {
+    generations += spans_of(t, SpanKind::kGeneration).size();
+    for (const Span* s : spans_of(t, SpanKind::kTool)) {
+      ++tools;
+      answered += s->find("llmtap.tool.unanswered") == nullptr;
+    }
+  }
+  EXPECT_EQ(generations, 400u);
+  EXPECT_EQ(tools, 200u);
+  EXPECT_GE(sink.traces.size(), 200u);
+  EXPECT_EQ(answered + (sink.traces.size() - 200), 200u);
+}
+
+}  // namespace
+}  // namespace llmtap::trace::testing
