@@ -21,6 +21,7 @@ struct ConnectionStitcher::Impl {
   struct RequestSide : Http1Callbacks {
     Impl* self;
     explicit RequestSide(Impl* s) : self(s) {}
+    void on_message_begin() override { self->request_begin_ts = self->ts; }
     void on_head(const Http1Head& h) override { self->on_request_head(h); }
     void on_body(std::string_view b) override {
       if (self->current_request) self->current_request->parser->request_body(b, self->ts);
@@ -37,6 +38,7 @@ struct ConnectionStitcher::Impl {
   struct ResponseSide : Http1Callbacks {
     Impl* self;
     explicit ResponseSide(Impl* s) : self(s) {}
+    void on_message_begin() override { self->response_begin_ts = self->ts; }
     void on_head(const Http1Head& h) override { self->on_response_head(h); }
     void on_body(std::string_view b) override {
       if (self->responding) self->pending.front()->parser->response_body(b, self->ts);
@@ -55,7 +57,7 @@ struct ConnectionStitcher::Impl {
     auto ex = std::make_shared<Exchange>();
     ex->parser = std::make_unique<ExchangeParser>(info, conn_id, opts);
     ex->method = h.method;
-    ex->parser->request_head(RequestHead{h.method, h.target, h.headers}, ts);
+    ex->parser->request_head(RequestHead{h.method, h.target, h.headers}, request_begin_ts);
     pending.push_back(ex);
     current_request = ex.get();
   }
@@ -68,7 +70,7 @@ struct ConnectionStitcher::Impl {
       return;
     }
     responding = true;
-    pending.front()->parser->response_head(ResponseHead{h.status, h.headers}, ts);
+    pending.front()->parser->response_head(ResponseHead{h.status, h.headers}, response_begin_ts);
   }
 
   void on_response_end() {
@@ -112,7 +114,8 @@ struct ConnectionStitcher::Impl {
       }
       req_parser.resync();
     } else {
-      if (responding) {
+      // The answer to the oldest request was (at least partly) lost.
+      if (responding || (resp_parser.in_message() && !pending.empty())) {
         responding = false;
         pending.front()->gap = true;
         emit_front(false);
@@ -143,6 +146,8 @@ struct ConnectionStitcher::Impl {
   bool responding = false;                        // pending.front() has a response head
   bool closed = false;
   UnixNanos ts = 0;
+  UnixNanos request_begin_ts = 0;   // first byte of the request being framed
+  UnixNanos response_begin_ts = 0;  // first byte of the response being framed
 };
 
 ConnectionStitcher::ConnectionStitcher(const ConnectionInfo& info, std::uint64_t conn_id,

@@ -111,6 +111,10 @@ bool Http1Parser::feed(std::string_view bytes) {
           // Stray CRLFs between messages are allowed before a start line.
           while (!bytes.empty() && (bytes[0] == '\r' || bytes[0] == '\n')) bytes.remove_prefix(1);
           if (bytes.empty()) return true;
+          // Fail fast on bytes that cannot start a message (TLS records, binary protocols).
+          auto c0 = static_cast<unsigned char>(bytes[0]);
+          if (kind_ == Http1Kind::kResponse ? c0 != 'H' : !(std::isupper(c0) != 0)) return fail("not HTTP/1");
+          cb_.on_message_begin();
         }
         std::size_t from = buf_.size() > 3 ? buf_.size() - 3 : 0;
         std::size_t take = std::min(bytes.size(), max_head_bytes + 4 - std::min(buf_.size(), max_head_bytes));

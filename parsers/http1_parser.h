@@ -31,6 +31,8 @@ class Http1Callbacks {
  public:
   virtual ~Http1Callbacks() = default;
   // A head, including interim 1xx responses (no body or end follows those).
+  // The first byte of a new message (start line) arrived; its head may still be incomplete.
+  virtual void on_message_begin() {}
   virtual void on_head(const Http1Head& head) = 0;
   virtual void on_body(std::string_view bytes) = 0;
   virtual void on_trailers(const Headers& /*trailers*/) {}

@@ -1,0 +1,253 @@
+// Anthropic Messages API. Content blocks (text, thinking, tool_use, tool_result) map onto
+// normalized messages; streams rebuild blocks from content_block_start/delta (text_delta,
+// input_json_delta, thinking_delta) and merge message_start usage with message_delta usage, whose
+// counts are cumulative (a field present in message_delta replaces the earlier value).
+#include <map>
+
+#include "parsers/api_factories.h"
+#include "parsers/json_fields.h"
+
+namespace llmtap {
+namespace {
+
+using namespace json_fields;
+
+// One Anthropic message's content into normalized messages, keeping order: text/thinking/tool_use
+// gather in one message of the speaker's role; each tool_result becomes its own "tool" message.
+void read_message(const json& m, std::vector<Message>& out) {
+  std::string role = str(m, "role");
+  const json& content = at(m, "content");
+  if (content.is_string()) {
+    out.push_back(Message{role, content.get<std::string>(), "", {}, "", "", false});
+    return;
+  }
+  if (!content.is_array()) return;
+  Message cur;
+  cur.role = role;
+  bool cur_used = false;
+  auto flush = [&] {
+    if (cur_used) out.push_back(std::move(cur));
+    cur = Message{};
+    cur.role = role;
+    cur_used = false;
+  };
+  for (const auto& block : content) {
+    std::string type = str(block, "type");
+    if (type == "text") {
+      cur.text += str(block, "text");
+      cur_used = true;
+    } else if (type == "thinking") {
+      cur.reasoning += str(block, "thinking");
+      cur_used = true;
+    } else if (type == "tool_use" || type == "server_tool_use") {
+      cur.tool_calls.push_back(ToolCall{str(block, "id"), str(block, "name"), compact_arguments(at(block, "input"))});
+      cur_used = true;
+    } else if (type == "tool_result") {
+      flush();
+      Message t;
+      t.role = "tool";
+      t.tool_call_id = str(block, "tool_use_id");
+      t.is_error = boolean(block, "is_error");
+      t.text = content_text(at(block, "content"), "\n");
+      out.push_back(std::move(t));
+    }
+  }
+  flush();
+}
+
+Usage anthropic_usage(const json& u) {
+  Usage out;
+  if (!u.is_object()) return out;
+  out.present = true;
+  out.input_uncached = i64(u, "input_tokens");
+  out.cache_read = i64(u, "cache_read_input_tokens");
+  const json& split = at(u, "cache_creation");
+  if (split.is_object() && (has(split, "ephemeral_5m_input_tokens") || has(split, "ephemeral_1h_input_tokens"))) {
+    out.cache_write_5m = i64(split, "ephemeral_5m_input_tokens");
+    out.cache_write_1h = i64(split, "ephemeral_1h_input_tokens");
+  } else {
+    out.cache_write_5m = i64(u, "cache_creation_input_tokens");
+  }
+  out.output = i64(u, "output_tokens");
+  return out;
+}
+
+std::string tool_choice(const json& tc) {
+  std::string type = str(tc, "type");
+  if (type == "any") return "required";
+  if (type == "tool") return str(tc, "name");
+  return type;
+}
+
+class AnthropicMessagesParser : public ApiParser {
+ public:
+  void parse_request(const json& body, ModelCall& call) override {
+    std::string model = str(body, "model");
+    if (!model.empty()) call.request_model = model;
+    call.stream = boolean(body, "stream");
+    std::string tier = str(body, "service_tier");
+    if (!tier.empty()) call.service_tier = tier;
+    call.system_instructions = content_text(at(body, "system"), "\n");
+    const json& messages = at(body, "messages");
+    if (messages.is_array()) {
+      for (const auto& m : messages) read_message(m, call.input);
+    }
+    const json& tools = at(body, "tools");
+    if (tools.is_array()) {
+      for (const auto& t : tools) {
+        std::string name = str(t, "name");
+        if (name.empty()) continue;
+        const json& schema = at(t, "input_schema");
+        call.tools.push_back(ToolDef{name, schema.is_null() ? std::string() : schema_hash(schema)});
+      }
+    }
+    call.tool_choice = tool_choice(at(body, "tool_choice"));
+  }
+
+  void on_json_body(const json& body, ModelCall& call) override {
+    read_envelope(body, call);
+    std::vector<Message> msgs;
+    json m = json{{"role", "assistant"}, {"content", at(body, "content")}};
+    read_message(m, msgs);
+    aggregate(msgs, call);
+    std::string stop = str(body, "stop_reason");
+    if (!stop.empty()) call.finish_reasons.push_back(stop);
+    if (at(body, "usage").is_object()) {
+      call.usage = anthropic_usage(at(body, "usage"));
+      read_tier(at(body, "usage"), call);
+    }
+  }
+
+  bool on_stream_event(std::string_view event, const json& data, ModelCall& call) override {
+    streamed_ = true;
+    std::string type = str(data, "type");
+    if (type.empty()) type = std::string(event);
+    if (type == "message_start") {
+      const json& msg = at(data, "message");
+      read_envelope(msg, call);
+      merge_usage(at(msg, "usage"));
+      return false;
+    }
+    if (type == "content_block_start") {
+      const json& block = at(data, "content_block");
+      Block& b = blocks_[i64(data, "index")];
+      b.block = block.is_object() ? block : json::object();
+      return false;
+    }
+    if (type == "content_block_delta") {
+      Block& b = blocks_[i64(data, "index")];
+      const json& d = at(data, "delta");
+      std::string dt = str(d, "type");
+      if (dt == "text_delta") {
+        b.text += str(d, "text");
+        return true;
+      }
+      if (dt == "input_json_delta") {
+        b.partial_json += str(d, "partial_json");
+        b.has_partial = true;
+        return true;
+      }
+      if (dt == "thinking_delta") {
+        b.thinking += str(d, "thinking");
+        return true;
+      }
+      return false;  // signature_delta, citations_delta
+    }
+    if (type == "message_delta") {
+      std::string stop = str(at(data, "delta"), "stop_reason");
+      if (!stop.empty()) stop_reason_ = stop;
+      merge_usage(at(data, "usage"));
+      return false;
+    }
+    if (type == "message_stop") {
+      stopped_ = true;
+      return false;
+    }
+    if (type == "error") {
+      const json& e = at(data, "error");
+      call.error_type = str(e, "type");
+      if (call.error_type.empty()) call.error_type = "error";
+      call.error_message = str(e, "message");
+      call.status = CallStatus::kError;
+      return false;
+    }
+    return false;  // ping, content_block_stop, unknown events
+  }
+
+  bool finish(ModelCall& call, bool) override {
+    if (!streamed_) return true;
+    json content = json::array();
+    for (auto& [i, b] : blocks_) {
+      json block = b.block;
+      std::string type = str(block, "type");
+      if (type == "text") block["text"] = str(block, "text") + b.text;
+      if (type == "thinking") block["thinking"] = str(block, "thinking") + b.thinking;
+      if ((type == "tool_use" || type == "server_tool_use") && b.has_partial) {
+        json input = parse(b.partial_json);
+        if (!input.is_discarded()) block["input"] = std::move(input);
+        else block["input"] = b.partial_json;  // cut mid-arguments: keep the raw text
+      }
+      content.push_back(std::move(block));
+    }
+    std::vector<Message> msgs;
+    read_message(json{{"role", "assistant"}, {"content", std::move(content)}}, msgs);
+    aggregate(msgs, call);
+    if (!stop_reason_.empty()) call.finish_reasons.push_back(stop_reason_);
+    if (!usage_.is_null()) {
+      call.usage = anthropic_usage(usage_);
+      read_tier(usage_, call);
+    }
+    return stopped_;
+  }
+
+ private:
+  struct Block {
+    json block;
+    std::string text, thinking, partial_json;
+    bool has_partial = false;
+  };
+
+  static void aggregate(std::vector<Message>& msgs, ModelCall& call) {
+    if (msgs.empty()) return;
+    Message all;
+    all.role = "assistant";
+    for (auto& m : msgs) {
+      all.text += m.text;
+      all.reasoning += m.reasoning;
+      for (auto& t : m.tool_calls) all.tool_calls.push_back(std::move(t));
+    }
+    call.output.push_back(std::move(all));
+  }
+
+  static void read_envelope(const json& msg, ModelCall& call) {
+    std::string id = str(msg, "id");
+    if (!id.empty()) call.response_id = id;
+    std::string model = str(msg, "model");
+    if (!model.empty()) call.response_model = model;
+  }
+
+  static void read_tier(const json& usage, ModelCall& call) {
+    std::string tier = str(usage, "service_tier");
+    if (!tier.empty()) call.service_tier = tier;
+  }
+
+  void merge_usage(const json& u) {
+    if (!u.is_object()) return;
+    if (!usage_.is_object()) usage_ = json::object();
+    for (auto it = u.begin(); it != u.end(); ++it) {
+      if (!it.value().is_null()) usage_[it.key()] = it.value();
+    }
+  }
+
+  std::map<std::int64_t, Block> blocks_;
+  json usage_;
+  std::string stop_reason_;
+  bool stopped_ = false;
+  bool streamed_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ApiParser> make_anthropic_messages_parser() { return std::make_unique<AnthropicMessagesParser>(); }
+
+}  // namespace llmtap
