@@ -1,0 +1,94 @@
+#pragma once
+// Sans-IO HTTP/1.1 message framing for the proxy: learns where a message (header, Content-Length or
+// chunked body, or body-until-EOF) ends, without storing or altering the body. The proxy forwards the
+// exact bytes the parser consumed, so the wire bytes stay unchanged and nothing is buffered whole.
+#include <boost/beast/http/basic_parser.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace llmtap::proxy {
+
+namespace http = boost::beast::http;
+
+struct HeaderField {
+  std::string name;
+  std::string value;
+};
+
+template <bool isRequest>
+class MessageFraming final : public http::basic_parser<isRequest> {
+ public:
+  explicit MessageFraming(std::size_t header_limit) {
+    this->header_limit(static_cast<std::uint32_t>(header_limit));
+    this->body_limit(std::numeric_limits<std::uint64_t>::max());
+    this->eager(true);
+  }
+
+  // Request line / status line.
+  http::verb method() const { return method_; }
+  const std::string& method_string() const { return method_str_; }
+  const std::string& target() const { return target_; }
+  int status() const { return status_; }
+  int version() const { return version_; }
+  // Header fields in arrival order, as received (names keep their case).
+  const std::vector<HeaderField>& fields() const { return fields_; }
+  std::string_view field_value(std::string_view lower_name) const {
+    for (const auto& f : fields_)
+      if (iequals(f.name, lower_name)) return f.value;
+    return {};
+  }
+  bool expects_continue() const { return iequals(field_value("expect"), "100-continue"); }
+
+  static bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      char x = a[i], y = b[i];
+      if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+      if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+      if (x != y) return false;
+    }
+    return true;
+  }
+
+ private:
+  using error_code = boost::beast::error_code;
+  using string_view = boost::beast::string_view;
+
+  void on_request_impl(http::verb method, string_view method_str, string_view target, int version,
+                       error_code&) override {
+    method_ = method;
+    method_str_.assign(method_str.data(), method_str.size());
+    target_.assign(target.data(), target.size());
+    version_ = version;
+  }
+  void on_response_impl(int code, string_view, int version, error_code&) override {
+    status_ = code;
+    version_ = version;
+  }
+  void on_field_impl(http::field, string_view name, string_view value, error_code&) override {
+    fields_.push_back({std::string(name.data(), name.size()), std::string(value.data(), value.size())});
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
+  std::size_t on_body_impl(string_view body, error_code&) override { return body.size(); }
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override { return body.size(); }
+  void on_finish_impl(error_code&) override {}
+
+  http::verb method_ = http::verb::unknown;
+  std::string method_str_;
+  std::string target_;
+  int status_ = 0;
+  int version_ = 11;
+  std::vector<HeaderField> fields_;
+};
+
+using RequestFraming = MessageFraming<true>;
+using ResponseFraming = MessageFraming<false>;
+
+}  // namespace llmtap::proxy

@@ -1,0 +1,97 @@
+// MessageFraming on byte fixtures fed at random chunk boundaries: the consumed bytes always add up to
+// exactly one message, whatever the split.
+#include "proxy/http_framing.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace llmtap::proxy {
+namespace {
+
+// Feeds WIRE in random pieces; returns how many bytes the first message took (or npos on error).
+template <bool isRequest>
+std::size_t frame(const std::string& wire, unsigned seed, bool head = false, int* status = nullptr) {
+  std::mt19937 rng(seed);
+  MessageFraming<isRequest> p(64 * 1024);
+  if (head) p.skip(true);
+  std::string buf;
+  std::size_t fed = 0, consumed = 0;
+  while (!p.is_done()) {
+    if (fed < wire.size()) {
+      std::size_t k = std::min<std::size_t>(wire.size() - fed, 1 + rng() % 7);
+      buf.append(wire, fed, k);
+      fed += k;
+    } else if (buf.empty() || true) {
+      if (fed == wire.size() && p.is_header_done() && p.need_eof()) {
+        boost::beast::error_code ec;
+        p.put_eof(ec);
+        if (ec) return std::string::npos;
+        break;
+      }
+      if (fed == wire.size() && buf.empty()) return std::string::npos;
+    }
+    while (!buf.empty() && !p.is_done()) {
+      boost::beast::error_code ec;
+      std::size_t n = p.put(boost::asio::buffer(buf), ec);  // may consume some and still need more
+      if (ec && ec != http::error::need_more) return std::string::npos;
+      buf.erase(0, n);
+      consumed += n;
+      if (n == 0 || ec) break;
+    }
+  }
+  if (status) *status = p.status();
+  return consumed;
+}
+
+TEST(HttpFraming, ChunkedResponseAtAnySplit) {
+  std::string msg = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1a;ext=1\r\n" +
+                    std::string(26, 'z') + "\r\n0\r\nTrailer: x\r\n\r\n";
+  for (unsigned seed = 0; seed < 50; ++seed) EXPECT_EQ(frame<false>(msg + "HTTP/1.1 200 OK", seed), msg.size());
+}
+
+TEST(HttpFraming, ContentLengthRequestAtAnySplit) {
+  std::string msg = "POST /v1/x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789";
+  for (unsigned seed = 0; seed < 50; ++seed) EXPECT_EQ(frame<true>(msg + "GET / HTTP/1.1\r\n", seed), msg.size());
+}
+
+TEST(HttpFraming, BodylessResponses) {
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+  EXPECT_EQ(frame<false>(head, 1, /*head=*/true), head.size());
+  for (const char* code : {"204 No Content", "304 Not Modified", "100 Continue"}) {
+    std::string m = std::string("HTTP/1.1 ") + code + "\r\n\r\n";
+    int status = 0;
+    EXPECT_EQ(frame<false>(m + "HTTP/1.1 200 OK\r\n", 3, false, &status), m.size()) << code;
+    EXPECT_GT(status, 0);
+  }
+}
+
+TEST(HttpFraming, BodyUntilEof) {
+  std::string m = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nstreamed until close";
+  EXPECT_EQ(frame<false>(m, 7), m.size());
+}
+
+TEST(HttpFraming, FieldsAndLimits) {
+  RequestFraming p(64);
+  p.eager(false);
+  boost::beast::error_code ec;
+  std::string big = "GET / HTTP/1.1\r\nX: " + std::string(200, 'a') + "\r\n\r\n";
+  p.put(boost::asio::buffer(big), ec);
+  EXPECT_EQ(ec, http::error::header_limit);
+  RequestFraming q(4096);
+  q.eager(false);
+  std::string ok = "POST /a HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\n\r\n";
+  q.put(boost::asio::buffer(ok), ec);
+  EXPECT_FALSE(ec);
+  EXPECT_TRUE(q.expects_continue());
+  EXPECT_EQ(q.field_value("host"), "h");
+  EXPECT_EQ(q.fields().size(), 2u);
+  RequestFraming bad(4096);
+  std::string garbage = "NOT HTTP AT ALL\r\n\r\n";
+  bad.put(boost::asio::buffer(garbage), ec);
+  EXPECT_TRUE(ec);
+  EXPECT_NE(ec, http::error::need_more);
+}
+
+}  // namespace
+}  // namespace llmtap::proxy

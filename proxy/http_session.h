@@ -1,0 +1,363 @@
+#pragma once
+// One client connection speaking HTTP/1.1 to the proxy, shared by the plain (gateway, absolute-form,
+// CONNECT) and TLS (intercepted tunnel) transports via CRTP, as in Beast's advanced_server_flex.
+//
+// Per exchange: read the request header, route it, take a pooled upstream connection (or connect),
+// send the rewritten header, then run two flows at once until both end:
+//   A  request body   client -> upstream   (idle after the header when there is no body)
+//   B  response       upstream -> client   (interim 1xx responses, then the final one)
+// Running them together makes Expect: 100-continue and early upstream responses work. Every read is
+// forwarded as soon as it arrives, straight out of the read buffer, in the exact bytes received.
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "proxy/http_framing.h"
+#include "proxy/local_response.h"
+#include "proxy/proxy_context.h"
+#include "proxy/request_routing.h"
+#include "proxy/upstream_connection.h"
+
+namespace llmtap::proxy {
+
+inline constexpr std::size_t kReadChunk = 32 * 1024;
+inline constexpr std::size_t kMaxResponseHeader = 1024 * 1024;
+
+template <class Derived>
+class HttpSession : public SessionBase {
+ public:
+  HttpSession(Worker& w, beast::flat_buffer buffer) : SessionBase(w), client_buf_(std::move(buffer)) {}
+  ~HttpSession() override {
+    if (tap_id_ && worker_.ctx.tap) worker_.ctx.tap->close(tap_id_, now_ns());
+  }
+
+  void on_server_stop() override {
+    keep_alive_ = false;
+    if (waiting_for_request_) abort();
+  }
+
+ protected:
+  Derived& self() { return static_cast<Derived&>(*this); }
+  auto& lowest() { return beast::get_lowest_layer(self().stream()); }
+  const ProxyOptions& opts() const { return worker_.ctx.options; }
+
+  // Entry point once the transport is ready.
+  void read_request() {
+    req_.emplace(opts().max_header_bytes);
+    req_->eager(false);  // stop after the header: it is rewritten, the body is forwarded raw
+    if (client_buf_.size() > 0) return parse_request_header();
+    read_client_for_header();
+  }
+
+  void open_tap(const std::string& host, std::uint16_t port, bool tls, const char* source) {
+    if (tap_id_ || !worker_.ctx.tap) return;
+    tap_id_ = worker_.ctx.next_conn_id.fetch_add(1, std::memory_order_relaxed);
+    ConnectionInfo info;
+    info.host = host;
+    info.port = port;
+    info.tls = tls;
+    info.source = source;
+    worker_.ctx.tap->open(tap_id_, info, now_ns());
+  }
+
+  // Writes a locally generated error and closes the connection.
+  void send_local_error(int status, std::string_view cause, std::string_view host, std::string_view message) {
+    if (response_started_ || closing_) return abort();
+    if (status >= 500) spdlog::warn("{} {} for {}: {}", status, cause, host, message);
+    else spdlog::info("{} {}: {}", status, cause, message);
+    closing_ = true;
+    if (up_) up_->close();  // kept alive until the session ends: ops may still be pending on it
+    response_started_ = true;
+    local_response_ = make_error_response(status, cause, host, message);
+    tap(Direction::kServerToClient, local_response_.data(), local_response_.size());
+    lowest().expires_after(opts().idle_timeout);
+    net::async_write(self().stream(), net::buffer(local_response_),
+                     [self = self().shared_from_this()](beast::error_code, std::size_t) { self->close_client(); });
+  }
+
+  void abort() {
+    closing_ = true;
+    if (up_) up_->close();
+    beast::error_code ec;
+    lowest().socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+    lowest().close();
+  }
+
+  void close_client() {
+    closing_ = true;
+    self().do_close();
+  }
+
+  beast::flat_buffer client_buf_;
+  std::optional<RequestFraming> req_;
+  bool closing_ = false;
+
+ private:
+  void tap(Direction dir, const void* p, std::size_t n) {
+    if (tap_id_ && n && worker_.ctx.tap)
+      worker_.ctx.tap->data(tap_id_, dir, std::string_view(static_cast<const char*>(p), n), now_ns());
+  }
+  const char* client_data() const { return static_cast<const char*>(client_buf_.data().data()); }
+  std::string_view host_for_errors() const { return route_.tap_host.empty() ? route_.upstream.host : route_.tap_host; }
+
+  // ---- request header ----
+  void read_client_for_header() {
+    if (closing_) return;
+    waiting_for_request_ = client_buf_.size() == 0;
+    if (waiting_for_request_ && (worker_.stopping || !keep_alive_)) return close_client();
+    lowest().expires_after(waiting_for_request_ && exchanges_ > 0 ? opts().idle_timeout : opts().header_read_timeout);
+    self().stream().async_read_some(client_buf_.prepare(kReadChunk),
+                                    beast::bind_front_handler(&HttpSession::on_header_read, self().shared_from_this()));
+  }
+
+  void on_header_read(beast::error_code ec, std::size_t n) {
+    waiting_for_request_ = false;
+    if (closing_) return;
+    if (ec) {
+      if (ec == beast::error::timeout && client_buf_.size() > 0)
+        return send_local_error(408, "request_timeout", "", "request header not received in time");
+      if (ec != net::error::eof && ec != net::ssl::error::stream_truncated && ec != net::error::operation_aborted)
+        spdlog::debug("client connection ended: {}", ec.message());
+      return abort();
+    }
+    client_buf_.commit(n);
+    parse_request_header();
+  }
+
+  void parse_request_header() {
+    beast::error_code ec;
+    std::size_t n = req_->put(client_buf_.data(), ec);
+    if (ec == http::error::need_more && !req_->is_header_done()) {
+      if (client_buf_.size() > opts().max_header_bytes)
+        return send_local_error(431, "request_header_too_large", "", "request header exceeds the proxy's limit");
+      return read_client_for_header();
+    }
+    if (ec == http::error::header_limit)
+      return send_local_error(431, "request_header_too_large", "", "request header exceeds the proxy's limit");
+    if (ec && ec != http::error::need_more)
+      return send_local_error(400, "bad_request", "", "malformed request: " + ec.message());
+    req_->eager(true);
+    header_len_ = n;
+    on_request_header();
+  }
+
+  void on_request_header() {
+    if (req_->method() == http::verb::connect) return self().on_connect_request(req_->target(), header_len_);
+    route_ = self().route(req_->target());
+    if (!route_.ok) return send_local_error(route_.error_status, route_.error_cause, "", route_.error_message);
+    self().on_routed(route_);
+    tap(Direction::kClientToServer, client_data(), header_len_);
+    client_buf_.consume(header_len_);
+    up_header_.clear();
+    build_upstream_request_header(*req_, route_, up_header_);
+    spdlog::debug("{} {}{} -> {}", req_->method_string(), route_.tap_host, loggable_path(route_.upstream_path),
+                  route_.upstream.pool_key());
+    request_done_ = response_done_ = response_started_ = upstream_write_failed_ = false;
+    up_ = worker_.pool.take(route_.upstream.pool_key());
+    if (up_) return send_request_header();
+    connect_upstream(lowest().get_executor(), route_.upstream, worker_.ctx.upstream_tls,
+                     ConnectTimeouts{opts().connect_timeout, opts().handshake_timeout},
+                     [self = self().shared_from_this()](std::unique_ptr<UpstreamConnection> c, UpstreamFailure f) {
+                       self->on_upstream_connected(std::move(c), std::move(f));
+                     });
+  }
+
+  void on_upstream_connected(std::unique_ptr<UpstreamConnection> conn, UpstreamFailure failure) {
+    if (closing_) {
+      if (conn) conn->close();
+      return;
+    }
+    if (!failure.ok()) return send_local_error(failure.status, failure.cause, route_.upstream.host, failure.message);
+    up_ = std::move(conn);
+    send_request_header();
+  }
+
+  void send_request_header() {
+    up_->expires_after(opts().idle_timeout);
+    up_->async_write(net::buffer(up_header_),
+                     beast::bind_front_handler(&HttpSession::on_request_header_sent, self().shared_from_this()));
+  }
+
+  void on_request_header_sent(beast::error_code ec, std::size_t) {
+    if (closing_) return;
+    if (ec) return send_local_error(502, "upstream_write_failed", route_.upstream.host, ec.message());
+    read_response();
+    forward_request_body();
+  }
+
+  // ---- flow A: request body ----
+  void forward_request_body() {
+    if (closing_ || request_done_) return;
+    if (client_buf_.size() > 0 && !req_->is_done()) {
+      beast::error_code ec;
+      std::size_t n = req_->put(client_buf_.data(), ec);
+      if (ec && ec != http::error::need_more) {
+        keep_alive_ = false;
+        if (response_started_) return abort();
+        return send_local_error(400, "bad_request", "", "malformed request body: " + ec.message());
+      }
+      if (n > 0) {
+        tap(Direction::kClientToServer, client_data(), n);
+        up_->expires_after(opts().idle_timeout);
+        up_->async_write(net::buffer(client_data(), n),
+                         [self = self().shared_from_this(), n](beast::error_code ec, std::size_t) {
+                           self->on_body_sent(ec, n);
+                         });
+        return;
+      }
+    }
+    if (req_->is_done()) {
+      request_done_ = true;
+      return on_flow_done();
+    }
+    lowest().expires_after(opts().idle_timeout);
+    self().stream().async_read_some(client_buf_.prepare(kReadChunk),
+                                    beast::bind_front_handler(&HttpSession::on_body_read, self().shared_from_this()));
+  }
+
+  void on_body_read(beast::error_code ec, std::size_t n) {
+    if (closing_) return;
+    if (ec) return abort();  // client gone or stalled mid-body
+    client_buf_.commit(n);
+    forward_request_body();
+  }
+
+  void on_body_sent(beast::error_code ec, std::size_t n) {
+    if (closing_) return;
+    if (ec) {
+      // The upstream stopped reading; it may still answer (e.g. 413), so flow B decides.
+      upstream_write_failed_ = true;
+      keep_alive_ = false;
+      request_done_ = true;
+      return on_flow_done();
+    }
+    client_buf_.consume(n);
+    forward_request_body();
+  }
+
+  // ---- flow B: response ----
+  void read_response() {
+    resp_.emplace(kMaxResponseHeader);
+    if (req_->method() == http::verb::head) resp_->skip(true);
+    parse_response();
+  }
+
+  void parse_response() {
+    if (closing_) return;
+    if (up_->buffer.size() > 0) {
+      beast::error_code ec;
+      std::size_t n = resp_->put(up_->buffer.data(), ec);
+      if (ec && ec != http::error::need_more)
+        return send_local_error(502, "bad_upstream_response", route_.upstream.host, ec.message());
+      if (n > 0) return forward_response_bytes(n);
+      if (resp_->is_done()) return on_response_message_done();
+    }
+    up_->expires_after(opts().idle_timeout);
+    up_->async_read_some(up_->buffer.prepare(kReadChunk),
+                         beast::bind_front_handler(&HttpSession::on_upstream_read, self().shared_from_this()));
+  }
+
+  void on_upstream_read(beast::error_code ec, std::size_t n) {
+    if (closing_) return;
+    if (ec == net::error::eof || ec == net::ssl::error::stream_truncated) {
+      if (resp_->got_some() && resp_->is_header_done() && !resp_->is_done()) {
+        beast::error_code eof_ec;
+        resp_->put_eof(eof_ec);  // body delimited by the connection close
+        if (!eof_ec && resp_->is_done()) {
+          upstream_write_failed_ = true;  // not reusable
+          keep_alive_ = false;
+          return on_response_message_done();
+        }
+      }
+      if (!response_started_)
+        return send_local_error(502, "upstream_closed", route_.upstream.host,
+                                "upstream closed the connection before a complete response");
+      return abort();
+    }
+    if (ec == beast::error::timeout) {
+      if (!response_started_)
+        return send_local_error(504, "upstream_timeout", route_.upstream.host, "no response within the idle timeout");
+      return abort();
+    }
+    if (ec) {
+      if (!response_started_) return send_local_error(502, "upstream_read_failed", route_.upstream.host, ec.message());
+      return abort();
+    }
+    up_->buffer.commit(n);
+    parse_response();
+  }
+
+  void forward_response_bytes(std::size_t n) {
+    response_started_ = true;
+    tap(Direction::kServerToClient, up_->buffer.data().data(), n);
+    lowest().expires_after(opts().idle_timeout);
+    net::async_write(self().stream(), net::buffer(up_->buffer.data().data(), n),
+                     [self = self().shared_from_this(), n](beast::error_code ec, std::size_t) {
+                       self->on_response_bytes_sent(ec, n);
+                     });
+  }
+
+  void on_response_bytes_sent(beast::error_code ec, std::size_t n) {
+    if (closing_) return;
+    if (ec) return abort();  // client gone
+    up_->buffer.consume(n);
+    if (resp_->is_done()) return on_response_message_done();
+    parse_response();
+  }
+
+  void on_response_message_done() {
+    int status = resp_->status();
+    if (status >= 100 && status < 200 && status != 101) {  // interim (100 Continue): the final one follows
+      read_response();
+      return;
+    }
+    response_done_ = true;
+    on_flow_done();
+  }
+
+  // ---- exchange end ----
+  void on_flow_done() {
+    if (closing_) return;
+    if (!response_done_) return;
+    if (!request_done_) {
+      // Early response: the client may still be sending; finish relaying then close.
+      keep_alive_ = false;
+      return;
+    }
+    bool reusable = !upstream_write_failed_ && req_->keep_alive() && resp_->keep_alive() && !resp_->need_eof() &&
+                    resp_->status() != 101 && up_->buffer.size() == 0;
+    if (reusable) worker_.pool.put(std::move(up_));
+    else up_->close();
+    up_.reset();
+    ++exchanges_;
+    keep_alive_ = keep_alive_ && req_->keep_alive() && resp_->keep_alive() && resp_->status() != 101;
+    if (!keep_alive_ || worker_.stopping) return close_client();
+    read_request();
+  }
+
+  std::optional<ResponseFraming> resp_;
+  std::unique_ptr<UpstreamConnection> up_;
+  Route route_;
+  std::string up_header_;
+  std::string local_response_;
+  std::size_t header_len_ = 0;
+  std::uint64_t tap_id_ = 0;
+  std::uint64_t exchanges_ = 0;
+  bool keep_alive_ = true;
+  bool waiting_for_request_ = false;
+  bool request_done_ = false;
+  bool response_done_ = false;
+  bool response_started_ = false;
+  bool upstream_write_failed_ = false;
+};
+
+}  // namespace llmtap::proxy
