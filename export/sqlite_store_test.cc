@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "export/redactor.h"
 #include "export/test_spans.h"
 
 namespace llmtap::exporting {
@@ -14,14 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/llmtap-export-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string path;
-};
+using testing::TempDir;
 
 TEST(SqliteStore, StoresAndQueriesTraces) {
   TempDir dir;
@@ -97,6 +91,28 @@ TEST(SqliteStore, TraceDeliveredTwiceIsNotDuplicated) {
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].span_count, 3);
   EXPECT_EQ(reader->get(all[0].trace_id)->spans.size(), 3u);
+}
+
+TEST(SqliteStore, ContainsNoApiKey) {
+  const std::string key = "sk-ant-api03-StoreSecret0123456789abcdefXYZ";
+  TempDir dir;
+  std::string path = dir.path + "/traces.db", error;
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    RedactingSink sink(std::move(store), /*capture_content=*/true);
+    sink.on_trace(testing::support_trace("0af7651916cd43dd8448eb211c80319c", key));
+    sink.flush();
+    // While open (WAL file present) and after close.
+    EXPECT_FALSE(testing::any_file_contains(dir.path, key));
+    EXPECT_TRUE(testing::any_file_contains(dir.path, "search_knowledge_base"));  // the grep can find things
+  }
+  EXPECT_FALSE(testing::any_file_contains(dir.path, key));
+  auto reader = TraceStoreReader::open(path, &error);
+  ASSERT_TRUE(reader);
+  auto t = reader->get("0af7651916cd43dd8448eb211c80319c");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(std::get<std::string>(*t->spans[2].find("http.request.header.authorization")), "[REDACTED]");
 }
 
 TEST(SqliteStore, MissingStoreIsAClearError) {

@@ -1,6 +1,10 @@
 #include "export/test_spans.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace llmtap::exporting::testing {
 
@@ -52,6 +56,30 @@ Trace support_trace(const std::string& trace_id, const std::string& secret) {
   }
   t.spans = {root, tool, gen, handoff, billing, refund};
   return t;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/llmtap-export-XXXXXX";
+  path = ::mkdtemp(tmpl);
+}
+
+TempDir::~TempDir() { std::filesystem::remove_all(path); }
+
+bool any_file_contains(const std::string& dir, const std::string& needle) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream f(e.path(), std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (data.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::size_t file_count(const std::string& dir) {
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.is_regular_file()) ++n;
+  return n;
 }
 
 Trace numbered_trace(int n, int spans) {

@@ -15,6 +15,18 @@ inline constexpr UnixNanos kMs = 1'000'000;
 Trace support_trace(const std::string& trace_id = "0af7651916cd43dd8448eb211c80319c",
                     const std::string& secret = "");
 
+// A private temporary directory, removed with its contents.
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  std::string path;
+};
+
+// True if any regular file under DIR (recursively) contains NEEDLE.
+bool any_file_contains(const std::string& dir, const std::string& needle);
+// Number of regular files directly in DIR.
+std::size_t file_count(const std::string& dir);
+
 // A minimal one-span trace with ids derived from N (unique per N).
 Trace numbered_trace(int n, int spans = 1);
 

@@ -1,0 +1,205 @@
+#include "export/otlp_config.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <spdlog/spdlog.h>
+
+namespace llmtap::exporting {
+namespace {
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Signal-specific variable first (OTEL_EXPORTER_OTLP_TRACES_X), then the generic one.
+std::optional<std::string> otlp_var(const EnvLookup& env, std::string_view suffix) {
+  for (std::string prefix : {"OTEL_EXPORTER_OTLP_TRACES_", "OTEL_EXPORTER_OTLP_"}) {
+    auto v = env(prefix + std::string(suffix));
+    if (v && !trim(*v).empty()) return trim(*v);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_key_value_list(std::string_view text,
+                                                                      std::vector<std::string>* bad_keys) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (trim(item).empty()) continue;
+    auto eq = item.find('=');
+    std::string key = eq == std::string_view::npos ? "" : trim(url_decode(trim(item.substr(0, eq))));
+    if (key.empty()) {
+      // Not key=value: report only what precedes '=', the rest may be a secret.
+      if (bad_keys) bad_keys->push_back(eq == std::string_view::npos ? "(no '=')" : "(empty key)");
+      continue;
+    }
+    out.emplace_back(key, trim(url_decode(trim(item.substr(eq + 1)))));
+  }
+  return out;
+}
+
+std::string ParsedUrl::loggable() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  auto q = target.find('?');
+  return scheme + "://" + h + ":" + std::to_string(port) + target.substr(0, q);
+}
+
+std::optional<ParsedUrl> parse_url(std::string_view url, std::string* error) {
+  ParsedUrl u;
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos) {
+    *error = "OTLP endpoint must start with http:// or https://";
+    return std::nullopt;
+  }
+  u.scheme = lower(std::string(url.substr(0, sep)));
+  if (u.scheme != "http" && u.scheme != "https") {
+    *error = "OTLP endpoint scheme '" + u.scheme + "' is not supported (use http:// or https://)";
+    return std::nullopt;
+  }
+  std::string_view rest = url.substr(sep + 3);
+  auto slash = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, slash);
+  u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (u.target.front() == '?') u.target = "/" + u.target;
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      *error = "OTLP endpoint has an unterminated IPv6 address";
+      return std::nullopt;
+    }
+    u.host = std::string(authority.substr(1, close - 1));
+    if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
+  } else {
+    auto colon = authority.rfind(':');
+    u.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (u.host.empty()) {
+    *error = "OTLP endpoint has no host";
+    return std::nullopt;
+  }
+  u.port = u.scheme == "https" ? 443 : 80;
+  if (!port.empty()) {
+    char* end = nullptr;
+    std::string p(port);
+    long n = std::strtol(p.c_str(), &end, 10);
+    if (*end || n <= 0 || n > 65535) {
+      *error = "OTLP endpoint has an invalid port '" + p + "'";
+      return std::nullopt;
+    }
+    u.port = static_cast<std::uint16_t>(n);
+  }
+  return u;
+}
+
+bool OtlpConfig::enabled_by(const EnvLookup& env) {
+  for (const char* name : {"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"})
+    if (auto v = env(name); v && !trim(*v).empty()) return true;
+  return false;
+}
+
+std::optional<OtlpConfig> OtlpConfig::from_env(const EnvLookup& env, std::string* error,
+                                               const std::string& process_name, long pid) {
+  OtlpConfig c;
+  if (auto v = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); v && !trim(*v).empty()) {
+    c.endpoint = trim(*v);  // signal-specific: used as is
+  } else if (auto base = env("OTEL_EXPORTER_OTLP_ENDPOINT"); base && !trim(*base).empty()) {
+    std::string b = trim(*base);
+    if (!b.empty() && b.back() == '/') b.pop_back();
+    c.endpoint = b + "/v1/traces";
+  }
+  if (!parse_url(c.endpoint, error)) return std::nullopt;
+
+  if (auto p = otlp_var(env, "PROTOCOL")) {
+    if (*p == "http/json" || *p == "http/protobuf") {
+      c.protocol = *p;
+    } else {
+      spdlog::warn("OTLP protocol '{}' is not supported by llmtap; using http/json", *p);
+    }
+  }
+  std::vector<std::string> bad;
+  for (const char* name : {"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"}) {
+    if (auto h = env(name)) {
+      for (auto& [k, v] : parse_key_value_list(*h, &bad)) {
+        std::erase_if(c.headers, [&](const auto& kv) { return lower(kv.first) == lower(k); });
+        c.headers.emplace_back(k, v);
+      }
+    }
+  }
+  if (!bad.empty()) spdlog::warn("OTEL_EXPORTER_OTLP_HEADERS: skipped {} malformed entr(ies)", bad.size());
+  if (auto z = otlp_var(env, "COMPRESSION")) {
+    if (lower(*z) == "gzip") c.gzip = true;
+    else if (lower(*z) != "none") spdlog::warn("OTLP compression '{}' is not supported; sending uncompressed", *z);
+  }
+  if (auto ca = otlp_var(env, "CERTIFICATE")) {
+    if (::access(ca->c_str(), R_OK) != 0) {
+      *error = "OTEL_EXPORTER_OTLP_CERTIFICATE: cannot read " + *ca;
+      return std::nullopt;
+    }
+    c.ca_file = *ca;
+  }
+  if (auto t = otlp_var(env, "TIMEOUT")) {
+    char* end = nullptr;
+    long ms = std::strtol(t->c_str(), &end, 10);
+    if (*end == 0 && ms > 0) c.timeout = std::chrono::milliseconds(ms);
+  }
+
+  // Resource: OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME wins for service.name.
+  std::vector<std::pair<std::string, std::string>> res;
+  if (auto r = env("OTEL_RESOURCE_ATTRIBUTES")) res = parse_key_value_list(*r);
+  auto set = [&](const std::string& k, AttrValue v) {
+    for (auto& a : c.resource.attributes)
+      if (a.key == k) { a.value = std::move(v); return; }
+    c.resource.attributes.push_back({k, std::move(v)});
+  };
+  set("service.name", process_name.empty() ? std::string("llmtap") : process_name);
+  for (auto& [k, v] : res) set(k, v);
+  if (auto s = env("OTEL_SERVICE_NAME"); s && !trim(*s).empty()) set("service.name", trim(*s));
+  if (!process_name.empty()) set("process.executable.name", process_name);
+  if (pid > 0) set("process.pid", static_cast<std::int64_t>(pid));
+  set("telemetry.sdk.name", std::string("llmtap"));
+#ifdef LLMTAP_VERSION
+  c.resource.scope_version = LLMTAP_VERSION;
+#endif
+  return c;
+}
+
+}  // namespace llmtap::exporting

@@ -1,0 +1,357 @@
+#include "export/otlp_exporter.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <regex>
+#include <sstream>
+
+#include "export/otlp_test_decode.h"
+#include "export/otlp_test_receiver.h"
+#include "export/redactor.h"
+#include "export/test_spans.h"
+
+namespace llmtap::exporting {
+namespace {
+
+using nlohmann::json;
+using testing::OtlpTestReceiver;
+using testing::Reply;
+using testing::TempDir;
+
+const std::string kApiKey = "sk-proj-SpoolSecret0123456789abcdefghijKLMN";
+
+// Captures everything logged while alive.
+struct LogCapture {
+  LogCapture() {
+    previous = spdlog::default_logger();
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+    spdlog::set_level(spdlog::level::debug);
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous); }
+  std::string text() {
+    spdlog::default_logger()->flush();
+    return out.str();
+  }
+  std::ostringstream out;
+  std::shared_ptr<spdlog::logger> previous;
+};
+
+OtlpConfig config_for(const OtlpTestReceiver& r, const std::string& spool_dir = "") {
+  OtlpConfig c;
+  c.endpoint = r.base_url() + "/v1/traces";
+  c.resource.attributes = {{"service.name", std::string("export-test")}};
+  c.batch_delay = std::chrono::milliseconds(20);
+  c.initial_backoff = std::chrono::milliseconds(50);
+  c.max_backoff = std::chrono::milliseconds(200);
+  c.timeout = std::chrono::milliseconds(5000);
+  c.spool_dir = spool_dir;
+  return c;
+}
+
+// Trace N with K spans, with credentials planted where redaction must catch them.
+Trace secret_trace(int n, int spans = 3) {
+  Trace t = testing::numbered_trace(n, spans);
+  t.spans.back().set("gen_ai.input.messages", std::string("[{\"content\":\"use " + kApiKey + "\"}]"));
+  t.spans.back().set("http.request.header.x-api-key", kApiKey);
+  return t;
+}
+
+std::vector<json> spans_of(const json& body) {
+  std::vector<json> out;
+  if (!body.is_object()) return out;
+  for (const auto& rs : body["resourceSpans"])
+    for (const auto& ss : rs["scopeSpans"])
+      for (const auto& s : ss["spans"]) out.push_back(s);
+  return out;
+}
+
+json parse_body(const testing::ReceivedRequest& r) {
+  if (r.headers.count("content-type") && r.headers.at("content-type") == "application/x-protobuf")
+    return testing::decode_otlp_protobuf(r.body);
+  return json::parse(r.body, nullptr, false);
+}
+
+std::map<std::string, int> span_id_counts(const OtlpTestReceiver& r, bool only_2xx_accepted = true,
+                                          const std::function<bool(std::size_t)>& accepted = nullptr) {
+  std::map<std::string, int> counts;
+  auto reqs = r.requests();
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    if (only_2xx_accepted && accepted && !accepted(i)) continue;
+    for (const auto& s : spans_of(parse_body(reqs[i]))) counts[s["spanId"].get<std::string>()]++;
+  }
+  return counts;
+}
+
+TEST(OtlpExporter, DeliversOtlpJsonWithHeadersAndGzip) {
+  OtlpTestReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  LogCapture logs;
+  std::string error;
+  auto env = [&](std::string_view name) -> std::optional<std::string> {
+    if (name == "OTEL_EXPORTER_OTLP_ENDPOINT") return receiver.base_url();
+    if (name == "OTEL_EXPORTER_OTLP_HEADERS") return "Authorization=Basic%20c2VjcmV0LWhlYWRlcg%3D%3D,x-tenant=acme";
+    if (name == "OTEL_EXPORTER_OTLP_COMPRESSION") return "gzip";
+    if (name == "OTEL_SERVICE_NAME") return "support-bot";
+    return std::nullopt;
+  };
+  auto cfg = OtlpConfig::from_env(env, &error, "agent.py", 77);
+  ASSERT_TRUE(cfg) << error;
+  cfg->initial_backoff = std::chrono::milliseconds(20);
+  // First answer is a 503 so the failure path logs too: nothing secret may appear in the log.
+  receiver.set_handler([](const testing::ReceivedRequest&, std::size_t i) {
+    return i == 0 ? Reply{503, {}, "busy"} : Reply{};
+  });
+  {
+    auto exporter = OtlpExporter::create(*cfg, &error);
+    ASSERT_TRUE(exporter) << error;
+    exporter->on_trace(testing::support_trace());
+    ASSERT_TRUE(OtlpTestReceiver::wait_until([&] { return exporter->stats().spans_delivered == 6; }));
+    exporter->flush();
+  }
+  auto reqs = receiver.requests();
+  ASSERT_GE(reqs.size(), 2u);
+  const auto& r = reqs.back();
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, "/v1/traces");
+  EXPECT_EQ(r.headers.at("content-type"), "application/json");
+  EXPECT_EQ(r.headers.at("content-encoding"), "gzip");
+  EXPECT_EQ(r.headers.at("authorization"), "Basic c2VjcmV0LWhlYWRlcg==");
+  EXPECT_EQ(r.headers.at("x-tenant"), "acme");
+
+  json body = json::parse(r.body, nullptr, false);
+  ASSERT_FALSE(body.is_discarded()) << "payload is not JSON";
+  const auto& res = body["resourceSpans"][0]["resource"]["attributes"];
+  bool service = false, pid = false;
+  for (const auto& kv : res) {
+    if (kv["key"] == "service.name") service = kv["value"]["stringValue"] == "support-bot";
+    if (kv["key"] == "process.pid") pid = kv["value"]["intValue"] == "77";
+  }
+  EXPECT_TRUE(service);
+  EXPECT_TRUE(pid);
+  auto spans = spans_of(body);
+  Trace want = testing::support_trace();
+  ASSERT_EQ(spans.size(), want.spans.size());
+  std::regex hex32("^[0-9a-f]{32}$"), hex16("^[0-9a-f]{16}$");
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    EXPECT_TRUE(std::regex_match(spans[i]["traceId"].get<std::string>(), hex32));
+    EXPECT_TRUE(std::regex_match(spans[i]["spanId"].get<std::string>(), hex16));
+    EXPECT_EQ(spans[i]["spanId"], want.spans[i].span_id);
+    EXPECT_EQ(spans[i].value("parentSpanId", ""), want.spans[i].parent_span_id);
+    EXPECT_EQ(spans[i]["startTimeUnixNano"], std::to_string(want.spans[i].start_ns));
+    EXPECT_EQ(spans[i]["endTimeUnixNano"], std::to_string(want.spans[i].end_ns));
+  }
+  std::string log = logs.text();
+  EXPECT_NE(log.find("HTTP 503"), std::string::npos);
+  EXPECT_EQ(log.find("c2VjcmV0LWhlYWRlcg"), std::string::npos);  // header values never logged
+}
+
+TEST(OtlpExporter, DeliversProtobuf) {
+  OtlpTestReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  auto cfg = config_for(receiver);
+  cfg.protocol = "http/protobuf";
+  std::string error;
+  {
+    auto exporter = OtlpExporter::create(cfg, &error);
+    ASSERT_TRUE(exporter) << error;
+    exporter->on_trace(testing::support_trace());
+    exporter->flush();
+  }
+  ASSERT_EQ(receiver.count(), 1u);
+  auto r = receiver.requests()[0];
+  EXPECT_EQ(r.headers.at("content-type"), "application/x-protobuf");
+  auto spans = spans_of(testing::decode_otlp_protobuf(r.body));
+  ASSERT_EQ(spans.size(), 6u);
+  EXPECT_EQ(spans[1]["parentSpanId"], "b7ad6b7169203331");
+  EXPECT_EQ(spans[5]["status"]["code"], 2);
+}
+
+TEST(OtlpExporter, BatchesBySizeAndByDelay) {
+  OtlpTestReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  auto cfg = config_for(receiver);
+  cfg.max_batch_spans = 4;
+  cfg.batch_delay = std::chrono::hours(1);  // only size (and flush) can trigger
+  std::string error;
+  auto exporter = OtlpExporter::create(cfg, &error);
+  ASSERT_TRUE(exporter) << error;
+  for (int i = 0; i < 10; ++i) exporter->on_trace(testing::numbered_trace(i));
+  ASSERT_TRUE(OtlpTestReceiver::wait_until([&] { return receiver.count() >= 2; }));
+  EXPECT_EQ(receiver.count(), 2u);  // the last 2 spans wait for the delay
+  exporter->flush();
+  auto reqs = receiver.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(spans_of(parse_body(reqs[0])).size(), 4u);
+  EXPECT_EQ(spans_of(parse_body(reqs[1])).size(), 4u);
+  EXPECT_EQ(spans_of(parse_body(reqs[2])).size(), 2u);
+
+  auto cfg2 = config_for(receiver);
+  cfg2.batch_delay = std::chrono::milliseconds(30);
+  auto by_delay = OtlpExporter::create(cfg2, &error);
+  by_delay->on_trace(testing::numbered_trace(99));
+  EXPECT_TRUE(OtlpTestReceiver::wait_until([&] { return receiver.count() == 4; }));  // no flush needed
+}
+
+TEST(OtlpExporter, HonoursRetryAfter) {
+  OtlpTestReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  receiver.set_handler([](const testing::ReceivedRequest&, std::size_t i) {
+    return i == 0 ? Reply{429, {{"Retry-After", "1"}}, "slow down"} : Reply{};
+  });
+  TempDir dir;
+  auto cfg = config_for(receiver, dir.path + "/spool");
+  cfg.initial_backoff = std::chrono::milliseconds(10);  // far shorter than Retry-After
+  std::string error;
+  auto exporter = OtlpExporter::create(cfg, &error);
+  ASSERT_TRUE(exporter) << error;
+  exporter->on_trace(testing::numbered_trace(1, 2));
+  ASSERT_TRUE(OtlpTestReceiver::wait_until([&] { return exporter->stats().spans_delivered == 2; }));
+  auto reqs = receiver.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_GE(reqs[1].at - reqs[0].at, std::chrono::milliseconds(990));
+  EXPECT_EQ(exporter->stats().failed_attempts, 1u);
+  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), std::chrono::milliseconds(0));  // in the past
+  EXPECT_EQ(parse_retry_after("soon"), std::nullopt);
+}
+
+TEST(OtlpExporter, PermanentRejectionIsNotRetried) {
+  OtlpTestReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  receiver.set_handler([](const testing::ReceivedRequest&, std::size_t) { return Reply{400, {}, "bad"}; });
+  TempDir dir;
+  std::string error;
+  {
+    auto exporter = OtlpExporter::create(config_for(receiver, dir.path + "/spool"), &error);
+    ASSERT_TRUE(exporter) << error;
+    exporter->on_trace(testing::numbered_trace(1, 2));
+    exporter->flush();
+    EXPECT_EQ(exporter->stats().spans_rejected, 2u);
+    EXPECT_EQ(exporter->stats().batches_spooled, 0u);
+  }
+  EXPECT_EQ(receiver.count(), 1u);
+}
+
+// The receiver answers 503, then is down, then recovers; the exporter is replaced in the middle
+// (a restart sharing the spool). Every span arrives exactly once; the spool never holds the key.
+TEST(OtlpExporter, OutageAndRestartDeliverEverySpanExactlyOnce) {
+  OtlpTestReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  std::atomic<bool> healthy{false};
+  receiver.set_handler([&](const testing::ReceivedRequest&, std::size_t) {
+    return healthy ? Reply{} : Reply{503, {}, "unavailable"};
+  });
+  TempDir dir;
+  std::string spool = dir.path + "/spool";
+  auto cfg = config_for(receiver, spool);
+  cfg.max_batch_spans = 6;
+  std::string error;
+  std::set<std::string> sent;
+  auto send = [&](TraceSink& sink, int from, int to) {
+    for (int i = from; i < to; ++i) {
+      Trace t = secret_trace(i);
+      for (const auto& s : t.spans) sent.insert(s.span_id);
+      sink.on_trace(t);
+    }
+  };
+
+  // Phase 1: 503s. The first exporter retries, spools, and stops.
+  {
+    auto exporter = OtlpExporter::create(cfg, &error);
+    ASSERT_TRUE(exporter) << error;
+    auto* raw = exporter.get();
+    RedactingSink sink(std::move(exporter), /*capture_content=*/true);
+    send(sink, 0, 10);
+    ASSERT_TRUE(OtlpTestReceiver::wait_until([&] { return raw->stats().failed_attempts >= 3; }));
+    sink.flush();
+    EXPECT_GE(raw->stats().batches_spooled, 1u);
+    EXPECT_EQ(raw->stats().spans_delivered, 0u);
+  }
+  ASSERT_GE(testing::file_count(spool), 1u);
+  EXPECT_FALSE(testing::any_file_contains(spool, kApiKey));
+  EXPECT_TRUE(testing::any_file_contains(spool, *sent.begin()));  // the grep sees span data
+  std::size_t refused_before = receiver.count();
+
+  // Phase 2: the endpoint is down (connection refused); a new exporter on the same spool.
+  std::uint16_t port = receiver.port();
+  receiver.stop();
+  {
+    auto exporter = OtlpExporter::create(cfg, &error);
+    ASSERT_TRUE(exporter) << error;
+    auto* raw = exporter.get();
+    RedactingSink sink(std::move(exporter), /*capture_content=*/true);
+    send(sink, 10, 15);
+    ASSERT_TRUE(OtlpTestReceiver::wait_until([&] { return raw->stats().failed_attempts >= 2; }));
+    EXPECT_FALSE(testing::any_file_contains(spool, kApiKey));
+
+    // Phase 3: the endpoint recovers on the same address.
+    healthy = true;
+    ASSERT_TRUE(receiver.start(port));
+    send(sink, 15, 17);
+    ASSERT_TRUE(OtlpTestReceiver::wait_until([&] {
+      return span_id_counts(receiver, true, [&](std::size_t i) { return i >= refused_before; }).size() == sent.size();
+    })) << "not every span arrived";
+    sink.flush();
+  }
+  auto counts = span_id_counts(receiver, true, [&](std::size_t i) { return i >= refused_before; });
+  EXPECT_EQ(counts.size(), sent.size());
+  for (const auto& id : sent) EXPECT_EQ(counts[id], 1) << id;
+  EXPECT_EQ(testing::file_count(spool), 0u);
+  for (const auto& r : receiver.requests()) EXPECT_EQ(r.body.find(kApiKey), std::string::npos);
+}
+
+TEST(OtlpExporter, FlushIsBoundedAndSpoolsWhenDown) {
+  OtlpTestReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  auto cfg_probe = config_for(receiver);
+  receiver.stop();  // nothing listens on that port now
+  TempDir dir;
+  auto cfg = cfg_probe;
+  cfg.spool_dir = dir.path + "/spool";
+  cfg.flush_timeout = std::chrono::milliseconds(500);
+  std::string error;
+  auto exporter = OtlpExporter::create(cfg, &error);
+  ASSERT_TRUE(exporter) << error;
+  for (int i = 0; i < 5; ++i) exporter->on_trace(testing::numbered_trace(i, 2));
+  exporter->flush();
+  auto s = exporter->stats();
+  EXPECT_EQ(s.spans_delivered, 0u);
+  EXPECT_GE(s.batches_spooled, 1u);
+  EXPECT_GE(s.spool_files, 1u);
+  EXPECT_EQ(s.spans_dropped, 0u);
+}
+
+TEST(OtlpExporter, HttpsVerifiesAgainstConfiguredCa) {
+  TempDir dir;
+  std::string cert, key;
+  ASSERT_TRUE(testing::make_self_signed_cert(dir.path, &cert, &key));
+  OtlpTestReceiver receiver;
+  ASSERT_TRUE(receiver.start(0, cert, key));
+  std::string error;
+  {
+    auto cfg = config_for(receiver);  // no extra CA: the self-signed cert must be refused
+    cfg.flush_timeout = std::chrono::milliseconds(1000);
+    LogCapture logs;
+    auto untrusting = OtlpExporter::create(cfg, &error);
+    ASSERT_TRUE(untrusting) << error;
+    untrusting->on_trace(testing::numbered_trace(1));
+    ASSERT_TRUE(OtlpTestReceiver::wait_until([&] { return untrusting->stats().failed_attempts >= 1; }));
+    EXPECT_EQ(untrusting->stats().spans_delivered, 0u);
+    EXPECT_NE(logs.text().find("verif"), std::string::npos) << logs.text();
+  }
+  EXPECT_EQ(receiver.count(), 0u);
+  auto cfg = config_for(receiver);
+  cfg.ca_file = cert;
+  auto exporter = OtlpExporter::create(cfg, &error);
+  ASSERT_TRUE(exporter) << error;
+  exporter->on_trace(testing::numbered_trace(2));
+  exporter->flush();
+  EXPECT_EQ(exporter->stats().spans_delivered, 1u);
+  ASSERT_EQ(receiver.count(), 1u);
+}
+
+}  // namespace
+}  // namespace llmtap::exporting
