@@ -21,6 +21,16 @@ namespace {
 
 constexpr std::size_t kMaxStatusMessage = 512;
 constexpr std::size_t kMaxHandoffNames = 10000;
+// Bounds memory when many runs start while many tool calls are open; a nested run starts soon
+// after its tool call opens, so the first candidates are the ones that matter.
+constexpr std::size_t kMaxNestedCandidates = 256;
+// A trace this large is emitted at the next tick even if still active; its conversations then
+// continue in a new trace.
+constexpr int kMaxSpansPerTrace = 20000;
+// previous_response_id almost always names one of the latest responses of a conversation.
+constexpr std::size_t kMaxResponseStatesPerConversation = 32;
+// A trace idle this many timeouts closes even while it could still nest under an open tool call.
+constexpr UnixNanos kDeferralLimitTimeouts = 4;
 
 bool is_lower_hex(std::string_view s) {
   for (char c : s)
@@ -204,6 +214,9 @@ TraceAssembler::Conversation& TraceAssembler::start_conversation(const ModelCall
   for (auto& [cid, c] : conversations_) {
     for (auto& ot : c->open_tools) {
       if (ot.start > call.timings.request_start || is_transfer_tool(ot.name)) continue;
+      if (ot.nested_candidates.size() >= kMaxNestedCandidates ||
+          t->potential_parents.size() >= kMaxNestedCandidates)
+        continue;
       ot.nested_candidates.push_back(t->key);
       t->potential_parents.push_back({cid, ot.call_id});
     }
@@ -227,10 +240,11 @@ void TraceAssembler::answer_tools(Conversation& conv, const ModelCall& call,
     const Message& r = call.input[mi];
     auto& tools = conv.open_tools;
     auto it = tools.end();
-    if (!r.tool_call_id.empty())
+    if (ids_stable && !r.tool_call_id.empty()) {
       it = std::find_if(tools.begin(), tools.end(), [&](const OpenTool& t) { return t.call_id == r.tool_call_id; });
-    if (it == tools.end() && (!ids_stable || r.tool_call_id.empty())) {
-      // Ids not usable: answer the oldest open call of that name (or the oldest at all).
+    } else {
+      // Ids not usable (synthesized per request): results come in call order, so answer the
+      // oldest open call of that name (or the oldest at all when the result has no name).
       it = std::find_if(tools.begin(), tools.end(), [&](const OpenTool& t) {
         return r.tool_name.empty() || t.name == r.tool_name;
       });
@@ -368,6 +382,11 @@ void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, 
     for (const auto& it : conversation_items(call.output, ids_stable).items) hashes.push_back(it.hash);
     responses_[call.response_id] = {conv.id, std::move(hashes)};
     conv.response_ids.push_back(call.response_id);
+    if (conv.response_ids.size() > kMaxResponseStatesPerConversation) {
+      const std::string& oldest = conv.response_ids.front();
+      if (auto it = responses_.find(oldest); it != responses_.end() && it->second.conv == conv.id) responses_.erase(it);
+      conv.response_ids.erase(conv.response_ids.begin());
+    }
   }
 }
 
@@ -402,8 +421,12 @@ std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
   for (bool progress = true; progress;) {
     progress = false;
     std::vector<TraceKey> due;
-    for (const auto& [key, t] : traces_)
-      if (now - activity(*t) > options_.idle_timeout_ns && !deferred(*t)) due.push_back(key);
+    for (const auto& [key, t] : traces_) {
+      const UnixNanos idle = now - activity(*t);
+      const bool overdue = idle > kDeferralLimitTimeouts * options_.idle_timeout_ns;
+      if (t->tree.size() > kMaxSpansPerTrace || (idle > options_.idle_timeout_ns && (overdue || !deferred(*t))))
+        due.push_back(key);
+    }
     for (TraceKey key : due) {
       out.push_back(finish(key));
       progress = true;

@@ -20,8 +20,13 @@ void TraceBuilder::tick(UnixNanos now) {
     std::lock_guard<std::mutex> lock(mu_);
     done = assembler_->close_idle(now);
   }
-  // Outside the lock: a slow sink must not stall the collector thread.
-  for (const auto& t : done) sink_.on_trace(t);
+  emit(done);
+}
+
+void TraceBuilder::emit(const std::vector<Trace>& traces) {
+  // Outside mu_: a slow sink must not stall the collector thread.
+  std::lock_guard<std::mutex> lock(emit_mu_);
+  for (const auto& t : traces) sink_.on_trace(t);
 }
 
 void TraceBuilder::close_all(UnixNanos now) {
@@ -31,7 +36,8 @@ void TraceBuilder::close_all(UnixNanos now) {
     std::lock_guard<std::mutex> lock(mu_);
     done = assembler_->close_all();
   }
-  for (const auto& t : done) sink_.on_trace(t);
+  emit(done);
+  std::lock_guard<std::mutex> lock(emit_mu_);
   sink_.flush();
 }
 

@@ -6,6 +6,7 @@
 // and a timer may call it concurrently. Finished traces go to the TraceSink outside the lock.
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "common/sinks.h"
 #include "pricing/cost.h"
@@ -33,8 +34,11 @@ class TraceBuilder : public ModelCallSink {
   std::size_t open_traces() const;
 
  private:
+  void emit(const std::vector<Trace>& traces);
+
   TraceSink& sink_;
   mutable std::mutex mu_;
+  std::mutex emit_mu_;  // the sink sees one call at a time, without holding up on_model_call
   std::unique_ptr<trace::TraceAssembler> assembler_;
 };
 

@@ -32,7 +32,9 @@ bool load_agent_name_rules_file(const std::string& path, std::vector<AgentNameRu
                                 std::string& error);
 
 struct TraceOptions {
-  static constexpr UnixNanos kDefaultIdleTimeoutNs = 10'000'000'000;  // 10 s
+  // A model call reaches trace/ only once its response has ended, so a trace looks idle while
+  // its next call is in flight: the timeout must exceed the slowest model call of a run.
+  static constexpr UnixNanos kDefaultIdleTimeoutNs = 30'000'000'000;  // 30 s
 
   UnixNanos idle_timeout_ns = kDefaultIdleTimeoutNs;
   std::string workflow_name;                   // LLMTAP_WORKFLOW_NAME

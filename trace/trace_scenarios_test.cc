@@ -197,6 +197,42 @@ TEST(TraceScenarios, AgentAsToolNestsUnderToolSpan) {
   EXPECT_DOUBLE_EQ(*attr<double>(*root, "llm.cost.total"), pico_to_usd(3 * (100 * 2'500'000 + 20 * 10'000'000)));
 }
 
+TEST(TraceScenarios, NestedRunWaitsForItsToolResultAcrossIdleTicks) {
+  TraceOptions o;
+  o.idle_timeout_ns = 100 * kMs;
+  RecordingSink sink;
+  TraceBuilder b(o, nullptr, sink);
+  auto calls = agent_as_tool_calls("bonjour", "bonjour");
+  b.on_model_call(calls[0]);          // parent's tool call opens at +100 ms
+  b.tick(kT0 + 199 * kMs);
+  b.on_model_call(calls[1]);          // nested run ends at +250 ms
+  // The parent has been quiet for 190 ms itself, but the run that may be nested under its
+  // open tool call was active 90 ms ago: neither closes.
+  b.tick(kT0 + 340 * kMs);
+  EXPECT_TRUE(sink.traces.empty());
+  EXPECT_EQ(b.open_traces(), 2u);
+  b.on_model_call(calls[2]);          // the result arrives: the nested run moves under the tool
+  EXPECT_EQ(b.open_traces(), 1u);
+  b.tick(kT0 + 501 * kMs);
+  ASSERT_EQ(sink.traces.size(), 1u);
+  EXPECT_EQ(shape(sink.traces[0]),
+            "workflow[agent:Orchestrator Agent[generation,tool:translate_to_french[agent:Translation Agent[generation]],"
+            "generation]]");
+}
+
+TEST(TraceScenarios, DeferredRunClosesOnceOverdue) {
+  TraceOptions o;
+  o.idle_timeout_ns = 50 * kMs;
+  RecordingSink sink;
+  TraceBuilder b(o, nullptr, sink);
+  auto calls = agent_as_tool_calls("bonjour", "bonjour");
+  b.on_model_call(calls[0]);
+  b.on_model_call(calls[1]);
+  b.tick(kT0 + 10'000 * kMs);  // both long idle: the parent closes (tool unanswered), then the other
+  ASSERT_EQ(sink.traces.size(), 2u);
+  EXPECT_EQ(b.open_traces(), 0u);
+}
+
 TEST(TraceScenarios, UnrelatedRunDuringToolCallStaysSeparate) {
   Harness h;
   h.feed(agent_as_tool_calls("guten tag", "bonjour"));  // result does not carry the other run's output
