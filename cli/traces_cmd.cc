@@ -1,0 +1,111 @@
+// `llmtap traces list | show TRACE_ID [--json]`: reads the local SQLite store.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "common/data_dir.h"
+#include "export/make_exporters.h"
+#include "export/span_json.h"
+#include "export/sqlite_store.h"
+#include "export/traces_query.h"
+#include "export/tree_renderer.h"
+
+namespace {
+
+using namespace llmtap::exporting;
+
+constexpr const char* kHelp =
+    "Usage: llmtap traces list [--limit N] [--json] [--data-dir DIR]\n"
+    "       llmtap traces show TRACE_ID [--json] [--data-dir DIR]\n"
+    "\n"
+    "Reads the local trace store (<data dir>/traces.db, written by `llmtap proxy` and `llmtap run`).\n"
+    "\n"
+    "  list            recent traces, newest first: full 32-hex trace id, start time, workflow,\n"
+    "                  agents, span count, duration, cost, errors\n"
+    "  show TRACE_ID   the trace as a tree (a unique prefix of the id is enough)\n"
+    "  --limit N       how many traces list shows (default 20)\n"
+    "  --json          JSON instead of text\n"
+    "  --data-dir DIR  data directory (default: $LLMTAP_DATA_DIR, else $XDG_DATA_HOME/llmtap,\n"
+    "                  else ~/.local/share/llmtap)\n";
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "llmtap traces: %s\n\n%s", msg.c_str(), kHelp);
+  return 2;
+}
+
+int run_traces(const std::vector<std::string>& args) {
+  std::string sub, trace_id, data_dir;
+  bool json = false;
+  long limit = 20;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* flag, std::string* out) {
+      if (i + 1 >= args.size()) return false;
+      *out = args[++i];
+      (void)flag;
+      return true;
+    };
+    if (a == "--help" || a == "-h") {
+      std::fputs(kHelp, stdout);
+      return 0;
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--data-dir" || a.rfind("--data-dir=", 0) == 0) {
+      if (a.size() > 10) data_dir = a.substr(11);
+      else if (!value("--data-dir", &data_dir)) return usage_error("--data-dir needs a directory");
+    } else if (a == "--limit" || a.rfind("--limit=", 0) == 0) {
+      std::string v;
+      if (a.size() > 7) v = a.substr(8);
+      else if (!value("--limit", &v)) return usage_error("--limit needs a number");
+      char* end = nullptr;
+      limit = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || limit <= 0) return usage_error("--limit needs a positive number, not '" + v + "'");
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("unknown option '" + a + "'");
+    } else if (sub.empty()) {
+      sub = a;
+    } else if (sub == "show" && trace_id.empty()) {
+      trace_id = a;
+    } else {
+      return usage_error("unexpected argument '" + a + "'");
+    }
+  }
+  if (sub.empty()) return usage_error("missing subcommand: list or show");
+  if (sub != "list" && sub != "show") return usage_error("unknown subcommand '" + sub + "' (use list or show)");
+  if (sub == "show" && trace_id.empty()) return usage_error("show needs a TRACE_ID (see `llmtap traces list`)");
+  if (sub == "list" && !trace_id.empty()) return usage_error("list takes no trace id");
+
+  if (data_dir.empty()) data_dir = llmtap::default_data_dir();
+  std::string error;
+  auto store = TraceStoreReader::open(store_path_in(data_dir), &error);
+  if (!store) {
+    std::fprintf(stderr, "llmtap traces: %s\n", error.c_str());
+    return 1;
+  }
+  if (sub == "list") {
+    auto traces = store->recent(static_cast<int>(limit));
+    if (json) {
+      std::printf("%s\n", dump_json(trace_list_json(traces), 2).c_str());
+    } else if (traces.empty()) {
+      std::printf("no traces recorded yet in %s\n", store_path_in(data_dir).c_str());
+    } else {
+      std::fputs(format_trace_list(traces).c_str(), stdout);
+    }
+    return 0;
+  }
+  auto found = find_trace(*store, trace_id);
+  if (!found.trace) {
+    std::fprintf(stderr, "llmtap traces: %s\n", found.error.c_str());
+    return 1;
+  }
+  TreeRenderer renderer;
+  if (json) std::printf("%s\n", dump_json(renderer.render_json(*found.trace), 2).c_str());
+  else std::fputs(renderer.render_text(*found.trace).c_str(), stdout);
+  return 0;
+}
+
+llmtap::cli::CommandRegistration reg({"traces", "list recorded traces or show one as a tree", &run_traces});
+
+}  // namespace

@@ -1,0 +1,46 @@
+#pragma once
+// Builds the export side of the pipeline from --export values:
+//   otlp | otlp=URL | jsonl=PATH (- for stdout) | sqlite[=PATH] | console
+// With no value the SQLite store in the data directory is used; OTLP is added whenever
+// OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. Every exporter sits
+// behind one RedactingSink, so none of them ever sees a credential.
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/sinks.h"
+#include "export/otlp_config.h"
+
+namespace llmtap::exporting {
+
+struct ExportOptions {
+  std::string process_name;             // the traced program, for OTLP resource attributes
+  long pid = 0;
+  FILE* console_out = stderr;           // where `console` prints trees
+  std::optional<bool> capture_content;  // default: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
+  EnvLookup env;                        // default: the process environment
+};
+
+struct ExportSetup {
+  std::unique_ptr<TraceSink> sink;        // RedactingSink -> FanoutSink -> exporters
+  std::string store_path;                 // SQLite store in use, "" if none
+  std::vector<std::string> descriptions;  // one human line per exporter, e.g. "sqlite /x/traces.db"
+};
+
+// nullopt-equivalent (sink == nullptr) and *error on a bad spec or an exporter that cannot start.
+ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::string& data_dir,
+                              std::string* error, const ExportOptions& options = {});
+
+// Convenience: just the sink (store path via *store_path if given).
+std::unique_ptr<TraceSink> make_exporters(const std::vector<std::string>& specs, const std::string& data_dir,
+                                          std::string* error, const ExportOptions& options = {},
+                                          std::string* store_path = nullptr);
+
+// <data_dir>/traces.db
+std::string store_path_in(const std::string& data_dir);
+// true for "true"/"1"/"yes" (case-insensitive).
+bool env_flag(const EnvLookup& env, std::string_view name);
+
+}  // namespace llmtap::exporting

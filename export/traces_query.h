@@ -1,0 +1,24 @@
+#pragma once
+// What `llmtap traces list|show` prints, kept out of cli/ so it is unit-tested here.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "export/sqlite_store.h"
+
+namespace llmtap::exporting {
+
+// Full 32-hex id or a unique prefix -> the trace; otherwise a clear error (unknown, ambiguous).
+struct TraceLookup {
+  std::optional<Trace> trace;
+  std::string error;
+};
+TraceLookup find_trace(const TraceStoreReader& store, const std::string& id_or_prefix);
+
+// Table with a header row: TRACE ID, TIME (local), WORKFLOW, AGENTS, SPANS, DURATION, COST, ERRORS.
+std::string format_trace_list(const std::vector<TraceSummary>& traces);
+nlohmann::json trace_list_json(const std::vector<TraceSummary>& traces);
+
+}  // namespace llmtap::exporting
