@@ -1,10 +1,13 @@
 #include "pricing/price_table.h"
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -468,6 +471,14 @@ PriceTable PriceTable::load_default() {
     return empty;
   }
   return std::move(*t);
+}
+
+std::optional<PriceTable> PriceTable::load(const std::vector<std::string>& layer_files, std::string* error) {
+  PriceTable t = load_default();
+  for (const auto& f : layer_files) {
+    if (!t.layer_file(f, error)) return std::nullopt;
+  }
+  return t;
 }
 
 bool PriceTable::layer_file(const std::string& path, std::string* error) {

@@ -1,15 +1,12 @@
 #pragma once
 // The versioned price table and the Pricer built on it. See pricing/README.md for the JSON schema,
 // the matching rules and the fallbacks for prices a table leaves out.
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -95,6 +92,8 @@ class PriceTable : public Pricer {
   static PriceTable load_default();
   // Parses a full table. `origin` names the text in errors (a file path or "<embedded>").
   static std::optional<PriceTable> from_json(std::string_view json_text, std::string_view origin, std::string* error);
+  // The embedded table with `--pricing` files layered in order; nullopt (and *error) if one fails.
+  static std::optional<PriceTable> load(const std::vector<std::string>& layer_files, std::string* error);
 
   // Layers a user table over this one (`--pricing FILE`): an entry whose id is already present
   // overrides that entry field by field; a new id is added. On error nothing is changed.

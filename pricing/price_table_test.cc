@@ -235,6 +235,17 @@ TEST(PriceTableLayer, OverridesPerModelAndPerField) {
   EXPECT_EQ(t.price(make_call("ft:gpt-4o:acme", {.input = 1000})).cost->prompt, usd("0.00375"));
 }
 
+TEST(PriceTableLayer, LoadWithFiles) {
+  TempFile f(R"({"schema_version": 1, "models": [{"id": "house", "prices": {"input": "1", "output": "2"}}]})");
+  std::string err;
+  auto t = PriceTable::load({f.path()}, &err);
+  ASSERT_TRUE(t) << err;
+  EXPECT_EQ(t->lookup("house").rule, MatchRule::kExact);
+  EXPECT_EQ(t->lookup("gpt-4o").rule, MatchRule::kExact);
+  EXPECT_FALSE(PriceTable::load({f.path(), "/nonexistent.json"}, &err));
+  EXPECT_NE(err.find("/nonexistent.json"), std::string::npos);
+}
+
 TEST(PriceTableLayer, LaterLayerWins) {
   PriceTable t = table_from(table_with(R"({"id": "m", "prices": {"input": "1", "output": "1"}})"));
   std::string err;
