@@ -30,7 +30,7 @@ struct OtlpConfig {
   std::chrono::milliseconds batch_delay{1000};
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{30000};
-  std::chrono::milliseconds flush_timeout{5000};
+  std::chrono::milliseconds flush_timeout{4000};  // SIGTERM must finish within 10 s overall
   std::size_t max_queue_spans = 200000;  // in memory, before the spool; beyond: dropped and counted
 
   std::string spool_dir;                 // "": batches awaiting retry stay in memory (lost at exit)

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
 
 #include "export/otlp_test_decode.h"
@@ -97,6 +98,23 @@ TEST(OtlpProtobufEncoder, NegativeIntsAndTruncation) {
   EXPECT_EQ((*attr(attrs, "neg"))["intValue"], "-5");
   // Every proper prefix is either rejected or decodes to fewer fields; never crashes.
   for (std::size_t n = 0; n < body.size(); ++n) (void)testing::decode_otlp_protobuf(body.substr(0, n));
+}
+
+TEST(OtlpJsonEncoder, EscapesArbitraryBytes) {
+  Trace t = testing::numbered_trace(1);
+  std::string tricky = std::string("quote\" backslash\\ nl\n tab\t nul") + '\0' + "\x01 é → 😀";
+  t.spans[0].set("tricky", tricky);
+  t.spans[0].set("bad_utf8", std::string("a\xff\xc3(b\xed\xa0\x80"));
+  t.spans[0].set("nan", std::nan(""));
+  t.spans[0].set("big", 1e300);
+  std::string body = OtlpJsonEncoder().encode(resource(), t.spans);
+  json parsed = json::parse(body, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << body;
+  const auto& attrs = parsed["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"];
+  EXPECT_EQ((*attr(attrs, "tricky"))["stringValue"], tricky);
+  EXPECT_EQ((*attr(attrs, "bad_utf8"))["stringValue"], "a\xEF\xBF\xBD\xEF\xBF\xBD(b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ((*attr(attrs, "nan"))["doubleValue"], "NaN");
+  EXPECT_DOUBLE_EQ((*attr(attrs, "big"))["doubleValue"].get<double>(), 1e300);
 }
 
 TEST(OtlpEncoder, ByProtocolName) {

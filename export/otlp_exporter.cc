@@ -157,8 +157,9 @@ void OtlpExporter::run() {
       queue_.erase(queue_.begin(), queue_.begin() + n);
       oldest_queued_ = now;
     }
+    bool stopping = stop_;
     lock.unlock();
-    process(batches, flushing, deadline);
+    process(batches, flushing, stopping, deadline);
     lock.lock();
     spool_waiting_ = !spool_->empty();
     retry_at_ = next_attempt_;
@@ -171,8 +172,10 @@ void OtlpExporter::run() {
   }
 }
 
-void OtlpExporter::process(std::vector<std::vector<Span>>& batches, bool flushing, Clock::time_point deadline) {
-  if (!spool_->empty() && Clock::now() >= next_attempt_)
+void OtlpExporter::process(std::vector<std::vector<Span>>& batches, bool flushing, bool stopping,
+                           Clock::time_point deadline) {
+  // When stopping, the spool is left for the next run: exit must not wait on an old backlog.
+  if (!stopping && !spool_->empty() && Clock::now() >= next_attempt_)
     drain_spool(deadline, flushing ? SIZE_MAX : kSpoolFilesPerRound);
   for (auto& batch : batches) {
     std::string body = encoder_->encode(cfg_.resource, batch);

@@ -49,7 +49,7 @@ class OtlpExporter : public TraceSink {
 
   explicit OtlpExporter(OtlpConfig config);
   void run();
-  void process(std::vector<std::vector<Span>>& batches, bool flushing, Clock::time_point deadline);
+  void process(std::vector<std::vector<Span>>& batches, bool flushing, bool stopping, Clock::time_point deadline);
   void drain_spool(Clock::time_point deadline, std::size_t max_files);
   void spool_batch(const std::string& body, std::size_t spans);
   Outcome send(const std::string& body, std::string_view content_type, std::size_t spans,

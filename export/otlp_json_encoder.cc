@@ -1,32 +1,75 @@
-#include <nlohmann/json.hpp>
-
+// OTLP/JSON per the OTLP spec's JSON mapping: ids as lowercase hex, 64-bit integers (times,
+// intValue) as decimal strings, enums as numbers. Written straight to text: this is the hot path.
+#include "export/json_text.h"
 #include "export/otlp_encoder.h"
 
 namespace llmtap::exporting {
 namespace {
 
-using nlohmann::json;
+using json_text::append_double;
+using json_text::append_string;
 
-json any_value(const AttrValue& v) {
-  struct Visitor {
-    json operator()(const std::string& s) const { return {{"stringValue", s}}; }
-    // proto3 JSON maps int64 to a decimal string.
-    json operator()(std::int64_t i) const { return {{"intValue", std::to_string(i)}}; }
-    json operator()(double d) const { return {{"doubleValue", d}}; }
-    json operator()(bool b) const { return {{"boolValue", b}}; }
-    json operator()(const std::vector<std::string>& list) const {
-      json values = json::array();
-      for (const auto& s : list) values.push_back({{"stringValue", s}});
-      return {{"arrayValue", {{"values", values}}}};
+void any_value(std::string& out, const AttrValue& v) {
+  if (auto* s = std::get_if<std::string>(&v)) {
+    out += "{\"stringValue\":";
+    append_string(out, *s);
+    out += '}';
+  } else if (auto* i = std::get_if<std::int64_t>(&v)) {
+    out += "{\"intValue\":\"" + std::to_string(*i) + "\"}";
+  } else if (auto* d = std::get_if<double>(&v)) {
+    out += "{\"doubleValue\":";
+    append_double(out, *d);
+    out += '}';
+  } else if (auto* b = std::get_if<bool>(&v)) {
+    out += *b ? "{\"boolValue\":true}" : "{\"boolValue\":false}";
+  } else if (auto* list = std::get_if<std::vector<std::string>>(&v)) {
+    out += "{\"arrayValue\":{\"values\":[";
+    for (std::size_t k = 0; k < list->size(); ++k) {
+      if (k) out += ',';
+      out += "{\"stringValue\":";
+      append_string(out, (*list)[k]);
+      out += '}';
     }
-  };
-  return std::visit(Visitor{}, v);
+    out += "]}}";
+  }
 }
 
-json key_values(const std::vector<Attribute>& attrs) {
-  json out = json::array();
-  for (const auto& a : attrs) out.push_back({{"key", a.key}, {"value", any_value(a.value)}});
-  return out;
+void key_values(std::string& out, const std::vector<Attribute>& attrs) {
+  out += '[';
+  for (std::size_t i = 0; i < attrs.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"key\":";
+    append_string(out, attrs[i].key);
+    out += ",\"value\":";
+    any_value(out, attrs[i].value);
+    out += '}';
+  }
+  out += ']';
+}
+
+void span(std::string& out, const Span& s) {
+  out += "{\"traceId\":";
+  append_string(out, s.trace_id);
+  out += ",\"spanId\":";
+  append_string(out, s.span_id);
+  if (!s.parent_span_id.empty()) {
+    out += ",\"parentSpanId\":";
+    append_string(out, s.parent_span_id);
+  }
+  out += ",\"name\":";
+  append_string(out, s.name);
+  out += ",\"kind\":" + std::to_string(otlp_span_kind(s.kind));
+  out += ",\"startTimeUnixNano\":\"" + std::to_string(s.start_ns) + "\"";
+  out += ",\"endTimeUnixNano\":\"" + std::to_string(s.end_ns) + "\"";
+  out += ",\"attributes\":";
+  key_values(out, s.attributes);
+  if (s.error) {
+    out += ",\"status\":{\"code\":2,\"message\":";
+    append_string(out, s.status_message);
+    out += "}}";
+  } else {
+    out += ",\"status\":{}}";
+  }
 }
 
 }  // namespace
@@ -34,32 +77,23 @@ json key_values(const std::vector<Attribute>& attrs) {
 int otlp_span_kind(SpanKind kind) { return kind == SpanKind::kGeneration ? 3 : 1; }
 
 std::string OtlpJsonEncoder::encode(const OtlpResource& resource, const std::vector<Span>& spans) const {
-  json js = json::array();
-  for (const auto& s : spans) {
-    json span = {
-        {"traceId", s.trace_id},
-        {"spanId", s.span_id},
-        {"name", s.name},
-        {"kind", otlp_span_kind(s.kind)},
-        {"startTimeUnixNano", std::to_string(s.start_ns)},
-        {"endTimeUnixNano", std::to_string(s.end_ns)},
-        {"attributes", key_values(s.attributes)},
-    };
-    if (!s.parent_span_id.empty()) span["parentSpanId"] = s.parent_span_id;
-    if (s.error) {
-      span["status"] = {{"code", 2}, {"message", s.status_message}};
-    } else {
-      span["status"] = json::object();
-    }
-    js.push_back(std::move(span));
+  std::string out;
+  out.reserve(512 + spans.size() * 600);
+  out += "{\"resourceSpans\":[{\"resource\":{\"attributes\":";
+  key_values(out, resource.attributes);
+  out += "},\"scopeSpans\":[{\"scope\":{\"name\":";
+  append_string(out, resource.scope_name);
+  if (!resource.scope_version.empty()) {
+    out += ",\"version\":";
+    append_string(out, resource.scope_version);
   }
-  json scope = {{"name", resource.scope_name}};
-  if (!resource.scope_version.empty()) scope["version"] = resource.scope_version;
-  json body = {{"resourceSpans",
-                json::array({{{"resource", {{"attributes", key_values(resource.attributes)}}},
-                              {"scopeSpans", json::array({{{"scope", scope}, {"spans", js}}})}}})}};
-  // Replace invalid UTF-8 instead of throwing: captured payloads are arbitrary bytes.
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  out += "},\"spans\":[";
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    if (i) out += ',';
+    span(out, spans[i]);
+  }
+  out += "]}]}]}";
+  return out;
 }
 
 std::unique_ptr<OtlpEncoder> make_otlp_encoder(std::string_view protocol) {
