@@ -31,6 +31,8 @@ using Env = std::map<std::string, std::string>;
 
 const std::string kSource = LLMTAP_SOURCE_DIR;
 const std::string kLlmtap = LLMTAP_BINARY;
+// Debian's python3, which scripts/setup gives httpx (python3-httpx); a pyenv shim on PATH would not have it.
+const std::string kDebianPython = "/usr/bin/python3";
 const std::string kSecretKey = "sk-test-run-integration-SECRET-0123456789";
 
 std::string read_file(const std::string& path) {
@@ -324,7 +326,7 @@ TEST_F(RunIntegration, AgentsSdkSupportWorkflow) {
 }
 
 TEST_F(RunIntegration, PythonHttpxThroughProxy) {
-  auto r = run(llmtap_run({"--mode", "proxy"}, {"python3", kSource + "/tests/run/clients/httpx_chat_tools.py"}),
+  auto r = run(llmtap_run({"--mode", "proxy"}, {kDebianPython, kSource + "/tests/run/clients/httpx_chat_tools.py"}),
                env_, dir_);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   expect_chat_loop_spans(r);
@@ -337,7 +339,7 @@ TEST_F(RunIntegration, PythonHttpxAutoPreload) {
   env_["SSL_CERT_FILE"] = sim_ca_;
   env_["LLMTAP_HOSTS"] = "127.0.0.1";
   env_["EXIT_CODE"] = "5";
-  auto r = run(llmtap_run({}, {"python3", kSource + "/tests/run/clients/httpx_chat_tools.py"}), env_, dir_);
+  auto r = run(llmtap_run({}, {kDebianPython, kSource + "/tests/run/clients/httpx_chat_tools.py"}), env_, dir_);
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_NE(r.err.find("llmtap run: preload: python"), std::string::npos) << r.err;
   expect_chat_loop_spans(r);

@@ -32,8 +32,9 @@ with httpx.Client(timeout=60) as client:
                              "stream": True, "stream_options": {"include_usage": True}}) as resp:
         resp.raise_for_status()
         for line in resp.iter_lines():
-            if line.startswith("data: ") and line != "data: [DONE]":
-                for choice in json.loads(line[6:]).get("choices", []):
+            data = line[5:].strip() if line.startswith("data:") else ""
+            if data and data != "[DONE]":
+                for choice in json.loads(data).get("choices", []):
                     text += choice.get("delta", {}).get("content") or ""
 print(text)
 sys.exit(int(os.environ.get("EXIT_CODE", "0")))
