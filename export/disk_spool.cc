@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,9 +32,18 @@ bool parse_name(const std::string& name, DiskSpool::Entry* e) {
   return true;
 }
 
+bool process_alive(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+// ".tmp-<pid>-..." / ".sending-<pid>-<name>": the pid, or -1.
+long owner_pid(const std::string& name, std::size_t prefix_len) {
+  char* end = nullptr;
+  long pid = std::strtol(name.c_str() + prefix_len, &end, 10);
+  return end && *end == '-' ? pid : -1;
+}
+
 bool write_file_atomically(const std::string& dir, const std::string& final_name, std::string_view body,
                            std::string* error) {
-  std::string tmp = dir + "/.tmp-" + new_span_id();
+  std::string tmp = dir + "/.tmp-" + std::to_string(::getpid()) + "-" + new_span_id();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     *error = std::strerror(errno);
@@ -80,8 +90,18 @@ std::string DiskSpool::open() {
     std::string name = de->d_name;
     std::string path = dir_ + "/" + name;
     if (name.rfind(".tmp-", 0) == 0) {
-      ::unlink(path.c_str());  // a write interrupted by a crash: never renamed, never complete
+      // A write interrupted by a crash: never renamed, never complete. A live writer keeps its own.
+      if (!process_alive(owner_pid(name, 5))) ::unlink(path.c_str());
       continue;
+    }
+    if (name.rfind(".sending-", 0) == 0) {
+      // Claimed by a process that died while sending: back into the queue.
+      long pid = owner_pid(name, 9);
+      if (pid < 0 || process_alive(pid)) continue;
+      std::string original = name.substr(name.find('-', 9) + 1);
+      if (::rename(path.c_str(), (dir_ + "/" + original).c_str()) != 0) continue;
+      name = original;
+      path = dir_ + "/" + original;
     }
     Entry e;
     if (!parse_name(name, &e)) continue;
@@ -177,9 +197,31 @@ std::optional<std::string> DiskSpool::read(const Entry& e) const {
   return out;
 }
 
+std::optional<std::string> DiskSpool::claim_oldest() {
+  if (entries_.empty()) return std::nullopt;
+  Entry& e = entries_.front();
+  if (in_memory()) return e.body;
+  if (e.claimed.empty()) {
+    std::string base = e.path.substr(e.path.rfind('/') + 1);
+    std::string claimed = dir_ + "/.sending-" + std::to_string(::getpid()) + "-" + base;
+    if (::rename(e.path.c_str(), claimed.c_str()) != 0) return std::nullopt;  // another process has it
+    e.claimed = claimed;
+  }
+  Entry view = e;
+  view.path = e.claimed;
+  return read(view);
+}
+
+void DiskSpool::unclaim_oldest() {
+  if (entries_.empty() || entries_.front().claimed.empty()) return;
+  Entry& e = entries_.front();
+  if (::rename(e.claimed.c_str(), e.path.c_str()) == 0) e.claimed.clear();
+}
+
 void DiskSpool::pop_oldest() {
   if (entries_.empty()) return;
-  if (!in_memory()) ::unlink(entries_.front().path.c_str());
+  const Entry& e = entries_.front();
+  if (!in_memory()) ::unlink((e.claimed.empty() ? e.path : e.claimed).c_str());
   bytes_ -= entries_.front().bytes;
   entries_.pop_front();
 }

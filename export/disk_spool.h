@@ -2,7 +2,9 @@
 // Bounded on-disk queue of encoded OTLP request bodies, used while the endpoint is unreachable.
 // One file per batch, written atomically (temp file 0600 + fsync + rename), named so that the
 // oldest sorts first; a new exporter on the same directory picks up where the last one stopped.
-// Full: the oldest batches are dropped (counted and logged). With an empty directory the same
+// Full: the oldest batches are dropped (counted and logged). Several llmtap processes may share the
+// directory: a batch is claimed (renamed to .sending-<pid>-...) before it is sent, so only one of
+// them delivers it; claims and temp files of dead processes are recovered on open(). With an empty directory the same
 // queue is kept in memory (lost at exit). Not thread-safe: the exporter thread owns it.
 #include <cstdint>
 #include <deque>
@@ -21,6 +23,7 @@ class DiskSpool {
     std::string suffix;  // ".json" | ".pb": the encoding of the body
     std::uint64_t bytes = 0;
     std::string body;    // memory mode only
+    std::string claimed;  // path while claimed for sending
   };
 
   DiskSpool(std::string dir, std::uint64_t max_bytes, std::size_t max_files);
@@ -30,8 +33,12 @@ class DiskSpool {
   // Persists one batch; drops the oldest batches to stay within the bounds. False if not written.
   bool push(std::string_view body, std::string_view suffix, std::size_t spans);
   const Entry* oldest() const { return entries_.empty() ? nullptr : &entries_.front(); }
-  std::optional<std::string> read(const Entry& e) const;
-  void pop_oldest();  // after delivery (or a permanent rejection)
+  std::optional<std::string> read(const Entry& e) const;  // without claiming (inspection, tests)
+  // Claims the oldest batch for sending and returns its body; nullopt if another process claimed
+  // it first or it cannot be read (then pop_oldest() it).
+  std::optional<std::string> claim_oldest();
+  void unclaim_oldest();  // sending failed: the batch waits in the spool again
+  void pop_oldest();      // after delivery (or a permanent rejection)
 
   bool empty() const { return entries_.empty(); }
   std::size_t files() const { return entries_.size(); }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -21,12 +22,15 @@ TEST(DiskSpool, PersistsInOrderAcrossInstances) {
     s.pop_oldest();  // body0 delivered
   }
   // A crash mid-write leaves a temp file behind: ignored and removed.
-  std::ofstream(spool_dir + "/.tmp-deadbeef") << "partial";
+  // Dead pids: pid_max is below 2^22 on Linux.
+  std::ofstream(spool_dir + "/.tmp-99999999-deadbeef") << "partial";
+  std::ofstream(spool_dir + "/.tmp-" + std::to_string(::getpid()) + "-cafe") << "live writer";
   DiskSpool s(spool_dir, 1 << 20, 100);
   ASSERT_EQ(s.open(), "");
   ASSERT_EQ(s.files(), 2u);
   EXPECT_EQ(s.spans(), 23u);
-  EXPECT_FALSE(std::filesystem::exists(spool_dir + "/.tmp-deadbeef"));
+  EXPECT_FALSE(std::filesystem::exists(spool_dir + "/.tmp-99999999-deadbeef"));
+  EXPECT_TRUE(std::filesystem::exists(spool_dir + "/.tmp-" + std::to_string(::getpid()) + "-cafe"));
   EXPECT_EQ(*s.read(*s.oldest()), "body1");
   ASSERT_TRUE(s.push("body3", ".pb", 1));
   s.pop_oldest();
@@ -40,6 +44,37 @@ TEST(DiskSpool, PersistsInOrderAcrossInstances) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(::stat(spool_dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST(DiskSpool, ClaimsKeepTwoProcessesFromSendingTheSameBatch) {
+  testing::TempDir dir;
+  DiskSpool a(dir.path, 1 << 20, 100);
+  ASSERT_EQ(a.open(), "");
+  a.push("one", ".json", 1);
+  a.push("two", ".json", 1);
+  DiskSpool b(dir.path, 1 << 20, 100);  // a second process on the same directory
+  ASSERT_EQ(b.open(), "");
+  ASSERT_EQ(b.files(), 2u);
+  EXPECT_EQ(*a.claim_oldest(), "one");
+  EXPECT_FALSE(b.claim_oldest().has_value());  // taken
+  b.pop_oldest();
+  a.unclaim_oldest();  // a's send failed: back in the queue
+  EXPECT_EQ(*b.claim_oldest(), "two");
+  b.pop_oldest();
+  EXPECT_EQ(*a.claim_oldest(), "one");
+  a.pop_oldest();
+  EXPECT_EQ(testing::file_count(dir.path), 0u);
+
+  // A claim left by a dead process is recovered on open.
+  DiskSpool c(dir.path, 1 << 20, 100);
+  ASSERT_EQ(c.open(), "");
+  c.push("three", ".json", 1);
+  std::string base = c.oldest()->path.substr(c.oldest()->path.rfind('/') + 1);
+  std::filesystem::rename(c.oldest()->path, dir.path + "/.sending-99999999-" + base);
+  DiskSpool d(dir.path, 1 << 20, 100);
+  ASSERT_EQ(d.open(), "");
+  ASSERT_EQ(d.files(), 1u);
+  EXPECT_EQ(*d.claim_oldest(), "three");
 }
 
 TEST(DiskSpool, FullSpoolDropsOldestFirst) {

@@ -197,14 +197,17 @@ void OtlpExporter::drain_spool(Clock::time_point deadline, std::size_t max_files
     auto now = Clock::now();
     if (now >= deadline || now < next_attempt_) break;
     DiskSpool::Entry e = *spool_->oldest();
-    auto body = spool_->read(e);
+    auto body = spool_->claim_oldest();
     if (!body) {
-      spdlog::error("OTLP spool: cannot read {}; skipping it", e.path);
+      spdlog::debug("OTLP spool: {} was taken by another llmtap process or is unreadable; skipping it", e.path);
       spool_->pop_oldest();
       continue;
     }
     Outcome o = send(*body, content_type_for(e.suffix), e.spans, deadline);
-    if (o == Outcome::kRetry) break;
+    if (o == Outcome::kRetry) {
+      spool_->unclaim_oldest();
+      break;
+    }
     spool_->pop_oldest();
     if (o == Outcome::kDelivered) ++delivered;
   }
