@@ -84,7 +84,21 @@ std::string schema_hash(const json& schema) {
 }
 
 json parse(std::string_view text) {
-  return json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  // Nesting deeper than any real API body is dropped while parsing: serializing (dump) recurses,
+  // so a hostile 1M-deep array must never reach it.
+  constexpr int kMaxDepth = 128;
+  json::parser_callback_t limit = [](int depth, json::parse_event_t event, json&) {
+    return !(depth > kMaxDepth && (event == json::parse_event_t::object_start ||
+                                   event == json::parse_event_t::array_start || event == json::parse_event_t::value ||
+                                   event == json::parse_event_t::key));
+  };
+  // Only bodies that could nest that deep pay for the callback.
+  std::size_t opens = 0;
+  for (char c : text) opens += (c == '{' || c == '[');
+  if (opens <= static_cast<std::size_t>(kMaxDepth)) {
+    return json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  }
+  return json::parse(text.begin(), text.end(), limit, /*allow_exceptions=*/false);
 }
 
 bool extract_error(const json& body, ModelCall& call) {

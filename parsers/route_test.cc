@@ -173,3 +173,33 @@ TEST(OtherApis, UnknownHostGivesAGenericRecord) {
 
 }  // namespace
 }  // namespace llmtap
+
+#include "parsers/json_fields.h"
+
+namespace llmtap {
+namespace {
+
+TEST(JsonFields, HostileNestingIsCutNotRecursedInto) {
+  std::string deep = "{\"a\":" + std::string(200000, '[') + std::string(200000, ']') + ",\"b\":1}";
+  auto j = json_fields::parse(deep);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(json_fields::i64(j, "b"), 1);
+  int depth = 0;
+  for (const json_fields::json* p = &j["a"]; p->is_array() && !p->empty(); p = &(*p)[0]) ++depth;
+  EXPECT_LE(depth, 130);
+  EXPECT_FALSE(json_fields::compact_arguments(j).empty());
+  EXPECT_FALSE(json_fields::schema_hash(j).empty());
+}
+
+TEST(JsonFields, WrongTypesReadAsEmpty) {
+  auto j = json_fields::parse(R"({"s":1,"n":"x","o":[],"f":1e300,"neg":-5})");
+  EXPECT_EQ(json_fields::str(j, "s"), "");
+  EXPECT_EQ(json_fields::i64(j, "n"), 0);
+  EXPECT_EQ(json_fields::i64(j, "neg"), -5);
+  EXPECT_EQ(json_fields::i64(j, "f"), INT64_MAX);
+  EXPECT_TRUE(json_fields::at(j, "o").is_array());
+  EXPECT_TRUE(json_fields::at(json_fields::at(j, "missing"), "deeper").is_null());
+}
+
+}  // namespace
+}  // namespace llmtap
