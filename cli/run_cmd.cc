@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@
 #include "cli/run_mode.h"
 #include "cli/run_report.h"
 #include "common/data_dir.h"
+
+#include <spdlog/spdlog.h>
 
 namespace llmtap::cli {
 namespace {
@@ -109,11 +112,6 @@ std::string parse_run_args(std::vector<std::string> args, RunArgs& out, Pipeline
   return "";
 }
 
-std::string basename_of(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
-
 // libllmtap_preload.so: $LLMTAP_PRELOAD_LIBRARY, else next to the llmtap binary, else ../lib/llmtap.
 std::string find_preload_library(const EnvMap& env) {
   if (auto it = env.find("LLMTAP_PRELOAD_LIBRARY"); it != env.end() && !it->second.empty())
@@ -136,6 +134,10 @@ std::string strip_endpoint(std::string e) {
 }
 
 int run_command(const std::vector<std::string>& raw_args) {
+  // llmtap's own progress logs would interleave with CMD's output: warnings only, unless asked
+  // (LLMTAP_LOG_LEVEL, or --log-level parsed below).
+  const char* lvl = std::getenv("LLMTAP_LOG_LEVEL");
+  spdlog::set_level(lvl && *lvl ? spdlog::level::from_str(lvl) : spdlog::level::warn);
   PipelineOptions opts;
   opts.listen = "127.0.0.1:0";
   RunArgs ra;
@@ -197,7 +199,7 @@ int run_command(const std::vector<std::string>& raw_args) {
     auto sock = user_env.find("LLMTAP_COLLECTOR_SOCKET");
     ep.collector_socket = sock == user_env.end() ? "" : sock->second;
   } else {
-    if (opts.process_name.empty()) opts.process_name = basename_of(ra.command[0]);
+    if (opts.process_name.empty()) opts.process_name = process_name_for_command(ra.command);
     std::string error;
     pipeline = Pipeline::start(opts, &error);
     if (!pipeline) {

@@ -266,6 +266,23 @@ ModeDecision decide_auto_mode(const TargetInfo& t, bool preload_available) {
   return d;
 }
 
+std::string process_name_for_command(const std::vector<std::string>& cmd) {
+  if (cmd.empty()) return "";
+  std::string prog = basename_of(cmd[0]);
+  static const std::set<std::string> kInterpreters = {"node", "nodejs", "bun", "deno", "ruby", "perl",
+                                                      "sh", "bash", "zsh", "uv", "npx", "tsx", "ts-node"};
+  bool interpreter = kInterpreters.count(prog) > 0 || is_python_name(prog);
+  if (!interpreter) return prog;
+  for (std::size_t i = 1; i < cmd.size(); ++i) {
+    const std::string& a = cmd[i];
+    if (a == "-m" && i + 1 < cmd.size()) return cmd[i + 1];  // python -m module
+    if (a == "-c" || a == "-e" || a == "--eval") return prog;  // inline code: no script name
+    if (a == "run" && (prog == "deno" || prog == "bun" || prog == "uv")) continue;
+    if (!a.empty() && a[0] != '-') return basename_of(a);
+  }
+  return prog;
+}
+
 TargetInfo inspect_target(const std::string& resolved_path, const EnvMap& env) {
   TargetInfo t;
   t.path = resolved_path;

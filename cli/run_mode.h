@@ -52,6 +52,10 @@ ModeDecision decide_auto_mode(const TargetInfo& target, bool preload_available);
 // The fixed choices: proxy, gateway or preload.
 CaptureModes modes_for(RunMode mode);
 
+// The workflow-name fallback for CMD: the program's name, or the script's for an interpreter
+// ("node main.mjs" -> "main.mjs", "python3 -m app" -> "app").
+std::string process_name_for_command(const std::vector<std::string>& cmd);
+
 // Inspects RESOLVED_PATH on disk (reads headers, follows #!, runs `node --version` for Node).
 TargetInfo inspect_target(const std::string& resolved_path, const EnvMap& env);
 

@@ -91,6 +91,16 @@ TEST(RunMode, DecisionsPerTarget) {
   EXPECT_NE(sd.summary.find("run.sh"), std::string::npos);
 }
 
+TEST(RunMode, ProcessNameForCommand) {
+  EXPECT_EQ(process_name_for_command({"node", "examples/support-agents/main.mjs"}), "main.mjs");
+  EXPECT_EQ(process_name_for_command({"/usr/bin/python3", "-u", "app/agent.py", "--x"}), "agent.py");
+  EXPECT_EQ(process_name_for_command({"python3.11", "-m", "mypkg.agent"}), "mypkg.agent");
+  EXPECT_EQ(process_name_for_command({"python3", "-c", "print(1)"}), "python3");
+  EXPECT_EQ(process_name_for_command({"/usr/bin/curl", "https://x"}), "curl");
+  EXPECT_EQ(process_name_for_command({"./my-agent"}), "my-agent");
+  EXPECT_EQ(process_name_for_command({}), "");
+}
+
 TEST(RunMode, ParseElfRejectsGarbageSafely) {
   EXPECT_FALSE(parse_elf("").is_elf);
   EXPECT_FALSE(parse_elf("hello world, this is not an elf file at all, no sir").is_elf);
@@ -189,7 +199,7 @@ TEST(ChildProcess, ChildSeesOnlyGivenEnvironment) {
 
 TEST(ChildProcess, ForwardsSignalsSentToParent) {
   std::string err;
-  int pid = spawn_child("/bin/sh", {"sh", "-c", "sleep 30"}, {"PATH=/bin:/usr/bin"}, &err);
+  int pid = spawn_child("/bin/sh", {"sh", "-c", "exec sleep 30"}, {"PATH=/bin:/usr/bin"}, &err);
   ASSERT_GT(pid, 0);
   SignalForwarder fwd(pid);
   ::kill(::getpid(), SIGTERM);  // as a supervisor would: forwarded to the child, not fatal to us
