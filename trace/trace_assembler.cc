@@ -96,7 +96,7 @@ void TraceAssembler::add(const ModelCall& call) {
   req_hashes.reserve(req.items.size());
   for (const auto& it : req.items) req_hashes.push_back(it.hash);
 
-  Match m = match(call, req_hashes, req.prefix, ids_stable);
+  Match m = match(call, req.prefix, ids_stable);
   const bool is_new = m.conv == nullptr;
   Conversation& conv = is_new ? start_conversation(call) : *m.conv;
 
@@ -158,9 +158,8 @@ void TraceAssembler::add(const ModelCall& call) {
   tr.last_activity = std::max({tr.last_activity, gen_end, call.timings.request_start});
 }
 
-TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::vector<std::uint64_t>& item_hashes,
-                                            const std::vector<std::uint64_t>& prefix, bool ids_stable) {
-  (void)item_hashes;
+TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::vector<std::uint64_t>& prefix,
+                                            bool ids_stable) {
   Match m;
   if (!call.previous_response_id.empty()) {
     auto it = responses_.find(call.previous_response_id);

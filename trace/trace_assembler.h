@@ -94,8 +94,7 @@ class TraceAssembler {
     std::size_t new_from = 0;                // request items from here on are new
   };
 
-  Match match(const ModelCall& call, const std::vector<std::uint64_t>& item_hashes,
-              const std::vector<std::uint64_t>& prefix, bool ids_stable);
+  Match match(const ModelCall& call, const std::vector<std::uint64_t>& prefix, bool ids_stable);
   Conversation& start_conversation(const ModelCall& call);
   void answer_tools(Conversation& conv, const ModelCall& call, const std::vector<std::size_t>& result_msgs,
                     bool ids_stable, struct AnsweredTransfer* transfer);

@@ -1,0 +1,85 @@
+// Throughput of trace reconstruction: model calls per second for many interleaved agent runs
+// and for one long conversation (whose re-sent history grows with every call).
+#include <chrono>
+#include <cstdio>
+
+#include "trace/trace_builder.h"
+#include "trace/trace_test_util.h"
+
+using namespace llmtap;
+using namespace llmtap::trace::testing;
+
+namespace {
+
+class CountingSink : public TraceSink {
+ public:
+  std::size_t traces = 0, spans = 0;
+  void on_trace(const Trace& t) override {
+    ++traces;
+    spans += t.spans.size();
+  }
+};
+
+std::vector<Turn> run_turns(int r, UnixNanos t0) {
+  const std::string triage = "You are a triage agent. Route the customer.";
+  const std::string billing = "You are a billing agent.";
+  const std::string id = std::to_string(r);
+  return {
+      {triage, {"transfer_to_Billing_Agent"}, {user("Invoice " + id + " please")},
+       assistant("", {call("h" + id, "transfer_to_Billing_Agent")}), t0, t0 + 100 * kMs},
+      {billing, {"get_invoice"}, {tool_result("h" + id, "{\"assistant\":\"Billing Agent\"}")},
+       assistant("", {call("g" + id, "get_invoice", "{\"id\":" + id + "}")}), t0 + 110 * kMs, t0 + 200 * kMs},
+      {billing, {"get_invoice"}, {tool_result("g" + id, "{\"amount\":10}")}, assistant("It is 10 dollars."),
+       t0 + 260 * kMs, t0 + 300 * kMs},
+  };
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+int main() {
+  {
+    constexpr int kRuns = 20000, kConcurrent = 200;
+    std::vector<ModelCall> calls;
+    for (int base = 0; base < kRuns; base += kConcurrent) {
+      std::vector<std::vector<ModelCall>> batch;
+      for (int r = base; r < base + kConcurrent; ++r)
+        batch.push_back(render(run_turns(r, kT0 + base * kMs), Form::kResponses, std::to_string(r)));
+      for (std::size_t step = 0; step < 3; ++step)
+        for (auto& b : batch) calls.push_back(std::move(b[step]));
+    }
+    CountingSink sink;
+    TraceOptions o;
+    o.idle_timeout_ns = 1000 * kMs;
+    TraceBuilder builder(o, nullptr, sink);
+    auto start = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      builder.on_model_call(std::move(calls[i]));
+      if (i % 600 == 0) builder.tick(kT0 + static_cast<UnixNanos>(i / 3) * kMs);
+    }
+    builder.close_all(0);
+    double s = seconds_since(start);
+    std::printf("interleaved runs: %d runs (%d at a time), %zu calls in %.3f s = %.0f calls/s, %zu traces, %zu spans\n",
+                kRuns, kConcurrent, calls.size(), s, calls.size() / s, sink.traces, sink.spans);
+  }
+  {
+    constexpr int kTurns = 2000;
+    std::vector<Turn> turns;
+    for (int k = 0; k < kTurns; ++k)
+      turns.push_back({"You are a chatty agent.", {}, {user("message " + std::to_string(k))},
+                       assistant("reply " + std::to_string(k)), kT0 + k * kMs, kT0 + k * kMs + 1});
+    auto calls = render(turns, Form::kChat);
+    CountingSink sink;
+    TraceBuilder builder(TraceOptions{}, nullptr, sink);
+    auto start = std::chrono::steady_clock::now();
+    for (auto& c : calls) builder.on_model_call(std::move(c));
+    builder.close_all(0);
+    double s = seconds_since(start);
+    std::printf("long conversation: %d calls, history up to %d messages, %.3f s = %.0f calls/s, %zu traces\n",
+                kTurns, 2 * kTurns, s, kTurns / s, sink.traces);
+  }
+  return 0;
+}
