@@ -123,8 +123,7 @@ class HttpSession : public SessionBase {
     waiting_for_request_ = false;
     if (closing_) return;
     if (ec) {
-      if (ec == beast::error::timeout && client_buf_.size() > 0)
-        return send_local_error(408, "request_timeout", "", "request header not received in time");
+      // A header-read or keep-alive timeout closes the stream (Beast's tcp_stream): nothing to answer on.
       if (ec != net::error::eof && ec != net::ssl::error::stream_truncated && ec != net::error::operation_aborted)
         spdlog::debug("client connection ended: {}", ec.message());
       return abort();

@@ -7,7 +7,7 @@ x-body-sha256 (SHA-256 of the body as sent, before chunked framing) so clients c
 upstream's exact bytes.
 
 Routes: /v1/json, /v1/sse?n=5&gap_ms=200 (chunked, one event per chunk, flushed apart), /v1/gzip,
-/v1/br (bytes of --br-file, Content-Encoding: br), /v1/big?kb=N, /v1/headers (received headers as JSON),
+/v1/br (bytes of --br-file, Content-Encoding: br), /v1/big?kb=N, /v1/headers (received headers as JSON), /v1/slow?ms=N,
 /v1/echo (POST: body back, Content-Length or chunked request), /status/NNN.
 """
 import argparse
@@ -94,6 +94,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/v1/big":
             kb = int(q.get("kb", "1024"))
             return self._send(200, bytes((i * 7) % 251 for i in range(kb * 1024)), "application/octet-stream")
+        if path == "/v1/slow":  # answers only after ms milliseconds
+            time.sleep(int(q.get("ms", "1000")) / 1000.0)
+            return self._send(200, b'{"slow":true}')
         if path == "/v1/headers":
             return self._send(200, json.dumps([[k, v] for k, v in self.headers.items()]).encode())
         if path == "/v1/echo":

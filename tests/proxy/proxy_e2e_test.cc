@@ -464,6 +464,60 @@ TEST_F(ProxyE2E, CredentialsAreNeverLogged) {
   EXPECT_EQ(log.find("SECRET"), std::string::npos) << log;
 }
 
+// ---- timeouts: nothing hangs ----
+
+class ProxyTimeouts : public ProxyE2E {
+ protected:
+  // A separate server with short timeouts, so the shared one keeps realistic ones.
+  std::unique_ptr<proxy::ProxyServer> start_short_timeouts(int* port) {
+    proxy::ProxyOptions o;
+    o.listen = "127.0.0.1:0";
+    o.ca = server_->ca();
+    o.upstreams = {{"openai", good_url()}};
+    o.upstream_ca_files = {*test_ca_};
+    o.header_read_timeout = std::chrono::milliseconds(300);
+    o.idle_timeout = std::chrono::milliseconds(500);
+    auto s = std::make_unique<proxy::ProxyServer>(o, nullptr);
+    std::string err, addr = s->start(&err);
+    EXPECT_FALSE(addr.empty()) << err;
+    *port = std::stoi(addr.substr(addr.rfind(':') + 1));
+    return s;
+  }
+};
+
+TEST_F(ProxyTimeouts, SlowRequestHeaderIsClosed) {
+  int port = 0;
+  auto s = start_short_timeouts(&port);
+  RawClient c(port);
+  auto t0 = std::chrono::steady_clock::now();
+  c.send("GET /openai/v1/json HTTP/1.1\r\nHost: x\r\n");  // never finished
+  EXPECT_TRUE(c.at_eof());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));  // not the client's 10 s timeout
+}
+
+TEST_F(ProxyTimeouts, SilentUpstreamResponseGets504) {
+  int port = 0;
+  auto s = start_short_timeouts(&port);
+  RawClient c(port);
+  c.send("GET /openai/v1/slow?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r = c.read_response();
+  ASSERT_EQ(r.rfind("HTTP/1.1 504", 0), 0u) << r;
+  auto j = nlohmann::json::parse(body_of(r));
+  EXPECT_EQ(j["error"]["cause"], "upstream_timeout");
+  EXPECT_EQ(j["error"]["host"], "127.0.0.1");
+}
+
+TEST_F(ProxyTimeouts, IdleKeepAliveClientIsClosed) {
+  int port = 0;
+  auto s = start_short_timeouts(&port);
+  RawClient c(port);
+  c.send("GET /openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(c.read_response().rfind("HTTP/1.1 200", 0), 0u);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.at_eof());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));  // not the client's 10 s timeout
+}
+
 // ---- stop() ----
 
 TEST_F(ProxyE2E, StopLetsInFlightStreamFinish) {
