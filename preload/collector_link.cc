@@ -48,6 +48,9 @@ bool CollectorLink::ensure_connected() {
     close(fd);
     return false;
   }
+  // Room for bursts while the collector is busy (the kernel caps this at net.core.wmem_max).
+  const int sndbuf = 4 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   fd_ = fd;
   ++generation_;
   wire::HelloPayload hello;

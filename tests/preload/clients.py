@@ -8,6 +8,7 @@ Usage: clients.py MODE BASE_URL [ARG]
   threads   ARG (default 4) concurrent streaming requests from as many threads
   pause     a streaming request, then waits for the file ARG to exist, then two more
   bench     ARG streaming requests in a row (for bench/preload_overhead.sh)
+  big       ARG requests with a 1 MiB prompt each
 Prints one line per finished request: `ok MODE stream|json TEXT`. Exit 0 on success.
 The CA comes from SSL_CERT_FILE.
 """
@@ -108,6 +109,10 @@ def main():
             time.sleep(0.02)
         for _ in range(2):
             report(mode, True, urllib_call(base, True, sim_chunk_delay_ms=10))
+    elif mode == "big":
+        for _ in range(int(arg or 1)):
+            urllib_call(base, False, messages=[{"role": "user", "content": "x" * (1 << 20)}])
+        print("ok big", flush=True)
     elif mode == "bench":
         for _ in range(int(arg or 50)):
             urllib_call(base, True)

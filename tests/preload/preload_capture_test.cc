@@ -3,10 +3,14 @@
 // (CollectorSocket -> AsyncTap -> HTTP/1.1 or HTTP/2 decoders -> parsers) runs in this process.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -16,73 +20,14 @@
 
 #include "collector/async_tap.h"
 #include "collector/collector_socket.h"
+#include "preload/wire_format.h"
+#include "tests/preload/capture_fixture.h"
 #include "tests/preload/subprocess.h"
 
 namespace llmtap {
 namespace {
 
 using testing::run_child;
-
-const char* kPython = "/usr/bin/python3";  // Debian's python3: system OpenSSL, python3-httpx
-const char* kCurl = "/usr/bin/curl";
-const std::string kReply = "Hello from the simulated provider";
-
-struct CallCollector : ModelCallSink {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<ModelCall> calls;
-  void on_model_call(ModelCall call) override {
-    std::lock_guard<std::mutex> lock(mu);
-    calls.push_back(std::move(call));
-    cv.notify_all();
-  }
-  // Generous bound: reached only when capture is broken; nothing on the happy path is timed.
-  std::vector<ModelCall> wait_for(std::size_t n) {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait_for(lock, std::chrono::seconds(60), [&] { return calls.size() >= n; });
-    return calls;
-  }
-};
-
-bool command_ok(const std::string& cmd) { return std::system(cmd.c_str()) == 0; }
-
-// One TLS provider for the whole suite.
-class Provider {
- public:
-  static Provider& get() {
-    static Provider p;
-    return p;
-  }
-  bool ok() const { return port_ > 0; }
-  std::string base(const std::string& host = "localhost") const {
-    return "https://" + host + ":" + std::to_string(port_);
-  }
-  const std::string& ca() const { return ca_; }
-  ~Provider() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
- private:
-  Provider() {
-    char tmpl[] = "/tmp/llmtap-preload-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    if (!command_ok("bash " LLMTAP_SOURCE_DIR "/examples/sim-provider/make_test_ca.sh " + dir_)) return;
-    ca_ = dir_ + "/ca.pem";
-    auto child = testing::spawn_child({kPython, LLMTAP_TEST_DIR "/tls_provider.py", "--cert", dir_ + "/server.pem",
-                                       "--key", dir_ + "/server.key"},
-                                      {});
-    pid_ = child.pid;
-    const std::string line = testing::read_line(child.out_fd);
-    ::close(child.out_fd);
-    if (line.rfind("listening 127.0.0.1:", 0) == 0) port_ = std::stoi(line.substr(20));
-  }
-  std::string dir_, ca_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 class PreloadCaptureTest : public ::testing::Test {
  protected:
@@ -264,6 +209,43 @@ TEST_F(PreloadCaptureTest, KilledCollectorDoesNotHurtTheClient) {
   waitpid(child.pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
   EXPECT_EQ(count_ok_lines(out), 3) << out;
+}
+
+TEST_F(PreloadCaptureTest, StalledCollectorNeverBlocksTheClient) {
+  // A collector that accepts connections into its backlog but never reads: the shim's socket
+  // fills up and every further record must be dropped, not waited for.
+  const std::string path = dir_ + "/stalled.sock";
+  const int lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(lfd, 8), 0);
+  auto env = shim_env();
+  env["LLMTAP_COLLECTOR_SOCKET"] = path;
+  // 16 MiB of requests: more than any socket send buffer the shim can get (it asks for 4 MiB).
+  const auto r = run_child({kPython, LLMTAP_TEST_DIR "/clients.py", "big", Provider::get().base(), "16"}, env);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("ok big"), std::string::npos) << r.out;
+  // What did get through is whole records only.
+  const int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::vector<char> buf(1 << 16);
+  std::size_t records = 0, data_bytes = 0;
+  for (;;) {
+    const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    wire::Record rec;
+    ASSERT_TRUE(wire::decode_record(buf.data(), static_cast<std::size_t>(n), &rec));
+    ++records;
+    if (rec.header.type == static_cast<std::uint8_t>(wire::RecordType::kData)) data_bytes += rec.payload_len;
+  }
+  EXPECT_GT(records, 2u);                 // hello, open, some data
+  EXPECT_LT(data_bytes, std::size_t{16} << 20);  // the rest was dropped
+  ::close(fd);
+  ::close(lfd);
+  std::printf("stalled collector: %zu records (%zu plaintext bytes) queued before the shim dropped\n", records,
+              data_bytes);
 }
 
 TEST_F(PreloadCaptureTest, OtherHostsAreNotCaptured) {
