@@ -25,8 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   while (!rest.empty()) {
     const std::size_t n = rest.size() < step ? rest.size() : step;
     // Alternate directions chunk by chunk, so responses can meet requests.
-    stitcher.data((i++ / 3) % 2 ? llmtap::Direction::kServerToClient : llmtap::Direction::kClientToServer,
-                  rest.substr(0, n), i);
+    const auto dir = (i / 3) % 2 ? llmtap::Direction::kServerToClient : llmtap::Direction::kClientToServer;
+    ++i;
+    stitcher.data(dir, rest.substr(0, n), i);
     rest.remove_prefix(n);
   }
   stitcher.close(i + 1);
