@@ -149,9 +149,13 @@ void TraceAssembler::add(const ModelCall& call) {
     }
   }
 
-  std::vector<std::uint64_t> state = std::move(m.base_hashes);
-  state.insert(state.end(), req_hashes.begin(), req_hashes.end());
-  register_states(conv, call, std::move(state), ids_stable);
+  // Nothing continues an embeddings call; registering its input would glue unrelated calls
+  // that embed the same text.
+  if (generation_operation(call) != "embeddings") {
+    std::vector<std::uint64_t> state = std::move(m.base_hashes);
+    state.insert(state.end(), req_hashes.begin(), req_hashes.end());
+    register_states(conv, call, std::move(state), ids_stable);
+  }
 
   conv.last_response_end = tool_start;
   conv.last_output_text = final_text(call.output);

@@ -276,13 +276,15 @@ TEST(TraceBuilder, OperationNamesTheGenerationSpan) {
   emb.timings.request_start = kT0;
   emb.timings.response_end = kT0 + 1;
   b.on_model_call(emb);
+  b.on_model_call(emb);  // the same text embedded again is not a continuation
   b.close_all(0);
-  ASSERT_EQ(sink.traces.size(), 2u);
+  ASSERT_EQ(sink.traces.size(), 3u);
   std::vector<std::string> names;
   for (const auto& t : sink.traces) names.push_back(find_span(t, SpanKind::kGeneration)->name);
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names[0], "embeddings text-embedding-3-small");
-  EXPECT_EQ(names[1], "generate_content gpt-test");
+  EXPECT_EQ(names[1], "embeddings text-embedding-3-small");
+  EXPECT_EQ(names[2], "generate_content gpt-test");
 }
 
 bool any_content_attribute(const Trace& t) {
