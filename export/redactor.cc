@@ -103,6 +103,19 @@ std::string Redactor::redact(std::string_view s) const {
         continue;
       }
     }
+    // Query-string credentials: ?key=... / &key=... (Gemini), whatever their shape.
+    if ((s[i] == '?' || s[i] == '&') && istarts_with(s, i + 1, "key=")) {
+      std::size_t p = i + 5, e = p;
+      while (e < s.size() && s[e] != '&' && s[e] != '#' && s[e] != '"' && s[e] != '\'' && s[e] != '\\' &&
+             !std::isspace(static_cast<unsigned char>(s[e])))
+        ++e;
+      if (e > p) {
+        out.append(s.substr(i, 5));
+        out.append(kRedacted);
+        i = e;
+        continue;
+      }
+    }
     if (c == 'b' && at_word_start(s, i) && istarts_with(s, i, "bearer")) {
       std::size_t p = i + 6;
       std::size_t ws = p;

@@ -22,6 +22,14 @@ TEST(Redactor, ApiKeyPatterns) {
             "https://x/v1beta/models?key=[REDACTED]&alt=sse");
 }
 
+TEST(Redactor, QueryStringKeys) {
+  Redactor r;
+  EXPECT_EQ(r.redact("GET /v1beta/models/gemini:generateContent?key=opaque123&alt=sse"),
+            "GET /v1beta/models/gemini:generateContent?key=[REDACTED]&alt=sse");
+  EXPECT_EQ(r.redact("\"url\":\"https://h/x?a=1&key=opaque\""), "\"url\":\"https://h/x?a=1&key=[REDACTED]\"");
+  EXPECT_EQ(r.redact("the key=value pairs"), "the key=value pairs");  // not a query string
+}
+
 TEST(Redactor, BearerTokens) {
   Redactor r;
   EXPECT_EQ(r.redact("Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig"), "Bearer [REDACTED]");
