@@ -73,6 +73,16 @@ TEST(DefaultTable, SpotChecksAgainstVendorListPrices) {
   EXPECT_EQ(out("gemini-2.5-flash"), 2500000);
 }
 
+TEST(DefaultTable, RegexCoversOtherGemini25ProPreviews) {
+  PriceTable t = PriceTable::load_default();
+  ModelMatch m = t.lookup("gemini-2.5-pro-preview-07-15");
+  EXPECT_EQ(m.rule, MatchRule::kRegex);
+  ASSERT_NE(m.entry, nullptr);
+  EXPECT_EQ(m.entry->id, "gemini-2.5-pro-preview-06-05");
+  EXPECT_EQ(t.lookup("gemini-2.5-pro-preview-05-06").rule, MatchRule::kAlias);
+  EXPECT_EQ(t.lookup("gemini-2.5-pro-preview-tts").rule, MatchRule::kUnknown);
+}
+
 TEST(DefaultTable, ModelsWithoutPricesStayUnknown) {
   // Named by the SDKs but absent from every source: listed in the table's notes, not invented.
   PriceTable t = PriceTable::load_default();
