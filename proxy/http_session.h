@@ -81,7 +81,11 @@ class HttpSession : public SessionBase {
     tap(Direction::kServerToClient, local_response_.data(), local_response_.size());
     lowest().expires_after(opts().idle_timeout);
     net::async_write(self().stream(), net::buffer(local_response_),
-                     [self = self().shared_from_this()](beast::error_code, std::size_t) { self->close_client(); });
+                     [self = self().shared_from_this()](beast::error_code, std::size_t) {
+                       // A body read still pending rules out a graceful close (one read at a time).
+                       if (self->body_read_pending_) return self->abort();
+                       self->close_client();
+                     });
   }
 
   void abort() {
@@ -219,11 +223,13 @@ class HttpSession : public SessionBase {
       return on_flow_done();
     }
     lowest().expires_after(opts().idle_timeout);
+    body_read_pending_ = true;
     self().stream().async_read_some(client_buf_.prepare(kReadChunk),
                                     beast::bind_front_handler(&HttpSession::on_body_read, self().shared_from_this()));
   }
 
   void on_body_read(beast::error_code ec, std::size_t n) {
+    body_read_pending_ = false;
     if (closing_) return;
     if (ec) return abort();  // client gone or stalled mid-body
     client_buf_.commit(n);
@@ -357,6 +363,7 @@ class HttpSession : public SessionBase {
   bool response_done_ = false;
   bool response_started_ = false;
   bool upstream_write_failed_ = false;
+  bool body_read_pending_ = false;
 };
 
 }  // namespace llmtap::proxy

@@ -105,6 +105,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             code = int(path.split("/")[2])
             self.send_response(code)
             self._common()
+            if code >= 200 and code not in (204, 304):
+                self.send_header("Content-Length", "0")
             self.end_headers()
             return
         return self._send(404, b'{"error":"not found"}')

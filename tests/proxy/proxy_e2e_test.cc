@@ -362,6 +362,18 @@ TEST_F(ProxyE2E, ExpectContinueIsRelayed) {
   EXPECT_EQ(body_of(final_resp), body);
 }
 
+TEST_F(ProxyE2E, EarlyUpstreamResponseReachesClientStillSending) {
+  // The upstream answers 413 without reading the body; the client is still uploading.
+  RawClient c(port_);
+  std::size_t size = 4 * 1024 * 1024;
+  c.send("POST /openai/status/413 HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n");
+  std::string chunk(64 * 1024, 'b');
+  for (std::size_t sent = 0; sent < size; sent += chunk.size())
+    if (!c.send(chunk)) break;  // the proxy may close once the exchange is over
+  std::string r = c.read_response();
+  EXPECT_EQ(r.rfind("HTTP/1.1 413", 0), 0u) << r.substr(0, 200);
+}
+
 TEST_F(ProxyE2E, ChunkedRequestBodyIsForwardedUnchanged) {
   RawClient c(port_);
   c.send("POST /openai/v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
