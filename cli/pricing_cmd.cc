@@ -82,8 +82,8 @@ int parse_args(const std::vector<std::string>& args, Options* o) {
   return 0;
 }
 
-nlohmann::json price_fields_json(const PriceFields& f) {
-  nlohmann::json j = nlohmann::json::object();
+nlohmann::ordered_json price_fields_json(const PriceFields& f) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
   auto put = [&](const char* name, const std::optional<PicoUsd>& v, bool per_request = false) {
     if (v) j[name] = per_request ? format_usd(*v) : format_per_million(*v);
   };
@@ -97,14 +97,14 @@ nlohmann::json price_fields_json(const PriceFields& f) {
   return j;
 }
 
-nlohmann::json tiers_json(const std::vector<ContextTier>& tiers) {
-  nlohmann::json a = nlohmann::json::array();
+nlohmann::ordered_json tiers_json(const std::vector<ContextTier>& tiers) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (const auto& t : tiers) a.push_back({{"above_prompt_tokens", t.above_prompt_tokens}, {"prices", price_fields_json(t.prices)}});
   return a;
 }
 
 // The standard prices after fallbacks, so the user sees what a call would actually be billed.
-nlohmann::json effective_json(const ResolvedPrices& r) {
+nlohmann::ordered_json effective_json(const ResolvedPrices& r) {
   return {{"input", format_per_million(r.input)},
           {"cached_input", format_per_million(r.cached_input)},
           {"cache_write_5m", format_per_million(r.cache_write_5m)},
@@ -114,8 +114,8 @@ nlohmann::json effective_json(const ResolvedPrices& r) {
           {"per_request", format_usd(r.per_request)}};
 }
 
-nlohmann::json match_json(const PriceTable& table, const ModelMatch& m) {
-  nlohmann::json j = {{"model", m.query}, {"rule", match_rule_name(m.rule)}, {"table_version", table.version()}};
+nlohmann::ordered_json match_json(const PriceTable& table, const ModelMatch& m) {
+  nlohmann::ordered_json j = {{"model", m.query}, {"rule", match_rule_name(m.rule)}, {"table_version", table.version()}};
   if (!m.entry) return j;
   const PriceEntry& e = *m.entry;
   j["entry"] = e.id;
@@ -134,7 +134,7 @@ nlohmann::json match_json(const PriceTable& table, const ModelMatch& m) {
   j["effective_prices"] = effective_json(PriceTable::resolve(e, 0, ""));
   if (!e.context_tiers.empty()) j["context_tiers"] = tiers_json(e.context_tiers);
   if (!e.service_tiers.empty()) {
-    nlohmann::json st = nlohmann::json::object();
+    nlohmann::ordered_json st = nlohmann::ordered_json::object();
     for (const auto& [name, tier] : e.service_tiers) {
       st[name] = {{"prices", price_fields_json(tier.prices)}};
       if (!tier.context_tiers.empty()) st[name]["context_tiers"] = tiers_json(tier.context_tiers);
@@ -146,7 +146,7 @@ nlohmann::json match_json(const PriceTable& table, const ModelMatch& m) {
   return j;
 }
 
-void print_prices_line(const char* label, const nlohmann::json& p) {
+void print_prices_line(const char* label, const nlohmann::ordered_json& p) {
   std::printf("  %-22s", label);
   bool first = true;
   for (auto it = p.begin(); it != p.end(); ++it) {
@@ -156,7 +156,7 @@ void print_prices_line(const char* label, const nlohmann::json& p) {
   std::printf("\n");
 }
 
-void print_match_text(const nlohmann::json& j) {
+void print_match_text(const nlohmann::ordered_json& j) {
   std::printf("model:          %s\n", j["model"].get<std::string>().c_str());
   std::printf("rule:           %s\n", j["rule"].get<std::string>().c_str());
   std::printf("entry:          %s (%s)\n", j["entry"].get<std::string>().c_str(), j["provider"].get<std::string>().c_str());
@@ -174,7 +174,7 @@ void print_match_text(const nlohmann::json& j) {
                 j.value("effective_until", std::string("-")).c_str());
   }
   std::printf("table version:  %s\n", j["table_version"].get<std::string>().c_str());
-  std::printf("prices (USD per 1M tokens; per_request in USD):\n");
+  std::printf("prices (USD per 1M tokens; per_request in USD; tiers list only the prices they change):\n");
   print_prices_line("standard", j["effective_prices"]);
   if (j.contains("context_tiers")) {
     for (const auto& t : j["context_tiers"]) {
@@ -209,9 +209,9 @@ int run_pricing(const std::vector<std::string>& args) {
     }
   }
   if (o.action == "info") {
-    nlohmann::json j = {{"table_version", table.version()}, {"table_date", table.date()},
+    nlohmann::ordered_json j = {{"table_version", table.version()}, {"table_date", table.date()},
                         {"entries", table.entries().size()}, {"notes", table.notes()}};
-    j["sources"] = nlohmann::json::array();
+    j["sources"] = nlohmann::ordered_json::array();
     for (const auto& s : table.sources()) j["sources"].push_back({{"name", s.name}, {"date", s.date}, {"note", s.note}});
     if (o.json) {
       std::printf("%s\n", j.dump(2).c_str());
@@ -225,7 +225,7 @@ int run_pricing(const std::vector<std::string>& args) {
     return 0;
   }
   ModelMatch m = table.lookup(o.model);
-  nlohmann::json j = match_json(table, m);
+  nlohmann::ordered_json j = match_json(table, m);
   if (!m.entry) {
     if (o.json) std::printf("%s\n", j.dump(2).c_str());
     std::fprintf(stderr,
