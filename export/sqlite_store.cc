@@ -245,7 +245,8 @@ bool SqliteStore::write_batch(std::vector<Trace>& batch) {
     }
     totals.reset();
     std::optional<double> cost_usd;
-    for (auto kind : {SpanKind::kGeneration, SpanKind::kWorkflow}) {
+    // The root's rolled-up cost (what the tree shows), else the sum over priced generations.
+    for (auto kind : {SpanKind::kWorkflow, SpanKind::kGeneration}) {
       if (cost.bind(1, std::string_view(tid)).bind(2, to_string(kind)).step() == SQLITE_ROW && cost.i64(1) > 0)
         cost_usd = cost.dbl(0);
       cost.reset();

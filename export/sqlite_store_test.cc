@@ -49,7 +49,7 @@ TEST(SqliteStore, StoresAndQueriesTraces) {
   EXPECT_EQ(support.span_count, 6);
   EXPECT_EQ(support.error_count, 1);
   ASSERT_TRUE(support.cost_usd.has_value());
-  EXPECT_DOUBLE_EQ(*support.cost_usd, 0.009);  // sum over generations
+  EXPECT_DOUBLE_EQ(*support.cost_usd, 0.0142);  // the root's rolled-up cost
   EXPECT_EQ(support.end_ns - support.start_ns, 1750 * testing::kMs);
 
   auto trace = reader->get(support.trace_id);
@@ -72,6 +72,8 @@ TEST(SqliteStore, StoresAndQueriesTraces) {
   }
   EXPECT_FALSE(reader->get("ffffffffffffffffffffffffffffffff").has_value());
   EXPECT_EQ(reader->ids_with_prefix("0af765"), std::vector<std::string>{support.trace_id});
+  // Nothing priced: the cost is absent, not 0.
+  EXPECT_FALSE(all[0].cost_usd.has_value());
   EXPECT_EQ(reader->ids_with_prefix("0000").size(), 2u);  // ambiguous: numbered ids share zeros
 }
 
@@ -81,8 +83,12 @@ TEST(SqliteStore, TraceDeliveredTwiceIsNotDuplicated) {
   {
     auto store = SqliteStore::open(path, &error);
     ASSERT_TRUE(store) << error;
-    store->on_trace(testing::numbered_trace(7, 2));
+    Trace first = testing::numbered_trace(7, 2);
+    first.spans[1].set("llm.cost.total", 0.25);
+    store->on_trace(first);
     Trace later = testing::numbered_trace(7, 3);  // same trace with one more span
+    later.spans[1].set("llm.cost.total", 0.25);
+    later.spans[2].set("llm.cost.total", 0.5);
     store->on_trace(later);
   }
   auto reader = TraceStoreReader::open(path, &error);
@@ -90,6 +96,8 @@ TEST(SqliteStore, TraceDeliveredTwiceIsNotDuplicated) {
   auto all = reader->recent(10);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].span_count, 3);
+  ASSERT_TRUE(all[0].cost_usd.has_value());
+  EXPECT_DOUBLE_EQ(*all[0].cost_usd, 0.75);  // generations summed when the root has no cost
   EXPECT_EQ(reader->get(all[0].trace_id)->spans.size(), 3u);
 }
 

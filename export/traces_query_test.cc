@@ -58,8 +58,8 @@ TEST_F(TracesQuery, ListShowsFullIdsAndSummaries) {
   EXPECT_EQ(text,
             "TRACE ID                          TIME                 WORKFLOW              AGENTS         SPANS  DURATION    COST  ERRORS\n"
             "00000000000000000000000000000004  2025-11-13 02:13:23  invoke_workflow run3  -                  2       6ms       -       -\n"
-            "0af7651916cd43dd8448eb211c80319c  2025-11-13 02:13:20  Support Agent         Billing Agent      6     1.75s  $0.009       1\n"
-            "0af76519aaaaaaaaaaaaaaaaaaaaaaaa  2025-11-13 02:13:20  Support Agent         Billing Agent      6     1.75s  $0.009       1\n");
+            "0af7651916cd43dd8448eb211c80319c  2025-11-13 02:13:20  Support Agent         Billing Agent      6     1.75s  $0.014       1\n"
+            "0af76519aaaaaaaaaaaaaaaaaaaaaaaa  2025-11-13 02:13:20  Support Agent         Billing Agent      6     1.75s  $0.014       1\n");
   auto j = trace_list_json(reader->recent(1));
   ASSERT_EQ(j.size(), 1u);
   EXPECT_EQ(j[0]["trace_id"], "00000000000000000000000000000004");
