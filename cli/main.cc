@@ -1,9 +1,13 @@
 // llmtap: production observability for LLM agents, from the wire.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "cli/command.h"
 
@@ -36,6 +40,9 @@ void print_usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Logs go to stderr: stdout carries machine-readable output (`listening ADDR`, --json, trees).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("llmtap"));
+  if (const char* lvl = std::getenv("LLMTAP_LOG_LEVEL"); lvl && *lvl) spdlog::set_level(spdlog::level::from_str(lvl));
   if (argc < 2) {
     print_usage(stderr);
     return 2;

@@ -1,0 +1,117 @@
+// Parsing of the options shared by `llmtap proxy` and `llmtap run` (SPEC.md, "Command line").
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cli/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+namespace llmtap::cli {
+
+namespace {
+
+bool parse_int(const std::string& s, std::int64_t& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0' || v < 0) return false;
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+const char* pipeline_options_help() {
+  return "  --listen ADDR:PORT       where the proxy listens (default 127.0.0.1:8080; port 0 picks a free\n"
+         "                           port; the address is printed as `listening ADDR:PORT`)\n"
+         "  --upstream NAME=URL      reach provider NAME (openai, anthropic, gemini, ...) at URL instead of\n"
+         "                           its public host; applies to gateway routes and intercepted CONNECTs\n"
+         "  --upstream-ca FILE       also trust this CA (PEM) for upstream TLS; repeatable\n"
+         "  --intercept-host HOST    also decrypt CONNECT traffic to HOST; repeatable\n"
+         "  --export SPEC            otlp | jsonl=PATH (- for stdout) | sqlite[=PATH] | console; repeatable\n"
+         "                           (default: the SQLite store; otlp is added when OTEL_EXPORTER_OTLP_*\n"
+         "                           endpoint variables are set)\n"
+         "  --pricing FILE           layer a price table over the embedded one; repeatable\n"
+         "  --agent-names FILE       JSON rules naming agents from their instructions\n"
+         "  --trace-idle-ms N        close a trace after N ms without activity (default 30000)\n"
+         "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
+         "                           $XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap)\n"
+         "  --no-collector           do not listen for the LD_PRELOAD shim\n"
+         "  --log-level LEVEL        trace|debug|info|warn|error|off (default info; also $LLMTAP_LOG_LEVEL)\n";
+}
+
+std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptions& opts) {
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {  // everything after belongs to the caller (llmtap run's CMD)
+      rest.insert(rest.end(), args.begin() + static_cast<long>(i), args.end());
+      break;
+    }
+    std::string name = a, value;
+    bool has_inline = false;
+    if (a.rfind("--", 0) == 0) {
+      if (auto eq = a.find('='); eq != std::string::npos) {
+        name = a.substr(0, eq);
+        value = a.substr(eq + 1);
+        has_inline = true;
+      }
+    }
+    static const std::vector<std::string> kWithValue = {
+        "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
+        "--pricing", "--agent-names", "--trace-idle-ms", "--data-dir", "--log-level"};
+    bool takes_value = false;
+    for (const auto& k : kWithValue) takes_value |= (name == k);
+    if (name == "--no-collector") {
+      opts.collector_socket = false;
+      continue;
+    }
+    if (!takes_value) {
+      rest.push_back(a);
+      continue;
+    }
+    if (!has_inline) {
+      if (i + 1 >= args.size()) return name + " needs a value";
+      value = args[++i];
+    }
+    if (name == "--listen") {
+      if (value.find(':') == std::string::npos) return "--listen wants ADDR:PORT, got '" + value + "'";
+      opts.listen = value;
+    } else if (name == "--upstream") {
+      auto eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
+        return "--upstream wants NAME=URL (e.g. openai=https://127.0.0.1:9443), got '" + value + "'";
+      std::string url = value.substr(eq + 1);
+      if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+        return "--upstream URL must start with http:// or https://, got '" + url + "'";
+      opts.upstreams[value.substr(0, eq)] = url;
+    } else if (name == "--upstream-ca") {
+      opts.upstream_cas.push_back(value);
+    } else if (name == "--intercept-host") {
+      opts.intercept_hosts.push_back(value);
+    } else if (name == "--export") {
+      opts.exports.push_back(value);
+    } else if (name == "--pricing") {
+      opts.pricing_files.push_back(value);
+    } else if (name == "--agent-names") {
+      opts.agent_names_file = value;
+    } else if (name == "--trace-idle-ms") {
+      if (!parse_int(value, opts.trace_idle_ms) || opts.trace_idle_ms == 0)
+        return "--trace-idle-ms wants a positive integer, got '" + value + "'";
+    } else if (name == "--data-dir") {
+      opts.data_dir = value;
+    } else if (name == "--log-level") {
+      auto level = spdlog::level::from_str(value);
+      if (level == spdlog::level::off && value != "off")
+        return "--log-level wants trace|debug|info|warn|error|critical|off, got '" + value + "'";
+      spdlog::set_level(level);
+    }
+  }
+  args = std::move(rest);
+  return "";
+}
+
+}  // namespace llmtap::cli

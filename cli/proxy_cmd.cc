@@ -1,0 +1,80 @@
+// `llmtap proxy`: run the proxy and collector until SIGINT/SIGTERM, then export everything.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/pipeline.h"
+
+namespace llmtap::cli {
+namespace {
+
+void print_help() {
+  std::printf(
+      "Usage: llmtap proxy [OPTIONS]\n\n"
+      "Runs llmtap's local proxy. Point apps at it in any of these ways, no code change needed:\n"
+      "  HTTPS_PROXY=http://ADDR            (trust the CA: `llmtap ca path`, or `llmtap ca bundle-path`\n"
+      "                                      for SSL_CERT_FILE-style variables)\n"
+      "  OPENAI_BASE_URL=http://ADDR/openai/v1, ANTHROPIC_BASE_URL=http://ADDR/anthropic,\n"
+      "  and /gemini/... for Gemini         (gateway routes: plain HTTP in, verified TLS upstream)\n"
+      "Processes started with LD_PRELOAD=libllmtap_preload.so report to its collector socket too.\n"
+      "Runs are rebuilt into traces and exported; SIGINT/SIGTERM closes and exports every open trace.\n\n"
+      "Options:\n%s  -h, --help               this text\n",
+      pipeline_options_help());
+}
+
+int run_proxy(const std::vector<std::string>& argv) {
+  std::vector<std::string> args = argv;
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") {
+      print_help();
+      return 0;
+    }
+  PipelineOptions opts;
+  opts.process_name = "llmtap-proxy";
+  if (auto err = parse_pipeline_options(args, opts); !err.empty()) {
+    std::fprintf(stderr, "llmtap proxy: %s\n", err.c_str());
+    return 2;
+  }
+  if (!args.empty()) {
+    std::fprintf(stderr, "llmtap proxy: unexpected argument '%s' (see llmtap proxy --help)\n", args[0].c_str());
+    return 2;
+  }
+
+  // Block the stop signals before any thread starts, so only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::string error;
+  auto pipeline = Pipeline::start(opts, &error);
+  if (!pipeline) {
+    std::fprintf(stderr, "llmtap proxy: %s\n", error.c_str());
+    return 1;
+  }
+  std::printf("listening %s\n", pipeline->proxy_address().c_str());
+  std::fflush(stdout);
+  spdlog::info("proxy listening on {}; CA {}; collector socket {}; store {}", pipeline->proxy_address(),
+               pipeline->ca_cert_path(), pipeline->collector_socket(),
+               pipeline->store_path().empty() ? "(off)" : pipeline->store_path());
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("{}: finishing in-flight exchanges and exporting open traces", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  pipeline->shutdown();
+  spdlog::info("exported {} traces; bye", pipeline->finished_trace_ids().size());
+  return 0;
+}
+
+CommandRegistration reg({"proxy", "run the local proxy/collector (HTTPS_PROXY, gateway routes, preload)", &run_proxy});
+
+}  // namespace
+}  // namespace llmtap::cli
