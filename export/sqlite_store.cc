@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS attributes(
 )sql";
 
 constexpr std::size_t kMaxBatch = 256;
+constexpr std::size_t kMaxQueuedTraces = 50000;
 
 SpanKind kind_from_string(std::string_view s) {
   for (auto k : {SpanKind::kWorkflow, SpanKind::kAgent, SpanKind::kGeneration, SpanKind::kTool, SpanKind::kHandoff})
@@ -154,6 +155,13 @@ void SqliteStore::on_trace(const Trace& trace) {
   if (trace.spans.empty()) return;
   {
     std::lock_guard lock(mu_);
+    if (queue_.size() >= kMaxQueuedTraces) {
+      // The disk cannot keep up: bound memory rather than the proxy's latency.
+      if (dropped_++ % 1000 == 0)
+        spdlog::error("trace store {}: write queue full ({} traces); dropped {} trace(s) so far", path_,
+                      kMaxQueuedTraces, dropped_);
+      return;
+    }
     queue_.push_back(trace);
     ++accepted_;
   }

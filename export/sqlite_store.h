@@ -43,7 +43,7 @@ class SqliteStore : public TraceSink {
   std::condition_variable cv_;       // work queued / stop
   std::condition_variable done_cv_;  // a batch committed
   std::deque<Trace> queue_;
-  std::uint64_t accepted_ = 0, written_ = 0;
+  std::uint64_t accepted_ = 0, written_ = 0, dropped_ = 0;
   bool stop_ = false;
   std::thread thread_;
 };
