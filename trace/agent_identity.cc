@@ -77,6 +77,7 @@ std::string title_case(const std::vector<std::string>& words) {
 
 std::string derived_agent_name(std::string_view instructions, std::string_view fingerprint) {
   const std::string text = lower(instructions);
+  std::string proper_name;  // "You are Claude Code, ..." when no phrase names a role
   static const char* kRoleWords[] = {"agent", "assistant", "bot", "specialist", "expert"};
   for (std::size_t pos = text.find("you are "); pos != std::string::npos;
        pos = text.find("you are ", pos + 1)) {
@@ -91,7 +92,20 @@ std::string derived_agent_name(std::string_view instructions, std::string_view f
       for (const char* r : kRoleWords)
         if (words[i] == r) end = i + 1;
     if (end > 0) return title_case({words.begin() + first, words.begin() + end});
+    if (proper_name.empty() && first == 0) {
+      // Capitalized words right after "You are" (checked in the original text) name the agent.
+      auto original = clause_words(std::string(instructions), pos + 8, 3);
+      std::vector<std::string> caps;
+      for (const auto& w : original) {
+        if (!std::isupper(static_cast<unsigned char>(w[0]))) break;
+        caps.push_back(w);
+      }
+      if (!caps.empty()) {
+        for (const auto& w : caps) proper_name += (proper_name.empty() ? "" : " ") + w;
+      }
+    }
   }
+  if (!proper_name.empty()) return proper_name;
   return "Agent " + std::string(fingerprint.substr(0, 6));
 }
 

@@ -21,7 +21,8 @@ std::string agent_fingerprint(const std::string& instructions, const std::vector
 // A short readable name from instructions: the first "You are (a|an|the) <up to 4 words>" phrase
 // cut after its last role word (agent, assistant, bot, specialist, expert), title-cased: "You are a triage agent..." -> "Triage Agent".
 // Phrases like "You are part of a multi-agent system" (the Agents SDK's handoff prompt prefix)
-// are skipped. Without such a phrase: "Agent " + the first 6 hex of the fingerprint.
+// are skipped. Without such a phrase, capitalized words right after "You are" ("You are Claude
+// Code, ..." -> "Claude Code"); else "Agent " + the first 6 hex of the fingerprint.
 std::string derived_agent_name(std::string_view instructions, std::string_view fingerprint);
 
 // The first rule whose regex matches the instructions, if any.

@@ -36,6 +36,8 @@ TEST(AgentIdentity, DerivedNames) {
   EXPECT_EQ(derived_agent_name("Answer questions about the weather.", "abcdef12"), "Agent abcdef");
   EXPECT_EQ(derived_agent_name("You are helpful, and you are kind.", "0123456789"), "Agent 012345");
   EXPECT_EQ(derived_agent_name("", "0123456789"), "Agent 012345");
+  EXPECT_EQ(derived_agent_name("You are Claude Code, Anthropic's official CLI.", "0123456789"), "Claude Code");
+  EXPECT_EQ(derived_agent_name("You are Claude. You are a research agent.", "0123456789"), "Research Agent");
 }
 
 TEST(AgentIdentity, RulesFirstMatchWins) {
