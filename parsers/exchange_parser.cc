@@ -23,6 +23,13 @@ std::string lower(std::string_view s) {
 
 constexpr std::size_t kUnknownBodyKeep = 64 * 1024;  // enough for an error message
 
+bool looks_like_sse(std::string_view body) {
+  auto p = body.find_first_not_of(" \t\r\n");
+  if (p == std::string_view::npos) return false;
+  body.remove_prefix(p);
+  return body.substr(0, 5) == "data:" || body.substr(0, 6) == "event:" || body.substr(0, 1) == ":";
+}
+
 }  // namespace
 
 struct ExchangeParser::Impl {
@@ -202,7 +209,13 @@ struct ExchangeParser::Impl {
     bool http_error = call.http_status >= 400;
     if (have_response && mode == Mode::kJson && !resp_body.empty() && !decode_failed) {
       json_fields::json body = json_fields::parse(resp_body);
-      if (body.is_discarded()) {
+      if (body.is_discarded() && !http_error && api && looks_like_sse(resp_body)) {
+        // An event stream sent without its content type (some compatible servers).
+        call.stream = true;
+        sse.feed(resp_body, events);
+        sse.finish(events);
+        drain(ts);
+      } else if (body.is_discarded()) {
         if (!http_error && api) invalid_json = true;
       } else if (http_error || json_fields::looks_like_error_body(body)) {
         json_fields::extract_error(body, call);

@@ -1,6 +1,10 @@
 // Ollama native /api/chat: chat-style messages (reused from the OpenAI shape), a response that is
 // one JSON object or, when streaming (the default), NDJSON objects ending with "done": true,
-// which carries prompt_eval_count/eval_count. Tool calls have no ids: "<name>#<index>" as for Gemini.
+// which carries prompt_eval_count/eval_count. Tool calls have no ids: "<name>#<index within the
+// conversation>" as for Gemini, and a tool result answers the oldest unanswered call of its name.
+#include <deque>
+#include <map>
+
 #include "parsers/api_factories.h"
 #include "parsers/json_fields.h"
 #include "parsers/openai_shared.h"
@@ -16,9 +20,20 @@ class OllamaChatParser : public ApiParser {
     openai_shared::read_common_request(body, call);
     call.stream = !at(body, "stream").is_boolean() || boolean(body, "stream");  // streams by default
     openai_shared::read_chat_messages(at(body, "messages"), call);
+    // Results carry only the tool's name: each answers the oldest unanswered call of that name.
+    std::map<std::string, std::deque<std::string>> unanswered;
     for (auto& m : call.input) {
       for (auto& t : m.tool_calls) {
-        if (t.id.empty()) t.id = t.name + "#" + std::to_string(calls_++);
+        if (t.id.empty()) t.id = t.name + "#" + std::to_string(calls_);
+        ++calls_;
+        unanswered[t.name].push_back(t.id);
+      }
+      if (m.role == "tool" && m.tool_call_id.empty()) {
+        auto& q = unanswered[m.tool_name];
+        if (!q.empty()) {
+          m.tool_call_id = q.front();
+          q.pop_front();
+        }
       }
     }
   }
@@ -40,7 +55,8 @@ class OllamaChatParser : public ApiParser {
       out_.text += part.text;
       out_.reasoning += part.reasoning;
       for (auto& t : part.tool_calls) {
-        if (t.id.empty()) t.id = t.name + "#" + std::to_string(calls_++);
+        if (t.id.empty()) t.id = t.name + "#" + std::to_string(calls_);
+        ++calls_;
         out_.tool_calls.push_back(std::move(t));
       }
       content = !part.text.empty() || !part.reasoning.empty() || !part.tool_calls.empty();

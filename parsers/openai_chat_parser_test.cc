@@ -206,3 +206,27 @@ TEST(OpenAIChat, WrongContentEncodingIsIncompleteNotACrash) {
 
 }  // namespace
 }  // namespace llmtap
+
+namespace llmtap {
+namespace {
+
+TEST(OpenAIChat, EventStreamWithoutItsContentTypeIsStillParsed) {
+  using namespace testing;
+  ExchangeSpec spec;
+  spec.conn = ConnectionInfo{"api.openai.com", 443, true, "proxy", 0};
+  spec.target = "/v1/chat/completions";
+  spec.host = "api.openai.com";
+  spec.content_type = "text/plain";
+  spec.request_body = fixture("chat_stream_tools.req.json");
+  spec.response_body = fixture("chat_stream_tools.resp");
+  for_each_feeding(spec, [](const ModelCall& c) {
+    EXPECT_TRUE(c.stream);
+    ASSERT_EQ(c.output.size(), 1u);
+    EXPECT_EQ(c.output[0].tool_calls.size(), 2u);
+    expect_usage(c.usage, 82, 0, 0, 0, 40, 0);
+    EXPECT_EQ(c.status, CallStatus::kComplete);
+  }, false);
+}
+
+}  // namespace
+}  // namespace llmtap

@@ -135,7 +135,7 @@ TEST(OtherApis, OllamaNativeChatNdjson) {
     ASSERT_EQ(c.input.size(), 3u);
     expect_message(c.input[0], "user", "weather?");
     expect_message(c.input[1], "assistant", "", "", {{"get_weather#0", "get_weather", "{\"city\":\"Oslo\"}"}});
-    expect_message(c.input[2], "tool", "-3C", "", {}, "", "get_weather");
+    expect_message(c.input[2], "tool", "-3C", "", {}, "get_weather#0", "get_weather");
     ASSERT_EQ(c.tools.size(), 1u);
     EXPECT_EQ(c.tools[0].schema_hash, "a2c799262a3ce3c19ef5cdd983bf3d12b43ab3c426227091b909dcb7054738c0");
     EXPECT_EQ(c.response_model, "llama3.2");
