@@ -230,3 +230,50 @@ TEST(OpenAIChat, EventStreamWithoutItsContentTypeIsStillParsed) {
 
 }  // namespace
 }  // namespace llmtap
+
+namespace llmtap {
+namespace {
+
+TEST(OpenAIChat, StreamWithoutIncludeUsageHasNoUsageAndKeepsRefusal) {
+  using namespace testing;
+  ExchangeSpec spec;
+  spec.conn = ConnectionInfo{"api.openai.com", 443, true, "proxy", 0};
+  spec.target = "/v1/chat/completions";
+  spec.host = "api.openai.com";
+  spec.content_type = "text/event-stream";
+  spec.request_body = fixture("chat_stream_nousage.req.json");
+  spec.response_body = fixture("chat_stream_nousage.resp");
+  for_each_feeding(spec, [](const ModelCall& c) {
+    EXPECT_TRUE(c.stream);
+    EXPECT_EQ(c.request_model, "gpt-4o");
+    EXPECT_EQ(c.response_model, "gpt-4o-2024-08-06");
+    EXPECT_EQ(c.response_id, "chatcmpl-r");
+    EXPECT_EQ(c.service_tier, "");
+    ASSERT_EQ(c.output.size(), 1u);
+    expect_message(c.output[0], "assistant", "I can't help with that.");
+    EXPECT_EQ(c.finish_reasons, (std::vector<std::string>{"stop"}));
+    EXPECT_FALSE(c.usage.present);
+    EXPECT_EQ(c.usage.input_total(), 0);
+    EXPECT_EQ(c.status, CallStatus::kComplete);
+    expect_stream_timings(c);
+  });
+}
+
+TEST(OpenAIChat, RegistryDeclaredHostViaParserOptions) {
+  using namespace testing;
+  auto reg = std::make_shared<ProviderRegistry>();
+  reg->add("vllm.internal:8000", "vllm");
+  ParserOptions opts;
+  opts.registry = reg;
+  auto calls = run_exchange(ConnectionInfo{"vllm.internal", 8000, false, "proxy", 0},
+                            http_request("POST", "/v1/chat/completions", "vllm.internal:8000", fixture("azure_chat.req.json")),
+                            http_response(200, "application/json", fixture("azure_chat.resp")), {}, {}, opts);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].provider, "vllm");
+  EXPECT_EQ(calls[0].api, "chat_completions");
+  EXPECT_EQ(calls[0].host, "vllm.internal");
+  expect_usage(calls[0].usage, 9, 0, 0, 0, 5, 0);
+}
+
+}  // namespace
+}  // namespace llmtap
