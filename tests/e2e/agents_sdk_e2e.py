@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+"""End-to-end: the real OpenAI Agents SDK (JS) through `llmtap proxy`, compared with the SDK's own trace.
+
+For each configuration (Responses / Chat Completions API, streaming or not) it runs the same
+multi-agent workflow (agents_sdk_e2e.mjs: triage agent + tool, handoff to a billing agent + tool,
+three runs at once) twice against the simulated provider served over TLS by a throwaway test CA:
+  1. directly (NODE_EXTRA_CA_CERTS trusts the test CA),
+  2. through llmtap's gateway route (OPENAI_BASE_URL=http://llmtap/openai/v1; llmtap reaches the
+     provider over verified TLS with --upstream-ca), exporting jsonl.
+Then it checks:
+  * final outputs (and last agents) are identical with and without llmtap;
+  * one llmtap trace per SDK run (matched by the user's text in the first generation's input);
+  * one llmtap generation per SDK model call (response/generation span; ids equal), usage > 0, under
+    the agent the SDK ran it in;
+  * every SDK function span has an llmtap tool span (same name, arguments and result, in order) and
+    every SDK handoff span an llmtap handoff span (same from/to agents, in order);
+  * agent names: handoff targets equal the SDK's names; the first agent's name is what llmtap
+    derives from its instructions (the SDK's name never reaches the wire) unless --agent-names maps
+    it, which one extra pass checks exactly;
+  * each llmtap tool and handoff span brackets the SDK's span: starts no later and ends no earlier.
+    The SDK stamps Date-based ISO times, truncated to the millisecond: its true start lies in
+    [ms, ms+1), so "no later" is checked as llmtap_start <= ms+1 (the 1 ms is that resolution and
+    nothing else), and "no earlier" as llmtap_end >= ms_end, which needs no tolerance.
+  * no API key in llmtap's export or logs.
+It prints the margins (llmtap tool start -> SDK function start, SDK function end -> llmtap tool end):
+the SDK's own work between the wire and the tool.
+
+Usage: agents_sdk_e2e.py --llmtap BIN --node-modules DIR [--keep] [--configs responses:0,chat:1,...]
+Exit 77 (ctest SKIP_RETURN_CODE) when DIR lacks @openai/agents (run scripts/setup).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SIM = os.path.join(ROOT, "examples", "sim-provider", "sim_provider.py")
+MAKE_CA = os.path.join(ROOT, "examples", "sim-provider", "make_test_ca.sh")
+NODE_SCRIPT = os.path.join(HERE, "agents_sdk_e2e.mjs")
+API_KEY = "sk-e2e-DO-NOT-LEAK-7f3a9c"  # must never show up in llmtap's export or logs
+SKIP = 77
+# Names the first agent exactly, for the extra pass that checks --agent-names.
+AGENT_NAMES = [{"pattern": "first-line support agent of the e2e shop", "name": "Triage agent"}]
+
+
+class Failures:
+    def __init__(self):
+        self.items = []
+
+    def check(self, cond, msg):
+        if not cond:
+            self.items.append(msg)
+            print("FAIL:", msg, flush=True)
+        return cond
+
+
+def iso_ms_to_ns(s):
+    """SDK ISO time (ms resolution) -> ns since the epoch, the millisecond's floor."""
+    dt = datetime.strptime(s.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
+    secs = int((dt - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds())
+    return secs * 1_000_000_000 + dt.microsecond * 1000
+
+
+def start_process_with_banner(cmd, env, log_path, what):
+    """Starts CMD, returns (proc, 'HOST:PORT') from its `listening HOST:PORT` first stdout line."""
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log)
+    line = proc.stdout.readline().decode().strip()
+    if not line.startswith("listening "):
+        proc.kill()
+        proc.wait()
+        raise SystemExit(f"{what} did not print its listening line (got {line!r}); see {log_path}")
+    return proc, line.split(" ", 1)[1]
+
+
+def clean_env(base):
+    env = {k: v for k, v in base.items()
+           if not k.startswith(("OTEL_", "LLMTAP_", "OPENAI_", "HTTPS_PROXY", "HTTP_PROXY",
+                                "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy", "NODE_EXTRA_CA"))}
+    return env
+
+
+def run_node(workdir, out_name, base_url, extra_env, api, stream):
+    env = clean_env(os.environ)
+    env.update(extra_env)
+    env.update({"OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": base_url, "E2E_API": api,
+                "E2E_STREAM": "1" if stream else "0", "NO_PROXY": "127.0.0.1,localhost"})
+    out = os.path.join(workdir, out_name)
+    r = subprocess.run(["node", "agents_sdk_e2e.mjs", out], cwd=workdir, env=env,
+                       capture_output=True, timeout=120)
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace"))
+        raise SystemExit(f"node workflow failed ({api}, stream={stream}, {base_url}): rc {r.returncode}")
+    with open(out) as f:
+        return json.load(f)
+
+
+def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, agent_names_file=None):
+    """Runs the workflow through a fresh llmtap proxy; returns (sdk_result, llmtap_spans, logs_text)."""
+    data_dir = os.path.join(workdir, f"data-{tag}")
+    os.makedirs(data_dir, exist_ok=True)
+    export = os.path.join(workdir, f"llmtap-{tag}.jsonl")
+    env = clean_env(os.environ)
+    env.update({"LLMTAP_DATA_DIR": data_dir, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"})
+    # Traces close on SIGTERM; a long idle timeout keeps a slow machine from splitting a run.
+    cmd = [args.llmtap, "proxy", "--listen", "127.0.0.1:0", "--upstream", f"openai=https://{sim_addr}",
+           "--upstream-ca", ca, "--export", f"jsonl={export}", "--trace-idle-ms", "600000",
+           "--no-collector"]
+    if agent_names_file:
+        cmd += ["--agent-names", agent_names_file]
+    log_path = os.path.join(workdir, f"llmtap-{tag}.log")
+    proc, addr = start_process_with_banner(cmd, env, log_path, "llmtap proxy")
+    try:
+        sdk = run_node(workdir, f"sdk-{tag}.json", f"http://{addr}/openai/v1", {}, api, stream)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise SystemExit("llmtap proxy did not exit within 20 s of SIGTERM")
+    if rc != 0:
+        raise SystemExit(f"llmtap proxy exited {rc} after SIGTERM; see {log_path}")
+    spans = []
+    with open(export) as f:
+        for line in f:
+            if line.strip():
+                spans.append(json.loads(line))
+    with open(log_path, errors="replace") as f:
+        logs = f.read()
+    with open(export, errors="replace") as f:
+        logs += f.read()
+    return sdk, spans, logs
+
+
+def sdk_spans_by_trace(sdk):
+    by = {}
+    for s in sdk["spans"]:
+        by.setdefault(s["trace_id"], []).append(s)
+    return by
+
+
+def sdk_agent_of(span, by_id):
+    """Name of the SDK agent span enclosing SPAN (response/function spans sit under turn spans)."""
+    p = by_id.get(span.get("parent_id"))
+    while p is not None:
+        if p["span_data"].get("type") == "agent":
+            return p["span_data"].get("name")
+        p = by_id.get(p.get("parent_id"))
+    return None
+
+
+def sdk_model_call_id(span):
+    d = span["span_data"]
+    if d.get("type") == "response":
+        return d.get("response_id")
+    out = d.get("output") or []
+    if out and isinstance(out[0], dict):
+        return out[0].get("id")
+    return None
+
+
+def first_generation_input(trace_spans):
+    gens = sorted((s for s in trace_spans if s["kind"] == "generation"), key=lambda s: s["start_time_unix_nano"])
+    return str(gens[0]["attributes"].get("gen_ai.input.messages", "")) if gens else ""
+
+
+def same_json(a, b):
+    try:
+        return json.loads(a) == json.loads(b)
+    except (TypeError, ValueError):
+        return a == b
+
+
+class Margins:
+    """Bracketing margins in ms: positive means llmtap's span encloses the SDK's."""
+
+    def __init__(self):
+        self.start_ms, self.end_ms, self.hr_start_ms, self.hr_end_ms = [], [], [], []
+
+    def add(self, sdk_span, lt_span):
+        s_ns, e_ns = iso_ms_to_ns(sdk_span["started_at"]), iso_ms_to_ns(sdk_span["ended_at"])
+        self.start_ms.append((s_ns - lt_span["start_time_unix_nano"]) / 1e6)
+        self.end_ms.append((lt_span["end_time_unix_nano"] - e_ns) / 1e6)
+        if sdk_span.get("hr_started_ns") and sdk_span.get("hr_ended_ns"):
+            self.hr_start_ms.append((sdk_span["hr_started_ns"] - lt_span["start_time_unix_nano"]) / 1e6)
+            self.hr_end_ms.append((lt_span["end_time_unix_nano"] - sdk_span["hr_ended_ns"]) / 1e6)
+
+    @staticmethod
+    def fmt(xs):
+        if not xs:
+            return "n=0"
+        return f"n={len(xs)} min={min(xs):.3f} median={statistics.median(xs):.3f} max={max(xs):.3f} ms"
+
+    def report(self, label):
+        print(f"  {label} start margin (SDK start[ms floor] - llmtap start): {self.fmt(self.start_ms)}")
+        print(f"  {label} end margin   (llmtap end - SDK end[ms floor]):     {self.fmt(self.end_ms)}")
+        print(f"  {label} start margin, sub-ms SDK clock (processor callback): {self.fmt(self.hr_start_ms)}")
+        print(f"  {label} end margin,   sub-ms SDK clock (processor callback): {self.fmt(self.hr_end_ms)}")
+
+
+def check_brackets(fail, where, sdk_span, lt_span):
+    """llmtap span starts no later and ends no earlier than the SDK span, at the SDK's ms resolution."""
+    s_floor, e_floor = iso_ms_to_ns(sdk_span["started_at"]), iso_ms_to_ns(sdk_span["ended_at"])
+    lt_s, lt_e = lt_span["start_time_unix_nano"], lt_span["end_time_unix_nano"]
+    fail.check(lt_s <= s_floor + 1_000_000,
+               f"{where}: llmtap span starts {(lt_s - s_floor) / 1e6:.3f} ms after the SDK's "
+               f"{sdk_span['started_at']} (more than its 1 ms resolution)")
+    fail.check(lt_e >= e_floor,
+               f"{where}: llmtap span ends {(e_floor - lt_e) / 1e6:.3f} ms before the SDK's {sdk_span['ended_at']}")
+
+
+def compare(fail, label, direct, sdk, spans, first_agent_exact, margins, hmargins, derived_names):
+    """All checks of one llmtap pass. Returns nothing; failures go to FAIL."""
+    # Outputs with and without llmtap.
+    d_out = {r["input"]: (r["finalOutput"], r["lastAgent"]) for r in direct["runs"]}
+    for r in sdk["runs"]:
+        fail.check(d_out.get(r["input"]) == (r["finalOutput"], r["lastAgent"]),
+                   f"{label}: run {r['input']!r} differs through llmtap: {(r['finalOutput'], r['lastAgent'])!r} "
+                   f"vs direct {d_out.get(r['input'])!r}")
+        fail.check(bool(r["finalOutput"]), f"{label}: run {r['input']!r} has no final output")
+
+    # Secrets.
+    fail.check(API_KEY not in spans_text(spans), f"{label}: the API key appears in llmtap's export")
+
+    # One llmtap trace per run.
+    lt_traces = {}
+    for s in spans:
+        lt_traces.setdefault(s["trace_id"], []).append(s)
+    fail.check(len(lt_traces) == len(sdk["runs"]),
+               f"{label}: {len(lt_traces)} llmtap traces for {len(sdk['runs'])} SDK runs")
+    run_trace = {}
+    for tid, ts in lt_traces.items():
+        first_input = first_generation_input(ts)
+        hits = [r["input"] for r in sdk["runs"] if r["input"] in first_input]
+        if fail.check(len(hits) == 1, f"{label}: llmtap trace {tid} matches {len(hits)} runs by user text"):
+            fail.check(hits[0] not in run_trace, f"{label}: two llmtap traces for run {hits[0]!r}")
+            run_trace[hits[0]] = ts
+
+    sdk_by_trace = sdk_spans_by_trace(sdk)
+    sdk_by_id = {s["id"]: s for s in sdk["spans"]}
+    for r in sdk["runs"]:
+        where = f"{label} run {r['input']!r}"
+        lt = run_trace.get(r["input"])
+        if not fail.check(lt is not None, f"{where}: no llmtap trace"):
+            continue
+        ss = sdk_by_trace.get(r["sdkTraceId"], [])
+        by_start = lambda xs, key: sorted(xs, key=key)
+        lt_by_id = {s["span_id"]: s for s in lt}
+        roots = [s for s in lt if not s["parent_span_id"]]
+        fail.check(len(roots) == 1 and roots[0]["kind"] == "workflow",
+                   f"{where}: llmtap roots {[(s['kind'], s['name']) for s in roots]}, want one workflow")
+
+        # Agents.
+        sdk_agents = [s["span_data"]["name"] for s in by_start(
+            [s for s in ss if s["span_data"].get("type") == "agent"], lambda s: s["hr_started_ns"])]
+        lt_agents = [s["attributes"].get("gen_ai.agent.name") for s in by_start(
+            [s for s in lt if s["kind"] == "agent"], lambda s: s["start_time_unix_nano"])]
+        if fail.check(len(sdk_agents) == len(lt_agents),
+                      f"{where}: agent spans SDK {sdk_agents} vs llmtap {lt_agents}"):
+            for i, (a, b) in enumerate(zip(sdk_agents, lt_agents)):
+                if i == 0 and not first_agent_exact:
+                    fail.check(bool(b), f"{where}: first llmtap agent has no name")
+                    derived_names.add(b)
+                else:
+                    fail.check(a == b, f"{where}: agent #{i} named {b!r} by llmtap, {a!r} by the SDK")
+
+        def lt_agent_of(s):
+            p = lt_by_id.get(s["parent_span_id"])
+            return p["attributes"].get("gen_ai.agent.name") if p and p["kind"] == "agent" else None
+
+        def agent_seq_equal(sdk_name, lt_name, first_name_sdk):
+            if sdk_name == first_name_sdk and not first_agent_exact:
+                return lt_name == (lt_agents[0] if lt_agents else None)
+            return sdk_name == lt_name
+
+        first_sdk = sdk_agents[0] if sdk_agents else None
+
+        # Generations: one per SDK model call, same ids, usage > 0, under the same agent.
+        sdk_gens = by_start([s for s in ss if s["span_data"].get("type") in ("response", "generation")],
+                            lambda s: s["hr_started_ns"])
+        lt_gens = by_start([s for s in lt if s["kind"] == "generation"], lambda s: s["start_time_unix_nano"])
+        fail.check(len(sdk_gens) == len(lt_gens),
+                   f"{where}: {len(lt_gens)} llmtap generations for {len(sdk_gens)} SDK model calls")
+        sdk_ids = [sdk_model_call_id(s) for s in sdk_gens]
+        lt_ids = [s["attributes"].get("gen_ai.response.id") for s in lt_gens]
+        if all(sdk_ids):
+            fail.check(sorted(sdk_ids) == sorted(lt_ids), f"{where}: response ids SDK {sdk_ids} vs llmtap {lt_ids}")
+        for g in lt_gens:
+            a = g["attributes"]
+            fail.check(int(a.get("gen_ai.usage.input_tokens", 0)) > 0 and int(a.get("gen_ai.usage.output_tokens", 0)) > 0,
+                       f"{where}: generation {a.get('gen_ai.response.id')} usage in={a.get('gen_ai.usage.input_tokens')} "
+                       f"out={a.get('gen_ai.usage.output_tokens')}")
+        lt_gen_by_id = {s["attributes"].get("gen_ai.response.id"): s for s in lt_gens}
+        for sg in sdk_gens:
+            lg = lt_gen_by_id.get(sdk_model_call_id(sg))
+            if lg is not None:
+                fail.check(agent_seq_equal(sdk_agent_of(sg, sdk_by_id), lt_agent_of(lg), first_sdk),
+                           f"{where}: generation {sdk_model_call_id(sg)} under {lt_agent_of(lg)!r} in llmtap, "
+                           f"{sdk_agent_of(sg, sdk_by_id)!r} in the SDK")
+
+        # Tools: in order, same name, arguments, result; llmtap's span brackets the SDK's.
+        sdk_fns = by_start([s for s in ss if s["span_data"].get("type") == "function"], lambda s: s["hr_started_ns"])
+        lt_tools = by_start([s for s in lt if s["kind"] == "tool"], lambda s: s["start_time_unix_nano"])
+        fail.check(len(sdk_fns) == len(lt_tools),
+                   f"{where}: {len(lt_tools)} llmtap tool spans for {len(sdk_fns)} SDK function spans "
+                   f"({[s['span_data']['name'] for s in sdk_fns]} vs {[s['attributes'].get('gen_ai.tool.name') for s in lt_tools]})")
+        for i, (sf, lt_t) in enumerate(zip(sdk_fns, lt_tools)):
+            d, a = sf["span_data"], lt_t["attributes"]
+            w = f"{where} tool #{i} {d['name']}"
+            fail.check(a.get("gen_ai.tool.name") == d["name"], f"{w}: llmtap tool named {a.get('gen_ai.tool.name')!r}")
+            fail.check(bool(a.get("gen_ai.tool.call.id")), f"{w}: llmtap tool span has no call id")
+            fail.check(same_json(a.get("gen_ai.tool.call.arguments"), d.get("input")),
+                       f"{w}: arguments {a.get('gen_ai.tool.call.arguments')!r} vs SDK {d.get('input')!r}")
+            fail.check(same_json(a.get("gen_ai.tool.call.result"), d.get("output")),
+                       f"{w}: result {a.get('gen_ai.tool.call.result')!r} vs SDK {d.get('output')!r}")
+            fail.check(agent_seq_equal(sdk_agent_of(sf, sdk_by_id), lt_agent_of(lt_t), first_sdk),
+                       f"{w}: under {lt_agent_of(lt_t)!r} in llmtap, {sdk_agent_of(sf, sdk_by_id)!r} in the SDK")
+            check_brackets(fail, w, sf, lt_t)
+            margins.add(sf, lt_t)
+
+        # Handoffs: in order, same from/to; llmtap's span brackets the SDK's.
+        sdk_hs = by_start([s for s in ss if s["span_data"].get("type") == "handoff"], lambda s: s["hr_started_ns"])
+        lt_hs = by_start([s for s in lt if s["kind"] == "handoff"], lambda s: s["start_time_unix_nano"])
+        sdk_pairs = [(s["span_data"].get("from_agent"), s["span_data"].get("to_agent")) for s in sdk_hs]
+        lt_pairs = [(s["attributes"].get("llmtap.handoff.from_agent"), s["attributes"].get("llmtap.handoff.to_agent"))
+                    for s in lt_hs]
+        if fail.check(len(sdk_pairs) == len(lt_pairs), f"{where}: handoffs SDK {sdk_pairs} vs llmtap {lt_pairs}"):
+            for i, ((sf, st), (lf, lt_to), sh, lh) in enumerate(zip(sdk_pairs, lt_pairs, sdk_hs, lt_hs)):
+                w = f"{where} handoff #{i}"
+                fail.check(agent_seq_equal(sf, lf, first_sdk), f"{w}: from {lf!r} in llmtap, {sf!r} in the SDK")
+                fail.check(st == lt_to, f"{w}: to {lt_to!r} in llmtap, {st!r} in the SDK")
+                check_brackets(fail, w, sh, lh)
+                hmargins.add(sh, lh)
+
+        # Parentage: every generation/tool/handoff hangs under an agent of its own trace.
+        for s in lt:
+            if s["kind"] in ("generation", "tool", "handoff"):
+                p = lt_by_id.get(s["parent_span_id"])
+                fail.check(p is not None and p["kind"] == "agent",
+                           f"{where}: {s['kind']} {s['name']!r} is not under an agent span")
+
+
+def spans_text(spans):
+    return json.dumps(spans)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--llmtap", required=True)
+    ap.add_argument("--node-modules", default=os.path.join(ROOT, "tests", "node", "node_modules"))
+    ap.add_argument("--configs", default="responses:0,responses:1,chat:0,chat:1")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory and print its path")
+    args = ap.parse_args()
+
+    nm = os.path.abspath(args.node_modules)
+    if not os.path.isfile(os.path.join(nm, "@openai", "agents", "package.json")):
+        print(f"SKIP: {nm} has no @openai/agents; run scripts/setup (npm ci in tests/node)")
+        return SKIP
+    if shutil.which("node") is None:
+        print("FAIL: node_modules is installed but `node` is not on PATH")
+        return 1
+    if not os.access(args.llmtap, os.X_OK):
+        print(f"FAIL: {args.llmtap} is not an executable")
+        return 1
+
+    workdir = tempfile.mkdtemp(prefix="llmtap-e2e-")
+    fail = Failures()
+    sim = None
+    try:
+        subprocess.run(["bash", MAKE_CA, workdir], check=True)
+        ca = os.path.join(workdir, "ca.pem")
+        shutil.copy(NODE_SCRIPT, os.path.join(workdir, "agents_sdk_e2e.mjs"))
+        os.symlink(nm, os.path.join(workdir, "node_modules"))  # ESM resolves packages from the script's dir
+        names_file = os.path.join(workdir, "agent-names.json")
+        with open(names_file, "w") as f:
+            json.dump(AGENT_NAMES, f)
+        sim, sim_addr = start_process_with_banner(
+            [sys.executable, SIM, "--cert", os.path.join(workdir, "server.pem"),
+             "--key", os.path.join(workdir, "server.key")],
+            clean_env(os.environ), os.path.join(workdir, "sim.log"), "simulated provider")
+
+        all_margins, all_hmargins = Margins(), Margins()
+        derived_names = set()
+        for cfg in args.configs.split(","):
+            api, stream = cfg.split(":")
+            stream = stream == "1"
+            label = f"{api}{' stream' if stream else ''}"
+            print(f"== {label}", flush=True)
+            direct = run_node(workdir, f"direct-{api}-{int(stream)}.json", f"https://{sim_addr}/v1",
+                              {"NODE_EXTRA_CA_CERTS": ca}, api, stream)
+            passes = [("default names", None)]
+            if api == "responses" and not stream:
+                passes.append(("--agent-names", names_file))
+            for pname, nf in passes:
+                tag = f"{api}-{int(stream)}-{'names' if nf else 'default'}"
+                sdk, spans, logs = run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, nf)
+                fail.check(API_KEY not in logs, f"{label}: the API key appears in llmtap's logs or export")
+                m, hm = Margins(), Margins()
+                before = len(fail.items)
+                compare(fail, f"{label} [{pname}]", direct, sdk, spans, nf is not None, m, hm, derived_names)
+                kinds = {}
+                for s in spans:
+                    kinds[s["kind"]] = kinds.get(s["kind"], 0) + 1
+                print(f"  [{pname}] llmtap spans by kind: {dict(sorted(kinds.items()))}; "
+                      f"{len(fail.items) - before} failures")
+                m.report("tool   ")
+                hm.report("handoff")
+                for src, dst in ((m, all_margins), (hm, all_hmargins)):
+                    for k in ("start_ms", "end_ms", "hr_start_ms", "hr_end_ms"):
+                        getattr(dst, k).extend(getattr(src, k))
+        print("== all configurations")
+        all_margins.report("tool   ")
+        all_hmargins.report("handoff")
+        print(f"  first agent's name as llmtap derives it without --agent-names: {sorted(derived_names)} "
+              f"(SDK: 'Triage agent'; the SDK's name is not on the wire)")
+        fail.check(len(derived_names) <= 1, f"first agent named inconsistently across runs: {sorted(derived_names)}")
+    finally:
+        if sim is not None:
+            sim.terminate()
+            sim.wait()
+        if args.keep:
+            print(f"work directory kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if fail.items:
+        print(f"{len(fail.items)} FAILED checks")
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
