@@ -146,6 +146,7 @@ void TraceAssembler::add(const ModelCall& call) {
       ot.node = tr.tree.add(std::move(t));
       if (ids_stable && !tc.id.empty()) open_calls_[tc.id] = conv.id;
       conv.open_tools.push_back(std::move(ot));
+      with_open_tools_.insert(conv.id);
     }
   }
 
@@ -214,8 +215,8 @@ TraceAssembler::Conversation& TraceAssembler::start_conversation(const ModelCall
 
   // Any open tool call may be running this conversation as a nested agent; only its result
   // will tell, so remember the candidates.
-  for (auto& [cid, c] : conversations_) {
-    for (auto& ot : c->open_tools) {
+  for (ConvId cid : with_open_tools_) {
+    for (auto& ot : conversations_.at(cid)->open_tools) {
       if (ot.start > call.timings.request_start || is_transfer_tool(ot.name)) continue;
       if (ot.nested_candidates.size() >= kMaxNestedCandidates ||
           t->potential_parents.size() >= kMaxNestedCandidates)
@@ -280,6 +281,7 @@ void TraceAssembler::answer_tools(Conversation& conv, const ModelCall& call,
     }
     try_nest(conv, ot, r.text, call.timings.request_start);
   }
+  if (conv.open_tools.empty()) with_open_tools_.erase(conv.id);
 }
 
 void TraceAssembler::try_nest(Conversation& parent, const OpenTool& tool, const std::string& result_text,
@@ -460,6 +462,7 @@ Trace TraceAssembler::finish(TraceKey key) {
       if (auto it = responses_.find(rid); it != responses_.end() && it->second.conv == cid) responses_.erase(it);
     for (const auto& ot : c.open_tools)
       if (auto it = open_calls_.find(ot.call_id); it != open_calls_.end() && it->second == cid) open_calls_.erase(it);
+    with_open_tools_.erase(cid);
     conversations_.erase(cid);
   }
 

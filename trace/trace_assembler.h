@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -119,6 +120,7 @@ class TraceAssembler {
   std::unordered_map<std::uint64_t, std::vector<StateRef>> states_;
   std::unordered_map<std::string, ResponseState> responses_;
   std::unordered_map<std::string, ConvId> open_calls_;
+  std::set<ConvId> with_open_tools_;  // conversations with open tool calls (nesting candidates)
   std::unordered_map<std::string, std::string> handoff_names_;  // agent fingerprint -> name
 };
 
