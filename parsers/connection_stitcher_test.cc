@@ -90,6 +90,27 @@ TEST(ConnectionStitcher, ExpectContinueInterimResponseIsSkipped) {
   EXPECT_EQ(sink.calls[0].timings.response_first_byte, 4);
 }
 
+TEST(ConnectionStitcher, FinalAnswerBeforeAnExpectedBodyKeepsFraming) {
+  CollectingSink sink;
+  ConnectionStitcher st(openai_conn(), 1, ParserOptions{}, sink);
+  std::string body = fixture("azure_chat.req.json");
+  st.data(Direction::kClientToServer,
+          "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nExpect: 100-continue\r\nContent-Length: " +
+              std::to_string(body.size()) + "\r\n\r\n", 1);
+  st.data(Direction::kServerToClient, http_response(401, "application/json", fixture("error_429.resp")), 2);
+  ASSERT_EQ(sink.calls.size(), 1u);
+  EXPECT_EQ(sink.calls[0].status, CallStatus::kError);
+  EXPECT_EQ(sink.calls[0].http_status, 401);
+  // The client still sends the announced body (its framing is committed), then the next request.
+  st.data(Direction::kClientToServer, body, 3);
+  st.data(Direction::kClientToServer, http_request("POST", "/v1/chat/completions", "api.openai.com", body), 4);
+  st.data(Direction::kServerToClient, http_response(200, "application/json", fixture("azure_chat.resp")), 5);
+  ASSERT_EQ(sink.calls.size(), 2u);
+  EXPECT_EQ(sink.calls[1].status, CallStatus::kComplete);
+  EXPECT_EQ(sink.calls[1].timings.request_start, 4);
+  EXPECT_EQ(sink.calls[1].output.at(0).text, "Hello");
+}
+
 TEST(ConnectionStitcher, GapMarksTheExchangeAndResyncs) {
   CollectingSink sink;
   ConnectionStitcher st(openai_conn(), 1, ParserOptions{}, sink);
