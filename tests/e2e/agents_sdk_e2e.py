@@ -52,13 +52,15 @@ AGENT_NAMES = [{"pattern": "first-line support agent of the e2e shop", "name": "
 
 
 class Failures:
-    def __init__(self):
+    def __init__(self, quiet=False):
         self.items = []
+        self.quiet = quiet
 
     def check(self, cond, msg):
         if not cond:
             self.items.append(msg)
-            print("FAIL:", msg, flush=True)
+            if not self.quiet:
+                print("FAIL:", msg, flush=True)
         return cond
 
 
@@ -219,7 +221,7 @@ def check_brackets(fail, where, sdk_span, lt_span):
                f"{where}: llmtap span ends {(e_floor - lt_e) / 1e6:.3f} ms before the SDK's {sdk_span['ended_at']}")
 
 
-def compare(fail, label, direct, sdk, spans, first_agent_exact, margins, hmargins, derived_names):
+def compare(fail, label, direct, sdk, spans, first_agent_exact, margins, hmargins, gmargins, derived_names):
     """All checks of one llmtap pass. Returns nothing; failures go to FAIL."""
     # Outputs with and without llmtap.
     d_out = {r["input"]: (r["finalOutput"], r["lastAgent"]) for r in direct["runs"]}
@@ -304,6 +306,7 @@ def compare(fail, label, direct, sdk, spans, first_agent_exact, margins, hmargin
         for sg in sdk_gens:
             lg = lt_gen_by_id.get(sdk_model_call_id(sg))
             if lg is not None:
+                gmargins.add(sg, lg)
                 fail.check(agent_seq_equal(sdk_agent_of(sg, sdk_by_id), lt_agent_of(lg), first_sdk),
                            f"{where}: generation {sdk_model_call_id(sg)} under {lt_agent_of(lg)!r} in llmtap, "
                            f"{sdk_agent_of(sg, sdk_by_id)!r} in the SDK")
@@ -350,6 +353,46 @@ def compare(fail, label, direct, sdk, spans, first_agent_exact, margins, hmargin
                            f"{where}: {s['kind']} {s['name']!r} is not under an agent span")
 
 
+def run_canaries(fail, label, direct, sdk, spans, first_agent_exact):
+    """The comparison must be able to fail: each mutation of llmtap's export must raise failures."""
+    import copy
+
+    def first(kind):
+        return next(i for i, s in enumerate(spans) if s["kind"] == kind)
+
+    def late_tool_start(sp):  # starts 2 ms after the SDK's function span (beyond the 1 ms resolution)
+        sdk_fn = next(s for s in sdk["spans"] if s["span_data"].get("type") == "function")
+        t = next(s for s in sp if s["kind"] == "tool" and
+                 same_json(s["attributes"].get("gen_ai.tool.call.arguments"), sdk_fn["span_data"]["input"]))
+        t["start_time_unix_nano"] = iso_ms_to_ns(sdk_fn["started_at"]) + 2_000_000
+
+    def early_tool_end(sp):
+        sdk_fn = next(s for s in sdk["spans"] if s["span_data"].get("type") == "function")
+        t = next(s for s in sp if s["kind"] == "tool" and
+                 same_json(s["attributes"].get("gen_ai.tool.call.arguments"), sdk_fn["span_data"]["input"]))
+        t["end_time_unix_nano"] = iso_ms_to_ns(sdk_fn["ended_at"]) - 1
+
+    mutations = {
+        "tool span dropped": lambda sp: sp.pop(first("tool")),
+        "handoff span dropped": lambda sp: sp.pop(first("handoff")),
+        "generation dropped": lambda sp: sp.pop(first("generation")),
+        "handoff target renamed": lambda sp: sp[first("handoff")]["attributes"].update(
+            {"llmtap.handoff.to_agent": "Someone else"}),
+        "tool renamed": lambda sp: sp[first("tool")]["attributes"].update({"gen_ai.tool.name": "other_tool"}),
+        "zero usage": lambda sp: sp[first("generation")]["attributes"].update({"gen_ai.usage.output_tokens": 0}),
+        "tool starts 2 ms late": late_tool_start,
+        "tool ends 1 ns early": early_tool_end,
+        "two runs merged": lambda sp: [s.update({"trace_id": sp[0]["trace_id"]}) for s in sp],
+    }
+    for name, mutate in mutations.items():
+        sp = copy.deepcopy(spans)
+        mutate(sp)
+        probe = Failures(quiet=True)
+        compare(probe, label, direct, sdk, sp, first_agent_exact, Margins(), Margins(), Margins(), set())
+        fail.check(bool(probe.items), f"canary: the comparison did not notice: {name}")
+    print(f"  canaries: {len(mutations)} mutations of llmtap's export, each must be caught", flush=True)
+
+
 def spans_text(spans):
     return json.dumps(spans)
 
@@ -389,8 +432,11 @@ def main():
              "--key", os.path.join(workdir, "server.key")],
             clean_env(os.environ), os.path.join(workdir, "sim.log"), "simulated provider")
 
-        all_margins, all_hmargins = Margins(), Margins()
+        kinds_of_margins = ("tool", "handoff", "generation")
+        totals = {k: Margins() for k in kinds_of_margins}
         derived_names = set()
+        canary_done = False
+        print(f"load average: {os.getloadavg()}", flush=True)
         for cfg in args.configs.split(","):
             api, stream = cfg.split(":")
             stream = stream == "1"
@@ -405,25 +451,30 @@ def main():
                 tag = f"{api}-{int(stream)}-{'names' if nf else 'default'}"
                 sdk, spans, logs = run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, nf)
                 fail.check(API_KEY not in logs, f"{label}: the API key appears in llmtap's logs or export")
-                m, hm = Margins(), Margins()
+                ms = {k: Margins() for k in kinds_of_margins}
                 before = len(fail.items)
-                compare(fail, f"{label} [{pname}]", direct, sdk, spans, nf is not None, m, hm, derived_names)
+                compare(fail, f"{label} [{pname}]", direct, sdk, spans, nf is not None,
+                        ms["tool"], ms["handoff"], ms["generation"], derived_names)
                 kinds = {}
                 for s in spans:
                     kinds[s["kind"]] = kinds.get(s["kind"], 0) + 1
                 print(f"  [{pname}] llmtap spans by kind: {dict(sorted(kinds.items()))}; "
                       f"{len(fail.items) - before} failures")
-                m.report("tool   ")
-                hm.report("handoff")
-                for src, dst in ((m, all_margins), (hm, all_hmargins)):
-                    for k in ("start_ms", "end_ms", "hr_start_ms", "hr_end_ms"):
-                        getattr(dst, k).extend(getattr(src, k))
-        print("== all configurations")
-        all_margins.report("tool   ")
-        all_hmargins.report("handoff")
+                for k in kinds_of_margins:
+                    ms[k].report(f"{k:10}")
+                    for f_ in ("start_ms", "end_ms", "hr_start_ms", "hr_end_ms"):
+                        getattr(totals[k], f_).extend(getattr(ms[k], f_))
+                if not canary_done and len(fail.items) == before:
+                    canary_done = True
+                    run_canaries(fail, label, direct, sdk, spans, nf is not None)
+        print("== all configurations (tool/handoff: positive = llmtap's span encloses the SDK's; "
+              "generation: negative = the wire's span lies inside the SDK's model-call span)")
+        for k in kinds_of_margins:
+            totals[k].report(f"{k:10}")
         print(f"  first agent's name as llmtap derives it without --agent-names: {sorted(derived_names)} "
               f"(SDK: 'Triage agent'; the SDK's name is not on the wire)")
         fail.check(len(derived_names) <= 1, f"first agent named inconsistently across runs: {sorted(derived_names)}")
+        print(f"load average: {os.getloadavg()}")
     finally:
         if sim is not None:
             sim.terminate()
