@@ -39,6 +39,16 @@ std::uint64_t mix64(std::uint64_t x) {
 
 bool is_instruction_role(std::string_view role) { return role == "system" || role == "developer"; }
 
+// Text as hashed: without any whitespace, so parts joined with or without newlines, trailing
+// spaces and re-indented text still agree.
+std::string squeeze(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text)
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') out.push_back(c);
+  return out;
+}
+
 }  // namespace
 
 std::string_view trim(std::string_view s) {
@@ -63,7 +73,7 @@ ConversationItems conversation_items(const std::vector<Message>& messages, bool 
     const Message& msg = messages[m];
     if (is_instruction_role(msg.role)) continue;
     if (msg.role == "assistant" || msg.role == "model") {
-      auto text = trim(msg.text);
+      const std::string text = squeeze(msg.text);
       if (!text.empty()) push(ItemKind::kAssistantText, FieldHasher().add("a").add(text).value(), m, 0);
       for (std::size_t t = 0; t < msg.tool_calls.size(); ++t) {
         const ToolCall& tc = msg.tool_calls[t];
@@ -73,10 +83,10 @@ ConversationItems conversation_items(const std::vector<Message>& messages, bool 
     } else if (msg.role == "tool") {
       std::uint64_t h = ids_stable && !msg.tool_call_id.empty()
                             ? FieldHasher().add("r").add(msg.tool_call_id).value()
-                            : FieldHasher().add("r~").add(msg.tool_name).add(trim(msg.text)).value();
+                            : FieldHasher().add("r~").add(msg.tool_name).add(squeeze(msg.text)).value();
       push(ItemKind::kToolResult, h, m, 0);
     } else {
-      push(ItemKind::kUser, FieldHasher().add("u").add(msg.role).add(trim(msg.text)).value(), m, 0);
+      push(ItemKind::kUser, FieldHasher().add("u").add(msg.role).add(squeeze(msg.text)).value(), m, 0);
     }
   }
   out.prefix.reserve(out.items.size() + 1);

@@ -5,7 +5,8 @@
 // Normalization keeps only what clients re-send unchanged:
 //  - system/developer messages are left out (they identify the agent, not the conversation;
 //    a handoff changes them while the history continues);
-//  - an assistant message becomes one item for its text (trimmed; empty text such as Chat's
+//  - text is hashed without whitespace (multi-part text joined with or without newlines agrees);
+//  - an assistant message becomes one item for its text (empty text such as Chat's
 //    `content: null` vs "" gives no item) and one item per tool call (id + name; arguments are
 //    left out because clients re-serialize them); reasoning is left out (often dropped on re-send);
 //  - a tool result is one item keyed by the call id it answers (not its text);

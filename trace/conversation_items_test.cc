@@ -36,6 +36,9 @@ TEST(ConversationItems, DistinguishesWhatMatters) {
   EXPECT_NE(base, conversation_items({msg("user", "Rome")}, true).prefix.back());
   EXPECT_NE(base, conversation_items({msg("assistant", "Paris")}, true).prefix.back());
   EXPECT_EQ(base, conversation_items({msg("user", "  Paris\n")}, true).prefix.back());
+  // Parts joined with a newline on one side and nothing on the other.
+  EXPECT_EQ(conversation_items({msg("assistant", "Hello\nworld")}, true).prefix.back(),
+            conversation_items({msg("assistant", "Helloworld")}, true).prefix.back());
   auto call_a = conversation_items({msg("assistant", "", {{"id_a", "f", "{}"}})}, true).prefix.back();
   auto call_b = conversation_items({msg("assistant", "", {{"id_b", "f", "{}"}})}, true).prefix.back();
   EXPECT_NE(call_a, call_b);
