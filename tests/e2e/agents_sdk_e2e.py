@@ -161,6 +161,13 @@ def sdk_agent_of(span, by_id):
     return None
 
 
+def by_id_data(span):
+    """The custom data of an SDK custom span (e.g. a turn), or {}."""
+    if not span or span["span_data"].get("type") != "custom":
+        return {}
+    return span["span_data"].get("data") or {}
+
+
 def sdk_model_call_id(span):
     d = span["span_data"]
     if d.get("type") == "response":
@@ -295,21 +302,37 @@ def compare(fail, label, direct, sdk, spans, first_agent_exact, margins, hmargin
                    f"{where}: {len(lt_gens)} llmtap generations for {len(sdk_gens)} SDK model calls")
         sdk_ids = [sdk_model_call_id(s) for s in sdk_gens]
         lt_ids = [s["attributes"].get("gen_ai.response.id") for s in lt_gens]
-        if all(sdk_ids):
-            fail.check(sorted(sdk_ids) == sorted(lt_ids), f"{where}: response ids SDK {sdk_ids} vs llmtap {lt_ids}")
+        fail.check(all(sdk_ids), f"{where}: the SDK recorded no response id for some model call: {sdk_ids}")
+        fail.check(sorted(map(str, sdk_ids)) == sorted(map(str, lt_ids)),
+                   f"{where}: response ids SDK {sdk_ids} vs llmtap {lt_ids}")
         for g in lt_gens:
             a = g["attributes"]
+            fail.check(a.get("gen_ai.request.stream") == sdk["stream"],
+                       f"{where}: generation {a.get('gen_ai.response.id')} gen_ai.request.stream="
+                       f"{a.get('gen_ai.request.stream')!r}, the SDK streamed: {sdk['stream']}")
             fail.check(int(a.get("gen_ai.usage.input_tokens", 0)) > 0 and int(a.get("gen_ai.usage.output_tokens", 0)) > 0,
                        f"{where}: generation {a.get('gen_ai.response.id')} usage in={a.get('gen_ai.usage.input_tokens')} "
                        f"out={a.get('gen_ai.usage.output_tokens')}")
         lt_gen_by_id = {s["attributes"].get("gen_ai.response.id"): s for s in lt_gens}
         for sg in sdk_gens:
             lg = lt_gen_by_id.get(sdk_model_call_id(sg))
-            if lg is not None:
-                gmargins.add(sg, lg)
-                fail.check(agent_seq_equal(sdk_agent_of(sg, sdk_by_id), lt_agent_of(lg), first_sdk),
-                           f"{where}: generation {sdk_model_call_id(sg)} under {lt_agent_of(lg)!r} in llmtap, "
-                           f"{sdk_agent_of(sg, sdk_by_id)!r} in the SDK")
+            if lg is None:
+                continue
+            gmargins.add(sg, lg)
+            # The SDK's turn span (the model call's parent) holds the usage the SDK read.
+            turn = by_id_data(sdk_by_id.get(sg.get("parent_id")))
+            u, a = turn.get("usage") or {}, lg["attributes"]
+            if fail.check(bool(u), f"{where}: no SDK usage for {sdk_model_call_id(sg)}"):
+                got = (a.get("gen_ai.usage.input_tokens"), a.get("gen_ai.usage.output_tokens"),
+                       a.get("gen_ai.usage.cache_read.input_tokens", 0))
+                want = (u.get("input_tokens"), u.get("output_tokens"), u.get("cached_input_tokens", 0))
+                fail.check(got == want, f"{where}: usage (in, out, cached) {got} in llmtap, {want} in the SDK "
+                                        f"for {sdk_model_call_id(sg)}")
+            fail.check(float(a.get("llm.cost.total", 0)) > 0,
+                       f"{where}: generation {sdk_model_call_id(sg)} has no cost ({a.get('llm.cost.total')!r})")
+            fail.check(agent_seq_equal(sdk_agent_of(sg, sdk_by_id), lt_agent_of(lg), first_sdk),
+                       f"{where}: generation {sdk_model_call_id(sg)} under {lt_agent_of(lg)!r} in llmtap, "
+                       f"{sdk_agent_of(sg, sdk_by_id)!r} in the SDK")
 
         # Tools: in order, same name, arguments, result; llmtap's span brackets the SDK's.
         sdk_fns = by_start([s for s in ss if s["span_data"].get("type") == "function"], lambda s: s["hr_started_ns"])
@@ -379,6 +402,8 @@ def run_canaries(fail, label, direct, sdk, spans, first_agent_exact):
         "handoff target renamed": lambda sp: sp[first("handoff")]["attributes"].update(
             {"llmtap.handoff.to_agent": "Someone else"}),
         "tool renamed": lambda sp: sp[first("tool")]["attributes"].update({"gen_ai.tool.name": "other_tool"}),
+        "usage off by one": lambda sp: sp[first("generation")]["attributes"].update(
+            {"gen_ai.usage.input_tokens": sp[first("generation")]["attributes"]["gen_ai.usage.input_tokens"] + 1}),
         "zero usage": lambda sp: sp[first("generation")]["attributes"].update({"gen_ai.usage.output_tokens": 0}),
         "tool starts 2 ms late": late_tool_start,
         "tool ends 1 ns early": early_tool_end,
