@@ -29,6 +29,7 @@ Usage: agents_sdk_e2e.py --llmtap BIN --node-modules DIR [--keep] [--configs res
 Exit 77 (ctest SKIP_RETURN_CODE) when DIR lacks @openai/agents (run scripts/setup).
 """
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -37,8 +38,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -105,16 +107,89 @@ def run_node(workdir, out_name, base_url, extra_env, api, stream):
         return json.load(f)
 
 
-def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, agent_names_file=None):
-    """Runs the workflow through a fresh llmtap proxy; returns (sdk_result, llmtap_spans, logs_text)."""
+class OtlpReceiver:
+    """A loopback OTLP/HTTP JSON trace receiver: keeps every request body of POST /v1/traces."""
+
+    def __init__(self):
+        bodies, lock = [], threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
+                    raw = gzip.decompress(raw)
+                ok = self.path == "/v1/traces"
+                if ok:
+                    with lock:
+                        bodies.append(raw)
+                self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        self.bodies, self.lock = bodies, lock
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def take(self):
+        with self.lock:
+            out, self.bodies[:] = list(self.bodies), []
+        return out
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def otlp_value(v):
+    for k in ("stringValue", "boolValue", "doubleValue"):
+        if k in v:
+            return v[k]
+    if "intValue" in v:
+        return int(v["intValue"])
+    if "arrayValue" in v:
+        return [otlp_value(x) for x in v["arrayValue"].get("values", [])]
+    return None
+
+
+def otlp_to_spans(bodies):
+    """OTLP/JSON request bodies -> spans shaped like the jsonl export's lines."""
+    spans = []
+    for raw in bodies:
+        doc = json.loads(raw)
+        for rs in doc.get("resourceSpans", []):
+            for ss in rs.get("scopeSpans", []):
+                for sp in ss.get("spans", []):
+                    attrs = {a["key"]: otlp_value(a.get("value", {})) for a in sp.get("attributes", [])}
+                    spans.append({"trace_id": sp["traceId"], "span_id": sp["spanId"],
+                                  "parent_span_id": sp.get("parentSpanId", ""), "name": sp["name"],
+                                  "kind": attrs.get("llmtap.span.kind"),
+                                  "start_time_unix_nano": int(sp["startTimeUnixNano"]),
+                                  "end_time_unix_nano": int(sp["endTimeUnixNano"]), "attributes": attrs})
+    return spans
+
+
+def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agent_names_file=None):
+    """Runs the workflow through a fresh llmtap proxy exporting jsonl and OTLP/JSON to OTLP.
+    Returns (sdk_result, jsonl_spans, otlp_spans, logs_and_exports_text)."""
     data_dir = os.path.join(workdir, f"data-{tag}")
     os.makedirs(data_dir, exist_ok=True)
     export = os.path.join(workdir, f"llmtap-{tag}.jsonl")
     env = clean_env(os.environ)
-    env.update({"LLMTAP_DATA_DIR": data_dir, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"})
+    env.update({"LLMTAP_DATA_DIR": data_dir, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"})
     # Traces close on SIGTERM; a long idle timeout keeps a slow machine from splitting a run.
     cmd = [args.llmtap, "proxy", "--listen", "127.0.0.1:0", "--upstream", f"openai=https://{sim_addr}",
-           "--upstream-ca", ca, "--export", f"jsonl={export}", "--trace-idle-ms", "600000",
+           "--upstream-ca", ca, "--export", f"jsonl={export}", "--export", "otlp", "--trace-idle-ms", "600000",
            "--no-collector"]
     if agent_names_file:
         cmd += ["--agent-names", agent_names_file]
@@ -141,7 +216,9 @@ def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, agent_name
         logs = f.read()
     with open(export, errors="replace") as f:
         logs += f.read()
-    return sdk, spans, logs
+    bodies = otlp.take()  # llmtap delivers or spools everything before exiting 0
+    logs += b"".join(bodies).decode(errors="replace")
+    return sdk, spans, otlp_to_spans(bodies), logs
 
 
 def sdk_spans_by_trace(sdk):
@@ -443,7 +520,7 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="llmtap-e2e-")
     fail = Failures()
-    sim = None
+    sim = otlp = None
     try:
         subprocess.run(["bash", MAKE_CA, workdir], check=True)
         ca = os.path.join(workdir, "ca.pem")
@@ -462,6 +539,7 @@ def main():
         derived_names = set()
         canary_done = False
         print(f"load average: {os.getloadavg()}", flush=True)
+        otlp = OtlpReceiver()
         for cfg in args.configs.split(","):
             api, stream = cfg.split(":")
             stream = stream == "1"
@@ -474,12 +552,20 @@ def main():
                 passes.append(("--agent-names", names_file))
             for pname, nf in passes:
                 tag = f"{api}-{int(stream)}-{'names' if nf else 'default'}"
-                sdk, spans, logs = run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, nf)
+                sdk, spans, otlp_spans, logs = run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream,
+                                                                  otlp, nf)
                 fail.check(API_KEY not in logs, f"{label}: the API key appears in llmtap's logs or export")
                 ms = {k: Margins() for k in kinds_of_margins}
                 before = len(fail.items)
                 compare(fail, f"{label} [{pname}]", direct, sdk, spans, nf is not None,
                         ms["tool"], ms["handoff"], ms["generation"], derived_names)
+                # The OTLP export carries the same spans; the whole comparison runs on it too.
+                key = lambda sp: sorted((x["span_id"], x["trace_id"], x["parent_span_id"] or "", x["name"], x["kind"],
+                                         x["start_time_unix_nano"], x["end_time_unix_nano"]) for x in sp)
+                fail.check(key(otlp_spans) == key(spans),
+                           f"{label} [{pname}]: OTLP export ({len(otlp_spans)} spans) differs from jsonl ({len(spans)})")
+                compare(fail, f"{label} [{pname}] (OTLP)", direct, sdk, otlp_spans, nf is not None,
+                        Margins(), Margins(), Margins(), derived_names)
                 kinds = {}
                 for s in spans:
                     kinds[s["kind"]] = kinds.get(s["kind"], 0) + 1
@@ -501,6 +587,8 @@ def main():
         fail.check(len(derived_names) <= 1, f"first agent named inconsistently across runs: {sorted(derived_names)}")
         print(f"load average: {os.getloadavg()}")
     finally:
+        if otlp is not None:
+            otlp.close()
         if sim is not None:
             sim.terminate()
             sim.wait()
