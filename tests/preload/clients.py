@@ -4,6 +4,7 @@
 Usage: clients.py MODE BASE_URL [ARG]
   urllib    one JSON and one streaming request with urllib (a connection each)
   httpx     the same two requests with one httpx.Client (keep-alive: one connection)
+  httpx_async  the same with httpx.AsyncClient (asyncio: TLS over memory BIOs, no fd on the SSL)
   fork      a request in the parent, one in a forked child, one more in the parent
   threads   ARG (default 4) concurrent streaming requests from as many threads
   pause     a streaming request, then waits for the file ARG to exist, then two more
@@ -67,6 +68,18 @@ def main():
                            headers={"Content-Type": "application/json"})
                 r.raise_for_status()
                 report(mode, stream, text_of(r.content, stream))
+    elif mode == "httpx_async":
+        import asyncio
+        import httpx
+
+        async def run():
+            async with httpx.AsyncClient(timeout=60, headers={"Authorization": "Bearer sk-test-never-logged"}) as c:
+                for stream in (False, True):
+                    r = await c.post(base + "/v1/chat/completions", content=body(stream),
+                                     headers={"Content-Type": "application/json"})
+                    r.raise_for_status()
+                    report(mode, stream, text_of(r.content, stream))
+        asyncio.run(run())
     elif mode == "fork":
         report("parent", False, urllib_call(base, False))
         pid = os.fork()

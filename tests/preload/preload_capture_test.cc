@@ -139,6 +139,28 @@ TEST_F(PreloadCaptureTest, PythonHttpxKeepAlive) {
   EXPECT_EQ(calls[0].connection_id, calls[1].connection_id);  // one kept-alive connection
 }
 
+TEST_F(PreloadCaptureTest, PythonHttpxAsyncMemoryBio) {
+  const auto probe = run_child({kPython, "-c", "import httpx, anyio"}, {});
+  if (probe.exit_code != 0) GTEST_SKIP() << "python3-httpx/anyio not installed";
+  const auto r = python("httpx_async");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(count_ok_lines(r.out), 2) << r.out;
+  const auto calls = sink_.wait_for(2);
+  ASSERT_EQ(calls.size(), 2u);
+  for (const ModelCall& c : calls) expect_sim_call(c);
+  EXPECT_EQ(count_stream(calls, true), 1);
+}
+
+TEST_F(PreloadCaptureTest, ProgramsWithoutTlsRunUnchanged) {
+  // No libssl in the process at all, and a Python that never imports ssl: the shim stays inert.
+  const auto sh = run_child({"/bin/sh", "-c", "echo plain; exit 3"}, shim_env());
+  EXPECT_EQ(sh.exit_code, 3);
+  EXPECT_EQ(sh.out, "plain\n");
+  const auto py = run_child({kPython, "-S", "-c", "import sys; print(sys.version_info[0])"}, shim_env());
+  EXPECT_EQ(py.exit_code, 0);
+  EXPECT_EQ(py.out, "3\n");
+}
+
 TEST_F(PreloadCaptureTest, CurlHttp1) {
   for (bool stream : {false, true}) {
     const auto r = curl("--http1.1", stream);
