@@ -36,7 +36,8 @@ bool is_ip_literal(const std::string& host) {
 // One connection with a deadline on every wait.
 class Connection {
  public:
-  explicit Connection(Clock::time_point deadline) : deadline_(deadline) {}
+  Connection(Clock::time_point deadline, const std::function<bool()>& cancelled)
+      : deadline_(deadline), cancelled_(cancelled) {}
   ~Connection() {
     if (ssl_) {
       SSL_shutdown(ssl_);  // best effort, non-blocking socket
@@ -157,16 +158,17 @@ class Connection {
   bool wait(short events) {
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
-      if (left <= 0) return false;
+      if (left <= 0 || (cancelled_ && cancelled_())) return false;
       pollfd p{fd_, events, 0};
-      int r = ::poll(&p, 1, static_cast<int>(left));
+      int r = ::poll(&p, 1, static_cast<int>(std::min<long>(left, 100)));
       if (r > 0) return true;
-      if (r < 0 && errno == EINTR) continue;
+      if (r == 0 || errno == EINTR) continue;
       return false;
     }
   }
 
   Clock::time_point deadline_;
+  const std::function<bool()>& cancelled_;
   int fd_ = -1;
   SSL* ssl_ = nullptr;
 };
@@ -205,9 +207,10 @@ std::unique_ptr<HttpClient> HttpClient::create(const std::string& url, const std
 HttpClient::~HttpClient() { SSL_CTX_free(ctx_); }
 
 HttpResponse HttpClient::post(const std::vector<std::pair<std::string, std::string>>& headers,
-                              std::string_view body, std::chrono::milliseconds timeout) const {
+                              std::string_view body, std::chrono::milliseconds timeout,
+                              const std::function<bool()>& cancelled) const {
   HttpResponse resp;
-  Connection conn(Clock::now() + timeout);
+  Connection conn(Clock::now() + timeout, cancelled);
   if (!conn.connect(url_, &resp.error)) return resp;
   if (ctx_ && !conn.start_tls(ctx_, url_.host, &resp.error)) return resp;
 

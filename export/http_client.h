@@ -3,6 +3,7 @@
 // (Connection: close), every step bounded by a deadline, TLS verified against the system store
 // plus an optional extra CA, with the hostname checked.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,8 +30,10 @@ class HttpClient {
                                             std::string* error);
   ~HttpClient();
 
+  // CANCELLED, if given, is polled at least every 100 ms: true aborts the request (shutdown must
+  // not wait for a hanging endpoint).
   HttpResponse post(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body,
-                    std::chrono::milliseconds timeout) const;
+                    std::chrono::milliseconds timeout, const std::function<bool()>& cancelled = nullptr) const;
   const ParsedUrl& url() const { return url_; }
 
  private:

@@ -74,6 +74,7 @@ OtlpExporter::~OtlpExporter() {
     std::lock_guard lock(mu_);
     stop_ = true;
     flush_deadline_ = Clock::now() + cfg_.flush_timeout;
+    abort_at_ = std::min(abort_at_.load(), flush_deadline_.time_since_epoch().count());
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -113,6 +114,7 @@ void OtlpExporter::flush() {
   std::unique_lock lock(mu_);
   std::uint64_t ticket = ++flush_requested_;
   flush_deadline_ = Clock::now() + cfg_.flush_timeout;
+  abort_at_ = std::min(abort_at_.load(), flush_deadline_.time_since_epoch().count());
   cv_.notify_all();
   // The thread bounds its own work by flush_deadline_; the margin covers one spool write.
   flushed_cv_.wait_until(lock, flush_deadline_ + std::chrono::seconds(2),
@@ -166,6 +168,8 @@ void OtlpExporter::run() {
     stats_.spool_files = spool_->files();
     if (flushing && queue_.empty()) {
       flush_completed_ = ticket;
+      if (!stop_ && flush_completed_ == flush_requested_)
+        abort_at_ = Clock::time_point::max().time_since_epoch().count();
       flushed_cv_.notify_all();
       if (stop_) return;
     }
@@ -246,7 +250,9 @@ OtlpExporter::Outcome OtlpExporter::send(const std::string& body, std::string_vi
   if (deadline != Clock::time_point::max())
     timeout = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
                          std::chrono::milliseconds(1), cfg_.timeout);
-  HttpResponse r = http_->post(headers, cfg_.gzip ? gz : body, timeout);
+  HttpResponse r = http_->post(headers, cfg_.gzip ? gz : body, timeout, [this] {
+    return Clock::now().time_since_epoch().count() >= abort_at_.load();
+  });
 
   if (r.status >= 200 && r.status < 300) {
     if (consecutive_failures_ > 0)

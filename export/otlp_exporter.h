@@ -3,6 +3,7 @@
 // size and delay), POSTs them, retries with exponential backoff on connection errors, 408, 429 and
 // 5xx (honouring Retry-After), and while the endpoint is unreachable writes batches to a bounded
 // on-disk spool that is delivered, oldest first, once it answers again (also by a later process).
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -74,6 +75,9 @@ class OtlpExporter : public TraceSink {
   bool spool_waiting_ = false;
   std::uint64_t flush_requested_ = 0, flush_completed_ = 0;
   Clock::time_point flush_deadline_{};
+  // Requests in flight abort at this point (set by flush() and shutdown), so neither waits on a
+  // hanging endpoint longer than flush_timeout.
+  std::atomic<Clock::rep> abort_at_{Clock::time_point::max().time_since_epoch().count()};
   bool stop_ = false;
   Stats stats_;
   std::thread thread_;

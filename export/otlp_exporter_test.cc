@@ -8,6 +8,14 @@
 #include <regex>
 #include <sstream>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "export/disk_spool.h"
 #include "export/otlp_test_decode.h"
 #include "export/otlp_test_receiver.h"
 #include "export/redactor.h"
@@ -322,6 +330,42 @@ TEST(OtlpExporter, FlushIsBoundedAndSpoolsWhenDown) {
   EXPECT_GE(s.batches_spooled, 1u);
   EXPECT_GE(s.spool_files, 1u);
   EXPECT_EQ(s.spans_dropped, 0u);
+}
+
+TEST(OtlpExporter, FlushAndShutdownDoNotWaitForAHangingEndpoint) {
+  // A listener that never accepts: connects succeed, responses never come.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  TempDir dir;
+  OtlpConfig cfg;
+  cfg.endpoint = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/v1/traces";
+  cfg.timeout = std::chrono::minutes(5);  // far longer than the test may take
+  cfg.flush_timeout = std::chrono::milliseconds(300);
+  cfg.batch_delay = std::chrono::milliseconds(1);
+  cfg.spool_dir = dir.path + "/spool";
+  std::string error;
+  auto start = std::chrono::steady_clock::now();
+  {
+    auto exporter = OtlpExporter::create(cfg, &error);
+    ASSERT_TRUE(exporter) << error;
+    exporter->on_trace(testing::numbered_trace(1, 2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the request start hanging
+    exporter->on_trace(testing::numbered_trace(2, 2));
+    exporter->flush();
+    EXPECT_EQ(exporter->stats().spans_delivered, 0u);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(1));
+  ::close(fd);
+  // Nothing lost: both traces wait in the spool for the next run.
+  DiskSpool spool(cfg.spool_dir, 1 << 20, 100);
+  ASSERT_EQ(spool.open(), "");
+  EXPECT_EQ(spool.spans(), 4u);
 }
 
 TEST(OtlpExporter, HttpsVerifiesAgainstConfiguredCa) {
