@@ -36,11 +36,12 @@ class SessionBase;
 
 struct Worker {
   explicit Worker(ProxyContext& c) : ctx(c), pool(c.options.max_idle_upstream_per_host) {}
-  net::io_context ioc{1};
   ProxyContext& ctx;
-  UpstreamPool pool;
+  // Declared before ioc: sessions still owned by pending handlers unregister while ioc is destroyed.
   std::list<SessionBase*> sessions;  // touched only on this worker's thread
   bool stopping = false;
+  net::io_context ioc{1};
+  UpstreamPool pool;  // after ioc: its sockets go first
 };
 
 // Every client-facing session registers with its worker so stop() can reach it.
