@@ -120,6 +120,18 @@ bool is_transfer_tool(std::string_view tool_name) {
   return tool_name.size() > 12 && tool_name.substr(0, 12) == "transfer_to_";
 }
 
+bool transfer_tool_targets(std::string_view tool_name, std::string_view agent_name) {
+  if (!is_transfer_tool(tool_name)) return false;
+  auto suffix = tool_name.substr(12);
+  if (suffix.size() != agent_name.size()) return false;
+  for (std::size_t i = 0; i < suffix.size(); ++i) {
+    unsigned char a = static_cast<unsigned char>(agent_name[i]);
+    char expected = std::isalnum(a) ? static_cast<char>(std::tolower(a)) : '_';
+    if (static_cast<char>(std::tolower(static_cast<unsigned char>(suffix[i]))) != expected) return false;
+  }
+  return true;
+}
+
 std::string transfer_tool_target(std::string_view tool_name) {
   std::string out(tool_name.substr(12));
   std::replace(out.begin(), out.end(), '_', ' ');

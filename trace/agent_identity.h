@@ -31,6 +31,9 @@ std::optional<std::string> rule_agent_name(const std::vector<AgentNameRule>& rul
 
 // Handoff tools: the Agents SDK names them `transfer_to_<agent name with non-alphanumerics as _>`.
 bool is_transfer_tool(std::string_view tool_name);
+// Whether `tool_name` is the SDK's transfer tool for an agent called `agent_name`
+// (non-alphanumerics of the name as "_"; case-insensitive, as the Python SDK lowercases).
+bool transfer_tool_targets(std::string_view tool_name, std::string_view agent_name);
 // "transfer_to_Billing_Agent" -> "Billing Agent" (underscores become spaces; lossy).
 std::string transfer_tool_target(std::string_view tool_name);
 // The Agents SDK's transfer output `{"assistant": "<agent name>"}` -> the name.

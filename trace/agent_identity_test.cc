@@ -53,6 +53,11 @@ TEST(AgentIdentity, TransferTools) {
   EXPECT_FALSE(is_transfer_tool("transfer_to_"));
   EXPECT_FALSE(is_transfer_tool("get_transfer_to_x"));
   EXPECT_EQ(transfer_tool_target("transfer_to_Billing_Agent"), "Billing Agent");
+  EXPECT_TRUE(transfer_tool_targets("transfer_to_Billing_Agent", "Billing Agent"));
+  EXPECT_TRUE(transfer_tool_targets("transfer_to_billing_agent", "Billing Agent"));
+  EXPECT_TRUE(transfer_tool_targets("transfer_to_Q_A", "Q&A"));
+  EXPECT_FALSE(transfer_tool_targets("transfer_to_Refund_Agent", "Billing Agent"));
+  EXPECT_FALSE(transfer_tool_targets("get_Billing_Agent", "Billing Agent"));
   EXPECT_EQ(transfer_result_target("{\"assistant\":\"Billing Agent\"}").value(), "Billing Agent");
   EXPECT_EQ(transfer_result_target(" { \"assistant\" : \"X\" } ").value(), "X");
   EXPECT_FALSE(transfer_result_target("{\"assistant\":\"X\",\"other\":1}").has_value());

@@ -12,6 +12,7 @@ namespace llmtap::trace {
 
 struct AnsweredTransfer {
   bool found = false;
+  bool history_filtered = false;  // the request no longer carries the transfer (input filter)
   int node = -1;
   std::string call_id;
   std::string target_name;
@@ -96,9 +97,13 @@ void TraceAssembler::add(const ModelCall& call) {
   req_hashes.reserve(req.items.size());
   for (const auto& it : req.items) req_hashes.push_back(it.hash);
 
-  Match m = match(call, req.prefix, ids_stable);
+  const std::string instructions = effective_instructions(call);
+  const std::string fp = agent_fingerprint(instructions, call.tools);
+
+  Match m = match(call, req.items, req.prefix, ids_stable, fp);
   const bool is_new = m.conv == nullptr;
   Conversation& conv = is_new ? start_conversation(call) : *m.conv;
+  if (is_new && !req.items.empty()) conv.first_item = req.items.front().hash;
 
   AnsweredTransfer transfer;
   if (!is_new) {
@@ -106,10 +111,9 @@ void TraceAssembler::add(const ModelCall& call) {
     for (std::size_t i = m.new_from; i < req.items.size(); ++i)
       if (req.items[i].kind == ItemKind::kToolResult) result_msgs.push_back(req.items[i].message);
     answer_tools(conv, call, result_msgs, ids_stable, &transfer);
+    if (!m.filtered_transfer.empty()) take_filtered_transfer(conv, call, m.filtered_transfer, &transfer);
   }
 
-  const std::string instructions = effective_instructions(call);
-  const std::string fp = agent_fingerprint(instructions, call.tools);
   if (conv.agent_node < 0)
     open_agent(conv, call.timings.request_start, fp, instructions);
   else if (fp != conv.agent_fp)
@@ -159,12 +163,14 @@ void TraceAssembler::add(const ModelCall& call) {
   }
 
   conv.last_response_end = tool_start;
+  conv.last_connection = call.connection_id;
   conv.last_output_text = final_text(call.output);
   tr.last_activity = std::max({tr.last_activity, gen_end, call.timings.request_start});
 }
 
-TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::vector<std::uint64_t>& prefix,
-                                            bool ids_stable) {
+TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::vector<ConversationItem>& items,
+                                            const std::vector<std::uint64_t>& prefix, bool ids_stable,
+                                            const std::string& fp) {
   Match m;
   if (!call.previous_response_id.empty()) {
     auto it = responses_.find(call.previous_response_id);
@@ -203,7 +209,43 @@ TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::ve
       }
     }
   }
+  if (!items.empty()) {
+    std::pair<bool, UnixNanos> best{false, 0};
+    for (ConvId cid : with_open_tools_) {
+      Conversation& c = *conversations_.at(cid);
+      if (c.first_item != items.front().hash || c.agent_fp == fp) continue;
+      auto known = handoff_names_.find(fp);  // an agent some handoff already named
+      for (const auto& ot : c.open_tools) {
+        if (!is_transfer_tool(ot.name) || ot.start > call.timings.request_start) continue;
+        if (known != handoff_names_.end() && !transfer_tool_targets(ot.name, known->second)) continue;
+        std::pair<bool, UnixNanos> rank{c.last_connection == call.connection_id, ot.start};
+        if (m.conv != nullptr && rank < best) continue;
+        best = rank;
+        m.conv = &c;
+        m.new_from = items.size();
+        m.filtered_transfer = ot.call_id;
+      }
+    }
+  }
   return m;
+}
+
+void TraceAssembler::take_filtered_transfer(Conversation& conv, const ModelCall& call, const std::string& call_id,
+                                            AnsweredTransfer* transfer) {
+  auto it = std::find_if(conv.open_tools.begin(), conv.open_tools.end(),
+                         [&](const OpenTool& t) { return t.call_id == call_id; });
+  if (it == conv.open_tools.end() || transfer->found) return;
+  SpanNode& n = traces_.at(conv.trace)->tree.at(it->node);
+  n.open = false;
+  n.span.end_ns = std::max(n.span.start_ns, call.timings.request_start);
+  transfer->found = true;
+  transfer->history_filtered = true;
+  transfer->node = it->node;
+  transfer->call_id = it->call_id;
+  transfer->target_name = transfer_tool_target(it->name);
+  if (auto oc = open_calls_.find(it->call_id); oc != open_calls_.end() && oc->second == conv.id) open_calls_.erase(oc);
+  conv.open_tools.erase(it);
+  if (conv.open_tools.empty()) with_open_tools_.erase(conv.id);
 }
 
 TraceAssembler::Conversation& TraceAssembler::start_conversation(const ModelCall& call) {
@@ -340,6 +382,7 @@ void TraceAssembler::switch_agent(Conversation& conv, const ModelCall& call, con
     t.dropped = true;  // the transfer call is this handoff, not a tool execution
     h.span.start_ns = t.span.start_ns;
     h.span.set("gen_ai.tool.call.id", transfer.call_id);
+    if (transfer.history_filtered) h.span.set("llmtap.handoff.history_filtered", true);
     if (!transfer.target_name.empty()) {
       if (handoff_names_.size() >= kMaxHandoffNames) handoff_names_.clear();
       handoff_names_[fp] = transfer.target_name;

@@ -7,7 +7,10 @@
 //  2. the longest prefix of the request's items whose chained hash equals a state some earlier call
 //     ended in (its input plus its output); a state that no later call has continued yet is
 //     preferred, then one from the same connection, then the oldest;
-//  3. a tool result answering a still-open tool call id.
+//  3. a tool result answering a still-open tool call id;
+//  4. a handoff whose input filter rewrote the history (Agents SDK handoff inputFilter): a request
+//     of another agent whose first item is the first item of a conversation with an open
+//     transfer_to_* call, preferring the same connection, then the latest transfer.
 // Otherwise the call starts a new conversation, and with it a new trace. A request whose items only
 // share the system prompt with an old run, or whose user turn differs, matches nothing: system
 // messages are not items, and a state matches only as a whole prefix.
@@ -22,10 +25,13 @@
 #include "common/model_call.h"
 #include "common/span.h"
 #include "pricing/cost.h"
+#include "trace/conversation_items.h"
 #include "trace/span_tree.h"
 #include "trace/trace_options.h"
 
 namespace llmtap::trace {
+
+struct AnsweredTransfer;
 
 class TraceAssembler {
  public:
@@ -60,6 +66,8 @@ class TraceAssembler {
     std::vector<OpenTool> open_tools;
     std::vector<std::uint64_t> state_hashes;  // registered in states_, to unregister at close
     std::vector<std::string> response_ids;
+    std::uint64_t first_item = 0;  // hash of its first item (0: none), for filtered handoffs
+    std::uint64_t last_connection = 0;
   };
 
   struct PotentialParent {
@@ -93,12 +101,16 @@ class TraceAssembler {
     Conversation* conv = nullptr;
     std::vector<std::uint64_t> base_hashes;  // items before the request's own (previous_response_id)
     std::size_t new_from = 0;                // request items from here on are new
+    std::string filtered_transfer;           // open transfer call a filtered handoff consumed
   };
 
-  Match match(const ModelCall& call, const std::vector<std::uint64_t>& prefix, bool ids_stable);
+  Match match(const ModelCall& call, const std::vector<ConversationItem>& items,
+              const std::vector<std::uint64_t>& prefix, bool ids_stable, const std::string& fp);
   Conversation& start_conversation(const ModelCall& call);
   void answer_tools(Conversation& conv, const ModelCall& call, const std::vector<std::size_t>& result_msgs,
-                    bool ids_stable, struct AnsweredTransfer* transfer);
+                    bool ids_stable, AnsweredTransfer* transfer);
+  void take_filtered_transfer(Conversation& conv, const ModelCall& call, const std::string& call_id,
+                              AnsweredTransfer* transfer);
   void try_nest(Conversation& parent, const OpenTool& tool, const std::string& result_text,
                 UnixNanos result_time);
   void switch_agent(Conversation& conv, const ModelCall& call, const std::string& fp,

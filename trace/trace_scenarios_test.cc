@@ -165,6 +165,33 @@ TEST(TraceScenarios, AgentSwitchWithoutTransferIsInferredHandoff) {
   EXPECT_EQ(hs->end_ns, kT0 + 150 * kMs);
 }
 
+TEST(TraceScenarios, HandoffWithHistoryFilterStaysInTheRun) {
+  // The handoff's input filter removed all tool items: Billing sees only the user's question.
+  auto run = handoff_chain_run();
+  for (Form form : {Form::kChat, Form::kResponses, Form::kAnthropic}) {
+    auto calls = render({run[0], run[1]}, form);
+    calls[1].input.erase(std::remove_if(calls[1].input.begin(), calls[1].input.end(),
+                                        [](const Message& m) { return m.role == "tool" || !m.tool_calls.empty(); }),
+                         calls[1].input.end());
+    // A concurrent new run asking the same question to the triage agent is not mistaken for it.
+    auto other = render({run[0]}, form, "other");
+    other[0].output[0].tool_calls[0].id = "call_other";
+    other[0].connection_id = 8;  // its own connection; same question, same transfer, same times
+    Harness h;
+    h.feed({calls[0], other[0], calls[1]});
+    const auto& traces = h.close();
+    ASSERT_EQ(traces.size(), 2u) << static_cast<int>(form);
+    const Trace& t = spans_of(traces[0], SpanKind::kHandoff).empty() ? traces[1] : traces[0];
+    EXPECT_EQ(shape(t),
+              "workflow[agent:Triage Agent[generation,handoff:Triage Agent->Billing Agent],agent:Billing Agent[generation,"
+              "tool:get_invoice]]");
+    const Span* hs = find_span(t, SpanKind::kHandoff);
+    ASSERT_NE(hs, nullptr);
+    EXPECT_EQ(str_attr(*hs, "gen_ai.tool.call.id"), "call_t1");
+    EXPECT_NE(hs->find("llmtap.handoff.history_filtered"), nullptr);
+  }
+}
+
 // Parent agent calls a tool that runs another agent (Agents SDK agent.asTool()).
 std::vector<ModelCall> agent_as_tool_calls(const std::string& nested_answer, const std::string& tool_result_text) {
   const std::string parent = "You are an orchestrator agent. Use the translator tool.";
