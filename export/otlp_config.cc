@@ -158,9 +158,10 @@ std::optional<OtlpConfig> OtlpConfig::from_env(const EnvLookup& env, std::string
   std::vector<std::string> bad;
   for (const char* name : {"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"}) {
     if (auto h = env(name)) {
-      for (auto& [k, v] : parse_key_value_list(*h, &bad)) {
-        std::erase_if(c.headers, [&](const auto& kv) { return lower(kv.first) == lower(k); });
-        c.headers.emplace_back(k, v);
+      for (auto& header : parse_key_value_list(*h, &bad)) {
+        std::string name = lower(header.first);  // later (signal-specific) values win
+        std::erase_if(c.headers, [&](const auto& kv) { return lower(kv.first) == name; });
+        c.headers.push_back(std::move(header));
       }
     }
   }
