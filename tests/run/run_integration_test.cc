@@ -179,6 +179,36 @@ SpanCounts count(const std::vector<json>& spans) {
   return c;
 }
 
+// Starts ARGV with ENV in the background; returns its pid and the first line it prints on stdout
+// (a server's `listening ADDR:PORT`). Its stderr goes to ERR_PATH.
+std::pair<pid_t, std::string> start_server(const std::vector<std::string>& argv, const Env& env,
+                                           const std::string& err_path) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {-1, ""};
+  std::vector<std::string> envs;
+  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  std::vector<char*> cargv, cenv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  for (const auto& e : envs) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(e, 2);
+    ::close(fds[0]);
+    ::execve(cargv[0], cargv.data(), cenv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string line;
+  char c;
+  while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+  ::close(fds[0]);
+  return {pid, line};
+}
+
 class RunIntegration : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -232,7 +262,8 @@ class RunIntegration : public ::testing::Test {
   // `llmtap run` with the sim as every provider's upstream, exporting spans to spans_path_.
   std::vector<std::string> llmtap_run(const std::vector<std::string>& extra, const std::vector<std::string>& cmd) {
     std::vector<std::string> argv = {kLlmtap, "run", "--upstream", "openai=" + sim_url(), "--upstream",
-                                     "anthropic=" + sim_url(), "--upstream-ca", sim_ca_,
+                                     "anthropic=" + sim_url(), "--upstream", "gemini=" + sim_url(),
+                                     "--upstream-ca", sim_ca_,
                                      "--export", "jsonl=" + spans_path_, "--export", "sqlite",
                                      "--trace-idle-ms", "60000"};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -436,6 +467,69 @@ TEST_F(RunIntegration, CommandNotFoundAndSignals) {
                  env_, dir_, std::chrono::seconds(60), ready, SIGTERM);
   EXPECT_EQ(fwd.exit_code, 7) << fwd.err;
   EXPECT_NE(fwd.out.find("got-term"), std::string::npos);
+}
+
+TEST_F(RunIntegration, NodeAnthropicSdkThroughGateway) {
+  std::string node = node_or_fail();
+  if (node.empty()) return;
+  env_["ANTHROPIC_API_KEY"] = kSecretKey;
+  auto r = run(llmtap_run({"--mode", "gateway"}, {"node", kSource + "/tests/node/run_clients/anthropic_tools.mjs"}),
+               env_, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Here is what I found"), std::string::npos) << r.out;
+  SCOPED_TRACE("stderr:\n" + r.err);
+  auto c = count(read_spans(spans_path_));
+  EXPECT_EQ(c.traces.size(), 1u);
+  EXPECT_EQ(c.kinds["generation"], 2);
+  EXPECT_EQ(c.tools.count("lookup_order"), 1u);
+  EXPECT_GE(c.cached_generations, 1);  // the second turn reads the cached system prompt
+  EXPECT_NE(r.err.find("Tool: lookup_order"), std::string::npos);
+  expect_no_secret(r);
+}
+
+TEST_F(RunIntegration, CurlGeminiStreamThroughProxy) {
+  std::string body =
+      R"({"contents":[{"role":"user","parts":[{"text":"What is the weather in Paris?"}]}],)"
+      R"("tools":[{"functionDeclarations":[{"name":"get_weather","parameters":{"type":"object",)"
+      R"("properties":{"city":{"type":"string"}}}}]}]})";
+  auto r = run(llmtap_run({"--mode", "proxy"},
+                          {"curl", "-sS", "--fail-with-body",
+                           "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+                           "-H", "Content-Type: application/json", "-H", "x-goog-api-key: " + kSecretKey, "-d", body}),
+               env_, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("functionCall"), std::string::npos) << r.out;
+  SCOPED_TRACE("stderr:\n" + r.err);
+  auto c = count(read_spans(spans_path_));
+  EXPECT_EQ(c.kinds["generation"], 1);
+  EXPECT_EQ(c.tools.count("get_weather"), 1u);
+  expect_no_secret(r);
+}
+
+TEST_F(RunIntegration, UsesRunningLlmtapFromEndpoint) {
+  // A long-running `llmtap proxy`; `llmtap run` with LLMTAP_ENDPOINT only sets the environment.
+  std::string node = node_or_fail();
+  if (node.empty()) return;
+  auto [proxy_pid, line] = start_server({kLlmtap, "proxy", "--listen", "127.0.0.1:0", "--upstream",
+                                         "openai=" + sim_url(), "--upstream-ca", sim_ca_, "--export",
+                                         "jsonl=" + spans_path_, "--trace-idle-ms", "60000"},
+                                        env_, dir_ + "/proxy.err");
+  ASSERT_GT(proxy_pid, 0);
+  ASSERT_EQ(line.rfind("listening 127.0.0.1:", 0), 0u) << line << read_file(dir_ + "/proxy.err");
+  Env env = env_;
+  env["LLMTAP_ENDPOINT"] = line.substr(std::string("listening ").size());
+  env["EXIT_CODE"] = "4";
+  auto r = run({kLlmtap, "run", "--", "node", kSource + "/tests/node/run_clients/openai_chat_tools.mjs"}, env, dir_);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("using the running llmtap at 127.0.0.1:"), std::string::npos) << r.err;
+  ::kill(proxy_pid, SIGTERM);  // closes and exports every open trace
+  int status = 0;
+  ::waitpid(proxy_pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir_ + "/proxy.err");
+  auto c = count(read_spans(spans_path_));
+  EXPECT_EQ(c.kinds["generation"], 2);
+  EXPECT_EQ(c.tools.count("lookup_order"), 1u);
+  expect_no_secret(r);
 }
 
 TEST_F(RunIntegration, HelpExplainsModes) {
