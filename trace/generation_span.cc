@@ -77,6 +77,8 @@ SpanNode generation_node(const ModelCall& call, const PricedCall* priced, bool c
     if (!priced->entry_id.empty()) s.set("llmtap.pricing.entry", priced->entry_id);
   }
 
+  node.unpriced = call.usage.present && !node.priced;
+
   if (call.status == CallStatus::kError) {
     s.error = true;
     s.status_message = error_message(call);

@@ -71,9 +71,8 @@ Trace SpanTree::finish(const TraceIdentity& id, const HandoffNameLookup& handoff
     if (n.priced) {
       r.cost = n.cost;
       r.priced = 1;
-    } else {
-      r.unpriced = 1;
     }
+    r.unpriced = n.unpriced ? 1 : 0;
   }
   for (std::size_t i = nodes_.size(); i-- > 1;) {
     const auto& n = nodes_[i];

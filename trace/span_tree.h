@@ -23,6 +23,7 @@ struct SpanNode {
   std::int64_t input_tokens = 0;
   std::int64_t output_tokens = 0;
   bool counts_as_generation = false;
+  bool unpriced = false;  // reported usage the price table could not price
 
   // Agent: fingerprint and the name to use when no handoff named it.
   std::string agent_fp;

@@ -115,6 +115,8 @@ TEST(TraceBuilder, ErrorGenerationCarriesProviderMessageAndRetryJoinsTrace) {
   EXPECT_EQ(str_attr(*gens[0], "error.type"), "rate_limit_exceeded");
   EXPECT_EQ(gens[0]->find("llm.cost.total"), nullptr);  // no usage: no cost, not a made-up 0
   EXPECT_FALSE(gens[1]->error);
+  // The failed call reported no usage: nothing to price, so it is not counted as unpriced.
+  EXPECT_EQ(sink.traces[0].spans[0].find("llmtap.cost.unpriced_calls"), nullptr);
 }
 
 TEST(TraceBuilder, TraceparentMakesRootAChildOfTheRemoteSpan) {
