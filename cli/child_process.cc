@@ -112,6 +112,8 @@ SignalForwarder::SignalForwarder(int pid) {
     ::sigaction(kForwardedSignals[i], &sa, &g_previous[i]);
 }
 
+void SignalForwarder::child_exited() { g_child_pid.store(-1); }
+
 SignalForwarder::~SignalForwarder() {
   for (std::size_t i = 0; i < std::size(kForwardedSignals); ++i)
     ::sigaction(kForwardedSignals[i], &g_previous[i], nullptr);

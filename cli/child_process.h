@@ -25,6 +25,9 @@ class SignalForwarder {
  public:
   explicit SignalForwarder(int pid);
   ~SignalForwarder();  // restores the previous handlers
+  // The child is gone (reaped): stop forwarding, but keep absorbing these signals so llmtap can
+  // finish exporting traces.
+  void child_exited();
   SignalForwarder(const SignalForwarder&) = delete;
   SignalForwarder& operator=(const SignalForwarder&) = delete;
 };

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -226,12 +227,14 @@ int run_command(const std::vector<std::string>& raw_args) {
   std::string spawn_error;
   int pid = spawn_child(program, ra.command, to_envp(env.env), &spawn_error);
   int code;
+  std::unique_ptr<SignalForwarder> forwarder;
   if (pid < 0) {
     std::fprintf(stderr, "llmtap run: %s: %s\n", ra.command[0].c_str(), spawn_error.c_str());
     code = 126;
   } else {
-    SignalForwarder forwarder(pid);
+    forwarder = std::make_unique<SignalForwarder>(pid);
     code = wait_for_child(pid);
+    forwarder->child_exited();  // a second Ctrl-C must not cut the export short
   }
 
   if (pipeline) {

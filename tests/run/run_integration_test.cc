@@ -329,11 +329,12 @@ TEST_F(RunIntegration, AgentsSdkSupportWorkflow) {
   if (node.empty()) return;
   ASSERT_EQ(::access((kSource + "/examples/support-agents/node_modules/@openai/agents").c_str(), F_OK), 0)
       << "run scripts/setup (npm ci in examples/support-agents)";
-  for (const char* api : {"responses", "chat"}) {
-    SCOPED_TRACE(api);
+  // Responses API without and with streaming, Chat Completions streamed.
+  for (auto [api, stream] : {std::pair{"responses", "0"}, {"responses", "1"}, {"chat", "1"}}) {
+    SCOPED_TRACE(std::string(api) + " stream=" + stream);
     std::remove(spans_path_.c_str());
     env_["SUPPORT_API"] = api;
-    env_["SUPPORT_STREAM"] = std::string(api) == "chat" ? "1" : "0";
+    env_["SUPPORT_STREAM"] = stream;
     auto r = run(llmtap_run({}, {"node", kSource + "/examples/support-agents/main.mjs"}), env_, dir_);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // Two of the three customers are handed to billing and refunded.
