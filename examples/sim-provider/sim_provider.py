@@ -20,6 +20,7 @@ The brain, per request:
 A user message containing SIM_ERROR_<status> (e.g. SIM_ERROR_429) gets that provider error.
 """
 import argparse
+import collections
 import gzip
 import hashlib
 import itertools
@@ -212,7 +213,10 @@ def usage_numbers(model, body_for_count, items, output_obj):
 # ---------------------------------------------------------------------------------------------
 
 _counter = itertools.count(1)
-_responses_store = {}  # Responses API: response id -> full items (for previous_response_id)
+# Responses API: response id -> full items (for previous_response_id), the most recent ones only so a
+# long benchmark does not grow without bound.
+_responses_store = collections.OrderedDict()
+_RESPONSES_KEPT = 20000
 _store_lock = threading.Lock()
 
 
@@ -434,6 +438,8 @@ class OpenAIResponses:
                 full.append({"kind": "assistant", "text": decision["text"]})
         with _store_lock:
             _responses_store[rid] = full
+            while len(_responses_store) > _RESPONSES_KEPT:
+                _responses_store.popitem(last=False)
         return resp
 
     @staticmethod
@@ -785,6 +791,8 @@ class Handler(BaseHTTPRequestHandler):
         decision = decide(items, tools)
         model = body.get("model") or path_model
         count_body = {k: v for k, v in body.items() if k != "_model"}
+        if body.get("previous_response_id"):
+            count_body["_stored_context"] = items  # the provider bills the whole context
         usage = usage_numbers(model, count_body, items, decision)
         result = adapter.build(body, items, decision, usage)
         headers = {"x-request-id": "req_" + unique_suffix(self.path)[:20],
