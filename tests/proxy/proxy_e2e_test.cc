@@ -134,6 +134,9 @@ class ProxyE2E : public ::testing::Test {
     delete plain_;
     close(silent_fd_);
     fs::remove_all(*dir_);
+    delete dir_;
+    delete test_ca_;
+    delete llmtap_ca_;
     spdlog::set_default_logger(std::make_shared<spdlog::logger>("null"));
   }
 
