@@ -1,5 +1,7 @@
 #include "trace/conversation_items.h"
 
+#include <cctype>
+
 namespace llmtap::trace {
 
 std::uint64_t fnv1a64(std::string_view data, std::uint64_t seed) {
@@ -58,7 +60,26 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool stable_call_ids(const ModelCall& call) { return call.api != "gemini" && call.provider != "gemini"; }
+namespace {
+// Parsers synthesize missing ids as "<tool name>#<index>".
+bool synthesized_id(const ToolCall& tc) {
+  if (tc.id.size() <= tc.name.size() + 1 || tc.id.compare(0, tc.name.size(), tc.name) != 0 ||
+      tc.id[tc.name.size()] != '#')
+    return false;
+  for (std::size_t i = tc.name.size() + 1; i < tc.id.size(); ++i)
+    if (!std::isdigit(static_cast<unsigned char>(tc.id[i]))) return false;
+  return true;
+}
+}  // namespace
+
+bool stable_call_ids(const ModelCall& call) {
+  if (call.api == "gemini" || call.provider == "gemini" || call.api == "ollama_chat") return false;
+  for (const auto* list : {&call.input, &call.output})
+    for (const auto& m : *list)
+      for (const auto& tc : m.tool_calls)
+        if (synthesized_id(tc)) return false;
+  return true;
+}
 
 std::uint64_t chain_hash(std::uint64_t prefix, std::uint64_t item) {
   return mix64(prefix ^ mix64(item + 0x632be59bd9b4e019ULL));

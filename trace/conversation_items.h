@@ -36,7 +36,8 @@ struct ConversationItems {
   std::vector<std::uint64_t> prefix;
 };
 
-// Whether tool call ids survive a round trip through the client for this API.
+// Whether tool call ids survive a round trip through the client: not for Gemini and Ollama, nor
+// for any call carrying ids a parser synthesized ("<name>#<n>").
 bool stable_call_ids(const ModelCall& call);
 
 std::string_view trim(std::string_view s);

@@ -62,7 +62,14 @@ TEST(ConversationItems, StableIdsPerApi) {
   ModelCall c;
   c.api = "chat_completions";
   EXPECT_TRUE(stable_call_ids(c));
+  c.output = {msg("assistant", "", {{"call_abc", "lookup", "{}"}})};
+  EXPECT_TRUE(stable_call_ids(c));
+  c.output = {msg("assistant", "", {{"lookup#3", "lookup", "{}"}})};
+  EXPECT_FALSE(stable_call_ids(c));
+  c.output.clear();
   c.api = "gemini";
+  EXPECT_FALSE(stable_call_ids(c));
+  c.api = "ollama_chat";
   EXPECT_FALSE(stable_call_ids(c));
 }
 
