@@ -241,9 +241,10 @@ int run_command(const std::vector<std::string>& raw_args) {
     pipeline->shutdown();
     if (!ra.quiet) {
       std::string error;
-      auto traces = load_traces(pipeline->store_path(), pipeline->finished_trace_ids(), &error);
+      auto ids = pipeline->finished_trace_ids();
+      auto traces = load_traces(pipeline->store_path(), ids, &error);
       if (!error.empty()) std::fprintf(stderr, "llmtap run: cannot read the trace store: %s\n", error.c_str());
-      print_run_report(stderr, traces, pipeline->store_path());
+      print_run_report(stderr, traces, pipeline->store_path(), ids);
     }
   }
   return code;

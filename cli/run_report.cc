@@ -1,5 +1,7 @@
 #include "cli/run_report.h"
 
+#include <algorithm>
+
 #include "export/sqlite_store.h"
 #include "export/tree_renderer.h"
 
@@ -44,14 +46,25 @@ CostSummary summarize_costs(const std::vector<Trace>& traces) {
   return s;
 }
 
-void print_run_report(FILE* out, const std::vector<Trace>& traces, const std::string& store_path) {
+void print_run_report(FILE* out, const std::vector<Trace>& traces, const std::string& store_path,
+                      const std::vector<std::string>& exported_ids) {
   exporting::TreeRenderer renderer;
-  std::fprintf(out, "\nllmtap: %zu trace%s\n", traces.size(), traces.size() == 1 ? "" : "s");
+  std::size_t total = std::max(traces.size(), exported_ids.size());
+  std::fprintf(out, "\nllmtap: %zu trace%s\n", total, total == 1 ? "" : "s");
+  if (traces.size() < exported_ids.size()) {
+    std::fprintf(out, "(trees are shown for traces in the local store; add --export sqlite to keep them)\n");
+    for (const auto& id : exported_ids) {
+      bool shown = false;
+      for (const auto& t : traces) shown |= t.trace_id == id;
+      if (!shown) std::fprintf(out, "trace %s (exported)\n", id.c_str());
+    }
+  }
   for (const auto& t : traces) {
     std::string tree = renderer.render_text(t);
     if (!tree.empty() && tree.back() != '\n') tree += '\n';
     std::fprintf(out, "\ntrace %s\n%s", t.trace_id.c_str(), tree.c_str());
   }
+  if (traces.empty() && !exported_ids.empty()) return;  // nothing local to sum
   CostSummary s = summarize_costs(traces);
   std::fprintf(out, "\ncost: %s over %lld model call%s; tokens: %lld in (%lld cached), %lld out (%lld reasoning)\n",
                s.cost_usd ? exporting::TreeRenderer::format_cost(*s.cost_usd).c_str() : "n/a",

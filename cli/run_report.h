@@ -20,8 +20,10 @@ struct CostSummary {
 // Sums generation spans only (agent and workflow spans carry roll-ups of the same numbers).
 CostSummary summarize_costs(const std::vector<Trace>& traces);
 
-// Writes the trees, the summary and the store path to OUT.
-void print_run_report(FILE* out, const std::vector<Trace>& traces, const std::string& store_path);
+// Writes the trees, the summary and the store path to OUT. EXPORTED_IDS are all traces closed by the
+// run; those missing from TRACES (no local store) are listed by id.
+void print_run_report(FILE* out, const std::vector<Trace>& traces, const std::string& store_path,
+                      const std::vector<std::string>& exported_ids = {});
 
 // Loads TRACE_IDS from the SQLite store at STORE_PATH (ids missing from it are skipped).
 std::vector<Trace> load_traces(const std::string& store_path, const std::vector<std::string>& trace_ids,
