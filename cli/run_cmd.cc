@@ -14,6 +14,7 @@
 #include "cli/child_process.h"
 #include "cli/command.h"
 #include "cli/pipeline.h"
+#include "cli/run_args.h"
 #include "cli/run_env.h"
 #include "cli/run_mode.h"
 #include "cli/run_report.h"
@@ -58,60 +59,6 @@ const char* kRunHelp =
     "%s"
     "\nExample: llmtap run -- node agent.mjs\n"
     "         llmtap run --export jsonl=spans.jsonl -- python3 app.py\n";
-
-struct RunArgs {
-  RunMode mode = RunMode::kAuto;
-  bool quiet = false;
-  bool help = false;
-  std::vector<std::string> command;
-};
-
-// Splits llmtap's own options (before "--") from CMD. Without "--", CMD starts at the first word
-// that is not an option.
-std::string parse_run_args(std::vector<std::string> args, RunArgs& out, PipelineOptions& opts) {
-  std::vector<std::string> own;
-  std::size_t i = 0;
-  for (; i < args.size(); ++i) {
-    if (args[i] == "--") {
-      out.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
-      break;
-    }
-    own.push_back(args[i]);
-  }
-  std::vector<std::string> rest;
-  for (std::size_t j = 0; j < own.size(); ++j) {
-    const std::string& a = own[j];
-    if (a == "--help" || a == "-h") {
-      out.help = true;
-    } else if (a == "--quiet" || a == "-q") {
-      out.quiet = true;
-    } else if (a == "--mode" || a.rfind("--mode=", 0) == 0) {
-      std::string v;
-      if (a == "--mode") {
-        if (j + 1 >= own.size()) return "--mode needs a value";
-        v = own[++j];
-      } else {
-        v = a.substr(7);
-      }
-      auto m = parse_run_mode(v);
-      if (!m) return "--mode wants auto, proxy, gateway or preload, got '" + v + "'";
-      out.mode = *m;
-    } else {
-      rest.push_back(a);
-    }
-  }
-  if (std::string err = parse_pipeline_options(rest, opts); !err.empty()) return err;
-  if (i == args.size()) {  // no "--": the first non-option word starts CMD
-    std::size_t k = 0;
-    while (k < rest.size() && rest[k].rfind("-", 0) == 0) ++k;
-    if (k < rest.size()) {
-      out.command.assign(rest.begin() + static_cast<long>(k), rest.end());
-      rest.resize(k);
-    }
-  }
-  if (!rest.empty()) return "unknown option '" + rest.front() + "'";
-  return "";
-}
 
 // libllmtap_preload.so: $LLMTAP_PRELOAD_LIBRARY, else next to the llmtap binary, else ../lib/llmtap.
 std::string find_preload_library(const EnvMap& env) {
