@@ -324,6 +324,20 @@ TEST_F(RunIntegration, NodeOpenAiSdkAutoModeAndExitCode) {
   expect_chat_loop_spans(r);
 }
 
+TEST_F(RunIntegration, UserBaseUrlBecomesTheUpstream) {
+  // The app already points the SDK at its own endpoint (here the sim, trusted through
+  // NODE_EXTRA_CA_CERTS as an app would): the gateway takes its place and forwards there.
+  std::string node = node_or_fail();
+  if (node.empty()) return;
+  env_["OPENAI_BASE_URL"] = sim_url() + "/v1";
+  env_["NODE_EXTRA_CA_CERTS"] = sim_ca_;
+  auto r = run({kLlmtap, "run", "--mode", "gateway", "--upstream-ca", sim_ca_, "--export", "jsonl=" + spans_path_,
+                "--export", "sqlite", "--", "node", kSource + "/tests/node/run_clients/openai_chat_tools.mjs"},
+               env_, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  expect_chat_loop_spans(r);
+}
+
 TEST_F(RunIntegration, AgentsSdkSupportWorkflow) {
   std::string node = node_or_fail();
   if (node.empty()) return;
