@@ -7,7 +7,8 @@ turn from the conversation and the tools offered, so agent frameworks run real m
 (tool calls, handoffs, final answers) against it without a network or a key.
 
 Usage: sim_provider.py [--host 127.0.0.1] [--port 0] [--cert FILE --key FILE]
-                       [--latency-ms N] [--chunk-delay-ms N] [--chunks N] [--log FILE]
+                       [--latency-ms N] [--chunk-delay-ms N] [--chunks N] [--gzip]
+                       [--parallel-tools] [--log FILE]
 The first stdout line is `listening HOST:PORT`. Python 3 standard library only.
 
 The brain, per request:
@@ -130,8 +131,9 @@ def plausible_args(tool_name, schema, user_text):
     return args
 
 
-def decide(items, tools):
-    """Returns {"tool_calls": [(name, args_dict)]} or {"text": str}. Pure and deterministic."""
+def decide(items, tools, parallel=False):
+    """Returns {"tool_calls": [(name, args_dict)]} or {"text": str}. Pure and deterministic.
+    PARALLEL: on a user message, call every non-transfer tool at once (parallel tool calls)."""
     tool_names = [t[0] for t in tools]
     transfer = [t for t in tools if t[0].startswith("transfer_to_")]
     plain = [t for t in tools if not t[0].startswith("transfer_to_")]
@@ -140,8 +142,8 @@ def decide(items, tools):
 
     if last is None or last["kind"] == "user":
         if plain:
-            name, schema = plain[0]
-            return {"tool_calls": [(name, plausible_args(name, schema, user_text))]}
+            chosen = plain if parallel else plain[:1]
+            return {"tool_calls": [(n, plausible_args(n, sc, user_text)) for n, sc in chosen]}
         return {"text": answer_text(items, user_text)}
 
     if last["kind"] == "tool_result":
@@ -788,7 +790,7 @@ class Handler(BaseHTTPRequestHandler):
             status = int(forced.group(1))
             self._send_json(status, adapter.error_body(status, f"Simulated error {status}."))
             return
-        decision = decide(items, tools)
+        decision = decide(items, tools, parallel=opts.parallel_tools)
         model = body.get("model") or path_model
         count_body = {k: v for k, v in body.items() if k != "_model"}
         if body.get("previous_response_id"):
@@ -846,6 +848,8 @@ def main(argv=None):
     ap.add_argument("--chunk-delay-ms", type=int, default=0, help="delay between SSE events")
     ap.add_argument("--chunks", type=int, default=4, help="pieces each streamed text is split into")
     ap.add_argument("--gzip", action="store_true", help="gzip non-streamed JSON when the client accepts it")
+    ap.add_argument("--parallel-tools", action="store_true",
+                    help="answer a user message with calls to every (non-transfer) tool offered at once")
     ap.add_argument("--log", help="append one JSON line per request (no headers, no keys) to FILE")
     opts = ap.parse_args(argv)
     if bool(opts.cert) != bool(opts.key):
