@@ -3,7 +3,9 @@
 // captured by a processor installed with setTraceProcessors (the only processor: the SDK's default
 // exporter is replaced, tracing stays on).
 //
-// Environment: OPENAI_BASE_URL / OPENAI_API_KEY as any app; E2E_API=responses|chat; E2E_STREAM=0|1.
+// Environment: OPENAI_BASE_URL / OPENAI_API_KEY as any app; E2E_API=responses|chat; E2E_STREAM=0|1;
+// E2E_SEED_BASE_URL (Responses only): each run continues, with previousResponseId, a response created
+// first at that URL, so the SDK chains every call with previous_response_id and sends only new items.
 // Usage: node agents_sdk_e2e.mjs OUT.json   (run from a directory whose node_modules has the SDK)
 // Writes {runs: [{input, finalOutput, lastAgent, sdkTraceId}], spans: [...]} to OUT.json, where each
 // span is the SDK's own toJSON() plus hr_started_ns / hr_ended_ns: sub-millisecond wall-clock times
@@ -14,10 +16,12 @@ import { performance } from 'node:perf_hooks';
 import {
   Agent, getCurrentTrace, run, setOpenAIAPI, setTraceProcessors, tool, withTrace,
 } from '@openai/agents';
+import OpenAI from 'openai';
 import { z } from 'zod';
 
 const API = process.env.E2E_API || 'responses';
 const STREAM = process.env.E2E_STREAM === '1';
+const SEED_BASE_URL = process.env.E2E_SEED_BASE_URL || '';
 const OUT = process.argv[2];
 if (!OUT) throw new Error('usage: agents_sdk_e2e.mjs OUT.json');
 if (API === 'chat') setOpenAIAPI('chat_completions');
@@ -105,7 +109,13 @@ async function converse(input, i) {
   // An explicit trace per run only to learn its id; run() would open the same kind of trace itself.
   return withTrace(`e2e run ${i}`, async () => {
     const sdkTraceId = getCurrentTrace()?.traceId ?? null;
-    const result = await run(triageAgent, input, STREAM ? { stream: true } : {});
+    const options = STREAM ? { stream: true } : {};
+    if (SEED_BASE_URL) {
+      const seed = await new OpenAI({ baseURL: SEED_BASE_URL }).responses.create(
+        { model: 'gpt-4.1-mini', input: 'Hello, I have a question about my order.' });
+      options.previousResponseId = seed.id;
+    }
+    const result = await run(triageAgent, input, options);
     if (STREAM) {
       for await (const _event of result) { /* drain */ }
       await result.completed;
@@ -116,4 +126,4 @@ async function converse(input, i) {
 
 const runs = await Promise.all(INPUTS.map(converse));
 await new Promise((r) => setImmediate(r));  // let the last onSpanEnd callbacks run
-writeFileSync(OUT, JSON.stringify({ api: API, stream: STREAM, runs, spans: [...spans.values()] }, null, 1));
+writeFileSync(OUT, JSON.stringify({ api: API, stream: STREAM, chained: Boolean(SEED_BASE_URL), runs, spans: [...spans.values()] }, null, 1));

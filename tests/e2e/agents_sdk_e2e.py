@@ -92,11 +92,13 @@ def clean_env(base):
     return env
 
 
-def run_node(workdir, out_name, base_url, extra_env, api, stream):
+def run_node(workdir, out_name, base_url, extra_env, api, stream, seed_url=None):
     env = clean_env(os.environ)
     env.update(extra_env)
     env.update({"OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": base_url, "E2E_API": api,
                 "E2E_STREAM": "1" if stream else "0", "NO_PROXY": "127.0.0.1,localhost"})
+    if seed_url:
+        env["E2E_SEED_BASE_URL"] = seed_url
     out = os.path.join(workdir, out_name)
     r = subprocess.run(["node", "agents_sdk_e2e.mjs", out], cwd=workdir, env=env,
                        capture_output=True, timeout=120)
@@ -178,7 +180,7 @@ def otlp_to_spans(bodies):
     return spans
 
 
-def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agent_names_file=None):
+def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agent_names_file=None, chained=False):
     """Runs the workflow through a fresh llmtap proxy exporting jsonl and OTLP/JSON to OTLP.
     Returns (sdk_result, jsonl_spans, otlp_spans, logs_and_exports_text)."""
     data_dir = os.path.join(workdir, f"data-{tag}")
@@ -196,7 +198,10 @@ def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agen
     log_path = os.path.join(workdir, f"llmtap-{tag}.log")
     proc, addr = start_process_with_banner(cmd, env, log_path, "llmtap proxy")
     try:
-        sdk = run_node(workdir, f"sdk-{tag}.json", f"http://{addr}/openai/v1", {}, api, stream)
+        # A chained run's seed response is made directly at the provider: llmtap never sees the
+        # history the first previous_response_id points to, as when it starts mid-conversation.
+        seed = ({"NODE_EXTRA_CA_CERTS": ca}, f"https://{sim_addr}/v1") if chained else ({}, None)
+        sdk = run_node(workdir, f"sdk-{tag}.json", f"http://{addr}/openai/v1", seed[0], api, stream, seed[1])
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -503,7 +508,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--llmtap", required=True)
     ap.add_argument("--node-modules", default=os.path.join(ROOT, "tests", "node", "node_modules"))
-    ap.add_argument("--configs", default="responses:0,responses:1,chat:0,chat:1")
+    ap.add_argument("--configs", default="responses:0,responses:1,chat:0,chat:1,responses-chained:0,responses-chained:1",
+                    help="API:STREAM list; responses-chained = Responses with previousResponseId (deltas only)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory and print its path")
     args = ap.parse_args()
 
@@ -541,24 +547,34 @@ def main():
         print(f"load average: {os.getloadavg()}", flush=True)
         otlp = OtlpReceiver()
         for cfg in args.configs.split(","):
-            api, stream = cfg.split(":")
+            cfg_name, stream = cfg.split(":")
             stream = stream == "1"
-            label = f"{api}{' stream' if stream else ''}"
+            chained = cfg_name == "responses-chained"
+            api = "responses" if chained else cfg_name
+            label = f"{cfg_name}{' stream' if stream else ''}"
             print(f"== {label}", flush=True)
-            direct = run_node(workdir, f"direct-{api}-{int(stream)}.json", f"https://{sim_addr}/v1",
-                              {"NODE_EXTRA_CA_CERTS": ca}, api, stream)
+            direct = run_node(workdir, f"direct-{cfg_name}-{int(stream)}.json", f"https://{sim_addr}/v1",
+                              {"NODE_EXTRA_CA_CERTS": ca}, api, stream, f"https://{sim_addr}/v1" if chained else None)
             passes = [("default names", None)]
-            if api == "responses" and not stream:
+            if cfg_name == "responses" and not stream:
                 passes.append(("--agent-names", names_file))
             for pname, nf in passes:
-                tag = f"{api}-{int(stream)}-{'names' if nf else 'default'}"
+                tag = f"{cfg_name}-{int(stream)}-{'names' if nf else 'default'}"
                 sdk, spans, otlp_spans, logs = run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream,
-                                                                  otlp, nf)
+                                                                  otlp, nf, chained)
                 fail.check(API_KEY not in logs, f"{label}: the API key appears in llmtap's logs or export")
                 ms = {k: Margins() for k in kinds_of_margins}
                 before = len(fail.items)
                 compare(fail, f"{label} [{pname}]", direct, sdk, spans, nf is not None,
                         ms["tool"], ms["handoff"], ms["generation"], derived_names)
+                if chained:  # the scenario is what it claims: later calls send only new items
+                    for r in sdk["runs"]:
+                        gens = sorted((x for x in spans if x["kind"] == "generation" and
+                                       r["input"] in first_generation_input([y for y in spans if y["trace_id"] == x["trace_id"]])),
+                                      key=lambda x: x["start_time_unix_nano"])
+                        fail.check(len(gens) > 1 and all(not any(m.get("role") == "user" for m in json.loads(
+                            g["attributes"].get("gen_ai.input.messages") or "[]")) for g in gens[1:]),
+                                   f"{label}: run {r['input']!r} did not send deltas only after its first call")
                 # The OTLP export carries the same spans; the whole comparison runs on it too.
                 key = lambda sp: sorted((x["span_id"], x["trace_id"], x["parent_span_id"] or "", x["name"], x["kind"],
                                          x["start_time_unix_nano"], x["end_time_unix_nano"]) for x in sp)
