@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -52,11 +53,19 @@ struct LogTap : Tap {
   }
 };
 
-std::string temp_socket_path() {
-  char tmpl[] = "/tmp/llmtap-sock-test-XXXXXX";
-  const char* dir = mkdtemp(tmpl);
-  return std::string(dir) + "/collector.sock";
-}
+// A socket path in a fresh directory, removed with everything in it at exit of the test.
+class TempSocketPath {
+ public:
+  TempSocketPath() {
+    char tmpl[] = "/tmp/llmtap-sock-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  ~TempSocketPath() { std::filesystem::remove_all(dir_); }
+  operator std::string() const { return dir_ + "/collector.sock"; }
+
+ private:
+  std::string dir_;
+};
 
 int connect_to(const std::string& path) {
   const int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -92,7 +101,8 @@ std::string open_payload(const std::string& host, std::uint64_t pid) {
 
 TEST(CollectorSocketTest, DecodesRecordsFromSeveralProcessesWithDistinctIds) {
   LogTap tap;
-  const std::string path = temp_socket_path();
+  const TempSocketPath temp;
+  const std::string path = temp;
   std::string error;
   auto sock = CollectorSocket::start(path, tap, &error);
   ASSERT_NE(sock, nullptr) << error;
@@ -137,7 +147,8 @@ TEST(CollectorSocketTest, DecodesRecordsFromSeveralProcessesWithDistinctIds) {
 
 TEST(CollectorSocketTest, GarbageIsDroppedAndTheSessionGoesOn) {
   LogTap tap;
-  const std::string path = temp_socket_path();
+  const TempSocketPath temp;
+  const std::string path = temp;
   std::string error;
   auto sock = CollectorSocket::start(path, tap, &error);
   ASSERT_NE(sock, nullptr) << error;
@@ -163,7 +174,8 @@ TEST(CollectorSocketTest, GarbageIsDroppedAndTheSessionGoesOn) {
 
 TEST(CollectorSocketTest, ReplacesStaleSocketButNotALiveOne) {
   LogTap tap;
-  const std::string path = temp_socket_path();
+  const TempSocketPath temp;
+  const std::string path = temp;
   {
     const int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
     sockaddr_un addr{};

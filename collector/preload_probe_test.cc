@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -18,6 +19,7 @@ class PreloadProbeTest : public ::testing::Test {
     char tmpl[] = "/tmp/llmtap-probe-test-XXXXXX";
     dir_ = mkdtemp(tmpl);
   }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string write_exe(const std::string& name, const std::string& content) {
     const std::string p = dir_ + "/" + name;
     std::ofstream(p, std::ios::binary) << content;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -58,6 +59,7 @@ class Provider {
       kill(pid_, SIGTERM);
       waitpid(pid_, nullptr, 0);
     }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
  private:

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -44,6 +45,7 @@ class PreloadCaptureTest : public ::testing::Test {
   void TearDown() override {
     if (socket_) socket_->stop();
     if (tap_) tap_->stop();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
   std::map<std::string, std::string> shim_env(const std::string& hosts = "127.0.0.1,localhost") const {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -135,6 +136,7 @@ TEST(PreloadVsProxyTest, SameRunGivesEqualSpansOnBothPaths) {
   EXPECT_NE(all.find("gen_ai.request.model=gpt-4o-mini"), std::string::npos) << all;
   EXPECT_NE(all.find("gen_ai.usage.input_tokens=8"), std::string::npos) << all;
   EXPECT_NE(all.find("gen_ai.request.stream=1"), std::string::npos) << all;
+  std::filesystem::remove_all(dir);
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "proxy:\n" << a[i] << "\npreload:\n" << b[i];
 }
 
