@@ -6,12 +6,14 @@
   the SHA-256 of the request body it received in `x-rel-req-sha256`.
 - Starting `llmtap proxy` on port 0 with a jsonl export, reading its RSS, stopping it with SIGTERM.
 """
+import atexit
 import gzip
 import hashlib
 import json
 import os
 import random
 import resource
+import shutil
 import signal
 import socket
 import ssl
@@ -361,7 +363,13 @@ class Llmtap:
             self.proc.kill()
             fail("llmtap did not print 'listening': %r; stderr: %s" % (line, self.stderr_tail()))
         self.port = int(line.rsplit(":", 1)[1])
+        atexit.register(self._kill)
         threading.Thread(target=self._drain, daemon=True).start()
+
+    def _kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def _drain(self):
         try:
@@ -399,6 +407,12 @@ class Llmtap:
         except OSError:
             return ""
 
+    def stderr_count(self, needle):
+        """Lines of llmtap's stderr containing NEEDLE."""
+        nb = needle.encode()
+        with open(self.stderr_path, "rb") as f:
+            return sum(1 for line in f if nb in line)
+
     def stop(self, timeout=30):
         """SIGTERM; returns the exit code (None if it had to be killed)."""
         if self.proc.poll() is not None:
@@ -431,4 +445,8 @@ def find_binary(argv):
 
 
 def tmpdir(tag):
-    return tempfile.mkdtemp(prefix="llmtap-rel-%s-" % tag)
+    """A scratch directory, removed at exit unless $LLMTAP_REL_KEEP is set (logs can be large)."""
+    d = tempfile.mkdtemp(prefix="llmtap-rel-%s-" % tag)
+    if not os.environ.get("LLMTAP_REL_KEEP"):
+        atexit.register(shutil.rmtree, d, True)
+    return d
