@@ -113,6 +113,13 @@ class FaultUpstream(rc.Upstream):
             else:
                 c.close()
             return True
+        if fault == "reset_early":  # read the request, then RST before any response byte
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            if isinstance(c, ssl.SSLSocket):
+                os.close(c.detach())
+            else:
+                c.close()
+            return True
         if fault == "stream_forever":
             sse_head(c, 3, 8)
             ev = rc.sse_events(9, 1)[0]
@@ -179,12 +186,30 @@ def fault_reset(binary, seed):
         rc.fail("upstream reset mid-stream reached the client as a clean, complete response (%d bytes): "
                 "a truncated stream must stay visibly truncated" % len(got))
     normal_request(lt, 2)
+    # Reset before the response header: the client must get a 502 (or 504), not a hang or a bare close.
+    model_early = "rel-reset-early-%d" % seed
+    c = http.client.HTTPConnection("127.0.0.1", lt.port, timeout=60)
+    c.request("POST", "/openai/v1/chat/completions", body=chat_body(model_early),
+              headers={"x-rel-fault": "reset_early", "Content-Type": "application/json"})
+    try:
+        r = c.getresponse()
+        r.read()
+        early_status = r.status
+    except (ConnectionError, http.client.HTTPException) as e:
+        rc.fail("upstream reset before the response header: client connection dropped without an answer (%r)" % e)
+    c.close()
+    if early_status not in (502, 504):
+        rc.fail("upstream reset before the response header answered %d, want 502" % early_status)
+    normal_request(lt, 3)
     rss = check_rss(lt, base, "reset")
     finish(lt, up)
     s = marked_span(lt, model)
-    rc.log("SUMMARY faults reset: seed %d, client saw a truncated stream (%d bytes before the cut), "
-           "normal request served after, span marked (status %s, incomplete=%s), RSS %d->%d kB"
-           % (seed, len(got), s["status"]["code"], s["attributes"].get("llmtap.call.incomplete"), base, rss))
+    s2 = marked_span(lt, model_early)
+    rc.log("SUMMARY faults reset: seed %d, mid-stream: client saw a truncated stream (%d bytes before the cut), "
+           "span marked (status %s, incomplete=%s); before the header: client got %d, span marked (status %s, "
+           "incomplete=%s); normal requests served after; RSS %d->%d kB"
+           % (seed, len(got), s["status"]["code"], s["attributes"].get("llmtap.call.incomplete"), early_status,
+              s2["status"]["code"], s2["attributes"].get("llmtap.call.incomplete"), base, rss))
 
 
 def fault_abort(binary, seed):
