@@ -169,6 +169,8 @@ def main():
     ap.add_argument("--count", type=int, default=700)
     ap.add_argument("--conns", type=int, default=4)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--canary", action="store_true",
+                    help="the upstream corrupts one byte of a few responses; the test must notice each of them")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else int(os.environ.get("LLMTAP_REL_SEED", random.randrange(1 << 30)))
     rc.log("byte_exact %s: seed %d (rerun: %s %s %s --seed %d --count %d --conns %d)"
@@ -181,6 +183,11 @@ def main():
     results = {"lock": threading.Lock(), "exchanges": 0, "down_bytes": 0, "up_bytes": 0, "kinds": {},
                "failures": [], "connections": 0}
     seeds = [seed * 1000003 + i for i in range(a.count)]
+    if a.canary:
+        for sd in seeds:
+            m, _p, _b, _c, sp = draw_exchange(sd)
+            if len(up.corrupt_seeds) < 5 and m != "HEAD" and rc.expected_body(sp, m):
+                up.corrupt_seeds.add(sd)
     workers = [Worker(a.mode, lt.port, lt.ca_path(), seeds[i::a.conns], results) for i in range(a.conns)]
     threads = [threading.Thread(target=w.run) for w in workers]
     for t in threads:
@@ -198,6 +205,12 @@ def main():
            % (a.mode, seed, results["exchanges"], a.count, results["connections"],
               results["down_bytes"] / 1e6, results["up_bytes"] / 1e6, json.dumps(results["kinds"], sort_keys=True),
               len(results["failures"]), elapsed, code))
+    if a.canary:
+        caught = {int(f.split(":")[0].split()[1]) for f in results["failures"]}
+        if caught != up.corrupt_seeds:
+            rc.fail("canary: corrupted exchanges %s, reported %s" % (sorted(up.corrupt_seeds), sorted(caught)))
+        rc.log("PASS (canary: all %d corrupted responses were detected, nothing else)" % len(caught))
+        return
     if results["failures"]:
         rc.fail("%d exchanges not byte-exact (seed %d); llmtap stderr tail:\n%s"
                 % (len(results["failures"]), seed, lt.stderr_tail()))

@@ -230,6 +230,7 @@ class Upstream:
             self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.ctx.load_cert_chain(os.path.join(tls_dir, "server.pem"), os.path.join(tls_dir, "server.key"))
         self.handler = handler
+        self.corrupt_seeds = set()  # canary: flip one body byte of these exchanges (headers keep the true hash)
         self.requests = 0
         self.errors = []
         self.conns_closed_by_peer = 0
@@ -299,11 +300,14 @@ class Upstream:
             close = True
         if close:
             out.append("Connection: close")
+        corrupt = int(spec["seed"]) in self.corrupt_seeds and len(body) > 0
+        if corrupt:
+            body = body[:len(body) // 2] + bytes([body[len(body) // 2] ^ 0x20]) + body[len(body) // 2 + 1:]
         w = PieceWriter(c, rng, int(spec.get("piece", "4096")))
         w.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1"))
         if method != "HEAD" and framing != "none":
             if framing == "chunked":
-                if spec.get("kind") == "sse":
+                if spec.get("kind") == "sse" and not corrupt:
                     pieces = sse_events(int(spec["seed"]), int(spec.get("size", "0")))
                 else:
                     pieces, i = [], 0
