@@ -50,7 +50,9 @@ int run_ca(const std::vector<std::string>& args) {
   }
   if (dir.empty()) dir = default_data_dir();
   std::string error;
-  auto ca = proxy::CertificateAuthority::load_or_create(dir, &error);
+  // regenerate also recovers from unreadable CA files, so it does not load the old CA first.
+  auto ca = action == "regenerate" ? proxy::CertificateAuthority::create_fresh(dir, &error)
+                                   : proxy::CertificateAuthority::load_or_create(dir, &error);
   if (!ca) {
     std::fprintf(stderr, "llmtap ca: %s\n", error.c_str());
     return 1;
@@ -60,10 +62,6 @@ int run_ca(const std::vector<std::string>& args) {
   } else if (action == "bundle-path") {
     std::printf("%s\n", ca->bundle_path().c_str());
   } else {
-    if (!ca->regenerate(&error)) {
-      std::fprintf(stderr, "llmtap ca: regenerate failed: %s\n", error.c_str());
-      return 1;
-    }
     std::printf("%s\n", ca->ca_cert_path().c_str());
     std::fprintf(stderr, "llmtap ca: new CA written; clients must trust the new certificate, and running proxies "
                          "must be restarted.\n");

@@ -118,6 +118,16 @@ LeafCertificate::~LeafCertificate() {
 
 std::shared_ptr<CertificateAuthority> CertificateAuthority::load_or_create(const std::string& dir, std::string* error,
                                                                            std::size_t leaf_cache_size) {
+  return open(dir, error, leaf_cache_size, false);
+}
+
+std::shared_ptr<CertificateAuthority> CertificateAuthority::create_fresh(const std::string& dir, std::string* error,
+                                                                         std::size_t leaf_cache_size) {
+  return open(dir, error, leaf_cache_size, true);
+}
+
+std::shared_ptr<CertificateAuthority> CertificateAuthority::open(const std::string& dir, std::string* error,
+                                                                 std::size_t leaf_cache_size, bool fresh) {
   std::string err;
   if (std::string e = ensure_private_dir(dir); !e.empty()) {
     if (error) *error = e;
@@ -126,7 +136,7 @@ std::shared_ptr<CertificateAuthority> CertificateAuthority::load_or_create(const
   std::shared_ptr<CertificateAuthority> ca(new CertificateAuthority(dir, leaf_cache_size ? leaf_cache_size : 1));
   struct stat st {};
   bool have_files = ::stat(ca->ca_cert_path().c_str(), &st) == 0 && ::stat(ca->ca_key_path().c_str(), &st) == 0;
-  bool ok = have_files ? ca->load(&err) : ca->create(&err);
+  bool ok = have_files && !fresh ? ca->load(&err) : ca->create(&err);
   if (ok) ok = ca->write_bundle(&err);
   if (ok) {
     ca->leaf_key_ = EVP_EC_gen("P-256");

@@ -30,6 +30,9 @@ class CertificateAuthority {
   // combined bundle (system roots + CA). Returns nullptr and sets *error on failure.
   static std::shared_ptr<CertificateAuthority> load_or_create(const std::string& dir, std::string* error,
                                                               std::size_t leaf_cache_size = kDefaultLeafCacheSize);
+  // Always makes a new CA in DIR, replacing whatever is there (also when it is unreadable).
+  static std::shared_ptr<CertificateAuthority> create_fresh(const std::string& dir, std::string* error,
+                                                            std::size_t leaf_cache_size = kDefaultLeafCacheSize);
   ~CertificateAuthority();
   CertificateAuthority(const CertificateAuthority&) = delete;
   CertificateAuthority& operator=(const CertificateAuthority&) = delete;
@@ -51,6 +54,8 @@ class CertificateAuthority {
 
  private:
   CertificateAuthority(std::string dir, std::size_t cache_size) : dir_(std::move(dir)), cache_size_(cache_size) {}
+  static std::shared_ptr<CertificateAuthority> open(const std::string& dir, std::string* error,
+                                                    std::size_t leaf_cache_size, bool fresh);
   bool load(std::string* error);
   bool create(std::string* error);
   bool write_bundle(std::string* error) const;

@@ -127,6 +127,9 @@ TEST_F(CaTest, CorruptFilesGiveClearError) {
   std::fclose(f);
   EXPECT_FALSE(CertificateAuthority::load_or_create(dir_, &err));
   EXPECT_NE(err.find("regenerate"), std::string::npos) << err;
+  auto fresh = CertificateAuthority::create_fresh(dir_, &err);  // what `llmtap ca regenerate` does
+  ASSERT_TRUE(fresh) << err;
+  EXPECT_TRUE(CertificateAuthority::load_or_create(dir_, &err)) << err;
 }
 
 }  // namespace
