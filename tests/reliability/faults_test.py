@@ -49,6 +49,37 @@ def normal_request(lt, seed, timeout=60):
         rc.fail("normal request after fault: request body changed on the way")
 
 
+VIA = "gateway"  # or "mitm": the faulty exchange goes through HTTPS_PROXY CONNECT interception
+
+
+def fault_conn(lt, timeout):
+    """(http.client connection, path prefix) for the faulty exchange, per VIA."""
+    if VIA == "mitm":
+        ctx = ssl.create_default_context(cafile=lt.ca_path())
+        c = http.client.HTTPSConnection("127.0.0.1", lt.port, context=ctx, timeout=timeout)
+        c.set_tunnel("api.openai.com", 443)
+        return c, ""
+    return http.client.HTTPConnection("127.0.0.1", lt.port, timeout=timeout), "/openai"
+
+
+def fault_socket(lt, timeout):
+    """A raw client stream (TLS-wrapped after CONNECT when VIA is mitm) and the path prefix."""
+    s = socket.create_connection(("127.0.0.1", lt.port), timeout=timeout)
+    if VIA != "mitm":
+        return s, "/openai"
+    s.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
+    resp = b""
+    while b"\r\n\r\n" not in resp:
+        d = s.recv(1)
+        if not d:
+            rc.fail("CONNECT: connection closed")
+        resp += d
+    if not resp.startswith(b"HTTP/1.1 200"):
+        rc.fail("CONNECT answered %r" % resp[:60])
+    ctx = ssl.create_default_context(cafile=lt.ca_path())
+    return ctx.wrap_socket(s, server_hostname="api.openai.com"), ""
+
+
 def wait_for(pred, timeout, step=0.1):
     end = time.time() + timeout
     while time.time() < end:
@@ -170,8 +201,8 @@ def finish(lt, up):
 def fault_reset(binary, seed):
     up, lt, base = start(binary, "reset")
     model = "rel-reset-%d" % seed
-    c = http.client.HTTPConnection("127.0.0.1", lt.port, timeout=60)
-    c.request("POST", "/openai/v1/chat/completions", body=chat_body(model),
+    c, prefix = fault_conn(lt, 60)
+    c.request("POST", prefix + "/v1/chat/completions", body=chat_body(model),
               headers={"x-rel-fault": "reset", "Content-Type": "application/json"})
     r = c.getresponse()
     clean = False
@@ -188,8 +219,8 @@ def fault_reset(binary, seed):
     normal_request(lt, 2)
     # Reset before the response header: the client must get a 502 (or 504), not a hang or a bare close.
     model_early = "rel-reset-early-%d" % seed
-    c = http.client.HTTPConnection("127.0.0.1", lt.port, timeout=60)
-    c.request("POST", "/openai/v1/chat/completions", body=chat_body(model_early),
+    c, prefix = fault_conn(lt, 60)
+    c.request("POST", prefix + "/v1/chat/completions", body=chat_body(model_early),
               headers={"x-rel-fault": "reset_early", "Content-Type": "application/json"})
     try:
         r = c.getresponse()
@@ -205,7 +236,7 @@ def fault_reset(binary, seed):
     finish(lt, up)
     s = marked_span(lt, model)
     s2 = marked_span(lt, model_early)
-    rc.log("SUMMARY faults reset: seed %d, mid-stream: client saw a truncated stream (%d bytes before the cut), "
+    rc.log("SUMMARY faults reset via " + VIA + ": seed %d, mid-stream: client saw a truncated stream (%d bytes before the cut), "
            "span marked (status %s, incomplete=%s); before the header: client got %d, span marked (status %s, "
            "incomplete=%s); normal requests served after; RSS %d->%d kB"
            % (seed, len(got), s["status"]["code"], s["attributes"].get("llmtap.call.incomplete"), early_status,
@@ -215,9 +246,9 @@ def fault_reset(binary, seed):
 def fault_abort(binary, seed):
     up, lt, base = start(binary, "abort")
     model = "rel-abort-%d" % seed
-    s = socket.create_connection(("127.0.0.1", lt.port), timeout=30)
+    s, prefix = fault_socket(lt, 30)
     body = chat_body(model)
-    s.sendall(b"POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    s.sendall(b"POST " + prefix.encode() + b"/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
               b"x-rel-fault: stream_forever\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
     got = b""
     while got.count(b"data: ") < 4:
@@ -226,14 +257,17 @@ def fault_abort(binary, seed):
             rc.fail("stream ended before the client aborted")
         got += d
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.close()  # abort mid-stream (RST)
+    if isinstance(s, ssl.SSLSocket):
+        os.close(s.detach())  # abort mid-stream (RST, no close_notify)
+    else:
+        s.close()  # abort mid-stream (RST)
     if not wait_for(up.upstream_saw_close.is_set, 60):
         rc.fail("client aborted mid-stream but llmtap kept the upstream stream open for 60 s")
     normal_request(lt, 3)
     rss = check_rss(lt, base, "abort")
     finish(lt, up)
     sp = marked_span(lt, model)
-    rc.log("SUMMARY faults abort: seed %d, client read %d bytes then reset; llmtap closed the upstream stream; "
+    rc.log("SUMMARY faults abort via " + VIA + ": seed %d, client read %d bytes then reset; llmtap closed the upstream stream; "
            "normal request served; span marked (status %s, incomplete=%s); RSS %d->%d kB"
            % (seed, len(got), sp["status"]["code"], sp["attributes"].get("llmtap.call.incomplete"), base, rss))
 
@@ -267,10 +301,10 @@ def fault_stall(binary, seed):
     # and not settable from the command line, so the client gives up after 3 s; llmtap must then close the
     # stalled upstream connection, keep serving, and export the exchange as marked.
     model = "rel-stall-%d" % seed
-    c = http.client.HTTPConnection("127.0.0.1", lt.port, timeout=3)
+    c, prefix = fault_conn(lt, 3)
     timed_out = False
     try:
-        c.request("POST", "/openai/v1/chat/completions", body=chat_body(model),
+        c.request("POST", prefix + "/v1/chat/completions", body=chat_body(model),
                   headers={"x-rel-fault": "stall", "Content-Type": "application/json"})
         c.getresponse().read()
     except (socket.timeout, TimeoutError):
@@ -294,7 +328,7 @@ def fault_stall(binary, seed):
     if problems:
         rc.fail("; ".join(problems))
     sp = marked_span(lt, model)
-    rc.log("SUMMARY faults stall: seed %d, TLS handshake stall answered %d after %.1f s; response stall: client "
+    rc.log("SUMMARY faults stall via " + VIA + ": seed %d, TLS handshake stall answered %d after %.1f s; response stall: client "
            "gave up, llmtap closed the upstream connection, span marked (status %s, incomplete=%s); RSS %d->%d kB"
            % (seed, status, hs_secs, sp["status"]["code"], sp["attributes"].get("llmtap.call.incomplete"), base, rss))
 
@@ -550,9 +584,14 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("fault", choices=["reset", "abort", "stall", "slowloris", "bigbody", "malformed", "flood"])
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--via", choices=["gateway", "mitm"], default="gateway",
+                    help="route of the faulty exchange (reset, abort, stall)")
     a = ap.parse_args()
+    global VIA
+    VIA = a.via
     seed = a.seed if a.seed is not None else int(os.environ.get("LLMTAP_REL_SEED", random.randrange(1 << 30)))
-    rc.log("faults %s: seed %d (rerun: %s %s %s --seed %d)" % (a.fault, seed, sys.argv[0], a.binary, a.fault, seed))
+    rc.log("faults %s via %s: seed %d (rerun: %s %s %s --via %s --seed %d)"
+           % (a.fault, a.via, seed, sys.argv[0], a.binary, a.fault, a.via, seed))
     globals()["fault_" + a.fault](a.binary, seed)
     rc.log("PASS")
 
