@@ -111,7 +111,6 @@ class HttpSession : public SessionBase {
       worker_.ctx.tap->data(tap_id_, dir, std::string_view(static_cast<const char*>(p), n), now_ns());
   }
   const char* client_data() const { return static_cast<const char*>(client_buf_.data().data()); }
-  std::string_view host_for_errors() const { return route_.tap_host.empty() ? route_.upstream.host : route_.tap_host; }
 
   // ---- request header ----
   void read_client_for_header() {
