@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <mutex>
 #include <thread>
 
@@ -90,6 +91,7 @@ class ProxyServer::Impl {
 
     for (int i = 0; i < o.io_threads; ++i) workers_.push_back(std::make_unique<Worker>(ctx_));
     acceptor_.emplace(workers_[0]->ioc);
+    accept_timer_.emplace(workers_[0]->ioc);
     net::ip::tcp::endpoint ep(address, port);
     acceptor_->open(ep.protocol(), ec);
     if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
@@ -97,6 +99,7 @@ class ProxyServer::Impl {
     if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
       acceptor_.reset();
+      accept_timer_.reset();
       workers_.clear();
       return fail("cannot listen on " + o.listen + ": " + ec.message());
     }
@@ -120,6 +123,7 @@ class ProxyServer::Impl {
     net::post(workers_[0]->ioc, [this] {
       beast::error_code ec;
       acceptor_->close(ec);
+      accept_timer_->cancel();
     });
     for (auto& w : workers_) {
       net::post(w->ioc, [w = w.get()] {
@@ -137,6 +141,7 @@ class ProxyServer::Impl {
     for (auto& w : workers_) w->ioc.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    accept_timer_.reset();
     acceptor_.reset();
     workers_.clear();  // destroys remaining sessions on this thread, after the io threads ended
   }
@@ -152,14 +157,24 @@ class ProxyServer::Impl {
     Worker& w = *workers_[next_worker_++ % workers_.size()];
     acceptor_->async_accept(w.ioc, [this, &w](beast::error_code ec, net::ip::tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
-      if (!ec) {
-        net::post(w.ioc, [&w, s = std::move(socket)]() mutable {
-          if (w.stopping) return;
-          std::make_shared<PlainHttpSession>(w, std::move(s))->run();
-        });
-      } else {
-        spdlog::warn("accept failed: {}", ec.message());
-      }
+      if (ec) return accept_backoff(ec);
+      accept_delay_ = std::chrono::milliseconds(0);
+      net::post(w.ioc, [&w, s = std::move(socket)]() mutable {
+        if (w.stopping) return;
+        std::make_shared<PlainHttpSession>(w, std::move(s))->run();
+      });
+      do_accept();
+    });
+  }
+
+  // Accept failures (EMFILE at the fd limit) repeat until connections close: retry after a growing
+  // pause instead of spinning, and log once per episode.
+  void accept_backoff(beast::error_code ec) {
+    if (accept_delay_.count() == 0) spdlog::warn("accept failed: {}; retrying with backoff", ec.message());
+    accept_delay_ = std::min(std::chrono::milliseconds(1000), std::max(std::chrono::milliseconds(10), accept_delay_ * 2));
+    accept_timer_->expires_after(accept_delay_);
+    accept_timer_->async_wait([this](beast::error_code wait_ec) {
+      if (wait_ec || !acceptor_ || !acceptor_->is_open()) return;
       do_accept();
     });
   }
@@ -168,6 +183,8 @@ class ProxyServer::Impl {
   ProxyContext ctx_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::optional<net::ip::tcp::acceptor> acceptor_;
+  std::optional<net::steady_timer> accept_timer_;
+  std::chrono::milliseconds accept_delay_{0};
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;
   std::vector<std::thread> threads_;
   std::size_t next_worker_ = 0;
