@@ -18,6 +18,7 @@
 #include "cli/run_env.h"
 #include "cli/run_mode.h"
 #include "cli/run_report.h"
+#include "collector/preload_probe.h"
 #include "common/data_dir.h"
 
 #include <spdlog/spdlog.h>
@@ -133,6 +134,16 @@ int run_command(const std::vector<std::string>& raw_args) {
                    preload_lib.empty() ? "(not found next to llmtap; set LLMTAP_PRELOAD_LIBRARY)"
                                        : "and the collector socket (drop --no-collector)");
       return 2;
+    }
+    if (decision.modes.preload && !decision.modes.proxy) {
+      // The shim only sees programs that call the system OpenSSL dynamically; say so up front
+      // rather than run a program whose traffic cannot be captured.
+      PreloadProbe probe = probe_preload_target(program);
+      if (!probe.will_work) {
+        std::fprintf(stderr, "llmtap run: preload mode cannot capture %s: %s\n", ra.command[0].c_str(),
+                     probe.reason.c_str());
+        return 2;
+      }
     }
   }
   if (decision.modes.gateway)
