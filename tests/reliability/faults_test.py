@@ -272,31 +272,69 @@ def fault_abort(binary, seed):
            % (seed, len(got), sp["status"]["code"], sp["attributes"].get("llmtap.call.incomplete"), base, rss))
 
 
+def timeout_probe(lt, path, body, what, out):
+    """Sends one request that llmtap cannot forward in time; OUT[what] = (status, seconds) or a failure."""
+    t0 = time.time()
+    c = http.client.HTTPConnection("127.0.0.1", lt.port, timeout=75)
+    try:
+        c.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        out[what] = (r.status, time.time() - t0)
+    except (socket.timeout, TimeoutError):
+        out[what] = "no answer from llmtap within 75 s"
+    except (ConnectionError, http.client.HTTPException) as e:
+        out[what] = "connection dropped without a 502/504 (%r)" % e
+    finally:
+        c.close()
+
+
 def fault_stall(binary, seed):
-    # An upstream that accepts TCP but never completes the TLS handshake, reached as provider "anthropic".
+    # Provider "anthropic": an upstream that accepts TCP but never completes the TLS handshake.
     hang = socket.socket()
     hang.bind(("127.0.0.1", 0))
     hang.listen(64)
     held = []
     threading.Thread(target=lambda: [held.append(hang.accept()) for _ in range(64)], daemon=True).start()
-    up, lt, base = start(binary, "stall", extra=["--upstream", "anthropic=https://127.0.0.1:%d" % hang.getsockname()[1]])
-    # (1) Handshake stall: ProxyOptions::handshake_timeout (10 s) must answer 502/504, not hang.
-    t0 = time.time()
-    c = http.client.HTTPConnection("127.0.0.1", lt.port, timeout=75)
-    try:
-        c.request("POST", "/anthropic/v1/messages", body=b'{"model":"claude-rel","max_tokens":5,"messages":[]}',
-                  headers={"Content-Type": "application/json"})
-        r = c.getresponse()
-        r.read()
-        status = r.status
-    except (socket.timeout, TimeoutError):
-        rc.fail("upstream TLS handshake stall: no answer from llmtap within 75 s (handshake timeout 10 s)")
-    except (ConnectionError, http.client.HTTPException) as e:
-        rc.fail("upstream TLS handshake stall: connection dropped without a 502/504 (%r)" % e)
-    hs_secs = time.time() - t0
-    if status not in (502, 504):
-        rc.fail("upstream TLS handshake stall: status %d, want 502 or 504" % status)
-    c.close()
+    # Provider "gemini": a listener whose accept queue is full, so SYNs go unanswered (connect hangs).
+    syn = socket.socket()
+    syn.bind(("127.0.0.1", 0))
+    syn.listen(0)
+    fillers = []
+    for _ in range(4):
+        f = socket.socket()
+        f.setblocking(False)
+        try:
+            f.connect(syn.getsockname())
+        except BlockingIOError:
+            pass
+        fillers.append(f)
+    up, lt, base = start(binary, "stall", extra=[
+        "--upstream", "anthropic=https://127.0.0.1:%d" % hang.getsockname()[1],
+        "--upstream", "gemini=https://127.0.0.1:%d" % syn.getsockname()[1]])
+    # (1) Handshake and connect stalls: ProxyOptions::handshake_timeout and connect_timeout (10 s each,
+    # not settable from the command line) must answer 502/504, not hang. Both probes run at once.
+    probes = {}
+    threads = [
+        threading.Thread(target=timeout_probe, args=(lt, "/anthropic/v1/messages",
+                                                     b'{"model":"claude-rel","max_tokens":5,"messages":[]}',
+                                                     "tls handshake stall", probes)),
+        threading.Thread(target=timeout_probe, args=(lt, "/gemini/v1beta/models/gemini-rel:generateContent",
+                                                     b'{"contents":[]}', "tcp connect stall", probes)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for what, res in sorted(probes.items()):
+        if isinstance(res, str):
+            rc.fail("upstream %s: %s" % (what, res))
+        if res[0] not in (502, 504):
+            rc.fail("upstream %s: status %d, want 502 or 504" % (what, res[0]))
+    status, hs_secs = probes["tls handshake stall"]
+    cstatus, c_secs = probes["tcp connect stall"]
+    rc.log("stall: TLS handshake stall -> %d after %.1f s; TCP connect stall -> %d after %.1f s"
+           % (status, hs_secs, cstatus, c_secs))
     # (2) Response stall: the upstream reads the request and never answers. llmtap's idle timeout is 300 s
     # and not settable from the command line, so the client gives up after 3 s; llmtap must then close the
     # stalled upstream connection, keep serving, and export the exchange as marked.
@@ -322,15 +360,18 @@ def fault_stall(binary, seed):
     code = lt.stop()
     up.stop()
     hang.close()
+    syn.close()
     if code != 0:
         problems.append("llmtap exit %s on SIGTERM with the stalled exchange in flight (want 0); stderr:\n%s"
                         % (code, lt.stderr_tail()))
     if problems:
         rc.fail("; ".join(problems))
     sp = marked_span(lt, model)
-    rc.log("SUMMARY faults stall via " + VIA + ": seed %d, TLS handshake stall answered %d after %.1f s; response stall: client "
-           "gave up, llmtap closed the upstream connection, span marked (status %s, incomplete=%s); RSS %d->%d kB"
-           % (seed, status, hs_secs, sp["status"]["code"], sp["attributes"].get("llmtap.call.incomplete"), base, rss))
+    rc.log("SUMMARY faults stall via " + VIA + ": seed %d, TLS handshake stall answered %d after %.1f s, TCP connect "
+           "stall answered %d after %.1f s; response stall: client gave up, llmtap closed the upstream connection, "
+           "span marked (status %s, incomplete=%s); RSS %d->%d kB"
+           % (seed, status, hs_secs, cstatus, c_secs, sp["status"]["code"],
+              sp["attributes"].get("llmtap.call.incomplete"), base, rss))
 
 
 def fault_slowloris(binary, seed, conns=200, seconds=45):
