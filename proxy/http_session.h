@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 
 #include "common/clock.h"
@@ -83,7 +84,7 @@ class HttpSession : public SessionBase {
     net::async_write(self().stream(), net::buffer(local_response_),
                      [self = self().shared_from_this()](beast::error_code, std::size_t) {
                        // A body read still pending rules out a graceful close (one read at a time).
-                       if (self->body_read_pending_) return self->abort();
+                       if (self->client_read_pending_) return self->abort();
                        self->close_client();
                      });
   }
@@ -106,6 +107,8 @@ class HttpSession : public SessionBase {
   bool closing_ = false;
 
  private:
+  enum class AfterWatch { kNone, kNextRequest, kClose };  // what follows the client watch read
+
   void tap(Direction dir, const void* p, std::size_t n) {
     if (tap_id_ && n && worker_.ctx.tap)
       worker_.ctx.tap->data(tap_id_, dir, std::string_view(static_cast<const char*>(p), n), now_ns());
@@ -219,16 +222,17 @@ class HttpSession : public SessionBase {
     }
     if (req_->is_done()) {
       request_done_ = true;
+      if (!response_done_) watch_client();
       return on_flow_done();
     }
     lowest().expires_after(opts().idle_timeout);
-    body_read_pending_ = true;
+    client_read_pending_ = true;
     self().stream().async_read_some(client_buf_.prepare(kReadChunk),
                                     beast::bind_front_handler(&HttpSession::on_body_read, self().shared_from_this()));
   }
 
   void on_body_read(beast::error_code ec, std::size_t n) {
-    body_read_pending_ = false;
+    client_read_pending_ = false;
     if (closing_) return;
     if (ec) return abort();  // client gone or stalled mid-body
     client_buf_.commit(n);
@@ -246,6 +250,39 @@ class HttpSession : public SessionBase {
     }
     client_buf_.consume(n);
     forward_request_body();
+  }
+
+  // While the response is awaited or streamed, keep a read on the client: a client that gives up
+  // (closes) must release the upstream at once, not after the idle timeout. Bytes that arrive are the
+  // next pipelined request and stay buffered (up to the header limit, then reading pauses).
+  void watch_client() {
+    if (client_read_pending_ || closing_ || client_buf_.size() >= opts().max_header_bytes) return;
+    client_read_pending_ = true;
+    lowest().expires_never();  // the exchange's own timeouts (upstream idle, client writes) still apply
+    self().stream().async_read_some(client_buf_.prepare(kReadChunk),
+                                    beast::bind_front_handler(&HttpSession::on_client_watch, self().shared_from_this()));
+  }
+
+  void on_client_watch(beast::error_code ec, std::size_t n) {
+    client_read_pending_ = false;
+    if (closing_) return;
+    AfterWatch next = std::exchange(after_watch_, AfterWatch::kNone);
+    if (ec && !(ec == net::error::operation_aborted && next != AfterWatch::kNone)) {
+      spdlog::debug("client went away mid-exchange ({}); closing the upstream connection", ec.message());
+      return abort();
+    }
+    if (!ec) client_buf_.commit(n);
+    if (next == AfterWatch::kNextRequest) return read_request();
+    if (next == AfterWatch::kClose) return close_client();
+    if (!response_done_) watch_client();
+  }
+
+  // Ends the watch read (if any) before the client stream is used for something else.
+  void after_client_watch(AfterWatch next) {
+    if (!client_read_pending_) return next == AfterWatch::kNextRequest ? read_request() : close_client();
+    after_watch_ = next;
+    beast::error_code ec;
+    lowest().socket().cancel(ec);
   }
 
   // ---- flow B: response ----
@@ -344,8 +381,7 @@ class HttpSession : public SessionBase {
     up_.reset();
     ++exchanges_;
     keep_alive_ = keep_alive_ && req_->keep_alive() && resp_->keep_alive() && resp_->status() != 101;
-    if (!keep_alive_ || worker_.stopping) return close_client();
-    read_request();
+    after_client_watch(!keep_alive_ || worker_.stopping ? AfterWatch::kClose : AfterWatch::kNextRequest);
   }
 
   std::optional<ResponseFraming> resp_;
@@ -362,7 +398,8 @@ class HttpSession : public SessionBase {
   bool response_done_ = false;
   bool response_started_ = false;
   bool upstream_write_failed_ = false;
-  bool body_read_pending_ = false;
+  bool client_read_pending_ = false;
+  AfterWatch after_watch_ = AfterWatch::kNone;
 };
 
 }  // namespace llmtap::proxy

@@ -468,6 +468,20 @@ TEST_F(ProxyE2E, TapSeesPlaintextOfMitmConnection) {
   EXPECT_NE(conn.s2c.find(r.body), std::string::npos);
 }
 
+TEST_F(ProxyE2E, ClientGivingUpReleasesTheExchangeAtOnce) {
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    RawClient c(port_);
+    c.send("GET /openai/v1/slow?ms=6000&gaveup=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }  // the client closes while the upstream is still thinking
+  RecordingTap::Conn conn;
+  // The session (and its upstream connection) ends when the client leaves, not when the upstream answers.
+  ASSERT_TRUE(tap_->wait_closed("GET /openai/v1/slow?ms=6000&gaveup=1", &conn, std::chrono::seconds(4)));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_EQ(conn.s2c, "");
+}
+
 // ---- credentials never reach the logs ----
 
 TEST_F(ProxyE2E, CredentialsAreNeverLogged) {
