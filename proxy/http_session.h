@@ -54,7 +54,8 @@ class HttpSession : public SessionBase {
   // Entry point once the transport is ready.
   void read_request() {
     req_.emplace(opts().max_header_bytes);
-    req_->eager(false);  // stop after the header: it is rewritten, the body is forwarded raw
+    req_->eager(false);
+    header_started_ = false;  // stop after the header: it is rewritten, the body is forwarded raw
     if (client_buf_.size() > 0) return parse_request_header();
     read_client_for_header();
   }
@@ -120,7 +121,16 @@ class HttpSession : public SessionBase {
     if (closing_) return;
     waiting_for_request_ = client_buf_.size() == 0;
     if (waiting_for_request_ && (worker_.stopping || !keep_alive_)) return close_client();
-    lowest().expires_after(waiting_for_request_ && exchanges_ > 0 ? opts().idle_timeout : opts().header_read_timeout);
+    if (waiting_for_request_) {
+      lowest().expires_after(exchanges_ > 0 ? opts().idle_timeout : opts().header_read_timeout);
+    } else {
+      // One deadline for the whole header, so a client dribbling bytes cannot hold the connection.
+      if (!header_started_) {
+        header_started_ = true;
+        header_deadline_ = std::chrono::steady_clock::now() + opts().header_read_timeout;
+      }
+      lowest().expires_at(header_deadline_);
+    }
     self().stream().async_read_some(client_buf_.prepare(kReadChunk),
                                     beast::bind_front_handler(&HttpSession::on_header_read, self().shared_from_this()));
   }
@@ -399,6 +409,8 @@ class HttpSession : public SessionBase {
   bool response_started_ = false;
   bool upstream_write_failed_ = false;
   bool client_read_pending_ = false;
+  bool header_started_ = false;
+  std::chrono::steady_clock::time_point header_deadline_;
   AfterWatch after_watch_ = AfterWatch::kNone;
 };
 

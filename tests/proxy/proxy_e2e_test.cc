@@ -524,6 +524,22 @@ TEST_F(ProxyTimeouts, SlowRequestHeaderIsClosed) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));  // not the client's 10 s timeout
 }
 
+TEST_F(ProxyTimeouts, DribbledRequestHeaderHitsOneDeadline) {
+  int port = 0;
+  auto s = start_short_timeouts(&port);  // header read timeout 300 ms
+  RawClient c(port);
+  auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (int i = 0; i < 40 && !closed; ++i) {  // one byte every 100 ms: each read is quick, the header never ends
+    closed = !c.send("X");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    char b;
+    closed = closed || ::recv(c.fd(), &b, 1, MSG_DONTWAIT) == 0;
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+}
+
 TEST_F(ProxyTimeouts, SilentUpstreamResponseGets504) {
   int port = 0;
   auto s = start_short_timeouts(&port);

@@ -152,6 +152,7 @@ class RawClient {
     if (fd_ >= 0) close(fd_);
   }
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
   bool send(std::string_view data) {
     sent_.append(data);
     while (!data.empty()) {
