@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Prints bench/run-all's results file as one Markdown table set with ratios and PASS/MISS."""
+import sys
+
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+def pick(kind): return [r[1:] for r in rows if r[0] == kind]
+def one(kind):
+    v = pick(kind)
+    return v[0] if v else None
+
+def f(x, d=1):
+    return "n/a" if x is None else ("%.*f" % (d, x))
+
+def ratio(a, b, d=2):
+    return "n/a" if not a or not b else "%.*f" % (d, a / b)
+
+verdicts = []
+def verdict(name, ok, detail):
+    verdicts.append((name, "PASS" if ok else "MISS", detail))
+
+m = one("machine")
+print("machine: %s cores, %s; load average (1/5/15 min) before %s, after throughput %s, at end %s; run took %s s"
+      % (m[0], m[1].replace("_", " "), " ".join(one("load_before") or []), " ".join(one("load_mid") or []),
+         " ".join(one("load_after") or []), (one("elapsed") or ["?"])[0]))
+print()
+
+# Latency ------------------------------------------------------------------------------------------
+lat = {r[0]: (float(r[1]), float(r[2]), int(r[3])) for r in pick("lat")}
+print("## Added latency, small keep-alive POST (1 KB-class JSON), microseconds")
+print()
+print("| path | p50 | p99 | added p50 | added p99 | requests |")
+print("|---|---:|---:|---:|---:|---:|")
+def lat_row(label, key, base):
+    if key not in lat: return None
+    p50, p99, n = lat[key]
+    b = lat.get(base)
+    a50, a99 = (p50 - b[0], p99 - b[1]) if b else (None, None)
+    print("| %s | %s | %s | %s | %s | %d |" % (label, f(p50), f(p99), f(a50) if key != base else "-", f(a99) if key != base else "-", n))
+    return a50, a99
+lat_row("direct (plain HTTP)", "direct", "direct")
+g = lat_row("llmtap gateway route (HTTP in, HTTP up)", "llmtap", "direct")
+n = lat_row("nginx reverse proxy (HTTP in, HTTP up)", "nginx", "direct")
+mp = lat_row("mitmdump reverse proxy (HTTP in, HTTP up)", "mitmproxy", "direct")
+lat_row("direct (TLS)", "direct_tls", "direct_tls")
+mi = lat_row("llmtap HTTPS_PROXY interception (TLS in, TLS up)", "llmtap_mitm", "direct_tls")
+nt = lat_row("nginx TLS-terminating (TLS in, HTTP up)", "nginx_tls", "direct_tls")
+cx = {r[0]: (float(r[1]), float(r[2])) for r in pick("cxxlat")}
+for k, label in (("gw", "gateway"), ("mitm", "interception")):
+    if k in cx:
+        print("| llmtap %s, llmtap_proxy_latency_bench (C++ client, in-process proxy, no sink) | | | %s | %s | |"
+              % (label, f(cx[k][0]), f(cx[k][1])))
+print()
+if g and n:
+    print("ratios: added p99 llmtap/nginx %s (gateway vs plain nginx)%s; added p50 mitmproxy/llmtap %s"
+          % (ratio(g[1], n[1]), (", interception vs TLS nginx %s" % ratio(mi[1], nt[1])) if mi and nt else "",
+             ratio(mp[0], g[0]) if mp else "n/a"))
+    print()
+# Judged on the client that measures every proxy the same way; the C++ bench is shown beside it.
+worst = max([x[1] for x in (g, mi) if x] or [1e9])
+verdict("p99 added <= 0.3 ms", worst <= 300, "llmtap added p99: gateway %s us, interception %s us (C++ bench: %s / %s us)"
+        % (f(g[1]) if g else "n/a", f(mi[1]) if mi else "n/a", f(cx.get("gw", (0, None))[1]), f(cx.get("mitm", (0, None))[1])))
+
+# SSE -----------------------------------------------------------------------------------------------
+sse = {r[0]: (float(r[1]), float(r[2]), int(r[3]), int(r[4])) for r in pick("sse")}
+print("## SSE: per-event arrival delay after the upstream sent it (20 events, 20 ms apart), microseconds")
+print()
+print("| path | delay p50 | delay p99 | added p50 | added p99 | events | batched |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+base = sse.get("direct")
+for key, label in (("direct", "direct"), ("llmtap", "llmtap gateway"), ("nginx", "nginx (HTTP)"),
+                   ("nginx_tls", "nginx TLS-terminating"), ("mitmproxy", "mitmdump stream_large_bodies=1")):
+    if key not in sse: continue
+    d50, d99, ev, bt = sse[key]
+    a = ("-", "-") if key == "direct" or not base else (f(d50 - base[0]), f(d99 - base[1]))
+    print("| %s | %s | %s | %s | %s | %d | %d |" % (label, f(d50), f(d99), a[0], a[1], ev, bt))
+print()
+print("batched = events that arrived less than half an interval (10 ms) after the previous one.")
+print()
+if "llmtap" in sse:
+    lt, dr = sse["llmtap"], base or (0, 0, 0, 0)
+    verdict("no chunk batching", lt[3] <= dr[3] and lt[2] > 0,
+            "llmtap %d batched of %d events (direct %d)" % (lt[3], lt[2], dr[3]))
+else:
+    verdict("no chunk batching", False, "not measured")
+
+# Throughput ----------------------------------------------------------------------------------------
+tp = {r[0]: (float(r[1]), int(float(r[2])), int(float(r[3]))) for r in pick("tput")}
+print("## Throughput, wrk -t2 -c50, small POST, requests/s (upstream: nginx static JSON)")
+print()
+print("| path | requests/s | socket errors | non-2xx | vs direct |")
+print("|---|---:|---:|---:|---:|")
+for key, label in (("direct", "direct"), ("llmtap", "llmtap gateway"), ("nginx", "nginx (HTTP)"),
+                   ("nginx_tls", "nginx TLS-terminating"), ("mitmproxy", "mitmdump")):
+    if key in tp:
+        r, e, x = tp[key]
+        print("| %s | %.0f | %d | %d | %s |" % (label, r, e, x, ratio(r, tp.get("direct", (0,))[0])))
+print()
+L = tp.get("llmtap", (0,))[0]; N = tp.get("nginx", (0,))[0]; NT = tp.get("nginx_tls", (0,))[0]; M = tp.get("mitmproxy", (0,))[0]
+print("ratios: llmtap/nginx %s (HTTP), llmtap/nginx-TLS %s; llmtap/mitmproxy %s"
+      % (ratio(L, N), ratio(L, NT), ratio(L, M, 1)))
+print()
+verdict("throughput >= 0.8x nginx", N > 0 and L >= 0.8 * N, "llmtap/nginx %s (HTTP), %s (TLS)" % (ratio(L, N), ratio(L, NT)))
+verdict("throughput >= 30x mitmproxy", M > 0 and L >= 30 * M, "llmtap/mitmproxy %s" % ratio(L, M, 1))
+
+# RSS -----------------------------------------------------------------------------------------------
+print("## Memory with many concurrent connections (VmRSS / VmHWM, MB; nginx = master + workers)")
+print()
+print("| process | state | connections | VmRSS | VmHWM |")
+print("|---|---|---:|---:|---:|")
+rss = {}
+for r in pick("rss"):
+    who, state, kb, hwm = r[0], r[1], int(r[2]), int(r[3])
+    conns = r[4] if len(r) > 4 else "0"
+    rss[(who, state)] = (kb / 1024, hwm / 1024)
+    print("| %s | %s | %s | %.1f | %.1f |" % (who, state, conns, kb / 1024, hwm / 1024))
+print()
+ls = rss.get(("llmtap", "stream"))
+if ls:
+    ns, ms = rss.get(("nginx", "stream")), rss.get(("mitmproxy", "stream"))
+    print("ratios (VmRSS with streams): llmtap/nginx %s, mitmproxy/llmtap %s" %
+          (ratio(ls[0], ns[0]) if ns else "n/a", ratio(ms[0], ls[0]) if ms else "n/a"))
+    print()
+    opened = [r for r in pick("rss") if r[0] == "llmtap" and r[1] == "stream"][0]
+    verdict("<= 64 MB RSS at 1,000 streams", ls[1] <= 64 and len(opened) > 4 and int(opened[4]) >= 1000,
+            "llmtap VmHWM %.1f MB with %s streams" % (ls[1], opened[4] if len(opened) > 4 else "?"))
+
+# Parsers and shim ----------------------------------------------------------------------------------
+ps = pick("parser")
+if ps:
+    print("## Parsers (parser_bench, 8 MiB inputs), MB/s")
+    print()
+    print("| benchmark | MB/s |")
+    print("|---|---:|")
+    for name, mbs in ps:
+        print("| %s | %s |" % (name, mbs))
+    print()
+pr = one("preload")
+if pr:
+    print("## Preload shim (bench/preload_overhead.sh, streaming TLS client CPU)")
+    print()
+    print("without shim %s ms/request, with shim %s ms/request: overhead %s%% (%s ms/request)"
+          % ((one("preload_without") or ["?"])[0], (one("preload_with") or ["?"])[0], pr[0], pr[1]))
+    print()
+
+print("## Targets")
+print()
+print("| target | result | figures |")
+print("|---|---|---|")
+for name, v, d in verdicts:
+    print("| %s | %s | %s |" % (name, v, d))
