@@ -5,7 +5,8 @@
                                      alternate across paths. Prints `name p50_us p99_us count`.
   sse --rounds R PATH...             streaming POSTs to bench/lib/sse_upstream.py (directly or via a
                                      proxy); every event carries its send time, so its arrival delay
-                                     is measured. Prints `name p50_us p99_us events batched`.
+                                     is measured. Prints `name p50_us p99_us events batched
+                                     frame_p50_us frame_p99_us` (frame: when the HTTP chunk closed).
   hold --count C --mode idle|stream PATH
                                      opens C concurrent connections (idle: one request answered, then
                                      held open; stream: a long SSE response being read), prints
@@ -85,7 +86,7 @@ class Reader:
         hdrs = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
         return hdrs
 
-    def body(self, hdrs, on_data=None):
+    def body(self, hdrs, on_data=None, on_frame_end=None):
         """Reads the whole body; on_data(bytes, recv_ns) sees decoded body bytes as they arrive."""
         t = time.monotonic_ns()
         if "content-length" in hdrs:
@@ -97,19 +98,31 @@ class Reader:
                 on_data(data, t)
             return
         if "chunked" in hdrs.get("transfer-encoding", "").lower():
+            # Chunk data is handed over as soon as it arrives (as curl, Go and h11 do); on_frame_end(t)
+            # marks when the chunk's closing CRLF arrived (what a strict decoder waits for).
             while True:
                 while b"\r\n" not in self.buf:
                     t = self.fill()
-                line, rest = self.buf.split(b"\r\n", 1)
+                line, self.buf = self.buf.split(b"\r\n", 1)
                 size = int(line.split(b";")[0], 16)
-                while len(rest) < size + 2:
-                    t = self.fill()
-                    line, rest = self.buf.split(b"\r\n", 1)
-                data, self.buf = rest[:size], rest[size + 2:]
                 if size == 0:
+                    while b"\r\n" not in self.buf:  # trailer section (empty)
+                        self.fill()
+                    self.buf = self.buf.split(b"\r\n", 1)[1]
                     return
-                if on_data:
-                    on_data(data, t)
+                left = size
+                while left:
+                    if not self.buf:
+                        t = self.fill()
+                    part, self.buf = self.buf[:left], self.buf[left:]
+                    left -= len(part)
+                    if on_data:
+                        on_data(part, t)
+                while len(self.buf) < 2:
+                    t = self.fill()
+                self.buf = self.buf[2:]
+                if on_frame_end:
+                    on_frame_end(t)
         while True:  # until close
             if self.buf and on_data:
                 on_data(self.buf, t)
@@ -158,15 +171,15 @@ def cmd_sse(argv):
         if a == "--rounds": rounds = int(next(it))
         else: specs.append(a)
     paths = [Path(s) for s in specs]
-    res = {p.name: ([], 0, 0) for p in paths}
+    res = {p.name: ([], 0, 0, []) for p in paths}
     for r in range(rounds):
         for p in (paths if r % 2 == 0 else paths[::-1]):
             interval_ns = float(urllib.parse.parse_qs(p.url.query).get("ms", ["20"])[0]) * 1e6
             s = p.connect()
             rd = Reader(s)
             s.sendall(p.request(stream=True))
-            delays, batched, pending, last = res[p.name][0], 0, [b""], [None]
-            counts = [0]
+            delays, frame_delays, batched, pending, last = res[p.name][0], res[p.name][3], 0, [b""], [None]
+            counts, awaiting = [0], []
 
             def on_data(data, t):
                 nonlocal batched
@@ -177,19 +190,29 @@ def cmd_sse(argv):
                     if not m:
                         continue
                     counts[0] += 1
-                    delays.append((t - int(m.group(1))) / 1000)
-                    # Two events seen in the same read, or well under the send spacing: batched.
+                    sent = int(m.group(1))
+                    delays.append((t - sent) / 1000)
+                    awaiting.append((sent, (t - sent) / 1000))
+                    # Arrived in the same read as the previous event, or well under the send spacing: batched.
                     if last[0] is not None and t - last[0] < interval_ns / 2:
                         batched += 1
                     last[0] = t
 
-            rd.body(rd.head(), on_data)
+            def on_frame_end(t):
+                for sent, _ in awaiting:
+                    frame_delays.append((t - sent) / 1000)
+                awaiting.clear()
+
+            rd.body(rd.head(), on_data, on_frame_end)
+            for _, data_delay in awaiting:  # not chunked: the data is the frame
+                frame_delays.append(data_delay)
             s.close()
-            _, b0, c0 = res[p.name]
-            res[p.name] = (delays, b0 + batched, c0 + counts[0])
+            _, b0, c0, fd = res[p.name]
+            res[p.name] = (delays, b0 + batched, c0 + counts[0], fd)
     for p in paths:
-        d, b, c = res[p.name]
-        print("%s %.1f %.1f %d %d" % (p.name, pct(d, .5), pct(d, .99), c, b), flush=True)
+        d, b, c, fd = res[p.name]
+        print("%s %.1f %.1f %d %d %.1f %.1f" % (p.name, pct(d, .5), pct(d, .99), c, b, pct(fd, .5), pct(fd, .99)),
+              flush=True)
 
 
 async def hold_one(p, mode, ready, stop, errors):

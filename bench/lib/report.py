@@ -61,25 +61,29 @@ verdict("p99 added <= 0.3 ms", worst <= 300, "llmtap added p99: gateway %s us, i
         % (f(g[1]) if g else "n/a", f(mi[1]) if mi else "n/a", f(cx.get("gw", (0, None))[1]), f(cx.get("mitm", (0, None))[1])))
 
 # SSE -----------------------------------------------------------------------------------------------
-sse = {r[0]: (float(r[1]), float(r[2]), int(r[3]), int(r[4])) for r in pick("sse")}
+sse = {r[0]: (float(r[1]), float(r[2]), int(r[3]), int(r[4]), float(r[5]), float(r[6])) for r in pick("sse")}
 print("## SSE: per-event arrival delay after the upstream sent it (20 events, 20 ms apart), microseconds")
 print()
-print("| path | delay p50 | delay p99 | added p50 | added p99 | events | batched |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| path | delay p50 | delay p99 | added p50 | added p99 | events | batched | chunk closed p50 | chunk closed p99 |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 base = sse.get("direct")
 for key, label in (("direct", "direct"), ("llmtap", "llmtap gateway"), ("nginx", "nginx (HTTP)"),
                    ("nginx_tls", "nginx TLS-terminating"), ("mitmproxy", "mitmdump stream_large_bodies=1")):
     if key not in sse: continue
-    d50, d99, ev, bt = sse[key]
+    d50, d99, ev, bt, c50, c99 = sse[key]
     a = ("-", "-") if key == "direct" or not base else (f(d50 - base[0]), f(d99 - base[1]))
-    print("| %s | %s | %s | %s | %s | %d | %d |" % (label, f(d50), f(d99), a[0], a[1], ev, bt))
+    print("| %s | %s | %s | %s | %s | %d | %d | %s | %s |" % (label, f(d50), f(d99), a[0], a[1], ev, bt, f(c50), f(c99)))
 print()
-print("batched = events that arrived less than half an interval (10 ms) after the previous one.")
+print("delay = when the event's bytes reached the client (chunk data handed over as it arrives, as curl, Go and")
+print("h11/httpx do); chunk closed = when the CRLF closing its HTTP chunk arrived (what a decoder that waits for")
+print("whole chunks sees). batched = events that arrived less than half an interval (10 ms) after the previous one.")
 print()
 if "llmtap" in sse:
-    lt, dr = sse["llmtap"], base or (0, 0, 0, 0)
+    lt, dr = sse["llmtap"], base or (0, 0, 0, 0, 0, 0)
     verdict("no chunk batching", lt[3] <= dr[3] and lt[2] > 0,
             "llmtap %d batched of %d events (direct %d)" % (lt[3], lt[2], dr[3]))
+    verdict("SSE chunk closed without delay (added p50 < 1 ms)", lt[4] - dr[4] < 1000,
+            "llmtap chunk closed %s us after send vs direct %s us" % (f(lt[4]), f(dr[4])))
 else:
     verdict("no chunk batching", False, "not measured")
 
