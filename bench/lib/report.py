@@ -88,20 +88,24 @@ else:
     verdict("no chunk batching", False, "not measured")
 
 # Throughput ----------------------------------------------------------------------------------------
-tp = {r[0]: (float(r[1]), int(float(r[2])), int(float(r[3]))) for r in pick("tput")}
+tp = {r[0]: (float(r[1]), int(float(r[2])), int(float(r[3])), int(r[4]) if len(r) > 4 else 0) for r in pick("tput")}
 print("## Throughput, wrk -t2 -c50, small POST, requests/s (upstream: nginx static JSON)")
 print()
-print("| path | requests/s | socket errors | non-2xx | vs direct |")
-print("|---|---:|---:|---:|---:|")
+print("| path | requests/s | socket errors | non-2xx | vs direct | CPU us/request (process under test) |")
+print("|---|---:|---:|---:|---:|---:|")
 for key, label in (("direct", "direct"), ("llmtap", "llmtap gateway"), ("nginx", "nginx (HTTP)"),
                    ("nginx_tls", "nginx TLS-terminating"), ("mitmproxy", "mitmdump")):
     if key in tp:
-        r, e, x = tp[key]
-        print("| %s | %.0f | %d | %d | %s |" % (label, r, e, x, ratio(r, tp.get("direct", (0,))[0])))
+        r, e, x, c = tp[key]
+        print("| %s | %.0f | %d | %d | %s | %s |" % (label, r, e, x, ratio(r, tp.get("direct", (0,))[0]),
+                                               ("%d" % c) if key != "direct" else "(upstream) %d" % c))
 print()
 L = tp.get("llmtap", (0,))[0]; N = tp.get("nginx", (0,))[0]; NT = tp.get("nginx_tls", (0,))[0]; M = tp.get("mitmproxy", (0,))[0]
 print("ratios: llmtap/nginx %s (HTTP), llmtap/nginx-TLS %s; llmtap/mitmproxy %s"
       % (ratio(L, N), ratio(L, NT), ratio(L, M, 1)))
+CL, CN, CM = tp.get("llmtap", (0, 0, 0, 0))[3], tp.get("nginx", (0, 0, 0, 0))[3], tp.get("mitmproxy", (0, 0, 0, 0))[3]
+print("CPU per request: llmtap/nginx %s, mitmproxy/llmtap %s (wrk, the upstream and the proxy share 2 cores)"
+      % (ratio(CL, CN), ratio(CM, CL, 1)))
 print()
 verdict("throughput >= 0.8x nginx", N > 0 and L >= 0.8 * N, "llmtap/nginx %s (HTTP), %s (TLS)" % (ratio(L, N), ratio(L, NT)))
 verdict("throughput >= 30x mitmproxy", M > 0 and L >= 30 * M, "llmtap/mitmproxy %s" % ratio(L, M, 1))
