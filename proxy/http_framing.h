@@ -1,9 +1,10 @@
 #pragma once
 // Sans-IO HTTP/1.1 message framing for the proxy: learns where a message (header, Content-Length or
 // chunked body, or body-until-EOF) ends, without storing or altering the body. The proxy forwards the
-// exact bytes the parser consumed, so the wire bytes stay unchanged and nothing is buffered whole.
+// exact bytes it received, so the wire bytes stay unchanged and nothing is buffered whole.
 #include <boost/beast/http/basic_parser.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -86,6 +87,37 @@ class MessageFraming final : public http::basic_parser<isRequest> {
   int status_ = 0;
   int version_ = 11;
   std::vector<HeaderField> fields_;
+};
+
+// How far a read buffer has been forwarded, apart from how far the parser has consumed it. Beast takes
+// the CRLF closing a chunk's data only together with the next chunk-size line, so forwarding just the
+// consumed bytes would hold that CRLF back until the next chunk arrives. While a message's body is
+// still open, every received byte belongs to it and goes out at once; once the message is complete,
+// only the bytes up to its end do (what follows is the next message).
+class ForwardCursor {
+ public:
+  struct Slice {
+    std::size_t offset = 0;  // from the buffer front (= the parser's position)
+    std::size_t size = 0;
+  };
+  // After put() consumed PARSED of BUFFERED bytes: the slice not yet forwarded to send now.
+  // BODY_OPEN: header done and message not complete.
+  Slice next(std::size_t parsed, std::size_t buffered, bool body_open) const {
+    std::size_t end = body_open ? buffered : parsed;
+    return end > ahead_ ? Slice{ahead_, end - ahead_} : Slice{ahead_, 0};
+  }
+  // Once SENT is out and PARSED bytes are dropped from the buffer front.
+  void advance(Slice sent, std::size_t parsed) {
+    std::size_t sent_end = std::max(ahead_, sent.offset + sent.size);
+    ahead_ = sent_end > parsed ? sent_end - parsed : 0;
+  }
+  // Bytes at the buffer front already forwarded but not yet parsed. Nonzero once the message is
+  // complete means the peer sent bytes past the message end that went out with it.
+  std::size_t ahead() const { return ahead_; }
+  void reset() { ahead_ = 0; }
+
+ private:
+  std::size_t ahead_ = 0;
 };
 
 using RequestFraming = MessageFraming<true>;

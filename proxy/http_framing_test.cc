@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <string>
+#include <vector>
 
 namespace llmtap::proxy {
 namespace {
@@ -91,6 +93,84 @@ TEST(HttpFraming, FieldsAndLimits) {
   bad.put(boost::asio::buffer(garbage), ec);
   EXPECT_TRUE(ec);
   EXPECT_NE(ec, http::error::need_more);
+}
+
+// Drives MessageFraming plus ForwardCursor the way the proxy does: WIRE arrives in PIECES; after each
+// arrival, forwards what the cursor allows. Returns, per arrival, everything forwarded so far.
+template <bool isRequest>
+std::vector<std::string> forward_as_received(const std::vector<std::string>& pieces, std::string* leftover) {
+  MessageFraming<isRequest> p(64 * 1024);
+  ForwardCursor cursor;
+  std::string buf, out;
+  std::vector<std::string> after_each;
+  for (const auto& piece : pieces) {
+    buf += piece;
+    while (!buf.empty() && !p.is_done()) {
+      boost::beast::error_code ec;
+      std::size_t n = p.put(boost::asio::buffer(buf), ec);
+      if (ec && ec != http::error::need_more) return {};
+      ForwardCursor::Slice s = cursor.next(n, buf.size(), p.is_header_done() && !p.is_done());
+      out.append(buf, s.offset, s.size);
+      buf.erase(0, n);
+      cursor.advance(s, n);
+      if (n == 0) break;
+    }
+    after_each.push_back(out);
+  }
+  if (leftover) *leftover = buf.substr(cursor.ahead());
+  return after_each;
+}
+
+TEST(ForwardCursor, ChunkedResponseBytesGoOutAsTheyArrive) {
+  std::string header = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::vector<std::string> chunks = {"8\r\ndata: a\n\r\n", "9\r\ndata: bc\n\r\n", "0\r\n\r\n"};
+  std::vector<std::string> pieces = {header + chunks[0], chunks[1], chunks[2]};
+  auto sent = forward_as_received<false>(pieces, nullptr);
+  ASSERT_EQ(sent.size(), 3u);
+  // Each chunk, closing CRLF included, is out before the next one arrives.
+  EXPECT_EQ(sent[0], pieces[0]);
+  EXPECT_EQ(sent[1], pieces[0] + pieces[1]);
+  EXPECT_EQ(sent[2], pieces[0] + pieces[1] + pieces[2]);
+}
+
+TEST(ForwardCursor, RandomSplitsForwardEveryByteOnceAndStopAtMessageEnd) {
+  std::string msg = "POST /v1/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1a;ext=1\r\n" +
+                    std::string(26, 'z') + "\r\n0\r\nTrailer: x\r\n\r\n";
+  std::string next = "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+  std::string wire = msg + next;
+  for (unsigned seed = 0; seed < 200; ++seed) {
+    std::mt19937 rng(seed);
+    std::vector<std::string> pieces;
+    for (std::size_t at = 0; at < wire.size();) {
+      std::size_t k = std::min<std::size_t>(wire.size() - at, 1 + rng() % 9);
+      pieces.push_back(wire.substr(at, k));
+      at += k;
+    }
+    std::string leftover;
+    auto sent = forward_as_received<true>(pieces, &leftover);
+    ASSERT_EQ(sent.size(), pieces.size()) << seed;
+    std::string received;
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+      received += pieces[i];
+      // Once the header is complete, everything received up to the message end is out.
+      std::size_t header_end = msg.find("\r\n\r\n") + 4;
+      if (received.size() >= header_end) {
+        EXPECT_EQ(sent[i], received.substr(0, std::min(received.size(), msg.size()))) << seed << " piece " << i;
+      }
+    }
+    EXPECT_EQ(sent.back(), msg) << seed;
+    EXPECT_EQ(leftover, next) << seed;  // the next request stays for its own routing
+  }
+}
+
+TEST(ForwardCursor, ContentLengthStopsAtMessageEnd) {
+  std::string msg = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789";
+  std::string leftover;
+  auto sent = forward_as_received<false>({msg.substr(0, 45), msg.substr(45) + "HTTP/1.1 204"}, &leftover);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0], msg.substr(0, 45));
+  EXPECT_EQ(sent[1], msg);
+  EXPECT_EQ(leftover, "HTTP/1.1 204");
 }
 
 }  // namespace

@@ -172,6 +172,7 @@ class HttpSession : public SessionBase {
     self().on_routed(route_);
     tap(Direction::kClientToServer, client_data(), header_len_);
     client_buf_.consume(header_len_);
+    req_cursor_.reset();
     up_header_.clear();
     build_upstream_request_header(*req_, route_, up_header_);
     spdlog::debug("{} {}{} -> {}", req_->method_string(), route_.tap_host, loggable_path(route_.upstream_path),
@@ -220,17 +221,23 @@ class HttpSession : public SessionBase {
         if (response_started_) return abort();
         return send_local_error(400, "bad_request", "", "malformed request body: " + ec.message());
       }
-      if (n > 0) {
-        tap(Direction::kClientToServer, client_data(), n);
+      // Past a complete message the bytes are the next request: they wait for its routing.
+      ForwardCursor::Slice s = req_cursor_.next(n, client_buf_.size(), !req_->is_done());
+      if (s.size > 0) {
+        const char* p = client_data() + s.offset;
+        tap(Direction::kClientToServer, p, s.size);
         up_->expires_after(opts().idle_timeout);
-        up_->async_write(net::buffer(client_data(), n),
-                         [self = self().shared_from_this(), n](beast::error_code ec, std::size_t) {
-                           self->on_body_sent(ec, n);
+        up_->async_write(net::buffer(p, s.size),
+                         [self = self().shared_from_this(), n, s](beast::error_code ec, std::size_t) {
+                           self->on_body_sent(ec, n, s);
                          });
         return;
       }
+      if (n > 0) return on_body_sent({}, n, s);
     }
     if (req_->is_done()) {
+      // Bytes past the message end already went upstream with it: the connection cannot go on.
+      if (req_cursor_.ahead() > 0) keep_alive_ = false;
       request_done_ = true;
       if (!response_done_) watch_client();
       return on_flow_done();
@@ -249,7 +256,8 @@ class HttpSession : public SessionBase {
     forward_request_body();
   }
 
-  void on_body_sent(beast::error_code ec, std::size_t n) {
+  // N: bytes the parser consumed (dropped now); S: the slice just forwarded.
+  void on_body_sent(beast::error_code ec, std::size_t n, ForwardCursor::Slice s) {
     if (closing_) return;
     if (ec) {
       // The upstream stopped reading; it may still answer (e.g. 413), so flow B decides.
@@ -259,6 +267,7 @@ class HttpSession : public SessionBase {
       return on_flow_done();
     }
     client_buf_.consume(n);
+    req_cursor_.advance(s, n);
     forward_request_body();
   }
 
@@ -298,6 +307,7 @@ class HttpSession : public SessionBase {
   // ---- flow B: response ----
   void read_response() {
     resp_.emplace(kMaxResponseHeader);
+    resp_cursor_.reset();
     if (req_->method() == http::verb::head) resp_->skip(true);
     parse_response();
   }
@@ -309,8 +319,10 @@ class HttpSession : public SessionBase {
       std::size_t n = resp_->put(up_->buffer.data(), ec);
       if (ec && ec != http::error::need_more)
         return send_local_error(502, "bad_upstream_response", route_.upstream.host, ec.message());
-      if (n > 0) return forward_response_bytes(n);
-      if (resp_->is_done()) return on_response_message_done();
+      // Bytes past the parser inside an open body (a chunk's closing CRLF) go out now too.
+      ForwardCursor::Slice s = resp_cursor_.next(n, up_->buffer.size(), resp_->is_header_done() && !resp_->is_done());
+      if (s.size > 0) return forward_response_bytes(n, s);
+      if (n > 0 || resp_->is_done()) return on_response_bytes_sent({}, n, s);
     }
     up_->expires_after(opts().idle_timeout);
     up_->async_read_some(up_->buffer.prepare(kReadChunk),
@@ -347,21 +359,27 @@ class HttpSession : public SessionBase {
     parse_response();
   }
 
-  void forward_response_bytes(std::size_t n) {
+  // N: bytes the parser consumed (dropped once sent); S: the slice of the buffer to send.
+  void forward_response_bytes(std::size_t n, ForwardCursor::Slice s) {
     response_started_ = true;
-    tap(Direction::kServerToClient, up_->buffer.data().data(), n);
+    const char* p = static_cast<const char*>(up_->buffer.data().data()) + s.offset;
+    tap(Direction::kServerToClient, p, s.size);
     lowest().expires_after(opts().idle_timeout);
-    net::async_write(self().stream(), net::buffer(up_->buffer.data().data(), n),
-                     [self = self().shared_from_this(), n](beast::error_code ec, std::size_t) {
-                       self->on_response_bytes_sent(ec, n);
+    net::async_write(self().stream(), net::buffer(p, s.size),
+                     [self = self().shared_from_this(), n, s](beast::error_code ec, std::size_t) {
+                       self->on_response_bytes_sent(ec, n, s);
                      });
   }
 
-  void on_response_bytes_sent(beast::error_code ec, std::size_t n) {
+  void on_response_bytes_sent(beast::error_code ec, std::size_t n, ForwardCursor::Slice s) {
     if (closing_) return;
     if (ec) return abort();  // client gone
     up_->buffer.consume(n);
-    if (resp_->is_done()) return on_response_message_done();
+    resp_cursor_.advance(s, n);
+    if (resp_->is_done()) {
+      if (resp_cursor_.ahead() > 0) upstream_write_failed_ = true;  // bytes past the message end: not reusable
+      return on_response_message_done();
+    }
     parse_response();
   }
 
@@ -395,6 +413,8 @@ class HttpSession : public SessionBase {
   }
 
   std::optional<ResponseFraming> resp_;
+  ForwardCursor req_cursor_;   // client_buf_ bytes forwarded upstream ahead of req_'s parse
+  ForwardCursor resp_cursor_;  // up_->buffer bytes forwarded to the client ahead of resp_'s parse
   std::unique_ptr<UpstreamConnection> up_;
   Route route_;
   std::string up_header_;

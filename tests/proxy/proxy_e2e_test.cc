@@ -7,8 +7,12 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <poll.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "proxy/certificate_authority.h"
@@ -586,6 +590,119 @@ TEST_F(ProxyE2E, StopLetsInFlightStreamFinish) {
   stopper.join();
   EXPECT_NE(c.received().find("[DONE]"), std::string::npos);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(8));
+}
+
+// ---- chunk frames are forwarded whole, as they arrive ----
+
+// Appends to OUT what FD receives until OUT equals WANT, or 5 s pass without that (then OUT differs).
+void receive_until(int fd, const std::string& want, std::string* out) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (*out != want && out->size() < want.size()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+    char buf[65536];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return;
+    out->append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+struct OwnedFd {
+  int fd = -1;
+  ~OwnedFd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+std::string chunk_frame(const std::string& payload) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", payload.size());
+  return size + payload + "\r\n";
+}
+
+bool send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+TEST_F(ProxyE2E, ChunkFramesIncludingTheirCrlfAreForwardedBeforeTheNextChunk) {
+  // The test itself is the upstream, so it sends the next chunk only after checking that the previous
+  // one, closing CRLF included, went all the way through (an upstream pausing between SSE events).
+  OwnedFd listener{socket(AF_INET, SOCK_STREAM, 0)};
+  int lfd = listener.fd;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(lfd, 4), 0);
+  socklen_t alen = sizeof a;
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &alen);
+
+  RecordingTap tap;
+  proxy::ProxyOptions o;
+  o.listen = "127.0.0.1:0";
+  o.ca = server_->ca();
+  o.upstreams = {{"openai", "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port))}};
+  proxy::ProxyServer s(o, &tap);
+  std::string err, addr = s.start(&err);
+  ASSERT_FALSE(addr.empty()) << err;
+
+  std::optional<RawClient> client;
+  client.emplace(std::stoi(addr.substr(addr.rfind(':') + 1)));
+  RawClient& c = *client;
+  ASSERT_TRUE(c.connected());
+  // Request side: a chunked request body; its first frame must reach the upstream whole at once.
+  c.send("POST /openai/v1/stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+  pollfd lp{lfd, POLLIN, 0};
+  ASSERT_EQ(poll(&lp, 1, 5000), 1);
+  OwnedFd upstream{accept(lfd, nullptr, nullptr)};  // closed before the proxy stops, even on failure
+  int ufd = upstream.fd;
+  ASSERT_GE(ufd, 0);
+  std::string up_received;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto body_of_upstream = [&] {
+    auto p = up_received.find("\r\n\r\n");
+    return p == std::string::npos ? std::string() : up_received.substr(p + 4);
+  };
+  while (body_of_upstream() != "5\r\nhello\r\n" && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{ufd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::recv(ufd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    up_received.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_EQ(body_of_upstream(), "5\r\nhello\r\n") << "the request chunk's CRLF was held back";
+  c.send("0\r\n\r\n");
+  std::string up_expected = up_received + "0\r\n\r\n";
+  receive_until(ufd, up_expected, &up_received);
+  EXPECT_EQ(up_received, up_expected);
+
+  // Response side: each frame must reach the client whole before the upstream sends the next.
+  std::vector<std::string> pieces = {
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+          chunk_frame("data: {\"a\":1}\n\n"),
+      chunk_frame("data: {\"b\":2}\n\n"), chunk_frame("data: [DONE]\n\n"), "0\r\n\r\n"};
+  std::string sent, client_received;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    ASSERT_TRUE(send_all(ufd, pieces[i]));
+    sent += pieces[i];
+    receive_until(c.fd(), sent, &client_received);
+    ASSERT_EQ(client_received, sent) << "frame " << i << " did not arrive whole before the next was sent";
+  }
+  std::string request = c.sent();
+  client.reset();  // closed: the session ends and the tap sees the connection close
+  RecordingTap::Conn conn;
+  ASSERT_TRUE(tap.wait_closed("POST /openai/v1/stream", &conn));
+  EXPECT_EQ(conn.c2s, request);
+  EXPECT_EQ(conn.s2c, client_received);  // each byte once
+  s.stop();
 }
 
 }  // namespace
