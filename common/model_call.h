@@ -65,6 +65,8 @@ struct Timings {
   UnixNanos response_first_byte = 0;  // first response byte seen
   UnixNanos first_content_chunk = 0;  // first chunk carrying model output (streams); 0 if none
   UnixNanos response_end = 0;         // last response byte seen (or when the exchange was cut)
+  UnixNanos content_end = 0;          // streams: when the last event arrived (the client can act on the
+                                      // response from then, before the framing's final bytes); 0 otherwise
 };
 
 enum class CallStatus {

@@ -152,5 +152,29 @@ TEST(ConnectionStitcher, NonHttpBytesDoNotCrash) {
   EXPECT_TRUE(sink.calls.empty());
 }
 
+// A client acts on a stream once its last event arrives; the chunked framing's final bytes may come
+// later. Tool spans start at content_end, so it must be the last event's arrival, not the last byte's.
+TEST(ConnectionStitcher, StreamContentEndIsTheLastEventNotTheFramingEnd) {
+  CollectingSink sink;
+  ConnectionStitcher st(openai_conn(), 5, ParserOptions{}, sink);
+  st.data(Direction::kClientToServer,
+          http_request("POST", "/v1/chat/completions", "api.openai.com", fixture("chat_stream_tools.req.json")), 10);
+  std::string resp = http_response(200, "text/event-stream", fixture("chat_stream_tools.resp"), "", 64);
+  const std::string terminator = "0\r\nX-Trailer: t\r\n\r\n";  // last chunk + trailer
+  ASSERT_EQ(resp.substr(resp.size() - terminator.size()), terminator);
+  st.data(Direction::kServerToClient, resp.substr(0, resp.size() - terminator.size()), 20);
+  EXPECT_TRUE(sink.calls.empty());
+  st.data(Direction::kServerToClient, terminator, 90);
+  ASSERT_EQ(sink.calls.size(), 1u);
+  EXPECT_EQ(sink.calls[0].timings.content_end, 20);  // fails if content_end tracked the last byte
+  EXPECT_EQ(sink.calls[0].timings.response_end, 90);
+
+  st.data(Direction::kClientToServer,
+          http_request("POST", "/v1/chat/completions", "api.openai.com", fixture("azure_chat.req.json")), 100);
+  st.data(Direction::kServerToClient, http_response(200, "application/json", fixture("azure_chat.resp")), 110);
+  ASSERT_EQ(sink.calls.size(), 2u);
+  EXPECT_EQ(sink.calls[1].timings.content_end, 0);  // not a stream
+}
+
 }  // namespace
 }  // namespace llmtap

@@ -58,6 +58,7 @@ struct ExchangeParser::Impl {
   std::vector<SseEvent> events;
   std::vector<std::string> values;
   bool done_marker = false;
+  UnixNanos last_event_ts = 0;  // arrival of the chunk carrying the latest stream event
   bool invalid_json = false;
   bool decode_failed = false;
   bool resp_truncated = false;
@@ -159,6 +160,7 @@ struct ExchangeParser::Impl {
   }
 
   void drain(UnixNanos ts) {
+    if (!events.empty() || !values.empty()) last_event_ts = ts;
     for (auto& ev : events) {
       if (ev.data == "[DONE]") {
         done_marker = true;
@@ -193,6 +195,7 @@ struct ExchangeParser::Impl {
     call.connection_id = conn_id;
     call.client_pid = conn.client_pid;
     call.timings.response_end = ts;
+    if (last_event_ts != 0) call.timings.content_end = last_event_ts;
     bool stream_complete = true;
     if (have_response && resp_decoder && !decode_failed && !resp_truncated) {
       if (!resp_decoder->finish() && !resp_decoder->identity()) complete = false;

@@ -130,8 +130,11 @@ void TraceAssembler::add(const ModelCall& call) {
   const UnixNanos gen_end = gen.span.end_ns;
   tr.tree.add(std::move(gen));
 
-  // Each requested tool call opens a tool span at the end of this response.
-  const UnixNanos tool_start = call.timings.response_end != 0 ? call.timings.response_end : gen_end;
+  // Each requested tool call opens a tool span at the end of this response: for a stream, when its
+  // last event arrived (the client acts on it then, possibly before the framing's final bytes).
+  const UnixNanos tool_start = call.timings.content_end != 0    ? call.timings.content_end
+                               : call.timings.response_end != 0 ? call.timings.response_end
+                                                                : gen_end;
   std::size_t unnamed = 0;
   for (const auto& msg : call.output) {
     for (const auto& tc : msg.tool_calls) {
