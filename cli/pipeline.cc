@@ -54,9 +54,10 @@ class RunningPipeline final : public Pipeline {
     data_dir_ = opts.data_dir.empty() ? default_data_dir() : opts.data_dir;
     if (auto e = ensure_private_dir(data_dir_); !e.empty()) return fail(error, "data directory: " + e);
 
-    prices_ = PriceTable::load_default();
-    for (const auto& file : opts.pricing_files)
-      if (std::string e; !prices_.layer_file(file, &e)) return fail(error, e);
+    std::string price_error;
+    auto prices = PriceTable::load(opts.pricing_files, &price_error);
+    if (!prices) return fail(error, price_error);
+    prices_ = std::move(*prices);
 
     std::vector<std::string> warnings;
     TraceOptions topts = TraceOptions::from_env(&warnings);
