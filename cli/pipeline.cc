@@ -93,6 +93,7 @@ class RunningPipeline final : public Pipeline {
     popts.upstream_ca_files = opts.upstream_cas;
     popts.intercept_hosts = opts.intercept_hosts;
     popts.data_dir = data_dir_;
+    popts.io_threads = static_cast<int>(opts.io_threads);
     proxy_ = std::make_unique<proxy::ProxyServer>(popts, tap_.get());
     std::string e;
     address_ = proxy_->start(&e);

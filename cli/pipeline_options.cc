@@ -37,6 +37,8 @@ const char* pipeline_options_help() {
          "  --pricing FILE           layer a price table over the embedded one; repeatable\n"
          "  --agent-names FILE       JSON rules naming agents from their instructions\n"
          "  --trace-idle-ms N        close a trace after N ms without activity (default 30000)\n"
+         "  --io-threads N           threads forwarding traffic (default 2; one more thread decodes\n"
+         "                           the captured bytes, others export)\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
          "                           $XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap)\n"
          "  --no-collector           do not listen for the LD_PRELOAD shim\n"
@@ -62,7 +64,7 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     }
     static const std::vector<std::string> kWithValue = {
         "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
-        "--pricing", "--agent-names", "--trace-idle-ms", "--data-dir", "--log-level"};
+        "--pricing", "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level"};
     bool takes_value = false;
     for (const auto& k : kWithValue) takes_value |= (name == k);
     if (name == "--no-collector") {
@@ -101,6 +103,9 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     } else if (name == "--trace-idle-ms") {
       if (!parse_int(value, opts.trace_idle_ms) || opts.trace_idle_ms == 0)
         return "--trace-idle-ms wants a positive integer, got '" + value + "'";
+    } else if (name == "--io-threads") {
+      if (!parse_int(value, opts.io_threads) || opts.io_threads < 1 || opts.io_threads > 256)
+        return "--io-threads wants a whole number from 1 to 256, got '" + value + "'";
     } else if (name == "--data-dir") {
       opts.data_dir = value;
     } else if (name == "--log-level") {

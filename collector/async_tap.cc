@@ -19,7 +19,8 @@ void AsyncTap::push_locked(Event&& ev) {
   stats_.queued_bytes += ev.bytes.size();
   queue_.push_back(std::move(ev));
   ++pushed_;
-  wake_worker_.notify_one();
+  // A busy worker takes the queue when it finishes its batch: waking it costs a syscall per record.
+  if (worker_waiting_) wake_worker_.notify_one();
 }
 
 // Queues the gap owed to CONN/DIR after an earlier drop, if any. Returns whether one was queued.
@@ -44,32 +45,17 @@ void AsyncTap::open(std::uint64_t conn_id, const ConnectionInfo& info, UnixNanos
 
 void AsyncTap::data(std::uint64_t conn_id, Direction dir, std::string_view bytes, UnixNanos ts) noexcept {
   if (bytes.empty()) return;
+  // Copy before taking the lock: the forwarding threads then hold it only to queue the record.
   std::string copy;
   bool copied = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-    if (stats_.queued_bytes + bytes.size() > opts_.max_queued_bytes) {
-      ++stats_.records_dropped;
-      stats_.bytes_dropped += bytes.size();
-      try {
-        pending_gaps_.insert({conn_id, dir});
-      } catch (...) {
-      }
-      return;
-    }
-    // Reserve the room now so concurrent producers cannot overshoot while we copy unlocked.
-    stats_.queued_bytes += bytes.size();
-  }
   try {
     copy.assign(bytes.data(), bytes.size());
     copied = true;
   } catch (...) {
   }
   std::lock_guard<std::mutex> lock(mu_);
-  stats_.queued_bytes -= bytes.size();
   if (stopping_) return;
-  if (!copied) {
+  if (!copied || stats_.queued_bytes + bytes.size() > opts_.max_queued_bytes) {
     ++stats_.records_dropped;
     stats_.bytes_dropped += bytes.size();
     try {
@@ -138,19 +124,25 @@ void AsyncTap::run() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_worker_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      while (queue_.empty() && !stopping_) {
+        worker_waiting_ = true;
+        wake_worker_.wait(lock);
+        worker_waiting_ = false;
+      }
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);
     }
+    std::size_t bytes = 0;
     for (Event& ev : batch) {
-      const std::size_t n = ev.bytes.size();
+      bytes += ev.bytes.size();
       process(ev);
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_.queued_bytes -= n;
-      ++processed_;
-      drained_.notify_all();
     }
+    const std::size_t n = batch.size();
     batch.clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.queued_bytes -= bytes;
+    processed_ += n;
+    drained_.notify_all();
   }
   // Queue drained after stop: connections still open end now, exchanges in flight as incomplete.
   const UnixNanos ts = now_ns();

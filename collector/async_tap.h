@@ -89,6 +89,7 @@ class AsyncTap final : public Tap {
   std::uint64_t processed_ = 0;  // events fully processed by the worker
   bool stopping_ = false;
   bool stopped_ = false;
+  bool worker_waiting_ = false;  // the worker sleeps on wake_worker_ (set and read under mu_)
   AsyncTapStats stats_;
 
   // Worker-only state.

@@ -169,6 +169,7 @@ void TraceAssembler::add(const ModelCall& call) {
   conv.last_connection = call.connection_id;
   conv.last_output_text = final_text(call.output);
   tr.last_activity = std::max({tr.last_activity, gen_end, call.timings.request_start});
+  touched(tr);
 }
 
 TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::vector<ConversationItem>& items,
@@ -189,13 +190,15 @@ TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::ve
   for (std::size_t len = prefix.size() - 1; len >= 1; --len) {
     auto it = states_.find(prefix[len]);
     if (it == states_.end() || it->second.empty()) continue;
+    // Best: not continued yet, then on this connection; ties keep the oldest.
     StateRef* best = nullptr;
-    for (auto& ref : it->second) {
-      if (best == nullptr) { best = &ref; continue; }
-      auto rank = [&](const StateRef& r) {
-        return std::make_tuple(!r.continued, r.connection_id == call.connection_id);
-      };
-      if (rank(ref) > rank(*best)) best = &ref;  // ties keep the oldest
+    std::pair<bool, bool> best_rank{false, false};
+    for (auto& [seq, ref] : it->second) {
+      const std::pair<bool, bool> rank{!ref.continued, ref.connection_id == call.connection_id};
+      if (best != nullptr && rank <= best_rank) continue;
+      best = &ref;
+      best_rank = rank;
+      if (rank == std::pair<bool, bool>{true, true}) break;
     }
     best->continued = true;
     m.conv = conversations_.at(best->conv).get();
@@ -350,6 +353,8 @@ void TraceAssembler::try_nest(Conversation& parent, const OpenTool& tool, const 
       host.conversations.push_back(cid);
     }
     host.last_activity = std::max(host.last_activity, child.last_activity);
+    touched(host);
+    due_candidates_.erase(key);
     traces_.erase(it);
     return;
   }
@@ -411,11 +416,10 @@ void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, 
   for (auto h : hashes) prefix = chain_hash(prefix, h);
 
   auto add_state = [&](std::uint64_t h) {
-    auto& refs = states_[h];
-    for (const auto& r : refs)
-      if (r.conv == conv.id) return;
-    refs.push_back({conv.id, call.connection_id, next_seq_++, false});
-    conv.state_hashes.push_back(h);
+    if (conv.states.count(h) != 0) return;
+    const std::uint64_t seq = next_seq_++;
+    states_[h].emplace(seq, StateRef{conv.id, call.connection_id, false});
+    conv.states.emplace(h, seq);
   };
   auto extend = [&](const std::vector<Message>& msgs) {
     std::uint64_t h = prefix;
@@ -467,16 +471,32 @@ UnixNanos TraceAssembler::activity(const OpenTrace& t) const {
   return a;
 }
 
+void TraceAssembler::touched(const OpenTrace& t) {
+  activity_queue_.emplace(t.last_activity, t.key);
+  if (t.tree.size() > kMaxSpansPerTrace) due_candidates_.insert(t.key);
+}
+
 std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
+  // Traces whose own last activity is older than the timeout become candidates; an entry whose
+  // trace has moved on since (or closed) is stale: a newer entry stands for it.
+  while (!activity_queue_.empty() && now - activity_queue_.top().first > options_.idle_timeout_ns) {
+    const auto [at, key] = activity_queue_.top();
+    activity_queue_.pop();
+    if (auto it = traces_.find(key); it != traces_.end() && it->second->last_activity == at)
+      due_candidates_.insert(key);
+  }
   std::vector<Trace> out;
   for (bool progress = true; progress;) {
     progress = false;
     std::vector<TraceKey> due;
-    for (const auto& [key, t] : traces_) {
-      const UnixNanos idle = now - activity(*t);
+    for (TraceKey key : due_candidates_) {
+      const OpenTrace& t = *traces_.at(key);
+      const bool oversized = t.tree.size() > kMaxSpansPerTrace;
+      // activity() only moves the time forward: a trace active within the timeout is not due.
+      if (!oversized && now - t.last_activity <= options_.idle_timeout_ns) continue;
+      const UnixNanos idle = now - activity(t);
       const bool overdue = idle > kDeferralLimitTimeouts * options_.idle_timeout_ns;
-      if (t->tree.size() > kMaxSpansPerTrace || (idle > options_.idle_timeout_ns && (overdue || !deferred(*t))))
-        due.push_back(key);
+      if (oversized || (idle > options_.idle_timeout_ns && (overdue || !deferred(t)))) due.push_back(key);
     }
     for (TraceKey key : due) {
       out.push_back(finish(key));
@@ -489,6 +509,7 @@ std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
 std::vector<Trace> TraceAssembler::close_all() {
   std::vector<Trace> out;
   while (!traces_.empty()) out.push_back(finish(traces_.begin()->first));
+  activity_queue_ = {};
   return out;
 }
 
@@ -496,13 +517,11 @@ Trace TraceAssembler::finish(TraceKey key) {
   OpenTrace& t = *traces_.at(key);
   for (ConvId cid : t.conversations) {
     Conversation& c = *conversations_.at(cid);
-    for (auto h : c.state_hashes) {
+    for (const auto& [h, seq] : c.states) {
       auto it = states_.find(h);
       if (it == states_.end()) continue;
-      auto& refs = it->second;
-      refs.erase(std::remove_if(refs.begin(), refs.end(), [&](const StateRef& r) { return r.conv == cid; }),
-                 refs.end());
-      if (refs.empty()) states_.erase(it);
+      it->second.erase(seq);
+      if (it->second.empty()) states_.erase(it);
     }
     for (const auto& rid : c.response_ids)
       if (auto it = responses_.find(rid); it != responses_.end() && it->second.conv == cid) responses_.erase(it);
@@ -523,6 +542,7 @@ Trace TraceAssembler::finish(TraceKey key) {
     return it == handoff_names_.end() ? std::string() : it->second;
   });
   traces_.erase(key);
+  due_candidates_.erase(key);
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <queue>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -64,7 +65,7 @@ class TraceAssembler {
     UnixNanos last_response_end = 0;
     std::string last_output_text;
     std::vector<OpenTool> open_tools;
-    std::vector<std::uint64_t> state_hashes;  // registered in states_, to unregister at close
+    std::unordered_map<std::uint64_t, std::uint64_t> states;  // state hash -> its seq in states_ (to unregister)
     std::vector<std::string> response_ids;
     std::uint64_t first_item = 0;  // hash of its first item (0: none), for filtered handoffs
     std::uint64_t last_connection = 0;
@@ -88,9 +89,12 @@ class TraceAssembler {
   struct StateRef {
     ConvId conv;
     std::uint64_t connection_id;
-    std::uint64_t seq;  // order of registration
     bool continued = false;
   };
+  // Conversations that ended in one state, keyed by registration order (oldest first). Many
+  // conversations can share a state (the same first turn sent many times): adding and removing
+  // one must not scan the others.
+  using StateRefs = std::map<std::uint64_t, StateRef>;
 
   struct ResponseState {
     ConvId conv;
@@ -118,6 +122,7 @@ class TraceAssembler {
   void open_agent(Conversation& conv, UnixNanos start, const std::string& fp, const std::string& instructions);
   void register_states(Conversation& conv, const ModelCall& call, std::vector<std::uint64_t> hashes,
                        bool ids_stable);
+  void touched(const OpenTrace& t);
   bool deferred(const OpenTrace& t) const;
   UnixNanos activity(const OpenTrace& t) const;
   Trace finish(TraceKey key);
@@ -128,8 +133,15 @@ class TraceAssembler {
   std::uint64_t next_id_ = 1;
   std::uint64_t next_seq_ = 1;
   std::map<TraceKey, std::unique_ptr<OpenTrace>> traces_;
+  // close_idle() looks only at traces that may be due, not at every open trace on every tick:
+  // (last_activity, trace) as it was when set, oldest on top (stale entries are skipped), and the
+  // traces found idle that are still held (deferred, nested work) or oversized.
+  std::priority_queue<std::pair<UnixNanos, TraceKey>, std::vector<std::pair<UnixNanos, TraceKey>>,
+                      std::greater<>>
+      activity_queue_;
+  std::set<TraceKey> due_candidates_;
   std::map<ConvId, std::unique_ptr<Conversation>> conversations_;
-  std::unordered_map<std::uint64_t, std::vector<StateRef>> states_;
+  std::unordered_map<std::uint64_t, StateRefs> states_;
   std::unordered_map<std::string, ResponseState> responses_;
   std::unordered_map<std::string, ConvId> open_calls_;
   std::set<ConvId> with_open_tools_;  // conversations with open tool calls (nesting candidates)
