@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -355,6 +356,58 @@ TEST(TraceBuilder, AgentNameRulesApplyBeforeDerivedNames) {
   const Span* agent = find_span(sink.traces.at(0), SpanKind::kAgent);
   EXPECT_EQ(agent->name, "invoke_agent Meteo Bot");
   EXPECT_EQ(str_attr(*agent, "llmtap.agent.name_source"), "rule");
+}
+
+// Many conversations ending in the same state (the same first turn sent on many connections, as an
+// eval or a load test does): each second turn continues the conversation of its own connection,
+// traces close by idleness each on its own clock, and closed conversations stop matching.
+TEST(TraceBuilder, ManyIdenticalFirstTurnsEachContinueTheirOwnConversation) {
+  constexpr int kRuns = 300;
+  RecordingSink sink;
+  TraceOptions o;
+  o.idle_timeout_ns = 1000 * kMs;
+  TraceBuilder b(o, nullptr, sink);
+  const std::vector<Turn> run = {
+      {"You are terse.", {}, {user("hi")}, assistant("ok"), kT0, kT0 + 10 * kMs},
+      {"You are terse.", {}, {user("and now?")}, assistant("done"), kT0, kT0 + 10 * kMs},
+  };
+  const auto calls = render(run, Form::kChat);
+  ASSERT_EQ(calls.size(), 2u);
+  auto on_conn = [](ModelCall c, int conn, UnixNanos start) {
+    c.connection_id = static_cast<std::uint64_t>(conn);
+    c.response_id.clear();
+    c.timings.request_start = start;
+    c.timings.response_end = start + 10 * kMs;
+    c.timings.content_end = 0;
+    return c;
+  };
+  for (int i = 0; i < kRuns; ++i) b.on_model_call(on_conn(calls[0], 1000 + i, kT0 + i * kMs));
+  // Second turns in reverse order; only the odd runs continue.
+  for (int i = kRuns - 1; i >= 0; i -= 2) b.on_model_call(on_conn(calls[1], 1000 + i, kT0 + 2000 * kMs));
+  EXPECT_EQ(b.open_traces(), static_cast<std::size_t>(kRuns));
+
+  // The even runs went quiet after their first turn: only they are idle long enough.
+  b.tick(kT0 + 2000 * kMs);
+  EXPECT_EQ(sink.traces.size(), static_cast<std::size_t>(kRuns / 2));
+  for (const auto& t : sink.traces) EXPECT_EQ(spans_of(t, SpanKind::kGeneration).size(), 1u);
+  b.tick(kT0 + 3100 * kMs);
+  ASSERT_EQ(sink.traces.size(), static_cast<std::size_t>(kRuns));
+  std::set<std::uint64_t> continued;
+  for (std::size_t k = kRuns / 2; k < sink.traces.size(); ++k) {
+    const auto gens = spans_of(sink.traces[k], SpanKind::kGeneration);
+    ASSERT_EQ(gens.size(), 2u);
+    // Both generations ran on one connection: the start times tell the runs apart.
+    const UnixNanos first = std::min(gens[0]->start_ns, gens[1]->start_ns);
+    continued.insert(static_cast<std::uint64_t>((first - kT0) / kMs));
+  }
+  EXPECT_EQ(continued.size(), static_cast<std::size_t>(kRuns / 2));
+  for (auto i : continued) EXPECT_EQ(i % 2, 1u) << "run " << i << " should have stayed single-turn";
+
+  // Every state went with its trace: the same second turn now starts a new conversation.
+  b.on_model_call(on_conn(calls[1], 1001, kT0 + 5000 * kMs));
+  b.close_all(0);
+  ASSERT_EQ(sink.traces.size(), static_cast<std::size_t>(kRuns + 1));
+  EXPECT_EQ(spans_of(sink.traces.back(), SpanKind::kGeneration).size(), 1u);
 }
 
 TEST(TraceBuilder, ConcurrentCallersAreSerialized) {
