@@ -54,7 +54,6 @@ CREATE TABLE IF NOT EXISTS attributes(
 )sql";
 
 constexpr std::size_t kMaxBatch = 256;
-constexpr std::size_t kMaxQueuedTraces = 50000;
 
 SpanKind kind_from_string(std::string_view s) {
   for (auto k : {SpanKind::kWorkflow, SpanKind::kAgent, SpanKind::kGeneration, SpanKind::kTool, SpanKind::kHandoff})
@@ -113,7 +112,7 @@ AttrValue read_value(const Stmt& st, const std::string& type, int col) {
 
 }  // namespace
 
-std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* error) {
+std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* error, std::size_t max_queued) {
   // Create the file 0600 first: SQLite gives the -wal and -shm files the same mode.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -134,10 +133,11 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
     sqlite3_close(db);
     return nullptr;
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(path, db));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(path, db, max_queued));
 }
 
-SqliteStore::SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {
+SqliteStore::SqliteStore(std::string path, sqlite3* db, std::size_t max_queued)
+    : path_(std::move(path)), db_(db), max_queued_(max_queued == 0 ? 1 : max_queued) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -147,6 +147,7 @@ SqliteStore::~SqliteStore() {
     stop_ = true;
   }
   cv_.notify_all();
+  room_cv_.notify_all();
   thread_.join();
   sqlite3_close(db_);
 }
@@ -154,13 +155,16 @@ SqliteStore::~SqliteStore() {
 void SqliteStore::on_trace(const Trace& trace) {
   if (trace.spans.empty()) return;
   {
-    std::lock_guard lock(mu_);
-    if (queue_.size() >= kMaxQueuedTraces) {
-      // The disk cannot keep up: bound memory rather than the proxy's latency.
-      if (dropped_++ % 1000 == 0)
-        spdlog::error("trace store {}: write queue full ({} traces); dropped {} trace(s) so far", path_,
-                      kMaxQueuedTraces, dropped_);
-      return;
+    std::unique_lock lock(mu_);
+    if (queue_.size() >= max_queued_) {
+      // Traces close on the ticker or at shutdown, never on the forwarding path: wait for the disk
+      // rather than drop (the open traces wait in memory meanwhile).
+      if (!behind_warned_) {
+        behind_warned_ = true;
+        spdlog::warn("trace store {}: {} traces waiting to be written; closing traces waits for the disk", path_,
+                     queue_.size());
+      }
+      room_cv_.wait(lock, [&] { return queue_.size() < max_queued_ || stop_; });
     }
     queue_.push_back(trace);
     ++accepted_;
@@ -184,6 +188,7 @@ void SqliteStore::run() {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    room_cv_.notify_all();
     lock.unlock();
     if (!write_batch(batch))
       spdlog::error("trace store {}: could not write {} trace(s): {}", path_, batch.size(), sqlite3_errmsg(db_));

@@ -24,26 +24,32 @@ inline constexpr const char* kStoreFileName = "traces.db";
 
 class SqliteStore : public TraceSink {
  public:
-  // Opens (creating and migrating) the database at PATH. nullptr and *error on failure.
-  static std::unique_ptr<SqliteStore> open(const std::string& path, std::string* error);
+  // Opens (creating and migrating) the database at PATH. nullptr and *error on failure. At most
+  // MAX_QUEUED traces wait for the disk; on_trace() waits beyond that.
+  static std::unique_ptr<SqliteStore> open(const std::string& path, std::string* error,
+                                           std::size_t max_queued = 50000);
   ~SqliteStore() override;  // writes everything queued, then closes
 
+  // Queues TRACE; waits while the write queue is full (never drops). Not for the forwarding path.
   void on_trace(const Trace& trace) override;
   void flush() override;  // returns once everything accepted so far is committed (bounded)
   const std::string& path() const { return path_; }
 
  private:
-  SqliteStore(std::string path, sqlite3* db);
+  SqliteStore(std::string path, sqlite3* db, std::size_t max_queued);
   void run();
   bool write_batch(std::vector<Trace>& batch);
 
   std::string path_;
   sqlite3* db_;
+  const std::size_t max_queued_;
   std::mutex mu_;
   std::condition_variable cv_;       // work queued / stop
   std::condition_variable done_cv_;  // a batch committed
+  std::condition_variable room_cv_;  // the queue shrank
   std::deque<Trace> queue_;
-  std::uint64_t accepted_ = 0, written_ = 0, dropped_ = 0;
+  std::uint64_t accepted_ = 0, written_ = 0;
+  bool behind_warned_ = false;
   bool stop_ = false;
   std::thread thread_;
 };

@@ -77,6 +77,22 @@ TEST(SqliteStore, StoresAndQueriesTraces) {
   EXPECT_EQ(reader->ids_with_prefix("0000").size(), 2u);  // ambiguous: numbered ids share zeros
 }
 
+TEST(SqliteStore, BurstLargerThanTheQueueWaitsInsteadOfDropping) {
+  TempDir dir;
+  std::string path = dir.path + "/traces.db";
+  std::string error;
+  constexpr int kTraces = 400;
+  {
+    auto store = SqliteStore::open(path, &error, /*max_queued=*/8);
+    ASSERT_TRUE(store) << error;
+    for (int i = 0; i < kTraces; ++i) store->on_trace(testing::numbered_trace(i, 2));
+    store->flush();
+  }
+  auto reader = TraceStoreReader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(reader->recent(kTraces + 10).size(), static_cast<std::size_t>(kTraces));
+}
+
 TEST(SqliteStore, TraceDeliveredTwiceIsNotDuplicated) {
   TempDir dir;
   std::string path = dir.path + "/traces.db", error;

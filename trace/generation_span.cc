@@ -37,6 +37,7 @@ SpanNode generation_node(const ModelCall& call, const PricedCall* priced, bool c
   s.name = op + " " + (call.request_model.empty() ? model : call.request_model);
   s.start_ns = call.timings.request_start;
   s.end_ns = std::max({call.timings.response_end, call.timings.request_end, call.timings.request_start});
+  s.attributes.reserve(40);  // a generation carries about 20-40 attributes: grow once
 
   s.set("llmtap.span.kind", std::string("generation"));
   s.set("openinference.span.kind", std::string(openinference_kind(op)));

@@ -6,6 +6,7 @@
 namespace llmtap::trace {
 
 int SpanTree::add(SpanNode node) {
+  if (nodes_.empty()) nodes_.reserve(8);  // a run's first few spans without regrowing
   nodes_.push_back(std::move(node));
   return static_cast<int>(nodes_.size()) - 1;
 }

@@ -190,16 +190,21 @@ TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::ve
   for (std::size_t len = prefix.size() - 1; len >= 1; --len) {
     auto it = states_.find(prefix[len]);
     if (it == states_.end() || it->second.empty()) continue;
-    // Best: not continued yet, then on this connection; ties keep the oldest.
+    // Best: not continued yet, then on this connection; ties keep the oldest. A request that adds
+    // nothing to the state is a retry of the call that ended there (it failed or was cut off):
+    // once one retry took it, the same request again is someone else's new conversation.
+    const bool retry = len + 1 == prefix.size();
     StateRef* best = nullptr;
     std::pair<bool, bool> best_rank{false, false};
     for (auto& [seq, ref] : it->second) {
+      if (retry && ref.continued) continue;
       const std::pair<bool, bool> rank{!ref.continued, ref.connection_id == call.connection_id};
       if (best != nullptr && rank <= best_rank) continue;
       best = &ref;
       best_rank = rank;
       if (rank == std::pair<bool, bool>{true, true}) break;
     }
+    if (best == nullptr) continue;
     best->continued = true;
     m.conv = conversations_.at(best->conv).get();
     m.new_from = len;
@@ -416,7 +421,12 @@ void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, 
   for (auto h : hashes) prefix = chain_hash(prefix, h);
 
   auto add_state = [&](std::uint64_t h) {
-    if (conv.states.count(h) != 0) return;
+    if (auto known = conv.states.find(h); known != conv.states.end()) {
+      // Ended there again (a retry that failed too): open to a continuation once more.
+      if (auto refs = states_.find(h); refs != states_.end())
+        if (auto r = refs->second.find(known->second); r != refs->second.end()) r->second.continued = false;
+      return;
+    }
     const std::uint64_t seq = next_seq_++;
     states_[h].emplace(seq, StateRef{conv.id, call.connection_id, false});
     conv.states.emplace(h, seq);

@@ -120,6 +120,35 @@ TEST(TraceBuilder, ErrorGenerationCarriesProviderMessageAndRetryJoinsTrace) {
   EXPECT_EQ(sink.traces[0].spans[0].find("llmtap.cost.unpriced_calls"), nullptr);
 }
 
+// A retry takes the state its failed call ended in; the same request after that is a new run, not a
+// third call of the old one (identical first turns from many users must not pile into one trace).
+TEST(TraceBuilder, RetriesJoinButLaterIdenticalRequestsStartNewTraces) {
+  auto calls = render(tool_run(), Form::kChat);
+  auto failed_at = [&](UnixNanos start) {
+    ModelCall f = calls[0];
+    f.status = CallStatus::kError;
+    f.http_status = 503;
+    f.output.clear();
+    f.usage = Usage{};
+    f.timings.request_start = start;
+    f.timings.response_end = start + 10 * kMs;
+    return f;
+  };
+  RecordingSink sink;
+  TraceBuilder b(TraceOptions{}, nullptr, sink);
+  b.on_model_call(failed_at(kT0 - 900 * kMs));
+  b.on_model_call(failed_at(kT0 - 600 * kMs));  // the retry fails too
+  for (const auto& c : calls) b.on_model_call(c);  // the next retry works and the run goes on
+  ModelCall again = calls[0];  // another user, same first turn
+  again.timings.request_start += 1000 * kMs;
+  again.timings.response_end += 1000 * kMs;
+  b.on_model_call(again);
+  b.close_all(0);
+  ASSERT_EQ(sink.traces.size(), 2u);
+  EXPECT_EQ(spans_of(sink.traces[0], SpanKind::kGeneration).size(), 4u);
+  EXPECT_EQ(spans_of(sink.traces[1], SpanKind::kGeneration).size(), 1u);
+}
+
 TEST(TraceBuilder, TraceparentMakesRootAChildOfTheRemoteSpan) {
   RecordingSink sink;
   TraceBuilder b(TraceOptions{}, nullptr, sink);
