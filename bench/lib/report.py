@@ -113,6 +113,10 @@ print("ratios: llmtap/nginx %s (HTTP), llmtap/nginx-TLS %s; llmtap/mitmproxy %s"
 CL, CN, CM = tp.get("llmtap", (0, 0, 0, 0))[3], tp.get("nginx", (0, 0, 0, 0))[3], tp.get("mitmproxy", (0, 0, 0, 0))[3]
 print("CPU per request: llmtap/nginx %s, mitmproxy/llmtap %s (wrk, the upstream and the proxy share 2 cores)"
       % (ratio(CL, CN), ratio(CM, CL, 1)))
+st = one("llmtap_stop")
+if st:
+    print("after its run llmtap was stopped (SIGTERM) so that its traces are not written during the next "
+          "measurements: it closed and stored every open trace and %s in %.1f s" % (st[1], int(st[0]) / 1000))
 print()
 verdict("throughput >= 0.8x nginx", N > 0 and L >= 0.8 * N, "llmtap/nginx %s (HTTP), %s (TLS)" % (ratio(L, N), ratio(L, NT)))
 verdict("throughput >= 30x mitmproxy", M > 0 and L >= 30 * M, "llmtap/mitmproxy %s" % ratio(L, M, 1))

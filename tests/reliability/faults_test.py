@@ -597,7 +597,8 @@ def fault_flood(binary, seed, nofile=256, conns=600):
             last = e
             time.sleep(0.5)
     if not ok:
-        rc.fail("after a connection flood past the fd limit, llmtap no longer serves (%r)" % last)
+        rc.fail("after a connection flood past the fd limit, llmtap no longer serves (%r; alive %s); stderr: %s"
+                % (last, lt.alive(), lt.stderr_tail()))
     for i in range(20):
         normal_request(lt, 200 + i)
     wait_for(lambda: lt.open_fds() <= base_fds + 8, 30)
