@@ -20,6 +20,7 @@
 #include "pricing/price_table.h"
 #include "proxy/proxy_server.h"
 #include "trace/trace_builder.h"
+#include "common/thread_name.h"
 
 namespace llmtap::cli {
 
@@ -99,7 +100,10 @@ class RunningPipeline final : public Pipeline {
     address_ = proxy_->start(&e);
     if (address_.empty()) return fail(error, e);
 
-    ticker_ = std::thread([this] { tick_loop(); });
+    ticker_ = std::thread([this] {
+      name_this_thread("llmtap-ticker");
+      tick_loop();
+    });
     return true;
   }
 

@@ -1,6 +1,7 @@
 #include "collector/async_tap.h"
 
 #include "collector/http_decoder_factory.h"
+#include "common/thread_name.h"
 
 namespace llmtap {
 
@@ -9,7 +10,10 @@ AsyncTap::AsyncTap(ModelCallSink& sink, AsyncTapOptions opts)
 
 AsyncTap::AsyncTap(std::unique_ptr<ConnectionDecoderFactory> factory, AsyncTapOptions opts)
     : factory_(std::move(factory)), opts_(opts) {
-  worker_ = std::thread([this] { run(); });
+  worker_ = std::thread([this] {
+    name_this_thread("llmtap-decode");
+    run();
+  });
 }
 
 AsyncTap::~AsyncTap() { stop(); }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "preload/wire_format.h"
+#include "common/thread_name.h"
 
 namespace llmtap {
 namespace {
@@ -230,7 +231,10 @@ std::unique_ptr<CollectorSocket> CollectorSocket::start(const std::string& path,
 
 CollectorSocket::CollectorSocket(std::string path, int listen_fd, int wake_fd, Tap& tap)
     : path_(std::move(path)), loop_(std::make_unique<Loop>(listen_fd, wake_fd, tap)) {
-  thread_ = std::thread([this] { loop_->run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("llmtap-collect");
+    loop_->run();
+  });
 }
 
 CollectorSocket::~CollectorSocket() { stop(); }

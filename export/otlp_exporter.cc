@@ -11,6 +11,7 @@
 #include "export/disk_spool.h"
 #include "export/http_client.h"
 #include "export/redactor.h"
+#include "common/thread_name.h"
 
 namespace llmtap::exporting {
 namespace {
@@ -63,7 +64,10 @@ std::unique_ptr<OtlpExporter> OtlpExporter::create(OtlpConfig config, std::strin
   e->stats_.spool_files = e->spool_->files();
   spdlog::info("OTLP export to {} ({}{}{})", e->http_->url().loggable(), e->cfg_.protocol,
                e->cfg_.gzip ? ", gzip" : "", e->cfg_.headers.empty() ? "" : ", with configured headers");
-  e->thread_ = std::thread([p = e.get()] { p->run(); });
+  e->thread_ = std::thread([p = e.get()] {
+    name_this_thread("llmtap-otlp");
+    p->run();
+  });
   return e;
 }
 

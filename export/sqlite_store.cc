@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "export/sqlite_util.h"
+#include "common/thread_name.h"
 
 namespace llmtap::exporting {
 namespace {
@@ -138,7 +139,10 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
 
 SqliteStore::SqliteStore(std::string path, sqlite3* db, std::size_t max_queued)
     : path_(std::move(path)), db_(db), max_queued_(max_queued == 0 ? 1 : max_queued) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("llmtap-store");
+    run();
+  });
 }
 
 SqliteStore::~SqliteStore() {

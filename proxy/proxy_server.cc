@@ -13,6 +13,7 @@
 #include "common/data_dir.h"
 #include "proxy/client_sessions.h"
 #include "proxy/proxy_context.h"
+#include "common/thread_name.h"
 
 namespace llmtap::proxy {
 
@@ -109,7 +110,10 @@ class ProxyServer::Impl {
     do_accept();
     for (auto& w : workers_) {
       guards_.emplace_back(net::make_work_guard(w->ioc));
-      threads_.emplace_back([w = w.get()] { w->ioc.run(); });
+      threads_.emplace_back([w = w.get()] {
+        name_this_thread("llmtap-io");
+        w->ioc.run();
+      });
     }
     started_ = true;
     spdlog::info("llmtap proxy listening on {} (CA {})", address_, ctx_.ca->ca_cert_path());
