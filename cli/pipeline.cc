@@ -130,7 +130,12 @@ class RunningPipeline final : public Pipeline {
     if (proxy_) proxy_->stop();
     if (collector_) collector_->stop();
     if (tap_) tap_->stop();
-    if (builder_) builder_->close_all(now_ns());  // also flushes the sinks
+    if (builder_) {
+      // After a burst this can take a while (the store writes a few thousand traces a second).
+      if (const std::size_t open = builder_->open_traces(); open > 1000)
+        spdlog::info("stopping: closing and exporting {} open traces", open);
+      builder_->close_all(now_ns());  // also flushes the sinks
+    }
   }
 
  private:
