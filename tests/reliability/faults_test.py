@@ -122,6 +122,15 @@ def sse_head(conn_sock, n_events, seed):
         conn_sock.sendall(b"%x\r\n" % len(ev) + ev + b"\r\n")
 
 
+
+def reset_connection(c):
+    """Closes C with a TCP RST (linger 0); under TLS closes the raw descriptor without a close_notify."""
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    if isinstance(c, ssl.SSLSocket):
+        os.close(c.detach())
+    else:
+        c.close()
+
 class FaultUpstream(rc.Upstream):
     """Requests with an x-rel-fault header get the fault; the rest the normal spec-driven answer."""
 
@@ -137,19 +146,10 @@ class FaultUpstream(rc.Upstream):
         if fault == "reset":
             sse_head(c, 5, 7)
             time.sleep(0.3)
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            if isinstance(c, ssl.SSLSocket):
-                # RST under TLS: close the raw descriptor without a close_notify.
-                os.close(c.detach())
-            else:
-                c.close()
+            reset_connection(c)
             return True
         if fault == "reset_early":  # read the request, then RST before any response byte
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            if isinstance(c, ssl.SSLSocket):
-                os.close(c.detach())
-            else:
-                c.close()
+            reset_connection(c)
             return True
         if fault == "stream_forever":
             sse_head(c, 3, 8)
