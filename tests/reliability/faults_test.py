@@ -256,11 +256,7 @@ def fault_abort(binary, seed):
         if not d:
             rc.fail("stream ended before the client aborted")
         got += d
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    if isinstance(s, ssl.SSLSocket):
-        os.close(s.detach())  # abort mid-stream (RST, no close_notify)
-    else:
-        s.close()  # abort mid-stream (RST)
+    reset_connection(s)  # abort mid-stream
     if not wait_for(up.upstream_saw_close.is_set, 60):
         rc.fail("client aborted mid-stream but llmtap kept the upstream stream open for 60 s")
     normal_request(lt, 3)
