@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/command.h"
+#include "cli/pipeline.h"
 
 namespace llmtap::cli {
 
@@ -42,7 +43,13 @@ void print_usage(FILE* out) {
 int main(int argc, char** argv) {
   // Logs go to stderr: stdout carries machine-readable output (`listening ADDR`, --json, trees).
   spdlog::set_default_logger(spdlog::stderr_color_mt("llmtap"));
-  if (const char* lvl = std::getenv("LLMTAP_LOG_LEVEL"); lvl && *lvl) spdlog::set_level(spdlog::level::from_str(lvl));
+  if (const char* lvl = std::getenv("LLMTAP_LOG_LEVEL"); lvl && *lvl) {
+    // Same rule as --log-level: a level that does not exist is an error, not silently "info".
+    if (std::string e = llmtap::cli::set_log_level(lvl, "LLMTAP_LOG_LEVEL"); !e.empty()) {
+      std::fprintf(stderr, "llmtap: %s\n", e.c_str());
+      return 2;
+    }
+  }
   if (argc < 2) {
     print_usage(stderr);
     return 2;

@@ -53,7 +53,7 @@ class RunningPipeline final : public Pipeline {
  public:
   bool init(const PipelineOptions& opts, std::string* error) {
     data_dir_ = opts.data_dir.empty() ? default_data_dir() : opts.data_dir;
-    if (auto e = ensure_private_dir(data_dir_); !e.empty()) return fail(error, "data directory: " + e);
+    if (auto e = ensure_private_dir(data_dir_); !e.empty()) return fail(error, e);
 
     std::string price_error;
     auto prices = PriceTable::load(opts.pricing_files, &price_error);

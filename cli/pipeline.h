@@ -29,6 +29,9 @@ struct PipelineOptions {
 std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptions& opts);
 // Help text for the shared proxy options.
 const char* pipeline_options_help();
+// Sets spdlog's level from a --log-level or $LLMTAP_LOG_LEVEL value (SOURCE names which in the
+// error). "" on success, else the error naming the valid levels; the level is then unchanged.
+std::string set_log_level(const std::string& value, const char* source);
 
 class Pipeline {
  public:

@@ -24,6 +24,14 @@ bool parse_int(const std::string& s, std::int64_t& out) {
 
 }  // namespace
 
+std::string set_log_level(const std::string& value, const char* source) {
+  auto level = spdlog::level::from_str(value);
+  if (level == spdlog::level::off && value != "off")
+    return std::string(source) + " wants trace|debug|info|warn|error|critical|off, got '" + value + "'";
+  spdlog::set_level(level);
+  return "";
+}
+
 const char* pipeline_options_help() {
   return "  --listen ADDR:PORT       where the proxy listens (default 127.0.0.1:8080; port 0 picks a free\n"
          "                           port; the address is printed as `listening ADDR:PORT`)\n"
@@ -109,10 +117,7 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     } else if (name == "--data-dir") {
       opts.data_dir = value;
     } else if (name == "--log-level") {
-      auto level = spdlog::level::from_str(value);
-      if (level == spdlog::level::off && value != "off")
-        return "--log-level wants trace|debug|info|warn|error|critical|off, got '" + value + "'";
-      spdlog::set_level(level);
+      if (std::string e = set_log_level(value, "--log-level"); !e.empty()) return e;
     }
   }
   args = std::move(rest);

@@ -86,7 +86,8 @@ int run_command(const std::vector<std::string>& raw_args) {
   // llmtap's own progress logs would interleave with CMD's output: warnings only, unless asked
   // (LLMTAP_LOG_LEVEL, or --log-level parsed below).
   const char* lvl = std::getenv("LLMTAP_LOG_LEVEL");
-  spdlog::set_level(lvl && *lvl ? spdlog::level::from_str(lvl) : spdlog::level::warn);
+  spdlog::set_level(spdlog::level::warn);
+  if (lvl && *lvl) set_log_level(lvl, "LLMTAP_LOG_LEVEL");  // main() refused an invalid one already
   PipelineOptions opts;
   opts.listen = "127.0.0.1:0";
   RunArgs ra;
@@ -116,6 +117,10 @@ int run_command(const std::vector<std::string>& raw_args) {
   auto endpoint_it = user_env.find("LLMTAP_ENDPOINT");
   const bool use_running = endpoint_it != user_env.end() && !endpoint_it->second.empty();
   if (opts.data_dir.empty()) opts.data_dir = default_data_dir();
+  if (opts.data_dir.empty()) {
+    std::fprintf(stderr, "llmtap run: %s\n", no_data_dir_message().c_str());
+    return 2;
+  }
 
   RunEndpoints ep;
   ep.bundle_dir = opts.data_dir;

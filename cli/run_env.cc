@@ -8,6 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/data_dir.h"
+#include "common/private_file.h"
+
 extern char** environ;
 
 namespace llmtap::cli {
@@ -199,18 +202,11 @@ std::string write_ca_bundles(const std::vector<BundleSpec>& bundles) {
       if (!pem.empty() && pem.back() != '\n') pem += '\n';
       content += pem;
     }
-    std::string tmp = b.path + ".tmp." + std::to_string(::getpid());
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << content;
-      if (!out) {
-        problems += (problems.empty() ? "" : "; ") + ("cannot write " + tmp);
-        continue;
-      }
-    }
-    if (std::rename(tmp.c_str(), b.path.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      problems += (problems.empty() ? "" : "; ") + ("cannot write " + b.path);
+    // The bundle goes beside llmtap's CA: only into a directory that passes the data-directory check.
+    std::string error;
+    if (std::string e = check_private_dir(parent_dir(b.path)); !e.empty() ||
+        !write_file_atomically(b.path, content, 0644, &error)) {
+      problems += (problems.empty() ? "" : "; ") + (e.empty() ? error : e);
     }
   }
   return problems;

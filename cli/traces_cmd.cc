@@ -78,6 +78,10 @@ int run_traces(const std::vector<std::string>& args) {
   if (sub == "list" && !trace_id.empty()) return usage_error("list takes no trace id");
 
   if (data_dir.empty()) data_dir = llmtap::default_data_dir();
+  if (data_dir.empty()) {
+    std::fprintf(stderr, "llmtap traces: %s\n", llmtap::no_data_dir_message().c_str());
+    return 2;
+  }
   std::string error;
   auto store = TraceStoreReader::open(store_path_in(data_dir), &error);
   if (!store) {

@@ -1,22 +1,70 @@
 #include "common/data_dir.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 namespace llmtap {
+namespace {
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : std::string();
+}
+
+std::string octal_mode(mode_t m) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
+  return buf;
+}
+
+const char* kChooseAnother = "choose a data directory under a path only you and root can change "
+                             "(--data-dir DIR or $LLMTAP_DATA_DIR)";
+
+// Every directory on PATH's way down (not PATH itself): owned by root or us, and not writable by
+// anyone else unless sticky, so no other user can swap the entry that leads further down.
+std::string check_parents(const std::string& path, const std::string& shown_as) {
+  const uid_t me = ::geteuid();
+  auto check = [&](const std::string& prefix) -> std::string {
+    struct stat st {};
+    if (::stat(prefix.c_str(), &st) != 0) return "cannot inspect " + prefix + ": " + std::strerror(errno);
+    if (st.st_uid != 0 && st.st_uid != me)
+      return "data directory " + shown_as + ": " + prefix + " on its path is owned by uid " +
+             std::to_string(st.st_uid) + " (another user could replace what is below it); " + kChooseAnother;
+    if ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0)
+      return "data directory " + shown_as + ": " + prefix + " on its path is writable by group or others (mode " +
+             octal_mode(st.st_mode) + ", not sticky); " + kChooseAnother;
+    return "";
+  };
+  if (auto e = check("/"); !e.empty()) return e;
+  for (std::size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1))
+    if (auto e = check(path.substr(0, pos)); !e.empty()) return e;
+  return "";
+}
+
+}  // namespace
 
 std::string default_data_dir() {
-  if (const char* d = std::getenv("LLMTAP_DATA_DIR"); d && *d) return d;
-  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/llmtap";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : "/tmp") + "/.local/share/llmtap";
+  if (auto d = env_or_empty("LLMTAP_DATA_DIR"); !d.empty()) return d;
+  if (auto x = env_or_empty("XDG_DATA_HOME"); !x.empty()) return x + "/llmtap";
+  if (auto h = env_or_empty("HOME"); !h.empty()) return h + "/.local/share/llmtap";
+  // A per-user runtime directory (0700, the user's own) is safe, if not kept across logins.
+  if (auto r = env_or_empty("XDG_RUNTIME_DIR"); !r.empty()) return r + "/llmtap";
+  return "";
+}
+
+std::string no_data_dir_message() {
+  return "no data directory: HOME is not set (nor LLMTAP_DATA_DIR, XDG_DATA_HOME or XDG_RUNTIME_DIR); "
+         "set LLMTAP_DATA_DIR or pass --data-dir DIR (a directory only you can write)";
 }
 
 std::string ensure_private_dir(const std::string& dir) {
-  if (dir.empty()) return "empty data directory path";
+  if (dir.empty()) return no_data_dir_message();
   std::string partial;
   std::size_t pos = 0;
   while (pos != std::string::npos) {
@@ -24,10 +72,36 @@ std::string ensure_private_dir(const std::string& dir) {
     partial = dir.substr(0, pos);
     if (partial.empty()) continue;
     if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST)
-      return "cannot create directory " + partial + ": " + std::strerror(errno);
+      return "cannot create directory " + partial + (partial == dir ? "" : " (for data directory " + dir + ")") +
+             ": " + std::strerror(errno);
   }
+  return check_private_dir(dir);
+}
+
+std::string check_private_dir(const std::string& dir) {
+  if (dir.empty()) return no_data_dir_message();
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return dir + " is not a directory";
+  if (::stat(dir.c_str(), &st) != 0) return "cannot inspect data directory " + dir + ": " + std::strerror(errno);
+  if (!S_ISDIR(st.st_mode)) return dir + " is not a directory";
+  const uid_t me = ::geteuid();
+  if (st.st_uid != me)
+    return "data directory " + dir + " is owned by uid " + std::to_string(st.st_uid) + ", not by you (uid " +
+           std::to_string(me) + "): another user could plant a CA or a collector socket there; use a directory "
+           "you own (--data-dir DIR or $LLMTAP_DATA_DIR), or if it is yours: chown " + std::to_string(me) + " " + dir;
+  if ((st.st_mode & 022) != 0)
+    return "data directory " + dir + " is writable by group or others (mode " + octal_mode(st.st_mode) +
+           "): run `chmod 700 " + dir + "`";
+  std::string absolute = dir;
+  if (dir.front() != '/') {
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof cwd)) return std::string("cannot resolve the current directory: ") + std::strerror(errno);
+    absolute = std::string(cwd) + "/" + dir;
+  }
+  if (auto e = check_parents(absolute, dir); !e.empty()) return e;
+  char real[PATH_MAX];
+  if (!::realpath(dir.c_str(), real)) return "cannot resolve data directory " + dir + ": " + std::strerror(errno);
+  if (absolute != real)
+    if (auto e = check_parents(real, dir); !e.empty()) return e;
   return "";
 }
 

@@ -1,12 +1,26 @@
 #pragma once
+// Where llmtap keeps its CA, store, spool and collector socket, and the trust rule for it: a
+// directory that another local user can change could hand llmtap their CA or take its socket, so it
+// must be owned by this user, not writable by group or others, under parents only this user or
+// root can change (SPEC.md, "Data directory").
 #include <string>
 
 namespace llmtap {
 
-// $LLMTAP_DATA_DIR, else $XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap (SPEC.md).
+// $LLMTAP_DATA_DIR, else $XDG_DATA_HOME/llmtap, else $HOME/.local/share/llmtap, else
+// $XDG_RUNTIME_DIR/llmtap; "" when none is set (never a shared directory such as /tmp).
 std::string default_data_dir();
 
-// Creates DIR (and parents) with mode 0700 if missing. Returns "" on success, else an error message.
+// Why default_data_dir() is "" and how to fix it.
+std::string no_data_dir_message();
+
+// Creates DIR (and missing parents) with mode 0700, then check_private_dir(DIR). Returns "" on
+// success, else an error message naming the fix.
 std::string ensure_private_dir(const std::string& dir);
+
+// "" when DIR exists, is a directory owned by this user (effective uid) and not writable by group
+// or others, and every directory on its path (as written and after resolving links) is owned by
+// root or this user and writable by no one else unless sticky (as /tmp). Else the reason and fix.
+std::string check_private_dir(const std::string& dir);
 
 }  // namespace llmtap

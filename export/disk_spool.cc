@@ -1,7 +1,6 @@
 #include "export/disk_spool.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,22 +13,34 @@
 
 #include "common/data_dir.h"
 #include "common/ids.h"
+#include "common/private_file.h"
 
 namespace llmtap::exporting {
 namespace {
 
-// batch-<seq 20 digits>-<spans>-<random>.<json|pb>
-bool parse_name(const std::string& name, DiskSpool::Entry* e) {
+// batch-<seq 20 digits>-<spans>-<random>-<policy>-<writer pid>.<json|pb>
+enum class NameKind { kOther, kBatch, kLegacyBatch };
+NameKind parse_name(const std::string& name, DiskSpool::Entry* e) {
   unsigned long long seq = 0, spans = 0;
-  char rnd[17] = {};
+  long pid = 0;
+  char rnd[17] = {}, policy[17] = {};
   int used = 0;
-  if (std::sscanf(name.c_str(), "batch-%20llu-%llu-%16[0-9a-f]%n", &seq, &spans, rnd, &used) != 3) return false;
+  NameKind kind = NameKind::kBatch;
+  if (std::sscanf(name.c_str(), "batch-%20llu-%llu-%16[0-9a-f]-%16[0-9a-f]-%ld%n", &seq, &spans, rnd, policy, &pid,
+                  &used) != 5) {
+    // Written before batches recorded their destination: where they were meant to go is unknown.
+    if (std::sscanf(name.c_str(), "batch-%20llu-%llu-%16[0-9a-f]%n", &seq, &spans, rnd, &used) != 3)
+      return NameKind::kOther;
+    kind = NameKind::kLegacyBatch;
+  }
   std::string suffix = name.substr(static_cast<std::size_t>(used));
-  if (suffix != ".json" && suffix != ".pb") return false;
+  if (suffix != ".json" && suffix != ".pb") return NameKind::kOther;
   e->seq = seq;
   e->spans = spans;
   e->suffix = suffix;
-  return true;
+  e->policy = policy;
+  e->writer_pid = pid;
+  return kind;
 }
 
 bool process_alive(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
@@ -41,44 +52,13 @@ long owner_pid(const std::string& name, std::size_t prefix_len) {
   return end && *end == '-' ? pid : -1;
 }
 
-bool write_file_atomically(const std::string& dir, const std::string& final_name, std::string_view body,
-                           std::string* error) {
-  std::string tmp = dir + "/.tmp-" + std::to_string(::getpid()) + "-" + new_span_id();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    *error = std::strerror(errno);
-    return false;
-  }
-  std::size_t off = 0;
-  while (off < body.size()) {
-    ssize_t n = ::write(fd, body.data() + off, body.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *error = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), (dir + "/" + final_name).c_str()) != 0) {
-    *error = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  // Make the rename durable too.
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return true;
-}
-
 }  // namespace
 
-DiskSpool::DiskSpool(std::string dir, std::uint64_t max_bytes, std::size_t max_files)
-    : dir_(std::move(dir)), max_bytes_(max_bytes), max_files_(std::max<std::size_t>(1, max_files)) {}
+DiskSpool::DiskSpool(std::string dir, std::uint64_t max_bytes, std::size_t max_files, std::string policy)
+    : dir_(std::move(dir)),
+      max_bytes_(max_bytes),
+      max_files_(std::max<std::size_t>(1, max_files)),
+      policy_(policy.empty() ? std::string(16, '0') : std::move(policy)) {}
 
 std::string DiskSpool::open() {
   if (in_memory()) return "";
@@ -86,6 +66,7 @@ std::string DiskSpool::open() {
   DIR* d = ::opendir(dir_.c_str());
   if (!d) return "cannot read spool directory " + dir_ + ": " + std::strerror(errno);
   std::vector<Entry> found;
+  std::uint64_t foreign_batches = 0, foreign_spans = 0;
   while (dirent* de = ::readdir(d)) {
     std::string name = de->d_name;
     std::string path = dir_ + "/" + name;
@@ -104,14 +85,32 @@ std::string DiskSpool::open() {
       path = dir_ + "/" + original;
     }
     Entry e;
-    if (!parse_name(name, &e)) continue;
+    NameKind kind = parse_name(name, &e);
+    if (kind == NameKind::kOther) continue;
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) continue;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (kind == NameKind::kLegacyBatch || e.policy != policy_) {
+      // Meant for another endpoint, other headers or another content setting: never sent from here.
+      // A live process with that policy still owns its batches; those of a dead one are dropped.
+      if (kind == NameKind::kBatch && e.writer_pid != ::getpid() && process_alive(e.writer_pid)) continue;
+      if (::unlink(path.c_str()) == 0) {
+        ++foreign_batches;
+        foreign_spans += e.spans;
+      }
+      continue;
+    }
     e.path = path;
     e.bytes = static_cast<std::uint64_t>(st.st_size);
     found.push_back(std::move(e));
   }
   ::closedir(d);
+  if (foreign_batches > 0) {
+    dropped_batches_ += foreign_batches;
+    dropped_spans_ += foreign_spans;
+    spdlog::warn("OTLP spool {}: dropped {} batch(es), {} span(s) spooled for another endpoint, header set or "
+                 "content-capture setting (a batch is delivered only where and as it was meant to be)",
+                 dir_, foreign_batches, foreign_spans);
+  }
   std::sort(found.begin(), found.end(), [](const Entry& a, const Entry& b) {
     return a.seq != b.seq ? a.seq < b.seq : a.path < b.path;
   });
@@ -157,15 +156,15 @@ bool DiskSpool::push(std::string_view body, std::string_view suffix, std::size_t
     entries_.push_back(std::move(e));
     return true;
   }
-  char name[96];
+  char name[128];
   e.seq = next_seq_++;
   e.spans = spans;
   e.suffix = std::string(suffix);
   e.bytes = body.size();
-  std::snprintf(name, sizeof name, "batch-%020" PRIu64 "-%zu-%s%s", e.seq, spans, new_span_id().c_str(),
-                e.suffix.c_str());
+  std::snprintf(name, sizeof name, "batch-%020" PRIu64 "-%zu-%s-%s-%ld%s", e.seq, spans, new_span_id().c_str(),
+                policy_.c_str(), static_cast<long>(::getpid()), e.suffix.c_str());
   std::string error;
-  if (!write_file_atomically(dir_, name, body, &error)) {
+  if (!write_file_atomically(dir_ + "/" + name, body, 0600, &error)) {
     ++dropped_batches_;
     dropped_spans_ += spans;
     spdlog::error("OTLP spool: cannot write a batch of {} span(s) to {}: {}; dropped", spans, dir_, error);
@@ -179,21 +178,9 @@ bool DiskSpool::push(std::string_view body, std::string_view suffix, std::size_t
 
 std::optional<std::string> DiskSpool::read(const Entry& e) const {
   if (in_memory()) return e.body;
-  int fd = ::open(e.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
+  // Our own 0600 file, not a link: a batch is sent with the endpoint's credentials.
+  std::string out, error;
+  if (!read_owned_file(e.path, 077, max_bytes_, &out, &error)) return std::nullopt;
   return out;
 }
 

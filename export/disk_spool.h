@@ -1,7 +1,8 @@
 #pragma once
 // Bounded on-disk queue of encoded OTLP request bodies, used while the endpoint is unreachable.
 // One file per batch, written atomically (temp file 0600 + fsync + rename), named so that the
-// oldest sorts first; a new exporter on the same directory picks up where the last one stopped.
+// oldest sorts first; a new exporter on the same directory picks up where the last one stopped,
+// for the batches meant for its own destination and content setting (the file name records both).
 // Full: the oldest batches are dropped (counted and logged). Several llmtap processes may share the
 // directory: a batch is claimed (renamed to .sending-<pid>-...) before it is sent, so only one of
 // them delivers it; claims and temp files of dead processes are recovered on open(). With an empty directory the same
@@ -24,10 +25,16 @@ class DiskSpool {
     std::uint64_t bytes = 0;
     std::string body;    // memory mode only
     std::string claimed;  // path while claimed for sending
+    std::string policy;   // from the file name
+    long writer_pid = 0;
   };
 
-  DiskSpool(std::string dir, std::uint64_t max_bytes, std::size_t max_files);
-  // Creates the directory (0700), removes stale temp files, indexes existing batches.
+  // POLICY (16 hex digits) fingerprints where and how batches are meant to be delivered (endpoint,
+  // headers, encoding, content capture); "" stands for one fixed policy.
+  DiskSpool(std::string dir, std::uint64_t max_bytes, std::size_t max_files, std::string policy = "");
+  // Creates the directory (0700), removes stale temp files, indexes existing batches of this policy.
+  // Batches of another policy (or from before batches recorded one) are dropped with a log line,
+  // unless the live process that wrote them may still deliver them.
   std::string open();
 
   // Persists one batch; drops the oldest batches to stay within the bounds. False if not written.
@@ -55,6 +62,7 @@ class DiskSpool {
   std::string dir_;
   std::uint64_t max_bytes_;
   std::size_t max_files_;
+  std::string policy_;
   std::deque<Entry> entries_;
   std::uint64_t bytes_ = 0;
   std::uint64_t next_seq_ = 1;

@@ -77,6 +77,35 @@ TEST(DiskSpool, ClaimsKeepTwoProcessesFromSendingTheSameBatch) {
   EXPECT_EQ(*d.claim_oldest(), "three");
 }
 
+TEST(DiskSpool, BatchesOfAnotherPolicyAreDroppedNotDelivered) {
+  testing::TempDir dir;
+  const std::string p1 = "1111111111111111", p2 = "2222222222222222";
+  {
+    DiskSpool s(dir.path, 1 << 20, 100, p1);
+    ASSERT_EQ(s.open(), "");
+    s.push("meant for endpoint 1", ".json", 4);
+    s.push("also for endpoint 1", ".json", 5);
+  }
+  // From before batches recorded their destination: unknown, so never delivered.
+  std::ofstream(dir.path + "/batch-00000000000000000001-7-deadbeefdeadbeef.json") << "legacy";
+  // Written by a live process of another policy (pid 1 is always alive): still its own to deliver.
+  std::string live = dir.path + "/batch-00000000000000000009-2-cafecafecafecafe-" + p1 + "-1.json";
+  std::ofstream(live) << "live writer";
+  {
+    DiskSpool s(dir.path, 1 << 20, 100, p2);
+    ASSERT_EQ(s.open(), "");
+    EXPECT_EQ(s.files(), 0u);
+    EXPECT_EQ(s.dropped_batches(), 3u);
+    EXPECT_EQ(s.dropped_spans(), 16u);
+    s.push("meant for endpoint 2", ".json", 1);
+  }
+  EXPECT_TRUE(std::filesystem::exists(live));
+  DiskSpool same(dir.path, 1 << 20, 100, p2);
+  ASSERT_EQ(same.open(), "");
+  ASSERT_EQ(same.files(), 1u);
+  EXPECT_EQ(*same.read(*same.oldest()), "meant for endpoint 2");
+}
+
 TEST(DiskSpool, FullSpoolDropsOldestFirst) {
   testing::TempDir dir;
   DiskSpool s(dir.path + "/spool", 1 << 20, 3);

@@ -1,6 +1,7 @@
 #include "export/jsonl_exporter.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,10 +17,24 @@ std::unique_ptr<JsonlExporter> JsonlExporter::open(const std::string& path, std:
     return nullptr;
   }
   if (path == "-") return std::make_unique<JsonlExporter>(stdout, false);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  FILE* f = fd >= 0 ? ::fdopen(fd, "a") : nullptr;
+  // Not through a symlink, and not into a file another user planted (they could read it): a regular
+  // file of ours, or a device such as /dev/null.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  std::string problem;
+  struct stat st {};
+  if (fd < 0 && errno == ELOOP)
+    problem = path + " is a symbolic link; give the real path (or jsonl=- for stdout)";
+  else if (fd < 0)
+    problem = std::strerror(errno);
+  else if (::fstat(fd, &st) != 0)
+    problem = std::strerror(errno);
+  else if (S_ISREG(st.st_mode) && st.st_uid != ::geteuid())
+    problem = "it is owned by uid " + std::to_string(st.st_uid) + ", not by you";
+  else if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    problem = "not a regular file";
+  FILE* f = problem.empty() ? ::fdopen(fd, "a") : nullptr;
   if (!f) {
-    *error = "cannot open jsonl export file " + path + ": " + std::strerror(errno);
+    *error = "cannot open jsonl export file " + path + ": " + (problem.empty() ? std::strerror(errno) : problem);
     if (fd >= 0) ::close(fd);
     return nullptr;
   }

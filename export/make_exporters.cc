@@ -77,7 +77,7 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
   for (const auto& p : sqlite_paths) need_data_dir |= p == store_path_in(data_dir);
   if (need_data_dir) {
     if (auto err = ensure_private_dir(data_dir); !err.empty()) {
-      *error = "data directory: " + err;
+      *error = err;
       return {};
     }
   }
@@ -106,6 +106,8 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
     sinks.push_back(std::make_unique<ConsoleExporter>(options.console_out));
     setup.descriptions.push_back("console");
   }
+  bool capture = options.capture_content ? *options.capture_content
+                                         : env_flag(env, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT");
   if (want_otlp) {
     EnvLookup otlp_env = env;
     if (!otlp_url.empty()) {
@@ -120,6 +122,7 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
                                     options.pid ? options.pid : static_cast<long>(::getpid()));
     if (!cfg) return {};
     cfg->spool_dir = data_dir + "/spool/otlp";
+    cfg->capture_content = capture;
     std::string ignored;
     std::string where = parse_url(cfg->endpoint, &ignored)->loggable();
     auto otlp = OtlpExporter::create(std::move(*cfg), error);
@@ -128,8 +131,6 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
     sinks.push_back(std::move(otlp));
   }
 
-  bool capture = options.capture_content ? *options.capture_content
-                                         : env_flag(env, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT");
   setup.sink = std::make_unique<RedactingSink>(std::make_unique<FanoutSink>(std::move(sinks)), capture);
   return setup;
 }

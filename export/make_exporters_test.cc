@@ -34,6 +34,30 @@ TEST(MakeExporters, DefaultIsTheSqliteStoreInTheDataDir) {
   EXPECT_EQ(reader->recent(10).size(), 1u);
 }
 
+TEST(MakeExporters, JsonlNeverWritesThroughASymlink) {
+  testing::TempDir dir;
+  std::string victim = dir.path + "/victim", link = dir.path + "/out.jsonl", error;
+  std::ofstream(victim) << "keep";
+  std::filesystem::create_symlink(victim, link);
+  auto setup = make_export_setup({"jsonl=" + link}, dir.path + "/data", &error, no_env());
+  EXPECT_FALSE(setup.sink);
+  EXPECT_NE(error.find("symbolic link"), std::string::npos) << error;
+  EXPECT_EQ(std::filesystem::file_size(victim), 4u);
+  // A device is fine (jsonl=/dev/null), and so is a regular file of ours.
+  EXPECT_TRUE(make_export_setup({"jsonl=/dev/null"}, dir.path + "/data", &error, no_env()).sink) << error;
+  EXPECT_TRUE(make_export_setup({"jsonl=" + dir.path + "/real.jsonl"}, dir.path + "/data", &error, no_env()).sink)
+      << error;
+}
+
+TEST(MakeExporters, RefusesADataDirectoryOthersCanWrite) {
+  testing::TempDir dir;
+  std::string data = dir.path + "/data", error;
+  std::filesystem::create_directory(data);
+  std::filesystem::permissions(data, std::filesystem::perms::all);
+  EXPECT_FALSE(make_export_setup({}, data, &error, no_env()).sink);
+  EXPECT_NE(error.find("chmod 700"), std::string::npos) << error;
+}
+
 TEST(MakeExporters, BadSpecsAreClearErrors) {
   testing::TempDir dir;
   std::string error;

@@ -1,10 +1,13 @@
 #include "export/otlp_config.h"
 
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cstdlib>
 #include <spdlog/spdlog.h>
+
+#include "common/ids.h"
 
 namespace llmtap::exporting {
 namespace {
@@ -27,6 +30,31 @@ std::optional<std::string> otlp_var(const EnvLookup& env, std::string_view suffi
     if (v && !trim(*v).empty()) return trim(*v);
   }
   return std::nullopt;
+}
+
+// RFC 9110 token characters (header field names).
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c)) continue;
+    if (std::string_view("!#$%&'*+-.^_`|~").find(ch) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// A field value may not carry CR, LF, NUL or other controls (HTAB aside): they would end the header
+// line and let the rest be read as headers of our own request.
+bool is_safe_field_value(std::string_view s) {
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+bool is_host_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
 }
 
 }  // namespace
@@ -82,6 +110,13 @@ std::string ParsedUrl::loggable() const {
 
 std::optional<ParsedUrl> parse_url(std::string_view url, std::string* error) {
   ParsedUrl u;
+  for (char ch : url) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f) {
+      *error = "OTLP endpoint contains a space or control character";
+      return std::nullopt;
+    }
+  }
   auto sep = url.find("://");
   if (sep == std::string_view::npos) {
     *error = "OTLP endpoint must start with http:// or https://";
@@ -113,7 +148,13 @@ std::optional<ParsedUrl> parse_url(std::string_view url, std::string* error) {
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
   }
   if (u.host.empty()) {
-    *error = "OTLP endpoint has no host";
+    *error = "OTLP endpoint has no host (expected e.g. http://localhost:4318)";
+    return std::nullopt;
+  }
+  bool ipv6 = !authority.empty() && authority.front() == '[';
+  for (char c : u.host) {
+    if (is_host_char(c) || (ipv6 && (c == ':' || std::isxdigit(static_cast<unsigned char>(c))))) continue;
+    *error = "OTLP endpoint has an invalid host '" + u.host + "'";
     return std::nullopt;
   }
   u.port = u.scheme == "https" ? 443 : 80;
@@ -130,6 +171,18 @@ std::optional<ParsedUrl> parse_url(std::string_view url, std::string* error) {
   return u;
 }
 
+std::string OtlpConfig::delivery_policy() const {
+  // Headers count: one endpoint can serve several tenants told apart by their auth header. Values
+  // are secrets, so only this digest of them is ever written (into spool file names).
+  std::string text = endpoint + '\n' + protocol + '\n' + (capture_content ? "content" : "no-content") + '\n';
+  for (const auto& [k, v] : headers) text += lower(k) + ':' + v + '\n';
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr) != 1 || len < 8)
+    return std::string(16, 'f');
+  return to_hex(digest, 8);
+}
+
 bool OtlpConfig::enabled_by(const EnvLookup& env) {
   for (const char* name : {"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"})
     if (auto v = env(name); v && !trim(*v).empty()) return true;
@@ -143,7 +196,12 @@ std::optional<OtlpConfig> OtlpConfig::from_env(const EnvLookup& env, std::string
     c.endpoint = trim(*v);  // signal-specific: used as is
   } else if (auto base = env("OTEL_EXPORTER_OTLP_ENDPOINT"); base && !trim(*base).empty()) {
     std::string b = trim(*base);
-    if (!b.empty() && b.back() == '/') b.pop_back();
+    // Checked before the signal path is appended: "http://" + "/v1/traces" would parse as host "v1".
+    if (!parse_url(b, error)) {
+      *error = "OTEL_EXPORTER_OTLP_ENDPOINT: " + *error;
+      return std::nullopt;
+    }
+    if (b.back() == '/') b.pop_back();
     c.endpoint = b + "/v1/traces";
   }
   if (!parse_url(c.endpoint, error)) return std::nullopt;
@@ -156,9 +214,20 @@ std::optional<OtlpConfig> OtlpConfig::from_env(const EnvLookup& env, std::string
     }
   }
   std::vector<std::string> bad;
-  for (const char* name : {"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"}) {
-    if (auto h = env(name)) {
+  for (const char* var : {"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"}) {
+    if (auto h = env(var)) {
       for (auto& header : parse_key_value_list(*h, &bad)) {
+        // Decoded already: %0D%0A is caught here as well as a raw line break. Values are secrets,
+        // so the error names only the header.
+        if (!is_token(header.first)) {
+          *error = std::string(var) + ": an entry has an invalid header name (letters, digits and !#$%&'*+-.^_`|~ only)";
+          return std::nullopt;
+        }
+        if (!is_safe_field_value(header.second)) {
+          *error = std::string(var) + ": the value of header '" + header.first +
+                   "' contains a line break or control character (raw or percent-encoded such as %0D%0A)";
+          return std::nullopt;
+        }
         std::string name = lower(header.first);  // later (signal-specific) values win
         std::erase_if(c.headers, [&](const auto& kv) { return lower(kv.first) == name; });
         c.headers.push_back(std::move(header));

@@ -33,6 +33,10 @@ struct OtlpConfig {
   std::chrono::milliseconds flush_timeout{4000};  // SIGTERM must finish within 10 s overall
   std::size_t max_queue_spans = 200000;  // in memory, before the spool; beyond: dropped and counted
 
+  // Whether spans carry content (prompts, outputs): part of each spooled batch's policy, so a batch
+  // spooled with content is never delivered by a run that does not capture it (and vice versa).
+  bool capture_content = false;
+
   std::string spool_dir;                 // "": batches awaiting retry stay in memory (lost at exit)
   std::uint64_t spool_max_bytes = 256ull << 20;
   std::size_t spool_max_files = 20000;
@@ -40,8 +44,13 @@ struct OtlpConfig {
   // True when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set.
   static bool enabled_by(const EnvLookup& env);
   // Reads the variables; PROCESS_NAME/PID (if known) become resource attributes. Problems that do
-  // not prevent exporting (an unknown protocol, a malformed header) are logged and skipped;
-  // unusable settings (bad endpoint URL, missing CA file) fail with *error.
+  // not prevent exporting (an unknown protocol, an entry without '=') are logged and skipped;
+  // unusable or unsafe settings (an endpoint URL without host or with spaces/controls, a header
+  // name that is not a token or a value with CR/LF/controls, a missing CA file) fail with *error.
+  // 16 hex digits fingerprinting where and how a batch is delivered: endpoint URL, headers,
+  // protocol and content capture. A spooled batch goes out only under the same fingerprint.
+  std::string delivery_policy() const;
+
   static std::optional<OtlpConfig> from_env(const EnvLookup& env, std::string* error,
                                             const std::string& process_name = "", long pid = 0);
 };

@@ -75,6 +75,38 @@ TEST(OtlpConfig, DefaultsAndErrors) {
   EXPECT_NE(error.find("CERTIFICATE"), std::string::npos);
 }
 
+TEST(OtlpConfig, HeadersWithLineBreaksAreRefused) {
+  for (std::string value : {"Authorization=Bearer x%0D%0AX-Injected: 1", "Authorization=Bearer x\r\nX-Injected: 1",
+                            "Authorization=a%0Ab", "Authorization=a%00b"}) {
+    std::string error;
+    auto c = OtlpConfig::from_env(
+        fake_env({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"}, {"OTEL_EXPORTER_OTLP_HEADERS", value}}),
+        &error);
+    EXPECT_FALSE(c) << value;
+    EXPECT_NE(error.find("OTEL_EXPORTER_OTLP_HEADERS"), std::string::npos) << error;
+    EXPECT_NE(error.find("'Authorization'"), std::string::npos) << error;
+    EXPECT_EQ(error.find("Bearer"), std::string::npos) << "the value is a secret: " << error;
+  }
+  std::string error;
+  EXPECT_FALSE(OtlpConfig::from_env(fake_env({{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "X%0D%0AY=1"}}), &error));
+  EXPECT_NE(error.find("invalid header name"), std::string::npos) << error;
+  auto ok = OtlpConfig::from_env(fake_env({{"OTEL_EXPORTER_OTLP_HEADERS", "x-a=tab\tinside"}}), &error);
+  ASSERT_TRUE(ok) << error;  // HTAB is legal in a field value
+}
+
+TEST(OtlpConfig, EndpointWithoutHostIsAnError) {
+  for (std::string bad : {"http://", "http:///", "https://:4318", "http://exa mple:4318", "http://h\r\nX: y/"}) {
+    std::string error;
+    EXPECT_FALSE(OtlpConfig::from_env(fake_env({{"OTEL_EXPORTER_OTLP_ENDPOINT", bad}}), &error)) << bad;
+    EXPECT_NE(error.find("OTEL_EXPORTER_OTLP_ENDPOINT"), std::string::npos) << error;
+  }
+  std::string error;
+  EXPECT_FALSE(OtlpConfig::from_env(fake_env({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://"}}), &error));
+  EXPECT_NE(error.find("no host"), std::string::npos) << error;
+  EXPECT_FALSE(parse_url("http://a/b c", &error));
+  EXPECT_FALSE(parse_url("http://a%2Fb/", &error));
+}
+
 TEST(ParseUrl, Forms) {
   std::string error;
   auto u = parse_url("https://user:pw@[::1]:8443/v1/traces?key=x", &error);

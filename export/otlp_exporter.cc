@@ -55,7 +55,8 @@ std::unique_ptr<OtlpExporter> OtlpExporter::create(OtlpConfig config, std::strin
   e->http_ = HttpClient::create(e->cfg_.endpoint, e->cfg_.ca_file, error);
   if (!e->http_) return nullptr;
   // Without a directory the retry queue lives in memory (same bounds, lost at exit).
-  e->spool_ = std::make_unique<DiskSpool>(e->cfg_.spool_dir, e->cfg_.spool_max_bytes, e->cfg_.spool_max_files);
+  e->spool_ = std::make_unique<DiskSpool>(e->cfg_.spool_dir, e->cfg_.spool_max_bytes, e->cfg_.spool_max_files,
+                                          e->cfg_.delivery_policy());
   if (auto err = e->spool_->open(); !err.empty()) {
     *error = "OTLP spool: " + err;
     return nullptr;

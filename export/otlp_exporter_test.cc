@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include <arpa/inet.h>
@@ -311,6 +312,63 @@ TEST(OtlpExporter, OutageAndRestartDeliverEverySpanExactlyOnce) {
   for (const auto& r : receiver.requests()) EXPECT_EQ(r.body.find(kApiKey), std::string::npos);
 }
 
+// Two runs with different endpoints or content settings: what the first spooled is never
+// delivered by the second; the same endpoint and setting pick it up.
+TEST(OtlpExporter, SpooledBatchesGoOnlyWhereAndAsTheyWereMeant) {
+  OtlpTestReceiver a, b;
+  ASSERT_TRUE(a.start());
+  ASSERT_TRUE(b.start());
+  const std::uint16_t a_port = a.port();
+  TempDir dir;
+  const std::string spool = dir.path + "/spool";
+  std::string error;
+  auto run = [&](const OtlpTestReceiver& to, bool capture, int trace_no) {
+    auto cfg = config_for(to, spool);
+    cfg.capture_content = capture;
+    cfg.flush_timeout = std::chrono::milliseconds(1500);
+    auto exporter = OtlpExporter::create(cfg, &error);
+    EXPECT_TRUE(exporter) << error;
+    if (!exporter) return;
+    exporter->on_trace(testing::numbered_trace(trace_no, 2));
+    exporter->flush();
+  };
+  auto received_traces = [](const OtlpTestReceiver& r) {
+    std::set<std::string> ids;
+    for (const auto& req : r.requests())
+      for (const auto& s : spans_of(parse_body(req))) ids.insert(s["traceId"].get<std::string>());
+    return ids;
+  };
+  const std::string t1 = testing::numbered_trace(1, 2).spans[0].trace_id;
+  const std::string t2 = testing::numbered_trace(2, 2).spans[0].trace_id;
+  const std::string t3 = testing::numbered_trace(3, 2).spans[0].trace_id;
+
+  a.stop();
+  run(a, /*capture=*/true, 1);  // A is down: trace 1 is spooled for A, with content
+  ASSERT_GE(testing::file_count(spool), 1u);
+  {
+    LogCapture log;
+    run(b, /*capture=*/true, 2);  // another endpoint: trace 1 must not go to B
+    EXPECT_NE(log.text().find("dropped 1 batch(es), 2 span(s) spooled for another endpoint"), std::string::npos)
+        << log.text();
+  }
+  EXPECT_EQ(received_traces(b), (std::set<std::string>{t2}));
+
+  run(a, /*capture=*/true, 3);  // A still down: trace 3 spooled for A with content
+  ASSERT_TRUE(a.start(a_port));
+  run(a, /*capture=*/false, 4);  // A, but without content capture: trace 3 is dropped
+  auto at_a = received_traces(a);
+  EXPECT_EQ(at_a.count(t3), 0u);
+  EXPECT_EQ(at_a.count(t1), 0u);
+  EXPECT_EQ(at_a.size(), 1u);
+
+  a.stop();
+  run(a, /*capture=*/false, 5);  // spooled for A without content
+  ASSERT_TRUE(a.start(a_port));
+  run(a, /*capture=*/false, 6);  // same endpoint and setting: delivered
+  EXPECT_EQ(received_traces(a).count(testing::numbered_trace(5, 2).spans[0].trace_id), 1u);
+  EXPECT_EQ(testing::file_count(spool), 0u);
+}
+
 TEST(OtlpExporter, FlushIsBoundedAndSpoolsWhenDown) {
   OtlpTestReceiver receiver;
   ASSERT_TRUE(receiver.start());
@@ -363,7 +421,7 @@ TEST(OtlpExporter, FlushAndShutdownDoNotWaitForAHangingEndpoint) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(1));
   ::close(fd);
   // Nothing lost: both traces wait in the spool for the next run.
-  DiskSpool spool(cfg.spool_dir, 1 << 20, 100);
+  DiskSpool spool(cfg.spool_dir, 1 << 20, 100, cfg.delivery_policy());  // as the next run of this config
   ASSERT_EQ(spool.open(), "");
   EXPECT_EQ(spool.spans(), 4u);
 }

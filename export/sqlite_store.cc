@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/private_file.h"
 #include "export/sqlite_util.h"
 #include "common/thread_name.h"
 
@@ -114,15 +115,18 @@ AttrValue read_value(const Stmt& st, const std::string& type, int col) {
 }  // namespace
 
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* error, std::size_t max_queued) {
-  // Create the file 0600 first: SQLite gives the -wal and -shm files the same mode.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // Create the file 0600 first: SQLite gives the -wal and -shm files the same mode. A symlink or a
+  // file of another user at the path is refused, or SQLite would turn its target into a store.
+  std::string open_error;
+  int fd = open_owned_file(path, O_RDWR | O_CREAT, 0600, 0, &open_error);
   if (fd < 0) {
-    *error = "cannot open trace store " + path + ": " + std::strerror(errno);
+    *error = "trace store: " + open_error;
     return nullptr;
   }
   ::close(fd);
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
                       nullptr) != SQLITE_OK) {
     *error = "cannot open trace store " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
@@ -296,12 +300,16 @@ bool SqliteStore::write_batch(std::vector<Trace>& batch) {
 
 std::unique_ptr<TraceStoreReader> TraceStoreReader::open(const std::string& path, std::string* error) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::lstat(path.c_str(), &st) != 0) {
     *error = "no trace store at " + path + " (nothing recorded yet: run `llmtap proxy` or `llmtap run` first)";
     return nullptr;
   }
+  if (S_ISLNK(st.st_mode)) {
+    *error = "trace store " + path + " is a symbolic link; llmtap does not follow links for its own files";
+    return nullptr;
+  }
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, nullptr) != SQLITE_OK) {
     *error = "cannot open trace store " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return nullptr;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -137,6 +138,38 @@ TEST(SqliteStore, ContainsNoApiKey) {
   auto t = reader->get("0af7651916cd43dd8448eb211c80319c");
   ASSERT_TRUE(t);
   EXPECT_EQ(std::get<std::string>(*t->spans[2].find("http.request.header.authorization")), "[REDACTED]");
+}
+
+// A symlinked traces.db must not turn its target into a SQLite file, for the writer or the reader.
+TEST(SqliteStore, SymlinkedStoreIsRefused) {
+  TempDir dir;
+  std::string victim = dir.path + "/victim", path = dir.path + "/traces.db", error;
+  std::ofstream(victim) << "not a database";
+  fs::create_symlink(victim, path);
+  EXPECT_FALSE(SqliteStore::open(path, &error));
+  EXPECT_NE(error.find("symbolic link"), std::string::npos) << error;
+  EXPECT_FALSE(TraceStoreReader::open(path, &error));
+  EXPECT_NE(error.find("symbolic link"), std::string::npos) << error;
+  std::ifstream in(victim);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), "not a database");
+  EXPECT_FALSE(fs::exists(dir.path + "/traces.db-wal"));
+  // A dangling link is not followed to create its target either.
+  fs::remove(path);
+  fs::create_symlink(dir.path + "/made-through-link", path);
+  EXPECT_FALSE(SqliteStore::open(path, &error));
+  EXPECT_FALSE(fs::exists(dir.path + "/made-through-link"));
+}
+
+TEST(SqliteStore, StoreOwnedByAnotherUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  TempDir dir;
+  std::string path = dir.path + "/traces.db", error;
+  std::ofstream(path) << "";
+  ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+  EXPECT_FALSE(SqliteStore::open(path, &error));
+  EXPECT_NE(error.find("owned by uid 65534"), std::string::npos) << error;
 }
 
 TEST(SqliteStore, MissingStoreIsAClearError) {

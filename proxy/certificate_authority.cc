@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -19,6 +21,7 @@
 #include <sstream>
 
 #include "common/data_dir.h"
+#include "common/private_file.h"
 
 namespace llmtap::proxy {
 namespace {
@@ -78,35 +81,28 @@ bool set_name(X509_NAME* name, const std::string& cn, const char* org) {
                                     reinterpret_cast<const unsigned char*>(short_cn.c_str()), -1, -1, 0) == 1;
 }
 
-// Writes CONTENT-producing callback to PATH atomically (temp file + rename) with MODE, created under
-// umask 077 so a private key is never readable by others, not even for an instant.
+// PEM text from a PEM_write_bio_* call, for write_file_atomically.
 template <class WriteFn>
-bool write_file_atomic(const std::string& path, mode_t mode, WriteFn write, std::string* error) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  mode_t old_mask = ::umask(077);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  ::umask(old_mask);
-  if (fd < 0) {
-    *error = "cannot create " + tmp + ": " + std::strerror(errno);
-    return false;
+bool to_pem(WriteFn write, std::string* out) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  bool ok = bio && write(bio);
+  if (ok) {
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    out->assign(data, static_cast<std::size_t>(n));
   }
-  FILE* f = ::fdopen(fd, "w");
-  if (!f) {
-    ::close(fd);
-    *error = "fdopen failed";
-    return false;
-  }
-  bool ok = write(f);
-  ok = (std::fflush(f) == 0) && ok;
-  ok = (::fchmod(fd, mode) == 0) && ok;
-  ok = (::fsync(fd) == 0) && ok;
-  std::fclose(f);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    *error = "cannot write " + path;
-    return false;
-  }
-  return true;
+  BIO_free(bio);
+  return ok;
+}
+
+constexpr std::size_t kMaxPemBytes = 1 << 20;
+
+// A CA file is trusted only if this user owns it and no one else could have written it (nor, for
+// the key, read it): otherwise another user could have planted their CA or learnt ours.
+std::string trusted_pem(const std::string& path, mode_t forbidden_mode, std::string* out) {
+  std::string error;
+  if (read_owned_file(path, forbidden_mode, kMaxPemBytes, out, &error)) return "";
+  return "refusing the CA: " + error + "; run `llmtap ca regenerate` (clients must then trust the new CA)";
 }
 
 }  // namespace
@@ -135,7 +131,7 @@ std::shared_ptr<CertificateAuthority> CertificateAuthority::open(const std::stri
   }
   std::shared_ptr<CertificateAuthority> ca(new CertificateAuthority(dir, leaf_cache_size ? leaf_cache_size : 1));
   struct stat st {};
-  bool have_files = ::stat(ca->ca_cert_path().c_str(), &st) == 0 && ::stat(ca->ca_key_path().c_str(), &st) == 0;
+  bool have_files = ::lstat(ca->ca_cert_path().c_str(), &st) == 0 && ::lstat(ca->ca_key_path().c_str(), &st) == 0;
   bool ok = have_files && !fresh ? ca->load(&err) : ca->create(&err);
   if (ok) ok = ca->write_bundle(&err);
   if (ok) {
@@ -159,25 +155,22 @@ CertificateAuthority::~CertificateAuthority() {
 }
 
 bool CertificateAuthority::load(std::string* error) {
-  FILE* cf = std::fopen(ca_cert_path().c_str(), "r");
-  if (!cf) {
-    *error = "cannot open " + ca_cert_path() + ": " + std::strerror(errno);
+  std::string cert_pem, key_pem;
+  if (std::string e = trusted_pem(ca_cert_path(), 022, &cert_pem); !e.empty()) {
+    *error = e;
     return false;
   }
-  ca_cert_ = PEM_read_X509(cf, nullptr, nullptr, nullptr);
-  std::fclose(cf);
-  struct stat st {};
-  if (::stat(ca_key_path().c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    spdlog::warn("CA key {} was readable by others; restricting it to mode 0600", ca_key_path());
-    ::chmod(ca_key_path().c_str(), 0600);
-  }
-  FILE* kf = std::fopen(ca_key_path().c_str(), "r");
-  if (!kf) {
-    *error = "cannot open " + ca_key_path() + ": " + std::strerror(errno);
+  if (std::string e = trusted_pem(ca_key_path(), 077, &key_pem); !e.empty()) {
+    *error = e;
     return false;
   }
-  ca_key_ = PEM_read_PrivateKey(kf, nullptr, nullptr, nullptr);
-  std::fclose(kf);
+  BIO* cb = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  ca_cert_ = cb ? PEM_read_bio_X509(cb, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(cb);
+  BIO* kb = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  ca_key_ = kb ? PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(kb);
+  OPENSSL_cleanse(key_pem.data(), key_pem.size());
   if (!ca_cert_ || !ca_key_) {
     *error = openssl_error(("cannot parse CA files in " + dir_ + " (run `llmtap ca regenerate`)").c_str());
     return false;
@@ -210,10 +203,14 @@ bool CertificateAuthority::create(std::string* error) {
     return false;
   }
   // Key first: a certificate without its key would be unusable.
-  ok = write_file_atomic(
-           ca_key_path(), 0600,
-           [&](FILE* f) { return PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr) == 1; }, error) &&
-       write_file_atomic(ca_cert_path(), 0644, [&](FILE* f) { return PEM_write_X509(f, cert) == 1; }, error);
+  std::string key_pem, cert_pem;
+  ok = to_pem([&](BIO* b) { return PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr) == 1; },
+              &key_pem) &&
+       to_pem([&](BIO* b) { return PEM_write_bio_X509(b, cert) == 1; }, &cert_pem);
+  if (!ok) *error = openssl_error("CA encoding failed");
+  ok = ok && write_file_atomically(ca_key_path(), key_pem, 0600, error) &&
+       write_file_atomically(ca_cert_path(), cert_pem, 0644, error);
+  OPENSSL_cleanse(key_pem.data(), key_pem.size());
   if (!ok) {
     EVP_PKEY_free(key);
     X509_free(cert);
@@ -238,12 +235,12 @@ bool CertificateAuthority::write_bundle(std::string* error) const {
   } else {
     spdlog::warn("no system CA file at {}; the bundle holds only the llmtap CA", env_file);
   }
-  return write_file_atomic(
-      bundle_path(), 0644,
-      [&](FILE* f) {
-        return std::fwrite(roots.data(), 1, roots.size(), f) == roots.size() && PEM_write_X509(f, ca_cert_) == 1;
-      },
-      error);
+  std::string ca_pem;
+  if (!to_pem([&](BIO* b) { return PEM_write_bio_X509(b, ca_cert_) == 1; }, &ca_pem)) {
+    *error = openssl_error("CA encoding failed");
+    return false;
+  }
+  return write_file_atomically(bundle_path(), roots + ca_pem, 0644, error);
 }
 
 bool CertificateAuthority::regenerate(std::string* error) {

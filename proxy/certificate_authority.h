@@ -27,7 +27,9 @@ class CertificateAuthority {
   static constexpr std::size_t kDefaultLeafCacheSize = 1024;
 
   // Loads the CA from DIR (ca.pem, ca-key.pem), creating DIR and a new CA if missing. Writes the
-  // combined bundle (system roots + CA). Returns nullptr and sets *error on failure.
+  // combined bundle (system roots + CA). Returns nullptr and sets *error on failure. DIR must pass
+  // check_private_dir(); the files are read only if they are regular files (no symlinks) owned by
+  // this user, the key with no group/other bits and the certificate not group/other-writable.
   static std::shared_ptr<CertificateAuthority> load_or_create(const std::string& dir, std::string* error,
                                                               std::size_t leaf_cache_size = kDefaultLeafCacheSize);
   // Always makes a new CA in DIR, replacing whatever is there (also when it is unreadable).

@@ -5,7 +5,11 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace llmtap::proxy {
 namespace {
@@ -130,6 +134,84 @@ TEST_F(CaTest, CorruptFilesGiveClearError) {
   auto fresh = CertificateAuthority::create_fresh(dir_, &err);  // what `llmtap ca regenerate` does
   ASSERT_TRUE(fresh) << err;
   EXPECT_TRUE(CertificateAuthority::load_or_create(dir_, &err)) << err;
+}
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Another user's CA must never be loaded (nor end up in ca-bundle.pem).
+TEST_F(CaTest, RefusesAPreCreatedWorldWritableDirectory) {
+  std::string err;
+  std::string planted = fs::path(dir_).parent_path().string() + "/attacker";
+  ASSERT_TRUE(CertificateAuthority::load_or_create(planted, &err)) << err;  // "their" CA
+  fs::create_directory(dir_);
+  fs::permissions(dir_, fs::perms::all);  // 0777
+  fs::copy_file(planted + "/ca.pem", dir_ + "/ca.pem");
+  fs::copy_file(planted + "/ca-key.pem", dir_ + "/ca-key.pem");
+  EXPECT_FALSE(CertificateAuthority::load_or_create(dir_, &err));
+  EXPECT_NE(err.find("chmod 700"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir_ + "/ca-bundle.pem"));
+}
+
+TEST_F(CaTest, RefusesCaFilesOthersOwnOrCanRead) {
+  std::string err;
+  ASSERT_TRUE(CertificateAuthority::load_or_create(dir_, &err)) << err;
+  // A key others could read may have leaked: refused (no longer just a warning and a chmod).
+  ::chmod((dir_ + "/ca-key.pem").c_str(), 0644);
+  EXPECT_FALSE(CertificateAuthority::load_or_create(dir_, &err));
+  EXPECT_NE(err.find("mode 0644"), std::string::npos) << err;
+  EXPECT_NE(err.find("llmtap ca regenerate"), std::string::npos) << err;
+  ::chmod((dir_ + "/ca-key.pem").c_str(), 0600);
+  ::chmod((dir_ + "/ca.pem").c_str(), 0666);  // anyone could have swapped the certificate
+  EXPECT_FALSE(CertificateAuthority::load_or_create(dir_, &err));
+  ::chmod((dir_ + "/ca.pem").c_str(), 0644);
+  ASSERT_TRUE(CertificateAuthority::load_or_create(dir_, &err)) << err;
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown((dir_ + "/ca.pem").c_str(), 65534, 65534), 0);
+    EXPECT_FALSE(CertificateAuthority::load_or_create(dir_, &err));
+    EXPECT_NE(err.find("owned by uid 65534"), std::string::npos) << err;
+  }
+  // The named fix works.
+  ASSERT_TRUE(CertificateAuthority::create_fresh(dir_, &err)) << err;
+  EXPECT_TRUE(CertificateAuthority::load_or_create(dir_, &err)) << err;
+}
+
+TEST_F(CaTest, RefusesASymlinkedCaFile) {
+  std::string err;
+  ASSERT_TRUE(CertificateAuthority::load_or_create(dir_, &err)) << err;
+  std::string elsewhere = fs::path(dir_).parent_path().string() + "/elsewhere.pem";
+  fs::rename(dir_ + "/ca.pem", elsewhere);
+  fs::create_symlink(elsewhere, dir_ + "/ca.pem");
+  EXPECT_FALSE(CertificateAuthority::load_or_create(dir_, &err));
+  EXPECT_NE(err.find("symbolic link"), std::string::npos) << err;
+}
+
+// A symlink where the bundle's temporary file goes, or at the bundle itself, must not redirect
+// the write: the link's target keeps its content and mode.
+TEST_F(CaTest, BundleWriteNeverFollowsASymlink) {
+  std::string err;
+  ASSERT_TRUE(CertificateAuthority::load_or_create(dir_, &err)) << err;
+  std::string victim = fs::path(dir_).parent_path().string() + "/victim";
+  {
+    std::ofstream(victim) << "root-only secret";
+  }
+  ::chmod(victim.c_str(), 0600);
+  fs::create_symlink(victim, dir_ + "/ca-bundle.pem.tmp." + std::to_string(::getpid()));  // the old temp name
+  fs::remove(dir_ + "/ca-bundle.pem");
+  fs::create_symlink(victim, dir_ + "/ca-bundle.pem");
+  auto ca = CertificateAuthority::load_or_create(dir_, &err);
+  ASSERT_TRUE(ca) << err;
+  EXPECT_EQ(slurp(victim), "root-only secret");
+  struct stat st {};
+  ASSERT_EQ(::stat(victim.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::lstat(ca->bundle_path().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_NE(slurp(ca->bundle_path()).find("BEGIN CERTIFICATE"), std::string::npos);
 }
 
 }  // namespace
