@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace llmtap::preload {
@@ -38,15 +41,27 @@ bool CollectorLink::ensure_connected() {
   last_attempt_ns_ = now;
 
   sockaddr_un addr{};
-  if (path_.size() >= sizeof(addr.sun_path)) return false;
+  if (refused_ || path_.size() >= sizeof(addr.sun_path)) return false;
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path_.data(), path_.size());
+  // Plaintext (headers with API keys included) goes only to a collector run by this user: the
+  // socket file must be ours, and so must the process that answers on it.
+  struct stat st {};
+  if (lstat(path_.c_str(), &st) != 0) return false;  // no collector (yet): retry later
+  if (!S_ISSOCK(st.st_mode)) return refuse("is not a socket", st.st_uid);
+  if (st.st_uid != geteuid()) return refuse("is owned by another user", st.st_uid);
   const int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   // On a Unix socket a non-blocking connect completes at once or fails (EAGAIN: backlog full).
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
     return false;
+  }
+  ucred peer{};
+  socklen_t peer_len = sizeof peer;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) != 0 || peer.uid != geteuid()) {
+    close(fd);
+    return refuse("is served by a process of another user", peer.uid);
   }
   // Room for bursts while the collector is busy (the kernel caps this at net.core.wmem_max).
   const int sndbuf = 4 << 20;
@@ -84,6 +99,19 @@ bool CollectorLink::send(wire::RecordType type, std::uint8_t dir, std::uint64_t 
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) disconnect();
     return false;
   }
+}
+
+bool CollectorLink::refuse(const char* why, unsigned owner_uid) {
+  refused_ = true;
+  char msg[512];
+  int n = std::snprintf(msg, sizeof msg,
+                        "llmtap preload: not capturing: collector socket %s %s (uid %u; this process runs as uid "
+                        "%u)\n",
+                        path_.c_str(), why, owner_uid, static_cast<unsigned>(geteuid()));
+  if (n > 0) {
+    [[maybe_unused]] ssize_t w = write(STDERR_FILENO, msg, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof msg - 1));
+  }
+  return false;
 }
 
 void CollectorLink::reset_after_fork() {

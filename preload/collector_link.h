@@ -1,8 +1,9 @@
 #pragma once
 // The shim's end of the collector socket: a non-blocking SOCK_SEQPACKET Unix socket. Sending never
 // blocks; a full socket or a missing collector makes send() return false and the caller records a
-// gap. Reconnects are attempted at most every kReconnectIntervalNs. Not thread-safe: the capture
-// state calls it under its own lock.
+// gap. Reconnects are attempted at most every kReconnectIntervalNs. It connects only to a socket
+// owned by, and served by a process of, its own effective uid (else it captures nothing and says so
+// once on stderr). Not thread-safe: the capture state calls it under its own lock.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -32,12 +33,15 @@ class CollectorLink {
 
  private:
   void disconnect();
+  // The socket is not this user's: capture nothing from now on, and say so once on stderr.
+  bool refuse(const char* why, unsigned owner_uid);
 
   std::string path_;
   int fd_ = -1;
   std::uint32_t generation_ = 0;
   std::int64_t last_attempt_ns_ = 0;
   bool attempted_ = false;
+  bool refused_ = false;  // kept across fork: the child's collector is the same socket
 };
 
 std::int64_t realtime_ns();

@@ -16,7 +16,9 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collector/async_tap.h"
@@ -233,6 +235,34 @@ TEST_F(PreloadCaptureTest, KilledCollectorDoesNotHurtTheClient) {
   waitpid(child.pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
   EXPECT_EQ(count_ok_lines(out), 3) << out;
+}
+
+// Someone else's socket at the collector path (here: ours, chowned to another uid) gets no
+// plaintext: the shim captures nothing, says so once on stderr, and the client works as without it.
+TEST_F(PreloadCaptureTest, ForeignOwnedCollectorSocketGetsNothing) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to chown the socket";
+  const std::string sock = dir_ + "/collector.sock";
+  ASSERT_EQ(chown(sock.c_str(), 65534, 65534), 0);
+  const std::string err = dir_ + "/client.stderr";
+  const auto r = run_child({"/bin/sh", "-c",
+                            std::string("exec \"$0\" \"$@\" 2>") + err, kPython, LLMTAP_TEST_DIR "/clients.py",
+                            "urllib", Provider::get().base()},
+                           shim_env());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(count_ok_lines(r.out), 2) << r.out;  // two requests, a connection each
+  std::ifstream in(err);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  std::size_t said = 0;
+  for (auto p = text.find("llmtap preload: not capturing"); p != std::string::npos;
+       p = text.find("llmtap preload: not capturing", p + 1))
+    ++said;
+  EXPECT_EQ(said, 1u) << text;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(socket_->stats().sessions_accepted, 0u);
+  std::lock_guard<std::mutex> lock(sink_.mu);
+  EXPECT_TRUE(sink_.calls.empty());
 }
 
 TEST_F(PreloadCaptureTest, StalledCollectorNeverBlocksTheClient) {
