@@ -8,7 +8,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cstring>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -48,7 +52,10 @@ struct CollectorSocket::Loop {
     std::uint32_t malformed = 0;
   };
 
-  Loop(int lfd, int wfd, Tap& t) : listen_fd(lfd), wake_fd(wfd), tap(t), buf(kRecvBuf) {}
+  using Clock = std::chrono::steady_clock;
+
+  Loop(int lfd, int wfd, Tap& t, const CollectorSocketLimits& l)
+      : listen_fd(lfd), wake_fd(wfd), tap(t), limits(l), buf(kRecvBuf) {}
   ~Loop() {
     for (Session& s : sessions) end_session(s);
     ::close(listen_fd);
@@ -60,9 +67,17 @@ struct CollectorSocket::Loop {
     for (;;) {
       fds.clear();
       fds.push_back({wake_fd, POLLIN, 0});
-      fds.push_back({listen_fd, POLLIN, 0});
+      // While accepting is paused the listening socket stays out of the set: it would be readable
+      // (the backlog is waiting) and poll would return at once, again and again.
+      int timeout_ms = -1;
+      if (accept_paused_until) {
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(*accept_paused_until - Clock::now());
+        if (left.count() <= 0) accept_paused_until.reset();
+        else timeout_ms = static_cast<int>(left.count());
+      }
+      fds.push_back({listen_fd, static_cast<short>(accept_paused_until ? 0 : POLLIN), 0});
       for (const Session& s : sessions) fds.push_back({s.fd, POLLIN, 0});
-      if (poll(fds.data(), fds.size(), -1) < 0) {
+      if (poll(fds.data(), fds.size(), timeout_ms) < 0) {
         if (errno == EINTR) continue;
         break;
       }
@@ -85,12 +100,36 @@ struct CollectorSocket::Loop {
   void accept_all() {
     for (;;) {
       const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN, or a transient error: poll tells us when to retry
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause_accepting();
+        return;  // EAGAIN, or a transient error: poll tells us when to retry
+      }
+      ucred peer{};
+      socklen_t len = sizeof peer;
+      const bool same_user =
+          getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 && (peer.uid == geteuid() || peer.uid == 0);
+      if (!same_user || sessions.size() >= limits.max_sessions) {
+        ::close(fd);
+        const std::uint64_t n = ++sessions_refused;
+        if (n == 1 || n % 1000 == 0)
+          spdlog::warn("collector: refused {} shim session(s) so far ({})", n,
+                       same_user ? "at the limit of " + std::to_string(limits.max_sessions) + " sessions"
+                                 : "peer of uid " + std::to_string(peer.uid) + ", not this user");
+        continue;
+      }
       Session s;
       s.fd = fd;
       sessions.push_back(std::move(s));
       ++sessions_accepted;
     }
+  }
+
+  void pause_accepting() {
+    accept_paused_until = Clock::now() + limits.accept_backoff;
+    const std::uint64_t n = ++accept_pauses;
+    if (n == 1 || n % 100 == 0)
+      spdlog::warn("collector: out of file descriptors ({}); pausing new shim sessions for {} ms ({} time(s) so far)",
+                   std::strerror(errno), limits.accept_backoff.count(), n);
   }
 
   // Reads every queued message. False when the peer hung up or misbehaves.
@@ -134,7 +173,18 @@ struct CollectorSocket::Loop {
         if (it != s.ids.end()) {
           tap.close(it->second, h.ts_ns);
           s.ids.erase(it);
+          --open_connections;
         }
+        if (s.ids.size() >= limits.max_connections_per_session || open_connections >= limits.max_connections) {
+          // Its data records find no mapping and are ignored: memory stays bounded.
+          const std::uint64_t n = ++connections_refused;
+          if (n == 1 || n % 1000 == 0)
+            spdlog::warn("collector: not capturing {} connection(s) so far: over the limit of {} per process / {} "
+                         "in all",
+                         n, limits.max_connections_per_session, limits.max_connections);
+          return;
+        }
+        ++open_connections;
         const std::uint64_t id = kConnIdBase + next_id++;
         s.ids.emplace(h.conn_id, id);
         ConnectionInfo info;
@@ -164,6 +214,7 @@ struct CollectorSocket::Loop {
         if (it != s.ids.end()) {
           tap.close(it->second, h.ts_ns);
           s.ids.erase(it);
+          --open_connections;
         }
         return;
       }
@@ -177,15 +228,22 @@ struct CollectorSocket::Loop {
     s.fd = -1;
     const UnixNanos ts = now_ns();
     for (const auto& [local, id] : s.ids) tap.close(id, ts);
+    open_connections -= s.ids.size();
     s.ids.clear();
   }
 
   int listen_fd;
   int wake_fd;
   Tap& tap;
+  const CollectorSocketLimits limits;
   std::vector<char> buf;
   std::vector<Session> sessions;
   std::uint64_t next_id = 1;
+  std::size_t open_connections = 0;
+  std::optional<Clock::time_point> accept_paused_until;
+  std::atomic<std::uint64_t> sessions_refused{0};
+  std::atomic<std::uint64_t> connections_refused{0};
+  std::atomic<std::uint64_t> accept_pauses{0};
   std::atomic<std::uint64_t> sessions_accepted{0};
   std::atomic<std::uint64_t> records{0};
   std::atomic<std::uint64_t> malformed{0};
@@ -193,7 +251,7 @@ struct CollectorSocket::Loop {
 };
 
 std::unique_ptr<CollectorSocket> CollectorSocket::start(const std::string& path, Tap& tap,
-                                                        std::string* error) {
+                                                        std::string* error, const CollectorSocketLimits& limits) {
   auto fail = [&](const std::string& what) -> std::unique_ptr<CollectorSocket> {
     if (error != nullptr) *error = what;
     return nullptr;
@@ -226,11 +284,12 @@ std::unique_ptr<CollectorSocket> CollectorSocket::start(const std::string& path,
     ::unlink(path.c_str());
     return fail(std::string("eventfd: ") + std::strerror(errno));
   }
-  return std::unique_ptr<CollectorSocket>(new CollectorSocket(path, fd, wake, tap));
+  return std::unique_ptr<CollectorSocket>(new CollectorSocket(path, fd, wake, tap, limits));
 }
 
-CollectorSocket::CollectorSocket(std::string path, int listen_fd, int wake_fd, Tap& tap)
-    : path_(std::move(path)), loop_(std::make_unique<Loop>(listen_fd, wake_fd, tap)) {
+CollectorSocket::CollectorSocket(std::string path, int listen_fd, int wake_fd, Tap& tap,
+                                 const CollectorSocketLimits& limits)
+    : path_(std::move(path)), loop_(std::make_unique<Loop>(listen_fd, wake_fd, tap, limits)) {
   thread_ = std::thread([this] {
     name_this_thread("llmtap-collect");
     loop_->run();
@@ -253,6 +312,9 @@ CollectorSocketStats CollectorSocket::stats() const {
   s.records = loop_->records.load();
   s.malformed = loop_->malformed.load();
   s.connections_opened = loop_->connections_opened.load();
+  s.sessions_refused = loop_->sessions_refused.load();
+  s.connections_refused = loop_->connections_refused.load();
+  s.accept_pauses = loop_->accept_pauses.load();
   return s;
 }
 

@@ -1,7 +1,9 @@
 #include "collector/collector_socket.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "preload/wire_format.h"
@@ -190,6 +193,107 @@ TEST(CollectorSocketTest, ReplacesStaleSocketButNotALiveOne) {
   auto second = CollectorSocket::start(path, tap, &error);
   EXPECT_EQ(second, nullptr);
   EXPECT_NE(error.find("another collector"), std::string::npos) << error;
+}
+
+TEST(CollectorSocketTest, SessionsAndConnectionsAreBounded) {
+  LogTap tap;
+  const TempSocketPath temp;
+  const std::string path = temp;
+  CollectorSocketLimits limits;
+  limits.max_sessions = 2;
+  limits.max_connections_per_session = 3;
+  limits.max_connections = 4;
+  std::string error;
+  auto sock = CollectorSocket::start(path, tap, &error, limits);
+  ASSERT_NE(sock, nullptr) << error;
+  const int a = connect_to(path);
+  ASSERT_GE(a, 0);
+  for (std::uint64_t id = 1; id <= 5; ++id) send_record(a, wire::RecordType::kOpen, 0, id, open_payload("h", 1));
+  send_record(a, wire::RecordType::kData, 0, 5, "refused connection's data");
+  send_record(a, wire::RecordType::kData, 0, 1, "kept");
+  ASSERT_TRUE(tap.wait_for(4));
+  const int b = connect_to(path);
+  ASSERT_GE(b, 0);
+  for (std::uint64_t id = 1; id <= 2; ++id) send_record(b, wire::RecordType::kOpen, 0, id, open_payload("g", 2));
+  ASSERT_TRUE(tap.wait_for(5));  // one more fits under max_connections
+  // A third shim process is over max_sessions: hung up on at once.
+  const int c = connect_to(path);
+  ASSERT_GE(c, 0);
+  char byte;
+  EXPECT_LE(recv(c, &byte, 1, 0), 0);
+  // Closing one connection makes room for another.
+  send_record(a, wire::RecordType::kClose, 0, 1, "");
+  send_record(b, wire::RecordType::kOpen, 0, 3, open_payload("g", 2));
+  ASSERT_TRUE(tap.wait_for(7));
+  {
+    std::lock_guard<std::mutex> lock(tap.mu);
+    EXPECT_EQ(tap.events, (std::vector<std::string>{"open h", "open h", "open h", "data c kept", "open g", "close",
+                                                    "open g"}));
+  }
+  auto st = sock->stats();
+  EXPECT_EQ(st.connections_opened, 5u);
+  EXPECT_EQ(st.connections_refused, 3u);  // a's 4th and 5th, b's 2nd
+  EXPECT_EQ(st.sessions_refused, 1u);
+  ::close(a);
+  ::close(b);
+  ::close(c);
+}
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// At the descriptor limit the collector must wait, not spin on a listening socket it cannot
+// accept from. Run in a child: the lowered RLIMIT_NOFILE must not leak into the test process.
+TEST(CollectorSocketTest, BacksOffInsteadOfSpinningAtTheDescriptorLimit) {
+  const TempSocketPath temp;
+  const std::string path = temp;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    LogTap tap;
+    std::string error;
+    CollectorSocketLimits limits;
+    limits.accept_backoff = std::chrono::milliseconds(50);
+    auto sock = CollectorSocket::start(path, tap, &error, limits);
+    if (!sock) _exit(10);
+    // Use up every descriptor but one, then let one shim connect with it: it waits in the backlog
+    // and the collector has no descriptor left to accept it with.
+    const int probe = dup(0);
+    rlimit lim{static_cast<rlim_t>(probe + 16), static_cast<rlim_t>(probe + 16)};
+    ::close(probe);
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) _exit(11);
+    std::vector<int> filler;
+    for (int fd; (fd = dup(0)) >= 0;) filler.push_back(fd);
+    if (filler.empty()) _exit(12);
+    ::close(filler.back());
+    filler.pop_back();
+    const int client = connect_to(path);
+    if (client < 0) _exit(12);
+    for (int i = 0; i < 200 && sock->stats().accept_pauses == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const double cpu0 = process_cpu_seconds();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const double spent = process_cpu_seconds() - cpu0;
+    auto st = sock->stats();
+    if (st.accept_pauses == 0) _exit(13);
+    // A spinning collector burns about a second here; a waiting one a few milliseconds.
+    if (spent > 0.3) _exit(14);
+    // Descriptors come back: the queued shim is served after the pause.
+    for (int fd : filler) ::close(fd);
+    for (int i = 0; i < 200 && sock->stats().sessions_accepted == st.sessions_accepted; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (sock->stats().sessions_accepted == st.sessions_accepted) _exit(15);
+    sock->stop();
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10 start, 11 setrlimit, 12 no descriptors/client, 13 no pause, 14 spinning, "
+                                       "15 no resume";
 }
 
 }  // namespace
