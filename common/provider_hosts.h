@@ -10,8 +10,20 @@ inline bool host_ends_with(std::string_view host, std::string_view suffix) {
   return host.size() > suffix.size() && host.substr(host.size() - suffix.size()) == suffix;
 }
 
-// Provider name for a well-known API host, "" if unknown. Host is compared lowercase, without port.
-inline std::string provider_for_host(std::string_view host) {
+// The form hosts are compared in: ASCII lowercase, without the trailing dot of a fully qualified
+// name ("API.OpenAI.com." and "api.openai.com" are one host; a client may send either).
+inline std::string canonical_host(std::string_view host) {
+  if (host.size() > 1 && host.back() == '.') host.remove_suffix(1);
+  std::string out(host);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// Provider name for a well-known API host, "" if unknown. HOST is without port; compared canonically.
+inline std::string provider_for_host(std::string_view host_in) {
+  const std::string canonical = canonical_host(host_in);
+  const std::string_view host = canonical;
   if (host == "api.openai.com") return "openai";
   if (host == "api.anthropic.com") return "anthropic";
   if (host == "generativelanguage.googleapis.com") return "gemini";

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/transfer_coding.h"
+
 namespace llmtap {
 namespace {
 
@@ -226,14 +228,12 @@ bool Http1Parser::parse_head(std::string_view text) {
   parse_header_lines(text.substr(nl + 1), head_.headers);
 
   bool te_seen = false, cl_seen = false;
+  TransferCodingList codings;
   head_.keep_alive = head_.version_minor >= 1;
   for (const auto& h : head_.headers) {
     if (iequals(h.name, "transfer-encoding")) {
       te_seen = true;
-      // Chunked counts only as the final coding; otherwise a response runs to close.
-      std::string_view v = trim(h.value);
-      auto last = v.rfind(',');
-      head_.chunked = iequals(trim(last == std::string_view::npos ? v : v.substr(last + 1)), "chunked");
+      codings.add(h.value);
     } else if (iequals(h.name, "content-length")) {
       std::string_view v = trim(h.value);
       if (auto c = v.find(','); c != std::string_view::npos) v = trim(v.substr(0, c));
@@ -249,6 +249,11 @@ bool Http1Parser::parse_head(std::string_view text) {
     }
   }
   if (te_seen) head_.content_length = -1;  // Transfer-Encoding overrides Content-Length
+  // Chunked counts only as the final coding; otherwise a response runs to close, and a request
+  // cannot be framed (RFC 9112 §6.3): the proxy answered it 400, so its bytes are not a message.
+  head_.chunked = codings.framing() == TransferFraming::kChunked;
+  if (kind_ == Http1Kind::kRequest && te_seen && !head_.chunked)
+    return fail("request transfer-encoding does not end in chunked");
   begin_body();
   return state_ != State::kFailed;
 }

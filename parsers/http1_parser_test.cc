@@ -92,6 +92,22 @@ TEST(Http1Parser, GarbageFailsCleanly) {
             (std::vector<std::string>{"failed"}));
 }
 
+TEST(Http1Parser, RequestWhoseLastCodingIsNotChunkedIsNotFramed) {
+  // RFC 9112 §6.3: the proxy answers these 400; the capture must not read the body as a request.
+  const std::string smuggled = "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+  for (std::string te : {"xchunked", "chunked, identity", "gzip", "chunked, chunked", ""}) {
+    SCOPED_TRACE(te);
+    std::string bytes = "POST /v1/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + te + "\r\n\r\n" + smuggled;
+    for (std::size_t piece : {1u, 4096u}) {
+      auto ev = parse(Http1Kind::kRequest, bytes, piece);
+      EXPECT_EQ(ev, (std::vector<std::string>{"failed"})) << piece;
+    }
+  }
+  // A response whose last coding is not chunked runs to close, as before.
+  auto ev = parse(Http1Kind::kResponse, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc", 1, {"GET"}, true);
+  EXPECT_EQ(ev, (std::vector<std::string>{"head 200", "body abc", "end"}));
+}
+
 TEST(Http1Parser, ResyncFindsTheNextMessage) {
   Recorder r;
   Http1Parser p(Http1Kind::kRequest, r);

@@ -17,14 +17,14 @@ std::string lower(std::string_view s) {
 }  // namespace
 
 ProviderEntry builtin_provider_for_host(std::string_view host) {
-  std::string p = provider_for_host(lower(host));
+  std::string p = provider_for_host(host);
   if (p.empty()) return {};
   if (p == "openai" || p == "anthropic" || p == "gemini") return {p, p};
   return {p, "openai_compatible"};
 }
 
 void ProviderRegistry::add(std::string host, std::string provider, std::string api_style) {
-  entries_.push_back(Entry{lower(host), ProviderEntry{std::move(provider), std::move(api_style)}});
+  entries_.push_back(Entry{canonical_host(host), ProviderEntry{std::move(provider), std::move(api_style)}});
 }
 
 ProviderEntry ProviderRegistry::lookup(std::string_view host, std::uint16_t port) const {
@@ -36,6 +36,7 @@ ProviderEntry ProviderRegistry::lookup(std::string_view host, std::uint16_t port
     }
     h.resize(c);
   }
+  h = canonical_host(h);
   std::string with_port = port ? h + ":" + std::to_string(port) : h;
   for (const auto& e : entries_) {
     if (e.host == with_port || e.host == h) return e.value;

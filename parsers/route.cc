@@ -109,7 +109,7 @@ Route route_request(const RequestHead& head, const ConnectionInfo& conn, const P
       if (h.name.size() == 4 && lower_host(h.name) == "host") host_with_port = h.value;
     }
   }
-  r.host = lower_host(host_with_port);
+  r.host = canonical_host(lower_host(host_with_port));  // "API.openai.com.:443" is api.openai.com
   std::uint16_t port = port_of(host_with_port);
   if (port == 0) port = conn.port;
 

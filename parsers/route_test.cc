@@ -42,6 +42,20 @@ TEST(Route, AbsoluteFormAndHostHeader) {
   EXPECT_EQ(r.host, "api.anthropic.com");
 }
 
+TEST(Route, TrailingDotAndCaseNameTheSameProvider) {
+  Route r = route("/v1/messages", ConnectionInfo{}, {{"Host", "API.Anthropic.com.:443"}});
+  EXPECT_EQ(r.provider, "anthropic");
+  EXPECT_EQ(r.host, "api.anthropic.com");
+  ConnectionInfo sni{"api.openai.com.", 443, true, "preload", 0};  // SNI as a client may send it
+  r = route("/v1/chat/completions", sni);
+  EXPECT_EQ(r.provider, "openai");
+  EXPECT_EQ(r.host, "api.openai.com");
+  ProviderRegistry reg;
+  reg.add("LLM.Corp.", "corp", "openai_compatible");
+  EXPECT_EQ(reg.lookup("llm.corp.", 443).provider, "corp");
+  EXPECT_EQ(reg.lookup("LLM.CORP:443", 0).provider, "corp");
+}
+
 TEST(Route, CompatibleServersAndRegistry) {
   EXPECT_EQ(route("/api/v1/chat/completions", ConnectionInfo{"openrouter.ai", 443, true, "proxy", 0}).provider, "openrouter");
   EXPECT_EQ(route("/v1/chat/completions", ConnectionInfo{"api.deepseek.com", 443, true, "proxy", 0}).provider, "deepseek");

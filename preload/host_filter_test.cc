@@ -13,6 +13,8 @@ TEST(HostFilterTest, ProviderHostsAlwaysSelected) {
   EXPECT_FALSE(f.selected("example.com"));
   EXPECT_FALSE(f.selected(""));
   EXPECT_FALSE(f.selected("127.0.0.1"));
+  EXPECT_TRUE(f.selected("api.openai.com."));  // fully qualified SNI
+  EXPECT_TRUE(f.selected("API.OPENAI.COM."));
 }
 
 TEST(HostFilterTest, ExtraHostsExactAndSuffix) {

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/transfer_coding.h"
+
 namespace llmtap::proxy {
 
 namespace http = boost::beast::http;
@@ -74,7 +76,18 @@ class MessageFraming final : public http::basic_parser<isRequest> {
   void on_field_impl(http::field, string_view name, string_view value, error_code&) override {
     fields_.push_back({std::string(name.data(), name.size()), std::string(value.data(), value.size())});
   }
-  void on_header_impl(error_code&) override {}
+  // Beast reads a request whose last transfer coding is not chunked as having no body, and its body
+  // as the next request. RFC 9112 §6.3: such a request cannot be framed; answer 400 and close.
+  void on_header_impl(error_code& ec) override {
+    if constexpr (isRequest) {
+      TransferCodingList codings;
+      for (const auto& f : fields_)
+        if (iequals(f.name, "transfer-encoding")) codings.add(f.value);
+      auto framing = codings.framing();
+      if (framing == TransferFraming::kNotChunked || framing == TransferFraming::kInvalid)
+        ec = http::error::bad_transfer_encoding;
+    }
+  }
   void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
   std::size_t on_body_impl(string_view body, error_code&) override { return body.size(); }
   void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}

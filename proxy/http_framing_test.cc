@@ -163,6 +163,22 @@ TEST(ForwardCursor, RandomSplitsForwardEveryByteOnceAndStopAtMessageEnd) {
   }
 }
 
+TEST(MessageFraming, RequestTransferCodingMustEndInChunked) {
+  // Beast alone reads these as bodiless, and the body as the next request (RFC 9112 §6.3: 400).
+  for (std::string te : {"xchunked", "chunked, identity", "gzip", "chunked, chunked", "identity", ","}) {
+    std::string wire = "POST /v1/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + te +
+                       "\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+    for (unsigned seed = 0; seed < 20; ++seed) EXPECT_EQ(frame<true>(wire, seed), std::string::npos) << te;
+  }
+  std::string two_fields = "POST /v1/x HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+  EXPECT_EQ(frame<true>(two_fields, 1), two_fields.size());
+  std::string ok = "POST /v1/x HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n0\r\n\r\n";
+  EXPECT_EQ(frame<true>(ok, 2), ok.size());
+  // Responses: a non-chunked last coding means "until close", which stays legal.
+  std::string resp = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc";
+  EXPECT_EQ(frame<false>(resp, 3), resp.size());
+}
+
 TEST(ForwardCursor, ContentLengthStopsAtMessageEnd) {
   std::string msg = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789";
   std::string leftover;

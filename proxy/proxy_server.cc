@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/data_dir.h"
+#include "common/provider_hosts.h"
 #include "proxy/client_sessions.h"
 #include "proxy/proxy_context.h"
 #include "common/thread_name.h"
@@ -79,7 +80,7 @@ class ProxyServer::Impl {
       if (!ctx_.ca) return fail("CA: " + err);
     }
     if (err = ctx_.routing.set_overrides(o.upstreams); !err.empty()) return fail(err);
-    for (const auto& h : o.intercept_hosts) ctx_.routing.intercept_hosts.insert(to_lower(h));
+    for (const auto& h : o.intercept_hosts) ctx_.routing.intercept_hosts.insert(canonical_host(h));
     if (err = configure_tls(ctx_); !err.empty()) return fail(err);
 
     std::string host;

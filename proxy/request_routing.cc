@@ -49,7 +49,7 @@ bool split_host_port(std::string_view authority, std::uint16_t default_port, std
     if (ec != std::errc() || ptr != p.data() + p.size() || v > 65535) return false;
     port = static_cast<std::uint16_t>(v);
   }
-  host = to_lower(h);
+  host = canonical_host(h);  // lowercase, no trailing dot: one spelling per host for every decision
   return true;
 }
 
@@ -84,7 +84,7 @@ std::string RoutingConfig::set_overrides(const std::map<std::string, std::string
 }
 
 bool should_intercept(const RoutingConfig& cfg, std::string_view host) {
-  std::string h = to_lower(host);
+  std::string h = canonical_host(host);
   return !provider_for_host(h).empty() || cfg.intercept_hosts.count(h) > 0;
 }
 

@@ -83,6 +83,22 @@ TEST(RequestRouting, InterceptDecision) {
   EXPECT_FALSE(should_intercept(c, "openai.azure.com"));
 }
 
+TEST(RequestRouting, FullyQualifiedAndUppercaseHostsAreTheSameHost) {
+  // A trailing dot or other case must not turn an intercepted provider into a blind tunnel.
+  auto c = config();
+  EXPECT_TRUE(should_intercept(c, "api.openai.com."));
+  EXPECT_TRUE(should_intercept(c, "API.OPENAI.COM."));
+  EXPECT_TRUE(should_intercept(c, "LLM.Internal."));
+  std::string host;
+  std::uint16_t port = 0;
+  ASSERT_TRUE(split_host_port("API.OpenAI.com.:443", 443, host, port));  // the CONNECT target
+  EXPECT_EQ(host, "api.openai.com");
+  EXPECT_EQ(port, 443);
+  Route r = route_plain_request(c, "http://API.openai.com./v1/models");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.tap_host, "api.openai.com");
+}
+
 TEST(RequestRouting, InterceptedRequestsUseOverride) {
   auto c = config();
   Route r = route_intercepted_request(c, "api.openai.com", 443, "/v1/models");

@@ -329,6 +329,20 @@ TEST_F(ProxyE2E, MalformedRequestGives400) {
   EXPECT_EQ(resp.rfind("HTTP/1.1 400 ", 0), 0u) << resp;
 }
 
+// RFC 9112 §6.3: a request whose last transfer coding is not chunked cannot be framed. Beast alone
+// would forward it bodiless and read its body as the next request (here: a smuggled GET).
+TEST_F(ProxyE2E, TransferEncodingNotEndingInChunkedGives400AndCloses) {
+  for (std::string te : {"xchunked", "chunked, identity", "gzip"}) {
+    RawClient c(port_);
+    ASSERT_TRUE(c.connected());
+    c.send("POST /openai/v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+           "\r\n\r\nGET /openai/v1/json?smuggled=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string resp = c.read_response();
+    EXPECT_EQ(resp.rfind("HTTP/1.1 400 ", 0), 0u) << te << ": " << resp;
+    EXPECT_TRUE(c.at_eof()) << te << ": the connection stays open after the 400";
+  }
+}
+
 // ---- HTTP/1.1 semantics ----
 
 TEST_F(ProxyE2E, HeadAnd204And304HaveNoBodiesAndKeepTheConnection) {
@@ -470,6 +484,26 @@ TEST_F(ProxyE2E, TapSeesPlaintextOfMitmConnection) {
   EXPECT_EQ(conn.info.port, 443);
   EXPECT_TRUE(conn.info.tls);
   EXPECT_NE(conn.s2c.find(r.body), std::string::npos);
+}
+
+// A fully qualified name (trailing dot) or another case is the same provider host: intercepted,
+// not tunnelled blind past the capture.
+TEST_F(ProxyE2E, TrailingDotConnectIsInterceptedToo) {
+  RawClient c(port_);
+  ASSERT_TRUE(c.connected());
+  c.send("CONNECT API.OpenAI.com.:443 HTTP/1.1\r\nHost: API.OpenAI.com.:443\r\n\r\n");
+  std::string resp = c.read_response(true);
+  ASSERT_EQ(resp.rfind("HTTP/1.1 200", 0), 0u) << resp;
+  // A blind tunnel would have had to reach the real host before answering; an intercepted one
+  // answers at once and terminates TLS itself. Now a real client through the same kind of tunnel:
+  auto r = curl({"-x", proxy_url(), "--cacert", *llmtap_ca_}, "https://api.openai.com.:443/v1/json?tap=dot");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.status, 200) << r.headers;
+  RecordingTap::Conn conn;
+  ASSERT_TRUE(tap_->wait_closed("GET /v1/json?tap=dot HTTP/1.1", &conn));
+  EXPECT_EQ(conn.info.source, "proxy");
+  EXPECT_EQ(conn.info.host, "api.openai.com");
+  EXPECT_TRUE(conn.info.tls);
 }
 
 TEST_F(ProxyE2E, ClientGivingUpReleasesTheExchangeAtOnce) {
