@@ -35,7 +35,8 @@ void print_usage(FILE* out) {
   std::fprintf(out,
                "\n`llmtap SUBCOMMAND --help` explains each one. The interface contract is in SPEC.md;\n"
                "data (CA, trace store, export spool) lives in $LLMTAP_DATA_DIR, else\n"
-               "$XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap.\n");
+               "$XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap, else $XDG_RUNTIME_DIR/llmtap;\n"
+               "it must be owned by you and not writable by group or others.\n");
 }
 
 }  // namespace
