@@ -9,7 +9,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -157,6 +157,7 @@ export class Llmtap {
   // UPSTREAMS: provider name -> URL (--upstream NAME=URL); CA: trusted for upstream TLS.
   static async start(binary, { upstreams, ca, workdir, extra = [] }) {
     const t = new Llmtap();
+    mkdirSync(workdir, { recursive: true });
     t.dataDir = path.join(workdir, 'data');
     t.jsonl = path.join(workdir, 'spans.jsonl');
     const env = { ...process.env, LLMTAP_DATA_DIR: t.dataDir };
