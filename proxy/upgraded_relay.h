@@ -8,8 +8,8 @@
 //   pong, close) are never parsed or re-encoded here. The Tap gets the same bytes, in forwarding
 //   order, so the capture side can decode them.
 // - Back-pressure: one read outstanding per direction, the next one only after its write completed.
-//   A peer that stops reading stalls its direction in TCP instead of growing memory (at most one
-//   kRelayChunk buffer per direction, plus bytes that arrived with the HTTP exchange).
+//   A peer that stops reading stalls its direction in TCP instead of growing memory (one buffer per
+//   direction: kRelayChunk, or the bytes that arrived with the HTTP exchange if more).
 // - Close: EOF from one side half-closes the other side (TCP FIN on a plain side, TLS close_notify
 //   on a TLS side; OpenSSL drops application data that arrives after its close_notify, so a TLS side
 //   ends in both directions then). The relay ends once both directions ended; an error on either
@@ -41,7 +41,8 @@
 
 namespace llmtap::proxy {
 
-inline constexpr std::size_t kRelayChunk = 64 * 1024;
+// As HttpSession's reads: the relay reuses the session's two buffers, so it allocates nothing more.
+inline constexpr std::size_t kRelayChunk = 32 * 1024;
 inline constexpr std::chrono::seconds kRelayLinger{2};
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
