@@ -458,10 +458,13 @@ class HttpSession : public SessionBase {
 
   // The connection is no longer HTTP: hand it to the relay. Bytes the client sent past the request
   // (frames sent right after the 101) are in client_buf_, upstream bytes past the 101 header in
-  // up_->buffer; neither was forwarded or tapped yet, so the relay starts with them.
+  // up_->buffer; the relay starts with them. Those the cursors already forwarded (and tapped) while
+  // a body was open are dropped first, so nothing goes out twice.
   void start_upgraded_relay() {
     closing_ = true;
     ++exchanges_;
+    client_buf_.consume(req_cursor_.ahead());
+    up_->buffer.consume(resp_cursor_.ahead());
     spdlog::debug("upgraded to {} with {}", req_->field_value("upgrade"), up_->key());
     using ClientStream = std::remove_reference_t<decltype(self().stream())>;
     std::make_shared<UpgradedRelay<ClientStream>>(worker_, std::move(self().stream()), std::move(client_buf_),
