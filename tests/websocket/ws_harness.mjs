@@ -211,6 +211,17 @@ export function proxyAccess(llmtap) {
   return { host: '127.0.0.1', port: llmtap.port, gatewayPrefix: (provider) => `/${provider}`, headers: {} };
 }
 
+// CONNECT HOST:PORT through llmtap, then TLS inside the tunnel (trusting CA_PEM); resolves the TLS socket.
+export async function tlsThroughTunnel(access, host, port, caPem) {
+  const raw = await connectTunnel(access, `${host}:${port}`);
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ socket: raw, host, servername: host === '127.0.0.1' ? undefined : host, ca: caPem,
+                            ALPNProtocols: ['http/1.1'] });
+    s.once('secureConnect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
 function connectTunnel(access, authority) {
   return new Promise((resolve, reject) => {
     const sock = net.connect(access.port, access.host);
@@ -266,12 +277,7 @@ export function clientRoute(pathName, { up, llmtap, ca, provider = 'openai', tar
       const caPem = readFileSync(pathName === 'connect' ? llmtap.caPath : ca);
       return [`wss://${host}:${port}${target}`, {
         createConnection: (opts, cb) => {
-          connectTunnel(access, `${host}:${port}`).then((raw) => {
-            const s = tls.connect({ socket: raw, host, servername: host === '127.0.0.1' ? undefined : host, ca: caPem,
-                                    ALPNProtocols: ['http/1.1'] });
-            s.once('secureConnect', () => cb(null, s));
-            s.once('error', (e) => cb(e));
-          }, (e) => cb(e));
+          tlsThroughTunnel(access, host, port, caPem).then((s) => cb(null, s), (e) => cb(e));
         },
       }];
     }

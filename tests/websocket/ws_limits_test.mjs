@@ -8,11 +8,10 @@
 //                 llmtap exits 0 promptly.
 // Usage: node ws_limits_test.mjs --llmtap BIN [--node-modules DIR] [--only slow_reader,http_first,stop]
 import net from 'node:net';
-import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import {
   Failures, Llmtap, PROVIDER_HOST, Rng, clientRoute, log, loadWs, makeTestCa, openClient, parseArgs, proxyAccess,
-  scratchDir, sha256, startUpstream,
+  scratchDir, sha256, startUpstream, tlsThroughTunnel,
 } from './ws_harness.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -134,18 +133,6 @@ function connectSocket(port) {
   });
 }
 
-async function tunnel(access, caPem) {
-  const raw = await connectSocket(access.port);
-  const extra = Object.entries(access.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  raw.write(`CONNECT ${PROVIDER_HOST}:443 HTTP/1.1\r\nHost: ${PROVIDER_HOST}:443\r\n${extra}\r\n`);
-  const reply = await new Promise((resolve) => raw.once('data', (b) => resolve(b.toString())));
-  if (!reply.startsWith('HTTP/1.1 200')) throw new Error(`CONNECT refused: ${reply}`);
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ socket: raw, host: PROVIDER_HOST, servername: PROVIDER_HOST, ca: caPem }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
 async function stopWithOpenRelays(binary, ups, certs, work) {
   const llmtap = await Llmtap.start(binary, { upstreams: { openai: ups.tls.url, anthropic: ups.plain.url }, ca: certs.ca,
                                              workdir: `${work}/stop` });
@@ -192,7 +179,7 @@ if (ONLY.includes('http_first')) {
   const gw = await connectSocket(access.port);
   await httpThenUpgrade('http_first gateway', gw, `${access.gatewayPrefix('anthropic')}/v1/hello`,
                         `ws://127.0.0.1:${access.port}${access.gatewayPrefix('anthropic')}/v1/echo`, ups.plain);
-  const t = await tunnel(access, readFileSync(llmtap.caPath));
+  const t = await tlsThroughTunnel(access, PROVIDER_HOST, 443, readFileSync(llmtap.caPath));
   await httpThenUpgrade('http_first connect', t, '/v1/hello', `wss://${PROVIDER_HOST}/v1/echo`, ups.tls);
 }
 const r = await llmtap.stop();
