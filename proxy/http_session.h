@@ -8,6 +8,9 @@
 //   B  response       upstream -> client   (interim 1xx responses, then the final one)
 // Running them together makes Expect: 100-continue and early upstream responses work. Every read is
 // forwarded as soon as it arrives, straight out of the read buffer, in the exact bytes received.
+// A `101 Switching Protocols` answering an Upgrade request (WebSocket) ends HTTP on the connection:
+// the client stream, the upstream connection and the bytes already read past either header go to an
+// UpgradedRelay (proxy/upgraded_relay.h), which keeps tapping both directions with the same Tap id.
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
@@ -26,6 +29,7 @@
 #include "proxy/local_response.h"
 #include "proxy/proxy_context.h"
 #include "proxy/request_routing.h"
+#include "proxy/upgraded_relay.h"
 #include "proxy/upstream_connection.h"
 
 namespace llmtap::proxy {
@@ -108,7 +112,7 @@ class HttpSession : public SessionBase {
   bool closing_ = false;
 
  private:
-  enum class AfterWatch { kNone, kNextRequest, kClose };  // what follows the client watch read
+  enum class AfterWatch { kNone, kNextRequest, kClose, kUpgrade };  // what follows the client watch read
 
   void tap(Direction dir, const void* p, std::size_t n) {
     if (tap_id_ && n && worker_.ctx.tap)
@@ -325,12 +329,16 @@ class HttpSession : public SessionBase {
     if (!ec) client_buf_.commit(n);
     if (next == AfterWatch::kNextRequest) return read_request();
     if (next == AfterWatch::kClose) return close_client();
+    if (next == AfterWatch::kUpgrade) return start_upgraded_relay();
     if (!response_done_) watch_client();
   }
 
   // Ends the watch read (if any) before the client stream is used for something else.
   void after_client_watch(AfterWatch next) {
-    if (!client_read_pending_) return next == AfterWatch::kNextRequest ? read_request() : close_client();
+    if (!client_read_pending_) {
+      if (next == AfterWatch::kUpgrade) return start_upgraded_relay();
+      return next == AfterWatch::kNextRequest ? read_request() : close_client();
+    }
     after_watch_ = next;
     beast::error_code ec;
     lowest().socket().cancel(ec);
@@ -434,6 +442,10 @@ class HttpSession : public SessionBase {
       keep_alive_ = false;
       return;
     }
+    // The upgrade happened upstream: from here on the connection carries the new protocol. A 101 the
+    // client did not ask for has nothing to relay and closes, as does one after a failed request write.
+    if (resp_->status() == 101 && !upstream_write_failed_ && !req_->field_value("upgrade").empty())
+      return after_client_watch(AfterWatch::kUpgrade);
     bool reusable = !upstream_write_failed_ && req_->keep_alive() && resp_->keep_alive() && !resp_->need_eof() &&
                     resp_->status() != 101 && up_->buffer.size() == 0;
     if (reusable) worker_.pool.put(std::move(up_));
@@ -442,6 +454,22 @@ class HttpSession : public SessionBase {
     ++exchanges_;
     keep_alive_ = keep_alive_ && req_->keep_alive() && resp_->keep_alive() && resp_->status() != 101;
     after_client_watch(!keep_alive_ || worker_.stopping ? AfterWatch::kClose : AfterWatch::kNextRequest);
+  }
+
+  // The connection is no longer HTTP: hand it to the relay. Bytes the client sent past the request
+  // (frames sent right after the 101) are in client_buf_, upstream bytes past the 101 header in
+  // up_->buffer; the relay starts with them. Those the cursors already forwarded (and tapped) while
+  // a body was open are dropped first, so nothing goes out twice.
+  void start_upgraded_relay() {
+    closing_ = true;
+    ++exchanges_;
+    client_buf_.consume(req_cursor_.ahead());
+    up_->buffer.consume(resp_cursor_.ahead());
+    spdlog::debug("upgraded to {} with {}", req_->field_value("upgrade"), up_->key());
+    using ClientStream = std::remove_reference_t<decltype(self().stream())>;
+    std::make_shared<UpgradedRelay<ClientStream>>(worker_, std::move(self().stream()), std::move(client_buf_),
+                                                  std::move(up_), std::exchange(tap_id_, 0))
+        ->run();
   }
 
   std::optional<ResponseFraming> resp_;

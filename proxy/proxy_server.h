@@ -26,6 +26,9 @@ struct ProxyOptions {
   std::chrono::milliseconds header_read_timeout{30000};  // a client's request header, once started
   std::chrono::milliseconds idle_timeout{300000};        // no progress mid-exchange (models may think long), keep-alive
   std::chrono::milliseconds stop_grace{8000};            // stop(): how long in-flight exchanges may take
+  // Upgraded connections (WebSocket after 101) end after idle_timeout without a byte either way, and
+  // at this age at the latest; 0 = no age limit.
+  std::chrono::milliseconds upgrade_max_lifetime{std::chrono::hours(24)};
   int io_threads = 2;
   std::size_t max_header_bytes = 64 * 1024;              // larger request headers get 431
   std::size_t max_idle_upstream_per_host = 32;           // pooled keep-alive upstream connections per worker

@@ -131,5 +131,28 @@ TEST(RequestRouting, RewritesHeader) {
             "Content-Length: 2\r\n\r\n");
 }
 
+// An upgrade must reach the upstream with its hop-by-hop fields intact: the upstream answers 101 only
+// to `Connection: Upgrade` + `Upgrade`, and the WebSocket key/version/extensions are end-to-end.
+TEST(RequestRouting, KeepsUpgradeFields) {
+  RequestFraming req(8192);
+  req.eager(false);
+  boost::beast::error_code ec;
+  std::string raw =
+      "GET /openai/v1/responses HTTP/1.1\r\nHost: 127.0.0.1:1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
+  req.put(boost::asio::buffer(raw), ec);
+  ASSERT_FALSE(ec);
+  ASSERT_TRUE(req.is_done());
+  auto c = config();
+  Route r = route_plain_request(c, req.target());
+  std::string out;
+  build_upstream_request_header(req, r, out);
+  EXPECT_EQ(out,
+            "GET /base/v1/responses HTTP/1.1\r\nHost: 127.0.0.1:8443\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace llmtap::proxy

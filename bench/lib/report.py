@@ -94,6 +94,24 @@ if "llmtap" in sse:
 else:
     verdict("no chunk batching", False, "not measured")
 
+# WebSocket -----------------------------------------------------------------------------------------
+ws = {r[0]: r[1:] for r in pick("ws")}
+if ws:
+    print("## WebSocket relay (bench/websocket_relay.mjs, ws package both ends): echo round trip of small text")
+    print("messages in microseconds, and 1 MiB binary messages upstream -> client in MB/s")
+    print()
+    print("| path | round trip p50 | p99 | added p50 | added p99 | messages | MB/s | vs direct |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for key, label in (("direct", "direct"), ("llmtap_gateway", "llmtap gateway route"), ("direct_tls", "direct (TLS)"),
+                       ("llmtap_connect", "llmtap HTTPS_PROXY interception (TLS in, TLS up)")):
+        if key in ws:
+            print("| %s | " % label + " | ".join(ws[key]) + " |")
+    wr = one("ws_rss")
+    if wr:
+        print()
+        print("llmtap VmRSS %.1f MB before, VmHWM %.1f MB after" % (int(wr[0]) / 1024, int(wr[1]) / 1024))
+    print()
+
 # Throughput ----------------------------------------------------------------------------------------
 tp = {r[0]: (float(r[1]), int(float(r[2])), int(float(r[3])), int(r[4]) if len(r) > 4 else 0) for r in pick("tput")}
 print("## Throughput, wrk -t2 -c50, small POST, requests/s (upstream: nginx static JSON)")
