@@ -32,7 +32,8 @@ bool window_bits(std::string_view v, int& bits) {
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
   if (v.empty()) return true;
   if (v.size() > 2 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
-  int b = std::stoi(std::string(v));
+  int b = 0;
+  for (char c : v) b = b * 10 + (c - '0');
   if (b < 8 || b > 15) return false;
   bits = b;
   return true;
