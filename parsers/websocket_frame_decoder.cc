@@ -267,9 +267,8 @@ void WebSocketFrameDecoder::append_data(std::string_view bytes) {
     keep(bytes);
     return;
   }
-  // A skipped compressed message is still inflated (output dropped) when later messages may refer
-  // back to it; without context takeover nothing refers back, so it is not even inflated.
-  if (message_oversized_ && deflate_.no_context_takeover) return;
+  // A skipped compressed message is still inflated (output dropped): later messages may refer back
+  // to it, and a corrupt stream must fail the same way however the bytes were chunked.
   if (!inflater_->inflate(bytes, keep)) fail("permessage-deflate: corrupt compressed data");
 }
 

@@ -278,6 +278,26 @@ TEST(WebSocketFrameDecoder, DecompressionBombIsBounded) {
   EXPECT_EQ(d.stats.oversized_skipped, 1u);
 }
 
+TEST(WebSocketFrameDecoder, CorruptOversizedMessageFailsHoweverChunked) {
+  // Found by the fuzzer: a compressed message past the bound, corrupt further on, failed when fed
+  // whole but not byte by byte (the skipped rest was not inflated). Now it fails both ways.
+  WebSocketDeflate on;
+  on.enabled = true;
+  on.no_context_takeover = true;
+  const std::string bytes(
+      "\xc1\xb5\x12\x30\x56\x32\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x06\x07\xb2\x52\x55\xff\xff\xff\xff"
+      "\xff\xff\xdf\x19\x00\x2c\x22\x5f\x73\x22\x3a\xcf",
+      60);
+  for_each_feeding(
+      bytes, true, on,
+      [](const Decoded& d) {
+        EXPECT_TRUE(d.failed);
+        EXPECT_TRUE(d.messages.empty());
+      },
+      64);
+}
+
 struct ProtocolErrorCase {
   const char* name;
   std::string bytes;
