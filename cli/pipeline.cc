@@ -129,7 +129,10 @@ class RunningPipeline final : public Pipeline {
     // Order matters: stop the producers, drain the tap into the builder, close every trace, flush.
     if (proxy_) proxy_->stop();
     if (collector_) collector_->stop();
-    if (tap_) tap_->stop();
+    if (tap_) {
+      tap_->stop();
+      log_capture_problems(tap_->stats());
+    }
     if (builder_) {
       // After a burst this can take a while (the store writes a few thousand traces a second).
       if (const std::size_t open = builder_->open_traces(); open > 1000)
@@ -142,6 +145,18 @@ class RunningPipeline final : public Pipeline {
   static bool fail(std::string* error, std::string message) {
     if (error) *error = std::move(message);
     return false;
+  }
+
+  // What the capture side lost or could not read (forwarding was unaffected either way).
+  static void log_capture_problems(const AsyncTapStats& s) {
+    if (s.bytes_dropped == 0 && s.websocket_protocol_errors == 0 && s.websocket_oversized_messages == 0 &&
+        s.websocket_parse_errors == 0)
+      return;
+    spdlog::warn(
+        "capture: {} bytes dropped (queue full), {} WebSocket directions undecodable, {} WebSocket messages over "
+        "the parse cap, {} WebSocket messages not JSON ({} WebSocket API sessions)",
+        s.bytes_dropped, s.websocket_protocol_errors, s.websocket_oversized_messages, s.websocket_parse_errors,
+        s.websocket_sessions);
   }
 
   void tick_loop() {

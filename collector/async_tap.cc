@@ -119,8 +119,18 @@ void AsyncTap::stop() {
 }
 
 AsyncTapStats AsyncTap::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  AsyncTapStats s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s = stats_;
+  }
+  if (const CaptureCounters* c = opts_.parser.counters.get()) {
+    s.websocket_sessions = c->websocket_sessions.load(std::memory_order_relaxed);
+    s.websocket_protocol_errors = c->websocket_protocol_errors.load(std::memory_order_relaxed);
+    s.websocket_oversized_messages = c->websocket_oversized_messages.load(std::memory_order_relaxed);
+    s.websocket_parse_errors = c->websocket_parse_errors.load(std::memory_order_relaxed);
+  }
+  return s;
 }
 
 void AsyncTap::run() {

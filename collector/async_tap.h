@@ -36,6 +36,11 @@ struct AsyncTapStats {
   std::uint64_t gaps_marked = 0;      // gaps queued (from drops here or reported by the capture side)
   std::uint64_t connections_opened = 0;
   std::size_t queued_bytes = 0;
+  // Capture-side decoding problems (never affecting the relay), from ParserOptions::counters.
+  std::uint64_t websocket_sessions = 0;
+  std::uint64_t websocket_protocol_errors = 0;
+  std::uint64_t websocket_oversized_messages = 0;
+  std::uint64_t websocket_parse_errors = 0;
 };
 
 class AsyncTap final : public Tap {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -182,6 +183,27 @@ TEST(AsyncTapTest, CallsAfterStopAreIgnored) {
   tap.flush();
   tap.stop();
   EXPECT_TRUE(rec.events.empty());
+}
+
+struct CountingSink : ModelCallSink {
+  std::atomic<int> calls{0};
+  void on_model_call(ModelCall) override { ++calls; }
+};
+
+TEST(AsyncTap, WebSocketDecodeProblemsShowInStats) {
+  CountingSink sink;
+  AsyncTap tap(sink);
+  tap.open(1, ConnectionInfo{"api.openai.com", 443, true, "proxy", 0}, 1);
+  tap.data(1, Direction::kClientToServer,
+           "GET /v1/responses HTTP/1.1\r\nHost: api.openai.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 2);
+  tap.data(1, Direction::kServerToClient, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 3);
+  tap.data(1, Direction::kServerToClient, std::string("\x81\x85\x01\x02\x03\x04hello", 11), 4);  // masked: not from a server
+  tap.close(1, 5);
+  tap.flush();
+  const AsyncTapStats st = tap.stats();
+  EXPECT_EQ(st.websocket_sessions, 1u);
+  EXPECT_EQ(st.websocket_protocol_errors, 1u);
+  EXPECT_EQ(sink.calls.load(), 0);  // neither the upgrade nor the undecodable socket is a record
 }
 
 }  // namespace

@@ -219,7 +219,9 @@ struct H2Stitcher::Impl {
 
   void finish(std::map<std::int32_t, Stream>::iterator it, UnixNanos ts, bool complete, bool gap) {
     ModelCall call = it->second.parser->finish(ts, complete);
+    const bool records = it->second.parser->records();
     streams.erase(it);
+    if (!records) return;
     if (gap) call.capture_gap = true;
     try {
       sink.on_model_call(std::move(call));

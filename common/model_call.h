@@ -116,6 +116,9 @@ struct ModelCall {
   std::string error_message;
   bool truncated = false;             // a body exceeded the parse cap; forwarding was unaffected
   bool capture_gap = false;           // bytes were dropped before parsing (backpressure)
+  // Not a model call, only conversation state: a Responses WebSocket prewarm (`generate: false`)
+  // whose items, instructions and response id a later call continues. Never a generation span.
+  bool state_only = false;
 };
 
 }  // namespace llmtap

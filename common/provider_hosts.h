@@ -33,8 +33,14 @@ inline std::string provider_for_host(std::string_view host_in) {
   if (host == "api.together.xyz") return "together";
   if (host == "api.deepseek.com") return "deepseek";
   if (host == "api.mistral.ai") return "mistral";
+  // Codex signed in with a ChatGPT account. Only kChatGptCodexResponsesPath there is a model API
+  // (the OpenAI Responses API, recorded as provider "openai"); the rest of the site is forwarded
+  // and recorded nothing.
+  if (host == "chatgpt.com") return "chatgpt";
   return "";
 }
+
+inline constexpr std::string_view kChatGptCodexResponsesPath = "/backend-api/codex/responses";
 
 // The real host behind a gateway route name (/openai/..., /anthropic/..., /gemini/...).
 inline std::string default_host_for_provider(std::string_view provider) {

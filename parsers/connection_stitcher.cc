@@ -2,7 +2,10 @@
 
 #include <deque>
 
+#include "parsers/header_filter.h"
 #include "parsers/http1_parser.h"
+#include "parsers/route.h"
+#include "parsers/websocket_session.h"
 
 namespace llmtap {
 namespace {
@@ -12,6 +15,10 @@ struct Exchange {
   std::string method;
   bool request_done = false;
   bool gap = false;
+  // The request asked to switch to WebSocket: whatever the answer, the exchange is transport
+  // set-up, not a model call, and is never emitted. The API its route names picks the session.
+  bool websocket_upgrade = false;
+  ApiShape websocket_shape = ApiShape::kNone;
 };
 
 }  // namespace
@@ -25,6 +32,9 @@ struct ConnectionStitcher::Impl {
     void on_head(const Http1Head& h) override { self->on_request_head(h); }
     void on_body(std::string_view b) override {
       if (self->current_request) self->current_request->parser->request_body(b, self->ts);
+    }
+    void on_tunnel_data(std::string_view b) override {
+      if (self->websocket) self->websocket->data(Direction::kClientToServer, b, self->ts);
     }
     void on_message_end() override {
       if (self->current_request) {
@@ -44,6 +54,9 @@ struct ConnectionStitcher::Impl {
       if (self->responding) self->pending.front()->parser->response_body(b, self->ts);
     }
     void on_message_end() override { self->on_response_end(); }
+    void on_tunnel_data(std::string_view b) override {
+      if (self->websocket) self->websocket->data(Direction::kServerToClient, b, self->ts);
+    }
     std::string request_method() override {
       return self->pending.empty() ? std::string() : self->pending.front()->method;
     }
@@ -57,12 +70,21 @@ struct ConnectionStitcher::Impl {
     auto ex = std::make_shared<Exchange>();
     ex->parser = std::make_unique<ExchangeParser>(info, conn_id, opts);
     ex->method = h.method;
-    ex->parser->request_head(RequestHead{h.method, h.target, h.headers}, request_begin_ts);
+    RequestHead head{h.method, h.target, h.headers};
+    ex->parser->request_head(head, request_begin_ts);
+    if (header_has_token(h.headers, "upgrade", "websocket")) {
+      ex->websocket_upgrade = true;
+      ex->websocket_shape = route_request(head, info, opts.registry.get()).shape;
+    }
     pending.push_back(ex);
     current_request = ex.get();
   }
 
   void on_response_head(const Http1Head& h) {
+    if (h.status == 101 && !pending.empty() && pending.front()->websocket_upgrade &&
+        header_has_token(h.headers, "upgrade", "websocket")) {
+      return start_websocket(h);
+    }
     if (h.status >= 100 && h.status < 200) return;  // interim (100 Continue, 103 Early Hints)
     if (pending.empty()) {
       // A response without a request we saw (after a gap): frame it, record nothing.
@@ -71,6 +93,21 @@ struct ConnectionStitcher::Impl {
     }
     responding = true;
     pending.front()->parser->response_head(ResponseHead{h.status, h.headers}, response_begin_ts);
+  }
+
+  // The bytes after this 101 are WebSocket frames in both directions. The upgrade exchange becomes
+  // the template of the session's calls, not a record of its own.
+  void start_websocket(const Http1Head& h) {
+    auto ex = pending.front();
+    pending.pop_front();
+    if (current_request == ex.get()) current_request = nullptr;
+    req_parser.enter_tunnel();
+    ex->parser->response_head(ResponseHead{h.status, h.headers}, response_begin_ts);
+    ModelCall upgrade = ex->parser->finish(ts, true);
+    auto session = make_websocket_session(ex->websocket_shape, upgrade, sink, opts.counters.get());
+    if (!session) return;  // not a model API (a realtime session, an unknown path): relayed, not decoded
+    websocket = std::make_unique<WebSocketCapture>(std::move(session), negotiate_websocket_extensions(h.headers),
+                                                   opts.body_cap, opts.counters.get());
   }
 
   void on_response_end() {
@@ -84,6 +121,8 @@ struct ConnectionStitcher::Impl {
     pending.pop_front();
     if (current_request == ex.get()) current_request = nullptr;  // answered before the body ended
     ModelCall call = ex->parser->finish(ts, complete && !ex->gap);
+    // A refused or cut upgrade is transport set-up; a route known not to be a model API records nothing.
+    if (ex->websocket_upgrade || !ex->parser->records()) return;
     if (ex->gap) {
       call.capture_gap = true;
       if (call.status == CallStatus::kComplete) call.status = CallStatus::kIncomplete;
@@ -94,7 +133,7 @@ struct ConnectionStitcher::Impl {
   void data(Direction dir, std::string_view bytes, UnixNanos t) {
     ts = t;
     Http1Parser& p = dir == Direction::kClientToServer ? req_parser : resp_parser;
-    if (p.failed() || p.tunneled()) return;
+    if (p.failed()) return;
     if (!p.feed(bytes)) {
       // Not HTTP/1 (or broken beyond repair): what is in flight in that direction is cut.
       if (dir == Direction::kClientToServer) {
@@ -107,6 +146,7 @@ struct ConnectionStitcher::Impl {
 
   void gap(Direction dir, UnixNanos t) {
     ts = t;
+    if (websocket) websocket->gap(dir, t);
     if (dir == Direction::kClientToServer) {
       if (current_request) {
         current_request->gap = true;
@@ -131,6 +171,7 @@ struct ConnectionStitcher::Impl {
     req_parser.eof();
     resp_parser.eof();  // ends a close-delimited response as complete
     while (!pending.empty()) emit_front(false);
+    if (websocket) websocket->close(t);
   }
 
   ConnectionInfo info;
@@ -143,6 +184,7 @@ struct ConnectionStitcher::Impl {
   Http1Parser resp_parser;
   std::deque<std::shared_ptr<Exchange>> pending;  // requests not yet answered, oldest first
   Exchange* current_request = nullptr;           // the request whose body is being read
+  std::unique_ptr<WebSocketCapture> websocket;    // after a 101 to a WebSocket with a model API
   bool responding = false;                        // pending.front() has a response head
   bool closed = false;
   UnixNanos ts = 0;

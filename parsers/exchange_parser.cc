@@ -278,6 +278,8 @@ void ExchangeParser::response_head(const ResponseHead& head, UnixNanos ts) noexc
 void ExchangeParser::response_body(std::string_view bytes, UnixNanos ts) noexcept {
   LLMTAP_GUARD(impl_->on_response_body(bytes, ts));
 }
+bool ExchangeParser::records() const noexcept { return impl_->route.records; }
+
 ModelCall ExchangeParser::finish(UnixNanos ts, bool complete) noexcept {
   try {
     return impl_->finish(ts, complete);

@@ -10,6 +10,7 @@
 
 #include "collector/tap.h"
 #include "common/model_call.h"
+#include "parsers/capture_counters.h"
 #include "parsers/provider_registry.h"
 
 namespace llmtap {
@@ -29,6 +30,9 @@ struct ParserOptions {
   std::size_t body_cap = 32u << 20;  // bytes of decoded body parsed per direction; more is marked truncated
   // Hosts declared by config on top of the built-in provider table; null: built-in table only.
   std::shared_ptr<const ProviderRegistry> registry;
+  // Where capture-side problems are counted (WebSocket decoding); shared by the copies of these
+  // options (one per connection) so AsyncTap::stats() sees them all; null: not counted.
+  std::shared_ptr<CaptureCounters> counters = std::make_shared<CaptureCounters>();
 };
 
 class ExchangeParser {
@@ -45,6 +49,8 @@ class ExchangeParser {
   void response_body(std::string_view bytes, UnixNanos ts) noexcept;
   // complete=false when the exchange was cut (connection closed/reset mid-body, capture gap).
   ModelCall finish(UnixNanos ts, bool complete) noexcept;
+  // False when the request's route is known not to be a model call: the caller drops the record.
+  bool records() const noexcept;
 
  private:
   struct Impl;

@@ -1,5 +1,6 @@
 #include "parsers/header_filter.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace llmtap {
@@ -26,6 +27,29 @@ Headers without_secrets(const Headers& headers) {
     if (!is_secret_header(h.name)) out.push_back(h);
   }
   return out;
+}
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+bool header_has_token(const Headers& headers, std::string_view name, std::string_view token) {
+  for (const auto& h : headers) {
+    if (!iequals_ascii(h.name, name)) continue;
+    std::string_view v = h.value;
+    for (std::size_t start = 0; start <= v.size();) {
+      std::size_t end = std::min(v.find(',', start), v.size());
+      std::string_view t = v.substr(start, end - start);
+      while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+      while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+      if (iequals_ascii(t, token)) return true;
+      start = end + 1;
+    }
+  }
+  return false;
 }
 
 std::string header_value(const Headers& headers, std::string_view name) {

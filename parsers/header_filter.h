@@ -12,5 +12,9 @@ bool is_secret_header(std::string_view name);
 Headers without_secrets(const Headers& headers);
 // First value of header `name` (case-insensitive), "" if absent.
 std::string header_value(const Headers& headers, std::string_view name);
+// Case-insensitive ASCII equality (header names, tokens).
+bool iequals_ascii(std::string_view a, std::string_view b);
+// Whether a comma-separated header (Upgrade, Connection), in any of its lines, lists `token`.
+bool header_has_token(const Headers& headers, std::string_view name, std::string_view token);
 
 }  // namespace llmtap

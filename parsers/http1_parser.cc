@@ -98,6 +98,7 @@ bool Http1Parser::feed(std::string_view bytes) {
       case State::kFailed:
         return false;
       case State::kTunnel:
+        cb_.on_tunnel_data(bytes);
         return true;
       case State::kResync: {
         buf_.append(bytes);
@@ -319,6 +320,12 @@ bool Http1Parser::eof() {
     default:
       return false;
   }
+}
+
+bool Http1Parser::enter_tunnel() {
+  if (state_ != State::kHead || !buf_.empty()) return state_ == State::kTunnel;
+  state_ = State::kTunnel;
+  return true;
 }
 
 void Http1Parser::resync() {

@@ -39,6 +39,9 @@ class Http1Callbacks {
   virtual void on_message_end() = 0;
   // Response side: the method of the request this response answers ("" when unknown -> GET).
   virtual std::string request_method() { return {}; }
+  // Bytes after a 101 or CONNECT tunnel started (no longer HTTP), including those that arrived in
+  // the same read as the head.
+  virtual void on_tunnel_data(std::string_view /*bytes*/) {}
 };
 
 class Http1Parser {
@@ -60,6 +63,9 @@ class Http1Parser {
   }
   // After a 101 Switching Protocols or a CONNECT tunnel: bytes are no longer HTTP.
   bool tunneled() const { return state_ == State::kTunnel; }
+  // The other direction switched protocols (the response to this request side was 101): what
+  // follows on this side is tunnel data too. Only between messages; returns whether it switched.
+  bool enter_tunnel();
   const std::string& error() const { return error_; }
 
   std::size_t max_head_bytes = 256 * 1024;

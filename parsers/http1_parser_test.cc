@@ -27,6 +27,8 @@ struct Recorder : Http1Callbacks {
     if (!methods.empty()) methods.pop_front();
   }
   std::string request_method() override { return methods.empty() ? "" : methods.front(); }
+  void on_tunnel_data(std::string_view b) override { tunnel.append(b); }
+  std::string tunnel;
   void flush() {
     if (!body.empty()) ev.push_back("body " + body);
     body.clear();
@@ -82,6 +84,32 @@ TEST(Http1Parser, ConnectAndUpgradeStopParsing) {
   EXPECT_EQ(ev, (std::vector<std::string>{"head 200", "end"}));
   ev = parse(Http1Kind::kResponse, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello", 2, {"GET"});
   EXPECT_EQ(ev, (std::vector<std::string>{"head 101"}));
+}
+
+TEST(Http1Parser, TunnelBytesAreHandedOverWholeAndInOrder) {
+  const std::string frames = "\x81\x05hello\x82\x01\x00";
+  for (std::size_t piece : {1u, 5u, 4096u}) {
+    SCOPED_TRACE(piece);
+    Recorder r;
+    r.methods = {"GET"};
+    Http1Parser p(Http1Kind::kResponse, r);
+    const std::string bytes = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n" + frames;
+    for (std::size_t i = 0; i < bytes.size(); i += piece) p.feed(std::string_view(bytes).substr(i, piece));
+    EXPECT_TRUE(p.tunneled());
+    EXPECT_EQ(r.tunnel, frames);  // including what came in the same read as the head
+  }
+  // The request side switches when told (its 101 came on the other side), only between messages.
+  Recorder r;
+  Http1Parser p(Http1Kind::kRequest, r);
+  p.feed("GET /v1/responses HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n");
+  EXPECT_TRUE(p.enter_tunnel());
+  p.feed(frames);
+  EXPECT_FALSE(p.failed());
+  EXPECT_EQ(r.tunnel, frames);
+  Recorder r2;
+  Http1Parser mid(Http1Kind::kRequest, r2);
+  mid.feed("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nab");
+  EXPECT_FALSE(mid.enter_tunnel());
 }
 
 TEST(Http1Parser, GarbageFailsCleanly) {

@@ -1,11 +1,14 @@
 // Parser throughput: a large streamed Chat Completions SSE response and a large non-streamed JSON
 // body, through ConnectionStitcher (HTTP framing, SSE, JSON, provider parser) in 16 KiB reads.
-// Reports bytes/second (MB/s) per case.
+// Reports bytes/second (MB/s) per case. The WebSocket cases decode 8 MiB of frames (1 KiB text
+// messages; masked client frames, and permessage-deflate server frames) in 16 KiB reads.
 #include <benchmark/benchmark.h>
 
 #include <string>
 
 #include "parsers/connection_stitcher.h"
+#include "parsers/websocket_frame_decoder.h"
+#include "parsers/websocket_test_support.h"
 
 namespace {
 
@@ -68,6 +71,58 @@ void BM_ChatJsonBody8MiB(benchmark::State& state) {
   run(state, "application/json", body);
 }
 
+std::string ws_event(int i) {
+  std::string e = "{\"type\":\"response.output_text.delta\",\"output_index\":0,\"content_index\":0,\"delta\":\"token" +
+                  std::to_string(i) + "\",\"pad\":\"";
+  e.resize(1000, 'p');
+  return e + "\"}";
+}
+
+// Throughput counts `payload_bytes` (the messages as delivered) per iteration.
+void run_ws(benchmark::State& state, const std::string& wire, std::size_t payload_bytes, bool from_client,
+            llmtap::WebSocketDeflate deflate) {
+  for (auto _ : state) {
+    llmtap::WebSocketFrameDecoder d(from_client, deflate);
+    std::vector<llmtap::WebSocketMessage> out;
+    std::size_t messages = 0;
+    for (std::size_t i = 0; i < wire.size(); i += 16384) {
+      d.feed(std::string_view(wire).substr(i, 16384), 1, out);
+      messages += out.size();
+      out.clear();
+    }
+    if (d.failed() || messages == 0) state.SkipWithError("decode failed");
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
+}
+
+void BM_WebSocketMaskedClientFrames8MiB(benchmark::State& state) {
+  static const std::string wire = [] {
+    std::string w;
+    for (int i = 0; w.size() < (8u << 20); ++i) w += llmtap::testing::ws_message(ws_event(i), 0x1, true);
+    return w;
+  }();
+  run_ws(state, wire, wire.size(), true, {});
+}
+// 8 MiB once inflated.
+void BM_WebSocketDeflatedServerFrames8MiB(benchmark::State& state) {
+  static std::size_t payload = 0;
+  static const std::string wire = [] {
+    llmtap::testing::WsDeflater z(true);
+    std::string w;
+    for (int i = 0; payload < (8u << 20); ++i) {
+      const std::string e = ws_event(i);
+      payload += e.size();
+      w += llmtap::testing::ws_message(z.compress(e), 0x1, false, 1, true);
+    }
+    return w;
+  }();
+  llmtap::WebSocketDeflate on;
+  on.enabled = true;
+  run_ws(state, wire, payload, false, on);
+}
+
+BENCHMARK(BM_WebSocketMaskedClientFrames8MiB)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WebSocketDeflatedServerFrames8MiB)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ChatSseStream8MiB)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ChatJsonBody8MiB)->Unit(benchmark::kMillisecond);
 

@@ -136,6 +136,14 @@ Route route_request(const RequestHead& head, const ConnectionInfo& conn, const P
     break;
   }
   r.path.assign(path);
+  if (entry.provider == "chatgpt") {
+    // Only Codex's Responses endpoint is a model API there, and it is OpenAI's.
+    if (r.path != kChatGptCodexResponsesPath) {
+      r.records = false;
+      return r;
+    }
+    entry.provider = "openai";
+  }
   classify_path(r);
   if (!entry.provider.empty()) {
     r.provider = entry.provider;

@@ -21,6 +21,9 @@ struct Route {
   std::string query;
   std::string model_from_path;  // Gemini models/{m}, Azure deployments/{d}
   bool stream_from_path = false;  // Gemini :streamGenerateContent
+  // False for a provider host's paths that are known not to be model calls (chatgpt.com outside
+  // the Codex Responses path): such an exchange is framed but never recorded.
+  bool records = true;
 };
 
 Route route_request(const RequestHead& head, const ConnectionInfo& conn, const ProviderRegistry* registry);

@@ -31,6 +31,25 @@ TEST(Route, GatewayPrefixesNameTheProvider) {
   EXPECT_EQ(r.model_from_path, "gemini-2.0-flash");
 }
 
+TEST(Route, ChatGptOnlyTheCodexPathIsAModelApi) {
+  ConnectionInfo tls{"chatgpt.com", 443, true, "proxy", 0};
+  Route r = route("/backend-api/codex/responses", tls);
+  EXPECT_TRUE(r.records);
+  EXPECT_EQ(r.provider, "openai");
+  EXPECT_EQ(r.api, "responses");
+  EXPECT_EQ(r.shape, ApiShape::kResponses);
+  EXPECT_EQ(r.host, "chatgpt.com");
+  for (const std::string p : {"/backend-api/codex/responses/x", "/backend-api/responses", "/v1/responses",
+                              "/backend-api/wham/usage", "/"}) {
+    r = route(p, tls);
+    EXPECT_FALSE(r.records) << p;
+    EXPECT_EQ(r.shape, ApiShape::kNone) << p;
+  }
+  r = route("https://chatgpt.com/backend-api/codex/responses?x=1", ConnectionInfo{});  // absolute form
+  EXPECT_TRUE(r.records);
+  EXPECT_EQ(r.provider, "openai");
+}
+
 TEST(Route, AbsoluteFormAndHostHeader) {
   Route r = route("http://api.openai.com:80/v1/chat/completions", ConnectionInfo{});
   EXPECT_EQ(r.provider, "openai");

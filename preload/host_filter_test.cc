@@ -10,6 +10,7 @@ TEST(HostFilterTest, ProviderHostsAlwaysSelected) {
   EXPECT_TRUE(f.selected("api.openai.com"));
   EXPECT_TRUE(f.selected("API.Anthropic.com"));
   EXPECT_TRUE(f.selected("myres.openai.azure.com"));
+  EXPECT_TRUE(f.selected("chatgpt.com"));
   EXPECT_FALSE(f.selected("example.com"));
   EXPECT_FALSE(f.selected(""));
   EXPECT_FALSE(f.selected("127.0.0.1"));

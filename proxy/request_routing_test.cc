@@ -79,6 +79,7 @@ TEST(RequestRouting, InterceptDecision) {
   EXPECT_TRUE(should_intercept(c, "generativelanguage.googleapis.com"));
   EXPECT_TRUE(should_intercept(c, "myres.openai.azure.com"));
   EXPECT_TRUE(should_intercept(c, "llm.internal"));
+  EXPECT_TRUE(should_intercept(c, "chatgpt.com"));  // Codex with a ChatGPT account
   EXPECT_FALSE(should_intercept(c, "github.com"));
   EXPECT_FALSE(should_intercept(c, "openai.azure.com"));
 }
@@ -109,6 +110,10 @@ TEST(RequestRouting, InterceptedRequestsUseOverride) {
   EXPECT_EQ(r.tap_host, "api.openai.com");
   r = route_intercepted_request(c, "api.anthropic.com", 443, "/v1/messages");
   EXPECT_EQ(r.upstream.host, "api.anthropic.com");
+  EXPECT_FALSE(r.rewrite_host);
+  // chatgpt.com is its own entry: an OpenAI API override does not send the ChatGPT site there.
+  r = route_intercepted_request(c, "chatgpt.com", 443, "/backend-api/codex/responses");
+  EXPECT_EQ(r.upstream.host, "chatgpt.com");
   EXPECT_FALSE(r.rewrite_host);
 }
 

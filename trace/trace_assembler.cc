@@ -30,6 +30,8 @@ constexpr std::size_t kMaxNestedCandidates = 256;
 constexpr int kMaxSpansPerTrace = 20000;
 // previous_response_id almost always names one of the latest responses of a conversation.
 constexpr std::size_t kMaxResponseStatesPerConversation = 32;
+// Prewarms whose response no call has named yet; a prewarm is named by the very next call.
+constexpr std::size_t kMaxPrewarmStates = 4096;
 // A trace idle this many timeouts closes even while it could still nest under an open tool call.
 constexpr UnixNanos kDeferralLimitTimeouts = 4;
 
@@ -96,14 +98,23 @@ void TraceAssembler::add(const ModelCall& call) {
   std::vector<std::uint64_t> req_hashes;
   req_hashes.reserve(req.items.size());
   for (const auto& it : req.items) req_hashes.push_back(it.hash);
+  if (call.state_only) return add_state_only(call, ids_stable, std::move(req_hashes));
 
-  const std::string instructions = effective_instructions(call);
-  const std::string fp = agent_fingerprint(instructions, call.tools);
+  // A call continuing a prewarm may leave out what the prewarm already said.
+  const PrewarmState* prewarm = prewarm_continued(call);
+  std::string instructions = effective_instructions(call);
+  if (instructions.empty() && prewarm != nullptr) instructions = prewarm->instructions;
+  const std::string fp =
+      agent_fingerprint(instructions, call.tools.empty() && prewarm != nullptr ? prewarm->tools : call.tools);
 
   Match m = match(call, req.items, req.prefix, ids_stable, fp);
   const bool is_new = m.conv == nullptr;
   Conversation& conv = is_new ? start_conversation(call) : *m.conv;
-  if (is_new && !req.items.empty()) conv.first_item = req.items.front().hash;
+  if (is_new && !m.base_hashes.empty()) {
+    conv.first_item = m.base_hashes.front();
+  } else if (is_new && !req.items.empty()) {
+    conv.first_item = req.items.front().hash;
+  }
 
   AnsweredTransfer transfer;
   if (!is_new) {
@@ -186,6 +197,13 @@ TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::ve
         return m;
       }
     }
+    if (const PrewarmState* p = prewarm_continued(call)) {
+      // The prewarm's items come first; it may itself have continued a conversation.
+      auto c = conversations_.find(p->conv);
+      m.conv = c != conversations_.end() ? c->second.get() : nullptr;
+      m.base_hashes = p->item_hashes;
+      return m;
+    }
   }
   for (std::size_t len = prefix.size() - 1; len >= 1; --len) {
     auto it = states_.find(prefix[len]);
@@ -257,6 +275,36 @@ void TraceAssembler::take_filtered_transfer(Conversation& conv, const ModelCall&
   if (auto oc = open_calls_.find(it->call_id); oc != open_calls_.end() && oc->second == conv.id) open_calls_.erase(oc);
   conv.open_tools.erase(it);
   if (conv.open_tools.empty()) with_open_tools_.erase(conv.id);
+}
+
+const TraceAssembler::PrewarmState* TraceAssembler::prewarm_continued(const ModelCall& call) const {
+  if (call.previous_response_id.empty()) return nullptr;
+  auto it = prewarms_.find(call.previous_response_id);
+  return it == prewarms_.end() ? nullptr : &it->second;
+}
+
+void TraceAssembler::add_state_only(const ModelCall& call, bool ids_stable, std::vector<std::uint64_t> req_hashes) {
+  if (call.response_id.empty() || prewarms_.count(call.response_id)) return;
+  PrewarmState st;
+  if (!call.previous_response_id.empty()) {
+    if (auto it = responses_.find(call.previous_response_id); it != responses_.end()) {
+      st.conv = it->second.conv;
+      st.item_hashes = it->second.item_hashes;
+    } else if (const PrewarmState* p = prewarm_continued(call)) {
+      st.conv = p->conv;
+      st.item_hashes = p->item_hashes;
+    }
+  }
+  st.item_hashes.insert(st.item_hashes.end(), req_hashes.begin(), req_hashes.end());
+  for (const auto& it : conversation_items(call.output, ids_stable).items) st.item_hashes.push_back(it.hash);
+  st.instructions = effective_instructions(call);
+  st.tools = call.tools;
+  prewarms_.emplace(call.response_id, std::move(st));
+  prewarm_order_.push_back(call.response_id);
+  if (prewarm_order_.size() > kMaxPrewarmStates) {
+    prewarms_.erase(prewarm_order_.front());
+    prewarm_order_.pop_front();
+  }
 }
 
 TraceAssembler::Conversation& TraceAssembler::start_conversation(const ModelCall& call) {

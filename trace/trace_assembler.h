@@ -11,10 +11,15 @@
 //  4. a handoff whose input filter rewrote the history (Agents SDK handoff inputFilter): a request
 //     of another agent whose first item is the first item of a conversation with an open
 //     transfer_to_* call, preferring the same connection, then the latest transfer.
-// Otherwise the call starts a new conversation, and with it a new trace. A request whose items only
+// Otherwise the call starts a new conversation, and with it a new trace.
+//
+// A state-only call (a Responses WebSocket prewarm, `generate: false`) makes no span: it only
+// records the conversation after it under its response id, so the call naming it as
+// previous_response_id continues those items (and, when it sends none, its instructions and tools). A request whose items only
 // share the system prompt with an old run, or whose user turn differs, matches nothing: system
 // messages are not items, and a state matches only as a whole prefix.
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <queue>
@@ -101,6 +106,14 @@ class TraceAssembler {
     std::vector<std::uint64_t> item_hashes;  // the conversation after that response
   };
 
+  // A state-only call's conversation: where it continued (0: nowhere yet) and what it sent.
+  struct PrewarmState {
+    ConvId conv = 0;
+    std::vector<std::uint64_t> item_hashes;  // the conversation after it
+    std::string instructions;
+    std::vector<ToolDef> tools;
+  };
+
   struct Match {
     Conversation* conv = nullptr;
     std::vector<std::uint64_t> base_hashes;  // items before the request's own (previous_response_id)
@@ -111,6 +124,8 @@ class TraceAssembler {
   Match match(const ModelCall& call, const std::vector<ConversationItem>& items,
               const std::vector<std::uint64_t>& prefix, bool ids_stable, const std::string& fp);
   Conversation& start_conversation(const ModelCall& call);
+  void add_state_only(const ModelCall& call, bool ids_stable, std::vector<std::uint64_t> req_hashes);
+  const PrewarmState* prewarm_continued(const ModelCall& call) const;
   void answer_tools(Conversation& conv, const ModelCall& call, const std::vector<std::size_t>& result_msgs,
                     bool ids_stable, AnsweredTransfer* transfer);
   void take_filtered_transfer(Conversation& conv, const ModelCall& call, const std::string& call_id,
@@ -143,6 +158,8 @@ class TraceAssembler {
   std::map<ConvId, std::unique_ptr<Conversation>> conversations_;
   std::unordered_map<std::uint64_t, StateRefs> states_;
   std::unordered_map<std::string, ResponseState> responses_;
+  std::unordered_map<std::string, PrewarmState> prewarms_;  // by response id, bounded
+  std::deque<std::string> prewarm_order_;                   // oldest first, for the bound
   std::unordered_map<std::string, ConvId> open_calls_;
   std::set<ConvId> with_open_tools_;  // conversations with open tool calls (nesting candidates)
   std::unordered_map<std::string, std::string> handoff_names_;  // agent fingerprint -> name
