@@ -947,8 +947,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        if self.path.split("?", 1)[0].endswith("/traces/ingest"):
-            # The Agents SDK's own trace exporter: accept and drop.
+        path = self.path.split("?", 1)[0]
+        if path.endswith("/traces/ingest") or "/analytics/" in path:
+            # Clients' own telemetry (the Agents SDK's trace exporter, Codex's turn-cost analytics):
+            # accept and drop. Logged, so a test can tell it from model calls.
+            self._log({"transport": "http", "method": "POST", "path": path, "status": 204, "telemetry": True})
             self.send_response(204)
             self.send_header("Content-Length", "0")
             self.end_headers()
