@@ -15,6 +15,8 @@ which is not a model call). Runs, one after another, in the same work directory:
             openai to the sim (verified with --upstream-ca)
   proxy-ws  `llmtap proxy` + HTTPS_PROXY + SSL_CERT_FILE=`llmtap ca bundle-path`, WebSocket on
   proxy-sse the same proxy, WebSocket off (HTTPS POST + SSE): the control run
+  proxy-ws-frag  a second sim and proxy: no context takeover, server messages split into 700-byte
+            frames with pings between them
 
 Checked for each llmtap run (every check is named; the summary lists which passed):
   transport  Codex used the WebSocket (sim log: a 101 upgrade, response.create messages, no POST to
@@ -86,7 +88,7 @@ class Checks:
         return "\n".join(lines)
 
 
-RUN_ORDER = ("direct", "run-ws", "proxy-ws", "proxy-sse", "ws-equals-sse")
+RUN_ORDER = ("direct", "run-ws", "proxy-ws", "proxy-sse", "proxy-ws-frag", "ws-equals-sse")
 
 
 def codex_config(base_url, websockets, otel_endpoint):
@@ -358,6 +360,40 @@ def check_trace(c, run, codex, calls, spans, all_call_ids):
     return trace
 
 
+def through_proxy(c, args, tmp, tag, sim_addr, ca, sim_log, telemetry, workdir, codex_bin, direct, runs, plan):
+    """Runs each (run, websocket) of PLAN through one `llmtap proxy` with HTTPS_PROXY and SSL_CERT_FILE
+    = `llmtap ca bundle-path`; checks them and returns {run: its llmtap trace's spans}."""
+    lt = Llmtap(args, tmp, tag, sim_addr, ca)
+    proxy, addr = start_process_with_banner([args.llmtap, "proxy", "--listen", "127.0.0.1:0", "--no-collector"] +
+                                            lt.options, lt.env, lt.log_path, "llmtap proxy")
+    try:
+        bundle = subprocess.run([args.llmtap, "ca", "bundle-path"], env=lt.env, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        proxy_env = {"HTTPS_PROXY": f"http://{addr}", "https_proxy": f"http://{addr}", "SSL_CERT_FILE": bundle}
+        calls = {}
+        for run, ws in plan:
+            env = codex_env(tmp, "https://api.openai.com/v1", ws, telemetry, dict(proxy_env, _CODEX_BIN=codex_bin))
+            runs[run] = run_codex(tmp, run, workdir, env, [], telemetry)
+            entries = sim_log.since_mark()
+            calls[run] = model_calls(entries)
+            print(f"{run}: {runs[run]['seconds']:.1f} s, {len(calls[run])} model calls", flush=True)
+            check_transport(c, run, runs[run], entries, ws)
+            check_output(c, run, runs[run], direct)
+    finally:
+        rc = stop_with_sigterm(proxy)
+    first = plan[0][0]
+    c.check(first, "one-trace", rc == 0, f"llmtap proxy exited {rc} after SIGTERM")
+    spans = lt.spans()
+    all_ids = {e["response_id"] for cs in calls.values() for e in cs}
+    traces = {}
+    for run, _ in plan:
+        traces[run] = check_trace(c, run, runs[run], calls[run], spans, all_ids)
+        c.check(run, "no-key", API_KEY not in lt.text(), "the API key is in llmtap's export or log")
+    n_traces = len({s["trace_id"] for s in spans})
+    c.check(first, "one-trace", n_traces == len(plan), f"{len(plan)} codex execs through one proxy made {n_traces} traces")
+    return traces
+
+
 class Llmtap:
     """One llmtap (proxy or run) with its data dir, jsonl export and log."""
 
@@ -415,6 +451,7 @@ def main():
             clean_env(os.environ), os.path.join(tmp, "sim.stderr"), "sim provider")
         procs.append(sim)
         sim_log = SimLog(sim_log_path)
+        sim2_log_path = os.path.join(tmp, "sim2.log")
         workdir = os.path.join(tmp, "work")
         os.makedirs(workdir)
         runs = {}
@@ -458,33 +495,18 @@ def main():
         c.check("run-ws", "no-key", API_KEY not in lt_run.text(), "the API key is in llmtap's export or log")
 
         # 3 and 4. llmtap proxy + HTTPS_PROXY: WebSocket, then POST + SSE.
-        lt_proxy = Llmtap(args, tmp, "proxy", sim_addr, ca)
-        proxy, addr = start_process_with_banner([args.llmtap, "proxy", "--listen", "127.0.0.1:0", "--no-collector"] +
-                                                lt_proxy.options, lt_proxy.env, lt_proxy.log_path, "llmtap proxy")
-        procs.append(proxy)
-        bundle = subprocess.run([args.llmtap, "ca", "bundle-path"], env=lt_proxy.env, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        proxy_env = {"HTTPS_PROXY": f"http://{addr}", "https_proxy": f"http://{addr}", "SSL_CERT_FILE": bundle,
-                     "_CODEX_BIN": codex_bin}
-        calls_proxy = {}
-        for tag, ws in (("proxy-ws", True), ("proxy-sse", False)):
-            env = codex_env(tmp, "https://api.openai.com/v1", ws, telemetry, dict(proxy_env))
-            runs[tag] = run_codex(tmp, tag, workdir, env, [], telemetry)
-            entries = sim_log.since_mark()
-            calls_proxy[tag] = model_calls(entries)
-            print(f"{tag}: {runs[tag]['seconds']:.1f} s, {len(calls_proxy[tag])} model calls", flush=True)
-            check_transport(c, tag, runs[tag], entries, ws)
-            check_output(c, tag, runs[tag], direct)
-        rc = stop_with_sigterm(proxy)
-        c.check("proxy-ws", "one-trace", rc == 0, f"llmtap proxy exited {rc} after SIGTERM")
-        spans_proxy = lt_proxy.spans()
-        all_ids = {e["response_id"] for calls in calls_proxy.values() for e in calls}
-        traces = {}
-        for tag in ("proxy-ws", "proxy-sse"):
-            traces[tag] = check_trace(c, tag, runs[tag], calls_proxy[tag], spans_proxy, all_ids)
-            c.check(tag, "no-key", API_KEY not in lt_proxy.text(), "the API key is in llmtap's export or log")
-        n_traces = len({s["trace_id"] for s in spans_proxy})
-        c.check("proxy-ws", "one-trace", n_traces == 2, f"two codex execs through the proxy made {n_traces} traces")
+        traces = through_proxy(c, args, tmp, "proxy", sim_addr, ca, sim_log, telemetry, workdir, codex_bin,
+                               direct, runs, (("proxy-ws", True), ("proxy-sse", False)))
+        # 5. WebSocket framing as a server may use it: no context takeover, server messages split
+        # into frames, pings between them (a second sim, its own proxy).
+        sim2, sim2_addr = start_process_with_banner(
+            [sys.executable, SIM, "--port", "0", "--cert", os.path.join(tmp, "ca", "server.pem"),
+             "--key", os.path.join(tmp, "ca", "server.key"), "--log", sim2_log_path,
+             "--ws-deflate", "no-context", "--ws-fragment", "700", "--ws-ping"],
+            clean_env(os.environ), os.path.join(tmp, "sim2.stderr"), "sim provider")
+        procs.append(sim2)
+        traces.update(through_proxy(c, args, tmp, "proxy2", sim2_addr, ca, SimLog(sim2_log_path), telemetry,
+                                    workdir, codex_bin, direct, runs, (("proxy-ws-frag", True),)))
 
         # The WebSocket trace equals the HTTPS trace (and llmtap run's).
         ws_sum, sse_sum, run_sum = (trace_summary(traces["proxy-ws"]), trace_summary(traces["proxy-sse"]),
@@ -495,6 +517,9 @@ def main():
                 f"tools over WebSocket {ws_sum['tools']} != over SSE {sse_sum['tools']}")
         c.check("ws-equals-sse", "generations", run_sum == ws_sum,
                 f"llmtap run's trace {run_sum} != the proxy's WebSocket trace {ws_sum}")
+        frag_sum = trace_summary(traces["proxy-ws-frag"])
+        c.check("ws-equals-sse", "generations", frag_sum == ws_sum,
+                f"the fragmented/pinged WebSocket trace {frag_sum} != the plain one {ws_sum}")
     finally:
         telemetry.close()
         for p in procs:
