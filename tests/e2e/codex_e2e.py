@@ -177,8 +177,11 @@ def run_codex(tmp, tag, workdir, env, cmd_prefix, telemetry):
     codex = env.pop("_CODEX_BIN")
     cmd = cmd_prefix + [codex, "exec", "--skip-git-repo-check", "--json", PROMPT]
     t0 = time.time()
-    r = subprocess.run(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=CODEX_TIMEOUT_S)
+    try:
+        r = subprocess.run(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=CODEX_TIMEOUT_S)
+    except subprocess.TimeoutExpired as e:  # killed; what it printed so far is still evidence
+        r = subprocess.CompletedProcess(cmd, f"timeout after {CODEX_TIMEOUT_S} s", e.stdout or b"", e.stderr or b"")
     took = time.time() - t0
     with open(os.path.join(tmp, f"codex-{tag}.stdout"), "wb") as f:
         f.write(r.stdout)
@@ -250,8 +253,13 @@ def check_transport(c, run, codex, entries, websocket):
     creates = [e for e in entries if e.get("type") == "response.create"]
     fallback = [m for m in codex["errors"] if "Falling back" in m or "Reconnecting" in m]
     if websocket:
-        c.check(run, "transport", any(u.get("status") == 101 for u in upgrades),
-                f"no WebSocket upgrade reached the provider (upgrades: {upgrades})")
+        opened = [u for u in upgrades if u.get("status") == 101]
+        c.check(run, "transport", len(opened) == 1,
+                f"{len(opened)} WebSocket connections reached the provider (want 1; upgrades: {upgrades})")
+        # The scenario the capture must handle: a prewarm, then calls chained on it.
+        c.check(run, "transport", [e.get("generate") for e in creates][:1] == [False] and
+                all(e.get("previous_response_id") for e in creates[1:]),
+                f"not a prewarm then chained calls: {[(e.get('generate'), e.get('previous_response_id')) for e in creates]}")
         c.check(run, "transport", creates and all(e.get("status") == 200 for e in creates),
                 f"response.create messages: {[(e.get('generate'), e.get('status')) for e in creates]}")
         c.check(run, "transport", not responses_posts,
