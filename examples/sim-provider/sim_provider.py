@@ -11,6 +11,7 @@ Usage: sim_provider.py [--host 127.0.0.1] [--port 0] [--cert FILE --key FILE]
                        [--latency-ms N] [--chunk-delay-ms N] [--chunks N] [--gzip]
                        [--parallel-tools] [--log FILE]
                        [--ws-deflate on|no-context|off] [--ws-fragment N] [--ws-ping]
+                       [--ws-transcript DIR]
 The first stdout line is `listening HOST:PORT`. Python 3 standard library only.
 
 The brain, per request:
@@ -28,6 +29,7 @@ import gzip
 import hashlib
 import itertools
 import json
+import os
 import re
 import ssl
 import sys
@@ -1020,7 +1022,14 @@ class Handler(BaseHTTPRequestHandler):
                    "offered_extensions": self.headers.get("Sec-WebSocket-Extensions")})
         if ws is None:
             return
+        if opts.ws_transcript:
+            base = os.path.join(opts.ws_transcript, f"conn{conn}")
+            ws.rfile = sim_websocket.Tee(ws.rfile, base + ".client.bin")
+            ws.wfile = sim_websocket.Tee(ws.wfile, base + ".server.bin")
         ResponsesWebSocketSession(self, ws, conn, path).run()
+        for side in (ws.rfile, ws.wfile):
+            if isinstance(side, sim_websocket.Tee):
+                side.close_transcript()
         self.close_connection = True
 
 class Server(ThreadingHTTPServer):
@@ -1060,6 +1069,9 @@ def main(argv=None):
                     help="split each WebSocket message sent into frames of at most N payload bytes")
     ap.add_argument("--ws-ping", action="store_true",
                     help="send a ping between the WebSocket messages of each response")
+    ap.add_argument("--ws-transcript", metavar="DIR",
+                    help="write each WebSocket connection's frames as they travelled (after the "
+                         "handshake, no headers) to DIR/connN.client.bin and DIR/connN.server.bin")
     opts = ap.parse_args(argv)
     if bool(opts.cert) != bool(opts.key):
         ap.error("--cert and --key go together")

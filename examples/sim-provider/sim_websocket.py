@@ -152,6 +152,32 @@ def handshake(handler, deflate_mode):
     return WebSocketConnection(handler.rfile, handler.wfile, deflate)
 
 
+class Tee:
+    """Wraps a connection's reader or writer and appends every byte it moves to a file: a transcript
+    of the frames exactly as they travelled (masked, compressed), for decoder fixtures."""
+
+    def __init__(self, inner, path):
+        self.inner = inner
+        self.out = open(path, "ab")
+
+    def read(self, n):
+        data = self.inner.read(n)
+        self.out.write(data)
+        self.out.flush()
+        return data
+
+    def write(self, data):
+        self.out.write(data)
+        return self.inner.write(data)
+
+    def flush(self):
+        self.out.flush()
+        return self.inner.flush()
+
+    def close_transcript(self):
+        self.out.close()
+
+
 class WebSocketConnection:
     def __init__(self, rfile, wfile, deflate, max_message=64 << 20):
         self.rfile = rfile

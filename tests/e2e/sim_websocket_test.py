@@ -13,6 +13,7 @@ path `/backend-api/codex/responses`, server pings and fragmented server messages
 Usage: sim_websocket_test.py
 """
 import base64
+import io
 import json
 import os
 import socket
@@ -20,6 +21,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -209,6 +211,31 @@ def check_tool_loop(c, fragments=1, ping_between=False, force_64=False):
     return [warm_id, done["id"], second["id"]]
 
 
+def check_transcript(base, response_ids):
+    """The transcript decodes back into the messages: the client's masked frames with the server's own
+    reader, the server's frames with the test client's."""
+    with open(base + ".client.bin", "rb") as f:
+        reader = sim_websocket.WebSocketConnection(io.BytesIO(f.read()), io.BytesIO(), None)
+    types = []
+    try:
+        while True:
+            types.append(json.loads(reader.receive()[1])["type"])
+    except sim_websocket.ConnectionClosed as e:
+        assert e.code == 1000, e.code
+    assert types == ["response.create"] * 3, types
+    with open(base + ".server.bin", "rb") as f:
+        server_bytes = f.read()
+    c = Client.__new__(Client)
+    c.buf, c.deflate, c.pongs, c.pings_seen, c.fragmented_seen = server_bytes, False, [], 0, 0
+    c.sock = None
+    completed = []
+    while c.buf:
+        kind, ev = c.recv_message()
+        if kind == "text" and ev["type"] == "response.completed":
+            completed.append(ev["response"]["id"])
+    assert completed == response_ids, (completed, response_ids)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="sim-ws-")
     procs = []
@@ -261,13 +288,17 @@ def main():
         c.close()
         proc.terminate()
 
-        # Deflate declined.
-        proc, port, log = start_sim(tmp, "--ws-deflate", "off")
+        # Deflate declined; a transcript of the frames as they travelled.
+        transcripts = os.path.join(tmp, "transcripts")
+        os.makedirs(transcripts)
+        proc, port, log = start_sim(tmp, "--ws-deflate", "off", "--ws-transcript", transcripts)
         procs.append(proc)
         c = Client(port)
         assert c.status == 101 and not c.deflate, c.headers
-        check_tool_loop(c)
+        ids = check_tool_loop(c)
         c.close()
+        time.sleep(0.2)  # the sim closes the transcript after the close handshake
+        check_transcript(os.path.join(transcripts, "conn1"), ids)
         # A compressed frame without the extension is a protocol error: close 1002.
         c = Client(port, offer=None)
         c.send_json(create([user("hi")]), compress=True)
