@@ -327,7 +327,10 @@ def check_trace(c, run, codex, calls, spans, all_call_ids):
     c.check(run, "one-trace", all(attrs(s).get("gen_ai.response.id") in rids
                                   for s in trace if s.get("kind") == "generation"),
             "the run's trace holds a generation that is none of its model calls")
-    # Usage: the sim's numbers, and Codex's own.
+    # Usage: the sim's numbers, and Codex's own. A model call without its generation has neither.
+    missing = [r for r in rids if len(by_rid.get(r, [])) != 1]
+    c.check(run, "usage", not missing, f"no usage recorded for {len(missing)} of {len(rids)} model calls")
+    c.check(run, "cost", not missing, f"no cost recorded for {len(missing)} of {len(rids)} model calls")
     for e, g in zip([e for e in calls if len(by_rid.get(e["response_id"], [])) == 1], gens):
         u = e["usage"]
         want = (u["input_tokens"], u["output_tokens"], u["input_tokens_details"]["cached_tokens"],
