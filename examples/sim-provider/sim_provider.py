@@ -247,8 +247,10 @@ def unique_suffix(seed):
     return stable_hash(seed, next(_counter), time.time_ns())[:24]
 
 
-def call_id_for(items, i, prefix):
-    return prefix + stable_hash([it for it in items], i)[:24]
+def call_id_for(response_id, i, prefix):
+    """The I-th tool call id of a response: unique like a real provider's, so two runs that say the
+    same things still have different calls (as with a real model)."""
+    return prefix + stable_hash(response_id, i)[:24]
 
 
 def split_text(text, n):
@@ -322,7 +324,7 @@ class OpenAIChat:
                                           "accepted_prediction_tokens": 0,
                                           "rejected_prediction_tokens": 0},
         }
-        tool_calls = [{"id": call_id_for(items, i, "call_"), "type": "function",
+        tool_calls = [{"id": call_id_for(rid, i, "call_"), "type": "function",
                        "function": {"name": n, "arguments": json.dumps(a)}}
                       for i, (n, a) in enumerate(decision.get("tool_calls", []))]
         return {"id": rid, "created": created, "model": model, "usage": usage_obj,
@@ -441,7 +443,7 @@ class OpenAIResponses:
         for i, (n, a) in enumerate(decision.get("tool_calls", [])):
             output.append({"id": "fc_" + stable_hash(rid, i)[:24], "type": "function_call",
                            "status": "completed", "arguments": json.dumps(a),
-                           "call_id": call_id_for(items, i, "call_"), "name": n})
+                           "call_id": call_id_for(rid, i, "call_"), "name": n})
         if decision.get("text") is not None:
             output.append({"id": "msg_" + stable_hash(rid, "msg")[:24], "type": "message",
                            "status": "completed", "role": "assistant",
@@ -584,12 +586,13 @@ class AnthropicMessages:
         cache_read = max(cached, system_tokens) if turns > 0 else 0
         cache_read = min(cache_read, prompt - 1)
         content = []
+        mid = "msg_" + unique_suffix(items)
         if decision.get("text") is not None:
             content.append({"type": "text", "text": decision["text"]})
         for i, (n, a) in enumerate(decision.get("tool_calls", [])):
-            content.append({"type": "tool_use", "id": call_id_for(items, i, "toolu_"), "name": n,
+            content.append({"type": "tool_use", "id": call_id_for(mid, i, "toolu_"), "name": n,
                             "input": a})
-        return {"id": "msg_" + unique_suffix(items), "type": "message", "role": "assistant",
+        return {"id": mid, "type": "message", "role": "assistant",
                 "model": body["model"], "content": content,
                 "stop_reason": "tool_use" if decision.get("tool_calls") else "end_turn",
                 "stop_sequence": None,

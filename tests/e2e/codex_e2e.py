@@ -31,8 +31,9 @@ Checked for each llmtap run (every check is named; the summary lists which passe
   tool-ids   tool spans carry exactly Codex's call ids (its codex.tool_decision events) and names;
   brackets   each tool span starts no later and ends no earlier than Codex's own tool span;
   no-key     the API key appears in no llmtap export or log;
-  ws-equals-sse  the proxy-ws trace equals the proxy-sse trace (and run-ws's): same generations in
-             order (model, usage, cost), same tool names and call ids.
+  ws-equals-sse  the proxy-ws trace equals the proxy-sse trace (and run-ws's, proxy-ws-frag's): same
+             generations in order (model, usage, cost), same tools in order, each carrying its own
+             run's Codex call id (the sim's call ids are unique per response, as a real provider's).
 
 Usage: codex_e2e.py --llmtap BIN --node-modules DIR [--keep] [--only-checks]
 Exit 77 (ctest SKIP_RETURN_CODE) when DIR lacks @openai/codex's platform binary (run scripts/setup).
@@ -293,7 +294,9 @@ def attrs(span):
     return span.get("attributes", {})
 
 
-def trace_summary(spans):
+def trace_summary(spans, codex_call_ids):
+    """What two runs' traces must share: generations in order (model, usage, cost) and tools in order
+    (name, which of the run's own Codex calls it is: call ids are unique per response)."""
     gens = sorted((s for s in spans if s.get("kind") == "generation"), key=lambda s: s["start_time_unix_nano"])
     tools = sorted((s for s in spans if s.get("kind") == "tool"), key=lambda s: s["start_time_unix_nano"])
     return {
@@ -302,7 +305,9 @@ def trace_summary(spans):
                          attrs(g).get("gen_ai.usage.cache_read.input_tokens"),
                          attrs(g).get("gen_ai.usage.reasoning.output_tokens"), attrs(g).get("llm.cost.total"))
                         for g in gens],
-        "tools": [(attrs(t).get("gen_ai.tool.name"), attrs(t).get("gen_ai.tool.call.id")) for t in tools],
+        "tools": [(attrs(t).get("gen_ai.tool.name"),
+                   codex_call_ids.index(attrs(t).get("gen_ai.tool.call.id"))
+                   if attrs(t).get("gen_ai.tool.call.id") in codex_call_ids else None) for t in tools],
     }
 
 
@@ -520,15 +525,17 @@ def main():
                                     workdir, codex_bin, direct, runs, (("proxy-ws-frag", True),)))
 
         # The WebSocket trace equals the HTTPS trace (and llmtap run's).
-        ws_sum, sse_sum, run_sum = (trace_summary(traces["proxy-ws"]), trace_summary(traces["proxy-sse"]),
-                                    trace_summary(trace_run))
+        def summary(run, spans):
+            return trace_summary(spans, [cid for _, cid in runs[run]["telemetry"]["tool_decisions"]])
+        ws_sum, sse_sum, run_sum = summary("proxy-ws", traces["proxy-ws"]), summary("proxy-sse", traces["proxy-sse"]), \
+            summary("run-ws", trace_run)
         c.check("ws-equals-sse", "generations", ws_sum["generations"] and ws_sum["generations"] == sse_sum["generations"],
                 f"generations over WebSocket {ws_sum['generations']} != over SSE {sse_sum['generations']}")
         c.check("ws-equals-sse", "tool-ids", ws_sum["tools"] and ws_sum["tools"] == sse_sum["tools"],
                 f"tools over WebSocket {ws_sum['tools']} != over SSE {sse_sum['tools']}")
         c.check("ws-equals-sse", "generations", run_sum == ws_sum,
                 f"llmtap run's trace {run_sum} != the proxy's WebSocket trace {ws_sum}")
-        frag_sum = trace_summary(traces["proxy-ws-frag"])
+        frag_sum = summary("proxy-ws-frag", traces["proxy-ws-frag"])
         c.check("ws-equals-sse", "generations", frag_sum == ws_sum,
                 f"the fragmented/pinged WebSocket trace {frag_sum} != the plain one {ws_sum}")
     finally:
