@@ -2,13 +2,16 @@
 """A local simulated LLM provider that speaks the real wire formats.
 
 Serves OpenAI Chat Completions and Responses, Anthropic Messages and Gemini generateContent, each
-non-streaming and streaming (SSE), over HTTP or HTTPS. A deterministic scripted "brain" decides each
+non-streaming and streaming (SSE), over HTTP or HTTPS, and the Responses API over WebSocket
+(`GET …/responses` with `Upgrade: websocket`, sim_websocket.py). A deterministic scripted "brain" decides each
 turn from the conversation and the tools offered, so agent frameworks run real multi-step workflows
 (tool calls, handoffs, final answers) against it without a network or a key.
 
 Usage: sim_provider.py [--host 127.0.0.1] [--port 0] [--cert FILE --key FILE]
                        [--latency-ms N] [--chunk-delay-ms N] [--chunks N] [--gzip]
                        [--parallel-tools] [--log FILE]
+                       [--ws-deflate on|no-context|off] [--ws-fragment N] [--ws-ping]
+                       [--ws-transcript DIR]
 The first stdout line is `listening HOST:PORT`. Python 3 standard library only.
 
 The brain, per request:
@@ -26,12 +29,15 @@ import gzip
 import hashlib
 import itertools
 import json
+import os
 import re
 import ssl
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import sim_websocket
 
 BILLING_WORDS = ("billing", "refund", "invoice", "charged", "charge")
 
@@ -43,7 +49,9 @@ BILLING_WORDS = ("billing", "refund", "invoice", "charged", "charge")
 
 
 class BadRequest(Exception):
-    pass
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = code
 
 
 def text_of(content):
@@ -96,9 +104,16 @@ def last_user_text(items):
 def plausible_args(tool_name, schema, user_text):
     """Arguments for TOOL following its JSON schema, filled from the user's words."""
     props = (schema or {}).get("properties") or {}
+    required = (schema or {}).get("required")
+    if isinstance(required, list) and required:
+        # Optional parameters keep their defaults, as a model would leave them out.
+        props = {k: v for k, v in props.items() if k in required}
     numbers = re.findall(r"\d+(?:\.\d+)?", user_text)
     order = re.search(r"#?\b([A-Z]{0,3}-?\d{3,})\b", user_text)
     amount = re.search(r"\$\s?(\d+(?:\.\d+)?)", user_text)
+    # A shell tool's command: the first `backquoted` command in the user's words, else their words.
+    quoted = re.search(r"`([^`]+)`", user_text)
+    command = quoted.group(1) if quoted else user_text
     args = {}
     for name, spec in props.items():
         spec = spec if isinstance(spec, dict) else {}
@@ -114,6 +129,10 @@ def plausible_args(tool_name, schema, user_text):
             args[name] = int(val) if typ == "integer" else val
         elif typ == "boolean":
             args[name] = True
+        elif lname in ("command", "cmd") and typ == "array":
+            args[name] = ["bash", "-lc", command]
+        elif lname in ("command", "cmd"):
+            args[name] = command
         elif typ == "array":
             args[name] = [user_text[:40]]
         elif typ == "object":
@@ -134,6 +153,7 @@ def plausible_args(tool_name, schema, user_text):
 def decide(items, tools, parallel=False):
     """Returns {"tool_calls": [(name, args_dict)]} or {"text": str}. Pure and deterministic.
     PARALLEL: on a user message, call every non-transfer tool at once (parallel tool calls)."""
+    items = [it for it in items if it["kind"] != "system"]
     tool_names = [t[0] for t in tools]
     transfer = [t for t in tools if t[0].startswith("transfer_to_")]
     plain = [t for t in tools if not t[0].startswith("transfer_to_")]
@@ -219,6 +239,7 @@ _counter = itertools.count(1)
 # long benchmark does not grow without bound.
 _responses_store = collections.OrderedDict()
 _RESPONSES_KEPT = 20000
+_CONNECTION_RESPONSES_KEPT = 256
 _store_lock = threading.Lock()
 
 
@@ -226,8 +247,10 @@ def unique_suffix(seed):
     return stable_hash(seed, next(_counter), time.time_ns())[:24]
 
 
-def call_id_for(items, i, prefix):
-    return prefix + stable_hash([it for it in items], i)[:24]
+def call_id_for(response_id, i, prefix):
+    """The I-th tool call id of a response: unique like a real provider's, so two runs that say the
+    same things still have different calls (as with a real model)."""
+    return prefix + stable_hash(response_id, i)[:24]
 
 
 def split_text(text, n):
@@ -282,10 +305,10 @@ class OpenAIChat:
         return items, tools
 
     @staticmethod
-    def error_body(status, message):
+    def error_body(status, message, code=None):
         typ = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
                429: "rate_limit_exceeded"}.get(status, "server_error")
-        return {"error": {"message": message, "type": typ, "param": None, "code": None}}
+        return {"error": {"message": message, "type": typ, "param": None, "code": code}}
 
     @staticmethod
     def build(body, items, decision, usage):
@@ -301,7 +324,7 @@ class OpenAIChat:
                                           "accepted_prediction_tokens": 0,
                                           "rejected_prediction_tokens": 0},
         }
-        tool_calls = [{"id": call_id_for(items, i, "call_"), "type": "function",
+        tool_calls = [{"id": call_id_for(rid, i, "call_"), "type": "function",
                        "function": {"name": n, "arguments": json.dumps(a)}}
                       for i, (n, a) in enumerate(decision.get("tool_calls", []))]
         return {"id": rid, "created": created, "model": model, "usage": usage_obj,
@@ -353,7 +376,9 @@ class OpenAIResponses:
     provider = "openai"
 
     @staticmethod
-    def parse(body):
+    def parse(body, connection_responses=None):
+        """CONNECTION_RESPONSES: the responses made on this WebSocket (they resolve a
+        previous_response_id first, as the real server keeps them in memory even with store=false)."""
         if not body.get("model"):
             raise BadRequest("Missing required parameter: 'model'.")
         inp = body.get("input")
@@ -362,10 +387,13 @@ class OpenAIResponses:
         items = []
         prev = body.get("previous_response_id")
         if prev:
-            with _store_lock:
-                stored = _responses_store.get(prev)
+            stored = (connection_responses or {}).get(prev)
             if stored is None:
-                raise BadRequest(f"Previous response with id '{prev}' not found.")
+                with _store_lock:
+                    stored = _responses_store.get(prev)
+            if stored is None:
+                raise BadRequest(f"Previous response with id '{prev}' not found.",
+                                 code="previous_response_not_found")
             items.extend(stored)
         if isinstance(inp, str):
             inp = [{"role": "user", "content": inp}]
@@ -382,7 +410,10 @@ class OpenAIResponses:
                     items.append({"kind": "user", "text": text_of(it.get("content"))})
                 elif role == "assistant":
                     items.append({"kind": "assistant", "text": text_of(it.get("content"))})
-                elif role not in ("system", "developer"):
+                elif role in ("system", "developer"):
+                    # Kept for billing (the context includes them), skipped by the brain.
+                    items.append({"kind": "system", "text": text_of(it.get("content"))})
+                else:
                     raise BadRequest(f"Invalid value: {role!r}. Supported values are: 'assistant', "
                                      "'system', 'developer', and 'user'.")
             elif typ == "function_call":
@@ -402,14 +433,17 @@ class OpenAIResponses:
     error_body = OpenAIChat.error_body
 
     @staticmethod
-    def build(body, items, decision, usage):
+    def build(body, items, decision, usage, connection_responses=None):
         prompt, cached, completion, reasoning = usage
         rid = "resp_" + unique_suffix(items)
         output = []
+        if body.get("generate") is False:
+            # A WebSocket prewarm: the server takes in the request's state and generates nothing.
+            decision, prompt, cached, completion, reasoning = {}, 0, 0, 0, 0
         for i, (n, a) in enumerate(decision.get("tool_calls", [])):
             output.append({"id": "fc_" + stable_hash(rid, i)[:24], "type": "function_call",
                            "status": "completed", "arguments": json.dumps(a),
-                           "call_id": call_id_for(items, i, "call_"), "name": n})
+                           "call_id": call_id_for(rid, i, "call_"), "name": n})
         if decision.get("text") is not None:
             output.append({"id": "msg_" + stable_hash(rid, "msg")[:24], "type": "message",
                            "status": "completed", "role": "assistant",
@@ -438,10 +472,15 @@ class OpenAIResponses:
                              "args": o["arguments"]})
             else:
                 full.append({"kind": "assistant", "text": decision["text"]})
-        with _store_lock:
-            _responses_store[rid] = full
-            while len(_responses_store) > _RESPONSES_KEPT:
-                _responses_store.popitem(last=False)
+        if body.get("store") is not False:  # store=false: kept only in the connection's memory
+            with _store_lock:
+                _responses_store[rid] = full
+                while len(_responses_store) > _RESPONSES_KEPT:
+                    _responses_store.popitem(last=False)
+        if connection_responses is not None:
+            connection_responses[rid] = full
+            while len(connection_responses) > _CONNECTION_RESPONSES_KEPT:
+                connection_responses.popitem(last=False)
         return resp
 
     @staticmethod
@@ -530,7 +569,8 @@ class AnthropicMessages:
         return items, tools
 
     @staticmethod
-    def error_body(status, message):
+    def error_body(status, message, code=None):
+        del code
         typ = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
                429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
         return {"type": "error", "error": {"type": typ, "message": message},
@@ -546,12 +586,13 @@ class AnthropicMessages:
         cache_read = max(cached, system_tokens) if turns > 0 else 0
         cache_read = min(cache_read, prompt - 1)
         content = []
+        mid = "msg_" + unique_suffix(items)
         if decision.get("text") is not None:
             content.append({"type": "text", "text": decision["text"]})
         for i, (n, a) in enumerate(decision.get("tool_calls", [])):
-            content.append({"type": "tool_use", "id": call_id_for(items, i, "toolu_"), "name": n,
+            content.append({"type": "tool_use", "id": call_id_for(mid, i, "toolu_"), "name": n,
                             "input": a})
-        return {"id": "msg_" + unique_suffix(items), "type": "message", "role": "assistant",
+        return {"id": mid, "type": "message", "role": "assistant",
                 "model": body["model"], "content": content,
                 "stop_reason": "tool_use" if decision.get("tool_calls") else "end_turn",
                 "stop_sequence": None,
@@ -637,7 +678,8 @@ class Gemini:
         return items, tools
 
     @staticmethod
-    def error_body(status, message):
+    def error_body(status, message, code=None):
+        del code
         st = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND",
               429: "RESOURCE_EXHAUSTED"}.get(status, "INTERNAL")
         return {"error": {"code": status, "message": message, "status": st}}
@@ -711,6 +753,160 @@ def route(method, path):
     return None
 
 
+class ModelError:
+    """A provider error to send instead of a response: HTTP status and the provider's error JSON."""
+
+    def __init__(self, status, body):
+        self.status = status
+        self.body = body
+
+
+# Fields that say how a request travels, not what it asks: they never change the usage billed, so a
+# call costs the same over HTTP + SSE and over WebSocket.
+TRANSPORT_FIELDS = ("stream", "stream_options", "background", "type", "generate", "stream_id", "_model")
+# Request fields a provider does not bill as input (labels and cache routing, not model context).
+UNBILLED_FIELDS = ("metadata", "client_metadata", "prompt_cache_key", "user", "safety_identifier")
+
+
+def count_basis(adapter, body, items):
+    """What the usage numbers are computed from. The Responses API bills the whole context, whether
+    it arrived in full or as new items after a previous_response_id."""
+    if adapter is OpenAIResponses:
+        basis = {k: v for k, v in body.items()
+                 if k not in TRANSPORT_FIELDS + UNBILLED_FIELDS and k not in ("input", "previous_response_id")}
+        basis["_context"] = items
+        return basis
+    return {k: v for k, v in body.items() if k != "_model"}
+
+
+def answer(opts, adapter, body, path_model, log, connection_responses=None):
+    """The provider's answer to one model request BODY: the built result, or a ModelError. Fills LOG
+    (the request's log record) with what the provider saw and billed."""
+    try:
+        if path_model:
+            body["_model"] = path_model
+        if connection_responses is not None:
+            items, tools = adapter.parse(body, connection_responses=connection_responses)
+        else:
+            items, tools = adapter.parse(body)
+    except BadRequest as e:
+        log.update(status=400, error=str(e))
+        return ModelError(400, adapter.error_body(400, str(e), code=e.code))
+    model = body.get("model") or path_model
+    log.update(model=model, items=len(items), tools=[t[0] for t in tools])
+    forced = re.search(r"SIM_ERROR_(\d{3})", last_user_text(items))
+    if opts.latency_ms:
+        time.sleep(opts.latency_ms / 1000.0)
+    if forced:
+        status = int(forced.group(1))
+        log.update(status=status)
+        return ModelError(status, adapter.error_body(status, f"Simulated error {status}."))
+    decision = decide(items, tools, parallel=opts.parallel_tools)
+    usage = usage_numbers(model, count_basis(adapter, body, items), items, decision)
+    if connection_responses is not None:
+        result = adapter.build(body, items, decision, usage, connection_responses=connection_responses)
+    else:
+        result = adapter.build(body, items, decision, usage)
+    log.update(status=200)
+    if adapter is OpenAIResponses:
+        log.update(response_id=result["id"], usage=result["usage"],
+                   call_ids=[o["call_id"] for o in result["output"] if o["type"] == "function_call"],
+                   output_text=[c["text"] for o in result["output"] if o["type"] == "message"
+                                for c in o["content"]])
+    return result
+
+
+# Client messages on a Responses WebSocket that expect no answer (Codex acknowledges each response).
+WS_ACK_MESSAGES = ("response.processed",)
+_ws_connections = itertools.count(1)
+
+
+class ResponsesWebSocketSession:
+    """One Responses API WebSocket: `response.create` messages answered in order, each with the same
+    events as the SSE stream; the connection's responses resolve `previous_response_id` first."""
+
+    def __init__(self, handler, ws, conn, path):
+        self.handler = handler
+        self.ws = ws
+        self.conn = conn
+        self.path = path
+        self.opts = handler.server.opts
+        self.responses = collections.OrderedDict()
+
+    def run(self):
+        while True:
+            try:
+                opcode, data = self.ws.receive()
+            except sim_websocket.ConnectionClosed as e:
+                self._log(event="close", code=e.code, reason=e.reason, pings_answered=self.ws.pings_answered)
+                return
+            except OSError as e:
+                self._log(event="close", code=None, reason=str(e))
+                return
+            try:
+                if not self._message(opcode, data):
+                    return
+            except OSError as e:
+                self._log(event="close", code=None, reason=str(e))
+                return
+
+    def _log(self, **record):
+        self.handler._log(dict({"transport": "websocket", "path": self.path, "conn": self.conn}, **record))
+
+    def _send_event(self, event, stream_id):
+        if stream_id is not None:
+            event = dict(event, stream_id=stream_id)
+        self.ws.send_text(json.dumps(event), fragment=self.opts.ws_fragment)
+
+    def _error(self, status, body, stream_id=None):
+        # The wrapped error event the Responses WebSocket sends instead of an HTTP error status.
+        self._send_event(dict({"type": "error", "status": status}, **body), stream_id)
+
+    def _message(self, opcode, data):
+        if opcode != sim_websocket.OP_TEXT:
+            self._log(event="message", type=None, opcode=opcode, bytes=len(data))
+            self._error(400, OpenAIChat.error_body(400, "Binary messages are not supported.", code="invalid_message"))
+            return True
+        try:
+            msg = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            self._log(event="message", type=None, bytes=len(data), error="bad json")
+            self._error(400, OpenAIChat.error_body(400, f"We could not parse the JSON of your message: {e}"))
+            return True
+        typ = msg.get("type") if isinstance(msg, dict) else None
+        if typ in WS_ACK_MESSAGES:
+            self._log(event="message", type=typ, bytes=len(data), response_id=msg.get("response_id"))
+            return True
+        if typ != "response.create":
+            self._log(event="message", type=typ, bytes=len(data), error="unknown type")
+            self._error(400, OpenAIChat.error_body(400, f"Unsupported event type: {typ!r}.",
+                                                  code="unknown_event_type"))
+            return True
+        stream_id = msg.get("stream_id")
+        body = {k: v for k, v in msg.items() if k not in ("type", "stream_id")}
+        log = {"event": "message", "type": typ, "bytes": len(data), "generate": body.get("generate", True),
+               "previous_response_id": body.get("previous_response_id"),
+               "input_items": len(body.get("input") or []) if isinstance(body.get("input"), list) else 1}
+        if body.get("background"):
+            log.update(status=400)
+            self._log(**log)
+            self._error(400, OpenAIChat.error_body(400, "background is not supported over WebSocket."),
+                        stream_id)
+            return True
+        outcome = answer(self.opts, OpenAIResponses, body, None, log, connection_responses=self.responses)
+        self._log(**log)
+        if isinstance(outcome, ModelError):
+            self._error(outcome.status, outcome.body, stream_id)
+            return True
+        for i, (_, event) in enumerate(OpenAIResponses.events(outcome, body, self.opts.chunks)):
+            if i and self.opts.chunk_delay_ms:
+                time.sleep(self.opts.chunk_delay_ms / 1000.0)
+            if i and self.opts.ws_ping:
+                self.ws.ping()  # control frames between a response's messages
+            self._send_event(event, stream_id)
+        return True
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "sim-provider/1.0"
@@ -747,19 +943,27 @@ class Handler(BaseHTTPRequestHandler):
             f.write(json.dumps(record) + "\n")
 
     def do_GET(self):
+        if "websocket" in (self.headers.get("Upgrade") or "").lower():
+            self._websocket()
+            return
+        self._log({"transport": "http", "method": "GET", "path": self.path.split("?", 1)[0], "status": 404})
         self._send_json(404, OpenAIChat.error_body(404, f"Unknown request URL: GET {self.path}."))
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        if self.path.split("?", 1)[0].endswith("/traces/ingest"):
-            # The Agents SDK's own trace exporter: accept and drop.
+        path = self.path.split("?", 1)[0]
+        if path.endswith("/traces/ingest") or "/analytics/" in path:
+            # Clients' own telemetry (the Agents SDK's trace exporter, Codex's turn-cost analytics):
+            # accept and drop. Logged, so a test can tell it from model calls.
+            self._log({"transport": "http", "method": "POST", "path": path, "status": 204, "telemetry": True})
             self.send_response(204)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
         r = route("POST", self.path)
         if r is None:
+            self._log({"transport": "http", "method": "POST", "path": self.path.split("?", 1)[0], "status": 404})
             self._send_json(404, OpenAIChat.error_body(404, f"Unknown request URL: POST {self.path}."))
             return
         adapter, stream_override, path_model = r
@@ -771,34 +975,16 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._send_json(400, adapter.error_body(400, "The request body must be a JSON object."))
             return
-        try:
-            if path_model:
-                body["_model"] = path_model
-            items, tools = adapter.parse(body)
-        except BadRequest as e:
-            self._send_json(400, adapter.error_body(400, str(e)))
-            return
         stream = stream_override if stream_override is not None else bool(body.get("stream"))
-        user_text = last_user_text(items)
-        forced = re.search(r"SIM_ERROR_(\d{3})", user_text)
-        opts = self.server.opts
-        if opts.latency_ms:
-            time.sleep(opts.latency_ms / 1000.0)
-        self._log({"path": self.path.split("?", 1)[0], "stream": stream, "model": body.get("model") or path_model,
-                   "items": len(items), "tools": [t[0] for t in tools]})
-        if forced:
-            status = int(forced.group(1))
-            self._send_json(status, adapter.error_body(status, f"Simulated error {status}."))
+        log = {"transport": "http", "method": "POST", "path": self.path.split("?", 1)[0], "stream": stream}
+        outcome = answer(self.server.opts, adapter, body, path_model, log)
+        self._log(log)
+        if isinstance(outcome, ModelError):
+            self._send_json(outcome.status, outcome.body)
             return
-        decision = decide(items, tools, parallel=opts.parallel_tools)
-        model = body.get("model") or path_model
-        count_body = {k: v for k, v in body.items() if k != "_model"}
-        if body.get("previous_response_id"):
-            count_body["_stored_context"] = items  # the provider bills the whole context
-        usage = usage_numbers(model, count_body, items, decision)
-        result = adapter.build(body, items, decision, usage)
+        result = outcome
         headers = {"x-request-id": "req_" + unique_suffix(self.path)[:20],
-                   "openai-processing-ms": str(opts.latency_ms or 1)}
+                   "openai-processing-ms": str(self.server.opts.latency_ms or 1)}
         if not stream:
             self._send_json(200, adapter.response(result), headers)
             return
@@ -810,6 +996,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         sep = b"\r\n\r\n" if adapter is Gemini else b"\n\n"
+        opts = self.server.opts
         try:
             for i, (event, data) in enumerate(adapter.events(result, body, opts.chunks)):
                 if i and opts.chunk_delay_ms:
@@ -821,6 +1008,32 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
+    def _websocket(self):
+        """The Responses API over WebSocket (`GET …/responses` with `Upgrade: websocket`): one
+        `response.create` message per response, answered with the SSE stream's events as text messages."""
+        path = self.path.split("?", 1)[0]
+        opts = self.server.opts
+        if not path.endswith("/responses"):
+            self._log({"transport": "websocket", "event": "upgrade", "path": path, "status": 404})
+            self._send_json(404, OpenAIChat.error_body(404, f"Unknown request URL: GET {self.path}."))
+            return
+        ws = sim_websocket.handshake(self, opts.ws_deflate)
+        conn = next(_ws_connections)
+        self._log({"transport": "websocket", "event": "upgrade", "path": path, "conn": conn,
+                   "status": 101 if ws else 400,
+                   "deflate": ws.deflate.response_header() if ws and ws.deflate else None,
+                   "offered_extensions": self.headers.get("Sec-WebSocket-Extensions")})
+        if ws is None:
+            return
+        if opts.ws_transcript:
+            base = os.path.join(opts.ws_transcript, f"conn{conn}")
+            ws.rfile = sim_websocket.Tee(ws.rfile, base + ".client.bin")
+            ws.wfile = sim_websocket.Tee(ws.wfile, base + ".server.bin")
+        ResponsesWebSocketSession(self, ws, conn, path).run()
+        for side in (ws.rfile, ws.wfile):
+            if isinstance(side, sim_websocket.Tee):
+                side.close_transcript()
+        self.close_connection = True
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -850,7 +1063,18 @@ def main(argv=None):
     ap.add_argument("--gzip", action="store_true", help="gzip non-streamed JSON when the client accepts it")
     ap.add_argument("--parallel-tools", action="store_true",
                     help="answer a user message with calls to every (non-transfer) tool offered at once")
-    ap.add_argument("--log", help="append one JSON line per request (no headers, no keys) to FILE")
+    ap.add_argument("--log", help="append one JSON line per request, WebSocket upgrade and message "
+                                  "(no headers, no keys) to FILE")
+    ap.add_argument("--ws-deflate", choices=("on", "no-context", "off"), default="on",
+                    help="permessage-deflate when the client offers it: accept (on), accept without "
+                         "context takeover (no-context), or decline (off)")
+    ap.add_argument("--ws-fragment", type=int, default=0,
+                    help="split each WebSocket message sent into frames of at most N payload bytes")
+    ap.add_argument("--ws-ping", action="store_true",
+                    help="send a ping between the WebSocket messages of each response")
+    ap.add_argument("--ws-transcript", metavar="DIR",
+                    help="write each WebSocket connection's frames as they travelled (after the "
+                         "handshake, no headers) to DIR/connN.client.bin and DIR/connN.server.bin")
     opts = ap.parse_args(argv)
     if bool(opts.cert) != bool(opts.key):
         ap.error("--cert and --key go together")

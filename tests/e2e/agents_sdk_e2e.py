@@ -85,6 +85,17 @@ def start_process_with_banner(cmd, env, log_path, what):
     return proc, line.split(" ", 1)[1]
 
 
+def stop_with_sigterm(proc, timeout=20):
+    """SIGTERM, then the exit code; None (after SIGKILL) when PROC outlives TIMEOUT seconds."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
 def clean_env(base):
     env = {k: v for k, v in base.items()
            if not k.startswith(("OTEL_", "LLMTAP_", "OPENAI_", "HTTPS_PROXY", "HTTP_PROXY",
@@ -110,10 +121,12 @@ def run_node(workdir, out_name, base_url, extra_env, api, stream, seed_url=None)
 
 
 class OtlpReceiver:
-    """A loopback OTLP/HTTP JSON trace receiver: keeps every request body of POST /v1/traces."""
+    """A loopback OTLP/HTTP JSON receiver: keeps every request body POSTed to one of PATHS
+    (`take()` gives the bodies, `take_with_paths()` (path, body) pairs)."""
 
-    def __init__(self):
+    def __init__(self, paths=("/v1/traces",)):
         bodies, lock = [], threading.Lock()
+        received = []
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -125,17 +138,18 @@ class OtlpReceiver:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
                     raw = gzip.decompress(raw)
-                ok = self.path == "/v1/traces"
+                ok = self.path in paths
                 if ok:
                     with lock:
                         bodies.append(raw)
+                        received.append((self.path, raw))
                 self.send_response(200 if ok else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
 
-        self.bodies, self.lock = bodies, lock
+        self.bodies, self.lock, self.received = bodies, lock, received
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -143,8 +157,11 @@ class OtlpReceiver:
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def take(self):
+        return [raw for _, raw in self.take_with_paths()]
+
+    def take_with_paths(self):
         with self.lock:
-            out, self.bodies[:] = list(self.bodies), []
+            out, self.bodies[:], self.received[:] = list(self.received), [], []
         return out
 
     def close(self):
@@ -203,12 +220,8 @@ def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agen
         seed = ({"NODE_EXTRA_CA_CERTS": ca}, f"https://{sim_addr}/v1") if chained else ({}, None)
         sdk = run_node(workdir, f"sdk-{tag}.json", f"http://{addr}/openai/v1", seed[0], api, stream, seed[1])
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        rc = stop_with_sigterm(proc)
+        if rc is None:
             raise SystemExit("llmtap proxy did not exit within 20 s of SIGTERM")
     if rc != 0:
         raise SystemExit(f"llmtap proxy exited {rc} after SIGTERM; see {log_path}")
