@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/command.h"
+#include "common/version.h"
 
 namespace llmtap::cli {
 

@@ -96,14 +96,22 @@ bool write_file_atomic(const std::string& path, mode_t mode, WriteFn write, std:
     *error = "fdopen failed";
     return false;
   }
-  bool ok = write(f);
-  ok = (std::fflush(f) == 0) && ok;
-  ok = (::fchmod(fd, mode) == 0) && ok;
-  ok = (::fsync(fd) == 0) && ok;
-  std::fclose(f);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+  // Keep the first OS reason: the error must say why (a full disk, a read-only mount), not just where.
+  int err = 0;
+  auto step = [&](bool ok) {
+    if (!ok && err == 0) err = errno ? errno : EIO;
+    return ok;
+  };
+  errno = 0;
+  bool ok = step(write(f));
+  ok = step(std::fflush(f) == 0) && ok;
+  ok = step(::fchmod(fd, mode) == 0) && ok;
+  ok = step(::fsync(fd) == 0) && ok;
+  ok = step(std::fclose(f) == 0) && ok;
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) ok = step(false);
+  if (!ok) {
     ::unlink(tmp.c_str());
-    *error = "cannot write " + path;
+    *error = "cannot write " + path + ": " + std::strerror(err);
     return false;
   }
   return true;
