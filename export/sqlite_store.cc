@@ -126,14 +126,15 @@ std::string StoreOutcome::describe() const {
 
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* error, std::size_t max_queued) {
   std::string set_aside;
-  if (std::string damage = check_store_file(path); !damage.empty()) {
+  if (StoreCheck check = check_store_file(path); check.result == StoreCheck::kDamaged) {
     std::string err;
     set_aside = set_aside_store_file(path, &err);
     if (set_aside.empty()) {
-      *error = "trace store " + path + " is damaged (" + damage + ") and cannot be set aside: " + err;
+      *error = "trace store " + path + " is damaged (" + check.reason + ") and cannot be set aside: " + err;
       return nullptr;
     }
-    spdlog::warn("trace store {} is damaged ({}); moved it to {} and started a fresh store", path, damage, set_aside);
+    spdlog::warn("trace store {} is damaged ({}); moved it to {} and started a fresh store", path, check.reason,
+                 set_aside);
   }
   // Create the file 0600 first: SQLite gives the -wal and -shm files the same mode.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -380,9 +381,11 @@ std::unique_ptr<TraceStoreReader> TraceStoreReader::open(const std::string& path
     *error = "no trace store at " + path + " (nothing recorded yet: run `llmtap proxy` or `llmtap run` first)";
     return nullptr;
   }
-  if (std::string damage = check_store_file(path); !damage.empty()) {
-    *error = "trace store " + path + " is damaged: " + damage +
-             " (the next `llmtap proxy` or `llmtap run` moves it aside and starts a fresh store)";
+  if (StoreCheck check = check_store_file(path); !check.ok()) {
+    *error = check.result == StoreCheck::kDamaged
+                 ? "trace store " + path + " is damaged: " + check.reason +
+                       " (the next `llmtap proxy` or `llmtap run` moves it aside and starts a fresh store)"
+                 : "trace store " + path + ": " + check.reason;
     return nullptr;
   }
   sqlite3* db = nullptr;

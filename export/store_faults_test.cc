@@ -71,9 +71,9 @@ TEST(StoreFaults, DamagedStoreIsReportedNotReadAsEmpty) {
     SCOPED_TRACE(d.name);
     TempDir dir;
     std::string path = make_store(dir.path);
-    ASSERT_EQ(check_store_file(path), "");
+    ASSERT_TRUE(check_store_file(path).ok());
     write_all(path, d.apply(read_all(path)));
-    EXPECT_NE(check_store_file(path), "");
+    EXPECT_EQ(check_store_file(path).result, StoreCheck::kDamaged) << check_store_file(path).reason;
     std::string error;
     EXPECT_FALSE(TraceStoreReader::open(path, &error));
     EXPECT_NE(error.find(path), std::string::npos) << error;
@@ -106,11 +106,36 @@ TEST(StoreFaults, WriterSetsADamagedStoreAsideAndStartsFresh) {
   }
 }
 
+TEST(StoreFaults, ALockedStoreIsNotSetAside) {
+  // Another process holding the store exclusively is not damage: the writer must not move a healthy
+  // store away because it could not check it just now.
+  TempDir dir;
+  std::string path = make_store(dir.path);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  StoreCheck check = check_store_file(path);
+  EXPECT_EQ(check.result, StoreCheck::kUnreadable) << check.reason;
+  std::string error;
+  auto store = SqliteStore::open(path, &error);
+  if (store) {
+    EXPECT_EQ(store->outcome().set_aside, "");
+  }
+  int aside = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) aside += e.path().string().find(".corrupt-") != std::string::npos;
+  EXPECT_EQ(aside, 0);
+  store.reset();
+  sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE(check_store_file(path).ok());
+}
+
 TEST(StoreFaults, EmptyAndAbsentFilesAreNotDamage) {
   TempDir dir;
-  EXPECT_EQ(check_store_file(dir.path + "/absent.db"), "");
+  EXPECT_TRUE(check_store_file(dir.path + "/absent.db").ok());
   write_all(dir.path + "/empty.db", "");
-  EXPECT_EQ(check_store_file(dir.path + "/empty.db"), "");
+  EXPECT_TRUE(check_store_file(dir.path + "/empty.db").ok());
   std::string error;
   EXPECT_FALSE(TraceStoreReader::open(dir.path + "/empty.db", &error));
   EXPECT_NE(error.find("empty"), std::string::npos) << error;

@@ -18,10 +18,6 @@ namespace {
 
 constexpr std::size_t kHeaderSize = 100;  // https://www.sqlite.org/fileformat2.html#the_database_header
 
-std::uint32_t be32(const unsigned char* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-}
-
 // Header checks a zeroed or cut file fails; "" if the header looks like a sound SQLite database.
 std::string check_header(const unsigned char* h, std::uint64_t file_size) {
   if (std::memcmp(h, "SQLite format 3", 16) != 0) return "not an SQLite database (bad file header)";
@@ -29,14 +25,11 @@ std::string check_header(const unsigned char* h, std::uint64_t file_size) {
   if (page_size == 1) page_size = 65536;
   if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
     return "damaged file header (page size " + std::to_string(page_size) + ")";
+  // SQLite writes whole pages. (The in-header page count is not compared with the size: a checkpoint
+  // by another process writes page 1 before it extends the file. quick_check finds missing pages.)
   if (file_size % page_size != 0)
     return "truncated: " + std::to_string(file_size) + " bytes, not a whole number of " +
            std::to_string(page_size) + "-byte pages";
-  // The in-header page count is valid when its version-valid-for number matches the change counter.
-  std::uint32_t pages = be32(h + 28);
-  if (pages != 0 && be32(h + 92) == be32(h + 24) && std::uint64_t{pages} * page_size > file_size)
-    return "truncated: " + std::to_string(file_size) + " bytes, the header says " +
-           std::to_string(std::uint64_t{pages} * page_size);
   return "";
 }
 
@@ -56,36 +49,46 @@ std::string sqlite_reason(sqlite3* db, int rc) {
   return out + " (sqlite code " + std::to_string(ext) + ")";
 }
 
-std::string check_store_file(const std::string& path) {
+StoreCheck check_store_file(const std::string& path) {
+  auto damaged = [](std::string why) { return StoreCheck{StoreCheck::kDamaged, std::move(why)}; };
+  auto unreadable = [](std::string why) { return StoreCheck{StoreCheck::kUnreadable, std::move(why)}; };
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? "" : "cannot read: " + std::string(std::strerror(errno));
+  if (fd < 0) return errno == ENOENT ? StoreCheck{} : unreadable("cannot read: " + std::string(std::strerror(errno)));
   struct stat st {};
   unsigned char header[kHeaderSize];
   ssize_t n = 0;
   if (::fstat(fd, &st) == 0 && st.st_size > 0) n = ::pread(fd, header, sizeof header, 0);
   int read_errno = errno;
   ::close(fd);
-  if (st.st_size == 0) return "";
-  if (n < 0) return "cannot read: " + std::string(std::strerror(read_errno));
+  if (st.st_size == 0) return {};
+  if (n < 0) return unreadable("cannot read: " + std::string(std::strerror(read_errno)));
   if (static_cast<std::size_t>(n) < kHeaderSize)
-    return "truncated: " + std::to_string(st.st_size) + " bytes, shorter than the SQLite header";
-  if (auto bad = check_header(header, static_cast<std::uint64_t>(st.st_size)); !bad.empty()) return bad;
+    return damaged("truncated: " + std::to_string(st.st_size) + " bytes, shorter than the SQLite header");
+  if (auto bad = check_header(header, static_cast<std::uint64_t>(st.st_size)); !bad.empty()) return damaged(bad);
 
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = "cannot open: " + sqlite_reason(db, rc);
     sqlite3_close(db);
-    return why;
+    return unreadable(why);
   }
   sqlite3_busy_timeout(db, 5000);
-  std::string result;
+  StoreCheck result;
+  auto failed = [&](int code) {
+    // Only SQLite's own verdict on the content is damage; busy, locked or I/O errors are not.
+    int primary = code & 0xff;
+    bool corrupt = primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+    result = {corrupt ? StoreCheck::kDamaged : StoreCheck::kUnreadable,
+              (corrupt ? "integrity check failed: " : "cannot check: ") + sqlite_reason(db, code)};
+  };
   {
     sql::Stmt check(db, "PRAGMA quick_check(5)");
     if (!check.ok()) {
-      result = "integrity check failed: " + sqlite_reason(db, sqlite3_errcode(db));
+      failed(sqlite3_errcode(db));
     } else {
       int step;
+      std::string problems;
       while ((step = check.step()) == SQLITE_ROW) {
         // A row may hold several lines; "*** in database main ***" only introduces them.
         std::string text = check.text(0);
@@ -94,10 +97,11 @@ std::string check_store_file(const std::string& path) {
           std::string line = text.substr(pos, nl - pos);
           pos = nl + 1;
           if (line.empty() || line == "ok" || line.rfind("***", 0) == 0) continue;
-          result += (result.empty() ? "integrity check failed: " : "; ") + line;
+          problems += (problems.empty() ? "integrity check failed: " : "; ") + line;
         }
       }
-      if (step != SQLITE_DONE && result.empty()) result = "integrity check failed: " + sqlite_reason(db, step);
+      if (!problems.empty()) result = damaged(problems);
+      else if (step != SQLITE_DONE) failed(step);
     }
   }
   sqlite3_close(db);

@@ -8,9 +8,15 @@ struct sqlite3;
 
 namespace llmtap::exporting {
 
-// "" when PATH is absent, empty (a fresh store) or sound; otherwise why it cannot be trusted,
-// e.g. "truncated: 5000 bytes, not a whole number of 4096-byte pages".
-std::string check_store_file(const std::string& path);
+struct StoreCheck {
+  // kUnreadable: could not be checked (permissions, locked by a recovering writer): not evidence of
+  // damage, so a writer must not set it aside.
+  enum Result { kSound, kDamaged, kUnreadable } result = kSound;
+  std::string reason;  // e.g. "truncated: 5000 bytes, not a whole number of 4096-byte pages"
+  bool ok() const { return result == kSound; }
+};
+// kSound when PATH is absent, empty (a fresh store) or passes the checks.
+StoreCheck check_store_file(const std::string& path);
 
 // Renames PATH (and its -wal/-shm files) to PATH.corrupt-YYYYMMDDTHHMMSSZ. The new name of the main
 // file, or "" and *error (with the OS reason).

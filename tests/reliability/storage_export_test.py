@@ -185,7 +185,8 @@ class Proxy:
         self.errf = open(self.stderr_path, "wb")
         cmd = [llmtap, "proxy", "--listen", "127.0.0.1:0", "--upstream", "openai=" + upstream.url(),
                "--no-collector", "--log-level", "info", "--data-dir", data_dir] + list(args)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.errf, env=clean_env(data_dir, env))
+        env = clean_env(data_dir, dict({"TMPDIR": work}, **(env or {})))
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.errf, env=env)
         line = self.proc.stdout.readline().decode().strip()
         if not line.startswith("listening "):
             self.proc.kill()
@@ -227,7 +228,9 @@ def llmtap_run(llmtap, work, data_dir, upstream, args=(), calls=1, env=None):
         f.write(CLIENT)
     cmd = [llmtap, "run", "--mode", "gateway", "--upstream", "openai=" + upstream.url(), "--no-collector",
            "--data-dir", data_dir] + list(args) + ["--", sys.executable, client, str(calls)]
-    p = subprocess.run(cmd, capture_output=True, env=clean_env(data_dir, env), timeout=60)
+    # TMPDIR: where a fallback run directory or unstored-traces file goes (removed with WORK).
+    p = subprocess.run(cmd, capture_output=True, env=clean_env(data_dir, dict({"TMPDIR": work}, **(env or {}))),
+                       timeout=60)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
@@ -429,8 +432,7 @@ def scenario_disk_fills(llmtap, work):
     mnt = Tmpfs(os.path.join(work, "small"), "4m")
     data = os.path.join(mnt.path, "llmtap")
     jsonl = os.path.join(work, "spans.jsonl")  # another file system: the ground truth
-    p = Proxy(llmtap, work, data, up, ["--export", "sqlite", "--export", "jsonl=" + jsonl, "--trace-idle-ms", "300"],
-              env={"TMPDIR": work})
+    p = Proxy(llmtap, work, data, up, ["--export", "sqlite", "--export", "jsonl=" + jsonl, "--trace-idle-ms", "300"])
     st, _ = post_chat(p.port, 0)
     expect(st == 200, "request 0: HTTP %d" % st)
     time.sleep(1.5)  # closed and stored
