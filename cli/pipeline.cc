@@ -61,7 +61,8 @@ class RunningPipeline final : public Pipeline {
     eopts.process_name = topts.effective_workflow_name();
     eopts.pid = static_cast<long>(::getpid());
     eopts.capture_content = topts.capture_content;
-    eopts.also_to = &traces_;
+    traces_ = std::make_unique<RunTraces>(opts.report_tree_bytes);
+    eopts.also_to = traces_.get();
     std::string export_error;
     auto exporters = exporting::make_export_setup(opts.exports, data_dir_, &export_error, eopts);
     if (!exporters.sink) return fail(error, export_error);
@@ -105,7 +106,7 @@ class RunningPipeline final : public Pipeline {
   std::string ca_bundle_path() const override { return proxy_ && proxy_->ca() ? proxy_->ca()->bundle_path() : ""; }
   std::string store_path() const override { return store_path_; }
   std::string data_dir() const override { return data_dir_; }
-  const RunTraces& traces() const override { return traces_; }
+  const RunTraces& traces() const override { return *traces_; }
 
   std::vector<Note> destinations() const override {
     std::vector<Note> out;
@@ -163,7 +164,7 @@ class RunningPipeline final : public Pipeline {
 
   std::string data_dir_, data_dir_note_, address_, store_path_;
   PriceTable prices_;
-  RunTraces traces_;  // before sink_: the sink feeds it until destroyed
+  std::unique_ptr<RunTraces> traces_ = std::make_unique<RunTraces>(0);  // before sink_, which feeds it
   std::vector<const exporting::SqliteStore*> stores_;  // owned by sink_
   std::unique_ptr<TraceSink> sink_;
   std::unique_ptr<TraceBuilder> builder_;

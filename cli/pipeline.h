@@ -2,6 +2,7 @@
 // Wires the stages together for `llmtap proxy` and `llmtap run`:
 //   ProxyServer (+ preload collector socket) -> AsyncTap -> ConnectionStitcher/H2 -> TraceBuilder
 //   (+ Pricer) -> exporters (SQLite store by default, OTLP when configured, JSONL, console).
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@ struct PipelineOptions {
   std::string agent_names_file;                     // --agent-names FILE (regex -> name mapping)
   bool collector_socket = true;                     // listen for the preload shim
   std::string process_name;                         // workflow name fallback
+  std::size_t report_tree_bytes = 0;                // trees kept in memory for an end-of-run report (`llmtap run`)
 };
 
 // Parses the shared proxy options out of ARGS (removing them); returns "" or an error message.

@@ -90,6 +90,7 @@ int run_command(const std::vector<std::string>& raw_args) {
   spdlog::set_level(lvl && *lvl ? spdlog::level::from_str(lvl) : spdlog::level::warn);
   PipelineOptions opts;
   opts.listen = "127.0.0.1:0";
+  opts.report_tree_bytes = RunTraces::kDefaultKeptBytes;
   RunArgs ra;
   if (std::string err = parse_run_args(raw_args, ra, opts); !err.empty()) {
     std::fprintf(stderr, "llmtap run: %s. See 'llmtap run --help'.\n", err.c_str());
@@ -99,6 +100,7 @@ int run_command(const std::vector<std::string>& raw_args) {
     std::printf(kRunHelp, pipeline_options_help());
     return 0;
   }
+  if (ra.quiet) opts.report_tree_bytes = 0;  // no report to print
   if (ra.command.empty()) {
     std::fprintf(stderr, "llmtap run: no command given. Usage: llmtap run [OPTIONS] -- CMD [ARGS...]\n");
     return 2;

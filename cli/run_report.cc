@@ -1,5 +1,6 @@
 #include "cli/run_report.h"
 
+#include "export/redactor.h"
 #include "export/tree_renderer.h"
 
 namespace llmtap::cli {
@@ -46,14 +47,43 @@ CostSummary summarize_costs(const std::vector<Trace>& traces) {
   return s;
 }
 
+namespace {
+
+// The trace as the tree needs it: prompts, outputs and tool arguments dropped. *BYTES: its rough size.
+Trace tree_copy(const Trace& trace, std::size_t* bytes) {
+  Trace out;
+  out.trace_id = trace.trace_id;
+  *bytes = sizeof(Trace) + out.trace_id.size();
+  out.spans.reserve(trace.spans.size());
+  for (const auto& s : trace.spans) {
+    Span c = s;
+    std::erase_if(c.attributes, [](const Attribute& a) { return exporting::is_content_attribute(a.key); });
+    *bytes += sizeof(Span) + c.trace_id.size() + c.span_id.size() + c.parent_span_id.size() + c.name.size() +
+              c.status_message.size();
+    for (const auto& a : c.attributes) {
+      *bytes += sizeof(Attribute) + a.key.size();
+      if (auto* str = std::get_if<std::string>(&a.value)) *bytes += str->size();
+      if (auto* list = std::get_if<std::vector<std::string>>(&a.value))
+        for (const auto& e : *list) *bytes += sizeof(std::string) + e.size();
+    }
+    out.spans.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace
+
 void RunTraces::on_trace(const Trace& trace) {
   if (trace.spans.empty()) return;
+  std::size_t bytes = 0;
+  std::optional<Trace> copy;
+  if (max_kept_bytes_ > 0) copy = tree_copy(trace, &bytes);
   std::lock_guard lock(mu_);
   ++s_.total;
   s_.cost.add(trace);
-  if (kept_spans_ + trace.spans.size() <= max_kept_spans_) {
-    kept_spans_ += trace.spans.size();
-    s_.kept.push_back(trace);
+  if (copy && kept_bytes_ + bytes <= max_kept_bytes_) {
+    kept_bytes_ += bytes;
+    s_.kept.push_back(std::move(*copy));
   } else {
     s_.not_kept_ids.push_back(trace.trace_id);
   }

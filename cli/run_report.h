@@ -27,27 +27,29 @@ struct CostSummary {
 
 CostSummary summarize_costs(const std::vector<Trace>& traces);
 
-// Every finished trace of this process, as built in memory (after redaction). Trees are kept up to
-// MAX_KEPT_SPANS spans in all (bounded memory); the count and the cost summary cover every trace.
+// Every finished trace of this process, as built in memory (after redaction). Trees are kept without
+// their content attributes (the tree does not show them) up to about MAX_KEPT_BYTES in all (bounded
+// memory; 0 keeps none, as the proxy does); the count and the cost summary cover every trace.
 class RunTraces : public TraceSink {
  public:
-  explicit RunTraces(std::size_t max_kept_spans = 100000) : max_kept_spans_(max_kept_spans) {}
+  static constexpr std::size_t kDefaultKeptBytes = 32u << 20;
+  explicit RunTraces(std::size_t max_kept_bytes = kDefaultKeptBytes) : max_kept_bytes_(max_kept_bytes) {}
   void on_trace(const Trace& trace) override;
 
   struct Snapshot {
     std::vector<Trace> kept;          // in the order they finished
     std::size_t total = 0;            // traces finished
-    std::vector<std::string> not_kept_ids;  // over the span budget: listed by id only
+    std::vector<std::string> not_kept_ids;  // over the memory budget: listed by id only
     CostSummary cost;
   };
   Snapshot snapshot() const;
   std::size_t total() const;
 
  private:
-  const std::size_t max_kept_spans_;
+  const std::size_t max_kept_bytes_;
   mutable std::mutex mu_;
   Snapshot s_;
-  std::size_t kept_spans_ = 0;
+  std::size_t kept_bytes_ = 0;
 };
 
 // Writes the trees, the summary and the lines saying where the traces went (e.g. "store: PATH ...",

@@ -22,6 +22,13 @@ std::string report(const RunTraces& traces, const std::vector<std::string>& dest
   return s;
 }
 
+TEST(RunReport, TheProxyKeepsNoTreesOnlyCounts) {
+  RunTraces traces(0);
+  traces.on_trace(exporting::testing::support_trace());
+  EXPECT_EQ(traces.total(), 1u);
+  EXPECT_TRUE(traces.snapshot().kept.empty());
+}
+
 TEST(RunReport, ShowsTreesAndCostFromMemoryWithNoStore) {
   RunTraces traces;
   traces.on_trace(exporting::testing::support_trace());
@@ -34,16 +41,24 @@ TEST(RunReport, ShowsTreesAndCostFromMemoryWithNoStore) {
   EXPECT_NE(out.find("otlp: delivered\n"), std::string::npos) << out;
 }
 
-TEST(RunReport, KeepsTreesWithinTheSpanBudgetButCountsAndPricesEveryTrace) {
-  RunTraces traces(/*max_kept_spans=*/10);
-  for (int i = 0; i < 5; ++i) traces.on_trace(exporting::testing::numbered_trace(i, 4));
+TEST(RunReport, KeepsTreesWithinTheMemoryBudgetButCountsAndPricesEveryTrace) {
+  RunTraces traces(/*max_kept_bytes=*/16 << 10);
+  for (int i = 0; i < 200; ++i) {
+    Trace t = exporting::testing::numbered_trace(i, 4);
+    // Content is not kept for the tree: a huge prompt must not use up the budget.
+    t.spans.back().set("gen_ai.input.messages", std::string(1 << 20, 'x'));
+    traces.on_trace(t);
+  }
   auto snap = traces.snapshot();
-  EXPECT_EQ(snap.total, 5u);
-  EXPECT_EQ(snap.kept.size(), 2u);
-  EXPECT_EQ(snap.not_kept_ids.size(), 3u);
+  EXPECT_EQ(snap.total, 200u);
+  ASSERT_GT(snap.kept.size(), 2u);
+  ASSERT_GT(snap.not_kept_ids.size(), 0u);
+  EXPECT_EQ(snap.kept.size() + snap.not_kept_ids.size(), 200u);
+  EXPECT_EQ(snap.kept[0].spans.back().find("gen_ai.input.messages"), nullptr);
+  EXPECT_EQ(snap.cost.generations, summarize_costs({exporting::testing::numbered_trace(0, 4)}).generations * 200);
   std::string out = report(traces);
-  EXPECT_NE(out.find("llmtap: 5 traces"), std::string::npos) << out;
-  EXPECT_NE(out.find("3 more traces"), std::string::npos) << out;
+  EXPECT_NE(out.find("llmtap: 200 traces"), std::string::npos) << out;
+  EXPECT_NE(out.find(std::to_string(snap.not_kept_ids.size()) + " more trace"), std::string::npos) << out;
   for (const auto& id : snap.not_kept_ids) EXPECT_NE(out.find("trace " + id), std::string::npos);
 }
 
