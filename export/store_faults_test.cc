@@ -11,6 +11,12 @@
 #include <fstream>
 #include <random>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "export/jsonl_exporter.h"
 #include "export/sqlite_store.h"
 #include "export/store_file.h"
 #include "export/test_spans.h"
@@ -176,6 +182,24 @@ TEST(StoreFaults, FallbackRefusesASharedTempDirectory) {
   EXPECT_EQ(private_temp_dir(&error), "");
   EXPECT_NE(error.find("not a private directory"), std::string::npos) << error;
   ::unsetenv("TMPDIR");
+}
+
+TEST(StoreFaults, JsonlExportOnAFullDiskSaysSoAndCounts) {
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  {
+    std::string error;
+    auto jsonl = JsonlExporter::open("/dev/full", &error);  // every write: ENOSPC
+    ASSERT_TRUE(jsonl) << error;
+    jsonl->on_trace(testing::numbered_trace(1, 2));
+    jsonl->on_trace(testing::numbered_trace(2, 3));
+  }
+  spdlog::set_default_logger(previous);
+  EXPECT_NE(log.str().find("jsonl export /dev/full: cannot write: No space left on device"), std::string::npos)
+      << log.str();
+  EXPECT_NE(log.str().find("5 span(s) could not be written"), std::string::npos) << log.str();
 }
 
 TEST(StoreFaults, SqliteReasonIsNeverNotAnError) {
