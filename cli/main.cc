@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "cli/pipeline.h"
+#include "common/version.h"
 
 namespace llmtap::cli {
 

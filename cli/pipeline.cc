@@ -13,10 +13,12 @@
 
 #include <unistd.h>
 
+#include "cli/run_data_dir.h"
 #include "collector/async_tap.h"
 #include "collector/collector_socket.h"
 #include "common/data_dir.h"
 #include "export/make_exporters.h"
+#include "export/sqlite_store.h"
 #include "pricing/price_table.h"
 #include "proxy/proxy_server.h"
 #include "trace/trace_builder.h"
@@ -26,34 +28,25 @@ namespace llmtap::cli {
 
 namespace {
 
-// Remembers which traces finished, then passes them on.
-class TraceIdRecorder : public TraceSink {
- public:
-  explicit TraceIdRecorder(std::unique_ptr<TraceSink> next) : next_(std::move(next)) {}
-  void on_trace(const Trace& trace) override {
-    {
-      std::lock_guard lock(mu_);
-      ids_.push_back(trace.trace_id);
-    }
-    next_->on_trace(trace);
-  }
-  void flush() override { next_->flush(); }
-  std::vector<std::string> ids() const {
-    std::lock_guard lock(mu_);
-    return ids_;
-  }
-
- private:
-  std::unique_ptr<TraceSink> next_;
-  mutable std::mutex mu_;
-  std::vector<std::string> ids_;
-};
-
 class RunningPipeline final : public Pipeline {
  public:
   bool init(const PipelineOptions& opts, std::string* error) {
     data_dir_ = opts.data_dir.empty() ? default_data_dir() : opts.data_dir;
-    if (auto e = ensure_private_dir(data_dir_); !e.empty()) return fail(error, e);
+    // Another user could change a directory that fails the trust check: refuse, never fall back
+    // around it. A trusted directory that cannot be written (read-only, full) fails open.
+    if (std::string bad = ensure_private_dir(data_dir_);
+        !bad.empty() && ::access(data_dir_.c_str(), F_OK) == 0 && !check_private_dir(data_dir_).empty())
+      return fail(error, bad);
+    if (std::string why = probe_writable_dir(data_dir_); !why.empty()) {
+      // Fail open: forwarding and tracing must not depend on a writable data directory.
+      std::string e;
+      std::string run_dir = make_run_data_dir(data_dir_, &e);
+      if (run_dir.empty()) return fail(error, "data directory " + data_dir_ + " is unusable (" + why + ") and " + e);
+      data_dir_note_ = "data directory " + data_dir_ + " is unusable (" + why + "); this run's CA copy, socket and "
+                       "store are in " + run_dir;
+      spdlog::warn("{}", data_dir_note_);
+      data_dir_ = run_dir;
+    }
 
     std::string price_error;
     auto prices = PriceTable::load(opts.pricing_files, &price_error);
@@ -73,13 +66,16 @@ class RunningPipeline final : public Pipeline {
     eopts.process_name = topts.effective_workflow_name();
     eopts.pid = static_cast<long>(::getpid());
     eopts.capture_content = topts.capture_content;
+    traces_ = std::make_unique<RunTraces>(opts.report_tree_bytes);
+    eopts.also_to = traces_.get();
     std::string export_error;
     auto exporters = exporting::make_export_setup(opts.exports, data_dir_, &export_error, eopts);
     if (!exporters.sink) return fail(error, export_error);
     for (const auto& d : exporters.descriptions) spdlog::info("exporting to {}", d);
     store_path_ = exporters.store_path;
-    recorder_ = std::make_unique<TraceIdRecorder>(std::move(exporters.sink));
-    builder_ = std::make_unique<TraceBuilder>(topts, &prices_, *recorder_);
+    stores_ = exporters.stores;
+    sink_ = std::move(exporters.sink);
+    builder_ = std::make_unique<TraceBuilder>(topts, &prices_, *sink_);
     tap_ = std::make_unique<AsyncTap>(*builder_);
 
     if (opts.collector_socket) {
@@ -114,12 +110,28 @@ class RunningPipeline final : public Pipeline {
   std::string ca_cert_path() const override { return proxy_ && proxy_->ca() ? proxy_->ca()->ca_cert_path() : ""; }
   std::string ca_bundle_path() const override { return proxy_ && proxy_->ca() ? proxy_->ca()->bundle_path() : ""; }
   std::string store_path() const override { return store_path_; }
-  std::vector<std::string> finished_trace_ids() const override {
-    return recorder_ ? recorder_->ids() : std::vector<std::string>{};
+  std::string data_dir() const override { return data_dir_; }
+  const RunTraces& traces() const override { return *traces_; }
+
+  std::vector<Note> destinations() const override {
+    std::vector<Note> out;
+    if (!data_dir_note_.empty()) out.push_back({true, data_dir_note_});
+    for (const auto* store : stores_) {
+      auto o = store->outcome();
+      if (!o.set_aside.empty())
+        out.push_back({true, "store " + store->path() + " was damaged; the old file is kept as " + o.set_aside});
+      if (o.stored == o.accepted)
+        out.push_back({false, "store: " + store->path() + "  (llmtap traces list | llmtap traces show TRACE_ID)"});
+      else
+        out.push_back({true, "store " + store->path() + ": " + o.describe()});
+    }
+    return out;
   }
 
   void shutdown() override {
     if (shut_down_.exchange(true)) return;
+    // One deadline for the whole stop, so an exporter retrying through an outage still exits in time.
+    if (sink_) sink_->stop_by(std::chrono::steady_clock::now() + std::chrono::milliseconds(kShutdownBudgetMs));
     {
       std::lock_guard lock(tick_mu_);
       stop_ticker_ = true;
@@ -170,9 +182,11 @@ class RunningPipeline final : public Pipeline {
     }
   }
 
-  std::string data_dir_, address_, store_path_;
+  std::string data_dir_, data_dir_note_, address_, store_path_;
   PriceTable prices_;
-  std::unique_ptr<TraceIdRecorder> recorder_;
+  std::unique_ptr<RunTraces> traces_ = std::make_unique<RunTraces>(0);  // before sink_, which feeds it
+  std::vector<const exporting::SqliteStore*> stores_;  // owned by sink_
+  std::unique_ptr<TraceSink> sink_;
   std::unique_ptr<TraceBuilder> builder_;
   std::unique_ptr<AsyncTap> tap_;
   std::unique_ptr<CollectorSocket> collector_;

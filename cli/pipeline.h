@@ -2,11 +2,14 @@
 // Wires the stages together for `llmtap proxy` and `llmtap run`:
 //   ProxyServer (+ preload collector socket) -> AsyncTap -> ConnectionStitcher/H2 -> TraceBuilder
 //   (+ Pricer) -> exporters (SQLite store by default, OTLP when configured, JSONL, console).
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "cli/run_report.h"
 
 namespace llmtap::cli {
 
@@ -23,6 +26,7 @@ struct PipelineOptions {
   std::string agent_names_file;                     // --agent-names FILE (regex -> name mapping)
   bool collector_socket = true;                     // listen for the preload shim
   std::string process_name;                         // workflow name fallback
+  std::size_t report_tree_bytes = 0;                // trees kept in memory for an end-of-run report (`llmtap run`)
 };
 
 // Parses the shared proxy options out of ARGS (removing them); returns "" or an error message.
@@ -43,10 +47,23 @@ class Pipeline {
   virtual std::string ca_cert_path() const = 0;
   virtual std::string ca_bundle_path() const = 0;    // system roots + CA
   virtual std::string store_path() const = 0;        // SQLite store, "" if not enabled
-  // Stop accepting, finish in-flight exchanges (bounded), close every open trace, export everything.
+  virtual std::string data_dir() const = 0;          // in use: the configured one, or a temporary one if it was unusable
+  // Stop accepting, finish in-flight exchanges (bounded), close every open trace, export everything,
+  // all within kShutdownBudget (SPEC: exit within 10 s of SIGTERM).
   virtual void shutdown() = 0;
-  // Trace ids closed so far (for `llmtap run` to print their trees).
-  virtual std::vector<std::string> finished_trace_ids() const = 0;
+  // Every trace closed so far, as built in memory (for `llmtap run` to print their trees).
+  virtual const RunTraces& traces() const = 0;
+  // After shutdown(): where the traces went, one line each; PROBLEM marks a line that reports a loss
+  // or a fallback (logged as a warning).
+  struct Note {
+    bool problem = false;
+    std::string text;
+  };
+  virtual std::vector<Note> destinations() const = 0;
 };
+
+// How long shutdown() may spend before the exporters must stop retrying: the rest of the 10 s is
+// margin for writing the spool and the store and for exiting.
+inline constexpr int kShutdownBudgetMs = 8000;
 
 }  // namespace llmtap::cli

@@ -70,7 +70,11 @@ int run_proxy(const std::vector<std::string>& argv) {
   sigwait(&stop_signals, &sig);
   spdlog::info("{}: finishing in-flight exchanges and exporting open traces", sig == SIGINT ? "SIGINT" : "SIGTERM");
   pipeline->shutdown();
-  spdlog::info("exported {} traces; bye", pipeline->finished_trace_ids().size());
+  for (const auto& note : pipeline->destinations()) {
+    if (note.problem) spdlog::warn("{}", note.text);
+    else spdlog::info("{}", note.text);
+  }
+  spdlog::info("closed {} traces; bye", pipeline->traces().total());
   return 0;
 }
 

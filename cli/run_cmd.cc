@@ -34,7 +34,8 @@ const char* kRunHelp =
     "running llmtap and only sets the environment), runs CMD, forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT to\n"
     "it and exits with its exit code (128+N when a signal N killed it; 127 when CMD is not found). When\n"
     "CMD ends every trace is closed and exported, stored in the local SQLite store, and its tree plus a\n"
-    "cost summary are printed to stderr.\n"
+    "cost summary are printed to stderr (whatever the exporters). If the data directory cannot be\n"
+    "written, CMD still runs and is captured, with this run's files in a temporary directory.\n"
     "\n"
     "Modes (what CMD's environment gets):\n"
     "  proxy    HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy -> llmtap; NO_PROXY kept as you set it;\n"
@@ -90,6 +91,7 @@ int run_command(const std::vector<std::string>& raw_args) {
   if (lvl && *lvl) set_log_level(lvl, "LLMTAP_LOG_LEVEL");  // main() refused an invalid one already
   PipelineOptions opts;
   opts.listen = "127.0.0.1:0";
+  opts.report_tree_bytes = RunTraces::kDefaultKeptBytes;
   RunArgs ra;
   if (std::string err = parse_run_args(raw_args, ra, opts); !err.empty()) {
     std::fprintf(stderr, "llmtap run: %s. See 'llmtap run --help'.\n", err.c_str());
@@ -99,6 +101,7 @@ int run_command(const std::vector<std::string>& raw_args) {
     std::printf(kRunHelp, pipeline_options_help());
     return 0;
   }
+  if (ra.quiet) opts.report_tree_bytes = 0;  // no report to print
   if (ra.command.empty()) {
     std::fprintf(stderr, "llmtap run: no command given. Usage: llmtap run [OPTIONS] -- CMD [ARGS...]\n");
     return 2;
@@ -170,6 +173,7 @@ int run_command(const std::vector<std::string>& raw_args) {
       std::fprintf(stderr, "llmtap run: cannot start the proxy: %s\n", error.c_str());
       return 1;
     }
+    ep.bundle_dir = pipeline->data_dir();  // a temporary one if the configured one is unusable
     ep.proxy_address = pipeline->proxy_address();
     ep.ca_cert_path = pipeline->ca_cert_path();
     ep.ca_bundle_path = pipeline->ca_bundle_path();
@@ -202,13 +206,12 @@ int run_command(const std::vector<std::string>& raw_args) {
 
   if (pipeline) {
     pipeline->shutdown();
-    if (!ra.quiet) {
-      std::string error;
-      auto ids = pipeline->finished_trace_ids();
-      auto traces = load_traces(pipeline->store_path(), ids, &error);
-      if (!error.empty()) std::fprintf(stderr, "llmtap run: cannot read the trace store: %s\n", error.c_str());
-      print_run_report(stderr, traces, pipeline->store_path(), ids);
-    }
+    std::vector<std::string> lines;
+    for (const auto& note : pipeline->destinations())
+      if (!ra.quiet || note.problem) lines.push_back(note.text);  // a loss is reported even with --quiet
+    if (!ra.quiet) print_run_report(stderr, pipeline->traces().snapshot(), lines);
+    else
+      for (const auto& l : lines) std::fprintf(stderr, "llmtap run: %s\n", l.c_str());
   }
   return code;
 }

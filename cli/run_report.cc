@@ -1,8 +1,6 @@
 #include "cli/run_report.h"
 
-#include <algorithm>
-
-#include "export/sqlite_store.h"
+#include "export/redactor.h"
 #include "export/tree_renderer.h"
 
 namespace llmtap::cli {
@@ -27,66 +25,105 @@ std::optional<double> double_attr(const Span& s, std::string_view key) {
 
 }  // namespace
 
+void CostSummary::add(const Trace& trace) {
+  for (const auto& span : trace.spans) {
+    if (span.kind != SpanKind::kGeneration) continue;
+    ++generations;
+    input_tokens += int_attr(span, "gen_ai.usage.input_tokens");
+    output_tokens += int_attr(span, "gen_ai.usage.output_tokens");
+    cached_tokens += int_attr(span, "gen_ai.usage.cache_read.input_tokens");
+    reasoning_tokens += int_attr(span, "gen_ai.usage.reasoning.output_tokens");
+    if (auto c = double_attr(span, "llm.cost.total")) {
+      cost_usd = cost_usd.value_or(0.0) + *c;
+    } else {
+      ++unpriced_generations;
+    }
+  }
+}
+
 CostSummary summarize_costs(const std::vector<Trace>& traces) {
   CostSummary s;
-  for (const auto& t : traces)
-    for (const auto& span : t.spans) {
-      if (span.kind != SpanKind::kGeneration) continue;
-      ++s.generations;
-      s.input_tokens += int_attr(span, "gen_ai.usage.input_tokens");
-      s.output_tokens += int_attr(span, "gen_ai.usage.output_tokens");
-      s.cached_tokens += int_attr(span, "gen_ai.usage.cache_read.input_tokens");
-      s.reasoning_tokens += int_attr(span, "gen_ai.usage.reasoning.output_tokens");
-      if (auto c = double_attr(span, "llm.cost.total")) {
-        s.cost_usd = s.cost_usd.value_or(0.0) + *c;
-      } else {
-        ++s.unpriced_generations;
-      }
-    }
+  for (const auto& t : traces) s.add(t);
   return s;
 }
 
-void print_run_report(FILE* out, const std::vector<Trace>& traces, const std::string& store_path,
-                      const std::vector<std::string>& exported_ids) {
-  exporting::TreeRenderer renderer;
-  std::size_t total = std::max(traces.size(), exported_ids.size());
-  std::fprintf(out, "\nllmtap: %zu trace%s\n", total, total == 1 ? "" : "s");
-  if (traces.size() < exported_ids.size()) {
-    std::fprintf(out, "(trees are shown for traces in the local store; add --export sqlite to keep them)\n");
-    for (const auto& id : exported_ids) {
-      bool shown = false;
-      for (const auto& t : traces) shown |= t.trace_id == id;
-      if (!shown) std::fprintf(out, "trace %s (exported)\n", id.c_str());
+namespace {
+
+// The trace as the tree needs it: prompts, outputs and tool arguments dropped. *BYTES: its rough size.
+Trace tree_copy(const Trace& trace, std::size_t* bytes) {
+  Trace out;
+  out.trace_id = trace.trace_id;
+  *bytes = sizeof(Trace) + out.trace_id.size();
+  out.spans.reserve(trace.spans.size());
+  for (const auto& s : trace.spans) {
+    Span c = s;
+    std::erase_if(c.attributes, [](const Attribute& a) { return exporting::is_content_attribute(a.key); });
+    *bytes += sizeof(Span) + c.trace_id.size() + c.span_id.size() + c.parent_span_id.size() + c.name.size() +
+              c.status_message.size();
+    for (const auto& a : c.attributes) {
+      *bytes += sizeof(Attribute) + a.key.size();
+      if (auto* str = std::get_if<std::string>(&a.value)) *bytes += str->size();
+      if (auto* list = std::get_if<std::vector<std::string>>(&a.value))
+        for (const auto& e : *list) *bytes += sizeof(std::string) + e.size();
     }
+    out.spans.push_back(std::move(c));
   }
-  for (const auto& t : traces) {
+  return out;
+}
+
+}  // namespace
+
+void RunTraces::on_trace(const Trace& trace) {
+  if (trace.spans.empty()) return;
+  std::size_t bytes = 0;
+  std::optional<Trace> copy;
+  if (max_kept_bytes_ > 0) copy = tree_copy(trace, &bytes);
+  std::lock_guard lock(mu_);
+  ++s_.total;
+  s_.cost.add(trace);
+  if (copy && kept_bytes_ + bytes <= max_kept_bytes_) {
+    kept_bytes_ += bytes;
+    s_.kept.push_back(std::move(*copy));
+  } else {
+    s_.not_kept_ids.push_back(trace.trace_id);
+  }
+}
+
+RunTraces::Snapshot RunTraces::snapshot() const {
+  std::lock_guard lock(mu_);
+  return s_;
+}
+
+std::size_t RunTraces::total() const {
+  std::lock_guard lock(mu_);
+  return s_.total;
+}
+
+void print_run_report(FILE* out, const RunTraces::Snapshot& run, const std::vector<std::string>& destinations) {
+  exporting::TreeRenderer renderer;
+  std::fprintf(out, "\nllmtap: %zu trace%s\n", run.total, run.total == 1 ? "" : "s");
+  for (const auto& t : run.kept) {
     std::string tree = renderer.render_text(t);
     if (!tree.empty() && tree.back() != '\n') tree += '\n';
     std::fprintf(out, "\ntrace %s\n%s", t.trace_id.c_str(), tree.c_str());
   }
-  if (traces.empty() && !exported_ids.empty()) return;  // nothing local to sum
-  CostSummary s = summarize_costs(traces);
-  std::fprintf(out, "\ncost: %s over %lld model call%s; tokens: %lld in (%lld cached), %lld out (%lld reasoning)\n",
-               s.cost_usd ? exporting::TreeRenderer::format_cost(*s.cost_usd).c_str() : "n/a",
-               static_cast<long long>(s.generations), s.generations == 1 ? "" : "s",
-               static_cast<long long>(s.input_tokens), static_cast<long long>(s.cached_tokens),
-               static_cast<long long>(s.output_tokens), static_cast<long long>(s.reasoning_tokens));
-  if (s.unpriced_generations)
-    std::fprintf(out, "      %lld call%s used a model missing from the price table (no cost recorded)\n",
-                 static_cast<long long>(s.unpriced_generations), s.unpriced_generations == 1 ? "" : "s");
-  if (!store_path.empty())
-    std::fprintf(out, "store: %s  (llmtap traces list | llmtap traces show TRACE_ID)\n", store_path.c_str());
-}
-
-std::vector<Trace> load_traces(const std::string& store_path, const std::vector<std::string>& trace_ids,
-                               std::string* error) {
-  std::vector<Trace> out;
-  if (store_path.empty() || trace_ids.empty()) return out;
-  auto reader = exporting::TraceStoreReader::open(store_path, error);
-  if (!reader) return out;
-  for (const auto& id : trace_ids)
-    if (auto t = reader->get(id)) out.push_back(std::move(*t));
-  return out;
+  if (!run.not_kept_ids.empty()) {
+    std::fprintf(out, "\n(%zu more trace%s, too many to keep in memory for this report:)\n", run.not_kept_ids.size(),
+                 run.not_kept_ids.size() == 1 ? "" : "s");
+    for (const auto& id : run.not_kept_ids) std::fprintf(out, "trace %s\n", id.c_str());
+  }
+  const CostSummary& s = run.cost;
+  if (run.total > 0) {
+    std::fprintf(out, "\ncost: %s over %lld model call%s; tokens: %lld in (%lld cached), %lld out (%lld reasoning)\n",
+                 s.cost_usd ? exporting::TreeRenderer::format_cost(*s.cost_usd).c_str() : "n/a",
+                 static_cast<long long>(s.generations), s.generations == 1 ? "" : "s",
+                 static_cast<long long>(s.input_tokens), static_cast<long long>(s.cached_tokens),
+                 static_cast<long long>(s.output_tokens), static_cast<long long>(s.reasoning_tokens));
+    if (s.unpriced_generations)
+      std::fprintf(out, "      %lld call%s used a model missing from the price table (no cost recorded)\n",
+                   static_cast<long long>(s.unpriced_generations), s.unpriced_generations == 1 ? "" : "s");
+  }
+  for (const auto& d : destinations) std::fprintf(out, "%s\n", d.c_str());
 }
 
 }  // namespace llmtap::cli

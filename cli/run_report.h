@@ -1,11 +1,16 @@
 #pragma once
 // What `llmtap run` prints to stderr when CMD has finished: each trace's tree (export's TreeRenderer)
-// and a cost summary with token totals, then where the traces are stored.
+// and a cost summary with token totals, then where the traces went. The trees come from RunTraces,
+// an in-process sink fed by the pipeline like any exporter, so they are shown whatever the exporters
+// are (OTLP only, JSONL, a store that could not be written).
+#include <cstdint>
 #include <cstdio>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/sinks.h"
 #include "common/span.h"
 
 namespace llmtap::cli {
@@ -15,18 +20,40 @@ struct CostSummary {
   std::int64_t input_tokens = 0, output_tokens = 0, cached_tokens = 0, reasoning_tokens = 0;
   std::optional<double> cost_usd;  // absent when no generation was priced
   std::int64_t unpriced_generations = 0;
+
+  // Adds TRACE's generation spans only (agent and workflow spans carry roll-ups of the same numbers).
+  void add(const Trace& trace);
 };
 
-// Sums generation spans only (agent and workflow spans carry roll-ups of the same numbers).
 CostSummary summarize_costs(const std::vector<Trace>& traces);
 
-// Writes the trees, the summary and the store path to OUT. EXPORTED_IDS are all traces closed by the
-// run; those missing from TRACES (no local store) are listed by id.
-void print_run_report(FILE* out, const std::vector<Trace>& traces, const std::string& store_path,
-                      const std::vector<std::string>& exported_ids = {});
+// Every finished trace of this process, as built in memory (after redaction). Trees are kept without
+// their content attributes (the tree does not show them) up to about MAX_KEPT_BYTES in all (bounded
+// memory; 0 keeps none, as the proxy does); the count and the cost summary cover every trace.
+class RunTraces : public TraceSink {
+ public:
+  static constexpr std::size_t kDefaultKeptBytes = 32u << 20;
+  explicit RunTraces(std::size_t max_kept_bytes = kDefaultKeptBytes) : max_kept_bytes_(max_kept_bytes) {}
+  void on_trace(const Trace& trace) override;
 
-// Loads TRACE_IDS from the SQLite store at STORE_PATH (ids missing from it are skipped).
-std::vector<Trace> load_traces(const std::string& store_path, const std::vector<std::string>& trace_ids,
-                               std::string* error);
+  struct Snapshot {
+    std::vector<Trace> kept;          // in the order they finished
+    std::size_t total = 0;            // traces finished
+    std::vector<std::string> not_kept_ids;  // over the memory budget: listed by id only
+    CostSummary cost;
+  };
+  Snapshot snapshot() const;
+  std::size_t total() const;
+
+ private:
+  const std::size_t max_kept_bytes_;
+  mutable std::mutex mu_;
+  Snapshot s_;
+  std::size_t kept_bytes_ = 0;
+};
+
+// Writes the trees, the summary and the lines saying where the traces went (e.g. "store: PATH ...",
+// "stored 0 of 3 traces: ...") to OUT.
+void print_run_report(FILE* out, const RunTraces::Snapshot& run, const std::vector<std::string>& destinations);
 
 }  // namespace llmtap::cli

@@ -1,6 +1,8 @@
 #pragma once
 // The narrow interfaces between the stages of the data flow. Each stage depends on the next one
 // only through these, so stages are tested in isolation and wired together in cli/.
+#include <chrono>
+
 #include "common/model_call.h"
 #include "common/span.h"
 
@@ -20,6 +22,9 @@ class TraceSink {
   virtual void on_trace(const Trace& trace) = 0;
   // Deliver or persist everything accepted so far (called on shutdown). Bounded in time.
   virtual void flush() {}
+  // The process is stopping and must have exported by DEADLINE (SPEC: exit within 10 s of SIGTERM).
+  // Called before the final flush(); a sink that retries (OTLP) may use the time until then, never more.
+  virtual void stop_by(std::chrono::steady_clock::time_point /*deadline*/) {}
 };
 
 }  // namespace llmtap

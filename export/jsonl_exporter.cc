@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
+
 #include "export/span_json.h"
 
 namespace llmtap::exporting {
@@ -38,20 +40,28 @@ std::unique_ptr<JsonlExporter> JsonlExporter::open(const std::string& path, std:
     if (fd >= 0) ::close(fd);
     return nullptr;
   }
-  return std::make_unique<JsonlExporter>(f, true);
+  return std::make_unique<JsonlExporter>(f, true, path);
 }
 
 JsonlExporter::~JsonlExporter() {
   if (owned_) std::fclose(out_);
   else std::fflush(out_);
+  if (lost_spans_ > 0) spdlog::error("jsonl export {}: {} span(s) could not be written", name_, lost_spans_);
 }
 
 void JsonlExporter::on_trace(const Trace& trace) {
   std::string lines;
   for (const auto& s : trace.spans) lines += dump_json(span_to_json(s)) + "\n";
   std::lock_guard lock(mu_);
-  std::fwrite(lines.data(), 1, lines.size(), out_);
-  std::fflush(out_);
+  errno = 0;
+  bool ok = std::fwrite(lines.data(), 1, lines.size(), out_) == lines.size();
+  ok = std::fflush(out_) == 0 && ok;
+  if (!ok) {
+    if (lost_spans_ == 0)
+      spdlog::error("jsonl export {}: cannot write: {}", name_, errno ? std::strerror(errno) : "write error");
+    lost_spans_ += trace.spans.size();
+    std::clearerr(out_);
+  }
 }
 
 void JsonlExporter::flush() {

@@ -73,27 +73,19 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
   }
   if (specs.empty()) sqlite_paths.push_back(store_path_in(data_dir));
 
-  bool need_data_dir = want_otlp;
-  for (const auto& p : sqlite_paths) need_data_dir |= p == store_path_in(data_dir);
-  if (need_data_dir) {
-    if (auto err = ensure_private_dir(data_dir); !err.empty()) {
-      *error = err;
-      return {};
-    }
-  }
-
   std::vector<std::unique_ptr<TraceSink>> sinks;
+  if (options.also_to) sinks.push_back(std::make_unique<ForwardingSink>(*options.also_to));
   for (const auto& p : sqlite_paths) {
-    if (p != store_path_in(data_dir)) {
-      if (auto err = ensure_private_dir(dir_of(p)); !err.empty()) {
-        *error = "--export sqlite: " + err;
-        return {};
-      }
+    std::string err = ensure_private_dir(dir_of(p));
+    std::unique_ptr<SqliteStore> store;
+    if (err.empty()) store = SqliteStore::open(p, &err);
+    if (!store) {
+      spdlog::error("trace store {} is unavailable ({}); this run's traces go to a fallback file instead", p, err);
+      store = SqliteStore::unavailable(p, err);
     }
-    auto store = SqliteStore::open(p, error);
-    if (!store) return {};
     if (setup.store_path.empty()) setup.store_path = p;
     setup.descriptions.push_back("sqlite " + p);
+    setup.stores.push_back(store.get());
     sinks.push_back(std::move(store));
   }
   for (const auto& p : jsonl_paths) {
@@ -123,6 +115,10 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
     if (!cfg) return {};
     cfg->spool_dir = data_dir + "/spool/otlp";
     cfg->capture_content = capture;
+    if (auto err = ensure_private_dir(cfg->spool_dir); !err.empty()) {
+      spdlog::error("OTLP spool: {}; batches awaiting retry are kept in memory only (lost at exit)", err);
+      cfg->spool_dir.clear();
+    }
     std::string ignored;
     std::string where = parse_url(cfg->endpoint, &ignored)->loggable();
     auto otlp = OtlpExporter::create(std::move(*cfg), error);

@@ -15,21 +15,29 @@
 
 namespace llmtap::exporting {
 
+class SqliteStore;
+
 struct ExportOptions {
   std::string process_name;             // the traced program, for OTLP resource attributes
   long pid = 0;
   FILE* console_out = stderr;           // where `console` prints trees
   std::optional<bool> capture_content;  // default: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
   EnvLookup env;                        // default: the process environment
+  TraceSink* also_to = nullptr;         // fed every trace after redaction too (not owned; outlives the sink)
 };
 
 struct ExportSetup {
   std::unique_ptr<TraceSink> sink;        // RedactingSink -> FanoutSink -> exporters
   std::string store_path;                 // SQLite store in use, "" if none
   std::vector<std::string> descriptions;  // one human line per exporter, e.g. "sqlite /x/traces.db"
+  // The stores in the chain (owned by sink), for their StoreOutcome at the end.
+  std::vector<const SqliteStore*> stores;
 };
 
 // nullopt-equivalent (sink == nullptr) and *error on a bad spec or an exporter that cannot start.
+// Storage that cannot be written does not stop the pipeline (capture must not fail the app): a store
+// that cannot be opened sends its traces to a fallback file (SqliteStore::unavailable), an OTLP spool
+// directory that cannot be created keeps its retry queue in memory; both are logged with the reason.
 ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::string& data_dir,
                               std::string* error, const ExportOptions& options = {});
 

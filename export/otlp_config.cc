@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
+#include "common/version.h"
 
 namespace llmtap::exporting {
 namespace {
@@ -266,9 +267,7 @@ std::optional<OtlpConfig> OtlpConfig::from_env(const EnvLookup& env, std::string
   if (!process_name.empty()) set("process.executable.name", process_name);
   if (pid > 0) set("process.pid", static_cast<std::int64_t>(pid));
   set("telemetry.sdk.name", std::string("llmtap"));
-#ifdef LLMTAP_VERSION
   c.resource.scope_version = LLMTAP_VERSION;
-#endif
   return c;
 }
 

@@ -8,6 +8,7 @@
 #include <random>
 #include <spdlog/spdlog.h>
 
+#include "common/version.h"
 #include "export/disk_spool.h"
 #include "export/http_client.h"
 #include "export/redactor.h"
@@ -78,18 +79,39 @@ OtlpExporter::~OtlpExporter() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
-    flush_deadline_ = Clock::now() + cfg_.flush_timeout;
+    flush_deadline_ = finish_deadline_locked();
     abort_at_ = std::min(abort_at_.load(), flush_deadline_.time_since_epoch().count());
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (spool_->empty()) return;
+  log_final_counts();
+}
+
+void OtlpExporter::log_final_counts() {
+  Stats s = stats();
+  if (spool_->empty()) {
+    if (s.spans_accepted > 0 || s.spans_delivered > 0)
+      spdlog::info("OTLP export to {}: delivered {} span(s) in {} batch(es); none left in the spool",
+                   http_->url().loggable(), s.spans_delivered, s.batches_delivered);
+    return;
+  }
   if (spool_->in_memory())
-    spdlog::error("OTLP exporter stopped with {} span(s) undelivered (no spool directory to keep them)",
-                  spool_->spans());
+    spdlog::error("OTLP export to {}: delivered {} span(s); {} span(s) undelivered and lost (no spool directory "
+                  "to keep them)",
+                  http_->url().loggable(), s.spans_delivered, spool_->spans());
   else
-    spdlog::info("OTLP exporter stopped; {} batch(es) ({} spans) left in the spool {} for the next run",
-                 spool_->files(), spool_->spans(), cfg_.spool_dir);
+    spdlog::warn("OTLP export to {}: delivered {} span(s); {} span(s) in {} batch(es) wait in the spool {} for "
+                 "the next llmtap start",
+                 http_->url().loggable(), s.spans_delivered, spool_->spans(), spool_->files(), cfg_.spool_dir);
+}
+
+OtlpExporter::Clock::time_point OtlpExporter::finish_deadline_locked() const {
+  return stop_deadline_ != Clock::time_point::max() ? stop_deadline_ : Clock::now() + cfg_.flush_timeout;
+}
+
+void OtlpExporter::stop_by(Clock::time_point deadline) {
+  std::lock_guard lock(mu_);
+  stop_deadline_ = deadline;
 }
 
 void OtlpExporter::on_trace(const Trace& trace) {
@@ -118,7 +140,7 @@ void OtlpExporter::on_trace(const Trace& trace) {
 void OtlpExporter::flush() {
   std::unique_lock lock(mu_);
   std::uint64_t ticket = ++flush_requested_;
-  flush_deadline_ = Clock::now() + cfg_.flush_timeout;
+  flush_deadline_ = finish_deadline_locked();
   abort_at_ = std::min(abort_at_.load(), flush_deadline_.time_since_epoch().count());
   cv_.notify_all();
   // The thread bounds its own work by flush_deadline_; the margin covers one spool write.
@@ -164,9 +186,9 @@ void OtlpExporter::run() {
       queue_.erase(queue_.begin(), queue_.begin() + n);
       oldest_queued_ = now;
     }
-    bool stopping = stop_;
     lock.unlock();
-    process(batches, flushing, stopping, deadline);
+    process(batches, flushing, deadline);
+    if (flushing) retry_spool_until(deadline);
     lock.lock();
     spool_waiting_ = !spool_->empty();
     retry_at_ = next_attempt_;
@@ -181,10 +203,8 @@ void OtlpExporter::run() {
   }
 }
 
-void OtlpExporter::process(std::vector<std::vector<Span>>& batches, bool flushing, bool stopping,
-                           Clock::time_point deadline) {
-  // When stopping, the spool is left for the next run: exit must not wait on an old backlog.
-  if (!stopping && !spool_->empty() && Clock::now() >= next_attempt_)
+void OtlpExporter::process(std::vector<std::vector<Span>>& batches, bool flushing, Clock::time_point deadline) {
+  if (!spool_->empty() && Clock::now() >= next_attempt_)
     drain_spool(deadline, flushing ? SIZE_MAX : kSpoolFilesPerRound);
   for (auto& batch : batches) {
     std::string body = encoder_->encode(cfg_.resource, batch);
@@ -197,6 +217,18 @@ void OtlpExporter::process(std::vector<std::vector<Span>>& batches, bool flushin
       if (o != Outcome::kRetry) continue;
     }
     spool_batch(body, batch.size());
+  }
+}
+
+void OtlpExporter::retry_spool_until(Clock::time_point deadline) {
+  // Flushing (shutdown): a collector that is briefly down (a restart, a 503 burst) must not leave
+  // the run's spans behind, so keep to the backoff schedule until the deadline. Each round either
+  // delivers or drops a batch, or moves next_attempt_ forward, so this ends.
+  while (!spool_->empty()) {
+    auto at = std::max(Clock::now(), next_attempt_);
+    if (at >= deadline) return;
+    std::this_thread::sleep_until(at);
+    drain_spool(deadline, SIZE_MAX);
   }
 }
 
@@ -238,11 +270,7 @@ OtlpExporter::Outcome OtlpExporter::send(const std::string& body, std::string_vi
                                          Clock::time_point deadline) {
   std::vector<std::pair<std::string, std::string>> headers = {
       {"Content-Type", std::string(content_type)},
-#ifdef LLMTAP_VERSION
       {"User-Agent", "llmtap/" LLMTAP_VERSION},
-#else
-      {"User-Agent", "llmtap"},
-#endif
   };
   std::string gz;
   if (cfg_.gzip) {

@@ -3,6 +3,8 @@
 // size and delay), POSTs them, retries with exponential backoff on connection errors, 408, 429 and
 // 5xx (honouring Retry-After), and while the endpoint is unreachable writes batches to a bounded
 // on-disk spool that is delivered, oldest first, once it answers again (also by a later process).
+// flush() (shutdown) keeps retrying with backoff until its deadline (stop_by(), else flush_timeout),
+// so a short outage at exit loses nothing; only what is still undelivered then stays in the spool.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -24,13 +26,17 @@ class HttpClient;
 
 class OtlpExporter : public TraceSink {
  public:
+  using Clock = std::chrono::steady_clock;
   static std::unique_ptr<OtlpExporter> create(OtlpConfig config, std::string* error);
   // Delivers or spools everything accepted (bounded by flush_timeout), then stops the thread.
   ~OtlpExporter() override;
 
   void on_trace(const Trace& trace) override;
-  // Delivers (or, if the endpoint is down or the time runs out, spools) everything accepted so far.
+  // Delivers everything accepted so far, retrying until the deadline; what is still undelivered
+  // then waits in the spool.
   void flush() override;
+  // flush() and the destructor finish by DEADLINE instead of flush_timeout from their call.
+  void stop_by(Clock::time_point deadline) override;
 
   struct Stats {
     std::uint64_t spans_accepted = 0;
@@ -46,12 +52,14 @@ class OtlpExporter : public TraceSink {
 
  private:
   enum class Outcome { kDelivered, kRetry, kRejected };
-  using Clock = std::chrono::steady_clock;
 
   explicit OtlpExporter(OtlpConfig config);
   void run();
-  void process(std::vector<std::vector<Span>>& batches, bool flushing, bool stopping, Clock::time_point deadline);
+  void process(std::vector<std::vector<Span>>& batches, bool flushing, Clock::time_point deadline);
+  void retry_spool_until(Clock::time_point deadline);
   void drain_spool(Clock::time_point deadline, std::size_t max_files);
+  Clock::time_point finish_deadline_locked() const;
+  void log_final_counts();
   void spool_batch(const std::string& body, std::size_t spans);
   Outcome send(const std::string& body, std::string_view content_type, std::size_t spans,
                Clock::time_point deadline);
@@ -75,6 +83,7 @@ class OtlpExporter : public TraceSink {
   bool spool_waiting_ = false;
   std::uint64_t flush_requested_ = 0, flush_completed_ = 0;
   Clock::time_point flush_deadline_{};
+  Clock::time_point stop_deadline_ = Clock::time_point::max();  // set by stop_by()
   // Requests in flight abort at this point (set by flush() and shutdown), so neither waits on a
   // hanging endpoint longer than flush_timeout.
   std::atomic<Clock::rep> abort_at_{Clock::time_point::max().time_since_epoch().count()};

@@ -257,6 +257,7 @@ TEST(OtlpExporter, OutageAndRestartDeliverEverySpanExactlyOnce) {
   std::string spool = dir.path + "/spool";
   auto cfg = config_for(receiver, spool);
   cfg.max_batch_spans = 6;
+  cfg.flush_timeout = std::chrono::milliseconds(300);  // flush() retries until then
   std::string error;
   std::set<std::string> sent;
   auto send = [&](TraceSink& sink, int from, int to) {
@@ -367,6 +368,87 @@ TEST(OtlpExporter, SpooledBatchesGoOnlyWhereAndAsTheyWereMeant) {
   run(a, /*capture=*/false, 6);  // same endpoint and setting: delivered
   EXPECT_EQ(received_traces(a).count(testing::numbered_trace(5, 2).spans[0].trace_id), 1u);
   EXPECT_EQ(testing::file_count(spool), 0u);
+}
+
+// SIGTERM during a short outage: flush() keeps retrying with backoff until the stop deadline, so
+// the endpoint gets every span and nothing is left in the spool.
+TEST(OtlpExporter, ShutdownRetriesUntilTheDeadlineAndDeliversEverything) {
+  OtlpTestReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  receiver.set_handler([](const testing::ReceivedRequest&, std::size_t i) {
+    return i < 3 ? Reply{503, {}, "unavailable"} : Reply{};
+  });
+  TempDir dir;
+  auto cfg = config_for(receiver, dir.path + "/spool");
+  cfg.batch_delay = std::chrono::seconds(30);  // nothing goes out before the flush
+  cfg.initial_backoff = std::chrono::milliseconds(100);
+  cfg.max_backoff = std::chrono::milliseconds(400);
+  cfg.flush_timeout = std::chrono::milliseconds(1);  // stop_by() must win over it
+  std::string error;
+  LogCapture logs;
+  {
+    auto exporter = OtlpExporter::create(cfg, &error);
+    ASSERT_TRUE(exporter) << error;
+    for (int i = 0; i < 3; ++i) exporter->on_trace(testing::numbered_trace(i, 4));
+    exporter->stop_by(std::chrono::steady_clock::now() + std::chrono::seconds(20));
+    exporter->flush();
+    auto s = exporter->stats();
+    EXPECT_EQ(s.spans_delivered, 12u);
+    EXPECT_EQ(s.failed_attempts, 3u);
+    EXPECT_EQ(s.spool_files, 0u);
+  }
+  EXPECT_EQ(receiver.count(), 4u);
+  EXPECT_EQ(span_id_counts(receiver, true, [](std::size_t i) { return i >= 3; }).size(), 12u);
+  EXPECT_EQ(testing::file_count(dir.path + "/spool"), 0u);
+  EXPECT_NE(logs.text().find("delivered 12 span(s) in 1 batch(es); none left in the spool"), std::string::npos)
+      << logs.text();
+}
+
+// An outage longer than the stop deadline: what was delivered before stays delivered, exactly the
+// rest waits in the spool, and the next exporter on that spool delivers it (each span once).
+TEST(OtlpExporter, OutageBeyondTheDeadlineSpoolsExactlyTheRest) {
+  OtlpTestReceiver receiver;
+  ASSERT_TRUE(receiver.start());
+  std::atomic<bool> healthy{false};
+  receiver.set_handler([&](const testing::ReceivedRequest&, std::size_t i) {
+    return i == 0 || healthy ? Reply{} : Reply{503, {}, "unavailable"};
+  });
+  TempDir dir;
+  auto cfg = config_for(receiver, dir.path + "/spool");
+  cfg.max_batch_spans = 4;
+  std::string error;
+  LogCapture logs;
+  {
+    auto exporter = OtlpExporter::create(cfg, &error);
+    ASSERT_TRUE(exporter) << error;
+    exporter->on_trace(testing::numbered_trace(0, 4));
+    ASSERT_TRUE(OtlpTestReceiver::wait_until([&] { return exporter->stats().spans_delivered == 4; }));
+    for (int i = 1; i < 4; ++i) exporter->on_trace(testing::numbered_trace(i, 4));
+    auto start = std::chrono::steady_clock::now();
+    exporter->stop_by(start + std::chrono::milliseconds(700));
+    exporter->flush();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));  // bounded, not a timing check
+    EXPECT_EQ(exporter->stats().spans_delivered, 4u);
+    EXPECT_GE(exporter->stats().failed_attempts, 2u);  // it retried, not just tried once
+  }
+  EXPECT_NE(logs.text().find("delivered 4 span(s); 12 span(s) in 3 batch(es) wait in the spool"), std::string::npos)
+      << logs.text();
+  {
+    DiskSpool spool(cfg.spool_dir, 1 << 20, 100);
+    ASSERT_EQ(spool.open(), "");
+    EXPECT_EQ(spool.spans(), 12u);
+  }
+  healthy = true;
+  std::size_t before = receiver.count();
+  {
+    auto exporter = OtlpExporter::create(cfg, &error);
+    ASSERT_TRUE(exporter) << error;
+    ASSERT_TRUE(OtlpTestReceiver::wait_until([&] { return exporter->stats().spans_delivered == 12; }));
+  }
+  auto all = span_id_counts(receiver, true, [&](std::size_t i) { return i == 0 || i >= before; });
+  EXPECT_EQ(all.size(), 16u);
+  for (const auto& [id, n] : all) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(testing::file_count(cfg.spool_dir), 0u);
 }
 
 TEST(OtlpExporter, FlushIsBoundedAndSpoolsWhenDown) {

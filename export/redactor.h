@@ -34,11 +34,23 @@ class RedactingSink : public TraceSink {
   RedactingSink(std::unique_ptr<TraceSink> next, bool capture_content);
   void on_trace(const Trace& trace) override;
   void flush() override;
+  void stop_by(std::chrono::steady_clock::time_point deadline) override { next_->stop_by(deadline); }
 
  private:
   Redactor redactor_;
   std::unique_ptr<TraceSink> next_;
   bool capture_content_;
+};
+
+// Passes traces on to a sink it does not own (an in-process consumer beside the exporters).
+class ForwardingSink : public TraceSink {
+ public:
+  explicit ForwardingSink(TraceSink& next) : next_(next) {}
+  void on_trace(const Trace& trace) override { next_.on_trace(trace); }
+  void flush() override { next_.flush(); }
+
+ private:
+  TraceSink& next_;
 };
 
 // One trace to many sinks, in order.
@@ -47,6 +59,9 @@ class FanoutSink : public TraceSink {
   explicit FanoutSink(std::vector<std::unique_ptr<TraceSink>> sinks) : sinks_(std::move(sinks)) {}
   void on_trace(const Trace& trace) override;
   void flush() override;
+  void stop_by(std::chrono::steady_clock::time_point deadline) override {
+    for (auto& s : sinks_) s->stop_by(deadline);
+  }
   std::size_t size() const { return sinks_.size(); }
 
  private:

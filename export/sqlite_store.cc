@@ -14,6 +14,8 @@
 
 #include "common/private_file.h"
 #include "export/sqlite_util.h"
+#include "export/store_file.h"
+#include "export/unstored_traces.h"
 #include "common/thread_name.h"
 
 namespace llmtap::exporting {
@@ -63,9 +65,8 @@ SpanKind kind_from_string(std::string_view s) {
   return SpanKind::kGeneration;
 }
 
-bool configure(sqlite3* db, bool writer, std::string* error) {
+bool configure(sqlite3* db, std::string* error) {
   sqlite3_busy_timeout(db, 5000);
-  if (!writer) return true;
   if (!sql::exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error)) return false;
   Stmt v(db, "PRAGMA user_version");
   int version = v.step() == SQLITE_ROW ? static_cast<int>(v.i64(0)) : 0;
@@ -114,7 +115,28 @@ AttrValue read_value(const Stmt& st, const std::string& type, int col) {
 
 }  // namespace
 
+std::string StoreOutcome::describe() const {
+  std::string out = "stored " + std::to_string(stored) + " of " + std::to_string(accepted) + " trace" +
+                    (accepted == 1 ? "" : "s");
+  if (stored == accepted) return out;
+  out += ": " + store_error;
+  if (unstored > 0) out += "; " + std::to_string(unstored) + " written to " + fallback_path + " instead";
+  if (lost > 0) out += "; " + std::to_string(lost) + " lost (" + fallback_error + ")";
+  return out;
+}
+
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* error, std::size_t max_queued) {
+  std::string set_aside;
+  if (StoreCheck check = check_store_file(path); check.result == StoreCheck::kDamaged) {
+    std::string err;
+    set_aside = set_aside_store_file(path, &err);
+    if (set_aside.empty()) {
+      *error = "trace store " + path + " is damaged (" + check.reason + ") and cannot be set aside: " + err;
+      return nullptr;
+    }
+    spdlog::warn("trace store {} is damaged ({}); moved it to {} and started a fresh store", path, check.reason,
+                 set_aside);
+  }
   // Create the file 0600 first: SQLite gives the -wal and -shm files the same mode. A symlink or a
   // file of another user at the path is refused, or SQLite would turn its target into a store.
   std::string open_error;
@@ -125,20 +147,35 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
   }
   ::close(fd);
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
-                      nullptr) != SQLITE_OK) {
-    *error = "cannot open trace store " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    *error = "cannot open trace store " + path + ": " + (db ? sqlite_reason(db, rc) : "out of memory");
     sqlite3_close(db);
     return nullptr;
   }
+  sqlite3_extended_result_codes(db, 1);
   std::string err;
-  if (!configure(db, true, &err)) {
-    *error = "trace store " + path + ": " + err;
+  if (!configure(db, &err)) {
+    *error = "cannot set up trace store " + path + ": " + err;
     sqlite3_close(db);
     return nullptr;
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(path, db, max_queued));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, db, max_queued));
+  store->outcome_.set_aside = set_aside;
+  return store;
+}
+
+std::unique_ptr<SqliteStore> SqliteStore::unavailable(const std::string& path, const std::string& reason) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, nullptr, 50000));
+  store->open_error_ = reason;
+  return store;
+}
+
+StoreOutcome SqliteStore::outcome() const {
+  std::lock_guard lock(out_mu_);
+  return outcome_;
 }
 
 SqliteStore::SqliteStore(std::string path, sqlite3* db, std::size_t max_queued)
@@ -157,7 +194,7 @@ SqliteStore::~SqliteStore() {
   cv_.notify_all();
   room_cv_.notify_all();
   thread_.join();
-  sqlite3_close(db_);
+  if (db_) sqlite3_close(db_);
 }
 
 void SqliteStore::on_trace(const Trace& trace) {
@@ -176,6 +213,10 @@ void SqliteStore::on_trace(const Trace& trace) {
     }
     queue_.push_back(trace);
     ++accepted_;
+  }
+  {
+    std::lock_guard lock(out_mu_);
+    ++outcome_.accepted;
   }
   cv_.notify_one();
 }
@@ -198,16 +239,51 @@ void SqliteStore::run() {
     }
     room_cv_.notify_all();
     lock.unlock();
-    if (!write_batch(batch))
-      spdlog::error("trace store {}: could not write {} trace(s): {}", path_, batch.size(), sqlite3_errmsg(db_));
+    if (std::string why = db_ ? write_batch(batch) : open_error_; why.empty()) {
+      std::lock_guard out(out_mu_);
+      outcome_.stored += batch.size();
+    } else {
+      write_elsewhere(batch, why);
+    }
     lock.lock();
     written_ += batch.size();
     done_cv_.notify_all();
   }
 }
 
-bool SqliteStore::write_batch(std::vector<Trace>& batch) {
-  if (!sql::exec(db_, "BEGIN IMMEDIATE")) return false;
+void SqliteStore::write_elsewhere(const std::vector<Trace>& batch, const std::string& why) {
+  if (!fallback_) {
+    auto slash = path_.rfind('/');
+    std::string name = slash == std::string::npos ? path_ : path_.substr(slash + 1);
+    fallback_ = std::make_unique<UnstoredTraces>(name);
+  }
+  bool kept = fallback_->write(batch);
+  std::lock_guard lock(out_mu_);
+  bool first = outcome_.store_error.empty();
+  if (first) outcome_.store_error = why;
+  if (kept) {
+    outcome_.unstored += batch.size();
+    outcome_.fallback_path = fallback_->path();
+  } else {
+    outcome_.lost += batch.size();
+    if (outcome_.fallback_error.empty()) outcome_.fallback_error = fallback_->error();
+  }
+  // The first failure is logged at once (the run goes on); outcome() has the totals at the end.
+  if (first)
+    spdlog::error("trace store {}: cannot store {} trace(s): {}; {}", path_, batch.size(), why,
+                  kept ? "writing them to " + fallback_->path() + " instead" : "and " + fallback_->error());
+}
+
+std::string SqliteStore::write_batch(std::vector<Trace>& batch) {
+  // The reason is taken at the failing call: after the rollback sqlite3_errmsg says "not an error".
+  std::string why;
+  auto check = [&](bool ok, int rc) {
+    if (!ok && why.empty()) why = sqlite_reason(db_, rc);
+    return ok;
+  };
+  auto step = [&](Stmt& st) { return check(st.exec(), st.last_rc()); };
+  if (int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); rc != SQLITE_OK)
+    return sqlite_reason(db_, rc);
   Stmt del_attrs(db_, "DELETE FROM attributes WHERE trace_id=?1 AND span_id=?2");
   Stmt put_span(db_,
                 "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
@@ -229,8 +305,9 @@ bool SqliteStore::write_batch(std::vector<Trace>& batch) {
                  "error_count,updated_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
   for (auto* st : {&del_attrs, &put_span, &put_attr, &totals, &cost, &workflow, &root_name, &agents, &put_trace})
     if (!st->ok()) {
+      why = sqlite_reason(db_, sqlite3_errcode(db_));
       sql::exec(db_, "ROLLBACK");
-      return false;
+      return why;
     }
 
   bool ok = true;
@@ -238,8 +315,8 @@ bool SqliteStore::write_batch(std::vector<Trace>& batch) {
     const std::string& tid = trace.trace_id.empty() ? trace.spans.front().trace_id : trace.trace_id;
     for (std::size_t i = 0; i < trace.spans.size(); ++i) {
       const Span& s = trace.spans[i];
-      ok &= del_attrs.bind(1, std::string_view(tid)).bind(2, std::string_view(s.span_id)).exec();
-      ok &= put_span.bind(1, std::string_view(tid))
+      ok &= step(del_attrs.bind(1, std::string_view(tid)).bind(2, std::string_view(s.span_id)));
+      ok &= step(put_span.bind(1, std::string_view(tid))
                 .bind(2, std::string_view(s.span_id))
                 .bind(3, std::string_view(s.parent_span_id))
                 .bind(4, static_cast<std::int64_t>(i))
@@ -248,15 +325,14 @@ bool SqliteStore::write_batch(std::vector<Trace>& batch) {
                 .bind(7, s.start_ns)
                 .bind(8, s.end_ns)
                 .bind(9, std::int64_t{s.error ? 1 : 0})
-                .bind(10, std::string_view(s.status_message))
-                .exec();
+                .bind(10, std::string_view(s.status_message)));
       for (std::size_t a = 0; a < s.attributes.size(); ++a) {
         put_attr.bind(1, std::string_view(tid))
             .bind(2, std::string_view(s.span_id))
             .bind(3, static_cast<std::int64_t>(a))
             .bind(4, std::string_view(s.attributes[a].key));
         bind_value(put_attr, 5, s.attributes[a].value);
-        ok &= put_attr.exec();
+        ok &= step(put_attr);
       }
     }
     // Summary recomputed from what is stored, so a trace delivered in parts still adds up.
@@ -287,13 +363,18 @@ bool SqliteStore::write_batch(std::vector<Trace>& batch) {
     put_trace.bind(5, std::string_view(agents_json)).bind(6, count);
     if (cost_usd) put_trace.bind(7, *cost_usd); else put_trace.bind_null(7);
     put_trace.bind(8, errors).bind(9, now_ns());
-    ok &= put_trace.exec();
+    ok &= step(put_trace);
   }
   if (!ok) {
     sql::exec(db_, "ROLLBACK");
-    return false;
+    return why.empty() ? "write failed" : why;
   }
-  return sql::exec(db_, "COMMIT");
+  if (int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+    why = sqlite_reason(db_, rc);
+    sql::exec(db_, "ROLLBACK");  // a failed COMMIT can leave the transaction open
+    return why;
+  }
+  return "";
 }
 
 // ---- reader ----
@@ -308,19 +389,29 @@ std::unique_ptr<TraceStoreReader> TraceStoreReader::open(const std::string& path
     *error = "trace store " + path + " is a symbolic link; llmtap does not follow links for its own files";
     return nullptr;
   }
+  if (StoreCheck check = check_store_file(path); !check.ok()) {
+    *error = check.result == StoreCheck::kDamaged
+                 ? "trace store " + path + " is damaged: " + check.reason +
+                       " (the next `llmtap proxy` or `llmtap run` moves it aside and starts a fresh store)"
+                 : "trace store " + path + ": " + check.reason;
+    return nullptr;
+  }
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, nullptr) != SQLITE_OK) {
-    *error = "cannot open trace store " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, nullptr);
+  if (rc != SQLITE_OK) {
+    *error = "cannot open trace store " + path + ": " + (db ? sqlite_reason(db, rc) : "out of memory");
     sqlite3_close(db);
     return nullptr;
   }
   sqlite3_busy_timeout(db, 5000);
   Stmt v(db, "PRAGMA user_version");
-  int version = v.step() == SQLITE_ROW ? static_cast<int>(v.i64(0)) : -1;
+  rc = v.step();
+  int version = rc == SQLITE_ROW ? static_cast<int>(v.i64(0)) : -1;
   if (version < 1 || version > kStoreSchemaVersion) {
-    *error = version < 1 ? path + " is not an llmtap trace store (or is empty)"
-                         : "trace store " + path + " was written by a newer llmtap (schema " +
-                               std::to_string(version) + ")";
+    if (rc != SQLITE_ROW) *error = "cannot read trace store " + path + ": " + sqlite_reason(db, rc);
+    else if (version < 1 && st.st_size == 0) *error = "trace store " + path + " is empty (nothing recorded yet)";
+    else if (version < 1) *error = path + " is an SQLite database but not an llmtap trace store";
+    else *error = "trace store " + path + " was written by a newer llmtap (schema " + std::to_string(version) + ")";
     sqlite3_close(db);
     return nullptr;
   }

@@ -19,34 +19,61 @@ struct sqlite3;
 
 namespace llmtap::exporting {
 
+class UnstoredTraces;
+
 inline constexpr int kStoreSchemaVersion = 1;
 inline constexpr const char* kStoreFileName = "traces.db";
 
+// What became of the traces handed to a store: nothing is lost silently.
+struct StoreOutcome {
+  std::uint64_t accepted = 0;     // traces handed to the store
+  std::uint64_t stored = 0;       // committed to the database
+  std::uint64_t unstored = 0;     // written to the fallback file instead
+  std::uint64_t lost = 0;         // neither (the fallback failed too)
+  std::string store_error;        // why the first batch could not be stored (file and reason)
+  std::string fallback_path;      // UnstoredTraces file, "" if never needed
+  std::string fallback_error;     // why the fallback failed, if it did
+  std::string set_aside;          // a damaged store renamed at open, "" if none
+  // "stored 28 of 30 traces" plus, when short, why and where the rest went.
+  std::string describe() const;
+};
+
 class SqliteStore : public TraceSink {
  public:
-  // Opens (creating and migrating) the database at PATH. nullptr and *error on failure. At most
-  // MAX_QUEUED traces wait for the disk; on_trace() waits beyond that.
+  // Opens (creating and migrating) the database at PATH. A damaged database (check_store_file) is
+  // renamed aside and a fresh one created. nullptr and *error (naming the file and the OS or SQLite
+  // reason) on failure. At most MAX_QUEUED traces wait for the disk; on_trace() waits beyond that.
   static std::unique_ptr<SqliteStore> open(const std::string& path, std::string* error,
                                            std::size_t max_queued = 50000);
+  // A store that could not be opened (REASON): every trace goes to the fallback file, and
+  // outcome() says so. Keeps `llmtap run` and the proxy working on a read-only or full disk.
+  static std::unique_ptr<SqliteStore> unavailable(const std::string& path, const std::string& reason);
   ~SqliteStore() override;  // writes everything queued, then closes
 
   // Queues TRACE; waits while the write queue is full (never drops). Not for the forwarding path.
   void on_trace(const Trace& trace) override;
-  void flush() override;  // returns once everything accepted so far is committed (bounded)
+  void flush() override;  // returns once everything accepted so far is written somewhere (bounded)
   const std::string& path() const { return path_; }
+  StoreOutcome outcome() const;
 
  private:
   SqliteStore(std::string path, sqlite3* db, std::size_t max_queued);
   void run();
-  bool write_batch(std::vector<Trace>& batch);
+  // "" once committed, else why not (captured before the rollback).
+  std::string write_batch(std::vector<Trace>& batch);
+  void write_elsewhere(const std::vector<Trace>& batch, const std::string& why);
 
   std::string path_;
   sqlite3* db_;
+  std::string open_error_;  // unavailable(): why db_ is null
+  std::unique_ptr<UnstoredTraces> fallback_;
+  StoreOutcome outcome_;    // under mu_
   const std::size_t max_queued_;
   std::mutex mu_;
   std::condition_variable cv_;       // work queued / stop
   std::condition_variable done_cv_;  // a batch committed
   std::condition_variable room_cv_;  // the queue shrank
+  mutable std::mutex out_mu_;  // outcome_
   std::deque<Trace> queue_;
   std::uint64_t accepted_ = 0, written_ = 0;
   bool behind_warned_ = false;
@@ -67,7 +94,8 @@ struct TraceSummary {
 
 class TraceStoreReader {
  public:
-  // Opens an existing store read-only. nullptr and *error (e.g. "no trace store at PATH") if absent.
+  // Opens an existing store read-only, after check_store_file(). nullptr and *error (e.g. "no trace
+  // store at PATH", "trace store PATH is damaged: ...") if absent or damaged.
   static std::unique_ptr<TraceStoreReader> open(const std::string& path, std::string* error);
   ~TraceStoreReader();
 

@@ -28,7 +28,13 @@ class Stmt {
   Stmt& bind_null(int i) { sqlite3_bind_null(st_, i); return *this; }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return st_ ? sqlite3_step(st_) : SQLITE_MISUSE; }
-  bool exec() { int rc = step(); reset(); return rc == SQLITE_DONE || rc == SQLITE_ROW; }
+  // One step then reset; false on an error, whose code last_rc() keeps.
+  bool exec() {
+    last_rc_ = step();
+    reset();
+    return last_rc_ == SQLITE_DONE || last_rc_ == SQLITE_ROW;
+  }
+  int last_rc() const { return last_rc_; }
   void reset() { if (st_) { sqlite3_reset(st_); sqlite3_clear_bindings(st_); } }
 
   std::string text(int col) const {
@@ -43,6 +49,7 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* st_ = nullptr;
+  int last_rc_ = SQLITE_OK;
 };
 
 inline bool exec(sqlite3* db, const char* sql, std::string* error = nullptr) {

@@ -1,5 +1,9 @@
 #include "parsers/json_fields.h"
 
+#include <utf8.h>
+
+#include <iterator>
+
 #include <openssl/evp.h>
 
 #include "common/ids.h"
@@ -83,7 +87,9 @@ std::string schema_hash(const json& schema) {
   return to_hex(md, len);
 }
 
-json parse(std::string_view text) {
+namespace {
+
+json parse_strict(std::string_view text) {
   // Nesting deeper than any real API body is dropped while parsing: serializing (dump) recurses,
   // so a hostile 1M-deep array must never reach it.
   constexpr int kMaxDepth = 128;
@@ -99,6 +105,25 @@ json parse(std::string_view text) {
     return json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   }
   return json::parse(text.begin(), text.end(), limit, /*allow_exceptions=*/false);
+}
+
+}  // namespace
+
+std::string replace_invalid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  utf8::replace_invalid(text.begin(), text.end(), std::back_inserter(out));
+  return out;
+}
+
+json parse(std::string_view text) {
+  json j = parse_strict(text);
+  // nlohmann rejects a whole document for one ill-formed UTF-8 byte in a string; providers do send
+  // such bytes (a token cut mid-character). The client got them as they were; the record keeps
+  // the usage and content, with U+FFFD in place of the bad bytes. Valid bodies never pay for this.
+  if (j.is_discarded() && utf8::find_invalid(text.begin(), text.end()) != text.end())
+    j = parse_strict(replace_invalid_utf8(text));
+  return j;
 }
 
 bool extract_error(const json& body, ModelCall& call) {

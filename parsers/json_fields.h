@@ -27,8 +27,11 @@ std::string content_text(const json& content, std::string_view sep = "\n");
 std::string compact_arguments(const json& args);
 // Hex SHA-256 of the canonical (key-sorted, compact) serialization.
 std::string schema_hash(const json& schema);
-// Parses `text`; returns a discarded value (is_discarded()) when it is not JSON.
+// Parses `text`; returns a discarded value (is_discarded()) when it is not JSON. Ill-formed UTF-8
+// does not make it "not JSON": such bytes read as U+FFFD (replace_invalid_utf8), the rest as sent.
 json parse(std::string_view text);
+// TEXT with every ill-formed UTF-8 sequence replaced by U+FFFD.
+std::string replace_invalid_utf8(std::string_view text);
 
 // Fills `call.error_type`/`error_message` from a provider error object found in `body`:
 // {"error":{"type"|"code"|"status","message"}}, {"type":"error","error":{...}}, a top-level

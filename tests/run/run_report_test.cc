@@ -1,0 +1,77 @@
+// The end-of-run report comes from the traces built in memory (RunTraces), not from the store:
+// trees and the cost summary are printed whatever the exporters are, memory stays bounded.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "cli/run_report.h"
+#include "export/test_spans.h"
+
+namespace llmtap::cli {
+namespace {
+
+std::string report(const RunTraces& traces, const std::vector<std::string>& destinations = {}) {
+  char* buf = nullptr;
+  std::size_t len = 0;
+  FILE* out = open_memstream(&buf, &len);
+  print_run_report(out, traces.snapshot(), destinations);
+  std::fclose(out);
+  std::string s(buf, len);
+  std::free(buf);
+  return s;
+}
+
+TEST(RunReport, TheProxyKeepsNoTreesOnlyCounts) {
+  RunTraces traces(0);
+  traces.on_trace(exporting::testing::support_trace());
+  EXPECT_EQ(traces.total(), 1u);
+  EXPECT_TRUE(traces.snapshot().kept.empty());
+}
+
+TEST(RunReport, ShowsTreesAndCostFromMemoryWithNoStore) {
+  RunTraces traces;
+  traces.on_trace(exporting::testing::support_trace());
+  std::string out = report(traces, {"otlp: delivered"});
+  EXPECT_NE(out.find("llmtap: 1 trace\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("trace 0af7651916cd43dd8448eb211c80319c"), std::string::npos) << out;
+  EXPECT_NE(out.find("Billing Agent"), std::string::npos) << out;  // the tree itself
+  EXPECT_NE(out.find("\ncost: $"), std::string::npos) << out;
+  EXPECT_EQ(out.find("add --export sqlite"), std::string::npos) << out;
+  EXPECT_NE(out.find("otlp: delivered\n"), std::string::npos) << out;
+}
+
+TEST(RunReport, KeepsTreesWithinTheMemoryBudgetButCountsAndPricesEveryTrace) {
+  RunTraces traces(/*max_kept_bytes=*/16 << 10);
+  for (int i = 0; i < 200; ++i) {
+    Trace t = exporting::testing::numbered_trace(i, 4);
+    // Content is not kept for the tree: a huge prompt must not use up the budget.
+    t.spans.back().set("gen_ai.input.messages", std::string(1 << 20, 'x'));
+    traces.on_trace(t);
+  }
+  auto snap = traces.snapshot();
+  EXPECT_EQ(snap.total, 200u);
+  ASSERT_GT(snap.kept.size(), 2u);
+  ASSERT_GT(snap.not_kept_ids.size(), 0u);
+  EXPECT_EQ(snap.kept.size() + snap.not_kept_ids.size(), 200u);
+  EXPECT_EQ(snap.kept[0].spans.back().find("gen_ai.input.messages"), nullptr);
+  EXPECT_EQ(snap.cost.generations, summarize_costs({exporting::testing::numbered_trace(0, 4)}).generations * 200);
+  std::string out = report(traces);
+  EXPECT_NE(out.find("llmtap: 200 traces"), std::string::npos) << out;
+  EXPECT_NE(out.find(std::to_string(snap.not_kept_ids.size()) + " more trace"), std::string::npos) << out;
+  for (const auto& id : snap.not_kept_ids) EXPECT_NE(out.find("trace " + id), std::string::npos);
+}
+
+TEST(RunReport, SummaryAddsGenerationsOnly) {
+  Trace t = exporting::testing::support_trace();
+  CostSummary s = summarize_costs({t});
+  CostSummary incremental;
+  incremental.add(t);
+  EXPECT_EQ(s.generations, incremental.generations);
+  EXPECT_EQ(s.input_tokens, incremental.input_tokens);
+  ASSERT_TRUE(s.cost_usd.has_value());
+  EXPECT_GT(s.generations, 0);
+}
+
+}  // namespace
+}  // namespace llmtap::cli
