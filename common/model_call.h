@@ -69,6 +69,16 @@ struct Timings {
                                       // response from then, before the framing's final bytes); 0 otherwise
 };
 
+// What an exchange with a provider host was, by the route table of its API (parsers/route.cc):
+// only model calls become generations; token counting is counted apart; the rest (bootstrap,
+// telemetry, settings, model lists, files, conversation CRUD, HEAD, unknown paths) is forwarded
+// untouched and traced as nothing.
+enum class ExchangeKind {
+  kModelCall,   // a request for model output (chat, responses, messages, generateContent, embeddings)
+  kTokenCount,  // countTokens / count_tokens / input_tokens: no output, no generation
+  kOther,       // not a model API call
+};
+
 enum class CallStatus {
   kComplete,    // a full, well-formed response
   kIncomplete,  // cut mid-stream, truncated stream, capture gap: what was seen is kept
@@ -77,6 +87,7 @@ enum class CallStatus {
 
 struct ModelCall {
   // Where and how.
+  ExchangeKind kind = ExchangeKind::kModelCall;
   std::string provider;   // "openai", "anthropic", "gemini", "azure_openai", "openrouter", ..., "unknown"
   std::string api;        // "chat_completions", "responses", "anthropic_messages", "gemini", "embeddings",
                           // "ollama_chat", "unknown"

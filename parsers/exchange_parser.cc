@@ -70,6 +70,7 @@ struct ExchangeParser::Impl {
   void on_request_head(const RequestHead& head, UnixNanos ts) {
     have_request = true;
     route = route_request(head, conn, opts.registry.get());
+    call.kind = route.kind;
     call.provider = route.provider;
     call.api = route.api;
     call.operation = route.operation;
@@ -189,6 +190,7 @@ struct ExchangeParser::Impl {
   ModelCall finish(UnixNanos ts, bool complete) {
     parse_request_once();
     if (!have_request) {
+      call.kind = ExchangeKind::kOther;
       call.provider = "unknown";
       call.api = "unknown";
     }
