@@ -1,6 +1,8 @@
 // Environment rules of `llmtap run` (SPEC.md; issue: proxy, gateway and preload environments).
 #include "cli/run_env.h"
 
+#include "common/gateway_route.h"
+
 #include <unistd.h>
 
 #include <cstdint>
@@ -103,11 +105,13 @@ std::vector<UserBaseUrl> user_base_urls(const EnvMap& user) {
     std::string url = trim_trailing_slashes(get(user, gv.variable));
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) continue;
     UserBaseUrl b{gv.provider, gv.variable, url, ""};
-    // Keep the SDK's version segment on our side of the gateway so the upstream is a plain base.
-    if (std::string(gv.default_suffix) == "/v1" && ends_with(url, "/v1") &&
-        url.size() > url.find("://") + 3 + 3) {
-      b.upstream = url.substr(0, url.size() - 3);
-      b.route_suffix = "/v1";
+    // Keep the SDK's version segment on our side of the gateway so the upstream is a plain base
+    // (OPENAI_BASE_URL=https://gw/v1, or ANTHROPIC_BASE_URL=https://gw/v1 as the AI SDK wants it).
+    const std::size_t path_start = url.find('/', url.find("://") + 3);
+    if (path_start != std::string::npos && ends_with_version_segment(std::string_view(url).substr(path_start))) {
+      const std::size_t slash = url.rfind('/');
+      b.route_suffix = url.substr(slash);
+      b.upstream = url.substr(0, slash);
     }
     out.push_back(std::move(b));
   }

@@ -125,6 +125,25 @@ TEST(RunEnv, OpenAiBaseWithoutVersionKeepsNoSuffix) {
   EXPECT_EQ(at(r.env, "OPENAI_BASE_URL"), "http://127.0.0.1:4567/openai");
 }
 
+// A base URL set with the version segment the app's SDK expects (the AI SDK wants
+// ANTHROPIC_BASE_URL=https://host/v1) keeps it on llmtap's side: the app posts the same paths.
+TEST(RunEnv, UserBaseUrlVersionSegmentStaysInTheRoute) {
+  EnvMap user = {{"ANTHROPIC_BASE_URL", "https://claude.corp.example/v1"},
+                 {"GOOGLE_GEMINI_BASE_URL", "https://gemini.corp.example/proxy/v1beta"}};
+  auto urls = user_base_urls(user);
+  ASSERT_EQ(urls.size(), 2u);
+  EXPECT_EQ(urls[0].upstream, "https://claude.corp.example");
+  EXPECT_EQ(urls[0].route_suffix, "/v1");
+  EXPECT_EQ(urls[1].upstream, "https://gemini.corp.example/proxy");
+  EXPECT_EQ(urls[1].route_suffix, "/v1beta");
+  auto r = build_run_environment(user, endpoints(), {.gateway = true});
+  EXPECT_EQ(at(r.env, "ANTHROPIC_BASE_URL"), "http://127.0.0.1:4567/anthropic/v1");
+  EXPECT_EQ(at(r.env, "GOOGLE_GEMINI_BASE_URL"), "http://127.0.0.1:4567/gemini/v1beta");
+  // A host with no path, or a path that is not a version, stays whole.
+  EXPECT_EQ(user_base_urls({{"ANTHROPIC_BASE_URL", "https://v1"}})[0].upstream, "https://v1");
+  EXPECT_EQ(user_base_urls({{"ANTHROPIC_BASE_URL", "https://h/version"}})[0].route_suffix, "");
+}
+
 TEST(RunEnv, PreloadAppendsToUserPreload) {
   auto r = build_run_environment({}, endpoints(), {.preload = true});
   EXPECT_EQ(at(r.env, "LD_PRELOAD"), "/opt/llmtap/libllmtap_preload.so");
