@@ -154,15 +154,16 @@ RunEnvironment build_run_environment(const EnvMap& user, const RunEndpoints& ep,
     trust("NODE_EXTRA_CA_CERTS", ep.ca_cert_path);  // Node adds these to its built-in roots
     for (const char* name : {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"})
       trust(name, ep.ca_bundle_path);  // these replace the store: system roots + CA
-    if (modes.gateway) {
-      // Gateway URLs point at llmtap itself over plain HTTP: a client honouring the proxy variables
-      // must reach them directly, not through the proxy. The user's own entries stay.
-      std::string host = ep.proxy_address.substr(0, ep.proxy_address.rfind(':'));
-      for (const char* name : {"NO_PROXY", "no_proxy"}) {
-        std::string cur = set_nonempty(user, name) ? get(user, name)
-                                                   : get(user, name == std::string("NO_PROXY") ? "no_proxy" : "NO_PROXY");
-        env[name] = append_to_list(cur, host);
-      }
+    // Loopback never goes through the proxy: the app's own local services (an OTLP collector, a
+    // local model server, a helper process) are not provider traffic, and gateway URLs point at
+    // llmtap itself over plain HTTP. The user's own entries stay, first.
+    std::vector<std::string> direct = {"127.0.0.1", "localhost", "::1"};
+    if (modes.gateway) direct.push_back(ep.proxy_address.substr(0, ep.proxy_address.rfind(':')));
+    for (const char* name : {"NO_PROXY", "no_proxy"}) {
+      std::string cur = set_nonempty(user, name) ? get(user, name)
+                                                 : get(user, name == std::string("NO_PROXY") ? "no_proxy" : "NO_PROXY");
+      for (const auto& host : direct) cur = append_to_list(cur, host);
+      env[name] = cur;
     }
   }
 

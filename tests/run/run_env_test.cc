@@ -36,8 +36,9 @@ TEST(RunEnv, ProxyModeSetsProxyAndTrustVariables) {
   EXPECT_EQ(at(r.env, "NODE_EXTRA_CA_CERTS"), "/data/ca.pem");
   for (const char* k : {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"})
     EXPECT_EQ(at(r.env, k), "/data/ca-bundle.pem") << k;
-  EXPECT_EQ(at(r.env, "NO_PROXY"), "<unset>");
-  EXPECT_EQ(at(r.env, "no_proxy"), "<unset>");
+  // Loopback goes direct (an app's local OTLP collector is not provider traffic).
+  EXPECT_EQ(at(r.env, "NO_PROXY"), "127.0.0.1,localhost,::1");
+  EXPECT_EQ(at(r.env, "no_proxy"), "127.0.0.1,localhost,::1");
   EXPECT_EQ(at(r.env, "OPENAI_BASE_URL"), "<unset>");
   EXPECT_EQ(at(r.env, "LD_PRELOAD"), "<unset>");
   EXPECT_EQ(at(r.env, "PATH"), "/usr/bin");
@@ -48,17 +49,24 @@ TEST(RunEnv, ProxyModeSetsProxyAndTrustVariables) {
 TEST(RunEnv, ProxyModeKeepsUserNoProxy) {
   EnvMap user = {{"NO_PROXY", "internal.example,10.0.0.0/8"}, {"no_proxy", "x.example"}};
   auto r = build_run_environment(user, endpoints(), {.proxy = true});
-  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,10.0.0.0/8");
-  EXPECT_EQ(at(r.env, "no_proxy"), "x.example");
+  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,10.0.0.0/8,127.0.0.1,localhost,::1");
+  EXPECT_EQ(at(r.env, "no_proxy"), "x.example,127.0.0.1,localhost,::1");
 }
 
 TEST(RunEnv, ProxyPlusGatewayLetsGatewayBypassTheProxy) {
   EnvMap user = {{"NO_PROXY", "internal.example"}};
   auto r = build_run_environment(user, endpoints(), {.proxy = true, .gateway = true});
-  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,127.0.0.1");
-  EXPECT_EQ(at(r.env, "no_proxy"), "internal.example,127.0.0.1");
-  auto again = build_run_environment({{"NO_PROXY", "127.0.0.1, foo"}}, endpoints(), {.proxy = true, .gateway = true});
-  EXPECT_EQ(at(again.env, "NO_PROXY"), "127.0.0.1, foo");
+  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,127.0.0.1,localhost,::1");
+  EXPECT_EQ(at(r.env, "no_proxy"), "internal.example,127.0.0.1,localhost,::1");
+  auto again = build_run_environment({{"NO_PROXY", "127.0.0.1, foo, localhost,::1"}}, endpoints(),
+                                     {.proxy = true, .gateway = true});
+  EXPECT_EQ(at(again.env, "NO_PROXY"), "127.0.0.1, foo, localhost,::1");
+  // llmtap reached at another address (LLMTAP_ENDPOINT): its gateway is reached directly too.
+  RunEndpoints remote = endpoints();
+  remote.proxy_address = "10.1.2.3:4567";
+  EXPECT_EQ(at(build_run_environment({}, remote, {.proxy = true, .gateway = true}).env, "NO_PROXY"),
+            "127.0.0.1,localhost,::1,10.1.2.3");
+  EXPECT_EQ(at(build_run_environment({}, remote, {.proxy = true}).env, "NO_PROXY"), "127.0.0.1,localhost,::1");
 }
 
 TEST(RunEnv, UserTrustFilesAreExtendedNotLost) {

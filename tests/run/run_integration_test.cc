@@ -455,7 +455,7 @@ TEST_F(RunIntegration, EnvironmentGivenToTheChild) {
   EXPECT_EQ(child["HTTPS_PROXY"].rfind("http://127.0.0.1:", 0), 0u);
   EXPECT_EQ(child["https_proxy"], child["HTTPS_PROXY"]);
   EXPECT_EQ(child["HTTP_PROXY"], child["HTTPS_PROXY"]);
-  EXPECT_EQ(child["NO_PROXY"], "internal.example");
+  EXPECT_EQ(child["NO_PROXY"], "internal.example,127.0.0.1,localhost,::1");
   EXPECT_EQ(child["NODE_USE_ENV_PROXY"], "1");
   EXPECT_EQ(child.count("NODE_TLS_REJECT_UNAUTHORIZED"), 0u);
   // The user's trust file is extended with llmtap's CA, not replaced.
@@ -583,6 +583,14 @@ TEST_F(RunIntegration, HelpExplainsModes) {
   for (const char* word : {"--mode", "auto", "proxy", "gateway", "preload", "NODE_EXTRA_CA_CERTS", "LLMTAP_ENDPOINT",
                            "--upstream"})
     EXPECT_NE(r.out.find(word), std::string::npos) << word;
+  // Each option once, with the defaults `llmtap run` applies.
+  for (const char* opt : {"\n  --listen ", "\n  --mode ", "\n  --log-level "}) {
+    auto first = r.out.find(opt);
+    ASSERT_NE(first, std::string::npos) << opt;
+    EXPECT_EQ(r.out.find(opt, first + 1), std::string::npos) << opt << " listed twice";
+  }
+  EXPECT_NE(r.out.find("(default 127.0.0.1:0;"), std::string::npos);
+  EXPECT_EQ(r.out.find("127.0.0.1:8080"), std::string::npos);
 }
 
 }  // namespace
