@@ -22,6 +22,10 @@ struct ToolCall {
   std::string id;         // call id as the provider names it (call_..., toolu_..., or synthesized for Gemini)
   std::string name;
   std::string arguments;  // JSON text as sent/received (Anthropic input / Gemini args re-serialized compactly)
+  // Streams: when the call was complete in the stream, the moment the client could start the tool
+  // (Anthropic content_block_stop, Responses output_item.done, Chat the next call or the finish
+  // reason, Gemini the chunk carrying it). 0 when not streamed or not known: the response's end.
+  UnixNanos ready_at = 0;
 };
 
 struct ToolDef {

@@ -130,15 +130,21 @@ void TraceAssembler::add(const ModelCall& call) {
   const UnixNanos gen_end = gen.span.end_ns;
   tr.tree.add(std::move(gen));
 
-  // Each requested tool call opens a tool span at the end of this response: for a stream, when its
-  // last event arrived (the client acts on it then, possibly before the framing's final bytes).
+  // Each requested tool call opens a tool span when the client could start it: in a stream, when
+  // that call was complete (ToolCall::ready_at); otherwise at the end of the response (for a stream
+  // its last event, possibly before the framing's final bytes).
   const UnixNanos tool_start = call.timings.content_end != 0    ? call.timings.content_end
                                : call.timings.response_end != 0 ? call.timings.response_end
                                                                 : gen_end;
+  auto ready = [&](const ToolCall& tc) {
+    return tc.ready_at != 0 && tc.ready_at >= call.timings.request_start && tc.ready_at <= tool_start ? tc.ready_at
+                                                                                                      : tool_start;
+  };
   std::size_t unnamed = 0;
   for (const auto& msg : call.output) {
     for (const auto& tc : msg.tool_calls) {
-      SpanNode t = base_node(SpanKind::kTool, tool_start, conv.agent_node, "TOOL");
+      const UnixNanos start = ready(tc);
+      SpanNode t = base_node(SpanKind::kTool, start, conv.agent_node, "TOOL");
       t.open = true;
       t.span.name = "execute_tool " + tc.name;
       t.span.set("gen_ai.operation.name", std::string("execute_tool"));
@@ -149,7 +155,7 @@ void TraceAssembler::add(const ModelCall& call) {
       if (!tc.id.empty()) t.span.set("gen_ai.tool.call.id", tc.id);
       if (options_.capture_content) t.span.set("gen_ai.tool.call.arguments", tc.arguments);
       ot.name = tc.name;
-      ot.start = tool_start;
+      ot.start = start;
       ot.node = tr.tree.add(std::move(t));
       if (ids_stable && !tc.id.empty()) open_calls_[tc.id] = conv.id;
       conv.open_tools.push_back(std::move(ot));
