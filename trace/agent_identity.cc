@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trace/conversation_items.h"
+#include "trace/volatile_tokens.h"
 
 namespace llmtap::trace {
 
@@ -27,7 +28,8 @@ std::string agent_fingerprint(const std::string& instructions, const std::vector
   for (const auto& t : tools) names.push_back(t.name);
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  std::uint64_t h = fnv1a64(trim(instructions));
+  // The stable part only: a checksum, date or request id stamped per request is the same agent.
+  std::uint64_t h = fnv1a64(mask_volatile_tokens(trim(instructions)));
   for (const auto& n : names) {
     h = fnv1a64(std::string_view("\0", 1), h);
     h = fnv1a64(n, h);

@@ -15,7 +15,8 @@ namespace llmtap::trace {
 // messages joined by newlines.
 std::string effective_instructions(const ModelCall& call);
 
-// Stable agent id: 16 hex of a hash over the instructions and the sorted, de-duplicated tool names.
+// Stable agent id: 16 hex of a hash over the instructions with their per-request noise masked
+// (mask_volatile_tokens: checksums, dates, times, request ids) and the sorted, de-duplicated tool names.
 std::string agent_fingerprint(const std::string& instructions, const std::vector<ToolDef>& tools);
 
 // A short readable name from instructions: the first "You are (a|an|the) <up to 4 words>" phrase
