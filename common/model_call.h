@@ -47,6 +47,7 @@ struct Message {
   std::string tool_call_id;  // role "tool": the call it answers
   std::string tool_name;     // role "tool": the tool's name when the API says it (Gemini)
   bool is_error = false;     // role "tool": the result reports an error (Anthropic is_error)
+  std::string name{};        // the speaker's name as the client wrote it (Chat `name`), if any
 };
 
 // Usage in disjoint buckets: summing all of them gives total tokens with nothing counted twice.
