@@ -25,6 +25,22 @@ std::optional<double> double_attr(const Span& s, std::string_view key) {
   return std::nullopt;
 }
 
+// IDS without repeats, first occurrence kept: several workflows can share one trace id (a client's
+// traceparent names the trace), and the store holds them under that id once.
+std::vector<std::string> distinct(const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  for (const auto& id : ids)
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  return out;
+}
+
+std::size_t count_workflows(const std::vector<Trace>& traces) {
+  std::size_t n = 0;
+  for (const auto& t : traces)
+    for (const auto& s : t.spans) n += s.kind == SpanKind::kWorkflow ? 1 : 0;
+  return n;
+}
+
 }  // namespace
 
 CostSummary summarize_costs(const std::vector<Trace>& traces) {
@@ -46,11 +62,22 @@ CostSummary summarize_costs(const std::vector<Trace>& traces) {
   return s;
 }
 
-void print_run_report(FILE* out, const std::vector<Trace>& traces, const std::string& store_path,
-                      const std::vector<std::string>& exported_ids) {
+void print_run_report(FILE* out, const std::vector<Trace>& all_traces, const std::string& store_path,
+                      const std::vector<std::string>& all_exported_ids) {
   exporting::TreeRenderer renderer;
+  // Each trace id once: a trace loaded twice would count its calls and cost twice.
+  const std::vector<std::string> exported_ids = distinct(all_exported_ids);
+  std::vector<Trace> traces;
+  for (const auto& t : all_traces) {
+    bool seen = false;
+    for (const auto& u : traces) seen |= u.trace_id == t.trace_id;
+    if (!seen) traces.push_back(t);
+  }
   std::size_t total = std::max(traces.size(), exported_ids.size());
-  std::fprintf(out, "\nllmtap: %zu trace%s\n", total, total == 1 ? "" : "s");
+  std::size_t workflows = std::max(count_workflows(traces), all_exported_ids.size());
+  std::fprintf(out, "\nllmtap: %zu trace%s", total, total == 1 ? "" : "s");
+  if (workflows > total) std::fprintf(out, " (%zu workflows: some share a trace id from the client's traceparent)", workflows);
+  std::fprintf(out, "\n");
   if (traces.size() < exported_ids.size()) {
     std::fprintf(out, "(trees are shown for traces in the local store; add --export sqlite to keep them)\n");
     for (const auto& id : exported_ids) {
@@ -84,7 +111,7 @@ std::vector<Trace> load_traces(const std::string& store_path, const std::vector<
   if (store_path.empty() || trace_ids.empty()) return out;
   auto reader = exporting::TraceStoreReader::open(store_path, error);
   if (!reader) return out;
-  for (const auto& id : trace_ids)
+  for (const auto& id : distinct(trace_ids))
     if (auto t = reader->get(id)) out.push_back(std::move(*t));
   return out;
 }

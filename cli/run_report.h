@@ -21,11 +21,12 @@ struct CostSummary {
 CostSummary summarize_costs(const std::vector<Trace>& traces);
 
 // Writes the trees, the summary and the store path to OUT. EXPORTED_IDS are all traces closed by the
-// run; those missing from TRACES (no local store) are listed by id.
+// run (one per workflow: ids repeat when workflows share a client's trace id); those missing from
+// TRACES (no local store) are listed by id. Each trace id is shown and summed once.
 void print_run_report(FILE* out, const std::vector<Trace>& traces, const std::string& store_path,
                       const std::vector<std::string>& exported_ids = {});
 
-// Loads TRACE_IDS from the SQLite store at STORE_PATH (ids missing from it are skipped).
+// Loads TRACE_IDS from the SQLite store at STORE_PATH, each id once (ids missing from it are skipped).
 std::vector<Trace> load_traces(const std::string& store_path, const std::vector<std::string>& trace_ids,
                                std::string* error);
 
