@@ -532,6 +532,30 @@ TEST_F(RunIntegration, AnthropicBaseUrlWithAndWithoutVersionSegment) {
   expect_no_secret(r);
 }
 
+// The real Vercel AI SDK (@ai-sdk/anthropic posts ${ANTHROPIC_BASE_URL}/messages, @ai-sdk/openai
+// ${OPENAI_BASE_URL}/responses) in a tool loop under `llmtap run`'s default mode.
+TEST_F(RunIntegration, VercelAiSdkToolLoops) {
+  std::string node = node_or_fail();
+  if (node.empty()) return;
+  env_["ANTHROPIC_API_KEY"] = kSecretKey;
+  env_["OPENAI_API_KEY"] = kSecretKey;
+  const std::string sim_log = scratch_ + "/sim-requests.jsonl";
+  const std::size_t seen_before = read_file(sim_log).size();
+  auto r = run(llmtap_run({}, {"node", kSource + "/tests/node/run_clients/ai_sdk_tools.mjs"}), env_, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const std::string seen = read_file(sim_log).substr(seen_before);
+  EXPECT_NE(seen.find(R"("path": "/v1/messages")"), std::string::npos) << seen;  // not /messages
+  EXPECT_EQ(seen.find(R"("path": "/messages")"), std::string::npos) << seen;
+  EXPECT_NE(r.out.find("anthropic: 2 steps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("openai: 2 steps"), std::string::npos) << r.out;
+  SCOPED_TRACE("stderr:\n" + r.err);
+  auto c = count(read_spans(spans_path_));
+  EXPECT_EQ(c.traces.size(), 2u);
+  EXPECT_EQ(c.kinds["generation"], 4);
+  EXPECT_EQ(c.tools.count("lookup_order"), 2u);  // one per loop
+  expect_no_secret(r);
+}
+
 TEST_F(RunIntegration, CurlGeminiStreamThroughProxy) {
   std::string body =
       R"({"contents":[{"role":"user","parts":[{"text":"What is the weather in Paris?"}]}],)"
