@@ -1,7 +1,6 @@
 #include "trace/volatile_tokens.h"
 
 #include <array>
-#include <cctype>
 
 namespace llmtap::trace {
 namespace {
@@ -10,7 +9,7 @@ bool digit(char c) { return c >= '0' && c <= '9'; }
 bool alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool alnum(char c) { return digit(c) || alpha(c); }
 bool hex(char c) { return digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
 // A cursor over the text; each matcher returns the length it matched at `i` (0: no match).
 struct Scan {
@@ -105,8 +104,9 @@ constexpr std::array<std::string_view, 7> kWeekdays = {"monday", "tuesday",  "we
 
 // A month name (full or its first three letters, capitalized) at i; returns its length.
 std::size_t match_month(const Scan& sc, std::size_t i) {
-  if (!std::isupper(static_cast<unsigned char>(sc.at(i)))) return 0;
+  if (sc.at(i) < 'A' || sc.at(i) > 'Z') return 0;
   for (auto m : kMonths) {
+    if (m[0] != lower(sc.at(i))) continue;
     if (sc.word(i, m) && sc.word_end(i + m.size())) return m.size();
     if (sc.word(i, m.substr(0, 3)) && sc.word_end(i + 3)) return sc.at(i + 3) == '.' ? 4 : 3;
   }
@@ -151,9 +151,9 @@ std::size_t match_month_date(const Scan& sc, std::size_t i) {
 }
 
 std::size_t match_weekday(const Scan& sc, std::size_t i) {
-  if (!std::isupper(static_cast<unsigned char>(sc.at(i)))) return 0;
+  if (sc.at(i) < 'A' || sc.at(i) > 'Z') return 0;
   for (auto w : kWeekdays)
-    if (sc.word(i, w) && sc.word_end(i + w.size())) return w.size();
+    if (w[0] == lower(sc.at(i)) && sc.word(i, w) && sc.word_end(i + w.size())) return w.size();
   return 0;
 }
 
@@ -166,8 +166,15 @@ constexpr std::string_view kVolatileKeys[] = {
 
 // key[ ]*(=|:)[ ]*["']? at i: the length up to the value, 0 if none.
 std::size_t match_volatile_key(const Scan& sc, std::size_t i) {
+  static const std::array<bool, 256> kInitial = [] {
+    std::array<bool, 256> t{};
+    for (auto k : kVolatileKeys) t[static_cast<unsigned char>(k[0])] = t[static_cast<unsigned char>(k[0] - 32)] = true;
+    return t;
+  }();
+  if (!kInitial[static_cast<unsigned char>(sc.at(i))]) return 0;
+  const char first = lower(sc.at(i));
   for (auto k : kVolatileKeys) {
-    if (!sc.word(i, k)) continue;
+    if (k[0] != first || !sc.word(i, k)) continue;
     std::size_t p = i + k.size();
     if (alnum(sc.at(p)) || sc.at(p) == '_') continue;
     while (sc.at(p) == ' ') ++p;
@@ -189,13 +196,22 @@ struct Masked {
   const char* placeholder = nullptr;
 };
 
-// The shaped volatile tokens (everything but keyed values) at i.
+// The shaped volatile tokens (everything but keyed values) at i. Each shape starts with a digit,
+// a hex letter or a capital: most prose words skip every matcher.
 Masked match_shape(const Scan& sc, std::size_t i) {
-  if (std::size_t n = match_uuid(sc, i)) return {n, "<uuid>"};
-  if (std::size_t n = match_numeric_date(sc, i)) return {n, "<date>"};
-  if (std::size_t n = match_month_date(sc, i)) return {n, "<date>"};
-  if (std::size_t n = match_weekday(sc, i)) return {n, "<date>"};
-  if (std::size_t n = match_clock(sc, i)) return {n, "<time>"};
+  const char c = sc.at(i);
+  const bool upper = c >= 'A' && c <= 'Z';
+  if (!digit(c) && !upper && !hex(c)) return {};
+  if (hex(c))
+    if (std::size_t n = match_uuid(sc, i)) return {n, "<uuid>"};
+  if (digit(c)) {
+    if (std::size_t n = match_numeric_date(sc, i)) return {n, "<date>"};
+    if (std::size_t n = match_month_date(sc, i)) return {n, "<date>"};
+    if (std::size_t n = match_clock(sc, i)) return {n, "<time>"};
+  } else if (upper) {
+    if (std::size_t n = match_month_date(sc, i)) return {n, "<date>"};
+    if (std::size_t n = match_weekday(sc, i)) return {n, "<date>"};
+  }
   return {};
 }
 
