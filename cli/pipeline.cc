@@ -150,6 +150,10 @@ class RunningPipeline final : public Pipeline {
       if (const std::size_t open = builder_->open_traces(); open > 1000)
         spdlog::info("stopping: closing and exporting {} open traces", open);
       builder_->close_all(now_ns());  // also flushes the sinks
+      const TraceBuilderStats st = builder_->stats();
+      if (st.token_counts + st.other_exchanges > 0)
+        spdlog::info("not traced: {} token count call(s), {} exchange(s) that were not model calls", st.token_counts,
+                     st.other_exchanges);
     }
   }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/run_report.h"
@@ -31,8 +32,15 @@ struct PipelineOptions {
 
 // Parses the shared proxy options out of ARGS (removing them); returns "" or an error message.
 std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptions& opts);
-// Help text for the shared proxy options.
-const char* pipeline_options_help();
+// The defaults the help text states, where a command's differ from `llmtap proxy`'s.
+struct PipelineHelpDefaults {
+  const char* listen = "127.0.0.1:8080";
+  const char* log_level = "info";
+};
+// Help text for the shared proxy options, each listed once with its real default.
+std::string pipeline_options_help(const PipelineHelpDefaults& defaults = {});
+// Whether NAME ("--export") is a shared option that takes a value (inline after '=' or the next word).
+bool pipeline_option_takes_value(std::string_view name);
 // Sets spdlog's level from a --log-level or $LLMTAP_LOG_LEVEL value (SOURCE names which in the
 // error). "" on success, else the error naming the valid levels; the level is then unchanged.
 std::string set_log_level(const std::string& value, const char* source);

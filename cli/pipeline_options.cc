@@ -32,10 +32,12 @@ std::string set_log_level(const std::string& value, const char* source) {
   return "";
 }
 
-const char* pipeline_options_help() {
-  return "  --listen ADDR:PORT       where the proxy listens (default 127.0.0.1:8080; port 0 picks a free\n"
-         "                           port; the address is printed as `listening ADDR:PORT`)\n"
-         "  --upstream NAME=URL      reach provider NAME (openai, anthropic, gemini, ...) at URL instead of\n"
+std::string pipeline_options_help(const PipelineHelpDefaults& d) {
+  std::string out;
+  out += "  --listen ADDR:PORT       where the proxy listens (default " + std::string(d.listen) +
+         "; port 0 picks a free\n"
+         "                           port; the address is printed as `listening ADDR:PORT`)\n";
+  out += "  --upstream NAME=URL      reach provider NAME (openai, anthropic, gemini, ...) at URL instead of\n"
          "                           its public host; applies to gateway routes and intercepted CONNECTs\n"
          "  --upstream-ca FILE       also trust this CA (PEM) for upstream TLS; repeatable\n"
          "  --intercept-host HOST    also decrypt CONNECT traffic to HOST; repeatable\n"
@@ -49,8 +51,19 @@ const char* pipeline_options_help() {
          "                           the captured bytes, others export)\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
          "                           $XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap)\n"
-         "  --no-collector           do not listen for the LD_PRELOAD shim\n"
-         "  --log-level LEVEL        trace|debug|info|warn|error|off (default info; also $LLMTAP_LOG_LEVEL)\n";
+         "  --no-collector           do not listen for the LD_PRELOAD shim\n";
+  out += "  --log-level LEVEL        trace|debug|info|warn|error|off (default " + std::string(d.log_level) +
+         "; also $LLMTAP_LOG_LEVEL)\n";
+  return out;
+}
+
+bool pipeline_option_takes_value(std::string_view name) {
+  static constexpr std::string_view kWithValue[] = {
+      "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
+      "--pricing", "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level"};
+  for (auto k : kWithValue)
+    if (name == k) return true;
+  return false;
 }
 
 std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptions& opts) {
@@ -70,11 +83,7 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
         has_inline = true;
       }
     }
-    static const std::vector<std::string> kWithValue = {
-        "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
-        "--pricing", "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level"};
-    bool takes_value = false;
-    for (const auto& k : kWithValue) takes_value |= (name == k);
+    const bool takes_value = pipeline_option_takes_value(name);
     if (name == "--no-collector") {
       opts.collector_socket = false;
       continue;

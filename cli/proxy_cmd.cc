@@ -25,7 +25,7 @@ void print_help() {
       "Processes started with LD_PRELOAD=libllmtap_preload.so report to its collector socket too.\n"
       "Runs are rebuilt into traces and exported; SIGINT/SIGTERM closes and exports every open trace.\n\n"
       "Options:\n%s  -h, --help               this text\n",
-      pipeline_options_help());
+      pipeline_options_help().c_str());
 }
 
 int run_proxy(const std::vector<std::string>& argv) {

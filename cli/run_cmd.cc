@@ -38,7 +38,8 @@ const char* kRunHelp =
     "written, CMD still runs and is captured, with this run's files in a temporary directory.\n"
     "\n"
     "Modes (what CMD's environment gets):\n"
-    "  proxy    HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy -> llmtap; NO_PROXY kept as you set it;\n"
+    "  proxy    HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy -> llmtap; NO_PROXY and no_proxy keep\n"
+    "           your entries and add loopback (127.0.0.1, localhost, ::1: local services go direct);\n"
     "           NODE_USE_ENV_PROXY=1; NODE_EXTRA_CA_CERTS=llmtap's CA; SSL_CERT_FILE, REQUESTS_CA_BUNDLE\n"
     "           and CURL_CA_BUNDLE = system roots + llmtap's CA. A trust file you set already is\n"
     "           extended with llmtap's CA (a combined copy in the data directory), not replaced.\n"
@@ -52,13 +53,13 @@ const char* kRunHelp =
     "  auto     (default) per target: Node -> proxy + gateway (fetch honours the proxy from 22.21/24.5);\n"
     "           a dynamically linked OpenSSL program -> preload; Go, static binaries, scripts and\n"
     "           anything else -> proxy + gateway. Prints one line saying what it chose and why.\n"
-    "           With proxy and gateway together, llmtap's own address is added to NO_PROXY.\n"
+    "           With proxy and gateway together, llmtap's own address is added to NO_PROXY too.\n"
     "\n"
     "Options:\n"
-    "  --mode MODE              auto | proxy | gateway | preload\n"
+    "  --mode MODE              auto | proxy | gateway | preload (default auto)\n"
     "  --quiet                  print nothing of llmtap's own (no mode line, trees or summary)\n"
-    "  --listen ADDR:PORT       default 127.0.0.1:0 (an ephemeral port)\n"
     "%s"
+    "  -h, --help               this text\n"
     "\nExample: llmtap run -- node agent.mjs\n"
     "         llmtap run --export jsonl=spans.jsonl -- python3 app.py\n";
 
@@ -98,7 +99,8 @@ int run_command(const std::vector<std::string>& raw_args) {
     return 2;
   }
   if (ra.help) {
-    std::printf(kRunHelp, pipeline_options_help());
+    // Defaults as `llmtap run` applies them: an ephemeral port, warnings only.
+    std::printf(kRunHelp, pipeline_options_help({.listen = "127.0.0.1:0", .log_level = "warn"}).c_str());
     return 0;
   }
   if (ra.quiet) opts.report_tree_bytes = 0;  // no report to print

@@ -1,6 +1,8 @@
 // Environment rules of `llmtap run` (SPEC.md; issue: proxy, gateway and preload environments).
 #include "cli/run_env.h"
 
+#include "common/gateway_route.h"
+
 #include <unistd.h>
 
 #include <cstdint>
@@ -106,11 +108,13 @@ std::vector<UserBaseUrl> user_base_urls(const EnvMap& user) {
     std::string url = trim_trailing_slashes(get(user, gv.variable));
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) continue;
     UserBaseUrl b{gv.provider, gv.variable, url, ""};
-    // Keep the SDK's version segment on our side of the gateway so the upstream is a plain base.
-    if (std::string(gv.default_suffix) == "/v1" && ends_with(url, "/v1") &&
-        url.size() > url.find("://") + 3 + 3) {
-      b.upstream = url.substr(0, url.size() - 3);
-      b.route_suffix = "/v1";
+    // Keep the SDK's version segment on our side of the gateway so the upstream is a plain base
+    // (OPENAI_BASE_URL=https://gw/v1, or ANTHROPIC_BASE_URL=https://gw/v1 as the AI SDK wants it).
+    const std::size_t path_start = url.find('/', url.find("://") + 3);
+    if (path_start != std::string::npos && ends_with_version_segment(std::string_view(url).substr(path_start))) {
+      const std::size_t slash = url.rfind('/');
+      b.route_suffix = url.substr(slash);
+      b.upstream = url.substr(0, slash);
     }
     out.push_back(std::move(b));
   }
@@ -153,15 +157,16 @@ RunEnvironment build_run_environment(const EnvMap& user, const RunEndpoints& ep,
     trust("NODE_EXTRA_CA_CERTS", ep.ca_cert_path);  // Node adds these to its built-in roots
     for (const char* name : {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"})
       trust(name, ep.ca_bundle_path);  // these replace the store: system roots + CA
-    if (modes.gateway) {
-      // Gateway URLs point at llmtap itself over plain HTTP: a client honouring the proxy variables
-      // must reach them directly, not through the proxy. The user's own entries stay.
-      std::string host = ep.proxy_address.substr(0, ep.proxy_address.rfind(':'));
-      for (const char* name : {"NO_PROXY", "no_proxy"}) {
-        std::string cur = set_nonempty(user, name) ? get(user, name)
-                                                   : get(user, name == std::string("NO_PROXY") ? "no_proxy" : "NO_PROXY");
-        env[name] = append_to_list(cur, host);
-      }
+    // Loopback never goes through the proxy: the app's own local services (an OTLP collector, a
+    // local model server, a helper process) are not provider traffic, and gateway URLs point at
+    // llmtap itself over plain HTTP. The user's own entries stay, first.
+    std::vector<std::string> direct = {"127.0.0.1", "localhost", "::1"};
+    if (modes.gateway) direct.push_back(ep.proxy_address.substr(0, ep.proxy_address.rfind(':')));
+    for (const char* name : {"NO_PROXY", "no_proxy"}) {
+      std::string cur = set_nonempty(user, name) ? get(user, name)
+                                                 : get(user, name == std::string("NO_PROXY") ? "no_proxy" : "NO_PROXY");
+      for (const auto& host : direct) cur = append_to_list(cur, host);
+      env[name] = cur;
     }
   }
 

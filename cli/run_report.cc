@@ -80,6 +80,8 @@ void RunTraces::on_trace(const Trace& trace) {
   if (max_kept_bytes_ > 0) copy = tree_copy(trace, &bytes);
   std::lock_guard lock(mu_);
   ++s_.total;
+  for (const auto& span : trace.spans) s_.workflows += span.kind == SpanKind::kWorkflow ? 1 : 0;
+  if (seen_ids_.size() >= kMaxTrackedIds || seen_ids_.insert(trace.trace_id).second) ++s_.distinct_ids;
   s_.cost.add(trace);
   if (copy && kept_bytes_ + bytes <= max_kept_bytes_) {
     kept_bytes_ += bytes;
@@ -101,7 +103,12 @@ std::size_t RunTraces::total() const {
 
 void print_run_report(FILE* out, const RunTraces::Snapshot& run, const std::vector<std::string>& destinations) {
   exporting::TreeRenderer renderer;
-  std::fprintf(out, "\nllmtap: %zu trace%s\n", run.total, run.total == 1 ? "" : "s");
+  // Each trace id counted once; workflows that share one (the client's traceparent) are said apart.
+  std::size_t ids = run.distinct_ids ? run.distinct_ids : run.total;
+  std::fprintf(out, "\nllmtap: %zu trace%s", ids, ids == 1 ? "" : "s");
+  if (run.workflows > ids)
+    std::fprintf(out, " (%zu workflows: some share a trace id from the client's traceparent)", run.workflows);
+  std::fprintf(out, "\n");
   for (const auto& t : run.kept) {
     std::string tree = renderer.render_text(t);
     if (!tree.empty() && tree.back() != '\n') tree += '\n';

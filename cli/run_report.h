@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <unordered_set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +39,9 @@ class RunTraces : public TraceSink {
 
   struct Snapshot {
     std::vector<Trace> kept;          // in the order they finished
-    std::size_t total = 0;            // traces finished
+    std::size_t total = 0;            // traces finished (one per workflow root or more)
+    std::size_t workflows = 0;        // workflow spans among them
+    std::size_t distinct_ids = 0;     // distinct trace ids (workflows can share a client's traceparent id)
     std::vector<std::string> not_kept_ids;  // over the memory budget: listed by id only
     CostSummary cost;
   };
@@ -50,6 +53,10 @@ class RunTraces : public TraceSink {
   mutable std::mutex mu_;
   Snapshot s_;
   std::size_t kept_bytes_ = 0;
+  // Trace ids seen, to count each once; bounded (a long-running proxy sees millions): past the cap
+  // every further trace counts as a new id.
+  static constexpr std::size_t kMaxTrackedIds = 1u << 16;
+  std::unordered_set<std::string> seen_ids_;
 };
 
 // Writes the trees, the summary and the lines saying where the traces went (e.g. "store: PATH ...",

@@ -22,6 +22,10 @@ struct ToolCall {
   std::string id;         // call id as the provider names it (call_..., toolu_..., or synthesized for Gemini)
   std::string name;
   std::string arguments;  // JSON text as sent/received (Anthropic input / Gemini args re-serialized compactly)
+  // Streams: when the call was complete in the stream, the moment the client could start the tool
+  // (Anthropic content_block_stop, Responses output_item.done, Chat the next call or the finish
+  // reason, Gemini the chunk carrying it). 0 when not streamed or not known: the response's end.
+  UnixNanos ready_at = 0;
 };
 
 struct ToolDef {
@@ -43,6 +47,7 @@ struct Message {
   std::string tool_call_id;  // role "tool": the call it answers
   std::string tool_name;     // role "tool": the tool's name when the API says it (Gemini)
   bool is_error = false;     // role "tool": the result reports an error (Anthropic is_error)
+  std::string name{};        // the speaker's name as the client wrote it (Chat `name`), if any
 };
 
 // Usage in disjoint buckets: summing all of them gives total tokens with nothing counted twice.
@@ -69,6 +74,16 @@ struct Timings {
                                       // response from then, before the framing's final bytes); 0 otherwise
 };
 
+// What an exchange with a provider host was, by the route table of its API (parsers/route.cc):
+// only model calls become generations; token counting is counted apart; the rest (bootstrap,
+// telemetry, settings, model lists, files, conversation CRUD, HEAD, unknown paths) is forwarded
+// untouched and traced as nothing.
+enum class ExchangeKind {
+  kModelCall,   // a request for model output (chat, responses, messages, generateContent, embeddings)
+  kTokenCount,  // countTokens / count_tokens / input_tokens: no output, no generation
+  kOther,       // not a model API call
+};
+
 enum class CallStatus {
   kComplete,    // a full, well-formed response
   kIncomplete,  // cut mid-stream, truncated stream, capture gap: what was seen is kept
@@ -77,6 +92,7 @@ enum class CallStatus {
 
 struct ModelCall {
   // Where and how.
+  ExchangeKind kind = ExchangeKind::kModelCall;
   std::string provider;   // "openai", "anthropic", "gemini", "azure_openai", "openrouter", ..., "unknown"
   std::string api;        // "chat_completions", "responses", "anthropic_messages", "gemini", "embeddings",
                           // "ollama_chat", "unknown"

@@ -118,7 +118,7 @@ class AnthropicMessagesParser : public ApiParser {
     }
   }
 
-  bool on_stream_event(std::string_view event, const json& data, ModelCall& call) override {
+  bool on_stream_event(std::string_view event, const json& data, UnixNanos arrived, ModelCall& call) override {
     streamed_ = true;
     std::string type = str(data, "type");
     if (type.empty()) type = std::string(event);
@@ -171,15 +171,22 @@ class AnthropicMessagesParser : public ApiParser {
       call.status = CallStatus::kError;
       return false;
     }
-    return false;  // ping, content_block_stop, unknown events
+    if (type == "content_block_stop") {
+      // A tool_use block is complete here: the client can start the tool before the message ends.
+      if (auto it = blocks_.find(i64(data, "index")); it != blocks_.end()) it->second.stopped_at = arrived;
+      return false;
+    }
+    return false;  // ping, unknown events
   }
 
   bool finish(ModelCall& call, bool) override {
     if (!streamed_) return true;
     json content = json::array();
+    std::vector<UnixNanos> tool_ready;  // per tool_use block, in order
     for (auto& [i, b] : blocks_) {
       json block = b.block;
       std::string type = str(block, "type");
+      if (type == "tool_use" || type == "server_tool_use") tool_ready.push_back(b.stopped_at);
       if (type == "text") block["text"] = str(block, "text") + b.text;
       if (type == "thinking") block["thinking"] = str(block, "thinking") + b.thinking;
       if ((type == "tool_use" || type == "server_tool_use") && b.has_partial) {
@@ -192,6 +199,10 @@ class AnthropicMessagesParser : public ApiParser {
     std::vector<Message> msgs;
     read_message(json{{"role", "assistant"}, {"content", std::move(content)}}, msgs);
     aggregate(msgs, call);
+    if (!call.output.empty()) {
+      auto& calls = call.output.back().tool_calls;
+      for (std::size_t k = 0; k < calls.size() && k < tool_ready.size(); ++k) calls[k].ready_at = tool_ready[k];
+    }
     if (!stop_reason_.empty()) call.finish_reasons.push_back(stop_reason_);
     if (!usage_.is_null()) {
       call.usage = anthropic_usage(usage_);
@@ -205,6 +216,7 @@ class AnthropicMessagesParser : public ApiParser {
     json block;
     std::string text, thinking, partial_json;
     bool has_partial = false;
+    UnixNanos stopped_at = 0;  // content_block_stop
   };
 
   static void aggregate(std::vector<Message>& msgs, ModelCall& call) {

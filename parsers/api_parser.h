@@ -20,8 +20,10 @@ class ApiParser {
   // A whole non-streamed response body.
   virtual void on_json_body(const nlohmann::json& body, ModelCall& call) = 0;
   // One streamed unit: an SSE event (`event` may be "") or one element of a JSON-array/NDJSON stream
-  // (`event` ""). Returns true when it carried model output (for the first-content timing).
-  virtual bool on_stream_event(std::string_view event, const nlohmann::json& data, ModelCall& call) = 0;
+  // (`event` ""), which arrived at `at` (for ToolCall::ready_at). Returns true when it carried model
+  // output (for the first-content timing).
+  virtual bool on_stream_event(std::string_view event, const nlohmann::json& data, UnixNanos at,
+                               ModelCall& call) = 0;
   // End of the response: writes accumulated output, finish reasons and usage. `done_marker` says the
   // stream ended with `data: [DONE]`. Returns false when the stream lacked its terminal event.
   virtual bool finish(ModelCall& call, bool done_marker) = 0;

@@ -55,7 +55,7 @@ class EmbeddingsParser : public ApiParser {
     }
   }
 
-  bool on_stream_event(std::string_view, const json& data, ModelCall& call) override {
+  bool on_stream_event(std::string_view, const json& data, UnixNanos, ModelCall& call) override {
     on_json_body(data, call);
     return false;
   }

@@ -59,6 +59,7 @@ struct ExchangeParser::Impl {
   std::vector<std::string> values;
   bool done_marker = false;
   UnixNanos last_event_ts = 0;  // arrival of the chunk carrying the latest stream event
+  UnixNanos last_body_ts = 0;   // arrival of the latest response body bytes
   bool invalid_json = false;
   bool decode_failed = false;
   bool resp_truncated = false;
@@ -70,6 +71,7 @@ struct ExchangeParser::Impl {
   void on_request_head(const RequestHead& head, UnixNanos ts) {
     have_request = true;
     route = route_request(head, conn, opts.registry.get());
+    call.kind = route.kind;
     call.provider = route.provider;
     call.api = route.api;
     call.operation = route.operation;
@@ -133,6 +135,7 @@ struct ExchangeParser::Impl {
 
   void on_response_body(std::string_view bytes, UnixNanos ts) {
     if (!have_response || bytes.empty() || !resp_decoder || decode_failed || resp_truncated) return;
+    last_body_ts = ts;
     std::size_t limit = api ? cap() : kUnknownBodyKeep;
     std::size_t room = limit > resp_decoded ? limit - resp_decoded : 0;
     std::string& dst = mode == Mode::kJson ? resp_body : scratch;
@@ -172,7 +175,7 @@ struct ExchangeParser::Impl {
         invalid_json = true;
         continue;
       }
-      if (api->on_stream_event(ev.event, j, call)) mark_content(ts);
+      if (api->on_stream_event(ev.event, j, ts, call)) mark_content(ts);
     }
     events.clear();
     for (auto& v : values) {
@@ -181,7 +184,7 @@ struct ExchangeParser::Impl {
         invalid_json = true;
         continue;
       }
-      if (api->on_stream_event("", j, call)) mark_content(ts);
+      if (api->on_stream_event("", j, ts, call)) mark_content(ts);
     }
     values.clear();
   }
@@ -189,6 +192,7 @@ struct ExchangeParser::Impl {
   ModelCall finish(UnixNanos ts, bool complete) {
     parse_request_once();
     if (!have_request) {
+      call.kind = ExchangeKind::kOther;
       call.provider = "unknown";
       call.api = "unknown";
     }
@@ -228,6 +232,13 @@ struct ExchangeParser::Impl {
       }
     }
     if (api && have_response && !http_error) stream_complete = api->finish(call, done_marker);
+    // A stream is complete once its terminal event arrived (response.completed, message_stop,
+    // [DONE], a finish reason), whatever became of the framing's last bytes: clients such as Codex
+    // stop reading there and close before the chunked body's terminator.
+    if (api && have_response && !http_error && last_event_ts != 0 && stream_complete && !complete) {
+      complete = true;
+      if (last_body_ts != 0) call.timings.response_end = std::max(last_body_ts, last_event_ts);
+    }
     if (http_error) {
       call.status = CallStatus::kError;
       if (call.error_type.empty()) call.error_type = "http_" + std::to_string(call.http_status);

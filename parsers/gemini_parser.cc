@@ -114,16 +114,16 @@ class GeminiParser : public ApiParser {
     if (n > 0) call.n = static_cast<int>(std::min<std::int64_t>(n, 1 << 20));
   }
 
-  void on_json_body(const json& body, ModelCall& call) override { read_chunk(body, call); }
+  void on_json_body(const json& body, ModelCall& call) override { read_chunk(body, 0, call); }
 
-  bool on_stream_event(std::string_view, const json& chunk, ModelCall& call) override {
+  bool on_stream_event(std::string_view, const json& chunk, UnixNanos arrived, ModelCall& call) override {
     if (at(chunk, "error").is_object()) {
       extract_error(chunk, call);
       call.status = CallStatus::kError;
       return false;
     }
     streamed_ = true;
-    return read_chunk(chunk, call);
+    return read_chunk(chunk, arrived, call);
   }
 
   bool finish(ModelCall& call, bool) override {
@@ -133,13 +133,16 @@ class GeminiParser : public ApiParser {
       bool any = false;
       ContentReader r;  // continues the conversation's call numbering
       r.call_index = reader_.call_index;
-      for (const auto& content : c.contents) {
+      for (std::size_t k = 0; k < c.contents.size(); ++k) {
         std::vector<Message> msgs;
-        r.read(content, msgs);
+        r.read(c.contents[k], msgs);
         for (auto& x : msgs) {
           m.text += x.text;
           m.reasoning += x.reasoning;
-          for (auto& t : x.tool_calls) m.tool_calls.push_back(std::move(t));
+          for (auto& t : x.tool_calls) {
+            t.ready_at = c.arrived[k];
+            m.tool_calls.push_back(std::move(t));
+          }
           any = true;
         }
       }
@@ -164,10 +167,11 @@ class GeminiParser : public ApiParser {
  private:
   struct Candidate {
     std::vector<json> contents;  // every chunk's content, in order
+    std::vector<UnixNanos> arrived;  // when each content's chunk arrived (a functionCall is whole in it)
     std::string finish;
   };
 
-  bool read_chunk(const json& chunk, ModelCall& call) {
+  bool read_chunk(const json& chunk, UnixNanos arrived, ModelCall& call) {
     std::string id = str(chunk, "responseId");
     if (!id.empty()) call.response_id = id;
     std::string model = str(chunk, "modelVersion");
@@ -188,6 +192,7 @@ class GeminiParser : public ApiParser {
       const json& ct = at(c, "content");
       if (ct.is_object() && at(ct, "parts").is_array() && !at(ct, "parts").empty()) {
         st.contents.push_back(ct);
+        st.arrived.push_back(arrived);
         content = true;
       }
       std::string fr = str(c, "finishReason");

@@ -38,9 +38,9 @@ class OllamaChatParser : public ApiParser {
     }
   }
 
-  void on_json_body(const json& body, ModelCall& call) override { on_stream_event("", body, call); }
+  void on_json_body(const json& body, ModelCall& call) override { on_stream_event("", body, 0, call); }
 
-  bool on_stream_event(std::string_view, const json& chunk, ModelCall& call) override {
+  bool on_stream_event(std::string_view, const json& chunk, UnixNanos arrived, ModelCall& call) override {
     if (has(chunk, "error")) {
       extract_error(chunk, call);
       call.status = CallStatus::kError;
@@ -57,6 +57,7 @@ class OllamaChatParser : public ApiParser {
       for (auto& t : part.tool_calls) {
         if (t.id.empty()) t.id = t.name + "#" + std::to_string(calls_);
         ++calls_;
+        t.ready_at = arrived;  // a call arrives whole in one chunk
         out_.tool_calls.push_back(std::move(t));
       }
       content = !part.text.empty() || !part.reasoning.empty() || !part.tool_calls.empty();

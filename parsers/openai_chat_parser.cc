@@ -37,7 +37,7 @@ class ChatCompletionsParser : public ApiParser {
     }
   }
 
-  bool on_stream_event(std::string_view, const json& chunk, ModelCall& call) override {
+  bool on_stream_event(std::string_view, const json& chunk, UnixNanos arrived, ModelCall& call) override {
     streamed_ = true;
     if (at(chunk, "error").is_object()) {
       extract_error(chunk, call);
@@ -70,7 +70,13 @@ class ChatCompletionsParser : public ApiParser {
       const json& calls = at(d, "tool_calls");
       if (calls.is_array()) {
         for (const auto& tc : calls) {
-          ToolCall& t = st.calls[has(tc, "index") ? i64(tc, "index") : static_cast<std::int64_t>(st.calls.size())];
+          const std::int64_t index = has(tc, "index") ? i64(tc, "index") : static_cast<std::int64_t>(st.calls.size());
+          // Calls stream one after another: a later index means the earlier ones are complete
+          // (a delta for a call again, in an interleaving server's stream, reopens it).
+          for (auto it = st.calls.begin(); it != st.calls.end() && it->first < index; ++it)
+            if (it->second.ready_at == 0) it->second.ready_at = arrived;
+          ToolCall& t = st.calls[index];
+          t.ready_at = 0;
           std::string id = str(tc, "id");
           if (!id.empty()) t.id = id;
           const json& fn = at(tc, "function");
@@ -83,7 +89,11 @@ class ChatCompletionsParser : public ApiParser {
         }
       }
       std::string fr = str(c, "finish_reason");
-      if (!fr.empty()) st.finish = fr;
+      if (!fr.empty()) {
+        st.finish = fr;
+        for (auto& [i, t] : st.calls)
+          if (t.ready_at == 0) t.ready_at = arrived;
+      }
     }
     return content;
   }

@@ -71,7 +71,7 @@ class ResponsesParser : public ApiParser {
 
   void on_json_body(const json& body, ModelCall& call) override { read_response(body, call); }
 
-  bool on_stream_event(std::string_view event, const json& data, ModelCall& call) override {
+  bool on_stream_event(std::string_view event, const json& data, UnixNanos arrived, ModelCall& call) override {
     streamed_ = true;
     std::string type = str(data, "type");
     if (type.empty()) type = std::string(event);
@@ -98,6 +98,8 @@ class ResponsesParser : public ApiParser {
     if (type == "response.output_item.added" || type == "response.output_item.done") {
       const json& item = at(data, "item");
       if (item.is_object()) items_[oi] = item;
+      // A function call item is done: the client can run it before the response completes.
+      if (type == "response.output_item.done" && is_call_item(str(item, "type"))) call_ready_[str(item, "call_id")] = arrived;
       return type == "response.output_item.added" && is_call_item(str(item, "type"));
     }
     json& item = items_[oi];
@@ -143,6 +145,15 @@ class ResponsesParser : public ApiParser {
 
   bool finish(ModelCall& call, bool) override {
     if (!streamed_) return true;
+    finish_output(call);
+    for (auto& m : call.output)
+      for (auto& tc : m.tool_calls)
+        if (auto it = call_ready_.find(tc.id); it != call_ready_.end()) tc.ready_at = it->second;
+    return terminal_;
+  }
+
+ private:
+  void finish_output(ModelCall& call) {
     if (final_.is_object()) {
       // The terminal event's output wins; items seen only in deltas fill in when it omits them.
       if (!at(final_, "output").is_array() || at(final_, "output").empty()) {
@@ -157,10 +168,8 @@ class ResponsesParser : public ApiParser {
       for (auto& [i, item] : items_) out.push_back(item);
       read_output(out, call);
     }
-    return terminal_;
   }
 
- private:
   static void read_envelope(const json& r, ModelCall& call) {
     std::string id = str(r, "id");
     if (!id.empty()) call.response_id = id;
@@ -222,6 +231,7 @@ class ResponsesParser : public ApiParser {
   }
 
   std::map<std::int64_t, json> items_;
+  std::map<std::string, UnixNanos> call_ready_;  // call_id -> its output_item.done
   json final_;
   bool terminal_ = false;
   bool streamed_ = false;

@@ -53,6 +53,8 @@ Message chat_message(const json& m) {
     msg.tool_name = str(m, "name");
     if (msg.tool_name.empty()) msg.tool_name = str(m, "tool_name");
     msg.role = "tool";
+  } else {
+    msg.name = str(m, "name");  // multi-agent frameworks name the agent that spoke
   }
   return msg;
 }

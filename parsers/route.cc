@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/gateway_route.h"
 #include "common/provider_hosts.h"
 
 namespace llmtap {
@@ -44,49 +45,72 @@ std::string segment_after(std::string_view path, std::string_view marker) {
   return std::string(rest.substr(0, rest.find_first_of("/:")));
 }
 
-void classify_path(Route& r) {
-  std::string_view path = r.path;
-  if (auto colon = path.rfind(':'); colon != std::string_view::npos && path.find("/models/") != std::string_view::npos) {
-    std::string_view method = path.substr(colon + 1);
-    r.model_from_path = segment_after(path, "/models/");
-    if (method == "generateContent" || method == "streamGenerateContent") {
-      r.shape = ApiShape::kGemini;
-      r.api = "gemini";
-      r.operation = "generate_content";
-      r.stream_from_path = method == "streamGenerateContent";
-      return;
+// What each API endpoint is, by method and path shape; the first matching row wins. Only rows of
+// kind kModelCall run an API parser and become generations. Paths not listed (model lists, files,
+// conversation CRUD, a client's bootstrap or telemetry) and other methods (GET, HEAD, DELETE, a
+// WebSocket upgrade) are kOther.
+enum class PathMatch { kSuffix, kExact, kGeminiMethod };
+
+struct EndpointRule {
+  PathMatch match;
+  std::string_view pattern;  // path suffix, exact path, or Gemini ":method"
+  ExchangeKind kind;
+  ApiShape shape;
+  const char* api;
+  const char* operation;
+  bool stream = false;  // the path says the response streams (Gemini :streamGenerateContent)
+};
+
+constexpr EndpointRule kEndpointRules[] = {
+    {PathMatch::kGeminiMethod, "generateContent", ExchangeKind::kModelCall, ApiShape::kGemini, "gemini",
+     "generate_content"},
+    {PathMatch::kGeminiMethod, "streamGenerateContent", ExchangeKind::kModelCall, ApiShape::kGemini, "gemini",
+     "generate_content", true},
+    {PathMatch::kGeminiMethod, "embedContent", ExchangeKind::kModelCall, ApiShape::kGeminiEmbeddings, "embeddings",
+     "embeddings"},
+    {PathMatch::kGeminiMethod, "batchEmbedContents", ExchangeKind::kModelCall, ApiShape::kGeminiEmbeddings,
+     "embeddings", "embeddings"},
+    {PathMatch::kGeminiMethod, "countTokens", ExchangeKind::kTokenCount, ApiShape::kNone, "gemini", ""},
+    {PathMatch::kSuffix, "/chat/completions", ExchangeKind::kModelCall, ApiShape::kChatCompletions,
+     "chat_completions", "chat"},
+    {PathMatch::kSuffix, "/responses", ExchangeKind::kModelCall, ApiShape::kResponses, "responses", "chat"},
+    {PathMatch::kSuffix, "/responses/compact", ExchangeKind::kModelCall, ApiShape::kResponses, "responses", "chat"},
+    {PathMatch::kSuffix, "/responses/input_tokens", ExchangeKind::kTokenCount, ApiShape::kNone, "responses", ""},
+    {PathMatch::kSuffix, "/v1/messages", ExchangeKind::kModelCall, ApiShape::kAnthropicMessages,
+     "anthropic_messages", "chat"},
+    {PathMatch::kSuffix, "/v1/messages/count_tokens", ExchangeKind::kTokenCount, ApiShape::kNone,
+     "anthropic_messages", ""},
+    {PathMatch::kSuffix, "/embeddings", ExchangeKind::kModelCall, ApiShape::kEmbeddings, "embeddings", "embeddings"},
+    {PathMatch::kExact, "/api/chat", ExchangeKind::kModelCall, ApiShape::kOllamaChat, "ollama_chat", "chat"},
+};
+
+bool rule_matches(const EndpointRule& rule, std::string_view path) {
+  switch (rule.match) {
+    case PathMatch::kSuffix: return ends_with(path, rule.pattern);
+    case PathMatch::kExact: return path == rule.pattern;
+    case PathMatch::kGeminiMethod: {
+      auto colon = path.rfind(':');
+      return colon != std::string_view::npos && path.find("/models/") != std::string_view::npos &&
+             path.substr(colon + 1) == rule.pattern;
     }
-    if (method == "embedContent" || method == "batchEmbedContents") {
-      r.shape = ApiShape::kGeminiEmbeddings;
-      r.api = "embeddings";
-      r.operation = "embeddings";
-      return;
-    }
-    r.model_from_path.clear();
   }
-  if (path.find("/deployments/") != std::string_view::npos) r.model_from_path = segment_after(path, "/deployments/");
-  if (ends_with(path, "/chat/completions")) {
-    r.shape = ApiShape::kChatCompletions;
-    r.api = "chat_completions";
-    r.operation = "chat";
-  } else if (ends_with(path, "/responses")) {
-    r.shape = ApiShape::kResponses;
-    r.api = "responses";
-    r.operation = "chat";
-  } else if (ends_with(path, "/v1/messages")) {
-    r.shape = ApiShape::kAnthropicMessages;
-    r.api = "anthropic_messages";
-    r.operation = "chat";
-  } else if (ends_with(path, "/embeddings")) {
-    r.shape = ApiShape::kEmbeddings;
-    r.api = "embeddings";
-    r.operation = "embeddings";
-  } else if (path == "/api/chat") {
-    r.shape = ApiShape::kOllamaChat;
-    r.api = "ollama_chat";
-    r.operation = "chat";
-  } else {
-    r.model_from_path.clear();
+  return false;
+}
+
+void classify_path(Route& r, std::string_view method) {
+  std::string_view path = r.path;
+  if (method != "POST") return;  // every model API call is a POST
+  for (const auto& rule : kEndpointRules) {
+    if (!rule_matches(rule, path)) continue;
+    r.kind = rule.kind;
+    r.api = rule.api;
+    if (rule.kind != ExchangeKind::kModelCall) return;
+    r.shape = rule.shape;
+    r.operation = rule.operation;
+    r.stream_from_path = rule.stream;
+    if (rule.match == PathMatch::kGeminiMethod) r.model_from_path = segment_after(path, "/models/");
+    else if (path.find("/deployments/") != std::string_view::npos) r.model_from_path = segment_after(path, "/deployments/");
+    return;
   }
 }
 
@@ -122,6 +146,7 @@ Route route_request(const RequestHead& head, const ConnectionInfo& conn, const P
   // Gateway routes: /openai/..., /anthropic/..., /gemini/... name the provider. Known provider hosts
   // keep their own paths (Groq's /openai/v1, Azure's /openai/deployments).
   bool gateway_possible = conn.source == "gateway" || entry.provider.empty();
+  std::string_view gateway_name;
   for (std::string_view prefix : {"openai", "anthropic", "gemini"}) {
     if (!gateway_possible) break;
     std::string p = "/" + std::string(prefix) + "/";
@@ -129,13 +154,14 @@ Route route_request(const RequestHead& head, const ConnectionInfo& conn, const P
     std::string_view after = path.substr(std::min(path.size(), p.size() - 1));
     if (prefix == "openai" && conn.source != "gateway" && starts_with(after, "/deployments/")) break;
     path = after.empty() ? std::string_view("/") : after;
+    gateway_name = prefix;
     entry.provider = std::string(prefix);
     entry.api_style = std::string(prefix);
     std::string real = default_host_for_provider(prefix);
     if (builtin_provider_for_host(r.host).provider != prefix) r.host = real;
     break;
   }
-  r.path.assign(path);
+  r.path = gateway_name.empty() ? std::string(path) : gateway_api_path(gateway_name, path);
   if (entry.provider == "chatgpt") {
     // Only Codex's Responses endpoint is a model API there, and it is OpenAI's.
     if (r.path != kChatGptCodexResponsesPath) {
@@ -144,7 +170,7 @@ Route route_request(const RequestHead& head, const ConnectionInfo& conn, const P
     }
     entry.provider = "openai";
   }
-  classify_path(r);
+  classify_path(r, head.method);
   if (!entry.provider.empty()) {
     r.provider = entry.provider;
   } else if (r.shape == ApiShape::kOllamaChat || port == 11434) {

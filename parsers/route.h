@@ -12,6 +12,7 @@
 namespace llmtap {
 
 struct Route {
+  ExchangeKind kind = ExchangeKind::kOther;  // model call, token count, or anything else
   std::string provider = "unknown";
   std::string api = "unknown";
   std::string operation;

@@ -102,6 +102,65 @@ TEST(Route, CompatibleServersAndRegistry) {
   EXPECT_EQ(none.shape, ApiShape::kNone);
 }
 
+// Only model API calls are model calls: what Claude Code, Codex, Gemini CLI and the Agents SDK
+// send to provider hosts besides them is kOther (or a token count), whatever its status.
+TEST(Route, OnlyModelCallsAreModelCalls) {
+  const ConnectionInfo anthropic{"api.anthropic.com", 443, true, "proxy", 0};
+  const ConnectionInfo openai{"api.openai.com", 443, true, "proxy", 0};
+  const ConnectionInfo gemini{"generativelanguage.googleapis.com", 443, true, "proxy", 0};
+  const ConnectionInfo gw{"127.0.0.1", 8080, false, "gateway", 0};
+  auto kind = [](const std::string& method, const std::string& target, const ConnectionInfo& conn) {
+    return route_request(RequestHead{method, target, {}}, conn, nullptr).kind;
+  };
+  struct Case {
+    const char* method;
+    const char* target;
+    const ConnectionInfo* conn;
+    ExchangeKind want;
+  };
+  const Case cases[] = {
+      {"POST", "/v1/messages?beta=true", &anthropic, ExchangeKind::kModelCall},
+      {"GET", "/api/claude_cli/bootstrap", &anthropic, ExchangeKind::kOther},
+      {"POST", "/api/event_logging/v2/batch", &anthropic, ExchangeKind::kOther},
+      {"POST", "/api/eval/sdk-abc123", &anthropic, ExchangeKind::kOther},
+      {"GET", "/mcp-registry/v0/servers?version=latest", &anthropic, ExchangeKind::kOther},
+      {"HEAD", "/", &anthropic, ExchangeKind::kOther},
+      {"HEAD", "/v1/messages", &anthropic, ExchangeKind::kOther},
+      {"GET", "/v1/models", &anthropic, ExchangeKind::kOther},
+      {"POST", "/v1/messages/count_tokens", &anthropic, ExchangeKind::kTokenCount},
+      {"POST", "/v1/responses", &openai, ExchangeKind::kModelCall},
+      {"POST", "/v1/responses/compact", &openai, ExchangeKind::kModelCall},
+      {"POST", "/v1/responses/input_tokens", &openai, ExchangeKind::kTokenCount},
+      {"GET", "/v1/responses", &openai, ExchangeKind::kOther},  // a WebSocket upgrade attempt
+      {"GET", "/v1/responses/resp_1", &openai, ExchangeKind::kOther},
+      {"DELETE", "/v1/responses/resp_1", &openai, ExchangeKind::kOther},
+      {"POST", "/v1/conversations", &openai, ExchangeKind::kOther},
+      {"POST", "/v1/conversations/conv_1/items", &openai, ExchangeKind::kOther},
+      {"GET", "/v1/chat/completions", &openai, ExchangeKind::kOther},  // stored completions list
+      {"POST", "/v1/chat/completions", &openai, ExchangeKind::kModelCall},
+      {"POST", "/v1/files", &openai, ExchangeKind::kOther},
+      {"POST", "/v1/embeddings", &openai, ExchangeKind::kModelCall},
+      {"POST", "/v1/traces", &openai, ExchangeKind::kOther},  // an OTLP post
+      {"POST", "/v1beta/models/gemini-2.5-flash:generateContent", &gemini, ExchangeKind::kModelCall},
+      {"POST", "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", &gemini, ExchangeKind::kModelCall},
+      {"POST", "/v1beta/models/gemini-2.5-flash:countTokens", &gemini, ExchangeKind::kTokenCount},
+      {"GET", "/v1beta/models", &gemini, ExchangeKind::kOther},
+      {"POST", "/anthropic/messages", &gw, ExchangeKind::kModelCall},
+      {"POST", "/anthropic/v1/messages", &gw, ExchangeKind::kModelCall},
+      {"POST", "/anthropic/api/event_logging/v2/batch", &gw, ExchangeKind::kOther},
+      {"POST", "/openai/responses", &gw, ExchangeKind::kModelCall},
+      {"POST", "/gemini/models/m:countTokens", &gw, ExchangeKind::kTokenCount},
+  };
+  for (const auto& c : cases) EXPECT_EQ(kind(c.method, c.target, *c.conn), c.want) << c.method << " " << c.target;
+
+  Route r = route_request(RequestHead{"POST", "/anthropic/messages", {}}, gw, nullptr);
+  EXPECT_EQ(r.path, "/v1/messages");
+  EXPECT_EQ(r.api, "anthropic_messages");
+  r = route_request(RequestHead{"POST", "/gemini/models/gemini-2.5-flash:generateContent", {}}, gw, nullptr);
+  EXPECT_EQ(r.path, "/v1beta/models/gemini-2.5-flash:generateContent");
+  EXPECT_EQ(r.model_from_path, "gemini-2.5-flash");
+}
+
 TEST(HeaderFilter, DropsEveryCredential) {
   for (const char* h : {"Authorization", "proxy-authorization", "X-Api-Key", "api-key", "x-goog-api-key", "Cookie",
                         "X-Auth-Token", "OpenAI-Secret", "x-amz-security-token", "X-Session-Id"}) {
@@ -201,6 +260,24 @@ TEST(OtherApis, UnknownHostGivesAGenericRecord) {
     EXPECT_TRUE(c.output.empty());
     EXPECT_FALSE(c.usage.present);
     EXPECT_EQ(c.status, CallStatus::kComplete);
+    EXPECT_EQ(c.kind, ExchangeKind::kOther);
+  }, false);
+}
+
+// A client's bootstrap call to a provider host, failing or not, is forwarded and recorded as
+// kOther: no parser runs on it.
+TEST(OtherApis, ProviderHostNonModelCallIsOther) {
+  ExchangeSpec spec;
+  spec.conn = ConnectionInfo{"api.anthropic.com", 443, true, "proxy", 0};
+  spec.method = "GET";
+  spec.target = "/api/claude_cli/bootstrap";
+  spec.host = "api.anthropic.com";
+  spec.status = 404;
+  spec.response_body = R"({"type":"error","error":{"type":"not_found_error","message":"Not found"}})";
+  for_each_feeding(spec, [](const ModelCall& c) {
+    EXPECT_EQ(c.kind, ExchangeKind::kOther);
+    EXPECT_EQ(c.provider, "anthropic");
+    EXPECT_EQ(c.api, "unknown");
   }, false);
 }
 

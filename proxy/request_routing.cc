@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "common/gateway_route.h"
 #include "common/provider_hosts.h"
 
 namespace llmtap::proxy {
@@ -140,7 +141,12 @@ Route route_plain_request(const RoutingConfig& cfg, std::string_view target) {
     return error_route(404, "unknown_route",
                        "no gateway route for this path; use /openai/..., /anthropic/... or /gemini/...");
   }
-  r.upstream_path = join_path(r.upstream.path_prefix, path.front() == '?' ? "/" + std::string(path) : path);
+  // The API path with its version segment, whichever way the SDK joined it to the base URL.
+  const auto q = path.find('?');
+  std::string api_path = gateway_api_path(name, path.front() == '?' ? std::string_view("/") : path.substr(0, q),
+                                          r.upstream.path_prefix);
+  if (q != std::string_view::npos) api_path.append(path.substr(q));
+  r.upstream_path = join_path(r.upstream.path_prefix, api_path);
   r.rewrite_host = true;
   r.source = "gateway";
   std::string real = default_host_for_provider(name);

@@ -56,6 +56,33 @@ TEST(RequestRouting, GatewayRoutes) {
   EXPECT_EQ(r.error_status, 404);
 }
 
+// Every SDK that reads a base-URL variable reaches the API, whether it joins its paths with the
+// version segment (Anthropic's SDK: ${base}/v1/messages) or without (the AI SDK: ${base}/messages).
+TEST(RequestRouting, GatewayRoutesWithOrWithoutVersionSegment) {
+  auto c = config();
+  for (const char* target : {"/anthropic/messages", "/anthropic/v1/messages"}) {
+    Route r = route_plain_request(c, target);
+    ASSERT_TRUE(r.ok) << target;
+    EXPECT_EQ(r.upstream_path, "/v1/messages") << target;
+  }
+  EXPECT_EQ(route_plain_request(c, "/anthropic/messages/count_tokens?beta=true").upstream_path,
+            "/v1/messages/count_tokens?beta=true");
+  // OpenAI's upstream here is http://127.0.0.1:PORT/base.
+  EXPECT_EQ(route_plain_request(c, "/openai/responses").upstream_path, "/base/v1/responses");
+  EXPECT_EQ(route_plain_request(c, "/openai/chat/completions?x=1").upstream_path, "/base/v1/chat/completions?x=1");
+  EXPECT_EQ(route_plain_request(c, "/gemini/models/gemini-2.5-flash:generateContent").upstream_path,
+            "/v1beta/models/gemini-2.5-flash:generateContent");
+  EXPECT_EQ(route_plain_request(c, "/gemini/v1/models/m:generateContent").upstream_path, "/v1/models/m:generateContent");
+  // A client's own paths under the route (Claude Code's bootstrap, telemetry) go as they came.
+  EXPECT_EQ(route_plain_request(c, "/anthropic/api/claude_cli/bootstrap").upstream_path, "/api/claude_cli/bootstrap");
+  EXPECT_EQ(route_plain_request(c, "/anthropic/").upstream_path, "/");
+  EXPECT_EQ(route_plain_request(c, "/anthropic/messagesX").upstream_path, "/messagesX");
+  // An upstream whose base already ends with a version keeps it once.
+  RoutingConfig v;
+  ASSERT_EQ(v.set_overrides({{"anthropic", "https://gw.example/v1"}}), "");
+  EXPECT_EQ(route_plain_request(v, "/anthropic/messages").upstream_path, "/v1/messages");
+}
+
 TEST(RequestRouting, AbsoluteForm) {
   auto c = config();
   Route r = route_plain_request(c, "http://user:pw@example.com:8080/a/b?c");

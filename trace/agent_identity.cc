@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trace/conversation_items.h"
+#include "trace/volatile_tokens.h"
 
 namespace llmtap::trace {
 
@@ -27,7 +28,8 @@ std::string agent_fingerprint(const std::string& instructions, const std::vector
   for (const auto& t : tools) names.push_back(t.name);
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  std::uint64_t h = fnv1a64(trim(instructions));
+  // The stable part only: a checksum, date or request id stamped per request is the same agent.
+  std::uint64_t h = fnv1a64(mask_volatile_tokens(trim(instructions)));
   for (const auto& n : names) {
     h = fnv1a64(std::string_view("\0", 1), h);
     h = fnv1a64(n, h);
@@ -116,13 +118,27 @@ std::optional<std::string> rule_agent_name(const std::vector<AgentNameRule>& rul
   return std::nullopt;
 }
 
-bool is_transfer_tool(std::string_view tool_name) {
-  return tool_name.size() > 12 && tool_name.substr(0, 12) == "transfer_to_";
+namespace {
+constexpr std::string_view kTransferTo = "transfer_to_";
+constexpr std::string_view kTransferBackTo = "transfer_back_to_";
+
+// Length of the transfer prefix of TOOL_NAME (0: not a transfer tool), and whether it is the way back.
+std::size_t transfer_prefix(std::string_view tool_name, bool* back = nullptr) {
+  for (auto p : {kTransferBackTo, kTransferTo})
+    if (tool_name.size() > p.size() && tool_name.substr(0, p.size()) == p) {
+      if (back) *back = p == kTransferBackTo;
+      return p.size();
+    }
+  return 0;
 }
+}  // namespace
+
+bool is_transfer_tool(std::string_view tool_name) { return transfer_prefix(tool_name) != 0; }
 
 bool transfer_tool_targets(std::string_view tool_name, std::string_view agent_name) {
-  if (!is_transfer_tool(tool_name)) return false;
-  auto suffix = tool_name.substr(12);
+  const std::size_t prefix = transfer_prefix(tool_name);
+  if (prefix == 0) return false;
+  auto suffix = tool_name.substr(prefix);
   if (suffix.size() != agent_name.size()) return false;
   for (std::size_t i = 0; i < suffix.size(); ++i) {
     unsigned char a = static_cast<unsigned char>(agent_name[i]);
@@ -133,7 +149,10 @@ bool transfer_tool_targets(std::string_view tool_name, std::string_view agent_na
 }
 
 std::string transfer_tool_target(std::string_view tool_name) {
-  std::string out(tool_name.substr(12));
+  bool back = false;
+  const std::size_t prefix = transfer_prefix(tool_name, &back);
+  std::string out(tool_name.substr(prefix));
+  if (back) return out;
   std::replace(out.begin(), out.end(), '_', ' ');
   return std::string(trim(out));
 }
@@ -148,10 +167,21 @@ std::optional<std::string> transfer_result_target(std::string_view result_text) 
   return it->get<std::string>();
 }
 
-bool tool_result_is_error(const Message& result) {
-  if (result.is_error) return true;
-  auto t = trim(result.text);
-  if (t.rfind("An error occurred while running the tool", 0) == 0) return true;
+namespace {
+
+// The fixed texts frameworks write as a tool's result when it failed or was refused.
+struct ToolErrorShape {
+  std::string_view prefix;    // the result starts with this
+  std::string_view contains;  // and, if set, also contains this
+  bool rejected;
+};
+constexpr ToolErrorShape kToolErrorShapes[] = {
+    {"An error occurred while running the tool", "", false},  // OpenAI Agents SDK (JS and Python)
+    {"Error: ", "Please fix your mistakes.", false},          // LangGraph ToolNode
+    {"Tool execution was not approved", "", true},            // Agents SDK: approval rejected
+};
+
+bool json_error_object(std::string_view t) {
   if (t.empty() || t.front() != '{') return false;
   auto doc = nlohmann::json::parse(t, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return false;
@@ -161,6 +191,23 @@ bool tool_result_is_error(const Message& result) {
   if (it->is_boolean()) return it->get<bool>();
   if (it->is_string()) return !it->get<std::string>().empty();
   return true;
+}
+
+}  // namespace
+
+ToolOutcome tool_result_outcome(const Message& result) {
+  ToolOutcome out;
+  out.error = result.is_error;
+  auto t = trim(result.text);
+  for (const auto& shape : kToolErrorShapes) {
+    if (t.substr(0, shape.prefix.size()) != shape.prefix) continue;
+    if (!shape.contains.empty() && t.find(shape.contains) == std::string_view::npos) continue;
+    out.error = true;
+    out.rejected = shape.rejected;
+    return out;
+  }
+  out.error = out.error || json_error_object(t);
+  return out;
 }
 
 }  // namespace llmtap::trace

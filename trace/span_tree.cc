@@ -52,7 +52,7 @@ void set_rollup_attributes(Span& s, const Rollup& r) {
 
 }  // namespace
 
-Trace SpanTree::finish(const TraceIdentity& id, const HandoffNameLookup& handoff_names) {
+Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_names) {
   const UnixNanos trace_end = latest_time();
   for (auto& n : nodes_) {
     if (n.span.kind != SpanKind::kTool || !n.open) continue;
@@ -94,8 +94,9 @@ Trace SpanTree::finish(const TraceIdentity& id, const HandoffNameLookup& handoff
     pr.output_tokens += r.output_tokens;
   }
 
+  auto known = [&](const std::string& fp) { return known_names ? known_names(fp) : KnownAgentName{}; };
   auto name_of = [&](const std::string& fp, const std::string& fallback) {
-    std::string n = handoff_names ? handoff_names(fp) : std::string();
+    std::string n = known(fp).name;
     return n.empty() ? fallback : n;
   };
 
@@ -116,11 +117,11 @@ Trace SpanTree::finish(const TraceIdentity& id, const HandoffNameLookup& handoff
         set_rollup_attributes(s, roll[i]);
         break;
       case SpanKind::kAgent: {
-        std::string handoff_name = handoff_names ? handoff_names(n.agent_fp) : std::string();
-        std::string name = handoff_name.empty() ? n.fallback_name : handoff_name;
+        const KnownAgentName k = known(n.agent_fp);
+        std::string name = k.name.empty() ? n.fallback_name : k.name;
         s.name = "invoke_agent " + name;
         s.set("gen_ai.agent.name", name);
-        s.set("llmtap.agent.name_source", handoff_name.empty() ? n.fallback_source : std::string("handoff"));
+        s.set("llmtap.agent.name_source", k.name.empty() ? n.fallback_source : k.source);
         set_rollup_attributes(s, roll[i]);
         break;
       }

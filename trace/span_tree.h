@@ -38,8 +38,13 @@ struct SpanNode {
   bool dropped = false;
 };
 
-// Resolves an agent fingerprint to a name given by a handoff, or "" if none.
-using HandoffNameLookup = std::function<std::string(const std::string& fingerprint)>;
+// A name the wire gave an agent: "wire" (Chat `name` on its messages), "handoff" (a transfer).
+struct KnownAgentName {
+  std::string name;  // "" when none is known
+  std::string source;
+};
+// Resolves an agent fingerprint to a name the wire or a handoff gave it.
+using AgentNameLookup = std::function<KnownAgentName(const std::string& fingerprint)>;
 
 struct TraceIdentity {
   std::string trace_id;          // chosen trace id (remote one from traceparent, or new)
@@ -66,7 +71,7 @@ class SpanTree {
   // Closes still-open tools at the trace's end (marked llmtap.tool.unanswered), makes agent,
   // tool and workflow spans cover their children, rolls up cost and tokens, names agents and
   // handoffs, assigns ids and returns the spans: root first, then in start order.
-  Trace finish(const TraceIdentity& id, const HandoffNameLookup& handoff_names);
+  Trace finish(const TraceIdentity& id, const AgentNameLookup& known_names);
 
  private:
   std::vector<SpanNode> nodes_;

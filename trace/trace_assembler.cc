@@ -22,6 +22,8 @@ namespace {
 
 constexpr std::size_t kMaxStatusMessage = 512;
 constexpr std::size_t kMaxHandoffNames = 10000;
+// Output items remembered per conversation (which agent produced them, for names on the wire).
+constexpr std::size_t kMaxOutputAgents = 4096;
 // Bounds memory when many runs start while many tool calls are open; a nested run starts soon
 // after its tool call opens, so the first candidates are the ones that matter.
 constexpr std::size_t kMaxNestedCandidates = 256;
@@ -123,6 +125,8 @@ void TraceAssembler::add(const ModelCall& call) {
       if (req.items[i].kind == ItemKind::kToolResult) result_msgs.push_back(req.items[i].message);
     answer_tools(conv, call, result_msgs, ids_stable, &transfer);
     if (!m.filtered_transfer.empty()) take_filtered_transfer(conv, call, m.filtered_transfer, &transfer);
+    learn_wire_names(conv, call, req.items);
+    if (!transfer.found) find_client_transfer(conv, call, req.items, m.new_from, &transfer);
   }
 
   if (conv.agent_node < 0)
@@ -141,15 +145,21 @@ void TraceAssembler::add(const ModelCall& call) {
   const UnixNanos gen_end = gen.span.end_ns;
   tr.tree.add(std::move(gen));
 
-  // Each requested tool call opens a tool span at the end of this response: for a stream, when its
-  // last event arrived (the client acts on it then, possibly before the framing's final bytes).
+  // Each requested tool call opens a tool span when the client could start it: in a stream, when
+  // that call was complete (ToolCall::ready_at); otherwise at the end of the response (for a stream
+  // its last event, possibly before the framing's final bytes).
   const UnixNanos tool_start = call.timings.content_end != 0    ? call.timings.content_end
                                : call.timings.response_end != 0 ? call.timings.response_end
                                                                 : gen_end;
+  auto ready = [&](const ToolCall& tc) {
+    return tc.ready_at != 0 && tc.ready_at >= call.timings.request_start && tc.ready_at <= tool_start ? tc.ready_at
+                                                                                                      : tool_start;
+  };
   std::size_t unnamed = 0;
   for (const auto& msg : call.output) {
     for (const auto& tc : msg.tool_calls) {
-      SpanNode t = base_node(SpanKind::kTool, tool_start, conv.agent_node, "TOOL");
+      const UnixNanos start = ready(tc);
+      SpanNode t = base_node(SpanKind::kTool, start, conv.agent_node, "TOOL");
       t.open = true;
       t.span.name = "execute_tool " + tc.name;
       t.span.set("gen_ai.operation.name", std::string("execute_tool"));
@@ -160,7 +170,7 @@ void TraceAssembler::add(const ModelCall& call) {
       if (!tc.id.empty()) t.span.set("gen_ai.tool.call.id", tc.id);
       if (options_.capture_content) t.span.set("gen_ai.tool.call.arguments", tc.arguments);
       ot.name = tc.name;
-      ot.start = tool_start;
+      ot.start = start;
       ot.node = tr.tree.add(std::move(t));
       if (ids_stable && !tc.id.empty()) open_calls_[tc.id] = conv.id;
       conv.open_tools.push_back(std::move(ot));
@@ -176,6 +186,7 @@ void TraceAssembler::add(const ModelCall& call) {
     register_states(conv, call, std::move(state), ids_stable);
   }
 
+  remember_output_agent(conv, call, ids_stable);
   conv.last_response_end = tool_start;
   conv.last_connection = call.connection_id;
   conv.last_output_text = final_text(call.output);
@@ -365,7 +376,14 @@ void TraceAssembler::answer_tools(Conversation& conv, const ModelCall& call,
       n.open = false;
       n.span.end_ns = std::max(n.span.start_ns, call.timings.request_start);
       if (options_.capture_content) n.span.set("gen_ai.tool.call.result", r.text);
-      if (tool_result_is_error(r)) {
+      // The model gave no id and the parser made one up ("name#n"); the client invented its own
+      // (Gemini CLI: run_shell_command_<ms>_0) and sends it back with the result: the client's wins.
+      if (!ids_stable && !r.tool_call_id.empty() && r.tool_call_id != ot.call_id &&
+          r.tool_call_id.rfind(ot.name + "#", 0) != 0)
+        n.span.set("gen_ai.tool.call.id", r.tool_call_id);
+      const ToolOutcome outcome = tool_result_outcome(r);
+      if (outcome.rejected) n.span.set("llmtap.tool.rejected", true);
+      if (outcome.error) {
         n.span.error = true;
         n.span.status_message = options_.capture_content
                                     ? std::string(trim(r.text).substr(0, kMaxStatusMessage))
@@ -439,9 +457,11 @@ void TraceAssembler::switch_agent(Conversation& conv, const ModelCall& call, con
   SpanNode h = base_node(SpanKind::kHandoff, start, conv.agent_node, "CHAIN");
   h.span.set("gen_ai.operation.name", std::string("handoff"));
   if (transfer.found) {
-    SpanNode& t = tree.at(transfer.node);
-    t.dropped = true;  // the transfer call is this handoff, not a tool execution
-    h.span.start_ns = t.span.start_ns;
+    if (transfer.node >= 0) {
+      SpanNode& t = tree.at(transfer.node);
+      t.dropped = true;  // the transfer call is this handoff, not a tool execution
+      h.span.start_ns = t.span.start_ns;
+    }
     h.span.set("gen_ai.tool.call.id", transfer.call_id);
     if (transfer.history_filtered) h.span.set("llmtap.handoff.history_filtered", true);
     if (!transfer.target_name.empty()) {
@@ -461,6 +481,43 @@ void TraceAssembler::switch_agent(Conversation& conv, const ModelCall& call, con
     h.to_fallback = derived_agent_name(instructions, fp);
   tree.add(std::move(h));
   open_agent(conv, end, fp, instructions);
+}
+
+void TraceAssembler::remember_output_agent(Conversation& conv, const ModelCall& call, bool ids_stable) {
+  if (conv.output_agents.size() >= kMaxOutputAgents) conv.output_agents.clear();
+  for (const auto& it : conversation_items(call.output, ids_stable).items) conv.output_agents[it.hash] = conv.agent_fp;
+}
+
+void TraceAssembler::learn_wire_names(const Conversation& conv, const ModelCall& call,
+                                      const std::vector<ConversationItem>& items) {
+  // A framework that names its agents on the wire (Chat `name` on assistant messages) names the
+  // agent whose response that message was.
+  for (const auto& it : items) {
+    const Message& msg = call.input[it.message];
+    if (msg.role != "assistant" || msg.name.empty()) continue;
+    auto produced = conv.output_agents.find(it.hash);
+    if (produced == conv.output_agents.end()) continue;
+    if (wire_names_.size() >= kMaxHandoffNames) wire_names_.clear();
+    wire_names_[produced->second] = msg.name;
+  }
+}
+
+void TraceAssembler::find_client_transfer(const Conversation& conv, const ModelCall& call,
+                                          const std::vector<ConversationItem>& items, std::size_t new_from,
+                                          AnsweredTransfer* transfer) {
+  // A transfer call the client wrote into the history itself (LangGraph's supervisor appends
+  // `transfer_back_to_<supervisor>` and its result when a worker is done): no model produced it.
+  for (std::size_t i = items.size(); i-- > new_from;) {
+    const ConversationItem& it = items[i];
+    if (it.kind != ItemKind::kToolCall || conv.output_agents.count(it.hash)) continue;
+    const ToolCall& tc = call.input[it.message].tool_calls[it.tool_call];
+    if (!is_transfer_tool(tc.name)) continue;
+    transfer->found = true;
+    transfer->node = -1;
+    transfer->call_id = tc.id;
+    transfer->target_name = transfer_tool_target(tc.name);
+    return;
+  }
 }
 
 void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, std::vector<std::uint64_t> hashes,
@@ -596,8 +653,10 @@ Trace TraceAssembler::finish(TraceKey key) {
   id.group_id = options_.group_id;
   id.metadata = &options_.metadata;
   Trace out = t.tree.finish(id, [this](const std::string& fp) {
-    auto it = handoff_names_.find(fp);
-    return it == handoff_names_.end() ? std::string() : it->second;
+    // The name the wire gives is exact; a transfer tool's name may be a lossy spelling of it.
+    if (auto it = wire_names_.find(fp); it != wire_names_.end()) return KnownAgentName{it->second, "wire"};
+    if (auto it = handoff_names_.find(fp); it != handoff_names_.end()) return KnownAgentName{it->second, "handoff"};
+    return KnownAgentName{};
   });
   traces_.erase(key);
   due_candidates_.erase(key);

@@ -74,6 +74,7 @@ class TraceAssembler {
     std::vector<std::string> response_ids;
     std::uint64_t first_item = 0;  // hash of its first item (0: none), for filtered handoffs
     std::uint64_t last_connection = 0;
+    std::unordered_map<std::uint64_t, std::string> output_agents;  // output item hash -> agent fingerprint
   };
 
   struct PotentialParent {
@@ -137,6 +138,11 @@ class TraceAssembler {
   void open_agent(Conversation& conv, UnixNanos start, const std::string& fp, const std::string& instructions);
   void register_states(Conversation& conv, const ModelCall& call, std::vector<std::uint64_t> hashes,
                        bool ids_stable);
+  void remember_output_agent(Conversation& conv, const ModelCall& call, bool ids_stable);
+  void learn_wire_names(const Conversation& conv, const ModelCall& call, const std::vector<ConversationItem>& items);
+  void find_client_transfer(const Conversation& conv, const ModelCall& call,
+                            const std::vector<ConversationItem>& items, std::size_t new_from,
+                            AnsweredTransfer* transfer);
   void touched(const OpenTrace& t);
   bool deferred(const OpenTrace& t) const;
   UnixNanos activity(const OpenTrace& t) const;
@@ -162,7 +168,8 @@ class TraceAssembler {
   std::deque<std::string> prewarm_order_;                   // oldest first, for the bound
   std::unordered_map<std::string, ConvId> open_calls_;
   std::set<ConvId> with_open_tools_;  // conversations with open tool calls (nesting candidates)
-  std::unordered_map<std::string, std::string> handoff_names_;  // agent fingerprint -> name
+  std::unordered_map<std::string, std::string> handoff_names_;  // agent fingerprint -> name a transfer gave
+  std::unordered_map<std::string, std::string> wire_names_;     // agent fingerprint -> name on the wire
 };
 
 }  // namespace llmtap::trace

@@ -11,7 +11,19 @@ TraceBuilder::~TraceBuilder() = default;
 
 void TraceBuilder::on_model_call(ModelCall call) {
   std::lock_guard<std::mutex> lock(mu_);
-  assembler_->add(call);
+  switch (call.kind) {
+    case ExchangeKind::kModelCall:
+      ++stats_.model_calls;
+      assembler_->add(call);
+      return;
+    case ExchangeKind::kTokenCount: ++stats_.token_counts; return;
+    case ExchangeKind::kOther: ++stats_.other_exchanges; return;
+  }
+}
+
+TraceBuilderStats TraceBuilder::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
 }
 
 void TraceBuilder::tick(UnixNanos now) {

@@ -18,6 +18,13 @@ namespace trace {
 class TraceAssembler;
 }
 
+// Exchanges seen, by kind: only model calls make generations; the others are only counted.
+struct TraceBuilderStats {
+  std::uint64_t model_calls = 0;
+  std::uint64_t token_counts = 0;     // countTokens and the like
+  std::uint64_t other_exchanges = 0;  // not model API calls (bootstrap, telemetry, model lists, ...)
+};
+
 class TraceBuilder : public ModelCallSink {
  public:
   // `pricer` may be null (no cost attributes then); it and `sink` must outlive the builder.
@@ -32,6 +39,7 @@ class TraceBuilder : public ModelCallSink {
 
   // Traces currently open (for tests and stats).
   std::size_t open_traces() const;
+  TraceBuilderStats stats() const;
 
  private:
   void emit(const std::vector<Trace>& traces);
@@ -40,6 +48,7 @@ class TraceBuilder : public ModelCallSink {
   mutable std::mutex mu_;
   std::mutex emit_mu_;  // the sink sees one call at a time, without holding up on_model_call
   std::unique_ptr<trace::TraceAssembler> assembler_;
+  TraceBuilderStats stats_;  // under mu_
 };
 
 }  // namespace llmtap

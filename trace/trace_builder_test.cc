@@ -91,6 +91,38 @@ TEST(TraceBuilder, ToolErrorStatusFollowsTheDocumentedRule) {
   }
 }
 
+// Exchanges that are not model calls (bootstrap, telemetry, countTokens, ...) make no trace, no
+// generation and no pricing: they are only counted.
+TEST(TraceBuilder, OnlyModelCallsMakeGenerations) {
+  FakePricer pricer;
+  RecordingSink sink;
+  TraceBuilder b(TraceOptions{}, &pricer, sink);
+  auto side = [](ExchangeKind kind, std::string method, std::string path, int status) {
+    ModelCall c;
+    c.kind = kind;
+    c.provider = "anthropic";
+    c.api = "unknown";
+    c.method = std::move(method);
+    c.path = std::move(path);
+    c.http_status = status;
+    c.timings.request_start = kT0;
+    c.timings.response_end = kT0 + kMs;
+    return c;
+  };
+  b.on_model_call(side(ExchangeKind::kOther, "GET", "/api/claude_cli/bootstrap", 200));
+  b.on_model_call(side(ExchangeKind::kOther, "POST", "/api/event_logging/v2/batch", 200));
+  b.on_model_call(side(ExchangeKind::kOther, "HEAD", "/", 404));
+  b.on_model_call(side(ExchangeKind::kTokenCount, "POST", "/v1/messages/count_tokens", 200));
+  for (const auto& c : render(tool_run(), Form::kAnthropic)) b.on_model_call(c);
+  b.close_all(kT0 + 1000 * kMs);
+  ASSERT_EQ(sink.traces.size(), 1u);
+  EXPECT_EQ(spans_of(sink.traces[0], SpanKind::kGeneration).size(), 2u);
+  const TraceBuilderStats st = b.stats();
+  EXPECT_EQ(st.model_calls, 2u);
+  EXPECT_EQ(st.token_counts, 1u);
+  EXPECT_EQ(st.other_exchanges, 3u);
+}
+
 TEST(TraceBuilder, ErrorGenerationCarriesProviderMessageAndRetryJoinsTrace) {
   auto calls = render(tool_run(), Form::kChat);
   ModelCall failed = calls[0];

@@ -33,6 +33,32 @@ TEST(RunArgs, WithoutSeparatorCommandStartsAtFirstWord) {
   EXPECT_EQ(ra.command, (V{"python3", "app.py", "--export", "y"}));
 }
 
+TEST(RunArgs, EverySharedValueOptionIsSkippedWhenFindingTheCommand) {
+  RunArgs ra;
+  PipelineOptions opts;
+  ASSERT_EQ(parse_run_args({"--io-threads", "3", "--trace-idle-ms", "500", "node", "app.mjs"}, ra, opts), "");
+  EXPECT_EQ(opts.io_threads, 3);
+  EXPECT_EQ(opts.trace_idle_ms, 500);
+  EXPECT_EQ(ra.command, (V{"node", "app.mjs"}));
+}
+
+// Each option once, with the default the command really applies.
+TEST(RunArgs, HelpListsEachOptionOnceWithItsDefault) {
+  const std::string help = pipeline_options_help({.listen = "127.0.0.1:0", .log_level = "warn"});
+  for (const char* opt : {"--listen", "--upstream ", "--upstream-ca", "--intercept-host", "--export", "--pricing",
+                          "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--no-collector",
+                          "--log-level"}) {
+    const std::string line_start = std::string("  ") + opt;
+    auto first = help.find(line_start);
+    ASSERT_NE(first, std::string::npos) << opt;
+    EXPECT_EQ(help.find(line_start, first + 1), std::string::npos) << opt << " listed twice";
+  }
+  EXPECT_NE(help.find("(default 127.0.0.1:0;"), std::string::npos);
+  EXPECT_EQ(help.find("8080"), std::string::npos);
+  EXPECT_NE(help.find("(default warn;"), std::string::npos);
+  EXPECT_NE(pipeline_options_help().find("(default 127.0.0.1:8080;"), std::string::npos);
+}
+
 TEST(RunArgs, Errors) {
   RunArgs ra;
   PipelineOptions opts;

@@ -36,8 +36,9 @@ TEST(RunEnv, ProxyModeSetsProxyAndTrustVariables) {
   EXPECT_EQ(at(r.env, "NODE_EXTRA_CA_CERTS"), "/data/ca.pem");
   for (const char* k : {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"})
     EXPECT_EQ(at(r.env, k), "/data/ca-bundle.pem") << k;
-  EXPECT_EQ(at(r.env, "NO_PROXY"), "<unset>");
-  EXPECT_EQ(at(r.env, "no_proxy"), "<unset>");
+  // Loopback goes direct (an app's local OTLP collector is not provider traffic).
+  EXPECT_EQ(at(r.env, "NO_PROXY"), "127.0.0.1,localhost,::1");
+  EXPECT_EQ(at(r.env, "no_proxy"), "127.0.0.1,localhost,::1");
   EXPECT_EQ(at(r.env, "OPENAI_BASE_URL"), "<unset>");
   EXPECT_EQ(at(r.env, "LD_PRELOAD"), "<unset>");
   EXPECT_EQ(at(r.env, "PATH"), "/usr/bin");
@@ -48,17 +49,24 @@ TEST(RunEnv, ProxyModeSetsProxyAndTrustVariables) {
 TEST(RunEnv, ProxyModeKeepsUserNoProxy) {
   EnvMap user = {{"NO_PROXY", "internal.example,10.0.0.0/8"}, {"no_proxy", "x.example"}};
   auto r = build_run_environment(user, endpoints(), {.proxy = true});
-  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,10.0.0.0/8");
-  EXPECT_EQ(at(r.env, "no_proxy"), "x.example");
+  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,10.0.0.0/8,127.0.0.1,localhost,::1");
+  EXPECT_EQ(at(r.env, "no_proxy"), "x.example,127.0.0.1,localhost,::1");
 }
 
 TEST(RunEnv, ProxyPlusGatewayLetsGatewayBypassTheProxy) {
   EnvMap user = {{"NO_PROXY", "internal.example"}};
   auto r = build_run_environment(user, endpoints(), {.proxy = true, .gateway = true});
-  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,127.0.0.1");
-  EXPECT_EQ(at(r.env, "no_proxy"), "internal.example,127.0.0.1");
-  auto again = build_run_environment({{"NO_PROXY", "127.0.0.1, foo"}}, endpoints(), {.proxy = true, .gateway = true});
-  EXPECT_EQ(at(again.env, "NO_PROXY"), "127.0.0.1, foo");
+  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,127.0.0.1,localhost,::1");
+  EXPECT_EQ(at(r.env, "no_proxy"), "internal.example,127.0.0.1,localhost,::1");
+  auto again = build_run_environment({{"NO_PROXY", "127.0.0.1, foo, localhost,::1"}}, endpoints(),
+                                     {.proxy = true, .gateway = true});
+  EXPECT_EQ(at(again.env, "NO_PROXY"), "127.0.0.1, foo, localhost,::1");
+  // llmtap reached at another address (LLMTAP_ENDPOINT): its gateway is reached directly too.
+  RunEndpoints remote = endpoints();
+  remote.proxy_address = "10.1.2.3:4567";
+  EXPECT_EQ(at(build_run_environment({}, remote, {.proxy = true, .gateway = true}).env, "NO_PROXY"),
+            "127.0.0.1,localhost,::1,10.1.2.3");
+  EXPECT_EQ(at(build_run_environment({}, remote, {.proxy = true}).env, "NO_PROXY"), "127.0.0.1,localhost,::1");
 }
 
 TEST(RunEnv, UserTrustFilesAreExtendedNotLost) {
@@ -123,6 +131,25 @@ TEST(RunEnv, OpenAiBaseWithoutVersionKeepsNoSuffix) {
   EXPECT_EQ(urls[0].route_suffix, "");
   auto r = build_run_environment({{"OPENAI_BASE_URL", "http://127.0.0.1:9999/api"}}, endpoints(), {.gateway = true});
   EXPECT_EQ(at(r.env, "OPENAI_BASE_URL"), "http://127.0.0.1:4567/openai");
+}
+
+// A base URL set with the version segment the app's SDK expects (the AI SDK wants
+// ANTHROPIC_BASE_URL=https://host/v1) keeps it on llmtap's side: the app posts the same paths.
+TEST(RunEnv, UserBaseUrlVersionSegmentStaysInTheRoute) {
+  EnvMap user = {{"ANTHROPIC_BASE_URL", "https://claude.corp.example/v1"},
+                 {"GOOGLE_GEMINI_BASE_URL", "https://gemini.corp.example/proxy/v1beta"}};
+  auto urls = user_base_urls(user);
+  ASSERT_EQ(urls.size(), 2u);
+  EXPECT_EQ(urls[0].upstream, "https://claude.corp.example");
+  EXPECT_EQ(urls[0].route_suffix, "/v1");
+  EXPECT_EQ(urls[1].upstream, "https://gemini.corp.example/proxy");
+  EXPECT_EQ(urls[1].route_suffix, "/v1beta");
+  auto r = build_run_environment(user, endpoints(), {.gateway = true});
+  EXPECT_EQ(at(r.env, "ANTHROPIC_BASE_URL"), "http://127.0.0.1:4567/anthropic/v1");
+  EXPECT_EQ(at(r.env, "GOOGLE_GEMINI_BASE_URL"), "http://127.0.0.1:4567/gemini/v1beta");
+  // A host with no path, or a path that is not a version, stays whole.
+  EXPECT_EQ(user_base_urls({{"ANTHROPIC_BASE_URL", "https://v1"}})[0].upstream, "https://v1");
+  EXPECT_EQ(user_base_urls({{"ANTHROPIC_BASE_URL", "https://h/version"}})[0].route_suffix, "");
 }
 
 TEST(RunEnv, PreloadAppendsToUserPreload) {

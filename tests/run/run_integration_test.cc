@@ -227,8 +227,9 @@ class RunIntegration : public ::testing::Test {
       ::close(fds[0]);
       std::string script = kSource + "/examples/sim-provider/sim_provider.py";
       std::string cert = ca_dir + "/server.pem", key = ca_dir + "/server.key";
+      std::string log = scratch_ + "/sim-requests.jsonl";
       ::execlp("python3", "python3", script.c_str(), "--cert", cert.c_str(), "--key", key.c_str(), "--port", "0",
-               (char*)nullptr);
+               "--log", log.c_str(), (char*)nullptr);
       ::_exit(127);
     }
     ::close(fds[1]);
@@ -454,7 +455,7 @@ TEST_F(RunIntegration, EnvironmentGivenToTheChild) {
   EXPECT_EQ(child["HTTPS_PROXY"].rfind("http://127.0.0.1:", 0), 0u);
   EXPECT_EQ(child["https_proxy"], child["HTTPS_PROXY"]);
   EXPECT_EQ(child["HTTP_PROXY"], child["HTTPS_PROXY"]);
-  EXPECT_EQ(child["NO_PROXY"], "internal.example");
+  EXPECT_EQ(child["NO_PROXY"], "internal.example,127.0.0.1,localhost,::1");
   EXPECT_EQ(child["NODE_USE_ENV_PROXY"], "1");
   EXPECT_EQ(child.count("NODE_TLS_REJECT_UNAUTHORIZED"), 0u);
   // The user's trust file is extended with llmtap's CA, not replaced.
@@ -499,6 +500,59 @@ TEST_F(RunIntegration, NodeAnthropicSdkThroughGateway) {
   EXPECT_EQ(c.tools.count("lookup_order"), 1u);
   EXPECT_GE(c.cached_generations, 1);  // the second turn reads the cached system prompt
   EXPECT_NE(r.err.find("Tool: lookup_order"), std::string::npos);
+  expect_no_secret(r);
+}
+
+// ANTHROPIC_BASE_URL as `llmtap run` sets it works for Anthropic's SDK (${base}/v1/messages) and
+// for the Vercel AI SDK's shape (${base}/messages): both reach the provider's /v1/messages. The
+// client's non-model calls under the same base are forwarded and make no generation.
+TEST_F(RunIntegration, AnthropicBaseUrlWithAndWithoutVersionSegment) {
+  std::string node = node_or_fail();
+  if (node.empty()) return;
+  env_["ANTHROPIC_API_KEY"] = kSecretKey;
+  const std::string sim_log = scratch_ + "/sim-requests.jsonl";
+  const std::size_t seen_before = read_file(sim_log).size();
+  auto r = run(llmtap_run({"--mode", "gateway"},
+                          {"node", kSource + "/tests/node/run_clients/anthropic_base_url_shapes.mjs"}),
+               env_, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("ai-sdk path:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("side calls: 404 "), std::string::npos) << r.out;  // forwarded: the sim's answer
+  SCOPED_TRACE("stderr:\n" + r.err);
+  const std::string seen = read_file(sim_log).substr(seen_before);
+  std::size_t messages = 0;
+  for (std::size_t p = seen.find(R"("path": "/v1/messages")"); p != std::string::npos;
+       p = seen.find(R"("path": "/v1/messages")", p + 1))
+    ++messages;
+  EXPECT_EQ(messages, 2u) << seen;  // both shapes reached the real endpoint
+  auto c = count(read_spans(spans_path_));
+  EXPECT_EQ(c.kinds["generation"], 2);  // the bootstrap and HEAD calls are not model calls
+  EXPECT_NE(r.err.find("over 2 model calls"), std::string::npos);
+  EXPECT_EQ(r.err.find("missing from the price table"), std::string::npos);
+  expect_no_secret(r);
+}
+
+// The real Vercel AI SDK (@ai-sdk/anthropic posts ${ANTHROPIC_BASE_URL}/messages, @ai-sdk/openai
+// ${OPENAI_BASE_URL}/responses) in a tool loop under `llmtap run`'s default mode.
+TEST_F(RunIntegration, VercelAiSdkToolLoops) {
+  std::string node = node_or_fail();
+  if (node.empty()) return;
+  env_["ANTHROPIC_API_KEY"] = kSecretKey;
+  env_["OPENAI_API_KEY"] = kSecretKey;
+  const std::string sim_log = scratch_ + "/sim-requests.jsonl";
+  const std::size_t seen_before = read_file(sim_log).size();
+  auto r = run(llmtap_run({}, {"node", kSource + "/tests/node/run_clients/ai_sdk_tools.mjs"}), env_, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const std::string seen = read_file(sim_log).substr(seen_before);
+  EXPECT_NE(seen.find(R"("path": "/v1/messages")"), std::string::npos) << seen;  // not /messages
+  EXPECT_EQ(seen.find(R"("path": "/messages")"), std::string::npos) << seen;
+  EXPECT_NE(r.out.find("anthropic: 2 steps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("openai: 2 steps"), std::string::npos) << r.out;
+  SCOPED_TRACE("stderr:\n" + r.err);
+  auto c = count(read_spans(spans_path_));
+  EXPECT_EQ(c.traces.size(), 2u);
+  EXPECT_EQ(c.kinds["generation"], 4);
+  EXPECT_EQ(c.tools.count("lookup_order"), 2u);  // one per loop
   expect_no_secret(r);
 }
 
@@ -553,6 +607,14 @@ TEST_F(RunIntegration, HelpExplainsModes) {
   for (const char* word : {"--mode", "auto", "proxy", "gateway", "preload", "NODE_EXTRA_CA_CERTS", "LLMTAP_ENDPOINT",
                            "--upstream"})
     EXPECT_NE(r.out.find(word), std::string::npos) << word;
+  // Each option once, with the defaults `llmtap run` applies.
+  for (const char* opt : {"\n  --listen ", "\n  --mode ", "\n  --log-level "}) {
+    auto first = r.out.find(opt);
+    ASSERT_NE(first, std::string::npos) << opt;
+    EXPECT_EQ(r.out.find(opt, first + 1), std::string::npos) << opt << " listed twice";
+  }
+  EXPECT_NE(r.out.find("(default 127.0.0.1:0;"), std::string::npos);
+  EXPECT_EQ(r.out.find("127.0.0.1:8080"), std::string::npos);
 }
 
 }  // namespace

@@ -22,6 +22,45 @@ std::string report(const RunTraces& traces, const std::vector<std::string>& dest
   return s;
 }
 
+Trace trace_with(const std::string& id, int workflows, double cost_each) {
+  Trace t;
+  t.trace_id = id;
+  for (int w = 0; w < workflows; ++w) {
+    Span root;
+    root.kind = SpanKind::kWorkflow;
+    root.trace_id = id;
+    root.span_id = "w" + std::to_string(w);
+    root.name = "invoke_workflow x";
+    t.spans.push_back(root);
+    Span gen;
+    gen.kind = SpanKind::kGeneration;
+    gen.trace_id = id;
+    gen.span_id = "g" + std::to_string(w);
+    gen.parent_span_id = root.span_id;
+    gen.name = "chat m";
+    gen.set("llm.cost.total", cost_each);
+    gen.set("gen_ai.usage.input_tokens", std::int64_t{10});
+    t.spans.push_back(gen);
+  }
+  return t;
+}
+
+TEST(RunReport, EachTraceIdCountedOnceWorkflowsCounted) {
+  // Two workflows share the client's trace id (each closed on its own); a third has its own id.
+  RunTraces traces;
+  traces.on_trace(trace_with("t1", 1, 0.25));
+  traces.on_trace(trace_with("t1", 1, 0.25));
+  traces.on_trace(trace_with("t2", 1, 0.5));
+  const std::string out = report(traces);
+  EXPECT_NE(out.find("llmtap: 2 traces (3 workflows"), std::string::npos) << out;
+  EXPECT_NE(out.find("over 3 model calls"), std::string::npos) << out;
+  EXPECT_NE(out.find("$1.00"), std::string::npos) << out;
+  RunTraces plain;
+  plain.on_trace(trace_with("t3", 1, 0.5));
+  const std::string one = report(plain);
+  EXPECT_NE(one.find("llmtap: 1 trace\n"), std::string::npos) << one;
+}
+
 TEST(RunReport, TheProxyKeepsNoTreesOnlyCounts) {
   RunTraces traces(0);
   traces.on_trace(exporting::testing::support_trace());
