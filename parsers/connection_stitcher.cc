@@ -74,7 +74,9 @@ struct ConnectionStitcher::Impl {
     ex->parser->request_head(head, request_begin_ts);
     if (header_has_token(h.headers, "upgrade", "websocket")) {
       ex->websocket_upgrade = true;
-      ex->websocket_shape = route_request(head, info, opts.registry.get()).shape;
+      // The API a WebSocket carries is the one its path names for a model call (sent as POST over HTTP).
+      RequestHead as_call{"POST", h.target, h.headers};
+      ex->websocket_shape = route_request(as_call, info, opts.registry.get()).shape;
     }
     pending.push_back(ex);
     current_request = ex.get();
