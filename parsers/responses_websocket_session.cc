@@ -95,7 +95,7 @@ class ResponsesWebSocketSession final : public WebSocketSession {
     Call& c = calls_.front();
     Timings& t = c.call.timings;
     if (t.response_first_byte == 0) t.response_first_byte = msg.first_ts;
-    if (c.api->on_stream_event(type, j, c.call) && t.first_content_chunk == 0) t.first_content_chunk = msg.first_ts;
+    if (c.api->on_stream_event(type, j, msg.last_ts, c.call) && t.first_content_chunk == 0) t.first_content_chunk = msg.first_ts;
     t.content_end = msg.last_ts;
     t.response_end = msg.last_ts;
     if (is_terminal_event(type)) finish_front(msg.last_ts, true, false);
