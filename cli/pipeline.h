@@ -23,6 +23,9 @@ struct PipelineOptions {
   std::string agent_names_file;                     // --agent-names FILE (regex -> name mapping)
   bool collector_socket = true;                     // listen for the preload shim
   std::string process_name;                         // workflow name fallback
+  std::string user_header;                          // --user-header NAME: end-user id
+  std::string session_header;                       // --session-header NAME: session id
+  bool raw_user_ids = false;                        // --raw-user-ids: do not hash user ids
 };
 
 // Parses the shared proxy options out of ARGS (removing them); returns "" or an error message.

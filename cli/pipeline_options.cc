@@ -1,10 +1,12 @@
 // Parsing of the options shared by `llmtap proxy` and `llmtap run` (SPEC.md, "Command line").
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "cli/pipeline.h"
+#include "parsers/header_filter.h"
 
 #include <spdlog/spdlog.h>
 
@@ -20,6 +22,17 @@ bool parse_int(const std::string& s, std::int64_t& out) {
   if (errno != 0 || *end != '\0' || v < 0) return false;
   out = v;
   return true;
+}
+
+// An HTTP field name (RFC 9110 token) that carries no credential.
+std::string check_attribution_header(const std::string& option, const std::string& name) {
+  if (name.empty()) return option + " needs a header name";
+  for (unsigned char c : name)
+    if (!(std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos))
+      return option + " wants an HTTP header name, got '" + name + "'";
+  if (is_credential_header(name))
+    return option + " may not name a credential header ('" + name + "'): its value would be recorded";
+  return "";
 }
 
 }  // namespace
@@ -41,6 +54,9 @@ const char* pipeline_options_help() {
          "                           the captured bytes, others export)\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
          "                           $XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap)\n"
+         "  --user-header NAME       request header naming the end user (recorded as user.id, hashed)\n"
+         "  --session-header NAME    request header naming the session/conversation (session.id)\n"
+         "  --raw-user-ids           record user ids as sent instead of a salted hash\n"
          "  --no-collector           do not listen for the LD_PRELOAD shim\n"
          "  --log-level LEVEL        trace|debug|info|warn|error|off (default info; also $LLMTAP_LOG_LEVEL)\n";
 }
@@ -64,11 +80,16 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     }
     static const std::vector<std::string> kWithValue = {
         "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
-        "--pricing", "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level"};
+        "--pricing", "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level",
+        "--user-header", "--session-header"};
     bool takes_value = false;
     for (const auto& k : kWithValue) takes_value |= (name == k);
     if (name == "--no-collector") {
       opts.collector_socket = false;
+      continue;
+    }
+    if (name == "--raw-user-ids") {
+      opts.raw_user_ids = true;
       continue;
     }
     if (!takes_value) {
@@ -108,6 +129,9 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
         return "--io-threads wants a whole number from 1 to 256, got '" + value + "'";
     } else if (name == "--data-dir") {
       opts.data_dir = value;
+    } else if (name == "--user-header" || name == "--session-header") {
+      if (auto e = check_attribution_header(name, value); !e.empty()) return e;
+      (name == "--user-header" ? opts.user_header : opts.session_header) = value;
     } else if (name == "--log-level") {
       auto level = spdlog::level::from_str(value);
       if (level == spdlog::level::off && value != "off")

@@ -11,7 +11,8 @@ namespace {
 bool takes_value(const std::string& a) {
   static const char* kWithValue[] = {"--mode", "--listen", "--upstream", "--upstream-ca", "--intercept-host",
                                      "--export", "--pricing", "--agent-names", "--trace-idle-ms",
-                                     "--data-dir", "--log-level"};
+                                     "--data-dir", "--log-level", "--io-threads", "--user-header",
+                                     "--session-header"};
   for (const char* k : kWithValue)
     if (a == k) return true;
   return false;

@@ -29,6 +29,9 @@ struct ParserOptions {
   std::size_t body_cap = 32u << 20;  // bytes of decoded body parsed per direction; more is marked truncated
   // Hosts declared by config on top of the built-in provider table; null: built-in table only.
   std::shared_ptr<const ProviderRegistry> registry;
+  // Request headers naming the end user / the session (--user-header, --session-header); "" none.
+  std::string user_header;
+  std::string session_header;
 };
 
 class ExchangeParser {
