@@ -96,7 +96,7 @@ void bind_value(Stmt& st, int type_col, const AttrValue& v) {
   }
 }
 
-AttrValue read_value(const Stmt& st, const std::string& type, int col) {
+AttrValue read_value(const Stmt& st, std::string_view type, int col) {
   if (type == "int") return AttrValue(st.i64(col));
   if (type == "double") return AttrValue(st.dbl(col));
   if (type == "bool") return AttrValue(st.i64(col) != 0);
@@ -441,11 +441,16 @@ std::string TraceStoreReader::scan(const TraceScan& scan, const std::function<bo
     attrs.bind(1, std::string_view(trace_id));
     for (std::size_t i = 0; i < scan.skip_keys.size(); ++i)
       attrs.bind(static_cast<int>(i + 2), std::string_view(scan.skip_keys[i]));
+    // Rows come grouped by span: look the span up only when it changes.
+    Span* current = nullptr;
     while (attrs.step() == SQLITE_ROW) {
-      std::string sid = attrs.text(0);
-      auto it = std::lower_bound(by_id.begin(), by_id.end(), std::pair<std::string_view, Span*>(sid, nullptr), by_key);
-      if (it == by_id.end() || it->first != sid) continue;
-      it->second->attributes.push_back({attrs.text(1), read_value(attrs, attrs.text(2), 3)});
+      const std::string_view sid = attrs.view(0);
+      if (current == nullptr || current->span_id != sid) {
+        auto it = std::lower_bound(by_id.begin(), by_id.end(), std::pair<std::string_view, Span*>(sid, nullptr), by_key);
+        current = it != by_id.end() && it->first == sid ? it->second : nullptr;
+        if (current == nullptr) continue;
+      }
+      current->attributes.push_back({attrs.text(1), read_value(attrs, attrs.view(2), 3)});
     }
     attrs.reset();
     return trace;
