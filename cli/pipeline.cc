@@ -17,6 +17,7 @@
 #include "collector/async_tap.h"
 #include "collector/collector_socket.h"
 #include "common/data_dir.h"
+#include "common/user_id_hash.h"
 #include "export/make_exporters.h"
 #include "export/sqlite_store.h"
 #include "pricing/price_table.h"
@@ -58,6 +59,12 @@ class RunningPipeline final : public Pipeline {
     for (const auto& w : warnings) spdlog::warn("{}", w);
     topts.idle_timeout_ns = opts.trace_idle_ms * 1'000'000;
     if (topts.process_name.empty()) topts.process_name = opts.process_name;
+    topts.raw_user_ids = opts.raw_user_ids;
+    if (!opts.raw_user_ids) {
+      std::string e;
+      topts.user_id_salt = load_or_create_user_id_salt(data_dir_, &e);
+      if (topts.user_id_salt.empty()) return fail(error, "user id salt: " + e);
+    }
     if (!opts.agent_names_file.empty())
       if (std::string e; !load_agent_name_rules_file(opts.agent_names_file, topts.agent_name_rules, e))
         return fail(error, e);
@@ -76,7 +83,10 @@ class RunningPipeline final : public Pipeline {
     stores_ = exporters.stores;
     sink_ = std::move(exporters.sink);
     builder_ = std::make_unique<TraceBuilder>(topts, &prices_, *sink_);
-    tap_ = std::make_unique<AsyncTap>(*builder_);
+    AsyncTapOptions tap_opts;
+    tap_opts.parser.user_header = opts.user_header;
+    tap_opts.parser.session_header = opts.session_header;
+    tap_ = std::make_unique<AsyncTap>(*builder_, tap_opts);
 
     if (opts.collector_socket) {
       std::string e;

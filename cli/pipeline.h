@@ -28,6 +28,9 @@ struct PipelineOptions {
   bool collector_socket = true;                     // listen for the preload shim
   std::string process_name;                         // workflow name fallback
   std::size_t report_tree_bytes = 0;                // trees kept in memory for an end-of-run report (`llmtap run`)
+  std::string user_header;                          // --user-header NAME: end-user id
+  std::string session_header;                       // --session-header NAME: session id
+  bool raw_user_ids = false;                        // --raw-user-ids: do not hash user ids
 };
 
 // Parses the shared proxy options out of ARGS (removing them); returns "" or an error message.

@@ -1,10 +1,12 @@
 // Parsing of the options shared by `llmtap proxy` and `llmtap run` (SPEC.md, "Command line").
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "cli/pipeline.h"
+#include "parsers/header_filter.h"
 
 #include <spdlog/spdlog.h>
 
@@ -20,6 +22,17 @@ bool parse_int(const std::string& s, std::int64_t& out) {
   if (errno != 0 || *end != '\0' || v < 0) return false;
   out = v;
   return true;
+}
+
+// An HTTP field name (RFC 9110 token) that carries no credential.
+std::string check_attribution_header(const std::string& option, const std::string& name) {
+  if (name.empty()) return option + " needs a header name";
+  for (unsigned char c : name)
+    if (!(std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos))
+      return option + " wants an HTTP header name, got '" + name + "'";
+  if (is_credential_header(name))
+    return option + " may not name a credential header ('" + name + "'): its value would be recorded";
+  return "";
 }
 
 }  // namespace
@@ -51,6 +64,9 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "                           the captured bytes, others export)\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
          "                           $XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap)\n"
+         "  --user-header NAME       request header naming the end user (recorded as user.id, hashed)\n"
+         "  --session-header NAME    request header naming the session/conversation (session.id)\n"
+         "  --raw-user-ids           record user ids as sent instead of a salted hash\n"
          "  --no-collector           do not listen for the LD_PRELOAD shim\n";
   out += "  --log-level LEVEL        trace|debug|info|warn|error|off (default " + std::string(d.log_level) +
          "; also $LLMTAP_LOG_LEVEL)\n";
@@ -60,7 +76,8 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
 bool pipeline_option_takes_value(std::string_view name) {
   static constexpr std::string_view kWithValue[] = {
       "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
-      "--pricing", "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level"};
+      "--pricing", "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level",
+      "--user-header", "--session-header"};
   for (auto k : kWithValue)
     if (name == k) return true;
   return false;
@@ -86,6 +103,10 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     const bool takes_value = pipeline_option_takes_value(name);
     if (name == "--no-collector") {
       opts.collector_socket = false;
+      continue;
+    }
+    if (name == "--raw-user-ids") {
+      opts.raw_user_ids = true;
       continue;
     }
     if (!takes_value) {
@@ -125,6 +146,9 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
         return "--io-threads wants a whole number from 1 to 256, got '" + value + "'";
     } else if (name == "--data-dir") {
       opts.data_dir = value;
+    } else if (name == "--user-header" || name == "--session-header") {
+      if (auto e = check_attribution_header(name, value); !e.empty()) return e;
+      (name == "--user-header" ? opts.user_header : opts.session_header) = value;
     } else if (name == "--log-level") {
       if (std::string e = set_log_level(value, "--log-level"); !e.empty()) return e;
     }

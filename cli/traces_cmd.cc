@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/traces_export.h"
 #include "common/data_dir.h"
 #include "export/make_exporters.h"
 #include "export/span_json.h"
@@ -19,12 +20,15 @@ using namespace llmtap::exporting;
 constexpr const char* kHelp =
     "Usage: llmtap traces list [--limit N] [--json] [--data-dir DIR]\n"
     "       llmtap traces show TRACE_ID [--json] [--data-dir DIR]\n"
+    "       llmtap traces export [TRACE_ID...] [--since WHEN] [--until WHEN] [--workflow NAME]\n"
+    "                            [--agent NAME] [--limit N] [--output FILE]   (see export --help)\n"
     "\n"
     "Reads the local trace store (<data dir>/traces.db, written by `llmtap proxy` and `llmtap run`).\n"
     "\n"
     "  list            recent traces, newest first: full 32-hex trace id, start time, workflow,\n"
     "                  agents, span count, duration, cost, errors\n"
     "  show TRACE_ID   the trace as a tree (a unique prefix of the id is enough)\n"
+    "  export          selected traces as JSONL eval cases (input, tool calls, output, cost)\n"
     "  --limit N       how many traces list shows (default 20)\n"
     "  --json          JSON instead of text\n"
     "  --data-dir DIR  data directory (default: $LLMTAP_DATA_DIR, else $XDG_DATA_HOME/llmtap,\n"
@@ -36,6 +40,8 @@ int usage_error(const std::string& msg) {
 }
 
 int run_traces(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "export")
+    return llmtap::cli::run_traces_export(std::vector<std::string>(args.begin() + 1, args.end()));
   std::string sub, trace_id, data_dir;
   bool json = false;
   long limit = 20;
@@ -73,7 +79,8 @@ int run_traces(const std::vector<std::string>& args) {
     }
   }
   if (sub.empty()) return usage_error("missing subcommand: list or show");
-  if (sub != "list" && sub != "show") return usage_error("unknown subcommand '" + sub + "' (use list or show)");
+  if (sub != "list" && sub != "show")
+    return usage_error("unknown subcommand '" + sub + "' (use list, show or export)");
   if (sub == "show" && trace_id.empty()) return usage_error("show needs a TRACE_ID (see `llmtap traces list`)");
   if (sub == "list" && !trace_id.empty()) return usage_error("list takes no trace id");
 

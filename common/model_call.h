@@ -84,6 +84,16 @@ enum class ExchangeKind {
   kOther,       // not a model API call
 };
 
+// Who and what a call serves, as the request says it (SPEC.md "Attribution"). Values are raw here:
+// the trace layer hashes user ids before any span is made. The first source that names a field
+// wins, in this order: --user-header/--session-header, the W3C baggage header, the body.
+struct Attribution {
+  std::string user_id;           // OpenAI safety_identifier, else user; Anthropic metadata.user_id; baggage user.id
+  std::string session_id;        // baggage session.id
+  std::string prompt_cache_key;  // OpenAI prompt_cache_key
+  std::vector<std::pair<std::string, std::string>> metadata;  // OpenAI metadata; other baggage members
+};
+
 enum class CallStatus {
   kComplete,    // a full, well-formed response
   kIncomplete,  // cut mid-stream, truncated stream, capture gap: what was seen is kept
@@ -117,6 +127,7 @@ struct ModelCall {
   int n = 1;
   Headers request_headers;            // secrets already dropped
   std::string traceparent;            // W3C traceparent header, if the client sent one
+  Attribution attribution;
 
   // Response.
   std::string response_model;

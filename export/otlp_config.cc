@@ -68,41 +68,6 @@ EnvLookup process_env() {
   };
 }
 
-std::string url_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-std::vector<std::pair<std::string, std::string>> parse_key_value_list(std::string_view text,
-                                                                      std::vector<std::string>* bad_keys) {
-  std::vector<std::pair<std::string, std::string>> out;
-  while (!text.empty()) {
-    auto comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    if (trim(item).empty()) continue;
-    auto eq = item.find('=');
-    std::string key = eq == std::string_view::npos ? "" : trim(url_decode(trim(item.substr(0, eq))));
-    if (key.empty()) {
-      // Not key=value: report only what precedes '=', the rest may be a secret.
-      if (bad_keys) bad_keys->push_back(eq == std::string_view::npos ? "(no '=')" : "(empty key)");
-      continue;
-    }
-    out.emplace_back(key, trim(url_decode(trim(item.substr(eq + 1)))));
-  }
-  return out;
-}
-
 std::string ParsedUrl::loggable() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   auto q = target.find('?');

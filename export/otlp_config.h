@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/key_value_list.h"
 #include "export/otlp_encoder.h"
 
 namespace llmtap::exporting {
@@ -56,10 +57,8 @@ struct OtlpConfig {
 };
 
 // "k=v,k2=v2" with URL-encoded parts (OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES).
-// Malformed entries are skipped; their keys (never values) go to *bad_keys.
-std::vector<std::pair<std::string, std::string>> parse_key_value_list(std::string_view text,
-                                                                      std::vector<std::string>* bad_keys = nullptr);
-std::string url_decode(std::string_view s);
+using ::llmtap::parse_key_value_list;
+using ::llmtap::url_decode;
 
 // scheme://[userinfo@]host[:port][/path][?query]
 struct ParsedUrl {

@@ -98,7 +98,7 @@ void bind_value(Stmt& st, int type_col, const AttrValue& v) {
   }
 }
 
-AttrValue read_value(const Stmt& st, const std::string& type, int col) {
+AttrValue read_value(const Stmt& st, std::string_view type, int col) {
   if (type == "int") return AttrValue(st.i64(col));
   if (type == "double") return AttrValue(st.dbl(col));
   if (type == "bool") return AttrValue(st.i64(col) != 0);
@@ -111,6 +111,32 @@ AttrValue read_value(const Stmt& st, const std::string& type, int col) {
     return AttrValue(std::move(out));
   }
   return AttrValue(st.text(col));
+}
+
+constexpr const char* kSpansOfTrace =
+    "SELECT span_id,parent_span_id,name,kind,start_ns,end_ns,error,status_message FROM spans "
+    "WHERE trace_id=?1 ORDER BY start_ns, seq";
+
+// One row of kSpansOfTrace.
+Span span_from_row(const Stmt& row, const std::string& trace_id) {
+  Span s;
+  s.trace_id = trace_id;
+  s.span_id = row.text(0);
+  s.parent_span_id = row.text(1);
+  s.name = row.text(2);
+  s.kind = kind_from_string(row.text(3));
+  s.start_ns = row.i64(4);
+  s.end_ns = row.i64(5);
+  s.error = row.i64(6) != 0;
+  s.status_message = row.text(7);
+  return s;
+}
+
+// Root workflow first (Trace's contract), the rest stay in start order.
+void root_first(Trace& trace) {
+  auto root = std::find_if(trace.spans.begin(), trace.spans.end(),
+                           [](const Span& s) { return s.kind == SpanKind::kWorkflow; });
+  if (root != trace.spans.end()) std::rotate(trace.spans.begin(), root, root + 1);
 }
 
 }  // namespace
@@ -454,30 +480,13 @@ std::vector<std::string> TraceStoreReader::ids_with_prefix(const std::string& pr
 }
 
 std::optional<Trace> TraceStoreReader::get(const std::string& trace_id) const {
-  Stmt spans(db_,
-             "SELECT span_id,parent_span_id,name,kind,start_ns,end_ns,error,status_message FROM spans "
-             "WHERE trace_id=?1 ORDER BY start_ns, seq");
+  Stmt spans(db_, kSpansOfTrace);
   spans.bind(1, std::string_view(trace_id));
   Trace trace;
   trace.trace_id = trace_id;
-  while (spans.step() == SQLITE_ROW) {
-    Span s;
-    s.trace_id = trace_id;
-    s.span_id = spans.text(0);
-    s.parent_span_id = spans.text(1);
-    s.name = spans.text(2);
-    s.kind = kind_from_string(spans.text(3));
-    s.start_ns = spans.i64(4);
-    s.end_ns = spans.i64(5);
-    s.error = spans.i64(6) != 0;
-    s.status_message = spans.text(7);
-    trace.spans.push_back(std::move(s));
-  }
+  while (spans.step() == SQLITE_ROW) trace.spans.push_back(span_from_row(spans, trace_id));
   if (trace.spans.empty()) return std::nullopt;
-  // Root workflow first (Trace's contract), the rest stay in start order.
-  auto root = std::find_if(trace.spans.begin(), trace.spans.end(),
-                           [](const Span& s) { return s.kind == SpanKind::kWorkflow; });
-  if (root != trace.spans.end()) std::rotate(trace.spans.begin(), root, root + 1);
+  root_first(trace);
 
   Stmt attrs(db_, "SELECT span_id,key,type,value FROM attributes WHERE trace_id=?1 ORDER BY span_id, idx");
   attrs.bind(1, std::string_view(trace_id));
@@ -493,6 +502,83 @@ std::optional<Trace> TraceStoreReader::get(const std::string& trace_id) const {
     current->attributes.push_back({attrs.text(1), read_value(attrs, attrs.text(2), 3)});
   }
   return trace;
+}
+
+std::string TraceStoreReader::scan(const TraceScan& scan, const std::function<bool(Trace&& trace)>& visit) const {
+  // One statement per table, bound per trace (primary-key range scans); the trace list comes from
+  // the traces_by_start index. Skipped keys are filtered in SQL so large content is never read.
+  std::string attrs_sql = "SELECT span_id,key,type,value FROM attributes WHERE trace_id=?1";
+  if (!scan.skip_keys.empty()) {
+    attrs_sql += " AND key NOT IN (";
+    for (std::size_t i = 0; i < scan.skip_keys.size(); ++i) attrs_sql += (i ? ",?" : "?") + std::to_string(i + 2);
+    attrs_sql += ")";
+  }
+  attrs_sql += " ORDER BY span_id, idx";
+  Stmt spans(db_, kSpansOfTrace);
+  Stmt attrs(db_, attrs_sql.c_str());
+  Stmt ids(db_, scan.workflow.empty()
+                    ? "SELECT trace_id FROM traces WHERE start_ns>=?1 AND start_ns<?2 ORDER BY start_ns, trace_id"
+                    : "SELECT trace_id FROM traces WHERE start_ns>=?1 AND start_ns<?2 AND workflow=?3 "
+                      "ORDER BY start_ns, trace_id");
+  Stmt one(db_, "SELECT start_ns, workflow FROM traces WHERE trace_id=?1");
+  for (auto* st : {&spans, &attrs, &ids, &one})
+    if (!st->ok()) return std::string("cannot query the trace store: ") + sqlite3_errmsg(db_);
+
+  auto load = [&](const std::string& trace_id) {
+    Trace trace;
+    trace.trace_id = trace_id;
+    spans.bind(1, std::string_view(trace_id));
+    while (spans.step() == SQLITE_ROW) trace.spans.push_back(span_from_row(spans, trace_id));
+    spans.reset();
+    root_first(trace);
+    // Attributes come in span-id order: index the spans once instead of searching per row.
+    std::vector<std::pair<std::string_view, Span*>> by_id;
+    by_id.reserve(trace.spans.size());
+    for (auto& s : trace.spans) by_id.emplace_back(s.span_id, &s);
+    auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
+    std::sort(by_id.begin(), by_id.end(), by_key);
+    attrs.bind(1, std::string_view(trace_id));
+    for (std::size_t i = 0; i < scan.skip_keys.size(); ++i)
+      attrs.bind(static_cast<int>(i + 2), std::string_view(scan.skip_keys[i]));
+    // Rows come grouped by span: look the span up only when it changes.
+    Span* current = nullptr;
+    while (attrs.step() == SQLITE_ROW) {
+      const std::string_view sid = attrs.view(0);
+      if (current == nullptr || current->span_id != sid) {
+        auto it = std::lower_bound(by_id.begin(), by_id.end(), std::pair<std::string_view, Span*>(sid, nullptr), by_key);
+        current = it != by_id.end() && it->first == sid ? it->second : nullptr;
+        if (current == nullptr) continue;
+      }
+      current->attributes.push_back({attrs.text(1), read_value(attrs, attrs.view(2), 3)});
+    }
+    attrs.reset();
+    return trace;
+  };
+
+  if (!scan.trace_ids.empty()) {
+    for (const auto& id : scan.trace_ids) {
+      if (one.bind(1, std::string_view(id)).step() != SQLITE_ROW) {
+        one.reset();
+        continue;
+      }
+      const UnixNanos start = one.i64(0);
+      const std::string wf = one.text(1);
+      one.reset();
+      if (start < scan.since || start >= scan.until || (!scan.workflow.empty() && wf != scan.workflow)) continue;
+      Trace t = load(id);
+      if (!t.spans.empty() && !visit(std::move(t))) break;
+    }
+    return "";
+  }
+  ids.bind(1, scan.since).bind(2, scan.until);
+  if (!scan.workflow.empty()) ids.bind(3, std::string_view(scan.workflow));
+  int rc;
+  while ((rc = ids.step()) == SQLITE_ROW) {
+    Trace t = load(ids.text(0));
+    if (!t.spans.empty() && !visit(std::move(t))) return "";
+  }
+  if (rc != SQLITE_DONE) return std::string("cannot read the trace store: ") + sqlite3_errmsg(db_);
+  return "";
 }
 
 }  // namespace llmtap::exporting

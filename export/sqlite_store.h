@@ -4,6 +4,8 @@
 // query side used by `llmtap traces`.
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -92,6 +94,15 @@ struct TraceSummary {
   std::int64_t error_count = 0;
 };
 
+// Which traces TraceStoreReader::scan() visits and which attributes it loads.
+struct TraceScan {
+  UnixNanos since = 0;                                      // trace start >= since
+  UnixNanos until = std::numeric_limits<UnixNanos>::max();  // trace start < until
+  std::string workflow;                                     // only this workflow ("" any)
+  std::vector<std::string> trace_ids;                       // only these full ids (empty: any)
+  std::vector<std::string> skip_keys;                       // attributes not loaded (large content)
+};
+
 class TraceStoreReader {
  public:
   // Opens an existing store read-only, after check_store_file(). nullptr and *error (e.g. "no trace
@@ -105,6 +116,9 @@ class TraceStoreReader {
   std::vector<std::string> ids_with_prefix(const std::string& prefix, int limit = 2) const;
   // All spans of one trace, root first then start order; nullopt if unknown.
   std::optional<Trace> get(const std::string& trace_id) const;
+  // Calls VISIT with each trace SCAN selects (spans as get() returns them), oldest first (listed ids
+  // in the order given); stops early when VISIT returns false. Returns "" or an error message.
+  std::string scan(const TraceScan& scan, const std::function<bool(Trace&& trace)>& visit) const;
 
  private:
   explicit TraceStoreReader(sqlite3* db) : db_(db) {}

@@ -41,6 +41,11 @@ class Stmt {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col))) : std::string();
   }
+  // Valid until the next step/reset of this statement.
+  std::string_view view(int col) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col))) : std::string_view();
+  }
   std::int64_t i64(int col) const { return sqlite3_column_int64(st_, col); }
   double dbl(int col) const { return sqlite3_column_double(st_, col); }
   bool is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }

@@ -30,15 +30,6 @@ std::string fit(const std::string& s, std::size_t max) {
 std::string pad(const std::string& s, std::size_t w) { return s + std::string(w > width(s) ? w - width(s) : 0, ' '); }
 std::string rpad(const std::string& s, std::size_t w) { return std::string(w > width(s) ? w - width(s) : 0, ' ') + s; }
 
-std::string local_time(UnixNanos ns) {
-  std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
@@ -52,6 +43,16 @@ bool is_hex(const std::string& s) {
 }
 
 }  // namespace
+
+std::string format_time(UnixNanos ns, bool utc) {
+  std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  if (utc) gmtime_r(&t, &tm);
+  else localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
 
 TraceLookup find_trace(const TraceStoreReader& store, const std::string& id_or_prefix) {
   TraceLookup out;
@@ -79,7 +80,7 @@ std::string format_trace_list(const std::vector<TraceSummary>& traces) {
   std::vector<Row> rows;
   rows.push_back({"TRACE ID", "TIME", "WORKFLOW", "AGENTS", "SPANS", "DURATION", "COST", "ERRORS"});
   for (const auto& t : traces) {
-    rows.push_back({t.trace_id, local_time(t.start_ns), fit(t.workflow.empty() ? "-" : t.workflow, 28),
+    rows.push_back({t.trace_id, format_time(t.start_ns), fit(t.workflow.empty() ? "-" : t.workflow, 28),
                     fit(t.agents.empty() ? "-" : join(t.agents, ", "), 36), std::to_string(t.span_count),
                     TreeRenderer::format_duration(t.end_ns - t.start_ns),
                     t.cost_usd ? TreeRenderer::format_cost(*t.cost_usd) : "-",

@@ -18,6 +18,9 @@ struct TraceLookup {
 TraceLookup find_trace(const TraceStoreReader& store, const std::string& id_or_prefix);
 
 // Table with a header row: TRACE ID, TIME (local), WORKFLOW, AGENTS, SPANS, DURATION, COST, ERRORS.
+// "2026-11-30 08:00:05" in local time, or "2026-11-30T08:00:05Z" with UTC.
+std::string format_time(UnixNanos ns, bool utc = false);
+
 std::string format_trace_list(const std::vector<TraceSummary>& traces);
 nlohmann::json trace_list_json(const std::vector<TraceSummary>& traces);
 

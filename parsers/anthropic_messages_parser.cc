@@ -5,6 +5,7 @@
 #include <map>
 
 #include "parsers/api_factories.h"
+#include "parsers/attribution.h"
 #include "parsers/json_fields.h"
 
 namespace llmtap {
@@ -88,6 +89,7 @@ class AnthropicMessagesParser : public ApiParser {
     std::string tier = str(body, "service_tier");
     if (!tier.empty()) call.service_tier = tier;
     call.system_instructions = content_text(at(body, "system"), "\n");
+    attribution::read_anthropic_body(body, call.attribution);
     const json& messages = at(body, "messages");
     if (messages.is_array()) {
       for (const auto& m : messages) read_message(m, call.input);

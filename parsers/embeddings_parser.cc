@@ -1,6 +1,7 @@
 // Embeddings: OpenAI-shaped /embeddings (OpenAI, Azure, compatible servers) and Gemini
 // :embedContent / :batchEmbedContents. Inputs are recorded as user messages; no output messages.
 #include "parsers/api_factories.h"
+#include "parsers/attribution.h"
 #include "parsers/json_fields.h"
 #include "parsers/openai_shared.h"
 
@@ -25,6 +26,7 @@ class EmbeddingsParser : public ApiParser {
       }
       return;
     }
+    attribution::read_openai_body(body, call.attribution);
     const json& input = at(body, "input");
     if (input.is_string()) {
       add_text(input.get<std::string>(), call);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "parsers/api_parser.h"
+#include "parsers/attribution.h"
 #include "parsers/content_decoder.h"
 #include "parsers/header_filter.h"
 #include "parsers/json_fields.h"
@@ -83,6 +84,10 @@ struct ExchangeParser::Impl {
     call.stream = route.stream_from_path;
     call.request_headers = without_secrets(head.headers);
     call.traceparent = header_value(head.headers, "traceparent");
+    // Headers first: they win over the body (read later). Configured headers may be ones the
+    // secret filter drops from request_headers (names with "session"), so read the raw ones.
+    attribution::read_headers(head.headers, opts.user_header, opts.session_header, call.attribution);
+    attribution::read_baggage(header_value(head.headers, "baggage"), call.attribution);
     call.timings.request_start = ts;
     call.timings.request_end = ts;
     api = make_api_parser(route.shape);

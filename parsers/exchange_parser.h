@@ -33,6 +33,9 @@ struct ParserOptions {
   // Where capture-side problems are counted (WebSocket decoding); shared by the copies of these
   // options (one per connection) so AsyncTap::stats() sees them all; null: not counted.
   std::shared_ptr<CaptureCounters> counters = std::make_shared<CaptureCounters>();
+  // Request headers naming the end user / the session (--user-header, --session-header); "" none.
+  std::string user_header;
+  std::string session_header;
 };
 
 class ExchangeParser {

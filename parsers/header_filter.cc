@@ -12,13 +12,17 @@ std::string lower(std::string_view s) {
 }
 }  // namespace
 
-bool is_secret_header(std::string_view name) {
+bool is_credential_header(std::string_view name) {
   std::string n = lower(name);
   if (n == "cookie" || n == "set-cookie" || n == "authorization" || n == "proxy-authorization") return true;
-  for (std::string_view w : {"key", "token", "secret", "auth", "cookie", "password", "session"}) {
+  for (std::string_view w : {"key", "token", "secret", "auth", "cookie", "password"}) {
     if (n.find(w) != std::string::npos) return true;
   }
   return false;
+}
+
+bool is_secret_header(std::string_view name) {
+  return is_credential_header(name) || lower(name).find("session") != std::string::npos;
 }
 
 Headers without_secrets(const Headers& headers) {

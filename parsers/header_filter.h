@@ -9,6 +9,9 @@ namespace llmtap {
 // True for headers that carry credentials: Authorization, Proxy-Authorization, x-api-key, api-key,
 // x-goog-api-key, Cookie, and any name containing "key", "token", "secret" or "auth".
 bool is_secret_header(std::string_view name);
+// The credential part of that rule (everything but "session"): names no --user-header or
+// --session-header may point at.
+bool is_credential_header(std::string_view name);
 Headers without_secrets(const Headers& headers);
 // First value of header `name` (case-insensitive), "" if absent.
 std::string header_value(const Headers& headers, std::string_view name);

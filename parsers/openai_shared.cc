@@ -1,5 +1,6 @@
 #include "parsers/openai_shared.h"
 
+#include "parsers/attribution.h"
 #include "parsers/json_fields.h"
 
 namespace llmtap::openai_shared {
@@ -107,6 +108,7 @@ void read_common_request(const json& body, ModelCall& call) {
   if (!tier.empty()) call.service_tier = tier;
   read_tools(at(body, "tools"), call);
   call.tool_choice = tool_choice(at(body, "tool_choice"));
+  attribution::read_openai_body(body, call.attribution);
 }
 
 }  // namespace llmtap::openai_shared

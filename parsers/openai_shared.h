@@ -19,7 +19,7 @@ Message chat_message(const nlohmann::json& m);
 // Chat usage {prompt_tokens, completion_tokens, *_details} or Responses usage {input_tokens, ...}
 // into disjoint buckets (cached and reasoning tokens are included in the totals the API reports).
 Usage usage(const nlohmann::json& u);
-// Common request fields: model, stream, n, service_tier.
+// Common request fields: model, stream, n, service_tier, tools, tool_choice, attribution.
 void read_common_request(const nlohmann::json& body, ModelCall& call);
 
 }  // namespace llmtap::openai_shared

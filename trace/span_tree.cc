@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "trace/attribution_attrs.h"
+
 namespace llmtap::trace {
 
 int SpanTree::add(SpanNode node) {
@@ -111,9 +113,12 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
         s.name = "invoke_workflow " + id.workflow_name;
         s.set("gen_ai.operation.name", std::string("invoke_workflow"));
         s.set("gen_ai.workflow.name", id.workflow_name);
-        if (!id.group_id.empty()) s.set("gen_ai.conversation.id", id.group_id);
-        if (id.metadata)
-          for (const auto& [k, v] : *id.metadata) s.set("llmtap.metadata." + k, v);
+        {
+          std::vector<const Span*> generations;
+          for (const auto& g : nodes_)
+            if (g.counts_as_generation && !g.dropped) generations.push_back(&g.span);
+          set_root_attribution(s, generations, id.group_id, id.metadata, id.release);
+        }
         set_rollup_attributes(s, roll[i]);
         break;
       case SpanKind::kAgent: {

@@ -52,6 +52,7 @@ struct TraceIdentity {
   std::string workflow_name;
   std::string group_id;
   const std::map<std::string, std::string>* metadata = nullptr;
+  std::string release;  // service.version (OTEL_RESOURCE_ATTRIBUTES)
 };
 
 class SpanTree {

@@ -5,6 +5,7 @@
 
 #include "common/ids.h"
 #include "trace/agent_identity.h"
+#include "trace/attribution_attrs.h"
 #include "trace/conversation_items.h"
 #include "trace/generation_span.h"
 
@@ -141,6 +142,7 @@ void TraceAssembler::add(const ModelCall& call) {
   PricedCall priced;
   if (pricer_ != nullptr) priced = pricer_->price(call);
   SpanNode gen = generation_node(call, pricer_ != nullptr ? &priced : nullptr, options_.capture_content);
+  set_call_attribution(gen.span, call.attribution, options_);
   gen.parent = conv.agent_node;
   const UnixNanos gen_end = gen.span.end_ns;
   tr.tree.add(std::move(gen));
@@ -652,6 +654,7 @@ Trace TraceAssembler::finish(TraceKey key) {
   id.workflow_name = options_.effective_workflow_name();
   id.group_id = options_.group_id;
   id.metadata = &options_.metadata;
+  id.release = options_.release;
   Trace out = t.tree.finish(id, [this](const std::string& fp) {
     // The name the wire gives is exact; a transfer tool's name may be a lossy spelling of it.
     if (auto it = wire_names_.find(fp); it != wire_names_.end()) return KnownAgentName{it->second, "wire"};

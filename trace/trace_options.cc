@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/key_value_list.h"
+
 namespace llmtap {
 
 bool make_agent_name_rule(const std::string& pattern, const std::string& name, AgentNameRule& out,
@@ -86,9 +88,20 @@ bool load_agent_name_rules_file(const std::string& path, std::vector<AgentNameRu
 
 bool parse_metadata_json(const std::string& text, std::map<std::string, std::string>& out,
                          std::string& error) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] != '{' && text[first] != '[') {
+    std::vector<std::string> bad;
+    auto pairs = parse_key_value_list(text, &bad);
+    if (!bad.empty() || pairs.empty()) {
+      error = "LLMTAP_METADATA must be a JSON object or k=v,k2=v2 (percent-encode ',' and '=' in values)";
+      return false;
+    }
+    for (auto& [k, v] : pairs) out[k] = v;
+    return true;
+  }
   auto doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
-    error = "LLMTAP_METADATA must be a JSON object";
+    error = "LLMTAP_METADATA must be a JSON object or k=v,k2=v2";
     return false;
   }
   for (auto it = doc.begin(); it != doc.end(); ++it) {
@@ -124,6 +137,9 @@ TraceOptions TraceOptions::from_env(const std::function<const char*(const char*)
     if (!parse_metadata_json(v, o.metadata, error) && warnings) warnings->push_back(error);
   }
   o.capture_content = truthy(getenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"));
+  if (const char* v = getenv("OTEL_RESOURCE_ATTRIBUTES"))
+    for (const auto& [k, val] : parse_key_value_list(v))
+      if (k == "service.version") o.release = val;
   return o;
 }
 

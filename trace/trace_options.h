@@ -39,7 +39,10 @@ struct TraceOptions {
   UnixNanos idle_timeout_ns = kDefaultIdleTimeoutNs;
   std::string workflow_name;                   // LLMTAP_WORKFLOW_NAME
   std::string group_id;                        // LLMTAP_GROUP_ID -> gen_ai.conversation.id
-  std::map<std::string, std::string> metadata; // LLMTAP_METADATA (JSON object) -> llmtap.metadata.*
+  std::map<std::string, std::string> metadata; // LLMTAP_METADATA (JSON object or k=v,...) -> llmtap.metadata.*
+  std::string release;                         // service.version in OTEL_RESOURCE_ATTRIBUTES -> llmtap.release
+  std::string user_id_salt;                    // key of the user-id hash (the data directory's salt)
+  bool raw_user_ids = false;                   // --raw-user-ids: record user ids as sent
   bool capture_content = false;                // OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
   std::vector<AgentNameRule> agent_name_rules;
   std::string process_name;                    // workflow name when LLMTAP_WORKFLOW_NAME is unset
@@ -54,7 +57,8 @@ struct TraceOptions {
   static TraceOptions from_env(std::vector<std::string>* warnings = nullptr);
 };
 
-// Parses an LLMTAP_METADATA value: a JSON object; non-string values are kept as compact JSON.
+// Parses an LLMTAP_METADATA value: a JSON object (non-string values are kept as compact JSON), or
+// "k=v,k2=v2" with percent-encoded parts (as OTEL_RESOURCE_ATTRIBUTES).
 bool parse_metadata_json(const std::string& text, std::map<std::string, std::string>& out,
                          std::string& error);
 

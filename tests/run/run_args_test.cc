@@ -71,5 +71,30 @@ TEST(RunArgs, Errors) {
   EXPECT_TRUE(empty.command.empty());
 }
 
+TEST(RunArgs, AttributionOptions) {
+  RunArgs ra;
+  PipelineOptions opts;
+  ASSERT_EQ(parse_run_args({"--user-header", "X-End-User", "--session-header=X-Session-Id", "--raw-user-ids", "--",
+                            "node", "app.mjs"},
+                           ra, opts),
+            "");
+  EXPECT_EQ(opts.user_header, "X-End-User");
+  EXPECT_EQ(opts.session_header, "X-Session-Id");
+  EXPECT_TRUE(opts.raw_user_ids);
+  // Without "--", the values of these options are not taken for the command.
+  RunArgs no_sep;
+  PipelineOptions o2;
+  ASSERT_EQ(parse_run_args({"--user-header", "X-U", "--io-threads", "3", "python3", "app.py"}, no_sep, o2), "");
+  EXPECT_EQ(o2.user_header, "X-U");
+  EXPECT_EQ(no_sep.command, (V{"python3", "app.py"}));
+  PipelineOptions bad;
+  EXPECT_NE(parse_run_args({"--user-header", "Authorization", "--", "x"}, ra, bad).find("credential"),
+            std::string::npos);
+  EXPECT_NE(parse_run_args({"--session-header", "x-api-key", "--", "x"}, ra, bad), "");
+  EXPECT_NE(parse_run_args({"--user-header", "bad header", "--", "x"}, ra, bad).find("header name"),
+            std::string::npos);
+  EXPECT_NE(parse_run_args({"--user-header"}, ra, bad), "");
+}
+
 }  // namespace
 }  // namespace llmtap::cli

@@ -1,0 +1,137 @@
+// `llmtap traces export [TRACE_ID...] [--since W] [--until W] [--workflow N] [--agent N] [--limit N]
+// [--output FILE]`: one JSON line per trace, for eval sets.
+#include <fcntl.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "cli/option_cursor.h"
+#include "cli/traces_export.h"
+#include "common/clock.h"
+#include "common/data_dir.h"
+#include "export/make_exporters.h"
+#include "export/sqlite_store.h"
+#include "report/eval_export.h"
+#include "report/time_window.h"
+
+namespace llmtap::cli {
+
+const char* const kTracesExportHelp =
+    "Usage: llmtap traces export [TRACE_ID...] [--since WHEN] [--until WHEN] [--workflow NAME]\n"
+    "                            [--agent NAME] [--limit N] [--output FILE] [--data-dir DIR]\n"
+    "\n"
+    "Writes the selected traces as JSON Lines, one eval case per trace: the run's input (system\n"
+    "instructions and messages of its first model call), tool calls with arguments and results,\n"
+    "handoffs, the final output, cost, latency, user and session. Redacted as every export is.\n"
+    "Messages, arguments and results are present only for traces recorded with\n"
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true (\"content_recorded\" says which).\n"
+    "\n"
+    "  TRACE_ID        these traces (full ids or unique prefixes); without any, every trace in\n"
+    "                  the window\n"
+    "  --since WHEN    traces that started at or after WHEN: 30m, 24h, 7d or a date-time\n"
+    "                  (2026-11-30, 2026-11-30T08:00, ...Z); default: no lower bound\n"
+    "  --until WHEN    ... and before WHEN (default now)\n"
+    "  --workflow NAME only this workflow\n"
+    "  --agent NAME    only traces in which this agent ran\n"
+    "  --limit N       at most N traces\n"
+    "  --output FILE   write there instead of stdout (created 0600)\n"
+    "  --data-dir DIR  data directory (default: $LLMTAP_DATA_DIR, else $XDG_DATA_HOME/llmtap, else\n"
+    "                  ~/.local/share/llmtap)\n";
+
+namespace {
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "llmtap traces export: %s\n\n%s", msg.c_str(), kTracesExportHelp);
+  return 2;
+}
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "llmtap traces export: %s\n", msg.c_str());
+  return 1;
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+}  // namespace
+
+int run_traces_export(const std::vector<std::string>& args) {
+  std::string since, until, output, data_dir;
+  std::vector<std::string> ids;
+  long limit = -1;
+  report::TraceSelection selection;
+  OptionCursor opt(args);
+  while (opt.next()) {
+    const std::string& a = opt.name();
+    std::string value;
+    if (a == "--help" || a == "-h") {
+      std::fputs(kTracesExportHelp, stdout);
+      return 0;
+    }
+    if (a == "--since" || a == "--until" || a == "--workflow" || a == "--agent" || a == "--limit" ||
+        a == "--output" || a == "--data-dir") {
+      if (!opt.value(&value)) return usage_error(a + " needs a value");
+      if (a == "--since") since = value;
+      else if (a == "--until") until = value;
+      else if (a == "--workflow") selection.workflow = value;
+      else if (a == "--agent") selection.agent = value;
+      else if (a == "--output") output = value;
+      else if (a == "--data-dir") data_dir = value;
+      else {
+        char* end = nullptr;
+        limit = std::strtol(value.c_str(), &end, 10);
+        if (value.empty() || *end || limit <= 0) return usage_error("--limit needs a positive number, not '" + value + "'");
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("unknown option '" + opt.raw() + "'");
+    } else {
+      ids.push_back(a);
+    }
+  }
+  const UnixNanos now = now_ns();
+  std::string error;
+  if (!since.empty()) {
+    auto t = report::parse_time_point(since, now, &error);
+    if (!t) return usage_error("--since: " + error);
+    selection.since = *t;
+  }
+  if (!until.empty()) {
+    auto t = report::parse_time_point(until, now, &error);
+    if (!t) return usage_error("--until: " + error);
+    selection.until = *t;
+  }
+
+  if (data_dir.empty()) data_dir = default_data_dir();
+  auto source = report::StoreTraceSource::open(exporting::store_path_in(data_dir), &error);
+  if (!source) return fail(error);
+  for (const auto& raw : ids) {
+    std::string id;
+    for (char c : raw) id.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    bool hex = !id.empty() && id.size() <= 32;
+    for (char c : id) hex &= std::isxdigit(static_cast<unsigned char>(c)) != 0;
+    if (!hex) return fail("'" + raw + "' is not a trace id (32 hex characters, or a unique prefix of one)");
+    auto matches = source->reader().ids_with_prefix(id, 2);
+    if (matches.empty()) return fail("no trace " + id + " in the store (see `llmtap traces list`)");
+    if (matches.size() > 1 && matches.front() != id) return fail("trace id prefix " + id + " is ambiguous");
+    selection.trace_ids.push_back(matches.front());
+  }
+
+  std::unique_ptr<std::FILE, FileCloser> file;
+  std::FILE* out = stdout;
+  if (!output.empty() && output != "-") {
+    int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || !(file.reset(::fdopen(fd, "w")), file)) return fail("cannot write " + output);
+    out = file.get();
+  }
+  long n = report::export_eval_cases(*source, selection, out, &error, limit);
+  if (n < 0) return fail(error);
+  if (std::fflush(out) != 0) return fail("cannot write " + (output.empty() ? std::string("stdout") : output));
+  std::fprintf(stderr, "llmtap traces export: %ld trace%s%s\n", n, n == 1 ? "" : "s",
+               n == 0 ? " matched (nothing written)" : output.empty() ? "" : (" written to " + output).c_str());
+  return 0;
+}
+
+}  // namespace llmtap::cli

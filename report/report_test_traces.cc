@@ -1,0 +1,120 @@
+#include "report/report_test_traces.h"
+
+#include <cstdio>
+
+#include "export/sqlite_store.h"
+
+namespace llmtap::report::testing {
+
+TraceMaker::TraceMaker(std::string trace_id, UnixNanos start, const std::string& workflow) : start_(start) {
+  trace_.trace_id = std::move(trace_id);
+  Span& r = add(SpanKind::kWorkflow, "", "invoke_workflow " + workflow, 0, 0);
+  r.set("gen_ai.workflow.name", workflow);
+}
+
+Span& TraceMaker::add(SpanKind kind, const std::string& parent, std::string name, int from_ms, int to_ms) {
+  char id[20];
+  std::snprintf(id, sizeof id, "%016x", next_++);
+  Span s;
+  s.trace_id = trace_.trace_id;
+  s.span_id = id;
+  s.parent_span_id = parent.empty() && !trace_.spans.empty() ? trace_.spans.front().span_id : parent;
+  s.kind = kind;
+  s.name = std::move(name);
+  s.start_ns = start_ + from_ms * kMs;
+  s.end_ns = start_ + to_ms * kMs;
+  s.set("llmtap.span.kind", std::string(to_string(kind)));
+  trace_.spans.push_back(std::move(s));
+  Span& root = trace_.spans.front();
+  root.end_ns = std::max(root.end_ns, start_ + to_ms * kMs);
+  return trace_.spans.back();
+}
+
+std::string TraceMaker::agent(const std::string& name, int from_ms, int to_ms, const std::string& parent) {
+  Span& s = add(SpanKind::kAgent, parent, "invoke_agent " + name, from_ms, to_ms);
+  s.set("gen_ai.agent.name", name);
+  return s.span_id;
+}
+
+Span& TraceMaker::generation(const std::string& parent, const std::string& model, int from_ms, int to_ms) {
+  Span& s = add(SpanKind::kGeneration, parent, "chat " + model, from_ms, to_ms);
+  s.set("gen_ai.request.model", model);
+  s.set("gen_ai.response.model", model);
+  return s;
+}
+
+Span& TraceMaker::tool(const std::string& parent, const std::string& name, int from_ms, int to_ms,
+                       const std::string& args) {
+  Span& s = add(SpanKind::kTool, parent, "execute_tool " + name, from_ms, to_ms);
+  s.set("gen_ai.tool.name", name);
+  if (!args.empty()) s.set("gen_ai.tool.call.arguments", args);
+  return s;
+}
+
+Span& TraceMaker::handoff(const std::string& parent, const std::string& from, const std::string& to, int from_ms,
+                          int to_ms) {
+  Span& s = add(SpanKind::kHandoff, parent, "handoff " + from + " -> " + to, from_ms, to_ms);
+  s.set("llmtap.handoff.from_agent", from);
+  s.set("llmtap.handoff.to_agent", to);
+  return s;
+}
+
+void usage(Span& gen, std::int64_t input, std::int64_t output, double cost, std::int64_t cached,
+           std::int64_t reasoning) {
+  gen.set("gen_ai.usage.input_tokens", input);
+  gen.set("gen_ai.usage.output_tokens", output);
+  gen.set("gen_ai.usage.cache_read.input_tokens", cached);
+  gen.set("gen_ai.usage.reasoning.output_tokens", reasoning);
+  if (cost >= 0) gen.set("llm.cost.total", cost);
+}
+
+Trace trace_a() {
+  TraceMaker t("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", kT0, "support");
+  t.root().set("user.id", std::string("u1"));
+  t.root().set("session.id", std::string("s1"));
+  t.root().set("llmtap.release", std::string("v1"));
+  std::string triage = t.agent("Triage", 0, 205);
+  usage(t.generation(triage, "gpt-4o", 0, 100), 1000, 50, 0.010, 200, 10);
+  t.tool(triage, "lookup_order", 100, 140, R"({"id":1})");
+  usage(t.generation(triage, "gpt-4o", 140, 200), 1200, 30, 0.012);
+  t.handoff(triage, "Triage", "Billing", 200, 205);
+  std::string billing = t.agent("Billing", 205, 455);
+  usage(t.generation(billing, "gpt-4o-mini", 205, 305), 500, 20, 0.001);
+  Span& refund = t.tool(billing, "refund", 305, 405, R"({"order":1})");
+  refund.error = true;
+  refund.status_message = "order not found";
+  Span& failed = t.generation(billing, "gpt-4o-mini", 405, 455);
+  failed.error = true;
+  failed.status_message = "rate limited";
+  return t.take();
+}
+
+Trace trace_b() {
+  TraceMaker t("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", kT0 + kHour, "support");
+  t.root().set("user.id", std::string("u2"));
+  t.root().set("llmtap.release", std::string("v2"));
+  std::string triage = t.agent("Triage", 0, 400);
+  usage(t.generation(triage, "gpt-4o", 0, 300), 2000, 100, 0.020);
+  t.tool(triage, "lookup_order", 300, 320, R"({"id":7})");
+  t.tool(triage, "lookup_order", 300, 330, R"({"id":7})");
+  t.tool(triage, "lookup_order", 300, 340, R"({"id":7})");
+  usage(t.generation(triage, "mystery-model", 340, 400), 100, 10, -1);
+  return t.take();
+}
+
+Trace trace_c() {
+  TraceMaker t("cccccccccccccccccccccccccccccccc", kT0 - 48 * kHour, "old");
+  std::string a = t.agent("Triage", 0, 10);
+  usage(t.generation(a, "gpt-4o", 0, 10), 5, 5, 5.0);
+  return t.take();
+}
+
+std::string write_store(const std::string& path, const std::vector<Trace>& traces) {
+  std::string error;
+  auto store = exporting::SqliteStore::open(path, &error);
+  if (!store) return error;
+  for (const auto& t : traces) store->on_trace(t);
+  return "";
+}
+
+}  // namespace llmtap::report::testing

@@ -1,0 +1,56 @@
+#pragma once
+// The query layer's one way into recorded traces: `llmtap report`, `llmtap traces export` (and a
+// later viewer or alerting) select traces through this interface, never through SQL of their own.
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/span.h"
+
+namespace llmtap::exporting {
+class TraceStoreReader;
+}
+
+namespace llmtap::report {
+
+struct TraceSelection {
+  UnixNanos since = 0;                                      // trace start >= since
+  UnixNanos until = std::numeric_limits<UnixNanos>::max();  // trace start < until
+  std::vector<std::string> trace_ids;                       // only these full ids (empty: any)
+  std::string workflow;                                     // only this workflow ("" any)
+  std::string agent;                                        // only traces where this agent ran ("" any)
+  // Prompts, outputs, system instructions and tool results are large: loaded only when asked.
+  // Tool arguments are always loaded (loop detection compares them).
+  bool messages = false;
+};
+
+class TraceSource {
+ public:
+  virtual ~TraceSource() = default;
+  // Calls VISIT with each selected trace, oldest first (listed ids: in the order given); stops when
+  // VISIT returns false. Returns "" or an error message.
+  virtual std::string for_each(const TraceSelection& selection,
+                               const std::function<bool(const Trace& trace)>& visit) const = 0;
+};
+
+// The local SQLite store (export/sqlite_store.h) as a TraceSource.
+class StoreTraceSource final : public TraceSource {
+ public:
+  // nullptr and *error when there is no readable store at PATH.
+  static std::unique_ptr<StoreTraceSource> open(const std::string& path, std::string* error);
+  ~StoreTraceSource() override;
+  std::string for_each(const TraceSelection& selection,
+                       const std::function<bool(const Trace& trace)>& visit) const override;
+  const exporting::TraceStoreReader& reader() const { return *reader_; }
+
+ private:
+  explicit StoreTraceSource(std::unique_ptr<exporting::TraceStoreReader> reader);
+  std::unique_ptr<exporting::TraceStoreReader> reader_;
+};
+
+// True when some agent span of TRACE is named AGENT.
+bool trace_has_agent(const Trace& trace, const std::string& agent);
+
+}  // namespace llmtap::report
