@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/command.h"
+#include "common/terminal_text.h"
 
 namespace llmtap::cli {
 
@@ -42,6 +43,8 @@ void print_usage(FILE* out) {
 int main(int argc, char** argv) {
   // Logs go to stderr: stdout carries machine-readable output (`listening ADDR`, --json, trees).
   spdlog::set_default_logger(spdlog::stderr_color_mt("llmtap"));
+  // Log messages quote wire data (hosts, models, provider errors): escape their control characters.
+  llmtap::use_terminal_safe_log_format(*spdlog::default_logger());
   if (const char* lvl = std::getenv("LLMTAP_LOG_LEVEL"); lvl && *lvl) spdlog::set_level(spdlog::level::from_str(lvl));
   if (argc < 2) {
     print_usage(stderr);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/terminal_text.h"
 #include "export/sqlite_store.h"
 #include "export/tree_renderer.h"
 
@@ -56,13 +57,13 @@ void print_run_report(FILE* out, const std::vector<Trace>& traces, const std::st
     for (const auto& id : exported_ids) {
       bool shown = false;
       for (const auto& t : traces) shown |= t.trace_id == id;
-      if (!shown) std::fprintf(out, "trace %s (exported)\n", id.c_str());
+      if (!shown) std::fprintf(out, "trace %s (exported)\n", terminal_safe(id).c_str());
     }
   }
   for (const auto& t : traces) {
     std::string tree = renderer.render_text(t);
     if (!tree.empty() && tree.back() != '\n') tree += '\n';
-    std::fprintf(out, "\ntrace %s\n%s", t.trace_id.c_str(), tree.c_str());
+    std::fprintf(out, "\ntrace %s\n%s", terminal_safe(t.trace_id).c_str(), tree.c_str());
   }
   if (traces.empty() && !exported_ids.empty()) return;  // nothing local to sum
   CostSummary s = summarize_costs(traces);
@@ -75,7 +76,7 @@ void print_run_report(FILE* out, const std::vector<Trace>& traces, const std::st
     std::fprintf(out, "      %lld call%s used a model missing from the price table (no cost recorded)\n",
                  static_cast<long long>(s.unpriced_generations), s.unpriced_generations == 1 ? "" : "s");
   if (!store_path.empty())
-    std::fprintf(out, "store: %s  (llmtap traces list | llmtap traces show TRACE_ID)\n", store_path.c_str());
+    std::fprintf(out, "store: %s  (llmtap traces list | llmtap traces show TRACE_ID)\n", terminal_safe(store_path).c_str());
 }
 
 std::vector<Trace> load_traces(const std::string& store_path, const std::vector<std::string>& trace_ids,
