@@ -73,6 +73,8 @@ class RunningPipeline final : public Pipeline {
     eopts.process_name = topts.effective_workflow_name();
     eopts.pid = static_cast<long>(::getpid());
     eopts.capture_content = topts.capture_content;
+    eopts.redaction.patterns = opts.redact_patterns;
+    eopts.redaction.disabled_classes = opts.no_redact_classes;
     std::string export_error;
     auto exporters = exporting::make_export_setup(opts.exports, data_dir_, &export_error, eopts);
     if (!exporters.sink) return fail(error, export_error);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct PipelineOptions {
   std::int64_t io_threads = 2;                      // --io-threads
   std::string data_dir;                             // --data-dir (default: default_data_dir())
   std::string agent_names_file;                     // --agent-names FILE (regex -> name mapping)
+  std::vector<std::string> redact_patterns;         // --redact PATTERN (RE2)
+  std::set<std::string> no_redact_classes;          // --no-redact-class CLASS[,CLASS...]
   bool collector_socket = true;                     // listen for the preload shim
   std::string process_name;                         // workflow name fallback
 };

@@ -35,7 +35,9 @@ const char* pipeline_options_help() {
          "                           (default: the SQLite store; otlp is added when OTEL_EXPORTER_OTLP_*\n"
          "                           endpoint variables are set)\n"
          "  --pricing FILE           layer a price table over the embedded one; repeatable\n"
-         "  --agent-names FILE       JSON rules naming agents from their instructions\n"
+         "  --agent-names FILE       JSON rules naming agents from their instructions (RE2 patterns)\n"
+         "  --redact PATTERN         also replace matches of PATTERN (RE2) by [REDACTED:custom]; repeatable\n"
+         "  --no-redact-class LIST   keep these classes (comma-separated, e.g. email,phone); see SPEC.md\n"
          "  --trace-idle-ms N        close a trace after N ms without activity (default 30000)\n"
          "  --io-threads N           threads forwarding traffic (default 2; one more thread decodes\n"
          "                           the captured bytes, others export)\n"
@@ -64,7 +66,7 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     }
     static const std::vector<std::string> kWithValue = {
         "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
-        "--pricing", "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level"};
+        "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level"};
     bool takes_value = false;
     for (const auto& k : kWithValue) takes_value |= (name == k);
     if (name == "--no-collector") {
@@ -100,6 +102,15 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
       opts.pricing_files.push_back(value);
     } else if (name == "--agent-names") {
       opts.agent_names_file = value;
+    } else if (name == "--redact") {
+      opts.redact_patterns.push_back(value);
+    } else if (name == "--no-redact-class") {
+      for (std::size_t b = 0; b <= value.size();) {
+        std::size_t e = value.find(',', b);
+        if (e == std::string::npos) e = value.size();
+        if (e > b) opts.no_redact_classes.insert(value.substr(b, e - b));
+        b = e + 1;
+      }
     } else if (name == "--trace-idle-ms") {
       if (!parse_int(value, opts.trace_idle_ms) || opts.trace_idle_ms == 0)
         return "--trace-idle-ms wants a positive integer, got '" + value + "'";

@@ -10,7 +10,7 @@ namespace {
 // Options that take a separate value word (for finding where CMD starts when "--" is omitted).
 bool takes_value(const std::string& a) {
   static const char* kWithValue[] = {"--mode", "--listen", "--upstream", "--upstream-ca", "--intercept-host",
-                                     "--export", "--pricing", "--agent-names", "--trace-idle-ms",
+                                     "--export", "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms",
                                      "--data-dir", "--log-level"};
   for (const char* k : kWithValue)
     if (a == k) return true;

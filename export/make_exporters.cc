@@ -130,7 +130,9 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
 
   bool capture = options.capture_content ? *options.capture_content
                                          : env_flag(env, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT");
-  setup.sink = std::make_unique<RedactingSink>(std::make_unique<FanoutSink>(std::move(sinks)), capture);
+  auto content = ContentRedactor::create(options.redaction, error);
+  if (!content) return {};
+  setup.sink = std::make_unique<RedactingSink>(std::make_unique<FanoutSink>(std::move(sinks)), capture, std::move(content));
   return setup;
 }
 

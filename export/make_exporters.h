@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/sinks.h"
+#include "export/content_redactor.h"
 #include "export/otlp_config.h"
 
 namespace llmtap::exporting {
@@ -21,6 +22,7 @@ struct ExportOptions {
   FILE* console_out = stderr;           // where `console` prints trees
   std::optional<bool> capture_content;  // default: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
   EnvLookup env;                        // default: the process environment
+  RedactionOptions redaction;           // --redact, --no-redact-class
 };
 
 struct ExportSetup {
