@@ -97,6 +97,9 @@ class RunningPipeline final : public Pipeline {
     popts.intercept_hosts = opts.intercept_hosts;
     popts.data_dir = data_dir_;
     popts.io_threads = static_cast<int>(opts.io_threads);
+    popts.require_auth = opts.require_auth;
+    popts.allow_remote = opts.allow_remote;
+    popts.allow_private_upstream = opts.allow_private_upstream;
     proxy_ = std::make_unique<proxy::ProxyServer>(popts, tap_.get());
     std::string e;
     address_ = proxy_->start(&e);
@@ -116,6 +119,8 @@ class RunningPipeline final : public Pipeline {
   std::string ca_cert_path() const override { return proxy_ && proxy_->ca() ? proxy_->ca()->ca_cert_path() : ""; }
   std::string ca_bundle_path() const override { return proxy_ && proxy_->ca() ? proxy_->ca()->bundle_path() : ""; }
   std::string store_path() const override { return store_path_; }
+  std::string credential() const override { return proxy_ ? proxy_->credential() : ""; }
+  std::string credential_path() const override { return proxy_ ? proxy_->credential_path() : ""; }
   std::vector<std::string> finished_trace_ids() const override {
     return recorder_ ? recorder_->ids() : std::vector<std::string>{};
   }

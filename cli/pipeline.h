@@ -25,6 +25,9 @@ struct PipelineOptions {
   std::vector<std::string> redact_patterns;         // --redact PATTERN (RE2)
   std::set<std::string> no_redact_classes;          // --no-redact-class CLASS[,CLASS...]
   bool collector_socket = true;                     // listen for the preload shim
+  bool require_auth = true;                         // false: --no-auth
+  bool allow_remote = false;                        // --allow-remote
+  bool allow_private_upstream = false;              // --allow-private-upstream
   std::string process_name;                         // workflow name fallback
 };
 
@@ -43,6 +46,8 @@ class Pipeline {
   virtual std::string ca_cert_path() const = 0;
   virtual std::string ca_bundle_path() const = 0;    // system roots + CA
   virtual std::string store_path() const = 0;        // SQLite store, "" if not enabled
+  virtual std::string credential() const = 0;        // what proxy clients present, "" with --no-auth
+  virtual std::string credential_path() const = 0;   // the file holding it
   // Stop accepting, finish in-flight exchanges (bounded), close every open trace, export everything.
   virtual void shutdown() = 0;
   // Trace ids closed so far (for `llmtap run` to print their trees).

@@ -44,6 +44,9 @@ const char* pipeline_options_help() {
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
          "                           $XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap)\n"
          "  --no-collector           do not listen for the LD_PRELOAD shim\n"
+         "  --no-auth                let any local user use the proxy (no credential; warns)\n"
+         "  --allow-remote           allow a non-loopback --listen address (warns)\n"
+         "  --allow-private-upstream let apps reach loopback/private addresses through the proxy\n"
          "  --log-level LEVEL        trace|debug|info|warn|error|off (default info; also $LLMTAP_LOG_LEVEL)\n";
 }
 
@@ -71,6 +74,14 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     for (const auto& k : kWithValue) takes_value |= (name == k);
     if (name == "--no-collector") {
       opts.collector_socket = false;
+      continue;
+    }
+    bool* flag = name == "--no-auth"                  ? &opts.require_auth
+                 : name == "--allow-remote"           ? &opts.allow_remote
+                 : name == "--allow-private-upstream" ? &opts.allow_private_upstream
+                                                      : nullptr;
+    if (flag) {
+      *flag = name != "--no-auth";  // --no-auth clears require_auth, the others set theirs
       continue;
     }
     if (!takes_value) {

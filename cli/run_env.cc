@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "proxy/proxy_auth.h"
+
 extern char** environ;
 
 namespace llmtap::cli {
@@ -124,7 +126,10 @@ RunEnvironment build_run_environment(const EnvMap& user, const RunEndpoints& ep,
   RunEnvironment out;
   out.env = user;
   EnvMap& env = out.env;
-  const std::string base = "http://" + ep.proxy_address;
+  // The credential rides in the URLs every client already reads: userinfo of the proxy URL (sent
+  // as Proxy-Authorization) and a /t/CREDENTIAL segment before the gateway routes.
+  const std::string proxy_url = proxy::proxy_url_with_credential(ep.proxy_address, ep.proxy_credential);
+  const std::string base = proxy::gateway_base_with_credential(ep.proxy_address, ep.proxy_credential);
 
   // A trust variable the user set replaces the system store for that client: extend their file with
   // llmtap's CA rather than replacing it, so their own CAs (corporate roots, ...) keep working.
@@ -145,20 +150,21 @@ RunEnvironment build_run_environment(const EnvMap& user, const RunEndpoints& ep,
   };
 
   if (modes.proxy) {
-    for (const char* name : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"}) env[name] = base;
+    for (const char* name : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"}) env[name] = proxy_url;
     env["NODE_USE_ENV_PROXY"] = "1";
     trust("NODE_EXTRA_CA_CERTS", ep.ca_cert_path);  // Node adds these to its built-in roots
     for (const char* name : {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"})
       trust(name, ep.ca_bundle_path);  // these replace the store: system roots + CA
-    if (modes.gateway) {
-      // Gateway URLs point at llmtap itself over plain HTTP: a client honouring the proxy variables
-      // must reach them directly, not through the proxy. The user's own entries stay.
-      std::string host = ep.proxy_address.substr(0, ep.proxy_address.rfind(':'));
-      for (const char* name : {"NO_PROXY", "no_proxy"}) {
-        std::string cur = set_nonempty(user, name) ? get(user, name)
-                                                   : get(user, name == std::string("NO_PROXY") ? "no_proxy" : "NO_PROXY");
-        env[name] = append_to_list(cur, host);
-      }
+    // Loopback goes direct: the proxy refuses private targets, and gateway URLs point at llmtap
+    // itself over plain HTTP. The user's own entries stay.
+    std::string host = ep.proxy_address.substr(0, ep.proxy_address.rfind(':'));
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    for (const char* name : {"NO_PROXY", "no_proxy"}) {
+      std::string cur = set_nonempty(user, name) ? get(user, name)
+                                                 : get(user, name == std::string("NO_PROXY") ? "no_proxy" : "NO_PROXY");
+      for (const std::string& item : {std::string("localhost"), std::string("127.0.0.1"), std::string("::1"), host})
+        cur = append_to_list(cur, item);
+      env[name] = cur;
     }
   }
 

@@ -36,8 +36,9 @@ TEST(RunEnv, ProxyModeSetsProxyAndTrustVariables) {
   EXPECT_EQ(at(r.env, "NODE_EXTRA_CA_CERTS"), "/data/ca.pem");
   for (const char* k : {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"})
     EXPECT_EQ(at(r.env, k), "/data/ca-bundle.pem") << k;
-  EXPECT_EQ(at(r.env, "NO_PROXY"), "<unset>");
-  EXPECT_EQ(at(r.env, "no_proxy"), "<unset>");
+  // Loopback goes direct: the proxy refuses private targets (apps reach their local services).
+  EXPECT_EQ(at(r.env, "NO_PROXY"), "localhost,127.0.0.1,::1");
+  EXPECT_EQ(at(r.env, "no_proxy"), "localhost,127.0.0.1,::1");
   EXPECT_EQ(at(r.env, "OPENAI_BASE_URL"), "<unset>");
   EXPECT_EQ(at(r.env, "LD_PRELOAD"), "<unset>");
   EXPECT_EQ(at(r.env, "PATH"), "/usr/bin");
@@ -48,17 +49,28 @@ TEST(RunEnv, ProxyModeSetsProxyAndTrustVariables) {
 TEST(RunEnv, ProxyModeKeepsUserNoProxy) {
   EnvMap user = {{"NO_PROXY", "internal.example,10.0.0.0/8"}, {"no_proxy", "x.example"}};
   auto r = build_run_environment(user, endpoints(), {.proxy = true});
-  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,10.0.0.0/8");
-  EXPECT_EQ(at(r.env, "no_proxy"), "x.example");
+  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,10.0.0.0/8,localhost,127.0.0.1,::1");
+  EXPECT_EQ(at(r.env, "no_proxy"), "x.example,localhost,127.0.0.1,::1");
+}
+
+TEST(RunEnv, CredentialRidesInTheProxyUrlAndTheGatewayBaseUrls) {
+  RunEndpoints ep = endpoints();
+  ep.proxy_credential = "c0ffee";
+  auto r = build_run_environment({}, ep, {.proxy = true, .gateway = true});
+  for (const char* k : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"})
+    EXPECT_EQ(at(r.env, k), "http://llmtap:c0ffee@127.0.0.1:4567") << k;
+  EXPECT_EQ(at(r.env, "OPENAI_BASE_URL"), "http://127.0.0.1:4567/t/c0ffee/openai/v1");
+  EXPECT_EQ(at(r.env, "ANTHROPIC_BASE_URL"), "http://127.0.0.1:4567/t/c0ffee/anthropic");
+  EXPECT_EQ(at(r.env, "GOOGLE_GEMINI_BASE_URL"), "http://127.0.0.1:4567/t/c0ffee/gemini");
 }
 
 TEST(RunEnv, ProxyPlusGatewayLetsGatewayBypassTheProxy) {
   EnvMap user = {{"NO_PROXY", "internal.example"}};
   auto r = build_run_environment(user, endpoints(), {.proxy = true, .gateway = true});
-  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,127.0.0.1");
-  EXPECT_EQ(at(r.env, "no_proxy"), "internal.example,127.0.0.1");
+  EXPECT_EQ(at(r.env, "NO_PROXY"), "internal.example,localhost,127.0.0.1,::1");
+  EXPECT_EQ(at(r.env, "no_proxy"), "internal.example,localhost,127.0.0.1,::1");
   auto again = build_run_environment({{"NO_PROXY", "127.0.0.1, foo"}}, endpoints(), {.proxy = true, .gateway = true});
-  EXPECT_EQ(at(again.env, "NO_PROXY"), "127.0.0.1, foo");
+  EXPECT_EQ(at(again.env, "NO_PROXY"), "127.0.0.1, foo,localhost,::1");
 }
 
 TEST(RunEnv, UserTrustFilesAreExtendedNotLost) {
