@@ -502,6 +502,28 @@ TEST_F(ProxyE2E, GatewayRoutesNeedTheTokenSegment) {
   EXPECT_EQ(ok.status, 200) << ok.err;
 }
 
+TEST_F(ProxyE2E, NonLoopbackListenNeedsAllowRemoteAndNoAuthOptsOut) {
+  proxy::ProxyOptions o;
+  o.listen = "0.0.0.0:0";
+  o.ca = server_->ca();
+  o.credential = TEST_CREDENTIAL;
+  std::string err;
+  EXPECT_TRUE(proxy::ProxyServer(o, nullptr).start(&err).empty());
+  EXPECT_NE(err.find("--allow-remote"), std::string::npos) << err;
+
+  o.listen = "127.0.0.1:0";
+  o.require_auth = false;  // --no-auth
+  o.upstreams = {{"openai", good_url()}};
+  o.upstream_ca_files = {*test_ca_};
+  proxy::ProxyServer open(o, nullptr);
+  std::string addr = open.start(&err);
+  ASSERT_FALSE(addr.empty()) << err;
+  EXPECT_EQ(open.credential(), "");
+  auto r = curl({}, "http://" + addr + "/openai/v1/json");
+  EXPECT_EQ(r.status, 200) << r.err;
+  open.stop();
+}
+
 // Apps may not make the proxy reach loopback or private addresses, however they spell them;
 // the operator's own upstreams (--upstream, here on loopback) still work.
 TEST_F(ProxyE2E, PrivateTargetsChosenByAppsAreRefused) {
