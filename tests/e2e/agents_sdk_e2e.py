@@ -226,6 +226,9 @@ def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agen
         logs += f.read()
     bodies = otlp.take()  # llmtap delivers or spools everything before exiting 0
     logs += b"".join(bodies).decode(errors="replace")
+    # Every request carried the credential in its /t/ segment; none of it may be logged or exported.
+    if banner.credential in logs:
+        raise SystemExit(f"{tag}: the proxy credential appears in llmtap's logs or export; see {log_path}")
     return sdk, spans, otlp_to_spans(bodies), logs
 
 
