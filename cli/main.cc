@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "cli/pipeline.h"
 #include "common/version.h"
+#include "common/terminal_text.h"
 
 namespace llmtap::cli {
 
@@ -45,6 +46,8 @@ void print_usage(FILE* out) {
 int main(int argc, char** argv) {
   // Logs go to stderr: stdout carries machine-readable output (`listening ADDR`, --json, trees).
   spdlog::set_default_logger(spdlog::stderr_color_mt("llmtap"));
+  // Log messages quote wire data (hosts, models, provider errors): escape their control characters.
+  llmtap::use_terminal_safe_log_format(*spdlog::default_logger());
   if (const char* lvl = std::getenv("LLMTAP_LOG_LEVEL"); lvl && *lvl) {
     // Same rule as --log-level: a level that does not exist is an error, not silently "info".
     if (std::string e = llmtap::cli::set_log_level(lvl, "LLMTAP_LOG_LEVEL"); !e.empty()) {

@@ -75,6 +75,8 @@ class RunningPipeline final : public Pipeline {
     eopts.capture_content = topts.capture_content;
     traces_ = std::make_unique<RunTraces>(opts.report_tree_bytes);
     eopts.also_to = traces_.get();
+    eopts.redaction.patterns = opts.redact_patterns;
+    eopts.redaction.disabled_classes = opts.no_redact_classes;
     std::string export_error;
     auto exporters = exporting::make_export_setup(opts.exports, data_dir_, &export_error, eopts);
     if (!exporters.sink) return fail(error, export_error);
@@ -101,6 +103,9 @@ class RunningPipeline final : public Pipeline {
     popts.intercept_hosts = opts.intercept_hosts;
     popts.data_dir = data_dir_;
     popts.io_threads = static_cast<int>(opts.io_threads);
+    popts.require_auth = opts.require_auth;
+    popts.allow_remote = opts.allow_remote;
+    popts.allow_private_upstream = opts.allow_private_upstream;
     proxy_ = std::make_unique<proxy::ProxyServer>(popts, tap_.get());
     std::string e;
     address_ = proxy_->start(&e);
@@ -120,6 +125,8 @@ class RunningPipeline final : public Pipeline {
   std::string ca_cert_path() const override { return proxy_ && proxy_->ca() ? proxy_->ca()->ca_cert_path() : ""; }
   std::string ca_bundle_path() const override { return proxy_ && proxy_->ca() ? proxy_->ca()->bundle_path() : ""; }
   std::string store_path() const override { return store_path_; }
+  std::string credential() const override { return proxy_ ? proxy_->credential() : ""; }
+  std::string credential_path() const override { return proxy_ ? proxy_->credential_path() : ""; }
   std::string data_dir() const override { return data_dir_; }
   const RunTraces& traces() const override { return *traces_; }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +26,12 @@ struct PipelineOptions {
   std::int64_t io_threads = 2;                      // --io-threads
   std::string data_dir;                             // --data-dir (default: default_data_dir())
   std::string agent_names_file;                     // --agent-names FILE (regex -> name mapping)
+  std::vector<std::string> redact_patterns;         // --redact PATTERN (RE2)
+  std::set<std::string> no_redact_classes;          // --no-redact-class CLASS[,CLASS...]
   bool collector_socket = true;                     // listen for the preload shim
+  bool require_auth = true;                         // false: --no-auth
+  bool allow_remote = false;                        // --allow-remote
+  bool allow_private_upstream = false;              // --allow-private-upstream
   std::string process_name;                         // workflow name fallback
   std::size_t report_tree_bytes = 0;                // trees kept in memory for an end-of-run report (`llmtap run`)
   std::string user_header;                          // --user-header NAME: end-user id
@@ -59,6 +65,8 @@ class Pipeline {
   virtual std::string ca_bundle_path() const = 0;    // system roots + CA
   virtual std::string store_path() const = 0;        // SQLite store, "" if not enabled
   virtual std::string data_dir() const = 0;          // in use: the configured one, or a temporary one if it was unusable
+  virtual std::string credential() const = 0;        // what proxy clients present, "" with --no-auth
+  virtual std::string credential_path() const = 0;   // the file holding it
   // Stop accepting, finish in-flight exchanges (bounded), close every open trace, export everything,
   // all within kShutdownBudget (SPEC: exit within 10 s of SIGTERM).
   virtual void shutdown() = 0;

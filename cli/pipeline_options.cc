@@ -58,7 +58,9 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "                           (default: the SQLite store; otlp is added when OTEL_EXPORTER_OTLP_*\n"
          "                           endpoint variables are set)\n"
          "  --pricing FILE           layer a price table over the embedded one; repeatable\n"
-         "  --agent-names FILE       JSON rules naming agents from their instructions\n"
+         "  --agent-names FILE       JSON rules naming agents from their instructions (RE2 patterns)\n"
+         "  --redact PATTERN         also replace matches of PATTERN (RE2) by [REDACTED:custom]; repeatable\n"
+         "  --no-redact-class LIST   keep these classes (comma-separated, e.g. email,phone); see SPEC.md\n"
          "  --trace-idle-ms N        close a trace after N ms without activity (default 30000)\n"
          "  --io-threads N           threads forwarding traffic (default 2; one more thread decodes\n"
          "                           the captured bytes, others export)\n"
@@ -67,7 +69,10 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "  --user-header NAME       request header naming the end user (recorded as user.id, hashed)\n"
          "  --session-header NAME    request header naming the session/conversation (session.id)\n"
          "  --raw-user-ids           record user ids as sent instead of a salted hash\n"
-         "  --no-collector           do not listen for the LD_PRELOAD shim\n";
+         "  --no-collector           do not listen for the LD_PRELOAD shim\n"
+         "  --no-auth                let any local user use the proxy (no credential; warns)\n"
+         "  --allow-remote           allow a non-loopback --listen address (warns)\n"
+         "  --allow-private-upstream let apps reach loopback/private addresses through the proxy\n";
   out += "  --log-level LEVEL        trace|debug|info|warn|error|off (default " + std::string(d.log_level) +
          "; also $LLMTAP_LOG_LEVEL)\n";
   return out;
@@ -76,7 +81,7 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
 bool pipeline_option_takes_value(std::string_view name) {
   static constexpr std::string_view kWithValue[] = {
       "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
-      "--pricing", "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level",
+      "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level",
       "--user-header", "--session-header"};
   for (auto k : kWithValue)
     if (name == k) return true;
@@ -109,6 +114,14 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
       opts.raw_user_ids = true;
       continue;
     }
+    bool* flag = name == "--no-auth"                  ? &opts.require_auth
+                 : name == "--allow-remote"           ? &opts.allow_remote
+                 : name == "--allow-private-upstream" ? &opts.allow_private_upstream
+                                                      : nullptr;
+    if (flag) {
+      *flag = name != "--no-auth";  // --no-auth clears require_auth, the others set theirs
+      continue;
+    }
     if (!takes_value) {
       rest.push_back(a);
       continue;
@@ -138,6 +151,15 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
       opts.pricing_files.push_back(value);
     } else if (name == "--agent-names") {
       opts.agent_names_file = value;
+    } else if (name == "--redact") {
+      opts.redact_patterns.push_back(value);
+    } else if (name == "--no-redact-class") {
+      for (std::size_t b = 0; b <= value.size();) {
+        std::size_t e = value.find(',', b);
+        if (e == std::string::npos) e = value.size();
+        if (e > b) opts.no_redact_classes.insert(value.substr(b, e - b));
+        b = e + 1;
+      }
     } else if (name == "--trace-idle-ms") {
       if (!parse_int(value, opts.trace_idle_ms) || opts.trace_idle_ms == 0)
         return "--trace-idle-ms wants a positive integer, got '" + value + "'";

@@ -17,11 +17,15 @@ namespace {
 void print_help() {
   std::printf(
       "Usage: llmtap proxy [OPTIONS]\n\n"
-      "Runs llmtap's local proxy. Point apps at it in any of these ways, no code change needed:\n"
-      "  HTTPS_PROXY=http://ADDR            (trust the CA: `llmtap ca path`, or `llmtap ca bundle-path`\n"
+      "Runs llmtap's local proxy. Only its owner can use it: clients present the credential kept in\n"
+      "proxy-credential in the data directory (CRED below; the second line printed names the file).\n"
+      "Point apps at it in any of these ways, no code change needed:\n"
+      "  HTTPS_PROXY=http://llmtap:CRED@ADDR (trust the CA: `llmtap ca path`, or `llmtap ca bundle-path`\n"
       "                                      for SSL_CERT_FILE-style variables)\n"
-      "  OPENAI_BASE_URL=http://ADDR/openai/v1, ANTHROPIC_BASE_URL=http://ADDR/anthropic,\n"
-      "  and /gemini/... for Gemini         (gateway routes: plain HTTP in, verified TLS upstream)\n"
+      "  OPENAI_BASE_URL=http://ADDR/t/CRED/openai/v1, ANTHROPIC_BASE_URL=http://ADDR/t/CRED/anthropic,\n"
+      "  and /t/CRED/gemini/... for Gemini  (gateway routes: plain HTTP in, verified TLS upstream)\n"
+      "Apps reach loopback and private addresses directly (NO_PROXY=localhost,127.0.0.1,::1), not\n"
+      "through the proxy, which refuses them unless started with --allow-private-upstream.\n"
       "Processes started with LD_PRELOAD=libllmtap_preload.so report to its collector socket too.\n"
       "Runs are rebuilt into traces and exported; SIGINT/SIGTERM closes and exports every open trace.\n\n"
       "Options:\n%s  -h, --help               this text\n",
@@ -60,8 +64,21 @@ int run_proxy(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "llmtap proxy: %s\n", error.c_str());
     return 1;
   }
+  // Machine-readable lines: the address, then where the credential is (never the credential itself:
+  // stdout often ends up in logs).
   std::printf("listening %s\n", pipeline->proxy_address().c_str());
+  if (!pipeline->credential_path().empty()) std::printf("credential %s\n", pipeline->credential_path().c_str());
   std::fflush(stdout);
+  if (!pipeline->credential().empty()) {
+    const std::string& addr = pipeline->proxy_address();
+    const std::string cred = "$(cat " + pipeline->credential_path() + ")";
+    std::fprintf(stderr,
+                 "llmtap proxy: clients must authenticate; for example\n"
+                 "  HTTPS_PROXY=http://llmtap:%s@%s\n"
+                 "  OPENAI_BASE_URL=http://%s/t/%s/openai/v1  ANTHROPIC_BASE_URL=http://%s/t/%s/anthropic\n"
+                 "  NO_PROXY=localhost,127.0.0.1,::1\n",
+                 cred.c_str(), addr.c_str(), addr.c_str(), cred.c_str(), addr.c_str(), cred.c_str());
+  }
   spdlog::info("proxy listening on {}; CA {}; collector socket {}; store {}", pipeline->proxy_address(),
                pipeline->ca_cert_path(), pipeline->collector_socket(),
                pipeline->store_path().empty() ? "(off)" : pipeline->store_path());

@@ -20,6 +20,7 @@
 #include "cli/run_report.h"
 #include "collector/preload_probe.h"
 #include "common/data_dir.h"
+#include "proxy/proxy_auth.h"
 
 #include <spdlog/spdlog.h>
 
@@ -167,6 +168,10 @@ int run_command(const std::vector<std::string>& raw_args) {
     ep.ca_bundle_path = opts.data_dir + "/ca-bundle.pem";
     auto sock = user_env.find("LLMTAP_COLLECTOR_SOCKET");
     ep.collector_socket = sock == user_env.end() ? "" : sock->second;
+    // The running llmtap keeps its credential in the data directory we share with it.
+    std::string path;
+    if (std::string e = proxy::load_or_create_credential(opts.data_dir, &ep.proxy_credential, &path); !e.empty())
+      std::fprintf(stderr, "llmtap run: warning: %s\n", e.c_str());
   } else {
     if (opts.process_name.empty()) opts.process_name = process_name_for_command(ra.command);
     std::string error;
@@ -180,6 +185,7 @@ int run_command(const std::vector<std::string>& raw_args) {
     ep.ca_cert_path = pipeline->ca_cert_path();
     ep.ca_bundle_path = pipeline->ca_bundle_path();
     ep.collector_socket = pipeline->collector_socket();
+    ep.proxy_credential = pipeline->credential();
   }
   ep.preload_library = preload_lib;
 

@@ -12,6 +12,7 @@
 
 #include "common/data_dir.h"
 #include "common/private_file.h"
+#include "proxy/proxy_auth.h"
 
 extern char** environ;
 
@@ -131,7 +132,10 @@ RunEnvironment build_run_environment(const EnvMap& user, const RunEndpoints& ep,
   RunEnvironment out;
   out.env = user;
   EnvMap& env = out.env;
-  const std::string base = "http://" + ep.proxy_address;
+  // The credential rides in the URLs every client already reads: userinfo of the proxy URL (sent
+  // as Proxy-Authorization) and a /t/CREDENTIAL segment before the gateway routes.
+  const std::string proxy_url = proxy::proxy_url_with_credential(ep.proxy_address, ep.proxy_credential);
+  const std::string base = proxy::gateway_base_with_credential(ep.proxy_address, ep.proxy_credential);
 
   // A trust variable the user set replaces the system store for that client: extend their file with
   // llmtap's CA rather than replacing it, so their own CAs (corporate roots, ...) keep working.
@@ -152,7 +156,7 @@ RunEnvironment build_run_environment(const EnvMap& user, const RunEndpoints& ep,
   };
 
   if (modes.proxy) {
-    for (const char* name : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"}) env[name] = base;
+    for (const char* name : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"}) env[name] = proxy_url;
     env["NODE_USE_ENV_PROXY"] = "1";
     trust("NODE_EXTRA_CA_CERTS", ep.ca_cert_path);  // Node adds these to its built-in roots
     for (const char* name : {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"})

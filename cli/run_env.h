@@ -25,6 +25,7 @@ struct CaptureModes {
 // Where the running llmtap is reachable, and where combined CA bundles may be written.
 struct RunEndpoints {
   std::string proxy_address;     // "127.0.0.1:PORT"
+  std::string proxy_credential;  // what clients present (proxy URL userinfo, gateway /t/ segment); "" = none
   std::string ca_cert_path;      // llmtap's CA alone (PEM)
   std::string ca_bundle_path;    // system roots + llmtap's CA
   std::string collector_socket;  // preload: Unix socket path

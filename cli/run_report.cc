@@ -1,6 +1,7 @@
 #include "cli/run_report.h"
 
 #include "export/redactor.h"
+#include "common/terminal_text.h"
 #include "export/tree_renderer.h"
 
 namespace llmtap::cli {
@@ -112,12 +113,12 @@ void print_run_report(FILE* out, const RunTraces::Snapshot& run, const std::vect
   for (const auto& t : run.kept) {
     std::string tree = renderer.render_text(t);
     if (!tree.empty() && tree.back() != '\n') tree += '\n';
-    std::fprintf(out, "\ntrace %s\n%s", t.trace_id.c_str(), tree.c_str());
+    std::fprintf(out, "\ntrace %s\n%s", terminal_safe(t.trace_id).c_str(), tree.c_str());
   }
   if (!run.not_kept_ids.empty()) {
     std::fprintf(out, "\n(%zu more trace%s, too many to keep in memory for this report:)\n", run.not_kept_ids.size(),
                  run.not_kept_ids.size() == 1 ? "" : "s");
-    for (const auto& id : run.not_kept_ids) std::fprintf(out, "trace %s\n", id.c_str());
+    for (const auto& id : run.not_kept_ids) std::fprintf(out, "trace %s\n", terminal_safe(id).c_str());
   }
   const CostSummary& s = run.cost;
   if (run.total > 0) {
@@ -130,7 +131,7 @@ void print_run_report(FILE* out, const RunTraces::Snapshot& run, const std::vect
       std::fprintf(out, "      %lld call%s used a model missing from the price table (no cost recorded)\n",
                    static_cast<long long>(s.unpriced_generations), s.unpriced_generations == 1 ? "" : "s");
   }
-  for (const auto& d : destinations) std::fprintf(out, "%s\n", d.c_str());
+  for (const auto& d : destinations) std::fprintf(out, "%s\n", terminal_safe(d).c_str());
 }
 
 }  // namespace llmtap::cli

@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/traces_export.h"
 #include "common/data_dir.h"
+#include "common/terminal_text.h"
 #include "export/make_exporters.h"
 #include "export/span_json.h"
 #include "export/sqlite_store.h"
@@ -98,7 +99,7 @@ int run_traces(const std::vector<std::string>& args) {
   if (sub == "list") {
     auto traces = store->recent(static_cast<int>(limit));
     if (json) {
-      std::printf("%s\n", dump_json(trace_list_json(traces), 2).c_str());
+      std::printf("%s\n", llmtap::terminal_safe_json(dump_json(trace_list_json(traces), 2)).c_str());
     } else if (traces.empty()) {
       std::printf("no traces recorded yet in %s\n", store_path_in(data_dir).c_str());
     } else {
@@ -112,7 +113,7 @@ int run_traces(const std::vector<std::string>& args) {
     return 1;
   }
   TreeRenderer renderer;
-  if (json) std::printf("%s\n", dump_json(renderer.render_json(*found.trace), 2).c_str());
+  if (json) std::printf("%s\n", llmtap::terminal_safe_json(dump_json(renderer.render_json(*found.trace), 2)).c_str());
   else std::fputs(renderer.render_text(*found.trace).c_str(), stdout);
   return 0;
 }

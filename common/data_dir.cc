@@ -1,5 +1,6 @@
 #include "common/data_dir.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,6 +104,55 @@ std::string check_private_dir(const std::string& dir) {
   if (absolute != real)
     if (auto e = check_parents(real, dir); !e.empty()) return e;
   return "";
+}
+
+namespace {
+
+std::string read_secret(int fd, const std::string& path, std::string* content) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return path + " is not a regular file";
+  if (st.st_uid != ::geteuid()) return path + " belongs to another user; remove it (llmtap creates a new one)";
+  if ((st.st_mode & 077) != 0) return path + " is readable by other users; run: chmod 600 " + path;
+  if (st.st_size > 4096) return path + " is too large to be a credential";
+  std::string out(static_cast<std::size_t>(st.st_size), '\0');
+  ssize_t n = out.empty() ? 0 : ::read(fd, out.data(), out.size());
+  if (n < 0) return "cannot read " + path + ": " + std::strerror(errno);
+  out.resize(static_cast<std::size_t>(n));
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) out.pop_back();
+  if (out.empty()) return path + " is empty; remove it (llmtap creates a new one)";
+  *content = std::move(out);
+  return "";
+}
+
+}  // namespace
+
+std::string load_or_create_secret_file(const std::string& path, std::string (*make)(), std::string* content) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      std::string e = read_secret(fd, path, content);
+      ::close(fd);
+      return e;
+    }
+    if (errno == ELOOP) return path + " is a symbolic link; remove it (llmtap creates a new one)";
+    if (errno != ENOENT) return "cannot open " + path + ": " + std::strerror(errno);
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST) continue;  // another llmtap created it first: read theirs
+      return "cannot create " + path + ": " + std::strerror(errno);
+    }
+    std::string secret = make();
+    std::string line = secret + "\n";
+    bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ok = ::close(fd) == 0 && ok;
+    if (!ok) {
+      ::unlink(path.c_str());
+      return "cannot write " + path + ": " + std::strerror(errno);
+    }
+    *content = std::move(secret);
+    return "";
+  }
+  return "cannot create " + path + ": it keeps appearing and disappearing";
 }
 
 }  // namespace llmtap

@@ -24,3 +24,12 @@ std::string ensure_private_dir(const std::string& dir);
 std::string check_private_dir(const std::string& dir);
 
 }  // namespace llmtap
+
+namespace llmtap {
+
+// A secret kept in the data directory (the proxy credential): reads PATH, or creates it with
+// O_EXCL|O_NOFOLLOW, mode 0600, holding MAKE()'s result when missing. Refuses a symlink, a file
+// owned by another user or one group/other can access, naming the fix. Returns "" on success.
+std::string load_or_create_secret_file(const std::string& path, std::string (*make)(), std::string* content);
+
+}  // namespace llmtap

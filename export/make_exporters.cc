@@ -127,7 +127,9 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
     sinks.push_back(std::move(otlp));
   }
 
-  setup.sink = std::make_unique<RedactingSink>(std::make_unique<FanoutSink>(std::move(sinks)), capture);
+  auto content = ContentRedactor::create(options.redaction, error);
+  if (!content) return {};
+  setup.sink = std::make_unique<RedactingSink>(std::make_unique<FanoutSink>(std::move(sinks)), capture, std::move(content));
   return setup;
 }
 

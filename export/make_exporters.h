@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/sinks.h"
+#include "export/content_redactor.h"
 #include "export/otlp_config.h"
 
 namespace llmtap::exporting {
@@ -24,6 +25,7 @@ struct ExportOptions {
   std::optional<bool> capture_content;  // default: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
   EnvLookup env;                        // default: the process environment
   TraceSink* also_to = nullptr;         // fed every trace after redaction too (not owned; outlives the sink)
+  RedactionOptions redaction;           // --redact, --no-redact-class
 };
 
 struct ExportSetup {

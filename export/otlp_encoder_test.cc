@@ -1,9 +1,9 @@
 #include "export/otlp_encoder.h"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include <cmath>
-#include <regex>
 
 #include "export/otlp_test_decode.h"
 #include "export/test_spans.h"
@@ -39,12 +39,12 @@ void check_support_payload(const json& body, const Trace& t) {
   EXPECT_EQ(ss["scope"]["version"], "0.1.0");
   const auto& spans = ss["spans"];
   ASSERT_EQ(spans.size(), t.spans.size());
-  std::regex hex32("^[0-9a-f]{32}$"), hex16("^[0-9a-f]{16}$");
+  const re2::RE2 hex32("[0-9a-f]{32}"), hex16("[0-9a-f]{16}");
   for (std::size_t i = 0; i < spans.size(); ++i) {
     const auto& s = spans[i];
     const Span& want = t.spans[i];
-    EXPECT_TRUE(std::regex_match(s["traceId"].get<std::string>(), hex32));
-    EXPECT_TRUE(std::regex_match(s["spanId"].get<std::string>(), hex16));
+    EXPECT_TRUE(re2::RE2::FullMatch(s["traceId"].get<std::string>(), hex32));
+    EXPECT_TRUE(re2::RE2::FullMatch(s["spanId"].get<std::string>(), hex16));
     EXPECT_EQ(s["traceId"], want.trace_id);
     EXPECT_EQ(s["spanId"], want.span_id);
     if (want.parent_span_id.empty()) {

@@ -1,11 +1,11 @@
 #include "export/otlp_exporter.h"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -144,10 +144,10 @@ TEST(OtlpExporter, DeliversOtlpJsonWithHeadersAndGzip) {
   auto spans = spans_of(body);
   Trace want = testing::support_trace();
   ASSERT_EQ(spans.size(), want.spans.size());
-  std::regex hex32("^[0-9a-f]{32}$"), hex16("^[0-9a-f]{16}$");
+  const re2::RE2 hex32("[0-9a-f]{32}"), hex16("[0-9a-f]{16}");
   for (std::size_t i = 0; i < spans.size(); ++i) {
-    EXPECT_TRUE(std::regex_match(spans[i]["traceId"].get<std::string>(), hex32));
-    EXPECT_TRUE(std::regex_match(spans[i]["spanId"].get<std::string>(), hex16));
+    EXPECT_TRUE(re2::RE2::FullMatch(spans[i]["traceId"].get<std::string>(), hex32));
+    EXPECT_TRUE(re2::RE2::FullMatch(spans[i]["spanId"].get<std::string>(), hex16));
     EXPECT_EQ(spans[i]["spanId"], want.spans[i].span_id);
     EXPECT_EQ(spans[i].value("parentSpanId", ""), want.spans[i].parent_span_id);
     EXPECT_EQ(spans[i]["startTimeUnixNano"], std::to_string(want.spans[i].start_ns));

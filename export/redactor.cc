@@ -88,7 +88,17 @@ bool Redactor::is_auth_key(std::string_view key) {
   return false;
 }
 
-std::string Redactor::redact(std::string_view s) const {
+std::string Redactor::redact(std::string_view text) const {
+  if (!content_) return redact_credentials(text);
+  return redact_credentials(content_->redacted(text, TextKind::kAny));
+}
+
+std::string Redactor::redact_free_text(std::string_view text) const {
+  if (!content_) return redact_credentials(text);
+  return redact_credentials(content_->redacted(text, TextKind::kFreeText));
+}
+
+std::string Redactor::redact_credentials(std::string_view s) const {
   std::string out;
   out.reserve(s.size());
   std::size_t i = 0;
@@ -153,13 +163,18 @@ std::string Redactor::redact(std::string_view s) const {
 
 void Redactor::redact_span(Span& span) const {
   span.name = redact(span.name);
-  span.status_message = redact(span.status_message);
+  // Error messages often echo the prompt (even with capture off): always treated as free text.
+  span.status_message = redact_free_text(span.status_message);
   for (auto& a : span.attributes) {
-    bool whole = is_auth_key(a.key);
+    const bool whole = is_auth_key(a.key);
+    const bool free_text = is_content_attribute(a.key);
+    auto clean = [&](const std::string& v) {
+      return whole ? std::string(kRedacted) : free_text ? redact_free_text(v) : redact(v);
+    };
     if (auto* str = std::get_if<std::string>(&a.value)) {
-      *str = whole ? std::string(kRedacted) : redact(*str);
+      *str = clean(*str);
     } else if (auto* list = std::get_if<std::vector<std::string>>(&a.value)) {
-      for (auto& item : *list) item = whole ? std::string(kRedacted) : redact(item);
+      for (auto& item : *list) item = clean(item);
     }
   }
 }
@@ -181,8 +196,11 @@ bool is_content_attribute(std::string_view key) {
   return false;
 }
 
-RedactingSink::RedactingSink(std::unique_ptr<TraceSink> next, bool capture_content)
-    : next_(std::move(next)), capture_content_(capture_content) {}
+RedactingSink::RedactingSink(std::unique_ptr<TraceSink> next, bool capture_content,
+                             std::shared_ptr<const ContentRedactor> content)
+    : redactor_(content ? std::move(content) : ContentRedactor::default_instance()),
+      next_(std::move(next)),
+      capture_content_(capture_content) {}
 
 void RedactingSink::on_trace(const Trace& trace) {
   Trace clean = redactor_.redact_trace(trace);

@@ -7,31 +7,45 @@
 
 #include "common/sinks.h"
 #include "common/span.h"
+#include "export/content_redactor.h"
 
 namespace llmtap::exporting {
 
+// The whole value of a credential-bearing header or field; typed placeholders
+// ("[REDACTED:email]") come from the ContentRedactor's classes.
 inline constexpr std::string_view kRedacted = "[REDACTED]";
 
 class Redactor {
  public:
-  // Replaces bearer/basic credentials, API-key shaped tokens (sk-..., sk-ant-..., AIza...) and the
-  // values of auth headers (Authorization, x-api-key, api-key, x-goog-api-key, ...) in free text,
-  // header dumps and JSON.
+  Redactor() : content_(ContentRedactor::default_instance()) {}
+  explicit Redactor(std::shared_ptr<const ContentRedactor> content) : content_(std::move(content)) {}
+
+  // Replaces the secret classes of the ContentRedactor, then the values of auth headers
+  // (Authorization, x-api-key, api-key, x-goog-api-key, ...), bearer credentials and ?key= in
+  // header dumps and JSON. For names, ids and header values.
   std::string redact(std::string_view text) const;
+  // As redact(), plus personal data and generic secret shapes: for prompts, outputs, tool arguments
+  // and results, and error messages.
+  std::string redact_free_text(std::string_view text) const;
   // True when an attribute key names a credential-bearing header: its whole value is dropped.
   static bool is_auth_key(std::string_view key);
   void redact_span(Span& span) const;
   Trace redact_trace(const Trace& trace) const;
+
+ private:
+  std::string redact_credentials(std::string_view text) const;
+  std::shared_ptr<const ContentRedactor> content_;
 };
 
 // Attributes that carry prompts, outputs, tool arguments or results (content capture).
 bool is_content_attribute(std::string_view key);
 
 // Decorator: redacts (and, with content capture off, strips content) before the wrapped sink sees
-// the trace.
+// the trace. CONTENT null means the built-in classes.
 class RedactingSink : public TraceSink {
  public:
-  RedactingSink(std::unique_ptr<TraceSink> next, bool capture_content);
+  RedactingSink(std::unique_ptr<TraceSink> next, bool capture_content,
+                std::shared_ptr<const ContentRedactor> content = nullptr);
   void on_trace(const Trace& trace) override;
   void flush() override;
   void stop_by(std::chrono::steady_clock::time_point deadline) override { next_->stop_by(deadline); }

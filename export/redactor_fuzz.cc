@@ -13,5 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string out = r.redact(in);
   // Idempotent: redacting twice changes nothing more.
   if (r.redact(out) != out) std::abort();
+  std::string free_text = r.redact_free_text(in);
+  if (r.redact_free_text(free_text) != free_text) std::abort();
   return 0;
 }

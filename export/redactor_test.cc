@@ -13,10 +13,12 @@ const std::string kGoogle = "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv";
 
 TEST(Redactor, ApiKeyPatterns) {
   Redactor r;
-  for (const auto& key : {kOpenAi, kAnthropic, kGoogle}) {
+  const std::pair<std::string, std::string> keys[] = {
+      {kOpenAi, "openai_key"}, {kAnthropic, "anthropic_key"}, {kGoogle, "google_api_key"}};
+  for (const auto& [key, cls] : keys) {
     std::string out = r.redact("prefix " + key + " suffix");
     EXPECT_EQ(out.find(key), std::string::npos) << out;
-    EXPECT_EQ(out, "prefix [REDACTED] suffix");
+    EXPECT_EQ(out, "prefix [REDACTED:" + cls + "] suffix");
   }
   EXPECT_EQ(r.redact("https://x/v1beta/models?key=" + kGoogle + "&alt=sse"),
             "https://x/v1beta/models?key=[REDACTED]&alt=sse");
@@ -32,8 +34,9 @@ TEST(Redactor, QueryStringKeys) {
 
 TEST(Redactor, BearerTokens) {
   Redactor r;
-  EXPECT_EQ(r.redact("Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig"), "Bearer [REDACTED]");
-  EXPECT_EQ(r.redact("token: bearer abcdefgh12345678 end"), "token: bearer [REDACTED] end");
+  EXPECT_EQ(r.redact("Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig"), "Bearer [REDACTED:bearer_token]");
+  EXPECT_EQ(r.redact("token: bearer abcdefgh12345678 end"), "token: bearer [REDACTED:password] end");
+  EXPECT_EQ(r.redact("Bearer abcdefgh1234"), "Bearer [REDACTED]");  // short: the header rule
   EXPECT_EQ(r.redact("a bearer of news"), "a bearer of news");  // not a token
 }
 
@@ -112,7 +115,7 @@ TEST(RedactingSink, KeepsRedactedContentWhenCaptureOn) {
   sink.on_trace(testing::support_trace("0af7651916cd43dd8448eb211c80319c", kOpenAi));
   const auto* msgs = pa->got.at(0).spans[2].find("gen_ai.input.messages");
   ASSERT_NE(msgs, nullptr);
-  EXPECT_NE(std::get<std::string>(*msgs).find("my key is [REDACTED]"), std::string::npos);
+  EXPECT_NE(std::get<std::string>(*msgs).find("my key is [REDACTED:openai_key]"), std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "common/terminal_text.h"
 #include "export/tree_renderer.h"
 
 namespace llmtap::exporting {
@@ -80,8 +81,10 @@ std::string format_trace_list(const std::vector<TraceSummary>& traces) {
   std::vector<Row> rows;
   rows.push_back({"TRACE ID", "TIME", "WORKFLOW", "AGENTS", "SPANS", "DURATION", "COST", "ERRORS"});
   for (const auto& t : traces) {
-    rows.push_back({t.trace_id, format_time(t.start_ns), fit(t.workflow.empty() ? "-" : t.workflow, 28),
-                    fit(t.agents.empty() ? "-" : join(t.agents, ", "), 36), std::to_string(t.span_count),
+    // Names come from the wire: escaped before they are cut to fit the column.
+    rows.push_back({terminal_safe(t.trace_id), format_time(t.start_ns),
+                    fit(t.workflow.empty() ? "-" : terminal_safe(t.workflow), 28),
+                    fit(t.agents.empty() ? "-" : terminal_safe(join(t.agents, ", ")), 36), std::to_string(t.span_count),
                     TreeRenderer::format_duration(t.end_ns - t.start_ns),
                     t.cost_usd ? TreeRenderer::format_cost(*t.cost_usd) : "-",
                     t.error_count ? std::to_string(t.error_count) : "-"});

@@ -60,6 +60,12 @@ TEST_F(TracesQuery, ListShowsFullIdsAndSummaries) {
             "00000000000000000000000000000004  2025-11-13 02:13:23  invoke_workflow run3  -                  2       6ms       -       -\n"
             "0af7651916cd43dd8448eb211c80319c  2025-11-13 02:13:20  Support Agent         Billing Agent      6     1.75s  $0.014       1\n"
             "0af76519aaaaaaaaaaaaaaaaaaaaaaaa  2025-11-13 02:13:20  Support Agent         Billing Agent      6     1.75s  $0.014       1\n");
+  std::vector<TraceSummary> hostile = reader->recent(1);
+  hostile[0].workflow = "run\x1b]0;title\x07";
+  hostile[0].agents = {"Agent\x1b[2J"};
+  text = format_trace_list(hostile);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_NE(text.find("run\\u001b]0;title\\u0007  Agent\\u001b[2J"), std::string::npos) << text;
   auto j = trace_list_json(reader->recent(1));
   ASSERT_EQ(j.size(), 1u);
   EXPECT_EQ(j[0]["trace_id"], "00000000000000000000000000000004");

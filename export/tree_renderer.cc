@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "common/terminal_text.h"
 #include "export/span_json.h"
 
 namespace llmtap::exporting {
@@ -90,8 +91,9 @@ struct Tree {
   std::vector<std::optional<double>> costs;
 };
 
+// Labels and messages come from the wire: terminal_safe keeps them from driving the terminal.
 std::string line_for(const Span& s, const std::optional<double>& cost) {
-  std::string line = TreeRenderer::label(s);
+  std::string line = terminal_safe(TreeRenderer::label(s));
   if (s.kind != SpanKind::kHandoff) {
     line += " [" + TreeRenderer::format_duration(s.end_ns - s.start_ns);
     if (cost) line += ", " + TreeRenderer::format_cost(*cost);
@@ -99,7 +101,7 @@ std::string line_for(const Span& s, const std::optional<double>& cost) {
   }
   if (s.error) {
     line += " ✗ error";
-    if (!s.status_message.empty()) line += ": " + one_line(s.status_message, 100);
+    if (!s.status_message.empty()) line += ": " + terminal_safe(one_line(s.status_message, 100));
   }
   return line;
 }

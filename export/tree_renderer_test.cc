@@ -18,6 +18,20 @@ TEST(TreeRenderer, GoldenSupportTrace) {
             "        └── Tool: refund [1.50s] ✗ error: order not found\n");
 }
 
+// Names and messages come from the wire: a model, tool or provider must not drive the terminal.
+TEST(TreeRenderer, ControlCharactersAreEscaped) {
+  Trace t = testing::support_trace();
+  t.spans[1].set("gen_ai.tool.name", std::string("search\x1b[2J"));
+  t.spans[2].set("gen_ai.response.model", std::string("gpt\x1b]0;pwned\x07-4o"));
+  t.spans[5].status_message = "order \x1b[2Jnot found\xe2\x80\xae";
+  const std::string text = TreeRenderer().render_text(t);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x07'), std::string::npos) << text;
+  EXPECT_NE(text.find("├── Tool: search\\u001b[2J [45ms]\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("├── LLM: gpt\\u001b]0;pwned\\u0007-4o [180ms, $0.009]\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("✗ error: order \\u001b[2Jnot found\\u202e\n"), std::string::npos) << text;
+}
+
 TEST(TreeRenderer, ChildrenInStartOrderWhateverTheInputOrder) {
   Trace t = testing::support_trace();
   std::swap(t.spans[1], t.spans[2]);

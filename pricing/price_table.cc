@@ -4,7 +4,6 @@
 #include <atomic>
 #include <fstream>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -12,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/safe_regex.h"
 #include "pricing/decimal_price.h"
 #include "pricing/embedded_prices.h"
 #include "pricing/model_name.h"
@@ -380,7 +380,7 @@ struct PriceTable::Data {
   std::unordered_map<std::string, std::vector<std::size_t>> by_stripped;  // date-stripped id/alias -> entries
   struct Pattern {
     std::size_t entry;
-    std::regex re;
+    std::shared_ptr<const re2::RE2> re;  // shared: Data is copied when a layer is added
   };
   std::vector<Pattern> patterns;  // best first: priority desc, then pattern length desc
 
@@ -412,11 +412,10 @@ bool PriceTable::Data::rebuild_index(const std::string& origin, std::string* err
       }
     }
     if (!e.regex.empty()) {
-      try {
-        patterns.push_back({i, std::regex(e.regex, std::regex::ECMAScript | std::regex::icase | std::regex::optimize)});
-      } catch (const std::regex_error& ex) {
-        return fail(error, Where{origin, e.id}.prefix("regex") + "invalid regular expression: " + ex.what());
-      }
+      std::string why;
+      auto re = compile_regex(e.regex, {.case_insensitive = true}, &why);
+      if (!re) return fail(error, Where{origin, e.id}.prefix("regex") + why);
+      patterns.push_back({i, std::move(re)});
     }
   }
   std::stable_sort(patterns.begin(), patterns.end(), [&](const Pattern& a, const Pattern& b) {
@@ -568,7 +567,7 @@ ModelMatch PriceTable::lookup(std::string_view model, UnixNanos at) const {
   for (const auto& f : forms) {
     for (const auto& p : d.patterns) {
       const PriceEntry& e = d.entries[p.entry];
-      if (!in_window(e, day) || !std::regex_match(f.name, p.re)) continue;
+      if (!in_window(e, day) || !re2::RE2::FullMatch(f.name, *p.re)) continue;
       m.rule = MatchRule::kRegex;
       m.entry = &e;
       m.matched_name = f.name;

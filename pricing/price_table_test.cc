@@ -150,6 +150,23 @@ TEST(PriceTableMatch, NeverSubstring) {
   }
 }
 
+// `(a|aa)+$` took over 20 s per lookup under std::regex; RE2 matches in linear time.
+TEST(PriceTableMatch, PathologicalPatternsOnLongNamesFinish) {
+  PriceTable t = table_from(table_with(R"(
+    {"id": "alt", "regex": "(a|aa)+$", "prices": {"input": "1", "output": "1"}},
+    {"id": "nested", "regex": "(x+x+)+y", "prices": {"input": "2", "output": "2"}})"));
+  const std::string name(1 << 20, 'a');
+  ModelMatch m = t.lookup(name);
+  EXPECT_EQ(m.rule, MatchRule::kRegex);
+  EXPECT_EQ(m.entry->id, "alt");
+  EXPECT_EQ(t.lookup(name + "b").rule, MatchRule::kUnknown);
+  EXPECT_EQ(t.lookup(std::string(1 << 20, 'x')).rule, MatchRule::kUnknown);
+  EXPECT_EQ(t.lookup("xxxy").entry->id, "nested");
+  // RE2 refuses what would need backtracking, naming the file, model and pattern.
+  std::string err = load_error(table_with(R"({"id": "m", "regex": "(a)\\1", "prices": {"input": "1", "output": "1"}})"));
+  EXPECT_NE(err.find("test.json: model 'm': field 'regex': invalid regular expression '(a)\\1'"), std::string::npos) << err;
+}
+
 TEST(PriceTableMatch, EffectiveDates) {
   PriceTable t = table_from(table_with(R"(
     {"id": "acme", "effective_from": "2025-01-01", "effective_until": "2026-01-01", "prices": {"input": "1", "output": "1"}},

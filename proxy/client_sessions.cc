@@ -30,7 +30,9 @@ void PlainHttpSession::on_connect_request(std::string_view target, std::size_t h
   spdlog::debug("CONNECT {}:{} ({})", host, port, intercept ? "intercept" : "tunnel");
   if (!intercept) {
     closing_ = true;  // the connection now belongs to the tunnel
-    std::make_shared<TunnelSession>(worker_, std::move(stream_), std::move(client_buf_), host, port)->run();
+    std::make_shared<TunnelSession>(worker_, std::move(stream_), std::move(client_buf_), host, port,
+                                    !worker_.ctx.routing.allow_private_upstream)
+        ->run();
     return;
   }
   connect_reply_ = "HTTP/1.1 200 Connection Established\r\n\r\n";

@@ -14,6 +14,7 @@ namespace llmtap::proxy {
 
 class PlainHttpSession : public HttpSession<PlainHttpSession>, public std::enable_shared_from_this<PlainHttpSession> {
  public:
+  static constexpr bool kAuthenticates = true;  // the proxy port: every request shows the credential
   PlainHttpSession(Worker& w, net::ip::tcp::socket socket);
   void run();
 
@@ -32,6 +33,7 @@ class PlainHttpSession : public HttpSession<PlainHttpSession>, public std::enabl
 
 class TlsHttpSession : public HttpSession<TlsHttpSession>, public std::enable_shared_from_this<TlsHttpSession> {
  public:
+  static constexpr bool kAuthenticates = false;  // inside a tunnel whose CONNECT was authenticated
   // STREAM is the client's TCP connection right after "200 Connection Established"; BUFFER holds
   // any bytes it already sent (the start of its ClientHello).
   TlsHttpSession(Worker& w, beast::tcp_stream stream, beast::flat_buffer buffer, std::string host, std::uint16_t port);

@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "proxy/http_framing.h"
 #include "proxy/local_response.h"
+#include "proxy/proxy_auth.h"
 #include "proxy/proxy_context.h"
 #include "proxy/request_routing.h"
 #include "proxy/upgraded_relay.h"
@@ -76,14 +77,15 @@ class HttpSession : public SessionBase {
   }
 
   // Writes a locally generated error and closes the connection.
-  void send_local_error(int status, std::string_view cause, std::string_view host, std::string_view message) {
+  void send_local_error(int status, std::string_view cause, std::string_view host, std::string_view message,
+                        std::string_view extra_headers = {}) {
     if (response_started_ || closing_) return abort();
     if (status >= 500) spdlog::warn("{} {} for {}: {}", status, cause, host, message);
     else spdlog::info("{} {}: {}", status, cause, message);
     closing_ = true;
     if (up_) up_->close();  // kept alive until the session ends: ops may still be pending on it
     response_started_ = true;
-    local_response_ = make_error_response(status, cause, host, message);
+    local_response_ = make_error_response(status, cause, host, message, extra_headers);
     tap(Direction::kServerToClient, local_response_.data(), local_response_.size());
     lowest().expires_after(opts().idle_timeout);
     net::async_write(self().stream(), net::buffer(local_response_),
@@ -169,12 +171,58 @@ class HttpSession : public SessionBase {
     on_request_header();
   }
 
+  // Requests on the proxy port must carry the credential (proxy_auth.h); inside an intercepted
+  // tunnel the CONNECT already did. Returns false once the refusal is on its way; nothing was
+  // tapped or sent upstream. Sets gateway_token_ when the target starts with the token segment.
+  bool admit_request() {
+    gateway_token_ = 0;
+    const std::string& credential = worker_.ctx.credential;
+    if (!Derived::kAuthenticates || credential.empty()) return true;
+    const std::string_view target = req_->target();
+    bool proxy_auth = false;
+    for (const auto& f : req_->fields())
+      if (RequestFraming::iequals(f.name, "proxy-authorization"))
+        proxy_auth = proxy_auth || proxy_authorization_matches(f.value, credential);
+    const bool forward = req_->method() == http::verb::connect || target.empty() || target.front() != '/';
+    if (forward) {
+      if (proxy_auth) return true;
+      send_local_error(407, "proxy_auth_required", "",
+                       "this llmtap proxy needs its credential: use HTTPS_PROXY=http://llmtap:CREDENTIAL@ADDR "
+                       "(CREDENTIAL is in proxy-credential in llmtap's data directory)",
+                       "Proxy-Authenticate: Basic realm=\"llmtap\"\r\n");
+      return false;
+    }
+    GatewayTarget g = parse_gateway_target(target, credential);
+    if (g.token == GatewayToken::kOk) {
+      gateway_token_ = g.strip_length;
+      return true;
+    }
+    if (g.token == GatewayToken::kMissing && proxy_auth) return true;
+    if (g.token == GatewayToken::kWrong)
+      send_local_error(403, "gateway_token_invalid", "", "the token in this gateway URL is not this proxy's credential");
+    else
+      send_local_error(401, "gateway_token_required", "",
+                       "gateway routes need the credential: use base URLs like http://ADDR/t/CREDENTIAL/openai/v1");
+    return false;
+  }
+
+  // The request header as the client sent it, minus the gateway token segment of its target.
+  void tap_request_header() {
+    if (gateway_token_ == 0) return tap(Direction::kClientToServer, client_data(), header_len_);
+    const std::size_t at = req_->method_string().size() + 1;  // "METHOD SP target": one SP (RFC 9112)
+    if (at + gateway_token_ > header_len_ || std::string_view(client_data() + at, 3) != kGatewayTokenPrefix)
+      return;  // cannot happen for a parsed request; never tap the token
+    tap(Direction::kClientToServer, client_data(), at);
+    tap(Direction::kClientToServer, client_data() + at + gateway_token_, header_len_ - at - gateway_token_);
+  }
+
   void on_request_header() {
+    if (!admit_request()) return;
     if (req_->method() == http::verb::connect) return self().on_connect_request(req_->target(), header_len_);
-    route_ = self().route(req_->target());
+    route_ = self().route(req_->target().substr(gateway_token_));
     if (!route_.ok) return send_local_error(route_.error_status, route_.error_cause, "", route_.error_message);
     self().on_routed(route_);
-    tap(Direction::kClientToServer, client_data(), header_len_);
+    tap_request_header();
     client_buf_.consume(header_len_);
     req_cursor_.reset();
     up_header_.clear();
@@ -480,6 +528,7 @@ class HttpSession : public SessionBase {
   std::string up_header_;
   std::string local_response_;
   std::size_t header_len_ = 0;
+  std::size_t gateway_token_ = 0;  // length of "/t/TOKEN" at the start of the target, else 0
   std::uint64_t tap_id_ = 0;
   std::uint64_t exchanges_ = 0;
   bool keep_alive_ = true;

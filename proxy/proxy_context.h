@@ -28,6 +28,7 @@ struct ProxyContext {
   net::ssl::context upstream_tls{net::ssl::context::tls_client};  // verifying client side
   net::ssl::context mitm_tls{net::ssl::context::tls_server};      // leaf set per connection
   Tap* tap = nullptr;
+  std::string credential;  // required from clients on the proxy port; "" = --no-auth
   std::atomic<std::uint64_t> next_conn_id{1};
   std::atomic<int> active_sessions{0};
 };

@@ -116,7 +116,9 @@ class Upstream {
 // Blocking keep-alive client, optionally TLS (through a CONNECT tunnel when given a proxy).
 class Client {
  public:
-  Client(int port, SSL_CTX* tls = nullptr, const char* sni = nullptr, const char* connect_to = nullptr) {
+  // PROXY_AUTH: the Proxy-Authorization value sent with the CONNECT.
+  Client(int port, SSL_CTX* tls = nullptr, const char* sni = nullptr, const char* connect_to = nullptr,
+         const std::string& proxy_auth = "") {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -126,7 +128,8 @@ class Client {
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect failed");
     if (connect_to) {
-      std::string req = std::string("CONNECT ") + connect_to + " HTTP/1.1\r\nHost: " + connect_to + "\r\n\r\n";
+      std::string req = std::string("CONNECT ") + connect_to + " HTTP/1.1\r\nHost: " + connect_to +
+                        "\r\nProxy-Authorization: " + proxy_auth + "\r\n\r\n";
       raw_send(req);
       std::string reply;
       char c;
@@ -234,6 +237,7 @@ int main(int argc, char** argv) {
   o.upstreams = {{"openai", "http://127.0.0.1:" + std::to_string(plain.port())},
                  {"anthropic", "https://127.0.0.1:" + std::to_string(tls.port())}};
   o.upstream_ca_files = {upstream_ca->ca_cert_path()};
+  o.credential = "benchcredential";  // clients authenticate as every real client does
   llmtap::proxy::ProxyServer proxy(o, nullptr);
   std::string addr = proxy.start(&err);
   if (addr.empty()) die(err.c_str());
@@ -251,11 +255,12 @@ int main(int argc, char** argv) {
     return "POST " + path + " HTTP/1.1\r\nHost: api.anthropic.com\r\nContent-Type: application/json\r\nContent-Length: " +
            std::to_string(req_body.size()) + "\r\n\r\n" + req_body;
   };
-  const std::string req = make_req("/v1/messages"), gateway_req = make_req("/openai/v1/messages");
+  const std::string req = make_req("/v1/messages"), gateway_req = make_req("/t/benchcredential/openai/v1/messages");
 
   Client plain_direct(plain.port()), plain_via(proxy_port);
-  Client tls_direct(tls.port(), direct_tls, nullptr), tls_via(proxy_port, mitm_tls, "api.anthropic.com",
-                                                             "api.anthropic.com:443");
+  Client tls_direct(tls.port(), direct_tls, nullptr),
+      tls_via(proxy_port, mitm_tls, "api.anthropic.com", "api.anthropic.com:443",
+              "Basic bGxtdGFwOmJlbmNoY3JlZGVudGlhbA==" /* llmtap:benchcredential */);
   for (int i = 0; i < 200; ++i) {  // warm up every path (and the proxy's upstream pool)
     plain_direct.request(req);
     plain_via.request(gateway_req);

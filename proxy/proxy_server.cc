@@ -13,6 +13,7 @@
 #include "common/data_dir.h"
 #include "common/provider_hosts.h"
 #include "proxy/client_sessions.h"
+#include "proxy/proxy_auth.h"
 #include "proxy/proxy_context.h"
 #include "common/thread_name.h"
 
@@ -79,6 +80,20 @@ class ProxyServer::Impl {
       ctx_.ca = CertificateAuthority::load_or_create(o.data_dir.empty() ? default_data_dir() : o.data_dir, &err);
       if (!ctx_.ca) return fail("CA: " + err);
     }
+    const std::string data_dir = o.data_dir.empty() ? default_data_dir() : o.data_dir;
+    if (o.require_auth) {
+      ctx_.credential = o.credential;
+      if (ctx_.credential.empty()) {
+        if (err = load_or_create_credential(data_dir, &ctx_.credential, &credential_path_); !err.empty())
+          return fail(err);
+      }
+    } else {
+      spdlog::warn("proxy authentication is off (--no-auth): any local user can send requests through this "
+                   "proxy, reach what it reaches and write traces into this store");
+    }
+    ctx_.routing.allow_private_upstream = o.allow_private_upstream;
+    if (o.allow_private_upstream)
+      spdlog::warn("--allow-private-upstream: apps may make the proxy reach loopback and private addresses");
     if (err = ctx_.routing.set_overrides(o.upstreams); !err.empty()) return fail(err);
     for (const auto& h : o.intercept_hosts) ctx_.routing.intercept_hosts.insert(canonical_host(h));
     if (err = configure_tls(ctx_); !err.empty()) return fail(err);
@@ -90,6 +105,13 @@ class ProxyServer::Impl {
     beast::error_code ec;
     auto address = net::ip::make_address(host, ec);
     if (ec) return fail("--listen needs an IP address, got " + host);
+    if (!address.is_loopback()) {
+      if (!o.allow_remote)
+        return fail("--listen " + o.listen + " is reachable from other machines; listen on 127.0.0.1, or add "
+                    "--allow-remote if that is what you want");
+      spdlog::warn("listening on {}: reachable from other machines (--allow-remote){}", o.listen,
+                   o.require_auth ? "" : " and without authentication (--no-auth)");
+    }
 
     for (int i = 0; i < o.io_threads; ++i) workers_.push_back(std::make_unique<Worker>(ctx_));
     acceptor_.emplace(workers_[0]->ioc);
@@ -156,6 +178,8 @@ class ProxyServer::Impl {
     return address_;
   }
   std::shared_ptr<CertificateAuthority> ca() const { return ctx_.ca; }
+  std::string credential() const { return ctx_.credential; }
+  std::string credential_path() const { return credential_path_; }
 
  private:
   void do_accept() {
@@ -194,6 +218,7 @@ class ProxyServer::Impl {
   std::vector<std::thread> threads_;
   std::size_t next_worker_ = 0;
   std::string address_;
+  std::string credential_path_;
   bool started_ = false;
   bool stopped_ = false;
 };
@@ -204,5 +229,7 @@ std::string ProxyServer::start(std::string* error) { return impl_->start(error);
 void ProxyServer::stop() { impl_->stop(); }
 std::string ProxyServer::address() const { return impl_->address(); }
 std::shared_ptr<CertificateAuthority> ProxyServer::ca() const { return impl_->ca(); }
+std::string ProxyServer::credential() const { return impl_->credential(); }
+std::string ProxyServer::credential_path() const { return impl_->credential_path(); }
 
 }  // namespace llmtap::proxy

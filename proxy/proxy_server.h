@@ -32,6 +32,12 @@ struct ProxyOptions {
   int io_threads = 2;
   std::size_t max_header_bytes = 64 * 1024;              // larger request headers get 431
   std::size_t max_idle_upstream_per_host = 32;           // pooled keep-alive upstream connections per worker
+  // Access (proxy_auth.h): clients must present the credential unless require_auth is false
+  // (--no-auth). An empty credential is loaded from (or created in) data_dir at start().
+  bool require_auth = true;
+  std::string credential;
+  bool allow_remote = false;            // --allow-remote: listen on a non-loopback address
+  bool allow_private_upstream = false;  // --allow-private-upstream: apps may target private addresses
 };
 
 class ProxyServer {
@@ -51,6 +57,10 @@ class ProxyServer {
   std::string address() const;
   // The CA in use (valid after a successful start()).
   std::shared_ptr<CertificateAuthority> ca() const;
+  // The credential clients must present ("" with require_auth off) and the file holding it ("" when
+  // it was passed in ProxyOptions). Valid after a successful start().
+  std::string credential() const;
+  std::string credential_path() const;
 
   class Impl;
 

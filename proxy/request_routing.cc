@@ -21,7 +21,8 @@ std::string UpstreamTarget::authority() const {
 }
 
 std::string UpstreamTarget::pool_key() const {
-  return (tls ? "https://" : "http://") + host + ":" + std::to_string(port);
+  // Connections made without the address check must not serve requests that need it.
+  return (tls ? "https://" : "http://") + host + ":" + std::to_string(port) + (public_only ? "" : "+any");
 }
 
 bool split_host_port(std::string_view authority, std::uint16_t default_port, std::string& host, std::uint16_t& port) {
@@ -117,6 +118,7 @@ Route route_plain_request(const RoutingConfig& cfg, std::string_view target) {
     if (!split_host_port(auth, 80, r.upstream.host, r.upstream.port))
       return error_route(400, "bad_request", "malformed absolute-form target");
     r.upstream.tls = false;
+    r.upstream.public_only = !cfg.allow_private_upstream;
     r.upstream_path = path.front() == '?' ? "/" + std::string(path) : std::string(path);
     r.tap_host = r.upstream.host;
     r.tap_port = r.upstream.port;
@@ -174,6 +176,7 @@ Route route_intercepted_request(const RoutingConfig& cfg, const std::string& hos
     r.upstream.tls = true;
     r.upstream.host = host;
     r.upstream.port = port;
+    r.upstream.public_only = !cfg.allow_private_upstream;
   }
   r.upstream_path = join_path(r.upstream.path_prefix, target);
   r.source = "proxy";

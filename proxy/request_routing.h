@@ -17,6 +17,7 @@ struct UpstreamTarget {
   std::string host;          // without IPv6 brackets
   std::uint16_t port = 443;
   std::string path_prefix;   // "" or "/prefix" (no trailing slash), prepended to every request path
+  bool public_only = false;  // chosen by the app: refuse non-public addresses (address_policy.h)
   std::string authority() const;  // Host header value: host[:port], port omitted when default
   std::string pool_key() const;   // identity of interchangeable upstream connections
 };
@@ -30,6 +31,7 @@ std::string to_lower(std::string_view s);
 struct RoutingConfig {
   std::map<std::string, UpstreamTarget> overrides;  // provider name -> upstream (from --upstream NAME=URL)
   std::set<std::string> intercept_hosts;            // lowercase, from --intercept-host
+  bool allow_private_upstream = false;              // app-chosen targets may be private addresses
   // Builds from NAME=URL strings. Returns "" or an error message.
   std::string set_overrides(const std::map<std::string, std::string>& name_to_url);
 };

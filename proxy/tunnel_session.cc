@@ -3,19 +3,21 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "proxy/address_policy.h"
 #include "proxy/local_response.h"
 
 namespace llmtap::proxy {
 
 TunnelSession::TunnelSession(Worker& w, beast::tcp_stream client, beast::flat_buffer pending, std::string host,
-                             std::uint16_t port)
+                             std::uint16_t port, bool public_only)
     : SessionBase(w),
       client_(std::move(client)),
       upstream_(client_.get_executor()),
       resolver_(client_.get_executor()),
       pending_(std::move(pending)),
       host_(std::move(host)),
-      port_(port) {}
+      port_(port),
+      public_only_(public_only) {}
 
 void TunnelSession::run() {
   resolver_.async_resolve(host_, std::to_string(port_),
@@ -24,6 +26,10 @@ void TunnelSession::run() {
 
 void TunnelSession::on_resolved(beast::error_code ec, net::ip::tcp::resolver::results_type results) {
   if (ec) return fail(502, "dns_resolution_failed", ec.message());
+  if (public_only_)
+    for (const auto& r : results)
+      if (is_non_public_address(r.endpoint().address()))
+        return fail(403, "private_upstream_refused", non_public_refusal(host_, r.endpoint().address()));
   upstream_.expires_after(worker_.ctx.options.connect_timeout);
   upstream_.async_connect(results, [self = shared_from_this()](beast::error_code ec, const auto&) {
     self->on_connected(ec);

@@ -15,7 +15,9 @@ namespace llmtap::proxy {
 
 class TunnelSession : public SessionBase, public std::enable_shared_from_this<TunnelSession> {
  public:
-  TunnelSession(Worker& w, beast::tcp_stream client, beast::flat_buffer pending, std::string host, std::uint16_t port);
+  // PUBLIC_ONLY: refuse (403) when HOST resolves to a non-public address (address_policy.h).
+  TunnelSession(Worker& w, beast::tcp_stream client, beast::flat_buffer pending, std::string host, std::uint16_t port,
+                bool public_only);
   void run();
   void on_server_stop() override;
 
@@ -36,6 +38,7 @@ class TunnelSession : public SessionBase, public std::enable_shared_from_this<Tu
   beast::flat_buffer pending_;  // client bytes that arrived with the CONNECT
   std::string host_;
   std::uint16_t port_;
+  bool public_only_;
   std::string reply_;
   Pipe up_pipe_, down_pipe_;
 };

@@ -9,6 +9,8 @@
 #include <boost/asio/ssl/error.hpp>
 #include <cerrno>
 
+#include "proxy/address_policy.h"
+
 namespace llmtap::proxy {
 namespace {
 
@@ -33,6 +35,11 @@ struct ConnectOp : std::enable_shared_from_this<ConnectOp> {
 
   void on_resolve(beast::error_code ec, net::ip::tcp::resolver::results_type results) {
     if (ec) return fail(502, "dns_resolution_failed", ec.message());
+    // Every answer is checked, not just the first: a rebinding name may mix public and private ones.
+    if (target.public_only)
+      for (const auto& r : results)
+        if (is_non_public_address(r.endpoint().address()))
+          return fail(403, "private_upstream_refused", non_public_refusal(target.host, r.endpoint().address()));
     conn->expires_after(timeouts.connect);
     conn->tcp().async_connect(results, [self = shared_from_this()](beast::error_code ec, const auto&) {
       self->on_connect(ec);

@@ -23,7 +23,7 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 
 struct UpstreamFailure {
-  int status = 0;       // 502 or 504; 0 = no failure
+  int status = 0;       // 502, 504 or 403 (private_upstream_refused); 0 = no failure
   std::string cause;    // machine-readable: connection_refused, tls_verification_failed, ...
   std::string message;  // human-readable detail
   bool ok() const { return status == 0; }

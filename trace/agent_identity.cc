@@ -114,7 +114,7 @@ std::string derived_agent_name(std::string_view instructions, std::string_view f
 std::optional<std::string> rule_agent_name(const std::vector<AgentNameRule>& rules,
                                            const std::string& instructions) {
   for (const auto& r : rules)
-    if (std::regex_search(instructions, r.regex)) return r.name;
+    if (r.regex && re2::RE2::PartialMatch(instructions, *r.regex)) return r.name;
   return std::nullopt;
 }
 

@@ -48,6 +48,21 @@ TEST(AgentIdentity, RulesFirstMatchWins) {
   EXPECT_FALSE(rule_agent_name(rules, "Handle refunds").has_value());
 }
 
+// std::regex recursed per character: a 60,000-character system message segfaulted the proxy.
+TEST(AgentIdentity, RulesOnOneMegabyteInstructionsWithPathologicalPatterns) {
+  std::vector<AgentNameRule> rules;
+  std::string error;
+  ASSERT_TRUE(parse_agent_name_rules(
+      R"([{"pattern": "(a|aa)+b", "name": "Never"}, {"pattern": "(x+x+)+y", "name": "Nor"},
+          {"pattern": "triage.*agent", "name": "Triage"}])",
+      rules, error))
+      << error;
+  std::string instructions = "You are the triage " + std::string(1 << 20, 'a') + " agent.";
+  EXPECT_EQ(rule_agent_name(rules, instructions).value(), "Triage");
+  instructions = std::string(1 << 20, 'a') + std::string(1 << 10, 'x');
+  EXPECT_FALSE(rule_agent_name(rules, instructions).has_value());
+}
+
 TEST(AgentIdentity, TransferTools) {
   EXPECT_TRUE(is_transfer_tool("transfer_to_Billing_Agent"));
   EXPECT_FALSE(is_transfer_tool("transfer_to_"));

@@ -16,12 +16,8 @@ bool make_agent_name_rule(const std::string& pattern, const std::string& name, A
     error = "empty agent name for pattern '" + pattern + "'";
     return false;
   }
-  try {
-    out.regex = std::regex(pattern, std::regex::ECMAScript | std::regex::icase);
-  } catch (const std::regex_error& e) {
-    error = "invalid regex '" + pattern + "': " + e.what();
-    return false;
-  }
+  out.regex = compile_regex(pattern, {.case_insensitive = true}, &error);
+  if (!out.regex) return false;
   out.pattern = pattern;
   out.name = name;
   return true;

@@ -3,19 +3,20 @@
 // content capture, idle timeout and user rules that name agents.
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/safe_regex.h"
 
 namespace llmtap {
 
 // A user rule: when an agent's instructions match `pattern`, the agent is called `name`.
 struct AgentNameRule {
-  std::string pattern;  // ECMAScript regex, matched case-insensitively anywhere in the instructions
-  std::regex regex;
+  std::string pattern;  // RE2 syntax, matched case-insensitively anywhere in the instructions
+  std::shared_ptr<const re2::RE2> regex;
   std::string name;
 };
 

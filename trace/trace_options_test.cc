@@ -50,7 +50,7 @@ TEST(TraceOptions, AgentRuleFilesWithClearErrors) {
   EXPECT_EQ(rules[0].name, "Triage");
 
   EXPECT_FALSE(parse_agent_name_rules("{\"(unclosed\": \"X\"}", rules, error));
-  EXPECT_NE(error.find("invalid regex '(unclosed'"), std::string::npos) << error;
+  EXPECT_NE(error.find("invalid regular expression '(unclosed'"), std::string::npos) << error;
   EXPECT_EQ(rules.size(), 1u);  // unchanged on error
   EXPECT_FALSE(parse_agent_name_rules("{\"a\": 3}", rules, error));
   EXPECT_NE(error.find("must be a string"), std::string::npos) << error;

@@ -13,9 +13,10 @@
                                      held open; stream: a long SSE response being read), prints
                                      `ready OPEN`, holds until stdin closes, prints `done ERRORS`.
 
-PATH is name=URL[,proxy=HOST:PORT][,ca=FILE]: with proxy, the request is tunnelled with CONNECT
+PATH is name=URL[,proxy=[USER:PASSWORD@]HOST:PORT][,ca=FILE]: with proxy, the request is tunnelled with CONNECT
 (HTTPS_PROXY style) and TLS is spoken end to end through it; with an https URL and no proxy, TLS goes
 straight to the URL's host, verified against ca."""
+import base64
 import asyncio, json, re, socket, ssl, sys, time, urllib.parse
 
 BODY = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}).encode()
@@ -43,10 +44,13 @@ class Path:
 
     def connect(self):
         if self.proxy:
-            h, p = self.proxy.rsplit(":", 1)
+            auth, _, hostport = self.proxy.rpartition("@")  # [user:password@]HOST:PORT
+            h, p = hostport.rsplit(":", 1)
             s = socket.create_connection((h, int(p)))
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            s.sendall(b"CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % ((self.url.hostname.encode(), self.port) * 2))
+            extra = b"Proxy-Authorization: Basic %s\r\n" % base64.b64encode(auth.encode()) if auth else b""
+            s.sendall(b"CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n%s\r\n"
+                      % (self.url.hostname.encode(), self.port, self.url.hostname.encode(), self.port, extra))
             buf = b""
             while b"\r\n\r\n" not in buf:
                 d = s.recv(4096)

@@ -22,6 +22,8 @@ import httpx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import llmtap_proxy  # noqa: E402
 LLMTAP = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build/cli/llmtap")
 API_KEY = "sk-ant-api03-COSTE2EKEY0123456789abcdefghij"
 
@@ -71,24 +73,24 @@ class CostEndToEnd(unittest.TestCase):
              "--export", "jsonl=" + cls.jsonl, "--export", "sqlite", "--trace-idle-ms", "600000",
              "--log-level", "debug"],
             stdout=subprocess.PIPE, stderr=cls.log, env=env)
-        addr = first_line(cls.proxy)
+        banner = llmtap_proxy.read_banner(cls.proxy.stdout)
         ca = t + "/data/ca.pem"
         headers = {"x-api-key": API_KEY, "anthropic-version": "2023-06-01", "content-type": "application/json"}
         body = {"model": "claude-sonnet-4-5-20250929", "max_tokens": 1024, "stream": True,
                 "system": [{"type": "text", "text": "You are a billing agent.", "cache_control": {"type": "ephemeral"}}],
                 "messages": [{"role": "user", "content": "Refund order 123"}]}
-        with httpx.Client(proxies=f"http://{addr}", verify=ca, timeout=30) as client:
+        with httpx.Client(proxies=banner.proxy_url, verify=ca, timeout=30) as client:
             with client.stream("POST", "https://api.anthropic.com/v1/messages", headers=headers, json=body) as r:
                 cls.anthropic_status = r.status_code
                 cls.anthropic_body = b"".join(r.iter_bytes())
         chat = {"model": "gpt-4.1", "messages": [{"role": "user", "content": "Where is order 123?"}]}
         cls.chat_out = subprocess.run(
-            ["curl", "-sS", "--fail", f"http://{addr}/openai/v1/chat/completions",
+            ["curl", "-sS", "--fail", banner.gateway_base + "/openai/v1/chat/completions",
              "-H", f"Authorization: Bearer {API_KEY}", "-H", "content-type: application/json",
              "-d", json.dumps(chat)], check=True, capture_output=True).stdout
         resp = {"model": "o4-mini", "input": "What is six times seven?", "stream": True}
         cls.responses_out = subprocess.run(
-            ["curl", "-sS", "--fail", "--proxy", f"http://{addr}", "--cacert", ca,
+            ["curl", "-sS", "--fail", "--proxy", banner.proxy_url, "--cacert", ca,
              "https://api.openai.com/v1/responses", "-H", f"Authorization: Bearer {API_KEY}",
              "-H", "content-type: application/json", "-d", json.dumps(resp)],
             check=True, capture_output=True).stdout

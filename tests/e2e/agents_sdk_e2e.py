@@ -44,6 +44,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import llmtap_proxy  # noqa: E402  (reads the proxy's credential as a user would)
 SIM = os.path.join(ROOT, "examples", "sim-provider", "sim_provider.py")
 MAKE_CA = os.path.join(ROOT, "examples", "sim-provider", "make_test_ca.sh")
 NODE_SCRIPT = os.path.join(HERE, "agents_sdk_e2e.mjs")
@@ -214,11 +216,12 @@ def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agen
         cmd += ["--agent-names", agent_names_file]
     log_path = os.path.join(workdir, f"llmtap-{tag}.log")
     proc, addr = start_process_with_banner(cmd, env, log_path, "llmtap proxy")
+    banner = llmtap_proxy.read_credential(proc.stdout, addr)
     try:
         # A chained run's seed response is made directly at the provider: llmtap never sees the
         # history the first previous_response_id points to, as when it starts mid-conversation.
         seed = ({"NODE_EXTRA_CA_CERTS": ca}, f"https://{sim_addr}/v1") if chained else ({}, None)
-        sdk = run_node(workdir, f"sdk-{tag}.json", f"http://{addr}/openai/v1", seed[0], api, stream, seed[1])
+        sdk = run_node(workdir, f"sdk-{tag}.json", banner.gateway_base + "/openai/v1", seed[0], api, stream, seed[1])
     finally:
         rc = stop_with_sigterm(proc)
         if rc is None:
@@ -236,6 +239,9 @@ def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agen
         logs += f.read()
     bodies = otlp.take()  # llmtap delivers or spools everything before exiting 0
     logs += b"".join(bodies).decode(errors="replace")
+    # Every request carried the credential in its /t/ segment; none of it may be logged or exported.
+    if banner.credential in logs:
+        raise SystemExit(f"{tag}: the proxy credential appears in llmtap's logs or export; see {log_path}")
     return sdk, spans, otlp_to_spans(bodies), logs
 
 

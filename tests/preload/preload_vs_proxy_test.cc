@@ -13,6 +13,7 @@
 
 #include "collector/async_tap.h"
 #include "collector/collector_socket.h"
+#include "proxy/proxy_auth.h"
 #include "proxy/proxy_server.h"
 #include "tests/preload/capture_fixture.h"
 #include "trace/trace_builder.h"
@@ -105,17 +106,20 @@ TEST(PreloadVsProxyTest, SameRunGivesEqualSpansOnBothPaths) {
   popts.intercept_hosts = {"localhost"};
   popts.upstream_ca_files = {provider.ca()};
   popts.data_dir = dir;
+  popts.allow_private_upstream = true;  // the simulated provider is the app's own target, on loopback
   proxy::ProxyServer proxy(popts, &via_proxy.tap);
   std::string error;
   const std::string proxy_addr = proxy.start(&error);
   ASSERT_FALSE(proxy_addr.empty()) << error;
+  // As `llmtap run` does: the credential (created in the data directory) as the proxy URL's userinfo.
+  const std::string proxy_url = proxy::proxy_url_with_credential(proxy_addr, proxy.credential());
   auto collector = CollectorSocket::start(dir + "/collector.sock", via_shim.tap, &error);
   ASSERT_NE(collector, nullptr) << error;
 
   const auto r = testing::run_child(
       {kPython, LLMTAP_TEST_DIR "/clients.py", "urllib", provider.base()},
       {{"LD_PRELOAD", LLMTAP_PRELOAD_SO}, {"LLMTAP_COLLECTOR_SOCKET", dir + "/collector.sock"},
-       {"LLMTAP_HOSTS", "localhost"}, {"HTTPS_PROXY", "http://" + proxy_addr}, {"https_proxy", "http://" + proxy_addr},
+       {"LLMTAP_HOSTS", "localhost"}, {"HTTPS_PROXY", proxy_url}, {"https_proxy", proxy_url},
        {"NO_PROXY", ""}, {"no_proxy", ""}, {"SSL_CERT_FILE", proxy.ca()->ca_cert_path()}});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   ASSERT_EQ(via_proxy.calls.wait_for(2).size(), 2u);

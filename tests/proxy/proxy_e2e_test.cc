@@ -112,6 +112,7 @@ class ProxyE2E : public ::testing::Test {
 
     tap_ = new RecordingTap;
     proxy::ProxyOptions o;
+    o.credential = TEST_CREDENTIAL;
     o.listen = "127.0.0.1:0";
     o.data_dir = d + "/llmtap";
     o.upstreams = {{"openai", "https://127.0.0.1:" + std::to_string(good_->port())},
@@ -121,6 +122,8 @@ class ProxyE2E : public ::testing::Test {
                    {"plain", "http://127.0.0.1:" + std::to_string(plain_->port()) + "/v1"}};
     o.upstream_ca_files = {*test_ca_};
     o.handshake_timeout = std::chrono::milliseconds(1500);
+    // The mock upstreams live on loopback, and absolute-form requests name them directly.
+    o.allow_private_upstream = true;
     server_ = new proxy::ProxyServer(o, tap_);
     std::string err;
     std::string addr = server_->start(&err);
@@ -145,6 +148,8 @@ class ProxyE2E : public ::testing::Test {
   }
 
   static std::string proxy_url() { return "http://127.0.0.1:" + std::to_string(port_); }
+  // What HTTPS_PROXY holds: the credential as userinfo (sent as Proxy-Authorization).
+  static std::string proxy_auth_url() { return "http://llmtap:" TEST_CREDENTIAL "@127.0.0.1:" + std::to_string(port_); }
   static std::string good_url() { return "https://127.0.0.1:" + std::to_string(good_->port()); }
 
   // curl with output captured to files; EXTRA goes before the URL.
@@ -175,11 +180,11 @@ class ProxyE2E : public ::testing::Test {
     return c;
   }
   static CurlResult via_mitm(const std::string& path, std::vector<std::string> extra = {}) {
-    extra.insert(extra.end(), {"-x", proxy_url(), "--cacert", *llmtap_ca_});
+    extra.insert(extra.end(), {"-x", proxy_auth_url(), "--cacert", *llmtap_ca_});
     return curl(extra, "https://api.openai.com" + path);
   }
   static CurlResult via_gateway(const std::string& path, std::vector<std::string> extra = {}) {
-    return curl(extra, proxy_url() + "/openai" + path);
+    return curl(extra, proxy_url() + TEST_GW "/openai" + path);
   }
   static CurlResult direct(const std::string& path) {
     return curl({"--noproxy", "*", "--cacert", *test_ca_}, good_url() + path);
@@ -213,7 +218,7 @@ class ProxyE2E : public ::testing::Test {
 // ---- MITM through HTTPS_PROXY, curl trusting only the llmtap CA ----
 
 TEST_F(ProxyE2E, MitmJsonThroughHttpsProxyEnv) {
-  auto r = curl({"--cacert", *llmtap_ca_}, "https://api.openai.com/v1/json", {"HTTPS_PROXY=" + proxy_url()});
+  auto r = curl({"--cacert", *llmtap_ca_}, "https://api.openai.com/v1/json", {"HTTPS_PROXY=" + proxy_auth_url()});
   expect_exact_body(r, "/v1/json");
   EXPECT_NE(r.body.find("chatcmpl-1"), std::string::npos);
 }
@@ -234,7 +239,7 @@ TEST_F(ProxyE2E, MitmLargeBody) { expect_exact_body(via_mitm("/v1/big?kb=4096"),
 
 TEST_F(ProxyE2E, MitmCertificateIsLlmtapLeafWithSan) {
   // Without the llmtap CA the intercepted connection is not trusted: the client sees our leaf.
-  auto r = curl({"-x", proxy_url(), "--cacert", *test_ca_}, "https://api.openai.com/v1/json");
+  auto r = curl({"-x", proxy_auth_url(), "--cacert", *test_ca_}, "https://api.openai.com/v1/json");
   EXPECT_EQ(r.exit_code, 60) << r.err;  // peer certificate cannot be authenticated
 }
 
@@ -259,19 +264,19 @@ TEST_F(ProxyE2E, GatewayRewritesHostAndDropsProxyHeaders) {
 
 TEST_F(ProxyE2E, GatewayPathPrefixOverPlainHttpUpstream) {
   // --upstream plain=http://127.0.0.1:PORT/v1: /plain/json -> /v1/json on a plain-HTTP upstream.
-  auto r = curl({}, proxy_url() + "/plain/json");
+  auto r = curl({}, proxy_url() + TEST_GW "/plain/json");
   ASSERT_EQ(r.status, 200) << r.err;
   EXPECT_EQ(sha256_hex(r.body), header_value(r.headers, "x-body-sha256"));
 }
 
 TEST_F(ProxyE2E, UnknownGatewayRouteIs404Json) {
-  auto r = curl({}, proxy_url() + "/nope/v1/json");
+  auto r = curl({}, proxy_url() + TEST_GW "/nope/v1/json");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["cause"], "unknown_route");
 }
 
 TEST_F(ProxyE2E, AbsoluteFormPlainHttp) {
-  auto r = curl({"-x", proxy_url()}, "http://127.0.0.1:" + std::to_string(plain_->port()) + "/v1/json");
+  auto r = curl({"-x", proxy_auth_url()}, "http://127.0.0.1:" + std::to_string(plain_->port()) + "/v1/json");
   ASSERT_EQ(r.status, 200) << r.err;
   EXPECT_EQ(sha256_hex(r.body), header_value(r.headers, "x-body-sha256"));
 }
@@ -280,20 +285,20 @@ TEST_F(ProxyE2E, AbsoluteFormPlainHttp) {
 
 TEST_F(ProxyE2E, NonProviderConnectIsBlindTunnel) {
   // The client trusts only the test CA: this works only if it sees the upstream's own certificate.
-  auto r = curl({"-x", proxy_url(), "--cacert", *test_ca_}, good_url() + "/v1/json");
+  auto r = curl({"-x", proxy_auth_url(), "--cacert", *test_ca_}, good_url() + "/v1/json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(sha256_hex(r.body), header_value(r.headers, "x-body-sha256"));
   // And with only the llmtap CA it fails: nothing was intercepted.
-  auto m = curl({"-x", proxy_url(), "--cacert", *llmtap_ca_}, good_url() + "/v1/json");
+  auto m = curl({"-x", proxy_auth_url(), "--cacert", *llmtap_ca_}, good_url() + "/v1/json");
   EXPECT_EQ(m.exit_code, 60) << m.err;
 }
 
 // ---- errors ----
 
 TEST_F(ProxyE2E, BadUpstreamCertificateGives502WithReason) {
-  for (const auto& r : {curl({}, proxy_url() + "/anthropic/v1/json"),
-                        curl({"-x", proxy_url(), "--cacert", *llmtap_ca_}, "https://api.anthropic.com/v1/json")}) {
+  for (const auto& r : {curl({}, proxy_url() + TEST_GW "/anthropic/v1/json"),
+                        curl({"-x", proxy_auth_url(), "--cacert", *llmtap_ca_}, "https://api.anthropic.com/v1/json")}) {
     ASSERT_EQ(r.status, 502) << r.err << r.headers;
     auto j = nlohmann::json::parse(r.body);
     EXPECT_EQ(j["error"]["cause"], "tls_verification_failed");
@@ -303,13 +308,13 @@ TEST_F(ProxyE2E, BadUpstreamCertificateGives502WithReason) {
 }
 
 TEST_F(ProxyE2E, RefusedUpstreamGives502) {
-  auto r = curl({}, proxy_url() + "/gemini/v1beta/models");
+  auto r = curl({}, proxy_url() + TEST_GW "/gemini/v1beta/models");
   ASSERT_EQ(r.status, 502);
   EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["cause"], "connection_refused");
 }
 
 TEST_F(ProxyE2E, SilentUpstreamGives504) {
-  auto r = curl({}, proxy_url() + "/groq/v1/json");
+  auto r = curl({}, proxy_url() + TEST_GW "/groq/v1/json");
   ASSERT_EQ(r.status, 504);
   EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["cause"], "tls_handshake_timeout");
 }
@@ -317,7 +322,7 @@ TEST_F(ProxyE2E, SilentUpstreamGives504) {
 TEST_F(ProxyE2E, OversizedHeaderGives431) {
   RawClient c(port_);
   ASSERT_TRUE(c.connected());
-  c.send("GET /openai/v1/json HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(200 * 1024, 'a') + "\r\n\r\n");
+  c.send("GET " TEST_GW "/openai/v1/json HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(200 * 1024, 'a') + "\r\n\r\n");
   std::string resp = c.read_response();
   EXPECT_EQ(resp.rfind("HTTP/1.1 431 ", 0), 0u) << resp.substr(0, 200);
 }
@@ -347,19 +352,19 @@ TEST_F(ProxyE2E, TransferEncodingNotEndingInChunkedGives400AndCloses) {
 
 TEST_F(ProxyE2E, HeadAnd204And304HaveNoBodiesAndKeepTheConnection) {
   RawClient c(port_);
-  c.send("HEAD /openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send("HEAD " TEST_GW "/openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
   std::string head = c.read_response(/*head=*/true);
   EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
   EXPECT_NE(header_value(head, "content-length"), "");
   EXPECT_EQ(body_of(head), "");
   for (const char* code : {"204", "304"}) {
-    c.send(std::string("GET /openai/status/") + code + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.send(std::string("GET " TEST_GW "/openai/status/") + code + " HTTP/1.1\r\nHost: x\r\n\r\n");
     std::string r = c.read_response();
     EXPECT_EQ(r.rfind(std::string("HTTP/1.1 ") + code, 0), 0u) << r;
     EXPECT_EQ(body_of(r), "");
   }
   // The connection is still in sync: a normal request after them works.
-  c.send("GET /openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send("GET " TEST_GW "/openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
   std::string last = c.read_response();
   EXPECT_EQ(last.rfind("HTTP/1.1 200", 0), 0u) << last;
   EXPECT_EQ(sha256_hex(body_of(last)), header_value(last, "x-body-sha256"));
@@ -368,7 +373,7 @@ TEST_F(ProxyE2E, HeadAnd204And304HaveNoBodiesAndKeepTheConnection) {
 TEST_F(ProxyE2E, ExpectContinueIsRelayed) {
   RawClient c(port_);
   std::string body(100000, 'x');
-  c.send("POST /openai/v1/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
+  c.send("POST " TEST_GW "/openai/v1/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n");
   std::string interim = c.recv_some();
   ASSERT_EQ(interim.rfind("HTTP/1.1 100", 0), 0u) << interim;  // the body has not been sent yet
@@ -387,7 +392,7 @@ TEST_F(ProxyE2E, EarlyUpstreamResponseReachesClientStillSending) {
   // The upstream answers 413 without reading the body; the client is still uploading.
   RawClient c(port_);
   std::size_t size = 4 * 1024 * 1024;
-  c.send("POST /openai/status/413 HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n");
+  c.send("POST " TEST_GW "/openai/status/413 HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n");
   std::string chunk(64 * 1024, 'b');
   for (std::size_t sent = 0; sent < size; sent += chunk.size())
     if (!c.send(chunk)) break;  // the proxy may close once the exchange is over
@@ -397,7 +402,7 @@ TEST_F(ProxyE2E, EarlyUpstreamResponseReachesClientStillSending) {
 
 TEST_F(ProxyE2E, ChunkedRequestBodyIsForwardedUnchanged) {
   RawClient c(port_);
-  c.send("POST /openai/v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+  c.send("POST " TEST_GW "/openai/v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
   c.send("6\r\n world\r\n0\r\n\r\n");
   std::string r = c.read_response();
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
@@ -408,7 +413,7 @@ TEST_F(ProxyE2E, KeepAliveReusesOneUpstreamConnection) {
   RawClient c(port_);
   std::string first_conn;
   for (int i = 0; i < 4; ++i) {
-    c.send("GET /openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.send("GET " TEST_GW "/openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
     std::string r = c.read_response();
     ASSERT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
     std::string conn = header_value(r, "x-mock-conn");
@@ -419,7 +424,7 @@ TEST_F(ProxyE2E, KeepAliveReusesOneUpstreamConnection) {
 
 TEST_F(ProxyE2E, PipelinedRequestsAreAnsweredInOrder) {
   RawClient c(port_);
-  c.send("GET /openai/status/204 HTTP/1.1\r\nHost: x\r\n\r\nGET /openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send("GET " TEST_GW "/openai/status/204 HTTP/1.1\r\nHost: x\r\n\r\nGET " TEST_GW "/openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(c.read_response().rfind("HTTP/1.1 204", 0), 0u);
   std::string r = c.read_response();
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
@@ -429,7 +434,7 @@ TEST_F(ProxyE2E, PipelinedRequestsAreAnsweredInOrder) {
 
 TEST_F(ProxyE2E, SseChunksArriveSpacedAsSent) {
   RawClient c(port_);
-  c.send("GET /openai/v1/sse?n=5&gap_ms=200 HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send("GET " TEST_GW "/openai/v1/sse?n=5&gap_ms=200 HTTP/1.1\r\nHost: x\r\n\r\n");
   std::vector<std::chrono::steady_clock::time_point> arrivals;  // when each new event became visible
   std::size_t seen = 0;
   std::string all;
@@ -454,13 +459,13 @@ TEST_F(ProxyE2E, SseChunksArriveSpacedAsSent) {
 
 TEST_F(ProxyE2E, TapSeesExactClientBytesOnGateway) {
   std::string request =
-      "POST /openai/v1/echo?tap=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world";
+      "POST " TEST_GW "/openai/v1/echo?tap=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world";
   std::string received;
   {
     RawClient c(port_);
     c.send(request);
     received = c.read_response();
-    c.send("GET /openai/v1/sse?n=3&gap_ms=10 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    c.send("GET " TEST_GW "/openai/v1/sse?n=3&gap_ms=10 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     received += c.read_response();
     request = c.sent();
   }
@@ -469,9 +474,99 @@ TEST_F(ProxyE2E, TapSeesExactClientBytesOnGateway) {
   EXPECT_EQ(conn.info.source, "gateway");
   EXPECT_EQ(conn.info.host, "api.openai.com");
   EXPECT_FALSE(conn.info.tls);
+  // Exactly what the client sent, minus the credential segment of each request target.
+  for (std::size_t at; (at = request.find(TEST_GW)) != std::string::npos;) request.erase(at, sizeof(TEST_GW) - 1);
   EXPECT_EQ(conn.c2s, request);
+  EXPECT_EQ(conn.c2s.find(TEST_CREDENTIAL), std::string::npos);
   EXPECT_EQ(conn.s2c, received);
   EXPECT_TRUE(conn.monotonic);
+}
+
+// ---- access: only the credential's holder may use the proxy ----
+
+TEST_F(ProxyE2E, ForwardProxyRequestsNeedTheCredential) {
+  const std::string target = "http://127.0.0.1:" + std::to_string(plain_->port()) + "/v1/json";
+  auto none = curl({"-x", proxy_url()}, target);
+  EXPECT_EQ(none.status, 407);
+  EXPECT_EQ(header_value(none.headers, "proxy-authenticate"), "Basic realm=\"llmtap\"");
+  EXPECT_EQ(nlohmann::json::parse(none.body)["error"]["cause"], "proxy_auth_required");
+  auto wrong = curl({"-x", "http://llmtap:wrong@127.0.0.1:" + std::to_string(port_)}, target);
+  EXPECT_EQ(wrong.status, 407);
+  RawClient c(port_);
+  c.send("CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n");
+  std::string reply = c.read_response();
+  EXPECT_EQ(reply.rfind("HTTP/1.1 407 ", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Proxy-Authenticate: Basic"), std::string::npos) << reply;
+}
+
+TEST_F(ProxyE2E, GatewayRoutesNeedTheTokenSegment) {
+  auto none = curl({}, proxy_url() + "/openai/v1/json");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(nlohmann::json::parse(none.body)["error"]["cause"], "gateway_token_required");
+  auto wrong = curl({}, proxy_url() + "/t/not-the-credential/openai/v1/json");
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_EQ(nlohmann::json::parse(wrong.body)["error"]["cause"], "gateway_token_invalid");
+  // A gateway route also accepts the credential as Proxy-Authorization, but not a wrong one.
+  auto basic = curl({"-H", "Proxy-Authorization: Basic bGxtdGFwOnRlc3RjcmVkZW50aWFsMDEyMzQ1Njc4OWFiY2RlZjAw"},
+                    proxy_url() + "/openai/v1/json");
+  EXPECT_EQ(basic.status, 200) << basic.err;
+  auto empty = curl({"-H", "Proxy-Authorization: Basic bGxtdGFwOg=="}, proxy_url() + "/openai/v1/json");
+  EXPECT_EQ(empty.status, 401);
+  auto ok = via_gateway("/v1/json");
+  EXPECT_EQ(ok.status, 200) << ok.err;
+}
+
+TEST_F(ProxyE2E, NonLoopbackListenNeedsAllowRemoteAndNoAuthOptsOut) {
+  proxy::ProxyOptions o;
+  o.listen = "0.0.0.0:0";
+  o.ca = server_->ca();
+  o.credential = TEST_CREDENTIAL;
+  std::string err;
+  EXPECT_TRUE(proxy::ProxyServer(o, nullptr).start(&err).empty());
+  EXPECT_NE(err.find("--allow-remote"), std::string::npos) << err;
+
+  o.listen = "127.0.0.1:0";
+  o.require_auth = false;  // --no-auth
+  o.upstreams = {{"openai", good_url()}};
+  o.upstream_ca_files = {*test_ca_};
+  proxy::ProxyServer open(o, nullptr);
+  std::string addr = open.start(&err);
+  ASSERT_FALSE(addr.empty()) << err;
+  EXPECT_EQ(open.credential(), "");
+  auto r = curl({}, "http://" + addr + "/openai/v1/json");
+  EXPECT_EQ(r.status, 200) << r.err;
+  open.stop();
+}
+
+// Apps may not make the proxy reach loopback or private addresses, however they spell them;
+// the operator's own upstreams (--upstream, here on loopback) still work.
+TEST_F(ProxyE2E, PrivateTargetsChosenByAppsAreRefused) {
+  proxy::ProxyOptions o;
+  o.listen = "127.0.0.1:0";
+  o.ca = server_->ca();
+  o.credential = TEST_CREDENTIAL;
+  o.upstreams = {{"openai", good_url()}};
+  o.upstream_ca_files = {*test_ca_};
+  proxy::ProxyServer s(o, nullptr);
+  std::string err, addr = s.start(&err);
+  ASSERT_FALSE(addr.empty()) << err;
+  const std::string proxy = "http://llmtap:" TEST_CREDENTIAL "@" + addr;
+  const std::string port = std::to_string(plain_->port());
+  for (const std::string host : {"127.0.0.1", "2130706433", "0x7f.1", "127.1", "[::ffff:127.0.0.1]", "localhost"}) {
+    auto r = curl({"-x", proxy}, "http://" + host + ":" + port + "/v1/json");
+    EXPECT_EQ(r.status, 403) << host;
+    EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["cause"], "private_upstream_refused") << host;
+  }
+  int lport = std::stoi(addr.substr(addr.rfind(':') + 1));
+  RawClient c(lport);
+  c.send("CONNECT 127.0.0.1:" + port + " HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic " +
+         std::string("bGxtdGFwOnRlc3RjcmVkZW50aWFsMDEyMzQ1Njc4OWFiY2RlZjAw") + "\r\n\r\n");
+  std::string reply = c.read_response();
+  EXPECT_EQ(reply.rfind("HTTP/1.1 403 ", 0), 0u) << reply;
+  EXPECT_NE(reply.find("private_upstream_refused"), std::string::npos) << reply;
+  auto gateway = curl({}, "http://" + addr + TEST_GW "/openai/v1/json");
+  EXPECT_EQ(gateway.status, 200) << gateway.err;
+  s.stop();
 }
 
 TEST_F(ProxyE2E, TapSeesPlaintextOfMitmConnection) {
@@ -510,7 +605,7 @@ TEST_F(ProxyE2E, ClientGivingUpReleasesTheExchangeAtOnce) {
   auto t0 = std::chrono::steady_clock::now();
   {
     RawClient c(port_);
-    c.send("GET /openai/v1/slow?ms=6000&gaveup=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.send("GET " TEST_GW "/openai/v1/slow?ms=6000&gaveup=1 HTTP/1.1\r\nHost: x\r\n\r\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }  // the client closes while the upstream is still thinking
   RecordingTap::Conn conn;
@@ -525,7 +620,7 @@ TEST_F(ProxyE2E, ClientGivingUpReleasesTheExchangeAtOnce) {
 TEST_F(ProxyE2E, CredentialsAreNeverLogged) {
   via_gateway("/v1/json?key=SECRET-QUERY-KEY", {"-H", "Authorization: Bearer sk-SECRET-BEARER", "-H",
                                                  "x-api-key: SECRET-XAPI", "-H", "x-goog-api-key: SECRET-GOOG"});
-  curl({"-H", "api-key: SECRET-AZURE"}, proxy_url() + "/anthropic/v1/json");  // error path logs too
+  curl({"-H", "api-key: SECRET-AZURE"}, proxy_url() + TEST_GW "/anthropic/v1/json");  // error path logs too
   std::string log = log_->str();
   EXPECT_NE(log.find("tls_verification_failed"), std::string::npos);  // the log is being captured
   EXPECT_EQ(log.find("SECRET"), std::string::npos) << log;
@@ -538,6 +633,7 @@ class ProxyTimeouts : public ProxyE2E {
   // A separate server with short timeouts, so the shared one keeps realistic ones.
   std::unique_ptr<proxy::ProxyServer> start_short_timeouts(int* port) {
     proxy::ProxyOptions o;
+    o.credential = TEST_CREDENTIAL;
     o.listen = "127.0.0.1:0";
     o.ca = server_->ca();
     o.upstreams = {{"openai", good_url()}};
@@ -557,7 +653,7 @@ TEST_F(ProxyTimeouts, SlowRequestHeaderIsClosed) {
   auto s = start_short_timeouts(&port);
   RawClient c(port);
   auto t0 = std::chrono::steady_clock::now();
-  c.send("GET /openai/v1/json HTTP/1.1\r\nHost: x\r\n");  // never finished
+  c.send("GET " TEST_GW "/openai/v1/json HTTP/1.1\r\nHost: x\r\n");  // never finished
   EXPECT_TRUE(c.at_eof());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));  // not the client's 10 s timeout
 }
@@ -582,7 +678,7 @@ TEST_F(ProxyTimeouts, SilentUpstreamResponseGets504) {
   int port = 0;
   auto s = start_short_timeouts(&port);
   RawClient c(port);
-  c.send("GET /openai/v1/slow?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send("GET " TEST_GW "/openai/v1/slow?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n");
   std::string r = c.read_response();
   ASSERT_EQ(r.rfind("HTTP/1.1 504", 0), 0u) << r;
   auto j = nlohmann::json::parse(body_of(r));
@@ -594,7 +690,7 @@ TEST_F(ProxyTimeouts, IdleKeepAliveClientIsClosed) {
   int port = 0;
   auto s = start_short_timeouts(&port);
   RawClient c(port);
-  c.send("GET /openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send("GET " TEST_GW "/openai/v1/json HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(c.read_response().rfind("HTTP/1.1 200", 0), 0u);
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(c.at_eof());
@@ -606,6 +702,7 @@ TEST_F(ProxyTimeouts, IdleKeepAliveClientIsClosed) {
 TEST_F(ProxyE2E, StopLetsInFlightStreamFinish) {
   // A separate server, so the shared one stays up for the other tests.
   proxy::ProxyOptions o;
+  o.credential = TEST_CREDENTIAL;
   o.listen = "127.0.0.1:0";
   o.ca = server_->ca();
   o.upstreams = {{"openai", good_url()}};
@@ -615,7 +712,7 @@ TEST_F(ProxyE2E, StopLetsInFlightStreamFinish) {
   ASSERT_FALSE(addr.empty()) << err;
   RawClient idle(std::stoi(addr.substr(addr.rfind(':') + 1)));  // an idle keep-alive client must not hold stop()
   RawClient c(std::stoi(addr.substr(addr.rfind(':') + 1)));
-  c.send("GET /openai/v1/sse?n=4&gap_ms=150 HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send("GET " TEST_GW "/openai/v1/sse?n=4&gap_ms=150 HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_FALSE(c.recv_some().empty());
   auto t0 = std::chrono::steady_clock::now();
   std::thread stopper([&] { s.stop(); });
@@ -680,6 +777,7 @@ TEST_F(ProxyE2E, ChunkFramesIncludingTheirCrlfAreForwardedBeforeTheNextChunk) {
 
   RecordingTap tap;
   proxy::ProxyOptions o;
+  o.credential = TEST_CREDENTIAL;
   o.listen = "127.0.0.1:0";
   o.ca = server_->ca();
   o.upstreams = {{"openai", "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port))}};
@@ -692,7 +790,7 @@ TEST_F(ProxyE2E, ChunkFramesIncludingTheirCrlfAreForwardedBeforeTheNextChunk) {
   RawClient& c = *client;
   ASSERT_TRUE(c.connected());
   // Request side: a chunked request body; its first frame must reach the upstream whole at once.
-  c.send("POST /openai/v1/stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+  c.send("POST " TEST_GW "/openai/v1/stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
   pollfd lp{lfd, POLLIN, 0};
   ASSERT_EQ(poll(&lp, 1, 5000), 1);
   OwnedFd upstream{accept(lfd, nullptr, nullptr)};  // closed before the proxy stops, even on failure
@@ -734,6 +832,7 @@ TEST_F(ProxyE2E, ChunkFramesIncludingTheirCrlfAreForwardedBeforeTheNextChunk) {
   client.reset();  // closed: the session ends and the tap sees the connection close
   RecordingTap::Conn conn;
   ASSERT_TRUE(tap.wait_closed("POST /openai/v1/stream", &conn));
+  request.erase(request.find(TEST_GW), sizeof(TEST_GW) - 1);  // the tap never sees the credential
   EXPECT_EQ(conn.c2s, request);
   EXPECT_EQ(conn.s2c, client_received);  // each byte once
   s.stop();

@@ -26,6 +26,11 @@
 #include "collector/tap.h"
 #include "proxy/http_framing.h"
 
+// The proxy credential of in-process test servers (ProxyOptions::credential), and the gateway
+// prefix that carries it: string literals, so "GET " TEST_GW "/openai/..." concatenates.
+#define TEST_CREDENTIAL "testcredential0123456789abcdef00"
+#define TEST_GW "/t/" TEST_CREDENTIAL
+
 namespace llmtap::test {
 
 inline std::string sha256_hex(std::string_view data) {

@@ -87,9 +87,10 @@ def body_pieces(body, rng):
 
 
 class Worker:
-    def __init__(self, mode, proxy_port, ca_path, seeds, results):
+    def __init__(self, mode, lt, ca_path, seeds, results):
         self.mode = mode
-        self.proxy_port = proxy_port
+        self.lt = lt
+        self.proxy_port = lt.port
         self.ca_path = ca_path
         self.seeds = seeds
         self.results = results
@@ -99,7 +100,7 @@ class Worker:
         if self.mode == "mitm":
             ctx = ssl.create_default_context(cafile=self.ca_path)
             c = http.client.HTTPSConnection("127.0.0.1", self.proxy_port, context=ctx, timeout=60)
-            c.set_tunnel("api.openai.com", 443)
+            c.set_tunnel("api.openai.com", 443, headers={"Proxy-Authorization": self.lt.proxy_auth})
         else:
             c = http.client.HTTPConnection("127.0.0.1", self.proxy_port, timeout=60)
         self.conn = c
@@ -119,7 +120,7 @@ class Worker:
         method, path, body, chunked_req, spec = draw_exchange(seed)
         if self.conn is None:
             self.connect()
-        url = ("/openai" + path) if self.mode != "mitm" else path
+        url = (self.lt.gw + "/openai" + path) if self.mode != "mitm" else path
         headers = {"x-rel-spec": rc.spec_encode(spec), "Authorization": "Bearer sk-rel-test-not-a-key"}
         if method == "POST":
             headers["Content-Type"] = "application/json"
@@ -188,7 +189,7 @@ def main():
             m, _p, _b, _c, sp = draw_exchange(sd)
             if len(up.corrupt_seeds) < 5 and m != "HEAD" and rc.expected_body(sp, m):
                 up.corrupt_seeds.add(sd)
-    workers = [Worker(a.mode, lt.port, lt.ca_path(), seeds[i::a.conns], results) for i in range(a.conns)]
+    workers = [Worker(a.mode, lt, lt.ca_path(), seeds[i::a.conns], results) for i in range(a.conns)]
     threads = [threading.Thread(target=w.run) for w in workers]
     for t in threads:
         t.start()

@@ -36,7 +36,7 @@ def normal_request(lt, seed, timeout=60):
     c = http.client.HTTPConnection("127.0.0.1", lt.port, timeout=timeout)
     try:
         body = chat_body("gpt-4o-mini", text="normal %d" % seed)
-        c.request("POST", "/openai/v1/chat/completions", body=body,
+        c.request("POST", lt.gw + "/openai/v1/chat/completions", body=body,
                   headers={"x-rel-spec": rc.spec_encode(spec), "Content-Type": "application/json"})
         r = c.getresponse()
         got = r.read()
@@ -57,17 +57,18 @@ def fault_conn(lt, timeout):
     if VIA == "mitm":
         ctx = ssl.create_default_context(cafile=lt.ca_path())
         c = http.client.HTTPSConnection("127.0.0.1", lt.port, context=ctx, timeout=timeout)
-        c.set_tunnel("api.openai.com", 443)
+        c.set_tunnel("api.openai.com", 443, headers={"Proxy-Authorization": lt.proxy_auth})
         return c, ""
-    return http.client.HTTPConnection("127.0.0.1", lt.port, timeout=timeout), "/openai"
+    return http.client.HTTPConnection("127.0.0.1", lt.port, timeout=timeout), lt.gw + "/openai"
 
 
 def fault_socket(lt, timeout):
     """A raw client stream (TLS-wrapped after CONNECT when VIA is mitm) and the path prefix."""
     s = socket.create_connection(("127.0.0.1", lt.port), timeout=timeout)
     if VIA != "mitm":
-        return s, "/openai"
-    s.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
+        return s, lt.gw + "/openai"
+    s.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\nProxy-Authorization: "
+                  + lt.proxy_auth.encode() + b"\r\n\r\n")
     resp = b""
     while b"\r\n\r\n" not in resp:
         d = s.recv(1)
@@ -273,7 +274,7 @@ def timeout_probe(lt, path, body, what, out):
     t0 = time.time()
     c = http.client.HTTPConnection("127.0.0.1", lt.port, timeout=75)
     try:
-        c.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        c.request("POST", lt.gw + path, body=body, headers={"Content-Type": "application/json"})
         r = c.getresponse()
         r.read()
         out[what] = (r.status, time.time() - t0)
@@ -373,7 +374,7 @@ def fault_stall(binary, seed):
 def fault_slowloris(binary, seed, conns=200, seconds=45):
     up, lt, base = start(binary, "slowloris")
     rng = random.Random(seed)
-    header = b"POST /openai/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    header = b"POST " + lt.gw.encode() + b"/openai/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
     header += b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 40) for i in range(40))
     socks = []
     for _ in range(conns):
@@ -442,7 +443,7 @@ def fault_bigbody(binary, seed, mb=100):
 
     c = http.client.HTTPConnection("127.0.0.1", lt.port, timeout=120)
     spec = {"seed": str(seed), "kind": "raw", "size": "10", "piece": "4096"}
-    c.request("POST", "/openai/v1/chat/completions", body=gen(), encode_chunked=True,
+    c.request("POST", lt.gw + "/openai/v1/chat/completions", body=gen(), encode_chunked=True,
               headers={"x-rel-spec": rc.spec_encode(spec), "Content-Type": "application/json"})
     r = c.getresponse()
     r.read()
@@ -451,7 +452,7 @@ def fault_bigbody(binary, seed, mb=100):
     up_hwm = lt.hwm_kb()
     # Download: MB of random bytes with a Content-Length, same path.
     spec = {"seed": str(seed + 1), "kind": "raw", "size": str(total), "piece": "65536"}
-    c.request("POST", "/openai/v1/chat/completions", body=chat_body("rel-big"),
+    c.request("POST", lt.gw + "/openai/v1/chat/completions", body=chat_body("rel-big"),
               headers={"x-rel-spec": rc.spec_encode(spec), "Content-Type": "application/json"})
     r = c.getresponse()
     hd = hashlib.sha256()
@@ -479,11 +480,11 @@ def fault_malformed(binary, seed, rounds=150):
     rng = random.Random(seed)
     bad = [
         b"GARBAGE\r\n\r\n",
-        b"GET /openai/v1/models HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-        b"GET /openai/v1/models HTTP/1.1\r\nNo colon here\r\n\r\n",
-        b"POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-        b"POST /openai/v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nabcde",
-        b"GET /openai/v1/models HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"GET " + lt.gw.encode() + b"/openai/v1/models HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"GET " + lt.gw.encode() + b"/openai/v1/models HTTP/1.1\r\nNo colon here\r\n\r\n",
+        b"POST " + lt.gw.encode() + b"/openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"POST " + lt.gw.encode() + b"/openai/v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nabcde",
+        b"GET " + lt.gw.encode() + b"/openai/v1/models HTTP/9.9\r\nHost: x\r\n\r\n",
         b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(100),  # a TLS ClientHello on the plain port
     ]
     statuses = {}
@@ -512,7 +513,7 @@ def fault_malformed(binary, seed, rounds=150):
             rc.fail("malformed request %r answered %r, want 400" % (payload[:70], resp[:80]))
     # Oversized header: 431.
     s = socket.create_connection(("127.0.0.1", lt.port), timeout=30)
-    s.sendall(b"GET /openai/v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (80 * 1024) + b"\r\n\r\n")
+    s.sendall(b"GET " + lt.gw.encode() + b"/openai/v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (80 * 1024) + b"\r\n\r\n")
     resp = s.recv(4096)
     s.close()
     if not resp.startswith(b"HTTP/1.1 431"):
@@ -521,7 +522,8 @@ def fault_malformed(binary, seed, rounds=150):
     garbage_closed = 0
     for i in range(20):
         s = socket.create_connection(("127.0.0.1", lt.port), timeout=30)
-        s.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
+        s.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\nProxy-Authorization: "
+                  + lt.proxy_auth.encode() + b"\r\n\r\n")
         resp = b""
         while b"\r\n\r\n" not in resp:
             d = s.recv(4096)
@@ -544,7 +546,7 @@ def fault_malformed(binary, seed, rounds=150):
     # The MITM path still works after the garbage.
     ctx = ssl.create_default_context(cafile=lt.ca_path())
     c = http.client.HTTPSConnection("127.0.0.1", lt.port, context=ctx, timeout=30)
-    c.set_tunnel("api.openai.com", 443)
+    c.set_tunnel("api.openai.com", 443, headers={"Proxy-Authorization": lt.proxy_auth})
     spec = {"seed": "77", "kind": "sse", "size": "5"}
     c.request("POST", "/v1/chat/completions", body=chat_body("gpt-4o-mini"), headers={"x-rel-spec": rc.spec_encode(spec)})
     r = c.getresponse()
@@ -567,7 +569,7 @@ def fault_flood(binary, seed, nofile=256, conns=600):
         try:
             s = socket.create_connection(("127.0.0.1", lt.port), timeout=5)
             if i % 3 == 0:
-                s.sendall(b"GET /openai/v1/models HTTP/1.1\r\nHost: x\r\n")  # half a request
+                s.sendall(b"GET " + lt.gw.encode() + b"/openai/v1/models HTTP/1.1\r\nHost: x\r\n")  # half a request
             socks.append(s)
         except OSError:
             refused += 1

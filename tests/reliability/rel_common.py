@@ -22,6 +22,8 @@ import sys
 import tempfile
 import threading
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+import llmtap_proxy  # noqa: E402  (reads the proxy's credential as a user would)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -362,11 +364,14 @@ class Llmtap:
 
         self.errf = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.errf, env=env, preexec_fn=pre)
-        line = self.proc.stdout.readline().decode().strip()
-        if not line.startswith("listening "):
+        try:
+            banner = llmtap_proxy.read_banner(self.proc.stdout)
+        except RuntimeError as e:
             self.proc.kill()
-            fail("llmtap did not print 'listening': %r; stderr: %s" % (line, self.stderr_tail()))
-        self.port = int(line.rsplit(":", 1)[1])
+            fail("llmtap did not print its banner: %s; stderr: %s" % (e, self.stderr_tail()))
+        self.port = banner.port
+        self.gw = banner.gateway_prefix            # "/t/CREDENTIAL", before /openai/...
+        self.proxy_auth = banner.proxy_authorization  # Proxy-Authorization for CONNECT
         atexit.register(self._kill)
         threading.Thread(target=self._drain, daemon=True).start()
 

@@ -53,6 +53,17 @@ TEST(RunEnv, ProxyModeKeepsUserNoProxy) {
   EXPECT_EQ(at(r.env, "no_proxy"), "x.example,127.0.0.1,localhost,::1");
 }
 
+TEST(RunEnv, CredentialRidesInTheProxyUrlAndTheGatewayBaseUrls) {
+  RunEndpoints ep = endpoints();
+  ep.proxy_credential = "c0ffee";
+  auto r = build_run_environment({}, ep, {.proxy = true, .gateway = true});
+  for (const char* k : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"})
+    EXPECT_EQ(at(r.env, k), "http://llmtap:c0ffee@127.0.0.1:4567") << k;
+  EXPECT_EQ(at(r.env, "OPENAI_BASE_URL"), "http://127.0.0.1:4567/t/c0ffee/openai/v1");
+  EXPECT_EQ(at(r.env, "ANTHROPIC_BASE_URL"), "http://127.0.0.1:4567/t/c0ffee/anthropic");
+  EXPECT_EQ(at(r.env, "GOOGLE_GEMINI_BASE_URL"), "http://127.0.0.1:4567/t/c0ffee/gemini");
+}
+
 TEST(RunEnv, ProxyPlusGatewayLetsGatewayBypassTheProxy) {
   EnvMap user = {{"NO_PROXY", "internal.example"}};
   auto r = build_run_environment(user, endpoints(), {.proxy = true, .gateway = true});

@@ -452,7 +452,11 @@ TEST_F(RunIntegration, EnvironmentGivenToTheChild) {
   std::ifstream in(env_dump);
   for (std::string line; std::getline(in, line);)
     if (auto eq = line.find('='); eq != std::string::npos) child[line.substr(0, eq)] = line.substr(eq + 1);
-  EXPECT_EQ(child["HTTPS_PROXY"].rfind("http://127.0.0.1:", 0), 0u);
+  // The proxy's credential rides in the proxy URL; loopback stays direct.
+  const std::string credential = read_file(dir_ + "/data/proxy-credential");
+  ASSERT_FALSE(credential.empty());
+  EXPECT_EQ(child["HTTPS_PROXY"].rfind("http://llmtap:" + credential.substr(0, credential.size() - 1) + "@127.0.0.1:", 0), 0u)
+      << child["HTTPS_PROXY"];
   EXPECT_EQ(child["https_proxy"], child["HTTPS_PROXY"]);
   EXPECT_EQ(child["HTTP_PROXY"], child["HTTPS_PROXY"]);
   EXPECT_EQ(child["NO_PROXY"], "internal.example,127.0.0.1,localhost,::1");

@@ -1,0 +1,110 @@
+#include "export/content_redactor.h"
+
+#include <gtest/gtest.h>
+
+namespace llmtap::exporting {
+namespace {
+
+std::string redact(std::string_view s, TextKind kind = TextKind::kFreeText) {
+  return ContentRedactor::default_instance()->redacted(s, kind);
+}
+
+TEST(ContentRedactor, EachSecretClass) {
+  EXPECT_EQ(redact("id AKIAIOSFODNN7EXAMPLE ok"), "id [REDACTED:aws_access_key_id] ok");
+  EXPECT_EQ(redact("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"),
+            "aws_secret_access_key = [REDACTED:aws_secret_access_key]\n");
+  EXPECT_EQ(redact("{\\\"SecretAccessKey\\\": \\\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\\\"}"),
+            "{\\\"SecretAccessKey\\\": \\\"[REDACTED:aws_secret_access_key]\\\"}");
+  EXPECT_EQ(redact("use ghp_" + std::string(36, 'a') + "."), "use [REDACTED:github_token].");
+  EXPECT_EQ(redact("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"), "[REDACTED:github_token]");
+  EXPECT_EQ(redact("glpat-abcdefghij0123456789"), "[REDACTED:gitlab_token]");
+  EXPECT_EQ(redact("xoxb-1234567890-abcdefghij"), "[REDACTED:slack_token]");
+  EXPECT_EQ(redact("https://hooks.slack.com/services/T000/B000/XXXX"), "[REDACTED:slack_token]");
+  EXPECT_EQ(redact("sk-ant-api03-ZZZZyyyyXXXXwwww1111-2222_3333"), "[REDACTED:anthropic_key]");
+  EXPECT_EQ(redact("sk-proj-Abc123def456ghi789JKL012mno345"), "[REDACTED:openai_key]");
+  EXPECT_EQ(redact("AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv"), "[REDACTED:google_api_key]");
+  EXPECT_EQ(redact("t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            "t=[REDACTED:jwt]");
+  EXPECT_EQ(redact("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc+/=\n-----END RSA PRIVATE KEY----- after"),
+            "[REDACTED:private_key] after");
+  EXPECT_EQ(redact("\"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\n-----END PRIVATE KEY-----\\n\""),
+            "\"[REDACTED:private_key]\\n\"");
+  EXPECT_EQ(redact("Authorization: Bearer abcdefghijklmnopqrstuvwxyz"), "Authorization: Bearer [REDACTED:bearer_token]");
+  EXPECT_EQ(redact("password=hunter22&user=bob"), "password=[REDACTED:password]&user=bob");
+  EXPECT_EQ(redact("{\"client_secret\": \"s3cr3t-value\"}"), "{\"client_secret\": \"[REDACTED:password]\"}");
+  EXPECT_EQ(redact("TOKEN: abc123xyz"), "TOKEN: [REDACTED:password]");
+  EXPECT_EQ(redact("key Zx9Qm2Lr8Tp4Wv6Yb1Nc3Kd5Fg7Hj0Ms2Ra4Eu"), "key [REDACTED:high_entropy]");
+}
+
+TEST(ContentRedactor, PersonalData) {
+  EXPECT_EQ(redact("mail jane.doe+x@example.co.uk now"), "mail [REDACTED:email] now");
+  EXPECT_EQ(redact("call +1 415-555-0132 or (415) 555-0199 or 415.555.0100"),
+            "call [REDACTED:phone] or [REDACTED:phone] or [REDACTED:phone]");
+  EXPECT_EQ(redact("+44 20 7946 0958"), "[REDACTED:phone]");
+  EXPECT_EQ(redact("card 4111 1111 1111 1111 exp"), "card [REDACTED:card_number] exp");
+  EXPECT_EQ(redact("card 4111-1111-1111-1111"), "card [REDACTED:card_number]");
+  EXPECT_EQ(redact("card 4111111111111112"), "card 4111111111111112");  // fails the Luhn check
+}
+
+TEST(ContentRedactor, LeavesOrdinaryTextAlone) {
+  for (const char* s : {"max_tokens: 100", "tokens: 3", "the password policy", "gpt-4o-2024-08-06",
+                        "version 10 100 1000", "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                        "ThisIsAnOrdinaryCamelCaseIdentifierName", "2026-12-01T08:16:44Z", "order 12345678",
+                        "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT"}) {
+    if (std::string(s).rfind("chatcmpl", 0) == 0) {
+      EXPECT_EQ(redact(s, TextKind::kAny), s);  // ids outside free text keep their shape
+      continue;
+    }
+    EXPECT_EQ(redact(s), s);
+  }
+  // Personal data classes apply to free text only.
+  EXPECT_EQ(redact("jane@example.com", TextKind::kAny), "jane@example.com");
+  EXPECT_EQ(redact("ghp_" + std::string(36, 'b'), TextKind::kAny), "[REDACTED:github_token]");
+}
+
+TEST(ContentRedactor, IdempotentAndClassesSwitchable) {
+  std::string once = redact("token=ghp_" + std::string(36, 'c') + " a@b.io 4111 1111 1111 1111");
+  EXPECT_EQ(once, "token=[REDACTED:github_token] [REDACTED:email] [REDACTED:card_number]");
+  EXPECT_EQ(redact(once), once);
+
+  std::string error;
+  RedactionOptions options;
+  options.disabled_classes = {"email", "phone"};
+  options.patterns = {"ACME-[0-9]{4}"};
+  auto r = ContentRedactor::create(options, &error);
+  ASSERT_NE(r, nullptr) << error;
+  EXPECT_EQ(r->redacted("a@b.io 555-123-4567 ACME-1234", TextKind::kFreeText), "a@b.io 555-123-4567 [REDACTED:custom]");
+  options = {};
+  options.disabled_classes = {"emails"};
+  EXPECT_EQ(ContentRedactor::create(options, &error), nullptr);
+  EXPECT_NE(error.find("unknown redaction class 'emails'"), std::string::npos) << error;
+  EXPECT_NE(error.find("card_number"), std::string::npos) << error;
+  options = {};
+  options.patterns = {"(a)\\1"};
+  EXPECT_EQ(ContentRedactor::create(options, &error), nullptr);
+  EXPECT_NE(error.find("--redact: invalid regular expression '(a)\\1'"), std::string::npos) << error;
+}
+
+// Linear time on big prompts, whatever the patterns: a 1 MB prompt with and without secrets, and a
+// user pattern that backtracking engines take exponential time on.
+TEST(ContentRedactor, OneMegabytePromptsAndPathologicalPatterns) {
+  std::string error;
+  RedactionOptions options;
+  options.patterns = {"(a|aa)+$", "(x+x+)+y"};
+  auto r = ContentRedactor::create(options, &error);
+  ASSERT_NE(r, nullptr) << error;
+  std::string big(1 << 20, 'a');
+  // EXPECT_TRUE, not EXPECT_EQ: a failure must not print a megabyte.
+  EXPECT_TRUE(r->redacted(big, TextKind::kFreeText) == "[REDACTED:custom]");
+  std::string xs(1 << 20, 'x');
+  EXPECT_TRUE(r->redacted(xs, TextKind::kFreeText) == xs);
+  std::string prose;
+  while (prose.size() < (1 << 20)) prose += "The quick brown fox jumps over the lazy dog, 42 times. ";
+  std::string with_secret = prose + "mail ops@example.com key AKIAIOSFODNN7EXAMPLE " + prose;
+  std::string out = ContentRedactor::default_instance()->redacted(with_secret, TextKind::kFreeText);
+  EXPECT_TRUE(out == prose + "mail [REDACTED:email] key [REDACTED:aws_access_key_id] " + prose);
+  EXPECT_TRUE(ContentRedactor::default_instance()->redacted(prose, TextKind::kFreeText) == prose);
+}
+
+}  // namespace
+}  // namespace llmtap::exporting
