@@ -18,7 +18,7 @@ struct Exchange {
   // The request asked to switch to WebSocket: whatever the answer, the exchange is transport
   // set-up, not a model call, and is never emitted. The API its route names picks the session.
   bool websocket_upgrade = false;
-  ApiShape websocket_shape = ApiShape::kNone;
+  Route websocket_route;  // the upgrade path routed as the model call it carries
 };
 
 }  // namespace
@@ -76,7 +76,7 @@ struct ConnectionStitcher::Impl {
       ex->websocket_upgrade = true;
       // The API a WebSocket carries is the one its path names for a model call (sent as POST over HTTP).
       RequestHead as_call{"POST", h.target, h.headers};
-      ex->websocket_shape = route_request(as_call, info, opts.registry.get()).shape;
+      ex->websocket_route = route_request(as_call, info, opts.registry.get());
     }
     pending.push_back(ex);
     current_request = ex.get();
@@ -106,7 +106,11 @@ struct ConnectionStitcher::Impl {
     req_parser.enter_tunnel();
     ex->parser->response_head(ResponseHead{h.status, h.headers}, response_begin_ts);
     ModelCall upgrade = ex->parser->finish(ts, true);
-    auto session = make_websocket_session(ex->websocket_shape, upgrade, sink, opts.counters.get());
+    // The GET itself is transport set-up; the calls on the socket are of the API its path names.
+    upgrade.kind = ex->websocket_route.kind;
+    upgrade.api = ex->websocket_route.api;
+    upgrade.operation = ex->websocket_route.operation;
+    auto session = make_websocket_session(ex->websocket_route.shape, upgrade, sink, opts.counters.get());
     if (!session) return;  // not a model API (a realtime session, an unknown path): relayed, not decoded
     websocket = std::make_unique<WebSocketCapture>(std::move(session), negotiate_websocket_extensions(h.headers),
                                                    opts.body_cap, opts.counters.get());

@@ -32,6 +32,7 @@ class ResponsesWebSocketSession final : public WebSocketSession {
       : sink_(sink), counters_(counters) {
     // What every call on this socket shares: where it went and the upgrade request's headers.
     base_.provider = upgrade.provider;
+    base_.kind = upgrade.kind;
     base_.api = upgrade.api;
     base_.operation = upgrade.operation;
     base_.host = upgrade.host;
