@@ -586,12 +586,13 @@ TEST_F(ProxyE2E, TapSeesPlaintextOfMitmConnection) {
 TEST_F(ProxyE2E, TrailingDotConnectIsInterceptedToo) {
   RawClient c(port_);
   ASSERT_TRUE(c.connected());
-  c.send("CONNECT API.OpenAI.com.:443 HTTP/1.1\r\nHost: API.OpenAI.com.:443\r\n\r\n");
+  c.send("CONNECT API.OpenAI.com.:443 HTTP/1.1\r\nHost: API.OpenAI.com.:443\r\n"
+         "Proxy-Authorization: Basic bGxtdGFwOnRlc3RjcmVkZW50aWFsMDEyMzQ1Njc4OWFiY2RlZjAw\r\n\r\n");
   std::string resp = c.read_response(true);
   ASSERT_EQ(resp.rfind("HTTP/1.1 200", 0), 0u) << resp;
   // A blind tunnel would have had to reach the real host before answering; an intercepted one
   // answers at once and terminates TLS itself. Now a real client through the same kind of tunnel:
-  auto r = curl({"-x", proxy_url(), "--cacert", *llmtap_ca_}, "https://api.openai.com.:443/v1/json?tap=dot");
+  auto r = curl({"-x", proxy_auth_url(), "--cacert", *llmtap_ca_}, "https://api.openai.com.:443/v1/json?tap=dot");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(r.status, 200) << r.headers;
   RecordingTap::Conn conn;
