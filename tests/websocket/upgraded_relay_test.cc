@@ -16,9 +16,14 @@ using test::RawClient;
 using test::RecordingTap;
 using namespace std::chrono_literals;
 
-constexpr std::string_view kUpgradeRequest =
-    "GET /openai/v1/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+#define UPGRADE_REQUEST_AFTER_PATH                                                                \
+  " HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"                          \
+  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+// What the client sends (its gateway URL carries the proxy credential, as a user's base URL does) and
+// what the Tap records of it: the same bytes minus the /t/CREDENTIAL segment.
+constexpr std::string_view kUpgradeRequest = "GET " TEST_GW "/openai/v1/ws" UPGRADE_REQUEST_AFTER_PATH;
+constexpr std::string_view kTappedUpgradeRequest = "GET /openai/v1/ws" UPGRADE_REQUEST_AFTER_PATH;
+#undef UPGRADE_REQUEST_AFTER_PATH
 constexpr std::string_view k101 =
     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
@@ -62,6 +67,15 @@ void recv_at_least(int fd, std::size_t n, std::string* out) {
     out->append(buf, static_cast<std::size_t>(r));
   }
 }
+// Reads from FD until OUT holds a whole header block ("\r\n\r\n") or EOF/timeout.
+void recv_header(int fd, std::string* out) {
+  char buf[65536];
+  while (out->find("\r\n\r\n") == std::string::npos) {
+    ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+    if (r <= 0) return;
+    out->append(buf, static_cast<std::size_t>(r));
+  }
+}
 bool send_all(int fd, std::string_view d) {
   while (!d.empty()) {
     ssize_t n = ::send(fd, d.data(), d.size(), MSG_NOSIGNAL);
@@ -93,6 +107,7 @@ class UpgradedRelay : public ::testing::Test {
     proxy::ProxyOptions o;
     o.listen = "127.0.0.1:0";
     o.ca = ca_;
+    o.credential = TEST_CREDENTIAL;
     o.upstreams = {{"openai", "http://127.0.0.1:" + std::to_string(up_.port())}};
     o.idle_timeout = idle;
     o.upgrade_max_lifetime = lifetime;
@@ -117,7 +132,7 @@ class UpgradedRelay : public ::testing::Test {
     int u = up_.accept_one();
     if (u < 0) return -1;
     std::string got;
-    recv_at_least(u, kUpgradeRequest.size(), &got);
+    recv_header(u, &got);
     auto end = got.find("\r\n\r\n");
     EXPECT_NE(end, std::string::npos);
     std::string head = got.substr(0, end + 4);
@@ -173,7 +188,7 @@ TEST_F(UpgradedRelay, BytesAfterEitherHeaderAndHalfCloseBothWays) {
   // The Tap got both directions in full, and the connection closed.
   RecordingTap::Conn t;
   ASSERT_TRUE(tapped(&t));
-  EXPECT_EQ(t.c2s, std::string(kUpgradeRequest) + c1 + "ping-from-client");
+  EXPECT_EQ(t.c2s, std::string(kTappedUpgradeRequest) + c1 + "ping-from-client");
   EXPECT_TRUE(t.s2c == std::string(k101) + s1 + big + "after-client-eof");
 }
 
@@ -253,7 +268,7 @@ TEST_F(UpgradedRelay, ServerStopClosesOpenRelays) {
 TEST_F(UpgradedRelay, UnrequestedSwitchingProtocolsIsNotRelayed) {
   start();
   RawClient c(port_);
-  ASSERT_TRUE(c.send("GET /openai/v1/x HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(c.send("GET " TEST_GW "/openai/v1/x HTTP/1.1\r\nHost: x\r\n\r\n"));
   int u = up_.accept_one();
   ASSERT_GE(u, 0);
   std::string got;

@@ -5,7 +5,7 @@
 // compare the bytes each side sent with the bytes the other received, in both directions.
 //
 // How a client reaches the proxy (address, route prefix, and any proxy credential) lives in
-// proxyAccess() alone, so adding a proxy credential means changing that one function.
+// proxyAccess() alone (the credential comes from the file `llmtap proxy` names in its banner).
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -171,18 +171,26 @@ export class Llmtap {
     t.proc = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     t.proc.stderr.on('data', (b) => { t.stderr = (t.stderr + b.toString()).slice(-20000); });
     t.exited = new Promise((r) => t.proc.on('exit', (code, sig) => r({ code, sig })));
-    const line = await new Promise((resolve, reject) => {
+    // The banner: `listening ADDR`, then `credential PATH` unless started with --no-auth.
+    const banner = extra.includes('--no-auth') ? 1 : 2;
+    const lines = await new Promise((resolve, reject) => {
       let buf = '';
       const onData = (b) => {
         buf += b.toString();
-        const nl = buf.indexOf('\n');
-        if (nl >= 0) { t.proc.stdout.off('data', onData); resolve(buf.slice(0, nl).trim()); }
+        const got = buf.split('\n');
+        if (got.length > banner) { t.proc.stdout.off('data', onData); resolve(got.slice(0, banner).map((l) => l.trim())); }
       };
       t.proc.stdout.on('data', onData);
       t.proc.on('exit', () => reject(new Error(`llmtap exited before listening: ${t.stderr}`)));
     });
-    if (!line.startsWith('listening ')) throw new Error(`llmtap printed ${line}`);
-    t.port = Number(line.slice(line.lastIndexOf(':') + 1));
+    if (!lines[0].startsWith('listening ')) throw new Error(`llmtap printed ${lines[0]}`);
+    t.port = Number(lines[0].slice(lines[0].lastIndexOf(':') + 1));
+    t.credential = '';
+    if (banner === 2) {
+      if (!lines[1].startsWith('credential ')) throw new Error(`llmtap printed ${lines[1]} after listening`);
+      // The credential is the content of the file the banner names, as a user would read it.
+      t.credential = readFileSync(lines[1].slice('credential '.length), 'utf8').trim();
+    }
     t.proc.stdout.resume();
     t.caPath = path.join(t.dataDir, 'ca.pem');
     process.on('exit', () => { try { t.proc.kill('SIGKILL'); } catch { /* gone */ } });
@@ -205,10 +213,16 @@ export class Llmtap {
 
 // ---- clients ----
 
-// How clients reach llmtap: its address, the gateway route of a provider, and the headers a proxy
-// request carries (none today; a proxy credential would go here).
+// How clients reach llmtap: its address, the gateway route of a provider (its base URL carries the
+// credential in a /t/CREDENTIAL segment), and the headers a forward-proxy request (CONNECT,
+// absolute-form) carries: the credential as the Basic password, as HTTPS_PROXY=http://llmtap:CRED@ADDR sends it.
 export function proxyAccess(llmtap) {
-  return { host: '127.0.0.1', port: llmtap.port, gatewayPrefix: (provider) => `/${provider}`, headers: {} };
+  const cred = llmtap.credential;
+  return {
+    host: '127.0.0.1', port: llmtap.port,
+    gatewayPrefix: (provider) => (cred ? `/t/${cred}` : '') + `/${provider}`,
+    headers: cred ? { 'Proxy-Authorization': `Basic ${Buffer.from(`llmtap:${cred}`).toString('base64')}` } : {},
+  };
 }
 
 // CONNECT HOST:PORT through llmtap, then TLS inside the tunnel (trusting CA_PEM); resolves the TLS socket.
@@ -256,8 +270,7 @@ export function clientRoute(pathName, { up, llmtap, ca, provider = 'openai', tar
     case 'direct':
       return [`${upScheme}://127.0.0.1:${up.port}${target}`, up.tls ? { ca: readFileSync(ca) } : {}];
     case 'gateway':
-      return [`ws://${access.host}:${access.port}${access.gatewayPrefix(provider)}${target}`,
-              { headers: { ...access.headers } }];
+      return [`ws://${access.host}:${access.port}${access.gatewayPrefix(provider)}${target}`, {}];
     case 'absolute': {
       // A plain-HTTP proxy request: absolute-form target on a connection to the proxy.
       if (up.tls) throw new Error('absolute-form needs a plain upstream');

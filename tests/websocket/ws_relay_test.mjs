@@ -5,6 +5,9 @@
 //   connect        CONNECT api.openai.com:443 (HTTPS_PROXY), intercepted -> TLS upstream
 //   blind          CONNECT 127.0.0.1:PORT (not a provider): blind tunnel, the client sees the upstream's cert
 //   direct         no llmtap (checks the test itself)
+// Clients present the credential from the file llmtap's banner names (ws_harness.mjs proxyAccess);
+// absolute and blind target loopback themselves, so llmtap runs with --allow-private-upstream there
+// (and first, without it, must refuse them).
 // For each case (text, binary, fragmented with pings in between, 1 MiB messages, many messages,
 // ping/pong, close by either side) and each permessage-deflate mode (off, on, on without context
 // takeover), both sides run a deterministic script; each checks the messages it got (order, type,
@@ -12,8 +15,8 @@
 // be exactly the bytes the other side received (SHA-256 and length), in both directions.
 // Usage: node ws_relay_test.mjs --llmtap BIN --path NAME [--node-modules DIR] [--cases a,b] [--seed N]
 import {
-  Failures, Llmtap, Rng, clientRoute, log, loadWs, makeTestCa, meter, parseArgs, randomSeed, scratchDir, sha256,
-  startUpstream,
+  Failures, Llmtap, Rng, clientRoute, log, loadWs, makeTestCa, meter, openClient, parseArgs, randomSeed, scratchDir,
+  sha256, startUpstream,
 } from './ws_harness.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -176,7 +179,20 @@ let llmtap = null;
 if (PATH !== 'direct') {
   if (!args.llmtap) throw new Error('--llmtap BIN required');
   const upstreams = tlsUpstream ? { openai: up.url } : { anthropic: up.url };
-  llmtap = await Llmtap.start(args.llmtap, { upstreams, ca: certs.ca, workdir: work });
+  // absolute and blind name the loopback upstream themselves (an app-chosen private target): llmtap
+  // refuses that by default, so a user who means it passes --allow-private-upstream, as here.
+  const appChosen = PATH === 'absolute' || PATH === 'blind';
+  if (appChosen) {
+    const refusing = await Llmtap.start(args.llmtap, { upstreams, ca: certs.ca, workdir: `${work}/refusing` });
+    const [url, opts] = clientRoute(PATH, { up, llmtap: refusing, ca: certs.ca, target: '/v1/ws' });
+    const outcome = await openClient(WS, url, opts).then(({ ws }) => { ws.terminate(); return 'open'; },
+                                                           (e) => e.message);
+    f.check(outcome !== 'open', `${PATH}: without --allow-private-upstream the loopback target is refused`);
+    log(`${PATH} without --allow-private-upstream: ${outcome}`);
+    await refusing.stop();
+  }
+  llmtap = await Llmtap.start(args.llmtap, { upstreams, ca: certs.ca, workdir: work,
+                                             extra: appChosen ? ['--allow-private-upstream'] : [] });
 }
 const kind = { 'gateway-plain': 'gateway', 'gateway-tls': 'gateway', absolute: 'absolute', connect: 'connect',
                blind: 'blind', direct: 'direct' }[PATH];
