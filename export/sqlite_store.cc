@@ -152,6 +152,17 @@ std::string StoreOutcome::describe() const {
 }
 
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* error, std::size_t max_queued) {
+  // First of all, before any check or rename: a symlink or a file of another user at the path is
+  // refused (SQLite would turn a link's target into a store; "damage" there is not ours to move).
+  // Creating the file 0600 here also gives SQLite's -wal and -shm files that mode.
+  auto create_owned = [&] {
+    std::string open_error;
+    int fd = open_owned_file(path, O_RDWR | O_CREAT, 0600, 0, &open_error);
+    if (fd < 0) *error = "trace store: " + open_error;
+    else ::close(fd);
+    return fd >= 0;
+  };
+  if (!create_owned()) return nullptr;
   std::string set_aside;
   if (StoreCheck check = check_store_file(path); check.result == StoreCheck::kDamaged) {
     std::string err;
@@ -162,16 +173,8 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
     }
     spdlog::warn("trace store {} is damaged ({}); moved it to {} and started a fresh store", path, check.reason,
                  set_aside);
+    if (!create_owned()) return nullptr;
   }
-  // Create the file 0600 first: SQLite gives the -wal and -shm files the same mode. A symlink or a
-  // file of another user at the path is refused, or SQLite would turn its target into a store.
-  std::string open_error;
-  int fd = open_owned_file(path, O_RDWR | O_CREAT, 0600, 0, &open_error);
-  if (fd < 0) {
-    *error = "trace store: " + open_error;
-    return nullptr;
-  }
-  ::close(fd);
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
@@ -407,12 +410,21 @@ std::string SqliteStore::write_batch(std::vector<Trace>& batch) {
 
 std::unique_ptr<TraceStoreReader> TraceStoreReader::open(const std::string& path, std::string* error) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
+  if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
     *error = "no trace store at " + path + " (nothing recorded yet: run `llmtap proxy` or `llmtap run` first)";
     return nullptr;
   }
-  if (S_ISLNK(st.st_mode)) {
-    *error = "trace store " + path + " is a symbolic link; llmtap does not follow links for its own files";
+  // Before the damage check reads it: never through a link, never a file another user owns.
+  std::string open_error;
+  int fd = open_owned_file(path, O_RDONLY, 0, 0, &open_error);
+  if (fd < 0) {
+    *error = "trace store: " + open_error;
+    return nullptr;
+  }
+  int stat_errno = ::fstat(fd, &st) == 0 ? 0 : errno;
+  ::close(fd);
+  if (stat_errno != 0) {
+    *error = "cannot inspect trace store " + path + ": " + std::strerror(stat_errno);
     return nullptr;
   }
   if (StoreCheck check = check_store_file(path); !check.ok()) {

@@ -52,14 +52,19 @@ std::string sqlite_reason(sqlite3* db, int rc) {
 StoreCheck check_store_file(const std::string& path) {
   auto damaged = [](std::string why) { return StoreCheck{StoreCheck::kDamaged, std::move(why)}; };
   auto unreadable = [](std::string why) { return StoreCheck{StoreCheck::kUnreadable, std::move(why)}; };
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Never through a link: what a link points to is not the store, so it is no evidence of damage.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);  // NONBLOCK: a FIFO
+  if (fd < 0 && errno == ELOOP) return unreadable("a symbolic link; llmtap does not follow links for its own files");
   if (fd < 0) return errno == ENOENT ? StoreCheck{} : unreadable("cannot read: " + std::string(std::strerror(errno)));
   struct stat st {};
   unsigned char header[kHeaderSize];
   ssize_t n = 0;
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) n = ::pread(fd, header, sizeof header, 0);
+  bool inspected = ::fstat(fd, &st) == 0;
+  if (inspected && st.st_size > 0 && S_ISREG(st.st_mode)) n = ::pread(fd, header, sizeof header, 0);
   int read_errno = errno;
   ::close(fd);
+  if (!inspected) return unreadable("cannot inspect: " + std::string(std::strerror(read_errno)));
+  if (!S_ISREG(st.st_mode)) return unreadable("not a regular file");
   if (st.st_size == 0) return {};
   if (n < 0) return unreadable("cannot read: " + std::string(std::strerror(read_errno)));
   if (static_cast<std::size_t>(n) < kHeaderSize)
@@ -67,7 +72,7 @@ StoreCheck check_store_file(const std::string& path) {
   if (auto bad = check_header(header, static_cast<std::uint64_t>(st.st_size)); !bad.empty()) return damaged(bad);
 
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = "cannot open: " + sqlite_reason(db, rc);
     sqlite3_close(db);
