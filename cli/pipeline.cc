@@ -35,10 +35,9 @@ class RunningPipeline final : public Pipeline {
     data_dir_ = opts.data_dir.empty() ? default_data_dir() : opts.data_dir;
     // Another user could change a directory that fails the trust check: refuse, never fall back
     // around it. A trusted directory that cannot be written (read-only, full) fails open.
-    if (std::string bad = ensure_private_dir(data_dir_);
-        !bad.empty() && ::access(data_dir_.c_str(), F_OK) == 0 && !check_private_dir(data_dir_).empty())
-      return fail(error, bad);
-    if (std::string why = probe_writable_dir(data_dir_); !why.empty()) {
+    DataDirState dir = prepare_data_dir(data_dir_);
+    if (dir.verdict == DataDirState::kUntrusted) return fail(error, dir.reason);
+    if (const std::string& why = dir.reason; dir.verdict == DataDirState::kUnusable) {
       // Fail open: forwarding and tracing must not depend on a writable data directory.
       std::string e;
       std::string run_dir = make_run_data_dir(data_dir_, &e);

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/private_file.h"
+
 namespace llmtap {
 namespace {
 
@@ -104,6 +106,24 @@ std::string check_private_dir(const std::string& dir) {
   if (absolute != real)
     if (auto e = check_parents(real, dir); !e.empty()) return e;
   return "";
+}
+
+DataDirState prepare_data_dir(const std::string& dir) {
+  if (std::string e = ensure_private_dir(dir); !e.empty()) {
+    // Something is at DIR (a directory, a file, a link) and fails the trust check: a refusal. Only
+    // a DIR that is not there and cannot be made is merely unusable.
+    struct stat st {};
+    bool there = !dir.empty() && ::lstat(dir.c_str(), &st) == 0;
+    if (there && !check_private_dir(dir).empty()) return {DataDirState::kUntrusted, e};
+    return {DataDirState::kUnusable, e};
+  }
+  // A page of data, not an empty file: a full disk still lets an empty file be created.
+  std::string probe = dir + "/.llmtap-probe-" + std::to_string(::getpid());
+  ::unlink(probe.c_str());
+  std::string e = write_new_file(probe, std::string(4096, '\0'), 0600);
+  ::unlink(probe.c_str());
+  if (!e.empty()) return {DataDirState::kUnusable, e};
+  return {};
 }
 
 namespace {

@@ -23,6 +23,19 @@ std::string ensure_private_dir(const std::string& dir);
 // root or this user and writable by no one else unless sticky (as /tmp). Else the reason and fix.
 std::string check_private_dir(const std::string& dir);
 
+// What a directory llmtap wants to keep files in is good for. kUntrusted: it exists but another user
+// could change it (check_private_dir fails): refuse, naming the fix, and never work around it.
+// kUnusable: absent-and-uncreatable, or trusted but not writable (read-only, full): callers fail open
+// (a private temporary directory, a fallback file, memory), saying so.
+struct DataDirState {
+  enum Verdict { kUsable, kUntrusted, kUnusable } verdict = kUsable;
+  std::string reason;  // "" when kUsable
+  bool usable() const { return verdict == kUsable; }
+};
+
+// ensure_private_dir(DIR), then a probe: a page written to a new file in DIR and removed again.
+DataDirState prepare_data_dir(const std::string& dir);
+
 }  // namespace llmtap
 
 namespace llmtap {

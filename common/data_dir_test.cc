@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -44,6 +45,28 @@ TEST_F(DataDirTest, RefusesAPreCreatedWorldWritableDirectory) {
   std::string e = ensure_private_dir(dir);
   EXPECT_NE(e.find("writable by group or others"), std::string::npos) << e;
   EXPECT_NE(e.find("chmod 700 " + dir), std::string::npos) << e;  // names the fix
+}
+
+TEST_F(DataDirTest, PrepareTellsAnUntrustedDirectoryFromAnUnusableOne) {
+  std::string shared = root_ + "/shared";
+  ASSERT_EQ(::mkdir(shared.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(shared.c_str(), 0777), 0);
+  DataDirState st = prepare_data_dir(shared);  // there, but others could change it: a refusal
+  EXPECT_EQ(st.verdict, DataDirState::kUntrusted) << st.reason;
+  EXPECT_NE(st.reason.find("chmod 700 " + shared), std::string::npos) << st.reason;
+  // Cannot be created (a file is in the way): unusable, the caller fails open.
+  std::string file = root_ + "/file";
+  std::FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_TRUE(f != nullptr);
+  std::fclose(f);
+  st = prepare_data_dir(file + "/llmtap");
+  EXPECT_EQ(st.verdict, DataDirState::kUnusable) << st.reason;
+  EXPECT_NE(st.reason.find("cannot create directory " + file), std::string::npos) << st.reason;
+  st = prepare_data_dir(file);  // a file where the directory should be: not ours to work around
+  EXPECT_EQ(st.verdict, DataDirState::kUntrusted) << st.reason;
+  st = prepare_data_dir(root_ + "/fresh/llmtap");
+  EXPECT_TRUE(st.usable()) << st.reason;
+  EXPECT_TRUE(fs::is_empty(root_ + "/fresh/llmtap"));  // the write probe is removed again
 }
 
 TEST_F(DataDirTest, RefusesADirectoryOwnedByAnotherUser) {

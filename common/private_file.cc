@@ -92,6 +92,19 @@ bool read_owned_file(const std::string& path, mode_t forbidden_mode, std::size_t
   return true;
 }
 
+std::string write_new_file(const std::string& path, std::string_view content, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) return "cannot create " + path + ": " + std::strerror(errno);
+  int err = 0;
+  errno = 0;  // a write of 0 bytes sets none
+  if (!write_all(fd, content)) err = errno != 0 ? errno : EIO;
+  else if (::fsync(fd) != 0) err = errno;
+  ::close(fd);
+  if (err == 0) return "";
+  ::unlink(path.c_str());
+  return "cannot write " + path + ": " + std::strerror(err);
+}
+
 bool write_file_atomically(const std::string& path, std::string_view content, mode_t mode, std::string* error) {
   const std::string dir = parent_dir(path);
   std::string tmp;

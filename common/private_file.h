@@ -24,6 +24,10 @@ bool read_owned_file(const std::string& path, mode_t forbidden_mode, std::size_t
 // directory is fsynced too. A pre-existing temporary name is never opened.
 bool write_file_atomically(const std::string& path, std::string_view content, mode_t mode, std::string* error);
 
+// Creates the new file PATH (O_CREAT | O_EXCL | O_NOFOLLOW, MODE), writes CONTENT and fsyncs it.
+// "" on success; else the reason with the path and the OS error, and no file is left behind.
+std::string write_new_file(const std::string& path, std::string_view content, mode_t mode);
+
 // The directory part of PATH ("." when there is none).
 std::string parent_dir(const std::string& path);
 

@@ -76,9 +76,16 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
   std::vector<std::unique_ptr<TraceSink>> sinks;
   if (options.also_to) sinks.push_back(std::make_unique<ForwardingSink>(*options.also_to));
   for (const auto& p : sqlite_paths) {
-    std::string err = ensure_private_dir(dir_of(p));
+    // A directory another user could change is refused; one that is ours but cannot be written
+    // (read-only, full) fails open to the store's fallback file.
+    DataDirState dir = prepare_data_dir(dir_of(p));
+    if (dir.verdict == DataDirState::kUntrusted) {
+      *error = p == store_path_in(data_dir) ? dir.reason : "--export sqlite=" + p + ": " + dir.reason;
+      return {};
+    }
+    std::string err = dir.reason;
     std::unique_ptr<SqliteStore> store;
-    if (err.empty()) store = SqliteStore::open(p, &err);
+    if (dir.usable()) store = SqliteStore::open(p, &err);
     if (!store) {
       spdlog::error("trace store {} is unavailable ({}); this run's traces go to a fallback file instead", p, err);
       store = SqliteStore::unavailable(p, err);
@@ -115,8 +122,11 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
     if (!cfg) return {};
     cfg->spool_dir = data_dir + "/spool/otlp";
     cfg->capture_content = capture;
-    if (auto err = ensure_private_dir(cfg->spool_dir); !err.empty()) {
-      spdlog::error("OTLP spool: {}; batches awaiting retry are kept in memory only (lost at exit)", err);
+    if (DataDirState dir = prepare_data_dir(cfg->spool_dir); dir.verdict == DataDirState::kUntrusted) {
+      *error = "OTLP spool: " + dir.reason;
+      return {};
+    } else if (!dir.usable()) {
+      spdlog::error("OTLP spool: {}; batches awaiting retry are kept in memory only (lost at exit)", dir.reason);
       cfg->spool_dir.clear();
     }
     std::string ignored;
