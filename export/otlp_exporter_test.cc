@@ -434,7 +434,8 @@ TEST(OtlpExporter, OutageBeyondTheDeadlineSpoolsExactlyTheRest) {
   EXPECT_NE(logs.text().find("delivered 4 span(s); 12 span(s) in 3 batch(es) wait in the spool"), std::string::npos)
       << logs.text();
   {
-    DiskSpool spool(cfg.spool_dir, 1 << 20, 100);
+    // Opened with the exporter's policy: a spool of another policy would drop these batches.
+    DiskSpool spool(cfg.spool_dir, 1 << 20, 100, cfg.delivery_policy());
     ASSERT_EQ(spool.open(), "");
     EXPECT_EQ(spool.spans(), 12u);
   }

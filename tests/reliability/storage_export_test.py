@@ -24,7 +24,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rel_common import REPO, fail, find_binary, log, tmpdir  # noqa: E402
+from rel_common import REPO, fail, find_binary, log, tmpdir  # noqa: E402  (puts tests/support on the path)
+import llmtap_proxy  # noqa: E402  (reads the proxy's credential as a user would)
 
 SKIP = 77
 FFFD = "\ufffd"
@@ -151,16 +152,16 @@ def jsonl_spans(path):
     return out
 
 
-def post_chat(port, n, prefix="/openai/v1", stream=False, content_hex=""):
-    """One chat completion through llmtap's gateway route; returns (status, body bytes)."""
+def post_chat(proxy, n, stream=False, content_hex=""):
+    """One chat completion through PROXY's gateway route (with its credential); returns (status, body bytes)."""
     import http.client
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=30)
     body = json.dumps({"model": "gpt-4o-mini", "stream": stream,
                        "messages": [{"role": "user", "content": "question %d %s" % (n, os.urandom(4).hex())}]})
     headers = {"content-type": "application/json", "authorization": "Bearer sk-test-0123456789abcdef"}
     if content_hex:
         headers["x-test-content"] = content_hex
-    c.request("POST", prefix + "/chat/completions", body=body, headers=headers)
+    c.request("POST", proxy.gw + "/openai/v1/chat/completions", body=body, headers=headers)
     r = c.getresponse()
     data = r.read()
     c.close()
@@ -187,11 +188,13 @@ class Proxy:
                "--no-collector", "--log-level", "info", "--data-dir", data_dir] + list(args)
         env = clean_env(data_dir, dict({"TMPDIR": work}, **(env or {})))
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.errf, env=env)
-        line = self.proc.stdout.readline().decode().strip()
-        if not line.startswith("listening "):
+        try:
+            banner = llmtap_proxy.read_banner(self.proc.stdout)
+        except RuntimeError as e:
             self.proc.kill()
-            fail("llmtap did not start: %r\n%s" % (line, self.stderr()))
-        self.port = int(line.rsplit(":", 1)[1])
+            fail("llmtap did not start: %s\n%s" % (e, self.stderr()))
+        self.port = banner.port
+        self.gw = banner.gateway_prefix  # "/t/CREDENTIAL", before /openai/...
 
     def stop(self):
         """SIGTERM; returns (exit code, seconds to exit)."""
@@ -294,7 +297,7 @@ def scenario_otlp_sigterm(llmtap, work):
     p = Proxy(llmtap, work, data, up, ["--export", "otlp=" + rcv.url(), "--export", "jsonl=" + jsonl,
                                         "--trace-idle-ms", "60000"])
     for n in range(3):
-        st, _ = post_chat(p.port, n)
+        st, _ = post_chat(p, n)
         expect(st == 200, "request %d: HTTP %d" % (n, st))
     rc, secs = p.stop()
     built = [s["span_id"] for s in jsonl_spans(jsonl)]
@@ -322,7 +325,7 @@ def scenario_otlp_long_outage(llmtap, work):
     jsonl = os.path.join(work, "spans.jsonl")
     p = Proxy(llmtap, work, data, up, ["--export", "otlp=" + rcv.url(), "--export", "jsonl=" + jsonl,
                                         "--trace-idle-ms", "500"])
-    st, _ = post_chat(p.port, 0)
+    st, _ = post_chat(p, 0)
     expect(st == 200, "request 0: HTTP %d" % st)
     deadline = time.monotonic() + 30
     while not rcv.ids() and time.monotonic() < deadline:
@@ -330,7 +333,7 @@ def scenario_otlp_long_outage(llmtap, work):
     expect(rcv.ids(), "the first trace was never delivered", p.stderr()[-3000:])
     first = rcv.ids()
     for n in range(1, 4):
-        st, _ = post_chat(p.port, n)
+        st, _ = post_chat(p, n)
         expect(st == 200, "request %d: HTTP %d" % (n, st))
     rc, secs = p.stop()
     err = p.stderr()
@@ -433,13 +436,13 @@ def scenario_disk_fills(llmtap, work):
     data = os.path.join(mnt.path, "llmtap")
     jsonl = os.path.join(work, "spans.jsonl")  # another file system: the ground truth
     p = Proxy(llmtap, work, data, up, ["--export", "sqlite", "--export", "jsonl=" + jsonl, "--trace-idle-ms", "300"])
-    st, _ = post_chat(p.port, 0)
+    st, _ = post_chat(p, 0)
     expect(st == 200, "request 0: HTTP %d" % st)
     time.sleep(1.5)  # closed and stored
     mnt.fill()
     calls = 30
     for n in range(1, calls + 1):
-        st, body = post_chat(p.port, n)
+        st, body = post_chat(p, n)
         expect(st == 200 and b'"total_tokens":17' in body, "request %d not forwarded on a full disk" % n)
     time.sleep(1.5)
     rc, secs = p.stop()
@@ -486,7 +489,7 @@ def scenario_corrupt_store(llmtap, work):
         data = os.path.join(work, kind)
         p = Proxy(llmtap, work, data, up, ["--trace-idle-ms", "200"], tag=kind + "-1")
         for n in range(40):  # enough pages for a zeroed middle page to hit the tables
-            post_chat(p.port, n)
+            post_chat(p, n)
         time.sleep(1.0)
         p.stop()
         store = os.path.join(data, "traces.db")
@@ -496,7 +499,7 @@ def scenario_corrupt_store(llmtap, work):
         expect(r.returncode != 0, "%s: `traces list` exited 0 on a damaged store: %s" % (kind, r.stdout.decode()))
         expect(store in terr and "damaged" in terr, "%s: the error does not name the file" % kind, terr)
         p = Proxy(llmtap, work, data, up, ["--trace-idle-ms", "200"], tag=kind + "-2")
-        st, _ = post_chat(p.port, 99)
+        st, _ = post_chat(p, 99)
         expect(st == 200, "%s: not forwarded after the store was set aside" % kind)
         time.sleep(1.0)
         rc, _ = p.stop()
@@ -521,7 +524,7 @@ def scenario_utf8_priced(llmtap, work):
     bad = b"caf\xc3 na\xefve \xff\xfe end"
     want = {}
     for n, stream in ((1, False), (2, True)):
-        st, body = post_chat(p.port, n, stream=stream, content_hex=bad.hex())
+        st, body = post_chat(p, n, stream=stream, content_hex=bad.hex())
         exp = (sse_body if stream else chat_body)(n, bad)
         expect(st == 200 and hashlib.sha256(body).digest() == hashlib.sha256(exp).digest(),
                "stream=%s: the client did not get identical bytes" % stream)
