@@ -13,7 +13,8 @@ which is not a model call). Runs, one after another, in the same work directory:
   run-ws    `llmtap run` (auto mode) -- codex exec; Codex's base_url is https://api.openai.com/v1,
             reached through the HTTPS_PROXY and trust variables llmtap run sets; --upstream maps
             openai to the sim (verified with --upstream-ca)
-  proxy-ws  `llmtap proxy` + HTTPS_PROXY + SSL_CERT_FILE=`llmtap ca bundle-path`, WebSocket on
+  proxy-ws  `llmtap proxy` + HTTPS_PROXY=http://llmtap:CREDENTIAL@ADDR (the credential read from the
+            file its banner names) + SSL_CERT_FILE=`llmtap ca bundle-path`, WebSocket on
   proxy-sse the same proxy, WebSocket off (HTTPS POST + SSE): the control run
   proxy-ws-frag  a second sim and proxy: no context takeover, server messages split into 700-byte
             frames with pings between them
@@ -30,7 +31,7 @@ Checked for each llmtap run (every check is named; the summary lists which passe
   cost       llm.cost.total > 0 on every generation;
   tool-ids   tool spans carry exactly Codex's call ids (its codex.tool_decision events) and names;
   brackets   each tool span starts no later and ends no earlier than Codex's own tool span;
-  no-key     the API key appears in no llmtap export or log;
+  no-key     the API key (and the proxy's credential) appears in no llmtap export or log;
   ws-equals-sse  the proxy-ws trace equals the proxy-sse trace (and run-ws's, proxy-ws-frag's): same
              generations in order (model, usage, cost), same tools in order, each carrying its own
              run's Codex call id (the sim's call ids are unique per response, as a real provider's).
@@ -51,6 +52,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "support"))
+import llmtap_proxy  # noqa: E402  (reads the proxy's credential as a user would)
 from agents_sdk_e2e import (MAKE_CA, SIM, Failures, OtlpReceiver, clean_env, otlp_value,  # noqa: E402
                             start_process_with_banner, stop_with_sigterm)
 
@@ -383,9 +386,11 @@ def through_proxy(c, args, tmp, tag, sim_addr, ca, sim_log, telemetry, workdir, 
     proxy, addr = start_process_with_banner([args.llmtap, "proxy", "--listen", "127.0.0.1:0", "--no-collector"] +
                                             lt.options, lt.env, lt.log_path, "llmtap proxy")
     try:
+        # The credential from the file the banner names, in the proxy URL's userinfo, as a user sets it.
+        banner = llmtap_proxy.read_credential(proxy.stdout, addr)
         bundle = subprocess.run([args.llmtap, "ca", "bundle-path"], env=lt.env, capture_output=True,
                                 text=True, check=True).stdout.strip()
-        proxy_env = {"HTTPS_PROXY": f"http://{addr}", "https_proxy": f"http://{addr}", "SSL_CERT_FILE": bundle}
+        proxy_env = {"HTTPS_PROXY": banner.proxy_url, "https_proxy": banner.proxy_url, "SSL_CERT_FILE": bundle}
         calls = {}
         for run, ws in plan:
             env = codex_env(tmp, "https://api.openai.com/v1", ws, telemetry, dict(proxy_env, _CODEX_BIN=codex_bin))
@@ -405,6 +410,7 @@ def through_proxy(c, args, tmp, tag, sim_addr, ca, sim_log, telemetry, workdir, 
     for run, _ in plan:
         traces[run] = check_trace(c, run, runs[run], calls[run], spans, all_ids)
         c.check(run, "no-key", API_KEY not in lt.text(), "the API key is in llmtap's export or log")
+        c.check(run, "no-key", banner.credential not in lt.text(), "the proxy credential is in llmtap's export or log")
     n_traces = len({s["trace_id"] for s in spans})
     c.check(first, "one-trace", n_traces == len(plan), f"{len(plan)} codex execs through one proxy made {n_traces} traces")
     return traces
