@@ -188,6 +188,9 @@ class Proxy:
                "--no-collector", "--log-level", "info", "--data-dir", data_dir] + list(args)
         env = clean_env(data_dir, dict({"TMPDIR": work}, **(env or {})))
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.errf, env=env)
+        # A scenario that fails half-way must not leave its llmtap running after the test.
+        import atexit
+        atexit.register(lambda p=self.proc: p.poll() is None and p.kill())
         try:
             banner = llmtap_proxy.read_banner(self.proc.stdout)
         except RuntimeError as e:
