@@ -68,8 +68,11 @@ SpanKind kind_from_string(std::string_view s) {
 bool configure(sqlite3* db, std::string* error) {
   sqlite3_busy_timeout(db, 5000);
   if (!sql::exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error)) return false;
-  Stmt v(db, "PRAGMA user_version");
-  int version = v.step() == SQLITE_ROW ? static_cast<int>(v.i64(0)) : 0;
+  int version = 0;
+  {
+    Stmt v(db, "PRAGMA user_version");  // finalized before the caller may close db on an error
+    if (v.step() == SQLITE_ROW) version = static_cast<int>(v.i64(0));
+  }
   if (version > kStoreSchemaVersion) {
     *error = "trace store schema version " + std::to_string(version) + " is newer than this llmtap (" +
              std::to_string(kStoreSchemaVersion) + ")";
@@ -442,9 +445,14 @@ std::unique_ptr<TraceStoreReader> TraceStoreReader::open(const std::string& path
     return nullptr;
   }
   sqlite3_busy_timeout(db, 5000);
-  Stmt v(db, "PRAGMA user_version");
-  rc = v.step();
-  int version = rc == SQLITE_ROW ? static_cast<int>(v.i64(0)) : -1;
+  int version = -1;
+  {
+    // Finalized before any sqlite3_close below: close fails (and leaks the connection) while a
+    // statement is open.
+    Stmt v(db, "PRAGMA user_version");
+    rc = v.step();
+    if (rc == SQLITE_ROW) version = static_cast<int>(v.i64(0));
+  }
   if (version < 1 || version > kStoreSchemaVersion) {
     if (rc != SQLITE_ROW) *error = "cannot read trace store " + path + ": " + sqlite_reason(db, rc);
     else if (version < 1 && st.st_size == 0) *error = "trace store " + path + " is empty (nothing recorded yet)";
