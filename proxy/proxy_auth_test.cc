@@ -25,7 +25,9 @@ TEST(ProxyAuth, BasicCredentialAnyUser) {
 }
 
 TEST(ProxyAuth, GatewayTokenSegment) {
-  auto g = parse_gateway_target("/t/" + kCred + "/openai/v1/chat/completions", kCred);
+  // The result views into the target: keep it alive while the views are read.
+  const std::string target = "/t/" + kCred + "/openai/v1/chat/completions";
+  auto g = parse_gateway_target(target, kCred);
   EXPECT_EQ(g.token, GatewayToken::kOk);
   EXPECT_EQ(g.rest, "/openai/v1/chat/completions");
   EXPECT_EQ(g.strip_length, 3 + kCred.size());
