@@ -1,17 +1,14 @@
 // `llmtap report`: what the recorded traces of a time window add up to (report/report.h).
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
 #include "cli/option_cursor.h"
+#include "cli/store_query_args.h"
 #include "common/clock.h"
-#include "common/data_dir.h"
-#include "export/make_exporters.h"
 #include "export/span_json.h"
 #include "report/report.h"
-#include "report/time_window.h"
 
 namespace {
 
@@ -47,40 +44,32 @@ int usage_error(const std::string& msg) {
   return 2;
 }
 
-bool positive_int(const std::string& v, int* out) {
-  char* end = nullptr;
-  long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end || n <= 0 || n > 1'000'000) return false;
-  *out = static_cast<int>(n);
-  return true;
-}
-
 int run_report(const std::vector<std::string>& args) {
-  std::string since = "24h", until, by = "agent", data_dir;
+  std::string by = "agent";
   bool json = false, csv = false;
   ReportOptions opts;
-  TraceSelection selection;
+  llmtap::cli::StoreQueryArgs query;
   llmtap::cli::OptionCursor opt(args);
+  std::string error;
   while (opt.next()) {
     const std::string& a = opt.name();
-    std::string value;
     if (a == "--help" || a == "-h") {
       std::fputs(kHelp, stdout);
       return 0;
-    } else if (a == "--json" || a == "--csv") {
+    }
+    switch (llmtap::cli::take_store_query_option(opt, &query, &error)) {
+      case llmtap::cli::OptionTaken::kYes: continue;
+      case llmtap::cli::OptionTaken::kError: return usage_error(error);
+      case llmtap::cli::OptionTaken::kNo: break;
+    }
+    if (a == "--json" || a == "--csv") {
       (a == "--json" ? json : csv) = true;
-    } else if (a == "--since" || a == "--until" || a == "--by" || a == "--data-dir" || a == "--workflow" ||
-               a == "--agent" || a == "--top" || a == "--loop-repeats" || a == "--loop-model-calls") {
-      if (!opt.value(&value)) return usage_error(a + " needs a value");
-      if (a == "--since") since = value;
-      else if (a == "--until") until = value;
-      else if (a == "--by") by = value;
-      else if (a == "--data-dir") data_dir = value;
-      else if (a == "--workflow") selection.workflow = value;
-      else if (a == "--agent") selection.agent = value;
-      else if (!positive_int(value, a == "--top" ? &opts.top : a == "--loop-repeats" ? &opts.loop_repeats
-                                                                                        : &opts.loop_model_calls))
-        return usage_error(a + " needs a positive whole number, not '" + value + "'");
+    } else if (a == "--by") {
+      if (!opt.value(&by)) return usage_error("--by needs a value");
+    } else if (a == "--top" || a == "--loop-repeats" || a == "--loop-model-calls") {
+      auto n = llmtap::cli::take_count(opt, &error);
+      if (!n) return usage_error(error);
+      (a == "--top" ? opts.top : a == "--loop-repeats" ? opts.loop_repeats : opts.loop_model_calls) = static_cast<int>(*n);
     } else {
       return usage_error((a.rfind("-", 0) == 0 ? "unknown option '" : "unexpected argument '") + opt.raw() + "'");
     }
@@ -89,26 +78,17 @@ int run_report(const std::vector<std::string>& args) {
   auto group = parse_group_by(by);
   if (!group) return usage_error("--by wants one of " + std::string(kGroupByNames) + ", not '" + by + "'");
   opts.by = *group;
-  const llmtap::UnixNanos now = llmtap::now_ns();
-  std::string error;
-  auto from = parse_time_point(since, now, &error);
-  if (!from) return usage_error("--since: " + error);
-  opts.since = *from;
-  opts.until = now;
-  if (!until.empty()) {
-    auto to = parse_time_point(until, now, &error);
-    if (!to) return usage_error("--until: " + error);
-    opts.until = *to;
-  }
-  if (opts.until <= opts.since) return usage_error("the window is empty: --until must be later than --since");
-
-  if (data_dir.empty()) data_dir = llmtap::default_data_dir();
-  const std::string path = llmtap::exporting::store_path_in(data_dir);
+  if (!llmtap::cli::resolve_window(&query, llmtap::now_ns(), "24h", &error)) return usage_error(error);
+  opts.since = query.selection.since;
+  opts.until = query.selection.until;
+  const std::string path = llmtap::cli::store_path(query, &error);
+  if (path.empty()) return usage_error(error);
   auto source = StoreTraceSource::open(path, &error);
   if (!source) {
     std::fprintf(stderr, "llmtap report: %s\n", error.c_str());
     return 1;
   }
+  TraceSelection& selection = query.selection;
   auto report = build_report(*source, opts, &error, selection);
   if (!report) {
     std::fprintf(stderr, "llmtap report: %s\n", error.c_str());

@@ -36,10 +36,6 @@ std::string trim_trailing_slashes(std::string s) {
   return s;
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // NO_PROXY entries, comma separated, compared without surrounding blanks.
 bool list_contains(const std::string& list, const std::string& item) {
   std::stringstream ss(list);

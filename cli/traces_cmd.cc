@@ -1,14 +1,13 @@
 // `llmtap traces list | show TRACE_ID [--json]`: reads the local SQLite store.
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/option_cursor.h"
+#include "cli/store_query_args.h"
 #include "cli/traces_export.h"
-#include "common/data_dir.h"
 #include "common/terminal_text.h"
-#include "export/make_exporters.h"
 #include "export/span_json.h"
 #include "export/sqlite_store.h"
 #include "export/traces_query.h"
@@ -43,34 +42,27 @@ int usage_error(const std::string& msg) {
 int run_traces(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "export")
     return llmtap::cli::run_traces_export(std::vector<std::string>(args.begin() + 1, args.end()));
-  std::string sub, trace_id, data_dir;
+  std::string sub, trace_id, error;
   bool json = false;
   long limit = 20;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](const char* flag, std::string* out) {
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      (void)flag;
-      return true;
-    };
+  llmtap::cli::StoreQueryArgs query;
+  llmtap::cli::OptionCursor opt(args);
+  while (opt.next()) {
+    const std::string& a = opt.name();
     if (a == "--help" || a == "-h") {
       std::fputs(kHelp, stdout);
       return 0;
     } else if (a == "--json") {
       json = true;
-    } else if (a == "--data-dir" || a.rfind("--data-dir=", 0) == 0) {
-      if (a.size() > 10) data_dir = a.substr(11);
-      else if (!value("--data-dir", &data_dir)) return usage_error("--data-dir needs a directory");
-    } else if (a == "--limit" || a.rfind("--limit=", 0) == 0) {
-      std::string v;
-      if (a.size() > 7) v = a.substr(8);
-      else if (!value("--limit", &v)) return usage_error("--limit needs a number");
-      char* end = nullptr;
-      limit = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end || limit <= 0) return usage_error("--limit needs a positive number, not '" + v + "'");
+    } else if (a == "--data-dir") {
+      if (llmtap::cli::take_store_query_option(opt, &query, &error) != llmtap::cli::OptionTaken::kYes)
+        return usage_error(error);
+    } else if (a == "--limit") {
+      auto n = llmtap::cli::take_count(opt, &error);
+      if (!n) return usage_error(error);
+      limit = *n;
     } else if (!a.empty() && a[0] == '-') {
-      return usage_error("unknown option '" + a + "'");
+      return usage_error("unknown option '" + opt.raw() + "'");
     } else if (sub.empty()) {
       sub = a;
     } else if (sub == "show" && trace_id.empty()) {
@@ -85,13 +77,12 @@ int run_traces(const std::vector<std::string>& args) {
   if (sub == "show" && trace_id.empty()) return usage_error("show needs a TRACE_ID (see `llmtap traces list`)");
   if (sub == "list" && !trace_id.empty()) return usage_error("list takes no trace id");
 
-  if (data_dir.empty()) data_dir = llmtap::default_data_dir();
-  if (data_dir.empty()) {
-    std::fprintf(stderr, "llmtap traces: %s\n", llmtap::no_data_dir_message().c_str());
+  const std::string path = llmtap::cli::store_path(query, &error);
+  if (path.empty()) {
+    std::fprintf(stderr, "llmtap traces: %s\n", error.c_str());
     return 2;
   }
-  std::string error;
-  auto store = TraceStoreReader::open(store_path_in(data_dir), &error);
+  auto store = TraceStoreReader::open(path, &error);
   if (!store) {
     std::fprintf(stderr, "llmtap traces: %s\n", error.c_str());
     return 1;
@@ -101,7 +92,7 @@ int run_traces(const std::vector<std::string>& args) {
     if (json) {
       std::printf("%s\n", llmtap::terminal_safe_json(dump_json(trace_list_json(traces), 2)).c_str());
     } else if (traces.empty()) {
-      std::printf("no traces recorded yet in %s\n", store_path_in(data_dir).c_str());
+      std::printf("no traces recorded yet in %s\n", path.c_str());
     } else {
       std::fputs(format_trace_list(traces).c_str(), stdout);
     }

@@ -4,17 +4,13 @@
 
 #include <cctype>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 #include "cli/option_cursor.h"
+#include "cli/store_query_args.h"
 #include "cli/traces_export.h"
-#include "common/clock.h"
-#include "common/data_dir.h"
-#include "export/make_exporters.h"
 #include "export/sqlite_store.h"
 #include "report/eval_export.h"
-#include "report/time_window.h"
 
 namespace llmtap::cli {
 
@@ -59,53 +55,39 @@ struct FileCloser {
 }  // namespace
 
 int run_traces_export(const std::vector<std::string>& args) {
-  std::string since, until, output, data_dir;
+  std::string output, error;
   std::vector<std::string> ids;
   long limit = -1;
-  report::TraceSelection selection;
+  StoreQueryArgs query;
   OptionCursor opt(args);
   while (opt.next()) {
     const std::string& a = opt.name();
-    std::string value;
     if (a == "--help" || a == "-h") {
       std::fputs(kTracesExportHelp, stdout);
       return 0;
     }
-    if (a == "--since" || a == "--until" || a == "--workflow" || a == "--agent" || a == "--limit" ||
-        a == "--output" || a == "--data-dir") {
-      if (!opt.value(&value)) return usage_error(a + " needs a value");
-      if (a == "--since") since = value;
-      else if (a == "--until") until = value;
-      else if (a == "--workflow") selection.workflow = value;
-      else if (a == "--agent") selection.agent = value;
-      else if (a == "--output") output = value;
-      else if (a == "--data-dir") data_dir = value;
-      else {
-        char* end = nullptr;
-        limit = std::strtol(value.c_str(), &end, 10);
-        if (value.empty() || *end || limit <= 0) return usage_error("--limit needs a positive number, not '" + value + "'");
-      }
+    switch (take_store_query_option(opt, &query, &error)) {
+      case OptionTaken::kYes: continue;
+      case OptionTaken::kError: return usage_error(error);
+      case OptionTaken::kNo: break;
+    }
+    if (a == "--output") {
+      if (!opt.value(&output) || output.empty()) return usage_error("--output needs a file");
+    } else if (a == "--limit") {
+      auto n = take_count(opt, &error);
+      if (!n) return usage_error(error);
+      limit = *n;
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("unknown option '" + opt.raw() + "'");
     } else {
       ids.push_back(a);
     }
   }
-  const UnixNanos now = now_ns();
-  std::string error;
-  if (!since.empty()) {
-    auto t = report::parse_time_point(since, now, &error);
-    if (!t) return usage_error("--since: " + error);
-    selection.since = *t;
-  }
-  if (!until.empty()) {
-    auto t = report::parse_time_point(until, now, &error);
-    if (!t) return usage_error("--until: " + error);
-    selection.until = *t;
-  }
-
-  if (data_dir.empty()) data_dir = default_data_dir();
-  auto source = report::StoreTraceSource::open(exporting::store_path_in(data_dir), &error);
+  if (!resolve_window(&query, now_ns(), "", &error)) return usage_error(error);
+  report::TraceSelection& selection = query.selection;
+  const std::string path = store_path(query, &error);
+  if (path.empty()) return usage_error(error);
+  auto source = report::StoreTraceSource::open(path, &error);
   if (!source) return fail(error);
   for (const auto& raw : ids) {
     std::string id;
