@@ -6,8 +6,9 @@ Gemini CLI needs three things a plain tool loop does not give it:
     `structured_answer` answers such a request with JSON following the schema.
   * `:countTokens`: answered with a token count (`count_tokens_response`), never a model call.
   * Its tool loop: with its own tools offered (`run_shell_command`, `read_file`), the first turn runs
-    the shell command the user backquoted, the next reads the file the user named, then it answers
-    with what they gave (`decide`). Gemini gives no call ids: the CLI makes its own
+    the shell command the user backquoted, the next ones read the files the user named, one per turn
+    in order, then it answers with what they gave (`decide`). An image read comes back as inline data,
+    which makes the CLI count the next request's tokens with `:countTokens` first. Gemini gives no call ids: the CLI makes its own
     (`run_shell_command_<ms>_0`) and sends them back with the results.
 """
 import json
@@ -15,7 +16,7 @@ import re
 
 SHELL_TOOL = "run_shell_command"
 READ_TOOL = "read_file"
-FILE_WORD = re.compile(r"\b([\w.-]+\.(?:txt|md|json|py|js|ts|toml|yaml|yml|cfg|ini|log))\b")
+FILE_WORD = re.compile(r"\b([\w.-]+\.(?:txt|md|json|py|js|ts|toml|yaml|yml|cfg|ini|log|png|jpg|pdf))\b")
 
 
 def _field(obj, camel, snake):
@@ -68,13 +69,14 @@ def count_tokens_response(body, approx_tokens):
 
 def decide(tools, user_text, called, plausible_args):
     """The CLI's scripted tool loop, or None when this is not the Gemini CLI's tool set. CALLED: the
-    tools called since the user's message."""
+    names of the tools called since the user's message, once per call."""
     names = {n: schema for n, schema in tools}
     if SHELL_TOOL not in names or READ_TOOL not in names:
         return None
     if "`" in user_text and SHELL_TOOL not in called:
         return {"tool_calls": [(SHELL_TOOL, plausible_args(SHELL_TOOL, names[SHELL_TOOL], user_text))]}
-    named_file = FILE_WORD.search(user_text)
-    if named_file and READ_TOOL not in called:
-        return {"tool_calls": [(READ_TOOL, {"file_path": named_file.group(1)})]}
+    files = FILE_WORD.findall(user_text)
+    reads = called.count(READ_TOOL)
+    if reads < len(files):
+        return {"tool_calls": [(READ_TOOL, {"file_path": files[reads]})]}
     return None  # the generic brain answers, quoting the tool results

@@ -154,13 +154,13 @@ def plausible_args(tool_name, schema, user_text):
 
 
 def tools_called_since_user(items):
-    """Names of the tools called since the last user message."""
-    called = set()
+    """Names of the tools called since the last user message, oldest first, once per call."""
+    called = []
     for it in reversed(items):
         if it["kind"] == "user":
             break
         if it["kind"] == "tool_call":
-            called.add(it["name"])
+            called.insert(0, it["name"])
     return called
 
 

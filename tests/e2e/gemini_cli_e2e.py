@@ -7,7 +7,8 @@ Each run gets its own GEMINI_CLI_HOME with a settings.json: API-key auth (a fake
 its notification off, usage statistics off, telemetry on with target `local` and an outfile (nothing
 leaves the machine). The sim (sim_gemini_cli.py) answers the CLI's router (a flash-lite JSON
 classifier before the main loop) and scripts its loop: run the backquoted shell command, read the
-named file, answer quoting both results. Runs, at the same time, each with its own sim:
+named files (a text file, then a PNG, which the CLI sends back as inline data and so counts the next
+request's tokens with :countTokens first), answer quoting the results. Runs, at the same time, each with its own sim:
 
   run-auto   `llmtap run` (auto: Node -> proxy + gateway; the CLI follows GOOGLE_GEMINI_BASE_URL to
              the gateway), --upstream gemini=https://127.0.0.1:SIM --upstream-ca
@@ -17,8 +18,9 @@ named file, answer quoting both results. Runs, at the same time, each with its o
 Checks per run (named; the summary lists which passed):
   output       the CLI exits 0 and its answer quotes the shell command's output and the file's text;
   transport    the provider saw only generateContent/streamGenerateContent (and countTokens) calls;
+  count-tokens the CLI counted tokens with :countTokens (reading an image makes it do so);
   generations  every model call (sim response id) is one generation, and no other generation exists
-               (countTokens, if the CLI sends any, is none);
+               (countTokens is none);
   usage        input, output (= candidates + thoughts), cached and thoughts tokens equal the sim's and
                the CLI's own (gemini_cli.api_response), response ids equal the CLI's own; the model too;
   tool-ids     the main loop's tool spans carry the ids the CLI sent back with the results
@@ -40,7 +42,9 @@ import json
 import os
 import sys
 import tempfile
+import struct
 import threading
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -49,7 +53,7 @@ from real_client_e2e import (SKIP, Checks, Llmtap, attrs, check_generations, che
                              print_margins, run_client, start_sim, wrap_up)
 
 API_KEY = "AIza-gemini-e2e-DO-NOT-LEAK-5be1f0"
-PROMPT = "Please run `echo llmtap-gemini-e2e` in the shell and then read notes.txt."
+PROMPT = "Please run `echo llmtap-gemini-e2e` in the shell, then read notes.txt and pixel.png."
 NOTES = "hello from the llmtap gemini notes\n"
 CLI_TIMEOUT_S = 100
 RUNS = {"auto": [], "proxy": ["--mode", "proxy"]}
@@ -113,6 +117,14 @@ def telemetry_of(path):
     return out
 
 
+def tiny_png():
+    """A 1x1 PNG: read_file returns it as inline data, so the CLI counts the next request's tokens."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
 def gemini_home(tmp, tag, outfile):
     home = os.path.join(tmp, f"home-{tag}")
     os.makedirs(os.path.join(home, ".gemini"), exist_ok=True)
@@ -138,6 +150,8 @@ def one_run(args, tmp, tag, gemini, ca, result):
     os.makedirs(work, exist_ok=True)
     with open(os.path.join(work, "notes.txt"), "w") as f:
         f.write(NOTES)
+    with open(os.path.join(work, "pixel.png"), "wb") as f:
+        f.write(tiny_png())
     env = dict(lt.env)
     env.update({"HOME": home, "GEMINI_CLI_HOME": home, "GEMINI_API_KEY": API_KEY, "NO_COLOR": "1"})
     for k in ("GOOGLE_GEMINI_BASE_URL", "GEMINI_BASE_URL", "GOOGLE_API_KEY", "GOOGLE_CLOUD_PROJECT",
@@ -162,6 +176,7 @@ def check_run(c, run, res):
     count_tokens = [e for e in entries if e.get("count_tokens")]
     other = [e for e in entries if e not in calls and e not in count_tokens]
     c.check(run, "transport", not other, f"requests at the provider that are no model call: {other[:3]}")
+    c.check(run, "count-tokens", count_tokens, "the CLI sent no countTokens (the image read should make it count)")
     spans = lt.spans()
     rids = [e["response_id"] for e in calls]
     gens = check_generations(c, run, rids, spans, set(rids))
@@ -221,8 +236,8 @@ def check_run(c, run, res):
                 wire.append(cid)
     tools = sorted((s for s in trace if s.get("kind") == "tool"), key=lambda s: s["start_time_unix_nano"])
     own = tel["tool_spans"]
-    c.check(run, "tool-ids", len(own) == 2 and len(wire) == 2,
-            f"want 2 tool calls: the CLI ran {[(t['name'], t['call_id']) for t in own]}, sent back {wire}")
+    c.check(run, "tool-ids", len(own) == 3 and len(wire) == 3,
+            f"want 3 tool calls: the CLI ran {[(t['name'], t['call_id']) for t in own]}, sent back {wire}")
     c.check(run, "tool-ids", [t["call_id"] for t in own] == [f"{t['name']}__{w}" for t, w in zip(own, wire)],
             f"the CLI's tool call ids {[t['call_id'] for t in own]} are not the ids it sent back {wire}")
     got = [(attrs(t).get("gen_ai.tool.name"), attrs(t).get("gen_ai.tool.call.id")) for t in tools]
