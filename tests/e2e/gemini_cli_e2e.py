@@ -33,11 +33,15 @@ Checks per run (named; the summary lists which passed):
   one-agent    the main loop's generations are under one agent span, which holds no other generation;
   router-joins the router's generation is in the main loop's trace and the export holds no other trace
                (issue 14 item 4, built elsewhere: an expected failure until it is merged);
-  no-key       the API key and the proxy credential appear in no llmtap export or log.
+  no-key       the API key and the proxy credential appear in no llmtap export or log;
+  canaries     mutations of the run's real export (the parser's id for the client's, countTokens as a
+               generation, a tool span 2 ms late or 1 ns short, thoughts off by one, cached dropped, the
+               loop split in two traces or two agents) each make the checks fail.
 
 Usage: gemini_cli_e2e.py --llmtap BIN --node-modules DIR [--keep] [--runs auto,proxy]
 Exit 77 (ctest SKIP_RETURN_CODE) when DIR lacks @google/gemini-cli (run scripts/setup).
 """
+import copy
 import json
 import os
 import sys
@@ -50,7 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from real_client_e2e import (SKIP, Checks, Llmtap, attrs, check_generations, check_no_secret,  # noqa: E402
                              check_bracket, check_one_trace, make_test_ca, missing_program, parse_args,
-                             print_margins, run_client, start_sim, wrap_up)
+                             mutate_first, print_margins, run_canaries, run_client, start_sim, wrap_up)
 
 API_KEY = "AIza-gemini-e2e-DO-NOT-LEAK-5be1f0"
 PROMPT = "Please run `echo llmtap-gemini-e2e` in the shell, then read notes.txt and pixel.png."
@@ -166,7 +170,7 @@ def one_run(args, tmp, tag, gemini, ca, result):
                   telemetry=telemetry_of(outfile), llmtap=lt)
 
 
-def check_run(c, run, res):
+def check_run(c, run, res, spans=None):
     out, entries, tel, lt = res["stdout"], res["sim_entries"], res["telemetry"], res["llmtap"]
     c.check(run, "output", res["rc"] == 0, f"llmtap run -- gemini exited {res['rc']}; stderr tail "
                                            f"{res['stderr'][-600:]!r}")
@@ -177,11 +181,12 @@ def check_run(c, run, res):
     other = [e for e in entries if e not in calls and e not in count_tokens]
     c.check(run, "transport", not other, f"requests at the provider that are no model call: {other[:3]}")
     c.check(run, "count-tokens", count_tokens, "the CLI sent no countTokens (the image read should make it count)")
-    spans = lt.spans()
+    spans = lt.spans() if spans is None else spans
     rids = [e["response_id"] for e in calls]
     gens = check_generations(c, run, rids, spans, set(rids))
-    print(f"  {run}: {res['seconds']:.1f} s, {len(calls)} model calls, {len(count_tokens)} countTokens, "
-          f"{len(spans)} spans in {len({s['trace_id'] for s in spans})} traces", flush=True)
+    if not c.quiet:
+        print(f"  {run}: {res['seconds']:.1f} s, {len(calls)} model calls, {len(count_tokens)} countTokens, "
+              f"{len(spans)} spans in {len({s['trace_id'] for s in spans})} traces", flush=True)
 
     # Usage: the sim's numbers and the CLI's own, call by call (both in request order).
     c.check(run, "usage", tel["response_ids"] == rids, f"the CLI's response ids {tel['response_ids']} != the sim's {rids}")
@@ -244,9 +249,54 @@ def check_run(c, run, res):
     c.check(run, "tool-ids", got == [(t["name"], w) for t, w in zip(own, wire)],
             f"llmtap tool spans {got} != the CLI's {[(t['name'], w) for t, w in zip(own, wire)]}")
     # The CLI's start times are whole milliseconds (its true start is up to 1 ms later).
-    print_margins(run, [check_bracket(c, run, t, o["start"], o["end"], f"tool {attrs(t).get('gen_ai.tool.call.id')}",
-                                      start_slack_ns=1_000_000) for t, o in zip(tools, own)])
+    margins = [check_bracket(c, run, t, o["start"], o["end"], f"tool {attrs(t).get('gen_ai.tool.call.id')}",
+                                      start_slack_ns=1_000_000) for t, o in zip(tools, own)]
+    if not c.quiet:
+        print_margins(run, margins)
     check_no_secret(c, run, lt, {"API key": API_KEY, "proxy credential": lt.proxy_credential()})
+
+
+def canaries(c, run, res):
+    """Mutations of the run's real export that the checks must catch."""
+    spans = res["llmtap"].spans()
+    own = res["telemetry"]["tool_spans"]
+
+    def mutated(pick, change):
+        return mutate_first(spans, pick, change)
+
+    def main_gen(s):
+        return s.get("kind") == "generation" and "lite" not in attrs(s).get("gen_ai.request.model", "")
+
+    def split(s, out):
+        s["trace_id"] = "f" * 32
+
+    def extra_generation(s, out):  # countTokens made a generation
+        g = copy.deepcopy(s)
+        g["span_id"], g["attributes"]["gen_ai.response.id"] = "c" * 16, "count-tokens"
+        out.append(g)
+
+    def second_agent(s, out):
+        a = copy.deepcopy(next(x for x in out if x["span_id"] == s["parent_span_id"]))
+        a["span_id"] = s["parent_span_id"] = "a" * 16
+        out.append(a)
+
+    run_canaries(c, run, {
+        "parser's id instead of the client's": lambda: mutated(
+            lambda s: s.get("kind") == "tool", lambda s, o: s["attributes"].update(
+                {"gen_ai.tool.call.id": attrs(s)["gen_ai.tool.name"] + "#0"})),
+        "countTokens as a generation": lambda: mutated(main_gen, extra_generation),
+        "tool span starting 2 ms after the CLI's tool": lambda: mutated(
+            lambda s: s.get("kind") == "tool", lambda s, o: s.update(start_time_unix_nano=own[0]["start"] + 2_000_000)),
+        "tool span ending 1 ns before the CLI's tool": lambda: mutated(
+            lambda s: s.get("kind") == "tool", lambda s, o: s.update(end_time_unix_nano=own[0]["end"] - 1)),
+        "thoughts tokens off by one": lambda: mutated(main_gen, lambda s, o: s["attributes"].update(
+            {"gen_ai.usage.reasoning.output_tokens": attrs(s)["gen_ai.usage.reasoning.output_tokens"] + 1})),
+        "cached tokens dropped": lambda: mutated(
+            lambda s: main_gen(s) and attrs(s).get("gen_ai.usage.cache_read.input_tokens"),
+            lambda s, o: s["attributes"].update({"gen_ai.usage.cache_read.input_tokens": 0})),
+        "main loop split in two traces": lambda: mutated(main_gen, split),
+        "main loop in two agents": lambda: mutated(main_gen, second_agent),
+    }, lambda q, sp: check_run(q, run, res, sp))
 
 
 def main():
@@ -273,6 +323,8 @@ def main():
                 c.check(f"run-{tag}", "output", False, "the run did not complete (see above)")
                 continue
             check_run(c, f"run-{tag}", res)
+            if not c.fail.items:
+                canaries(c, f"run-{tag}", res)
     finally:
         wrap_up(c, [p for res in results.values() for p in res.get("procs", [])], tmp, args.keep)
     return c.finish("gemini cli e2e")

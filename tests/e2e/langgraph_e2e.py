@@ -23,7 +23,11 @@ Checks per pass (named; the summary lists which passed):
   handoffs     each transfer_to_X is a handoff supervisor -> X carrying its call id, and each
                transfer_back_to_supervisor (written by the framework, on the wire in the next request)
                a handoff X -> supervisor carrying that call's id;
-  no-key       the API key and the proxy credential appear in no llmtap export or log.
+  no-key       the API key and the proxy credential appear in no llmtap export or log;
+  canaries     mutations of the pass's real export (a ToolNode error not ERROR, an agent named by its
+               hash, a return without its call id, a handoff to the wrong agent, a generation grafted
+               into another run's trace, cached tokens off by one, a tool span 1 ns short or dropped)
+               each make the checks fail.
 
 Usage: langgraph_e2e.py --llmtap BIN --node-modules DIR [--keep] [--passes chat,chat-stream]
 Exit 77 when DIR lacks @langchain/langgraph-supervisor (run scripts/setup).
@@ -38,7 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from real_client_e2e import (SKIP, Checks, Llmtap, attrs, check_generations, check_no_secret,  # noqa: E402
                              check_bracket, make_test_ca, missing_program, parse_args,
-                             print_margins, run_client, start_sim, wrap_up)
+                             mutate_first, print_margins, run_canaries, run_client, start_sim, wrap_up)
 
 API_KEY = "sk-langgraph-e2e-DO-NOT-LEAK-93d1aa"
 NODE_SCRIPT = os.path.join(HERE, "langgraph_e2e.mjs")
@@ -82,11 +86,19 @@ def one_pass(c, args, tmp, tag, ca, procs):
     c.check(run, "output", all(e.get("stream") == (PASSES[tag] == "1") for e in calls),
             f"stream flags at the provider: {[e.get('stream') for e in calls]}")
     spans = lt.spans()
+    print(f"  {run}: {took:.1f} s, {len(calls)} model calls, {len(spans)} spans in "
+          f"{len({s['trace_id'] for s in spans})} traces", flush=True)
+    score(c, run, lg, calls, spans)
+    check_no_secret(c, run, lt, {"API key": API_KEY, "proxy credential": lt.proxy_credential()})
+    if not c.fail.items:
+        canaries(c, run, lg, calls, spans)
+
+
+def score(c, run, lg, calls, spans):
+    """LangGraph's account (LG) and the sim's model calls against llmtap's export (SPANS)."""
     rids = [e["response_id"] for e in calls]
     gens = check_generations(c, run, rids, spans, set(rids))
     sim_by_rid = {e["response_id"]: e for e in calls}
-    print(f"  {run}: {took:.1f} s, {len(calls)} model calls, {len(spans)} spans in "
-          f"{len({s['trace_id'] for s in spans})} traces", flush=True)
     by_id = {s["span_id"]: s for s in spans}
 
     traces = set()
@@ -156,8 +168,42 @@ def one_pass(c, args, tmp, tag, ca, procs):
     c.check(run, "partition", len(traces) == len(lg["runs"]) == len({s["trace_id"] for s in spans}),
             f"{len(lg['runs'])} runs: their generations in {len(traces)} traces, the export has "
             f"{len({s['trace_id'] for s in spans})}")
-    print_margins(run, margins)
-    check_no_secret(c, run, lt, {"API key": API_KEY, "proxy credential": lt.proxy_credential()})
+    if not c.quiet:
+        print_margins(run, margins)
+
+
+def canaries(c, run, lg, calls, spans):
+    """Mutations of the pass's real export that the checks must catch."""
+    def mutated(pick, change):
+        return mutate_first(spans, pick, change)
+
+    def kind(k, **attr):
+        return lambda s: s.get("kind") == k and all(attrs(s).get(a) == v for a, v in attr.items())
+
+    def set_attr(name, value):
+        return lambda s, out: s["attributes"].update({name: value})
+
+    failed_tool = next(t for lr in lg["runs"] for t in lr["tools"] if t["status"] == "error")
+    other_trace = next(s["trace_id"] for s in spans if s["trace_id"] != spans[0]["trace_id"])
+    run_canaries(c, run, {
+        "ToolNode error not marked ERROR": lambda: mutated(
+            kind("tool", **{"gen_ai.tool.call.id": failed_tool["call_id"]}), lambda s, o: s.update(status={"code": "UNSET"})),
+        "agent named by its hash": lambda: mutated(
+            kind("agent", **{"gen_ai.agent.name": "supervisor"}), set_attr("gen_ai.agent.name", "Agent a76fa8")),
+        "return without its transfer_back call id": lambda: mutated(
+            kind("handoff", **{"llmtap.handoff.to_agent": "supervisor"}), set_attr("gen_ai.tool.call.id", "")),
+        "handoff to the wrong agent": lambda: mutated(
+            kind("handoff", **{"llmtap.handoff.from_agent": "supervisor"}), set_attr("llmtap.handoff.to_agent", "math expert")),
+        "generation grafted into another run's trace": lambda: mutated(
+            lambda s: s.get("kind") == "generation" and s["trace_id"] != other_trace,
+            lambda s, o: s.update(trace_id=other_trace)),
+        "cached tokens off by one": lambda: mutated(kind("generation"), lambda s, o: s["attributes"].update(
+            {"gen_ai.usage.cache_read.input_tokens": attrs(s).get("gen_ai.usage.cache_read.input_tokens", 0) + 1})),
+        "tool span ending 1 ns early": lambda: mutated(
+            kind("tool", **{"gen_ai.tool.call.id": failed_tool["call_id"]}),
+            lambda s, o: s.update(end_time_unix_nano=int(failed_tool["end"] * 1e6) - 1)),
+        "tool span dropped": lambda: [s for s in spans if not kind("tool", **{"gen_ai.tool.call.id": failed_tool["call_id"]})(s)],
+    }, lambda q, sp: score(q, run, lg, calls, sp))
 
 
 def main():

@@ -4,6 +4,7 @@ llmtap (run or proxy) with its jsonl export and log, and the scoring every real-
 (one generation per model call and no other, one trace per run, no key in llmtap's output).
 """
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -23,8 +24,9 @@ class Checks:
     reason a check is known to fail today (work owned elsewhere): such a failure prints XFAIL and does
     not fail the test; a pass prints XPASS, the sign to drop it from the set."""
 
-    def __init__(self, expected=None):
-        self.fail = Failures()
+    def __init__(self, expected=None, quiet=False):
+        self.quiet = quiet
+        self.fail = Failures(quiet=quiet)
         self.results = {}  # (run, check) -> bool, in the order first checked
         self.expected = dict(expected or {})
         self.xfail_msgs = []
@@ -35,7 +37,8 @@ class Checks:
         if key in self.expected:
             if not cond:
                 self.xfail_msgs.append(f"{run} [{name}]: {msg}")
-                print(f"XFAIL: {run} [{name}]: {msg} (expected: {self.expected[key]})", flush=True)
+                if not self.quiet:
+                        print(f"XFAIL: {run} [{name}]: {msg} (expected: {self.expected[key]})", flush=True)
             return bool(cond)
         return self.fail.check(cond, f"{run} [{name}]: {msg}")
 
@@ -103,6 +106,24 @@ def check_bracket(c, run, span, own_start_ns, own_end_ns, what, start_slack_ns=0
 def print_margins(run, margins):
     if margins:
         print(f"  {run}: tool margins (start, end) ms: " + ", ".join(f"({a:.2f}, {b:.2f})" for a, b in margins))
+
+
+def mutate_first(spans, pick, change):
+    """A deep copy of SPANS where CHANGE(span, all_spans) was applied to the first span PICK accepts."""
+    out = copy.deepcopy(spans)
+    for s in [s for s in out if pick(s)][:1]:
+        change(s, out)
+    return out
+
+
+def run_canaries(c, run, mutations, score):
+    """Each of MUTATIONS (name -> function making a mutated copy of the export's spans) must make
+    SCORE(checks, spans) fail: the comparison can tell a wrong export from a right one."""
+    for name, mutate in mutations.items():
+        q = Checks(c.expected, quiet=True)
+        score(q, mutate())
+        c.check(run, "canaries", q.fail.items, f"the export with '{name}' passed every check")
+    print(f"  {run}: {len(mutations)} canary mutations checked", flush=True)
 
 
 def attrs(span):
