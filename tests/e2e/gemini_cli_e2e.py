@@ -33,6 +33,8 @@ Checks per run (named; the summary lists which passed):
   one-agent    the main loop's generations are under one agent span, which holds no other generation;
   router-joins the router's generation is in the main loop's trace and the export holds no other trace
                (issue 14 item 4, built elsewhere: an expected failure until it is merged);
+  summary      `llmtap run`'s summary counts the export's traces and exactly the model calls (countTokens
+               is none), with the generations' token totals;
   no-key       the API key and the proxy credential appear in no llmtap export or log;
   canaries     mutations of the run's real export (the parser's id for the client's, countTokens as a
                generation, a tool span 2 ms late or 1 ns short, thoughts off by one, cached dropped, the
@@ -52,9 +54,10 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from real_client_e2e import (SKIP, Checks, Llmtap, attrs, check_generations, check_no_secret,  # noqa: E402
-                             check_bracket, check_one_trace, make_test_ca, missing_program, parse_args,
-                             mutate_first, print_margins, run_canaries, run_client, start_sim, wrap_up)
+from real_client_e2e import (SKIP, Checks, Llmtap, attrs, check_bracket, check_generations,  # noqa: E402
+                             check_no_secret, check_one_trace, check_run_summary, make_test_ca,
+                             missing_program, mutate_first, parse_args, print_margins, run_canaries,
+                             run_client, start_sim, wrap_up)
 
 API_KEY = "AIza-gemini-e2e-DO-NOT-LEAK-5be1f0"
 PROMPT = "Please run `echo llmtap-gemini-e2e` in the shell, then read notes.txt and pixel.png."
@@ -253,6 +256,7 @@ def check_run(c, run, res, spans=None):
                                       start_slack_ns=1_000_000) for t, o in zip(tools, own)]
     if not c.quiet:
         print_margins(run, margins)
+    check_run_summary(c, run, res["stderr"], spans, len(calls))
     check_no_secret(c, run, lt, {"API key": API_KEY, "proxy credential": lt.proxy_credential()})
 
 

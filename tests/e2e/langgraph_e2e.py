@@ -23,6 +23,7 @@ Checks per pass (named; the summary lists which passed):
   handoffs     each transfer_to_X is a handoff supervisor -> X carrying its call id, and each
                transfer_back_to_supervisor (written by the framework, on the wire in the next request)
                a handoff X -> supervisor carrying that call's id;
+  summary      `llmtap run`'s summary counts the export's traces and model calls, with their token totals;
   no-key       the API key and the proxy credential appear in no llmtap export or log;
   canaries     mutations of the pass's real export (a ToolNode error not ERROR, an agent named by its
                hash, a return without its call id, a handoff to the wrong agent, a generation grafted
@@ -41,7 +42,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from real_client_e2e import (SKIP, Checks, Llmtap, attrs, check_generations, check_no_secret,  # noqa: E402
-                             check_bracket, make_test_ca, missing_program, parse_args,
+                             check_bracket, check_run_summary, make_test_ca, missing_program, parse_args,
                              mutate_first, print_margins, run_canaries, run_client, start_sim, wrap_up)
 
 API_KEY = "sk-langgraph-e2e-DO-NOT-LEAK-93d1aa"
@@ -89,6 +90,7 @@ def one_pass(c, args, tmp, tag, ca, procs):
     print(f"  {run}: {took:.1f} s, {len(calls)} model calls, {len(spans)} spans in "
           f"{len({s['trace_id'] for s in spans})} traces", flush=True)
     score(c, run, lg, calls, spans)
+    check_run_summary(c, run, r.stderr.decode(errors="replace"), spans, len(calls))
     check_no_secret(c, run, lt, {"API key": API_KEY, "proxy credential": lt.proxy_credential()})
     if not c.fail.items:
         canaries(c, run, lg, calls, spans)

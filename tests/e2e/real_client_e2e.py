@@ -7,6 +7,7 @@ import argparse
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -277,6 +278,25 @@ def check_one_trace(c, run, gens, spans, check="one-trace"):
     others = [s for s in trace if s.get("kind") == "generation" and id(s) not in ids]
     c.check(run, check, not others, f"the run's trace holds {len(others)} other generations")
     return trace
+
+
+SUMMARY_TRACES = re.compile(r"^llmtap: (\d+) traces?$", re.M)
+SUMMARY_COST = re.compile(r"^cost: \S+ over (\d+) model calls?; tokens: (\d+) in \((\d+) cached\), "
+                          r"(\d+) out \((\d+) reasoning\)$", re.M)
+
+
+def check_run_summary(c, run, stderr, spans, n_calls):
+    """`llmtap run`'s closing summary (on its stderr) counts the export's traces and exactly the
+    N_CALLS model calls, with the generations' token totals."""
+    traces, cost = SUMMARY_TRACES.findall(stderr), SUMMARY_COST.findall(stderr)
+    n_traces = len({s["trace_id"] for s in spans})
+    c.check(run, "summary", traces == [str(n_traces)], f"llmtap run said {traces} traces; the export has {n_traces}")
+    gens = [s for s in spans if s.get("kind") == "generation"]
+    want = (n_calls,) + tuple(sum(attrs(g).get(k) or 0 for g in gens) for k in (
+        "gen_ai.usage.input_tokens", "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.output_tokens",
+        "gen_ai.usage.reasoning.output_tokens"))
+    got = [tuple(int(x) for x in m) for m in cost]
+    c.check(run, "summary", got == [want], f"llmtap run's summary (calls, in, cached, out, reasoning) {got} != {want}")
 
 
 def check_no_secret(c, run, lt, secrets):
