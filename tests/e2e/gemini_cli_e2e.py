@@ -31,6 +31,8 @@ Checks per run (named; the summary lists which passed):
   one-trace    the main loop's generations are in one trace holding no generation that is not one of
                the run's model calls;
   one-agent    the main loop's generations are under one agent span, which holds no other generation;
+  agent-names  that agent is "Gemini CLI" (its instructions say so), the router's is named from its
+               instructions ("... Task Routing AI"), neither by a hash;
   router-joins the router's generation is in the main loop's trace and the export holds no other trace
                (issue 14 item 4, built elsewhere: an expected failure until it is merged);
   summary      `llmtap run`'s summary counts the export's traces and exactly the model calls (countTokens
@@ -46,6 +48,7 @@ Exit 77 (ctest SKIP_RETURN_CODE) when DIR lacks @google/gemini-cli (run scripts/
 import copy
 import json
 import os
+import re
 import sys
 import tempfile
 import struct
@@ -230,6 +233,14 @@ def check_run(c, run, res, spans=None):
     c.check(run, "one-agent", len(agents) == 1 and all(by_id.get(a, {}).get("kind") == "agent" for a in agents),
             f"the main loop's generations are under {len(agents)} parents: "
             f"{[(by_id.get(a, {}).get('kind'), attrs(by_id.get(a, {})).get('gen_ai.agent.name')) for a in agents]}")
+    # Agents are named from their instructions ("You are Gemini CLI, ...", the router's "You are a
+    # specialized Task Routing AI"), never by a hash.
+    main_names = {attrs(by_id.get(a, {})).get("gen_ai.agent.name") for a in agents}
+    c.check(run, "agent-names", main_names == {"Gemini CLI"}, f"the main loop's agent is named {main_names}")
+    router_names = {attrs(by_id.get(gens[r].get("parent_span_id"), {})).get("gen_ai.agent.name")
+                    for r in router_rids if r in gens}
+    c.check(run, "agent-names", router_names and not any(re.fullmatch(r"Agent [0-9a-f]{6}", n or "") for n in router_names),
+            f"the router's agent is named {router_names}")
     if len(agents) == 1:
         agent = next(iter(agents))
         under = [s for s in spans if s.get("kind") == "generation" and s.get("parent_span_id") == agent]
@@ -300,6 +311,9 @@ def canaries(c, run, res):
             lambda s, o: s["attributes"].update({"gen_ai.usage.cache_read.input_tokens": 0})),
         "main loop split in two traces": lambda: mutated(main_gen, split),
         "main loop in two agents": lambda: mutated(main_gen, second_agent),
+        "router agent named by its hash": lambda: mutated(
+            lambda s: s.get("kind") == "agent" and attrs(s).get("gen_ai.agent.name") != "Gemini CLI",
+            lambda s, o: s["attributes"].update({"gen_ai.agent.name": "Agent 9ced18"})),
     }, lambda q, sp: check_run(q, run, res, sp))
 
 
