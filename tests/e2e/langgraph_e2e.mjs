@@ -7,8 +7,9 @@
 // start/end on the sub-millisecond wall clock, error), and the final messages (handoff call ids).
 // Usage: node langgraph_e2e.mjs OUT.json
 // E2E_STREAM=1 runs the graph with streamMode ["values", "messages"], which makes LangGraph stream every
-// model call. (ChatOpenAI's own `streaming: true` with bound tools never resolves `invoke` in
-// @langchain/openai 1.6.0 / @langchain/core 1.4.0, against the sim as against any server: a client bug.)
+// model call. (ChatOpenAI's own `streaming: true` with bound tools never resolved `invoke` in
+// @langchain/openai 1.6.0 / @langchain/core 1.4.0 against the sim, with or without llmtap, while
+// `.stream()` of the same bound model ends normally; not investigated further.)
 import { writeFileSync } from "node:fs";
 import { ChatOpenAI } from "@langchain/openai";
 import { tool } from "@langchain/core/tools";
