@@ -270,7 +270,7 @@ def check_trace(c, run, codex, calls, spans, all_call_ids):
     rids = [e["response_id"] for e in calls]
     by_rid = check_generations(c, run, rids, spans, all_call_ids)
     gens = [by_rid[r] for r in rids if r in by_rid]
-    trace = check_one_trace(c, run, gens, spans)
+    trace = check_one_trace(c, run, gens, spans, allowed_ids=rids)
     # Usage: the sim's numbers, and Codex's own. A model call without its generation has neither.
     missing = [r for r in rids if r not in by_rid]
     c.check(run, "usage", not missing, f"no usage recorded for {len(missing)} of {len(rids)} model calls")

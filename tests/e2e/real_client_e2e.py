@@ -268,15 +268,16 @@ def check_generations(c, run, response_ids, spans, all_response_ids):
     return {rid: by_rid[rid][0] for rid in response_ids if len(by_rid.get(rid, [])) == 1}
 
 
-def check_one_trace(c, run, gens, spans, check="one-trace"):
-    """GENS (the run's generations) are in one trace, and that trace holds no other generation.
-    Returns that trace's spans."""
+def check_one_trace(c, run, gens, spans, allowed_ids=None, check="one-trace"):
+    """GENS (the run's generations) are in one trace, and that trace holds no generation but the run's
+    model calls (ALLOWED_IDS, response ids; by default GENS' own). Returns that trace's spans."""
     traces = {g["trace_id"] for g in gens}
     c.check(run, check, len(traces) == 1, f"the run's {len(gens)} generations are in {len(traces)} traces")
     trace = [s for s in spans if s["trace_id"] in traces]
-    ids = {id(g) for g in gens}
-    others = [s for s in trace if s.get("kind") == "generation" and id(s) not in ids]
-    c.check(run, check, not others, f"the run's trace holds {len(others)} other generations")
+    allowed = set(allowed_ids) if allowed_ids is not None else {attrs(g).get("gen_ai.response.id") for g in gens}
+    others = [attrs(s).get("gen_ai.response.id") for s in trace
+              if s.get("kind") == "generation" and attrs(s).get("gen_ai.response.id") not in allowed]
+    c.check(run, check, not others, f"the run's trace holds generations that are none of its model calls: {others}")
     return trace
 
 
