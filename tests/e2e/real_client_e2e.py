@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -233,13 +234,20 @@ class Llmtap:
 
 
 def run_client(cmd, cwd, env, timeout_s, out_prefix):
-    """Runs a client to its end (killed after TIMEOUT_S; what it printed is still evidence); keeps its
-    stdout and stderr in OUT_PREFIX.stdout/.stderr. Returns (CompletedProcess, seconds)."""
+    """Runs a client to its end, in its own process group: after TIMEOUT_S the whole group is killed
+    (llmtap run and the client under it; what they printed is still evidence). Keeps stdout and stderr
+    in OUT_PREFIX.stdout/.stderr. Returns (CompletedProcess, seconds)."""
     t0 = time.time()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
     try:
-        r = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired as e:
-        r = subprocess.CompletedProcess(cmd, f"timeout after {timeout_s} s", e.stdout or b"", e.stderr or b"")
+        out, err = proc.communicate(timeout=timeout_s)
+        rc = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        rc = f"timeout after {timeout_s} s"
+    r = subprocess.CompletedProcess(cmd, rc, out or b"", err or b"")
     took = time.time() - t0
     for ext, data in (("stdout", r.stdout), ("stderr", r.stderr)):
         with open(f"{out_prefix}.{ext}", "wb") as f:
