@@ -64,11 +64,16 @@ std::vector<std::string> clause_words(const std::string& text, std::size_t pos, 
   return words;
 }
 
-std::string title_case(const std::vector<std::string>& words) {
+bool is_acronym(const std::string& w) {
+  return w.size() >= 2 && std::all_of(w.begin(), w.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); });
+}
+
+// Each word capitalized; a word written in capitals (ORIGINAL, the same words as written) stays so: "AI".
+std::string title_case(const std::vector<std::string>& words, const std::vector<std::string>& original) {
   std::string out;
-  for (const auto& w : words) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
     if (!out.empty()) out += ' ';
-    std::string t = w;
+    std::string t = i < original.size() && is_acronym(original[i]) ? original[i] : words[i];
     t[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(t[0])));
     out += t;
   }
@@ -80,7 +85,7 @@ std::string title_case(const std::vector<std::string>& words) {
 std::string derived_agent_name(std::string_view instructions, std::string_view fingerprint) {
   const std::string text = lower(instructions);
   std::string proper_name;  // "You are Claude Code, ..." when no phrase names a role
-  static const char* kRoleWords[] = {"agent", "assistant", "bot", "specialist", "expert"};
+  static const char* kRoleWords[] = {"agent", "assistant", "bot", "specialist", "expert", "ai"};
   for (std::size_t pos = text.find("you are "); pos != std::string::npos;
        pos = text.find("you are ", pos + 1)) {
     auto words = clause_words(text, pos + 8, 7);
@@ -93,7 +98,12 @@ std::string derived_agent_name(std::string_view instructions, std::string_view f
     for (std::size_t i = first; i < words.size() && i < first + 4; ++i)
       for (const char* r : kRoleWords)
         if (words[i] == r) end = i + 1;
-    if (end > 0) return title_case({words.begin() + first, words.begin() + end});
+    if (end > 0) {
+      // TEXT is INSTRUCTIONS lowercased, so the same position gives the words as written.
+      auto original = clause_words(std::string(instructions), pos + 8, 7);
+      return title_case({words.begin() + first, words.begin() + end},
+                        {original.begin() + std::min(first, original.size()), original.end()});
+    }
     if (proper_name.empty() && first == 0) {
       // Capitalized words right after "You are" (checked in the original text) name the agent.
       auto original = clause_words(std::string(instructions), pos + 8, 3);

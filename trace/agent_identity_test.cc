@@ -38,6 +38,12 @@ TEST(AgentIdentity, DerivedNames) {
   EXPECT_EQ(derived_agent_name("", "0123456789"), "Agent 012345");
   EXPECT_EQ(derived_agent_name("You are Claude Code, Anthropic's official CLI.", "0123456789"), "Claude Code");
   EXPECT_EQ(derived_agent_name("You are Claude. You are a research agent.", "0123456789"), "Research Agent");
+  // An "AI" is a role too (Gemini CLI's router), and an acronym keeps its capitals.
+  EXPECT_EQ(derived_agent_name("\nYou are a specialized Task Routing AI. Your sole function is to analyze",
+                               "0123456789"),
+            "Specialized Task Routing AI");
+  EXPECT_EQ(derived_agent_name("You are an SQL expert.", "0123456789"), "SQL Expert");
+  EXPECT_EQ(derived_agent_name("You are an AI. Be brief.", "0123456789"), "AI");
 }
 
 TEST(AgentIdentity, RulesFirstMatchWins) {

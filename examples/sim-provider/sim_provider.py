@@ -16,6 +16,8 @@ The first stdout line is `listening HOST:PORT`. Python 3 standard library only.
 
 The brain, per request:
   * last item a user message and a non-transfer tool offered -> call that tool with plausible args;
+  * only `transfer_to_X` tools offered (a supervisor) and the user names X -> transfer to each X named,
+    in order, once per user message (then answer);
   * last items tool results, a `transfer_to_*` tool offered, the user asks about billing/refund/invoice
     and no transfer happened yet -> call the transfer tool;
   * last items the result of a transfer (a handoff just happened) and a non-transfer tool offered that
@@ -37,6 +39,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import sim_gemini_cli
 import sim_websocket
 
 BILLING_WORDS = ("billing", "refund", "invoice", "charged", "charge")
@@ -150,6 +153,31 @@ def plausible_args(tool_name, schema, user_text):
     return args
 
 
+def tools_called_since_user(items):
+    """Names of the tools called since the last user message, oldest first, once per call."""
+    called = []
+    for it in reversed(items):
+        if it["kind"] == "user":
+            break
+        if it["kind"] == "tool_call":
+            called.insert(0, it["name"])
+    return called
+
+
+def named_transfer(transfer, user_text, called):
+    """A supervisor (only transfer tools) hands off to the agents the user names, in the order named,
+    each once per user message: the first `transfer_to_X` whose X (or X with spaces) the user wrote
+    and that was not called yet."""
+    text = user_text.lower()
+    named = []
+    for name, _ in transfer:
+        target = name[len("transfer_to_"):].lower()
+        at = min((i for i in (text.find(target), text.find(target.replace("_", " "))) if i >= 0), default=-1)
+        if at >= 0 and name not in called:
+            named.append((at, name))
+    return min(named)[1] if named else None
+
+
 def decide(items, tools, parallel=False):
     """Returns {"tool_calls": [(name, args_dict)]} or {"text": str}. Pure and deterministic.
     PARALLEL: on a user message, call every non-transfer tool at once (parallel tool calls)."""
@@ -160,6 +188,9 @@ def decide(items, tools, parallel=False):
     user_text = last_user_text(items)
     last = items[-1] if items else None
 
+    named = named_transfer(transfer, user_text, tools_called_since_user(items)) if not plain else None
+    if named and (last is None or last["kind"] in ("user", "tool_result")):
+        return {"tool_calls": [(named, {})]}
     if last is None or last["kind"] == "user":
         if plain:
             chosen = plain if parallel else plain[:1]
@@ -167,13 +198,7 @@ def decide(items, tools, parallel=False):
         return {"text": answer_text(items, user_text)}
 
     if last["kind"] == "tool_result":
-        # Everything since the last user message.
-        since_user = []
-        for it in reversed(items):
-            if it["kind"] == "user":
-                break
-            since_user.append(it)
-        called = {it["name"] for it in since_user if it["kind"] == "tool_call"}
+        called = tools_called_since_user(items)
         transferred = any(n.startswith("transfer_to_") for n in called)
         wants_billing = any(w in user_text.lower() for w in BILLING_WORDS)
         if transfer and wants_billing and not transferred:
@@ -224,7 +249,7 @@ def usage_numbers(model, body_for_count, items, output_obj):
     completion = approx_tokens(output_obj) + 3
     reasoning = 0
     m = (model or "").lower()
-    if re.match(r"^(o\d|gpt-5)", m) or "thinking" in m or "2.5" in m:
+    if re.match(r"^(o\d|gpt-5|gemini-[3-9])", m) or "thinking" in m or "2.5" in m:
         reasoning = 64 + (prompt % 32)
         completion += reasoning
     return prompt, cached, completion, reasoning
@@ -779,6 +804,17 @@ def count_basis(adapter, body, items):
     return {k: v for k, v in body.items() if k != "_model"}
 
 
+def scripted_decision(adapter, body, items, tools):
+    """A client's own scripting (sim_gemini_cli.py) before the generic brain: None when none applies."""
+    if adapter is not Gemini:
+        return None
+    user_text = last_user_text(items)
+    text = sim_gemini_cli.structured_answer(body, user_text, plausible_args)
+    if text is not None:
+        return {"text": text}
+    return sim_gemini_cli.decide(tools, user_text, tools_called_since_user(items), plausible_args)
+
+
 def answer(opts, adapter, body, path_model, log, connection_responses=None):
     """The provider's answer to one model request BODY: the built result, or a ModelError. Fills LOG
     (the request's log record) with what the provider saw and billed."""
@@ -801,7 +837,7 @@ def answer(opts, adapter, body, path_model, log, connection_responses=None):
         status = int(forced.group(1))
         log.update(status=status)
         return ModelError(status, adapter.error_body(status, f"Simulated error {status}."))
-    decision = decide(items, tools, parallel=opts.parallel_tools)
+    decision = scripted_decision(adapter, body, items, tools) or decide(items, tools, parallel=opts.parallel_tools)
     usage = usage_numbers(model, count_basis(adapter, body, items), items, decision)
     if connection_responses is not None:
         result = adapter.build(body, items, decision, usage, connection_responses=connection_responses)
@@ -813,6 +849,15 @@ def answer(opts, adapter, body, path_model, log, connection_responses=None):
                    call_ids=[o["call_id"] for o in result["output"] if o["type"] == "function_call"],
                    output_text=[c["text"] for o in result["output"] if o["type"] == "message"
                                 for c in o["content"]])
+    elif adapter is OpenAIChat:
+        log.update(response_id=result["id"], usage=result["usage"],
+                   call_ids=[tc["id"] for tc in result["tool_calls"]])
+    elif adapter is Gemini:
+        parts = result["candidates"][0]["content"]["parts"]
+        log.update(response_id=result["responseId"], usage=result["usageMetadata"],
+                   function_calls=[p["functionCall"]["name"] for p in parts if "functionCall" in p],
+                   output_text=[p["text"] for p in parts if "text" in p],
+                   tool_result_ids=[it["call_id"] for it in items if it["kind"] == "tool_result"])
     return result
 
 
@@ -960,6 +1005,16 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(204)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if path.endswith(":countTokens"):
+            # Token counting: answered, logged apart from model calls (it is none).
+            try:
+                body = json.loads(raw.decode("utf-8") or "{}")
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                body = {}
+            self._log({"transport": "http", "method": "POST", "path": path, "status": 200, "count_tokens": True})
+            self._send_json(200, sim_gemini_cli.count_tokens_response(body if isinstance(body, dict) else {},
+                                                                      approx_tokens))
             return
         r = route("POST", self.path)
         if r is None:

@@ -54,10 +54,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "support"))
 import llmtap_proxy  # noqa: E402  (reads the proxy's credential as a user would)
-from agents_sdk_e2e import (MAKE_CA, SIM, Failures, OtlpReceiver, clean_env, otlp_value,  # noqa: E402
+from agents_sdk_e2e import (MAKE_CA, SIM, OtlpReceiver, clean_env, otlp_value,  # noqa: E402
                             start_process_with_banner, stop_with_sigterm)
-
-SKIP = 77
+from real_client_e2e import (SKIP, Checks, Llmtap, SimLog, attrs, check_generations,  # noqa: E402
+                             check_one_trace, wrap_up)
 API_KEY = "sk-codex-e2e-DO-NOT-LEAK-41c9d2"
 MODEL = "gpt-5.1-codex"
 PROMPT = "Please run `echo llmtap-codex-e2e` in the shell and tell me what it printed."
@@ -68,31 +68,6 @@ def find_codex(node_modules):
     """The platform binary shipped in the registry package (@openai/codex-<platform>)."""
     hits = sorted(glob.glob(os.path.join(node_modules, "@openai", "codex-*", "vendor", "*", "bin", "codex")))
     return next((os.path.abspath(h) for h in hits if os.access(h, os.X_OK)), None)
-
-
-class Checks:
-    """Named checks per run: which passed, which failed and why."""
-
-    def __init__(self):
-        self.fail = Failures()
-        self.results = {}  # (run, check) -> bool
-
-    def check(self, run, name, cond, msg):
-        key = (run, name)
-        self.results[key] = self.results.get(key, True) and bool(cond)
-        return self.fail.check(cond, f"{run} [{name}]: {msg}")
-
-    def summary(self):
-        runs = sorted({r for r, _ in self.results}, key=list(RUN_ORDER).index)
-        lines = []
-        for r in runs:
-            ok = [n for (rr, n), v in self.results.items() if rr == r and v]
-            bad = [n for (rr, n), v in self.results.items() if rr == r and not v]
-            lines.append(f"  {r}: passed {', '.join(ok) or '-'}; FAILED {', '.join(bad) or '-'}")
-        return "\n".join(lines)
-
-
-RUN_ORDER = ("direct", "run-ws", "proxy-ws", "proxy-sse", "proxy-ws-frag", "ws-equals-sse")
 
 
 def codex_config(base_url, websockets, otel_endpoint):
@@ -224,27 +199,6 @@ def masked(text):
     return re.sub(r"Wall time: [0-9.]+ seconds", "Wall time: * seconds", text)
 
 
-def read_jsonl(path):
-    out = []
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                if line.strip():
-                    out.append(json.loads(line))
-    return out
-
-
-class SimLog:
-    def __init__(self, path):
-        self.path = path
-        self.mark = 0
-
-    def since_mark(self):
-        entries = read_jsonl(self.path)
-        out, self.mark = entries[self.mark:], len(entries)
-        return out
-
-
 def model_calls(entries):
     """The sim's model calls (a prewarm is not one), in order."""
     return [e for e in entries if e.get("status") == 200 and e.get("response_id") and e.get("generate", True)]
@@ -293,10 +247,6 @@ def check_output(c, run, codex, direct):
             f"command results differ: {codex['commands']!r} vs {direct['commands']!r}")
 
 
-def attrs(span):
-    return span.get("attributes", {})
-
-
 def trace_summary(spans, codex_call_ids):
     """What two runs' traces must share: generations in order (model, usage, cost) and tools in order
     (name, which of the run's own Codex calls it is: call ids are unique per response)."""
@@ -317,29 +267,15 @@ def trace_summary(spans, codex_call_ids):
 def check_trace(c, run, codex, calls, spans, all_call_ids):
     """The llmtap trace of one codex exec. SPANS: the whole export of its llmtap; CALLS: this run's
     model calls in the sim log; ALL_CALL_IDS: the response ids of every run through that llmtap."""
-    by_rid = {}
-    for s in spans:
-        if s.get("kind") == "generation":
-            by_rid.setdefault(attrs(s).get("gen_ai.response.id"), []).append(s)
     rids = [e["response_id"] for e in calls]
-    c.check(run, "generations", calls, "the provider saw no model call")
-    for rid in rids:
-        c.check(run, "generations", len(by_rid.get(rid, [])) == 1,
-                f"response {rid}: {len(by_rid.get(rid, []))} generation spans (want 1)")
-    stray = {k: len(v) for k, v in by_rid.items() if k not in all_call_ids}
-    c.check(run, "generations", not stray, f"generations that are no model call: {stray}")
-    gens = [by_rid[r][0] for r in rids if len(by_rid.get(r, [])) == 1]
-    traces = {g["trace_id"] for g in gens}
-    c.check(run, "one-trace", len(traces) == 1, f"the run's generations are in {len(traces)} traces")
-    trace = [s for s in spans if s["trace_id"] in traces]
-    c.check(run, "one-trace", all(attrs(s).get("gen_ai.response.id") in rids
-                                  for s in trace if s.get("kind") == "generation"),
-            "the run's trace holds a generation that is none of its model calls")
+    by_rid = check_generations(c, run, rids, spans, all_call_ids)
+    gens = [by_rid[r] for r in rids if r in by_rid]
+    trace = check_one_trace(c, run, gens, spans, allowed_ids=rids)
     # Usage: the sim's numbers, and Codex's own. A model call without its generation has neither.
-    missing = [r for r in rids if len(by_rid.get(r, [])) != 1]
+    missing = [r for r in rids if r not in by_rid]
     c.check(run, "usage", not missing, f"no usage recorded for {len(missing)} of {len(rids)} model calls")
     c.check(run, "cost", not missing, f"no cost recorded for {len(missing)} of {len(rids)} model calls")
-    for e, g in zip([e for e in calls if len(by_rid.get(e["response_id"], [])) == 1], gens):
+    for e, g in zip([e for e in calls if e["response_id"] in by_rid], gens):
         u = e["usage"]
         want = (u["input_tokens"], u["output_tokens"], u["input_tokens_details"]["cached_tokens"],
                 u["output_tokens_details"]["reasoning_tokens"])
@@ -414,34 +350,6 @@ def through_proxy(c, args, tmp, tag, sim_addr, ca, sim_log, telemetry, workdir, 
     n_traces = len({s["trace_id"] for s in spans})
     c.check(first, "one-trace", n_traces == len(plan), f"{len(plan)} codex execs through one proxy made {n_traces} traces")
     return traces
-
-
-class Llmtap:
-    """One llmtap (proxy or run) with its data dir, jsonl export and log."""
-
-    def __init__(self, args, tmp, tag, sim_addr, ca):
-        self.tag = tag
-        self.data_dir = os.path.join(tmp, f"data-{tag}")
-        os.makedirs(self.data_dir, exist_ok=True)
-        self.export = os.path.join(tmp, f"llmtap-{tag}.jsonl")
-        self.log_path = os.path.join(tmp, f"llmtap-{tag}.log")
-        self.env = clean_env(os.environ)
-        self.env.update({"LLMTAP_DATA_DIR": self.data_dir,
-                         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"})
-        self.options = ["--upstream", f"openai=https://{sim_addr}", "--upstream-ca", ca,
-                        "--export", f"jsonl={self.export}", "--trace-idle-ms", "600000"]
-        self.llmtap = args.llmtap
-
-    def spans(self):
-        return read_jsonl(self.export)
-
-    def text(self):
-        out = ""
-        for p in (self.export, self.log_path):
-            if os.path.exists(p):
-                with open(p, errors="replace") as f:
-                    out += f.read()
-        return out
 
 
 def main():
@@ -546,23 +454,8 @@ def main():
                 f"the fragmented/pinged WebSocket trace {frag_sum} != the plain one {ws_sum}")
     finally:
         telemetry.close()
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-        print("per-run results:\n" + c.summary())
-        if args.keep or c.fail.items:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    n_fail = len(c.fail.items)
-    n_pass = sum(1 for v in c.results.values() if v)
-    n_bad = sum(1 for v in c.results.values() if not v)
-    print(f"codex e2e: {n_pass} checks passed, {n_bad} failed ({n_fail} failure messages)")
-    return 1 if n_fail else 0
+        wrap_up(c, procs, tmp, args.keep)
+    return c.finish("codex e2e")
 
 
 if __name__ == "__main__":
