@@ -39,7 +39,6 @@ Checked for each llmtap run (every check is named; the summary lists which passe
 Usage: codex_e2e.py --llmtap BIN --node-modules DIR [--keep] [--only-checks]
 Exit 77 (ctest SKIP_RETURN_CODE) when DIR lacks @openai/codex's platform binary (run scripts/setup).
 """
-import argparse
 import glob
 import json
 import os
@@ -48,14 +47,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "support"))
-import llmtap_proxy  # noqa: E402  (reads the proxy's credential as a user would)
-from agents_sdk_e2e import (MAKE_CA, SIM, Failures, OtlpReceiver, clean_env, otlp_value,  # noqa: E402
-                            start_process_with_banner, stop_with_sigterm)
+from agents_sdk_e2e import OtlpReceiver, clean_env, stop_with_sigterm  # noqa: E402
+from e2e_common import (Checks, Llmtap, attrs, client_test_args, drain_telemetry, finish, make_ca,  # noqa: E402
+                        missing_tools, otlp_items, run_client, start_sim)
 
 SKIP = 77
 API_KEY = "sk-codex-e2e-DO-NOT-LEAK-41c9d2"
@@ -68,31 +66,6 @@ def find_codex(node_modules):
     """The platform binary shipped in the registry package (@openai/codex-<platform>)."""
     hits = sorted(glob.glob(os.path.join(node_modules, "@openai", "codex-*", "vendor", "*", "bin", "codex")))
     return next((os.path.abspath(h) for h in hits if os.access(h, os.X_OK)), None)
-
-
-class Checks:
-    """Named checks per run: which passed, which failed and why."""
-
-    def __init__(self):
-        self.fail = Failures()
-        self.results = {}  # (run, check) -> bool
-
-    def check(self, run, name, cond, msg):
-        key = (run, name)
-        self.results[key] = self.results.get(key, True) and bool(cond)
-        return self.fail.check(cond, f"{run} [{name}]: {msg}")
-
-    def summary(self):
-        runs = sorted({r for r, _ in self.results}, key=list(RUN_ORDER).index)
-        lines = []
-        for r in runs:
-            ok = [n for (rr, n), v in self.results.items() if rr == r and v]
-            bad = [n for (rr, n), v in self.results.items() if rr == r and not v]
-            lines.append(f"  {r}: passed {', '.join(ok) or '-'}; FAILED {', '.join(bad) or '-'}")
-        return "\n".join(lines)
-
-
-RUN_ORDER = ("direct", "run-ws", "proxy-ws", "proxy-sse", "proxy-ws-frag", "ws-equals-sse")
 
 
 def codex_config(base_url, websockets, otel_endpoint):
@@ -144,35 +117,25 @@ def telemetry_of(bodies):
     'ws_connects': n, 'trace_ids': set}."""
     out = {"tool_decisions": [], "usage": [], "tool_spans": {}, "ws_connects": 0, "trace_ids": set(),
            "events": []}
-    for path, raw in bodies:
-        doc = json.loads(raw)
-        if path.endswith("/v1/logs"):
-            for rl in doc.get("resourceLogs", []):
-                for sl in rl.get("scopeLogs", []):
-                    for rec in sl.get("logRecords", []):
-                        a = {x["key"]: otlp_value(x.get("value", {})) for x in rec.get("attributes", [])}
-                        name = a.get("event.name")
-                        out["events"].append(name)
-                        if name == "codex.tool_decision":
-                            out["tool_decisions"].append((a.get("tool_name"), a.get("call_id")))
-                        elif name == "codex.sse_event" and a.get("input_token_count") is not None:
-                            out["usage"].append(tuple(int(a.get(k) or 0) for k in (
-                                "input_token_count", "output_token_count", "cached_token_count",
-                                "reasoning_token_count")))
-                        elif name == "codex.websocket_connect" and str(a.get("success")) == "true":
-                            out["ws_connects"] += 1
-        else:
-            for rs in doc.get("resourceSpans", []):
-                for ss in rs.get("scopeSpans", []):
-                    for sp in ss.get("spans", []):
-                        a = {x["key"]: otlp_value(x.get("value", {})) for x in sp.get("attributes", [])}
-                        if sp["name"] == "codex.exec":
-                            out["trace_ids"].add(sp["traceId"])
-                        # The span of the tool's dispatch: from the call being handed to the tool
-                        # runtime to its output being ready.
-                        if a.get("call_id") and a.get("codex.tool.phase") == "dispatch":
-                            out["tool_spans"][a["call_id"]] = (int(sp["startTimeUnixNano"]),
-                                                               int(sp["endTimeUnixNano"]), sp["name"])
+    for kind, a, item, _ in otlp_items(bodies):
+        if kind == "log":
+            name = a.get("event.name")
+            out["events"].append(name)
+            if name == "codex.tool_decision":
+                out["tool_decisions"].append((a.get("tool_name"), a.get("call_id")))
+            elif name == "codex.sse_event" and a.get("input_token_count") is not None:
+                out["usage"].append(tuple(int(a.get(k) or 0) for k in (
+                    "input_token_count", "output_token_count", "cached_token_count", "reasoning_token_count")))
+            elif name == "codex.websocket_connect" and str(a.get("success")) == "true":
+                out["ws_connects"] += 1
+            continue
+        if item["name"] == "codex.exec":
+            out["trace_ids"].add(item["traceId"])
+        # The span of the tool's dispatch: from the call being handed to the tool runtime to its
+        # output being ready.
+        if a.get("call_id") and a.get("codex.tool.phase") == "dispatch":
+            out["tool_spans"][a["call_id"]] = (int(item["startTimeUnixNano"]), int(item["endTimeUnixNano"]),
+                                               item["name"])
     return out
 
 
@@ -180,17 +143,7 @@ def run_codex(tmp, tag, workdir, env, cmd_prefix, telemetry):
     """Runs one `codex exec`; returns a dict of what Codex printed and reported."""
     codex = env.pop("_CODEX_BIN")
     cmd = cmd_prefix + [codex, "exec", "--skip-git-repo-check", "--json", PROMPT]
-    t0 = time.time()
-    try:
-        r = subprocess.run(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                           timeout=CODEX_TIMEOUT_S)
-    except subprocess.TimeoutExpired as e:  # killed; what it printed so far is still evidence
-        r = subprocess.CompletedProcess(cmd, f"timeout after {CODEX_TIMEOUT_S} s", e.stdout or b"", e.stderr or b"")
-    took = time.time() - t0
-    with open(os.path.join(tmp, f"codex-{tag}.stdout"), "wb") as f:
-        f.write(r.stdout)
-    with open(os.path.join(tmp, f"codex-{tag}.stderr"), "wb") as f:
-        f.write(r.stderr)
+    r, took = run_client(cmd, workdir, env, CODEX_TIMEOUT_S, os.path.join(tmp, f"codex-{tag}"))
     events = []
     for line in r.stdout.decode(errors="replace").splitlines():
         try:
@@ -198,13 +151,7 @@ def run_codex(tmp, tag, workdir, env, cmd_prefix, telemetry):
         except json.JSONDecodeError:
             pass
     # Codex flushes its telemetry before exiting; wait until the receiver has been quiet a moment.
-    bodies, quiet_since = [], time.time()
-    while time.time() - quiet_since < 0.5:
-        got = telemetry.take_with_paths()
-        if got:
-            bodies += got
-            quiet_since = time.time()
-        time.sleep(0.05)
+    bodies = drain_telemetry(telemetry)
     items = [e["item"] for e in events if e.get("type") == "item.completed"]
     return {
         "rc": r.returncode, "seconds": took, "stderr": r.stderr.decode(errors="replace"),
@@ -222,27 +169,6 @@ def masked(text):
     """Codex's own per-run values in a tool's output (it prints them, the model quotes them)."""
     text = re.sub(r"Chunk ID: \w+", "Chunk ID: *", text or "")
     return re.sub(r"Wall time: [0-9.]+ seconds", "Wall time: * seconds", text)
-
-
-def read_jsonl(path):
-    out = []
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                if line.strip():
-                    out.append(json.loads(line))
-    return out
-
-
-class SimLog:
-    def __init__(self, path):
-        self.path = path
-        self.mark = 0
-
-    def since_mark(self):
-        entries = read_jsonl(self.path)
-        out, self.mark = entries[self.mark:], len(entries)
-        return out
 
 
 def model_calls(entries):
@@ -291,10 +217,6 @@ def check_output(c, run, codex, direct):
     c.check(run, "output", [(a, b, masked(o)) for a, b, o in codex["commands"]] ==
             [(a, b, masked(o)) for a, b, o in direct["commands"]],
             f"command results differ: {codex['commands']!r} vs {direct['commands']!r}")
-
-
-def attrs(span):
-    return span.get("attributes", {})
 
 
 def trace_summary(spans, codex_call_ids):
@@ -383,11 +305,9 @@ def through_proxy(c, args, tmp, tag, sim_addr, ca, sim_log, telemetry, workdir, 
     """Runs each (run, websocket) of PLAN through one `llmtap proxy` with HTTPS_PROXY and SSL_CERT_FILE
     = `llmtap ca bundle-path`; checks them and returns {run: its llmtap trace's spans}."""
     lt = Llmtap(args, tmp, tag, sim_addr, ca)
-    proxy, addr = start_process_with_banner([args.llmtap, "proxy", "--listen", "127.0.0.1:0", "--no-collector"] +
-                                            lt.options, lt.env, lt.log_path, "llmtap proxy")
+    # The credential from the file the banner names, in the proxy URL's userinfo, as a user sets it.
+    proxy, banner = lt.start_proxy()
     try:
-        # The credential from the file the banner names, in the proxy URL's userinfo, as a user sets it.
-        banner = llmtap_proxy.read_credential(proxy.stdout, addr)
         bundle = subprocess.run([args.llmtap, "ca", "bundle-path"], env=lt.env, capture_output=True,
                                 text=True, check=True).stdout.strip()
         proxy_env = {"HTTPS_PROXY": banner.proxy_url, "https_proxy": banner.proxy_url, "SSL_CERT_FILE": bundle}
@@ -416,64 +336,23 @@ def through_proxy(c, args, tmp, tag, sim_addr, ca, sim_log, telemetry, workdir, 
     return traces
 
 
-class Llmtap:
-    """One llmtap (proxy or run) with its data dir, jsonl export and log."""
-
-    def __init__(self, args, tmp, tag, sim_addr, ca):
-        self.tag = tag
-        self.data_dir = os.path.join(tmp, f"data-{tag}")
-        os.makedirs(self.data_dir, exist_ok=True)
-        self.export = os.path.join(tmp, f"llmtap-{tag}.jsonl")
-        self.log_path = os.path.join(tmp, f"llmtap-{tag}.log")
-        self.env = clean_env(os.environ)
-        self.env.update({"LLMTAP_DATA_DIR": self.data_dir,
-                         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"})
-        self.options = ["--upstream", f"openai=https://{sim_addr}", "--upstream-ca", ca,
-                        "--export", f"jsonl={self.export}", "--trace-idle-ms", "600000"]
-        self.llmtap = args.llmtap
-
-    def spans(self):
-        return read_jsonl(self.export)
-
-    def text(self):
-        out = ""
-        for p in (self.export, self.log_path):
-            if os.path.exists(p):
-                with open(p, errors="replace") as f:
-                    out += f.read()
-        return out
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--llmtap", required=True)
-    ap.add_argument("--node-modules", required=True)
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
-    args.llmtap = os.path.abspath(args.llmtap)
+    args = client_test_args()
     codex_bin = find_codex(args.node_modules)
     if not codex_bin:
         print(f"SKIP: no @openai/codex platform binary under {args.node_modules} (run scripts/setup)")
         return SKIP
-    for tool in ("openssl",):
-        if not shutil.which(tool):
-            print(f"SKIP: {tool} not found")
-            return SKIP
+    if missing_tools("openssl"):
+        print("SKIP: openssl not found")
+        return SKIP
     tmp = tempfile.mkdtemp(prefix="llmtap-codex-e2e-")
     c = Checks()
     procs = []
     telemetry = OtlpReceiver(paths=("/v1/logs", "/v1/traces"))
     try:
-        subprocess.run(["bash", MAKE_CA, os.path.join(tmp, "ca")], check=True)
-        ca = os.path.join(tmp, "ca", "ca.pem")
-        sim_log_path = os.path.join(tmp, "sim.log")
-        sim, sim_addr = start_process_with_banner(
-            [sys.executable, SIM, "--port", "0", "--cert", os.path.join(tmp, "ca", "server.pem"),
-             "--key", os.path.join(tmp, "ca", "server.key"), "--log", sim_log_path],
-            clean_env(os.environ), os.path.join(tmp, "sim.stderr"), "sim provider")
+        ca = make_ca(tmp)
+        sim, sim_addr, sim_log = start_sim(tmp, "sim")
         procs.append(sim)
-        sim_log = SimLog(sim_log_path)
-        sim2_log_path = os.path.join(tmp, "sim2.log")
         workdir = os.path.join(tmp, "work")
         os.makedirs(workdir)
         runs = {}
@@ -521,13 +400,10 @@ def main():
                                direct, runs, (("proxy-ws", True), ("proxy-sse", False)))
         # 5. WebSocket framing as a server may use it: no context takeover, server messages split
         # into frames, pings between them (a second sim, its own proxy).
-        sim2, sim2_addr = start_process_with_banner(
-            [sys.executable, SIM, "--port", "0", "--cert", os.path.join(tmp, "ca", "server.pem"),
-             "--key", os.path.join(tmp, "ca", "server.key"), "--log", sim2_log_path,
-             "--ws-deflate", "no-context", "--ws-fragment", "700", "--ws-ping"],
-            clean_env(os.environ), os.path.join(tmp, "sim2.stderr"), "sim provider")
+        sim2, sim2_addr, sim2_log = start_sim(tmp, "sim2", ("--ws-deflate", "no-context", "--ws-fragment", "700",
+                                                           "--ws-ping"))
         procs.append(sim2)
-        traces.update(through_proxy(c, args, tmp, "proxy2", sim2_addr, ca, SimLog(sim2_log_path), telemetry,
+        traces.update(through_proxy(c, args, tmp, "proxy2", sim2_addr, ca, sim2_log, telemetry,
                                     workdir, codex_bin, direct, runs, (("proxy-ws-frag", True),)))
 
         # The WebSocket trace equals the HTTPS trace (and llmtap run's).
@@ -545,24 +421,8 @@ def main():
         c.check("ws-equals-sse", "generations", frag_sum == ws_sum,
                 f"the fragmented/pinged WebSocket trace {frag_sum} != the plain one {ws_sum}")
     finally:
-        telemetry.close()
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-        print("per-run results:\n" + c.summary())
-        if args.keep or c.fail.items:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    n_fail = len(c.fail.items)
-    n_pass = sum(1 for v in c.results.values() if v)
-    n_bad = sum(1 for v in c.results.values() if not v)
-    print(f"codex e2e: {n_pass} checks passed, {n_bad} failed ({n_fail} failure messages)")
-    return 1 if n_fail else 0
+        code = finish("codex e2e", c, tmp, args.keep, telemetry, procs)
+    return code
 
 
 if __name__ == "__main__":
