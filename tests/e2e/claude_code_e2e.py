@@ -43,7 +43,8 @@ Checked for each run (every check is named; the summary lists which passed):
                from the instructions (not the hash of nothing); proxy-1 and proxy-2 (whose system
                blocks differ only by Claude Code's per-request values) have the same agent id;
   attribution  every generation's session.id, and the workflow's gen_ai.conversation.id, is Claude
-               Code's session id (packed with its device id in metadata.user_id); one user.id per run;
+               Code's session id (packed with its device id in metadata.user_id); one user.id per run,
+               and the same in proxy-1 and proxy-2 (one installation, two sessions);
   one-trace    the run's model-loop generations are one trace that holds nothing else, and each
                run is its own trace;
   side-calls-join  model calls besides the tool loop (another model, no tools), if Claude Code makes
@@ -83,6 +84,7 @@ FILES = {"notes.txt": "the notes say: hello from llmtap\n", "todo.txt": "todo: t
 # the end of the stream instead of at its tool_use block's end would start after Claude Code's tool.
 CHUNK_DELAY_MS = 40
 CLAUDE_TIMEOUT_S = 90
+DEVICE_ID = "e2e0" * 16
 # Checks known to fail until other work lands: {check: why}. See Checks.
 EXPECTED_FAILURES = {
     "side-calls-join": "side calls join the run they serve is issue 14 item 4, built separately",
@@ -113,6 +115,10 @@ def claude_env(tmp, telemetry, extra):
     home = os.path.join(tmp, "home")
     shutil.rmtree(home, ignore_errors=True)
     os.makedirs(home)
+    # One installation: Claude Code keeps its device id in ~/.claude.json (and sends it, with the
+    # session id, in metadata.user_id), so every run is the same user in a new session.
+    with open(os.path.join(home, ".claude.json"), "w") as f:
+        json.dump({"userID": DEVICE_ID}, f)
     env.update({
         "HOME": home, "ANTHROPIC_API_KEY": API_KEY,
         "DISABLE_AUTOUPDATER": "1", "DISABLE_ERROR_REPORTING": "1",
@@ -450,6 +456,10 @@ def main():
         print(f"agent ids: {ids}")
         c.check("proxy-2", "one-agent", ids["proxy-1"] and ids["proxy-1"] == ids["proxy-2"],
                 f"the same Claude Code loop is two agents across runs: {ids}")
+        users = {run: {attrs(s).get("user.id") for s in traces[run] if s.get("kind") == "generation"}
+                 for run in ("proxy-1", "proxy-2")}
+        c.check("proxy-2", "attribution", users["proxy-1"] == users["proxy-2"] and len(users["proxy-1"]) == 1,
+                f"one installation is two users across its sessions: {users}")
     finally:
         code = finish("claude code e2e", c, tmp, args.keep, telemetry, procs)
     print(f"claude code e2e: {time.time() - t_start:.0f} s")
