@@ -586,6 +586,17 @@ class AnthropicMessages:
                 "request_id": "req_sim" + str(next(_counter))}
 
     @staticmethod
+    def with_thinking(body, decision):
+        """DECISION with the model's thinking when the request turns thinking on (`enabled`, or
+        `adaptive` as Claude Code asks): a line on what it decided, billed as output."""
+        thinking = body.get("thinking") if isinstance(body.get("thinking"), dict) else {}
+        if thinking.get("type") not in ("enabled", "adaptive"):
+            return decision
+        calls = [n for n, _ in decision.get("tool_calls", [])]
+        plan = f"call {', '.join(calls)}" if calls else "answer with what the tools returned"
+        return dict(decision, thinking=f"The user's request is scripted; next I {plan}.")
+
+    @staticmethod
     def build(body, items, decision, usage):
         prompt, cached, completion, _ = usage
         system_tokens = approx_tokens(text_of(body.get("system"))) if body.get("system") else 0
@@ -596,6 +607,9 @@ class AnthropicMessages:
         cache_read = min(cache_read, prompt - 1)
         content = []
         mid = "msg_" + unique_suffix(items)
+        if decision.get("thinking"):
+            content.append({"type": "thinking", "thinking": decision["thinking"],
+                            "signature": "sig_" + stable_hash(mid, decision["thinking"])[:48]})
         if decision.get("text") is not None:
             content.append({"type": "text", "text": decision["text"]})
         for i, (n, a) in enumerate(decision.get("tool_calls", [])):
@@ -627,7 +641,17 @@ class AnthropicMessages:
                                                       usage=start_usage)}))
         out.append(("ping", {"type": "ping"}))
         for idx, block in enumerate(r["content"]):
-            if block["type"] == "text":
+            if block["type"] == "thinking":
+                out.append(("content_block_start", {"type": "content_block_start", "index": idx,
+                                                    "content_block": {"type": "thinking", "thinking": "",
+                                                                      "signature": ""}}))
+                for piece in split_text(block["thinking"], nchunks):
+                    out.append(("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                                        "delta": {"type": "thinking_delta", "thinking": piece}}))
+                out.append(("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                                    "delta": {"type": "signature_delta",
+                                                              "signature": block["signature"]}}))
+            elif block["type"] == "text":
                 out.append(("content_block_start", {"type": "content_block_start", "index": idx,
                                                     "content_block": {"type": "text", "text": ""}}))
                 for piece in split_text(block["text"], nchunks):
@@ -811,6 +835,8 @@ def answer(opts, adapter, body, path_model, log, connection_responses=None):
         log.update(status=status)
         return ModelError(status, adapter.error_body(status, f"Simulated error {status}."))
     decision = decide(items, tools, parallel=opts.parallel_tools)
+    if adapter is AnthropicMessages:
+        decision = AnthropicMessages.with_thinking(body, decision)
     usage = usage_numbers(model, count_basis(adapter, body, items), items, decision)
     if connection_responses is not None:
         result = adapter.build(body, items, decision, usage, connection_responses=connection_responses)
@@ -825,6 +851,7 @@ def answer(opts, adapter, body, path_model, log, connection_responses=None):
     elif adapter is AnthropicMessages:
         log.update(response_id=result["id"], usage=result["usage"], stop_reason=result["stop_reason"],
                    call_ids=[c["id"] for c in result["content"] if c["type"] == "tool_use"],
+                   thinking=[c["thinking"] for c in result["content"] if c["type"] == "thinking"],
                    tool_calls=[[c["name"], c["input"]] for c in result["content"] if c["type"] == "tool_use"],
                    output_text=[c["text"] for c in result["content"] if c["type"] == "text"])
     return result

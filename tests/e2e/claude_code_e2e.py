@@ -30,6 +30,8 @@ Checked for each run (every check is named; the summary lists which passed):
                Code's own api_request counts;
   cost         llm.cost.total equals Claude Code's cost_usd on every call, and the run's total its
                total_cost_usd;
+  reasoning    the thinking the sim streamed (thinking_delta, then signature_delta) is the reasoning
+               part of the generation's output message, as Claude Code received it;
   tool-ids     tool spans carry Claude Code's tool_use ids and names, in the order the provider
                streamed the calls (two of them in one turn: parallel tool calls);
   tool-args    gen_ai.tool.call.arguments equals the tool_input Claude Code reported;
@@ -160,7 +162,7 @@ def run_claude(tmp, tag, claude, workdir, env, cmd_prefix, telemetry, prompt):
     cmd = cmd_prefix + [claude, "-p", prompt, "--allowedTools", "Bash,Read", "--model", MODEL,
                         "--output-format", "stream-json", "--verbose"]
     r, took = run_client(cmd, workdir, env, CLAUDE_TIMEOUT_S, os.path.join(tmp, f"claude-{tag}"))
-    result, tool_results = {}, []
+    result, tool_results, thinking = {}, [], {}
     for line in r.stdout.decode(errors="replace").splitlines():
         try:
             ev = json.loads(line)
@@ -168,6 +170,11 @@ def run_claude(tmp, tag, claude, workdir, env, cmd_prefix, telemetry, prompt):
             continue
         if ev.get("type") == "result":
             result = ev
+        elif ev.get("type") == "assistant":
+            msg = ev.get("message") or {}
+            for block in msg.get("content") or []:
+                if isinstance(block, dict) and block.get("type") == "thinking":
+                    thinking[msg.get("id")] = thinking.get(msg.get("id"), "") + (block.get("thinking") or "")
         elif ev.get("type") == "user":
             for block in (ev.get("message") or {}).get("content") or []:
                 if isinstance(block, dict) and block.get("type") == "tool_result":
@@ -180,7 +187,7 @@ def run_claude(tmp, tag, claude, workdir, env, cmd_prefix, telemetry, prompt):
         for path, raw in bodies:
             f.write(json.dumps({"path": path, "body": json.loads(raw)}) + "\n")
     return {"rc": r.returncode, "seconds": took, "stderr": r.stderr.decode(errors="replace"),
-            "result": result, "tool_results": tool_results, "telemetry": telemetry_of(bodies)}
+            "result": result, "tool_results": tool_results, "thinking": thinking, "telemetry": telemetry_of(bodies)}
 
 
 def model_calls(entries):
@@ -281,6 +288,19 @@ def trace_of_run(c, run, cc, calls, spans, all_ids):
         cost, cc_cost = a.get("llm.cost.total"), float(own["cost_usd"])
         c.check(run, "cost", isinstance(cost, (int, float)) and abs(cost - cc_cost) < 1e-9,
                 f"call {i + 1}: llmtap cost {cost!r} != Claude Code's cost_usd {cc_cost!r}")
+    # Thinking (Claude Code asks for adaptive thinking): the reasoning part of llmtap's output message
+    # is the sim's thinking and what Claude Code received.
+    for e in calls:
+        g = by_rid.get(e["response_id"], [])
+        try:
+            out_msgs = json.loads(attrs(g[0]).get("gen_ai.output.messages") or "[]") if len(g) == 1 else []
+        except json.JSONDecodeError:
+            out_msgs = []
+        got = "".join(p.get("content", "") for m in out_msgs for p in m.get("parts", []) if p.get("type") == "reasoning")
+        want = "".join(e.get("thinking") or [])
+        c.check(run, "reasoning", want and got == want == cc["thinking"].get(e["response_id"]),
+                f"response {e['response_id']}: reasoning {got!r} vs the sim's {want!r} vs Claude Code's "
+                f"{cc['thinking'].get(e['response_id'])!r}")
     total = sum(attrs(g[0]).get("llm.cost.total") or 0 for g in by_rid.values() if attrs(g[0]).get(
         "gen_ai.response.id") in rids)
     cc_total = cc["result"].get("total_cost_usd")
