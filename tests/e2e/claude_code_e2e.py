@@ -236,7 +236,9 @@ def trace_of_run(c, run, cc, calls, spans, all_ids):
             by_rid.setdefault(attrs(s).get("gen_ai.response.id"), []).append(s)
     rids = [e["response_id"] for e in calls]
     tel = cc["telemetry"]
-    c.check(run, "generations", len(calls) == 4, f"the provider saw {len(calls)} model calls (want 4)")
+    side = side_calls(calls)
+    loop = [e for e in calls if e not in side]
+    c.check(run, "generations", len(loop) == 4, f"the provider saw {len(loop)} tool-loop model calls (want 4)")
     for rid in rids:
         c.check(run, "generations", len(by_rid.get(rid, [])) == 1,
                 f"response {rid}: {len(by_rid.get(rid, []))} generation spans (want 1)")
@@ -246,8 +248,6 @@ def trace_of_run(c, run, cc, calls, spans, all_ids):
             f"Claude Code reported {len(tel['api_requests'])} api_request events and {len(tel['llm_requests'])} "
             f"llm_request spans for {len(calls)} model calls")
 
-    side = side_calls(calls)
-    loop = [e for e in calls if e not in side]
     if side:
         print(f"  {run}: side calls: {[(e.get('model'), e.get('tools'), e.get('response_id')) for e in side]}")
     else:
