@@ -25,5 +25,8 @@ void read_baggage(std::string_view baggage, Attribution& out);
 void read_openai_body(const nlohmann::json& body, Attribution& out);
 // Anthropic Messages: metadata.user_id.
 void read_anthropic_body(const nlohmann::json& body, Attribution& out);
+// A body user field may pack several ids as a JSON object (Claude Code's metadata.user_id:
+// device, account, session): its members then give the user and the session apart (SPEC.md,
+// "Packed ids"); any other value is the user as sent.
 
 }  // namespace llmtap::attribution

@@ -53,6 +53,57 @@ TEST(Attribution, AnthropicMetadataUserId) {
   EXPECT_EQ(c.attribution.user_id, "anthro-1");
 }
 
+// Claude Code packs its ids into metadata.user_id as a JSON string: the device (the user), the
+// account (empty with an API key) and the session. The user must not change with every session.
+TEST(Attribution, PackedIdsInAUserFieldAreUnpacked) {
+  auto claude_code = [](const std::string& session) {
+    return one_call(kAnthropic, "/v1/messages?beta=true",
+                    R"({"model":"claude-sonnet-4-5","max_tokens":5,"messages":[],"metadata":{"user_id":)"
+                    R"("{\"device_id\":\"1ac33572e0cef08b\",\"account_uuid\":\"\",\"session_id\":\")" + session +
+                        R"(\"}"}})");
+  };
+  ModelCall a = claude_code("00a285a5-4a8a-4e6f-ac5e-069acf5845d4");
+  ModelCall b = claude_code("9866112d-0ab7-42a0-806b-7a470fcb4dd4");
+  EXPECT_EQ(a.attribution.user_id, "1ac33572e0cef08b");  // the device: no account with an API key
+  EXPECT_EQ(b.attribution.user_id, a.attribution.user_id);
+  EXPECT_EQ(a.attribution.session_id, "00a285a5-4a8a-4e6f-ac5e-069acf5845d4");
+  EXPECT_EQ(b.attribution.session_id, "9866112d-0ab7-42a0-806b-7a470fcb4dd4");
+  EXPECT_EQ(metadata_value(a.attribution, "device_id"), "<absent>");  // the ids are not metadata too
+
+  // A logged-in account names the user across devices; other string members become metadata.
+  Attribution acct;
+  attribution::read_anthropic_body(nlohmann::json::parse(
+      R"({"metadata":{"user_id":"{\"device_id\":\"d-1\",\"account_uuid\":\"acct-7\",\"session_id\":\"s-1\",\"org\":\"o-3\",\"n\":4}"}})"),
+      acct);
+  EXPECT_EQ(acct.user_id, "acct-7");
+  EXPECT_EQ(acct.session_id, "s-1");
+  EXPECT_EQ(metadata_value(acct, "org"), "o-3");
+  EXPECT_EQ(metadata_value(acct, "n"), "<absent>");
+
+  // The header and baggage still come first; a plain or malformed value is the user as sent.
+  Attribution bag;
+  attribution::read_baggage("session.id=bag-s", bag);
+  attribution::read_anthropic_body(nlohmann::json::parse(
+      R"({"metadata":{"user_id":"{\"device_id\":\"d-2\",\"session_id\":\"s-2\"}"}})"), bag);
+  EXPECT_EQ(bag.session_id, "bag-s");
+  EXPECT_EQ(bag.user_id, "d-2");
+  for (const char* raw : {"{not json", "{\"session_id\":\"only\"}", "[\"a\"]", "{}"}) {
+    Attribution plain;
+    attribution::read_anthropic_body(nlohmann::json{{"metadata", {{"user_id", raw}}}}, plain);
+    if (std::string(raw) == "{\"session_id\":\"only\"}") {
+      EXPECT_EQ(plain.user_id, "");  // a packed value with no user member names no user
+      EXPECT_EQ(plain.session_id, "only");
+    } else {
+      EXPECT_EQ(plain.user_id, raw) << raw;
+    }
+  }
+  // OpenAI's user field may carry the same packing.
+  ModelCall o = one_call(kOpenAI, "/v1/chat/completions",
+                         R"({"model":"m","messages":[],"user":"{\"user_id\":\"u-9\",\"session_id\":\"s-9\"}"})");
+  EXPECT_EQ(o.attribution.user_id, "u-9");
+  EXPECT_EQ(o.attribution.session_id, "s-9");
+}
+
 TEST(Attribution, BaggageHeader) {
   ModelCall c = one_call(kOpenAI, "/v1/chat/completions", R"({"model":"m","messages":[],"user":"body-user"})",
                          {"baggage: user.id=bag%20user;prop=1, session.id=sess-4,tenant=acme%2Cinc,=bad"});

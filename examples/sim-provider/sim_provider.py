@@ -15,6 +15,8 @@ Usage: sim_provider.py [--host 127.0.0.1] [--port 0] [--cert FILE --key FILE]
 The first stdout line is `listening HOST:PORT`. Python 3 standard library only.
 
 The brain, per request:
+  * the user's message scripts its tool calls as `[[Tool: argument]]` steps -> the next step
+    (sim_scripted.py, for coding agents such as Claude Code);
   * last item a user message and a non-transfer tool offered -> call that tool with plausible args;
   * only `transfer_to_X` tools offered (a supervisor) and the user names X -> transfer to each X named,
     in order, once per user message (then answer);
@@ -40,6 +42,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import sim_gemini_cli
+import sim_scripted
 import sim_websocket
 
 BILLING_WORDS = ("billing", "refund", "invoice", "charged", "charge")
@@ -182,6 +185,9 @@ def decide(items, tools, parallel=False):
     """Returns {"tool_calls": [(name, args_dict)]} or {"text": str}. Pure and deterministic.
     PARALLEL: on a user message, call every non-transfer tool at once (parallel tool calls)."""
     items = [it for it in items if it["kind"] != "system"]
+    scripted = sim_scripted.scripted_decision(items, tools, answer_text)
+    if scripted is not None:
+        return scripted
     tool_names = [t[0] for t in tools]
     transfer = [t for t in tools if t[0].startswith("transfer_to_")]
     plain = [t for t in tools if not t[0].startswith("transfer_to_")]
@@ -570,17 +576,20 @@ class AnthropicMessages:
         items = []
         names = {}
         for m in msgs:
-            if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
-                raise BadRequest("messages: roles must be 'user' or 'assistant'")
+            if not isinstance(m, dict) or m.get("role") not in ("user", "assistant", "system"):
+                raise BadRequest("messages: roles must be 'user', 'assistant' or 'system'")
             content = m.get("content")
             blocks = [{"type": "text", "text": content}] if isinstance(content, str) else (content or [])
             for b in blocks:
                 if not isinstance(b, dict):
                     raise BadRequest("messages: content blocks must be objects")
                 t = b.get("type")
-                if t == "text":
-                    items.append({"kind": "user" if m["role"] == "user" else "assistant",
-                                  "text": b.get("text", "")})
+                if t == "text" and m["role"] == "user":
+                    words = sim_scripted.without_client_context(b.get("text", ""))
+                    if words.strip() or not b.get("text"):
+                        items.append({"kind": "user", "text": words})
+                elif t == "text":
+                    items.append({"kind": m["role"], "text": b.get("text", "")})
                 elif t == "tool_use":
                     names[b.get("id")] = b.get("name", "")
                     items.append({"kind": "tool_call", "name": b.get("name", ""), "call_id": b.get("id"),
@@ -588,7 +597,7 @@ class AnthropicMessages:
                 elif t == "tool_result":
                     cid = b.get("tool_use_id")
                     items.append({"kind": "tool_result", "call_id": cid, "name": names.get(cid, ""),
-                                  "text": text_of(b.get("content"))})
+                                  "text": sim_scripted.without_client_context(text_of(b.get("content")))})
         tools = [(t["name"], t.get("input_schema") or {}) for t in body.get("tools") or []
                  if isinstance(t, dict) and t.get("name")]
         return items, tools
@@ -602,6 +611,17 @@ class AnthropicMessages:
                 "request_id": "req_sim" + str(next(_counter))}
 
     @staticmethod
+    def with_thinking(body, decision):
+        """DECISION with the model's thinking when the request turns thinking on (`enabled`, or
+        `adaptive` as Claude Code asks): a line on what it decided, billed as output."""
+        thinking = body.get("thinking") if isinstance(body.get("thinking"), dict) else {}
+        if thinking.get("type") not in ("enabled", "adaptive"):
+            return decision
+        calls = [n for n, _ in decision.get("tool_calls", [])]
+        plan = f"call {', '.join(calls)}" if calls else "answer with what the tools returned"
+        return dict(decision, thinking=f"The user's request is scripted; next I {plan}.")
+
+    @staticmethod
     def build(body, items, decision, usage):
         prompt, cached, completion, _ = usage
         system_tokens = approx_tokens(text_of(body.get("system"))) if body.get("system") else 0
@@ -612,6 +632,9 @@ class AnthropicMessages:
         cache_read = min(cache_read, prompt - 1)
         content = []
         mid = "msg_" + unique_suffix(items)
+        if decision.get("thinking"):
+            content.append({"type": "thinking", "thinking": decision["thinking"],
+                            "signature": "sig_" + stable_hash(mid, decision["thinking"])[:48]})
         if decision.get("text") is not None:
             content.append({"type": "text", "text": decision["text"]})
         for i, (n, a) in enumerate(decision.get("tool_calls", [])):
@@ -643,7 +666,17 @@ class AnthropicMessages:
                                                       usage=start_usage)}))
         out.append(("ping", {"type": "ping"}))
         for idx, block in enumerate(r["content"]):
-            if block["type"] == "text":
+            if block["type"] == "thinking":
+                out.append(("content_block_start", {"type": "content_block_start", "index": idx,
+                                                    "content_block": {"type": "thinking", "thinking": "",
+                                                                      "signature": ""}}))
+                for piece in split_text(block["thinking"], nchunks):
+                    out.append(("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                                        "delta": {"type": "thinking_delta", "thinking": piece}}))
+                out.append(("content_block_delta", {"type": "content_block_delta", "index": idx,
+                                                    "delta": {"type": "signature_delta",
+                                                              "signature": block["signature"]}}))
+            elif block["type"] == "text":
                 out.append(("content_block_start", {"type": "content_block_start", "index": idx,
                                                     "content_block": {"type": "text", "text": ""}}))
                 for piece in split_text(block["text"], nchunks):
@@ -838,6 +871,8 @@ def answer(opts, adapter, body, path_model, log, connection_responses=None):
         log.update(status=status)
         return ModelError(status, adapter.error_body(status, f"Simulated error {status}."))
     decision = scripted_decision(adapter, body, items, tools) or decide(items, tools, parallel=opts.parallel_tools)
+    if adapter is AnthropicMessages:
+        decision = AnthropicMessages.with_thinking(body, decision)
     usage = usage_numbers(model, count_basis(adapter, body, items), items, decision)
     if connection_responses is not None:
         result = adapter.build(body, items, decision, usage, connection_responses=connection_responses)
@@ -858,6 +893,12 @@ def answer(opts, adapter, body, path_model, log, connection_responses=None):
                    function_calls=[p["functionCall"]["name"] for p in parts if "functionCall" in p],
                    output_text=[p["text"] for p in parts if "text" in p],
                    tool_result_ids=[it["call_id"] for it in items if it["kind"] == "tool_result"])
+    elif adapter is AnthropicMessages:
+        log.update(response_id=result["id"], usage=result["usage"], stop_reason=result["stop_reason"],
+                   call_ids=[c["id"] for c in result["content"] if c["type"] == "tool_use"],
+                   thinking=[c["thinking"] for c in result["content"] if c["type"] == "thinking"],
+                   tool_calls=[[c["name"], c["input"]] for c in result["content"] if c["type"] == "tool_use"],
+                   output_text=[c["text"] for c in result["content"] if c["type"] == "text"])
     return result
 
 
@@ -987,9 +1028,37 @@ class Handler(BaseHTTPRequestHandler):
         with self.server.log_lock, open(path, "a") as f:
             f.write(json.dumps(record) + "\n")
 
+    def _housekeeping(self):
+        """A client's non-model request to the provider's host (sim_scripted.HOUSEKEEPING), its body
+        already read: answered and logged as housekeeping. False when it is no such request."""
+        path = self.path.split("?", 1)[0]
+        known = sim_scripted.housekeeping(self.command, path)
+        if known is None:
+            return False
+        status, obj = known
+        self._log({"transport": "http", "method": self.command, "path": path, "status": status,
+                   "housekeeping": True})
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        return True
+
+    def do_HEAD(self):
+        if not self._housekeeping():
+            self._log({"transport": "http", "method": "HEAD", "path": self.path.split("?", 1)[0], "status": 404})
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
     def do_GET(self):
         if "websocket" in (self.headers.get("Upgrade") or "").lower():
             self._websocket()
+            return
+        if self._housekeeping():
             return
         self._log({"transport": "http", "method": "GET", "path": self.path.split("?", 1)[0], "status": 404})
         self._send_json(404, OpenAIChat.error_body(404, f"Unknown request URL: GET {self.path}."))
@@ -1017,6 +1086,8 @@ class Handler(BaseHTTPRequestHandler):
                                                                       approx_tokens))
             return
         r = route("POST", self.path)
+        if r is None and self._housekeeping():
+            return
         if r is None:
             self._log({"transport": "http", "method": "POST", "path": self.path.split("?", 1)[0], "status": 404})
             self._send_json(404, OpenAIChat.error_body(404, f"Unknown request URL: POST {self.path}."))

@@ -1,4 +1,5 @@
-"""Shared by the real-client end-to-end tests (codex_e2e.py, gemini_cli_e2e.py, langgraph_e2e.py): named
+"""Shared by the real-client end-to-end tests (codex_e2e.py, claude_code_e2e.py, gemini_cli_e2e.py,
+langgraph_e2e.py): named
 checks per run with an explicit expected-failure set, the simulated provider over TLS and its log, one
 llmtap (run or proxy) with its jsonl export and log, and the scoring every real-client test repeats
 (one generation per model call and no other, one trace per run, no key in llmtap's output).
@@ -16,7 +17,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from agents_sdk_e2e import MAKE_CA, SIM, Failures, clean_env, start_process_with_banner  # noqa: E402
+from agents_sdk_e2e import MAKE_CA, SIM, Failures, clean_env, otlp_value, start_process_with_banner  # noqa: E402
+import llmtap_proxy  # noqa: E402  (tests/support, on the path agents_sdk_e2e sets)
 
 SKIP = 77
 
@@ -212,6 +214,18 @@ class Llmtap:
         """The variables `llmtap run` itself needs in the client's environment."""
         return {k: v for k, v in self.env.items() if k.startswith(("LLMTAP_", "OTEL_INSTRUMENTATION"))}
 
+    def start_proxy(self):
+        """`llmtap proxy` on an ephemeral loopback port with these options: (process, ProxyBanner), the
+        credential read from the file its banner names, as a user does."""
+        proc, addr = start_process_with_banner([self.llmtap, "proxy", "--listen", "127.0.0.1:0", "--no-collector"] +
+                                               self.options, self.env, self.log_path, "llmtap proxy")
+        try:
+            return proc, llmtap_proxy.read_credential(proc.stdout, addr)
+        except RuntimeError:
+            proc.kill()
+            proc.wait()
+            raise
+
     def spans(self):
         return read_jsonl(self.export)
 
@@ -231,6 +245,39 @@ class Llmtap:
                 with open(p, errors="replace") as f:
                     out += f.read()
         return out
+
+
+def drain_telemetry(receiver, quiet_s=0.5, limit_s=10.0):
+    """(path, body) pairs the client POSTs to RECEIVER until it has been quiet QUIET_S seconds (a client
+    flushes its telemetry as it exits), at most LIMIT_S seconds."""
+    bodies, start, quiet_since = [], time.time(), time.time()
+    while time.time() - quiet_since < quiet_s and time.time() - start < limit_s:
+        got = receiver.take_with_paths()
+        if got:
+            bodies += got
+            quiet_since = time.time()
+        time.sleep(0.05)
+    return bodies
+
+
+def otlp_items(bodies):
+    """The log records and spans of OTLP/HTTP JSON BODIES ((path, raw) pairs), each as
+    (kind 'log' or 'span', its attributes decoded, the record or span, its resource's service.name)."""
+    for _, raw in bodies:
+        doc = json.loads(raw)
+        for kind, resources, scopes, items in (("log", "resourceLogs", "scopeLogs", "logRecords"),
+                                               ("span", "resourceSpans", "scopeSpans", "spans")):
+            for res in doc.get(resources, []):
+                service = next((otlp_value(a.get("value", {})) for a in res.get("resource", {}).get("attributes", [])
+                                if a["key"] == "service.name"), None)
+                for scope in res.get(scopes, []):
+                    for item in scope.get(items, []):
+                        a = {x["key"]: otlp_value(x.get("value", {})) for x in item.get("attributes", [])}
+                        yield kind, a, item, service
+
+
+# A credential-carrying header as it would appear in a log or an export: its name, then a value.
+SECRET_HEADER = re.compile(r"(?i)\b(authorization|x-api-key|proxy-authorization)\b[\"']?\s*[:=]\s*\S")
 
 
 def run_client(cmd, cwd, env, timeout_s, out_prefix):

@@ -521,7 +521,7 @@ TEST_F(RunIntegration, AnthropicBaseUrlWithAndWithoutVersionSegment) {
                env_, dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("ai-sdk path:"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("side calls: 404 "), std::string::npos) << r.out;  // forwarded: the sim's answer
+  EXPECT_NE(r.out.find("side calls: 200 200"), std::string::npos) << r.out;  // forwarded: the sim's answer
   SCOPED_TRACE("stderr:\n" + r.err);
   const std::string seen = read_file(sim_log).substr(seen_before);
   std::size_t messages = 0;
@@ -529,6 +529,9 @@ TEST_F(RunIntegration, AnthropicBaseUrlWithAndWithoutVersionSegment) {
        p = seen.find(R"("path": "/v1/messages")", p + 1))
     ++messages;
   EXPECT_EQ(messages, 2u) << seen;  // both shapes reached the real endpoint
+  // The side calls reached the provider as sent (the sim answers its housekeeping paths).
+  EXPECT_NE(seen.find(R"("method": "GET", "path": "/api/claude_cli/bootstrap", "status": 200)"), std::string::npos) << seen;
+  EXPECT_NE(seen.find(R"("method": "HEAD", "path": "/", "status": 200)"), std::string::npos) << seen;
   auto c = count(read_spans(spans_path_));
   EXPECT_EQ(c.kinds["generation"], 2);  // the bootstrap and HEAD calls are not model calls
   EXPECT_NE(r.err.find("over 2 model calls"), std::string::npos);
