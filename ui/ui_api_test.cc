@@ -31,7 +31,9 @@ class ViewerApi : public ::testing::Test {
     ::setenv("TZ", "UTC", 1);
     ::tzset();
     path = dir.path + "/traces.db";
-    if (with_store()) ASSERT_EQ(testing::write_fixture_store(path), "");
+    if (with_store()) {
+      ASSERT_EQ(testing::write_fixture_store(path), "");
+    }
     UiOptions o;
     o.listen = "127.0.0.1:0";
     o.store_path = path;

@@ -143,7 +143,6 @@ def main():
         dom = dump(url + f"#/trace/{D}?span=0000000000000003", profile, "trace")
         check(dom.find(id="trace-cost").find("div").text() == "$0.009", "trace D costs $0.009")
         check(dom.find(id="trace-model-calls").find("div").text() == "2", "trace D: 2 model calls")
-        wf = list(dom.find(id="waterfall").find_all("div", **{"data_span_id": None}) or [])
         spans = [n.attrs["data-span-id"] for n in dom.find(id="waterfall").walk() if "data-span-id" in n.attrs]
         check(len(spans) == 5, f"trace D: 5 spans in the waterfall ({len(spans)})")
         details = dom.find(id="span-details")

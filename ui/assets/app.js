@@ -66,6 +66,11 @@ function fmtMs(ms) {
   return s < 10 ? s.toFixed(2) + 's' : s < 100 ? s.toFixed(1) + 's' : s.toFixed(0) + 's';
 }
 
+function fmtSeconds(s) {
+  for (const [unit, n] of [['d', 86400], ['h', 3600], ['m', 60]]) if (s % n === 0) return (s / n) + unit;
+  return s + 's';
+}
+
 function fmtPct(fraction) { return (fraction * 100).toFixed(1) + '%'; }
 
 function fmtNum(v) { return Number.isInteger(v) ? String(v) : v.toFixed(1); }
@@ -424,7 +429,7 @@ async function costView(r) {
              card('unpriced calls', String(totals.unpriced_calls || 0)),
              card('p95 per trace', fmtCost(tc.usd.p95), 'cost-p95'), card('max per trace', fmtCost(tc.usd.max))),
           section('Over time', buckets.length ? chart : el('p', {class: 'muted'}, 'no traces'),
-                  buckets.length ? el('p', {class: 'muted'}, `${buckets.length} buckets of ${fmtMs(data.over_time.bucket_seconds * 1000)} from ${fmtTime(buckets[0].start_unix_nano)}; peak ${fmtCost(max)}`) : null),
+                  buckets.length ? el('p', {class: 'muted'}, `${buckets.length} buckets of ${fmtSeconds(data.over_time.bucket_seconds)} from ${fmtTime(buckets[0].start_unix_nano)}; peak ${fmtCost(max)}`) : null),
           el('div', {class: 'grid'}, groupTable('cost-by-workflow', 'By workflow', data.by_workflow || []),
              groupTable('cost-by-agent', 'By agent', data.by_agent || []), groupTable('cost-by-model', 'By model', data.by_model || []),
              groupTable('cost-by-user', 'By user', data.by_user || [])),
