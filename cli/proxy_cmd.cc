@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/stop_signals.h"
 #include "cli/pipeline.h"
+#include "cli/ui_launch.h"
+#include "ui/ui_server.h"
 
 namespace llmtap::cli {
 namespace {
@@ -28,8 +31,11 @@ void print_help() {
       "through the proxy, which refuses them unless started with --allow-private-upstream.\n"
       "Processes started with LD_PRELOAD=libllmtap_preload.so report to its collector socket too.\n"
       "Runs are rebuilt into traces and exported; SIGINT/SIGTERM closes and exports every open trace.\n\n"
-      "Options:\n%s  -h, --help               this text\n",
-      pipeline_options_help().c_str());
+      "Options:\n%s"
+      "  --ui[=ADDR:PORT]         also serve the local web viewer (`llmtap ui`) on ADDR:PORT (default\n"
+      "                           %s; port 0 picks a free one) and print `ui URL`\n"
+      "  -h, --help               this text\n",
+      pipeline_options_help().c_str(), ui::kDefaultUiListen);
 }
 
 int run_proxy(const std::vector<std::string>& argv) {
@@ -39,6 +45,21 @@ int run_proxy(const std::vector<std::string>& argv) {
       print_help();
       return 0;
     }
+  // --ui[=ADDR:PORT] is this command's own; the rest are the pipeline's.
+  std::string ui_listen;
+  for (auto it = args.begin(); it != args.end();) {
+    if (*it == "--") break;
+    if (*it == "--ui" || it->rfind("--ui=", 0) == 0) {
+      ui_listen = *it == "--ui" ? ui::kDefaultUiListen : it->substr(5);
+      if (ui_listen.empty()) {
+        std::fprintf(stderr, "llmtap proxy: --ui= needs ADDR:PORT\n");
+        return 2;
+      }
+      it = args.erase(it);
+    } else {
+      ++it;
+    }
+  }
   PipelineOptions opts;
   opts.process_name = "llmtap-proxy";
   if (auto err = parse_pipeline_options(args, opts); !err.empty()) {
@@ -50,13 +71,8 @@ int run_proxy(const std::vector<std::string>& argv) {
     return 2;
   }
 
-  // Block the stop signals before any thread starts, so only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts, so only sigwait below receives them.
+  sigset_t stop_signals = block_stop_signals();
 
   std::string error;
   auto pipeline = Pipeline::start(opts, &error);
@@ -79,6 +95,20 @@ int run_proxy(const std::vector<std::string>& argv) {
                  "  NO_PROXY=localhost,127.0.0.1,::1\n",
                  cred.c_str(), addr.c_str(), addr.c_str(), cred.c_str(), addr.c_str(), cred.c_str());
   }
+  std::unique_ptr<ui::UiServer> viewer;
+  if (!ui_listen.empty()) {
+    if (pipeline->store_path().empty()) {
+      std::fprintf(stderr, "llmtap proxy: --ui shows the SQLite store, which this --export list leaves out\n");
+      pipeline->shutdown();
+      return 2;
+    }
+    viewer = launch_viewer(ui_listen, pipeline->store_path(), false, &error);
+    if (!viewer) {
+      std::fprintf(stderr, "llmtap proxy: --ui: %s\n", error.c_str());
+      pipeline->shutdown();
+      return 1;
+    }
+  }
   spdlog::info("proxy listening on {}; CA {}; collector socket {}; store {}", pipeline->proxy_address(),
                pipeline->ca_cert_path(), pipeline->collector_socket(),
                pipeline->store_path().empty() ? "(off)" : pipeline->store_path());
@@ -86,6 +116,7 @@ int run_proxy(const std::vector<std::string>& argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("{}: finishing in-flight exchanges and exporting open traces", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (viewer) viewer->stop();
   pipeline->shutdown();
   for (const auto& note : pipeline->destinations()) {
     if (note.problem) spdlog::warn("{}", note.text);

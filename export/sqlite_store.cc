@@ -536,10 +536,10 @@ std::string TraceStoreReader::scan(const TraceScan& scan, const std::function<bo
   attrs_sql += " ORDER BY span_id, idx";
   Stmt spans(db_, kSpansOfTrace);
   Stmt attrs(db_, attrs_sql.c_str());
-  Stmt ids(db_, scan.workflow.empty()
-                    ? "SELECT trace_id FROM traces WHERE start_ns>=?1 AND start_ns<?2 ORDER BY start_ns, trace_id"
-                    : "SELECT trace_id FROM traces WHERE start_ns>=?1 AND start_ns<?2 AND workflow=?3 "
-                      "ORDER BY start_ns, trace_id");
+  std::string ids_sql = scan.workflow.empty() ? "SELECT trace_id FROM traces WHERE start_ns>=?1 AND start_ns<?2"
+                                              : "SELECT trace_id FROM traces WHERE start_ns>=?1 AND start_ns<?2 AND workflow=?3";
+  ids_sql += scan.newest_first ? " ORDER BY start_ns DESC, trace_id DESC" : " ORDER BY start_ns, trace_id";
+  Stmt ids(db_, ids_sql.c_str());
   Stmt one(db_, "SELECT start_ns, workflow FROM traces WHERE trace_id=?1");
   for (auto* st : {&spans, &attrs, &ids, &one})
     if (!st->ok()) return std::string("cannot query the trace store: ") + sqlite3_errmsg(db_);

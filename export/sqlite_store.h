@@ -101,6 +101,7 @@ struct TraceScan {
   std::string workflow;                                     // only this workflow ("" any)
   std::vector<std::string> trace_ids;                       // only these full ids (empty: any)
   std::vector<std::string> skip_keys;                       // attributes not loaded (large content)
+  bool newest_first = false;                                // window order reversed (lists stop early)
 };
 
 class TraceStoreReader {
@@ -116,8 +117,9 @@ class TraceStoreReader {
   std::vector<std::string> ids_with_prefix(const std::string& prefix, int limit = 2) const;
   // All spans of one trace, root first then start order; nullopt if unknown.
   std::optional<Trace> get(const std::string& trace_id) const;
-  // Calls VISIT with each trace SCAN selects (spans as get() returns them), oldest first (listed ids
-  // in the order given); stops early when VISIT returns false. Returns "" or an error message.
+  // Calls VISIT with each trace SCAN selects (spans as get() returns them), oldest first unless
+  // newest_first (listed ids in the order given); stops early when VISIT returns false. Returns ""
+  // or an error message.
   std::string scan(const TraceScan& scan, const std::function<bool(Trace&& trace)>& visit) const;
 
  private:

@@ -94,6 +94,7 @@ struct ReportBuilder::State {
   std::map<std::pair<std::string, std::string>, PathAcc> paths;
   std::vector<double> trace_costs;
   std::vector<std::int64_t> model_calls, tool_calls;
+  std::vector<double> trace_durations_ms;
   std::vector<TraceRow> top;  // min-heap on cost, at most options.top
 };
 
@@ -155,7 +156,7 @@ void ReportBuilder::add(const Trace& trace) {
   row.start_ns = trace.spans.front().start_ns;
   UnixNanos end = trace.spans.front().end_ns;
   double cost = 0;
-  bool priced = false;
+  bool priced = false, failed = false;
 
   // Generations, and the per-parent list tools look their requesting generation up in.
   std::unordered_map<std::string_view, std::vector<std::size_t>> gens_by_parent;
@@ -163,6 +164,7 @@ void ReportBuilder::add(const Trace& trace) {
     const Span& s = trace.spans[i];
     row.start_ns = std::min(row.start_ns, s.start_ns);
     end = std::max(end, s.end_ns);
+    failed |= s.error;
     if (s.kind != SpanKind::kGeneration) continue;
     ++row.model_calls;
     gens_by_parent[s.parent_span_id].push_back(i);
@@ -195,6 +197,8 @@ void ReportBuilder::add(const Trace& trace) {
   }
   row.duration_ms = ms(end - row.start_ns);
   if (priced) row.cost_usd = cost;
+  st.trace_durations_ms.push_back(row.duration_ms);
+  r.failed_traces += failed ? 1 : 0;
 
   // Tools. The requesting generation: the latest generation under the same agent that started
   // before the tool did (a tool span starts when that response ended). Its cost is split evenly
@@ -308,6 +312,7 @@ Report ReportBuilder::finish() {
   r.trace_cost_usd = quantiles(st.trace_costs);
   r.model_calls_per_run = quantiles(st.model_calls);
   r.tool_calls_per_run = quantiles(st.tool_calls);
+  r.trace_duration_ms = quantiles(st.trace_durations_ms);
   r.top_traces = std::move(st.top);
   std::sort(r.top_traces.begin(), r.top_traces.end(), [](const TraceRow& a, const TraceRow& b) {
     if (*a.cost_usd != *b.cost_usd) return *a.cost_usd > *b.cost_usd;

@@ -83,6 +83,8 @@ struct Report {
   Quantiles trace_cost_usd;         // over priced traces
   std::vector<TraceRow> top_traces;  // most expensive first, at most options.top
   Quantiles model_calls_per_run, tool_calls_per_run;
+  std::int64_t failed_traces = 0;   // traces with at least one span with status ERROR
+  Quantiles trace_duration_ms;      // per trace, first start to last end
   std::int64_t loop_runs = 0;
   std::vector<LoopRun> loops;       // the first ones seen (bounded), most model calls first
   bool tool_arguments_missing = false;  // some tool span had no recorded arguments (content capture off)

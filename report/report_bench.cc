@@ -19,28 +19,6 @@ using namespace llmtap::report;
 
 namespace {
 
-Trace synthetic_trace(int n, std::mt19937& rng) {
-  char id[40];
-  std::snprintf(id, sizeof id, "%032x", n + 1);
-  const UnixNanos start = testing::kT0 + static_cast<UnixNanos>(n) * 500 * testing::kMs;
-  testing::TraceMaker t(id, start, n % 3 ? "support" : "billing-batch");
-  t.root().set("user.id", "u" + std::to_string(rng() % 500));
-  t.root().set("llmtap.release", std::string(n % 2 ? "v1.4.2" : "v1.5.0"));
-  const int d = static_cast<int>(rng() % 400);
-  std::string triage = t.agent("Triage Agent", 0, 200 + d);
-  testing::usage(t.generation(triage, "gpt-4.1-mini", 0, 80 + d / 2), 900 + d, 40, 0.0004, 256);
-  t.tool(triage, "lookup_order", 80 + d / 2, 120 + d / 2, "{\"order\":" + std::to_string(rng() % 3) + "}");
-  testing::usage(t.generation(triage, "gpt-4.1-mini", 120 + d / 2, 200 + d), 1100 + d, 30, 0.0005);
-  t.handoff(triage, "Triage Agent", "Billing Agent", 200 + d, 201 + d);
-  std::string billing = t.agent("Billing Agent", 201 + d, 500 + d);
-  testing::usage(t.generation(billing, n % 7 ? "gpt-4.1" : "unknown-model", 201 + d, 300 + d), 1500, 60,
-                 n % 7 ? 0.002 : -1);
-  Span& refund = t.tool(billing, "issue_refund", 300 + d, 360 + d, "{\"amount\":10}");
-  refund.error = rng() % 20 == 0;
-  testing::usage(t.generation(billing, "gpt-4.1", 360 + d, 500 + d), 1700, 80, 0.003);
-  return t.take();
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -76,7 +54,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       std::mt19937 rng(42);
-      for (int n = 0; n < traces; ++n) store->on_trace(synthetic_trace(n, rng));
+      for (int n = 0; n < traces; ++n) store->on_trace(testing::synthetic_trace(n, rng));
       store->flush();
     }
     double s = seconds_since(t0);

@@ -82,6 +82,17 @@ TEST_F(ReportOnStore, ByAgentCountsCallsErrorsLatencyTokensAndCost) {
   EXPECT_EQ(r.total.unpriced_calls, 1);
 }
 
+TEST_F(ReportOnStore, FailedRunsAndRunDurations) {
+  Report r = run(GroupBy::kWorkflow);
+  EXPECT_EQ(r.failed_traces, 1);  // A: the refund tool and the rate-limited call
+  EXPECT_DOUBLE_EQ(r.trace_duration_ms.p50, 400);  // B 400, A 455
+  EXPECT_DOUBLE_EQ(r.trace_duration_ms.max, 455);
+  auto j = report_json(r);
+  EXPECT_EQ(j["runs"]["failed"], 1);
+  EXPECT_DOUBLE_EQ(j["runs"]["success_rate"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(j["runs"]["duration_ms"]["p95"].get<double>(), 455);
+}
+
 TEST_F(ReportOnStore, ToolsWithFailureRateLatencyAndRequestingCost) {
   Report r = run(GroupBy::kTool);
   EXPECT_TRUE(r.groups.empty());

@@ -1,6 +1,7 @@
 #include "report/report_test_traces.h"
 
 #include <cstdio>
+#include <random>
 
 #include "export/sqlite_store.h"
 
@@ -106,6 +107,29 @@ Trace trace_c() {
   TraceMaker t("cccccccccccccccccccccccccccccccc", kT0 - 48 * kHour, "old");
   std::string a = t.agent("Triage", 0, 10);
   usage(t.generation(a, "gpt-4o", 0, 10), 5, 5, 5.0);
+  return t.take();
+}
+
+Trace synthetic_trace(int n, std::mt19937& rng) {
+  char id[40];
+  std::snprintf(id, sizeof id, "%032x", n + 1);
+  const UnixNanos start = kT0 + static_cast<UnixNanos>(n) * 500 * kMs;
+  TraceMaker t(id, start, n % 3 ? "support" : "billing-batch");
+  t.root().set("user.id", "u" + std::to_string(rng() % 500));
+  t.root().set("session.id", "s" + std::to_string(n / 4));
+  t.root().set("llmtap.release", std::string(n % 2 ? "v1.4.2" : "v1.5.0"));
+  const int d = static_cast<int>(rng() % 400);
+  std::string triage = t.agent("Triage Agent", 0, 200 + d);
+  usage(t.generation(triage, "gpt-4.1-mini", 0, 80 + d / 2), 900 + d, 40, 0.0004, 256);
+  t.tool(triage, "lookup_order", 80 + d / 2, 120 + d / 2, "{\"order\":" + std::to_string(rng() % 3) + "}");
+  usage(t.generation(triage, "gpt-4.1-mini", 120 + d / 2, 200 + d), 1100 + d, 30, 0.0005);
+  t.handoff(triage, "Triage Agent", "Billing Agent", 200 + d, 201 + d);
+  std::string billing = t.agent("Billing Agent", 201 + d, 500 + d);
+  usage(t.generation(billing, n % 7 ? "gpt-4.1" : "unknown-model", 201 + d, 300 + d), 1500, 60,
+                 n % 7 ? 0.002 : -1);
+  Span& refund = t.tool(billing, "issue_refund", 300 + d, 360 + d, "{\"amount\":10}");
+  refund.error = rng() % 20 == 0;
+  usage(t.generation(billing, "gpt-4.1", 360 + d, 500 + d), 1700, 80, 0.003);
   return t.take();
 }
 

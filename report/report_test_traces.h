@@ -1,6 +1,7 @@
 #pragma once
 // Known traces for the query layer's tests: every number a report prints is computed by hand from
 // these in report_test.cc.
+#include <random>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ void usage(Span& gen, std::int64_t input, std::int64_t output, double cost, std:
 Trace trace_a();
 Trace trace_b();
 Trace trace_c();
+
+// Trace N of a synthetic store for benchmarks: ten spans (workflow, two agents, four generations,
+// two tools, a handoff), one every 500 ms from kT0, 500 users, four traces per session, two releases, 5% failing refunds.
+Trace synthetic_trace(int n, std::mt19937& rng);
 
 // Writes TRACES to the SQLite store at PATH (created if needed) and returns once they are stored;
 // "" or the store's error.

@@ -24,13 +24,14 @@ struct TraceSelection {
   // Prompts, outputs, system instructions and tool results are large: loaded only when asked.
   // Tool arguments are always loaded (loop detection compares them).
   bool messages = false;
+  bool newest_first = false;  // most recent first (a list that stops after N traces)
 };
 
 class TraceSource {
  public:
   virtual ~TraceSource() = default;
-  // Calls VISIT with each selected trace, oldest first (listed ids: in the order given); stops when
-  // VISIT returns false. Returns "" or an error message.
+  // Calls VISIT with each selected trace, oldest first unless newest_first (listed ids: in the
+  // order given); stops when VISIT returns false. Returns "" or an error message.
   virtual std::string for_each(const TraceSelection& selection,
                                const std::function<bool(const Trace& trace)>& visit) const = 0;
 };
