@@ -24,7 +24,7 @@ struct EvidenceRule {
 constexpr EvidenceRule kEvidenceRules[] = {
     // An input guardrail runs concurrently with the agent's first call; a router/classifier call
     // ends just before the main loop starts; a title call runs beside it.
-    {SideEvidence::kSameUserTurn, true, 2'000 * kMs, 100 * kMs, 10},
+    {SideEvidence::kSameUserTurn, true, 500 * kMs, 100 * kMs, 10},
     // An output guardrail checks the final answer right after it was complete.
     {SideEvidence::kAnswersOutput, false, 10'000 * kMs, 1'000 * kMs, 10},
 };

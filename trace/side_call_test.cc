@@ -116,7 +116,11 @@ TEST(SideCallJoiner, InputAndOutputGuardrailsJoinTheirRunInAnyOrder) {
     for (const Span* g : gs) {
       EXPECT_EQ(str_attr(*g, "gen_ai.operation.name"), "apply_guardrail");
       targets.insert(str_attr(*g, "gen_ai.security.target.type"));
-      EXPECT_EQ(by_id(t, g->parent_span_id)->kind, SpanKind::kWorkflow);
+      // Under the agent it protects, the main one.
+      const Span* parent = by_id(t, g->parent_span_id);
+      ASSERT_NE(parent, nullptr);
+      EXPECT_EQ(parent->kind, SpanKind::kAgent);
+      EXPECT_EQ(parent->find("llmtap.side_call.role"), nullptr);
       // Each guardrail holds its own agent span with its one generation.
       int agents = 0;
       for (const auto& s : t.spans)
@@ -255,6 +259,15 @@ TEST(SideCallJoiner, LateCallWithTheSameTurnStartsItsOwnRun) {
   ModelCall a = mcall(kMain, {}, {user("hello")}, {assistant("hi")}, kT0, kT0 + 50 * kMs, "a");
   ModelCall b = mcall(kGuard, {}, {user("hello")}, {assistant("ok")}, kT0 + 5'000 * kMs, kT0 + 5'050 * kMs, "b");
   EXPECT_EQ(feed({a, b}).size(), 2u);
+}
+
+TEST(SideCallJoiner, NextRunOfAnotherAgentOnTheSamePromptIsItsOwn) {
+  // A program asks two different agents the same question one after the other (not a side call:
+  // the second starts well after the first one's first call ended).
+  GuardedRun r = guarded_run("Where is my order 2001?", "2001", kT0);
+  ModelCall other = mcall(kGuard, {}, {user("Where is my order 2001?")}, {assistant("ok")}, kT0 + 700 * kMs,
+                          kT0 + 760 * kMs, "x");
+  EXPECT_EQ(feed({r.main1, r.main2, other}).size(), 2u);
 }
 
 TEST(SideCallJoiner, TokenCountIsACounterOnItsRun) {

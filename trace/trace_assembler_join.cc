@@ -223,9 +223,13 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
     for (int n : side.top_nodes) t.tree.at(n).span.set("llmtap.side_call.role", std::string(to_string(role)));
     if ((role != SideRole::kInputGuardrail && role != SideRole::kOutputGuardrail) || side.top_nodes.empty()) return;
     const SpanNode& agent = t.tree.at(side.top_nodes.front());
-    SpanNode g = make_node(SpanKind::kGuardrail, agent.span.start_ns, side.parent_node, "GUARDRAIL");
-    g.span.set("gen_ai.operation.name", std::string("apply_guardrail"));
+    // Under the agent it protects (the GenAI convention: a child of the operation it guards): the
+    // one that took the turn (input), the one that gave the answer (output).
     const bool input = role == SideRole::kInputGuardrail;
+    int protects = side.parent_node;
+    if (main != nullptr && !main->top_nodes.empty()) protects = input ? main->top_nodes.front() : main->agent_node;
+    SpanNode g = make_node(SpanKind::kGuardrail, agent.span.start_ns, protects, "GUARDRAIL");
+    g.span.set("gen_ai.operation.name", std::string("apply_guardrail"));
     g.span.set("gen_ai.security.target.type", std::string(input ? "llm_input" : "llm_output"));
     g.agent_fp = agent.agent_fp;
     g.fallback_name = agent.fallback_name;

@@ -105,15 +105,26 @@ def score(fail, label, sdk, spans):
                 continue
             a = g["attributes"]
             fail.check(a.get("gen_ai.operation.name") == "apply_guardrail", f"{where}: {g['name']!r} operation name")
+            # As in the SDK: under the agent it protects (the main agent, not a guardrail's).
+            parent = by_id.get(g["parent_span_id"])
+            fail.check(parent is not None and parent["kind"] == "agent" and
+                       "llmtap.side_call.role" not in parent["attributes"],
+                       f"{where}: {g['name']!r} is not under the main agent span")
             fail.check(a.get("gen_ai.security.target.type") == target,
                        f"{where}: {name!r} is {a.get('gen_ai.security.target.type')!r} in llmtap, {target!r} in the SDK")
             if target == "llm_input":
                 fail.check(bool(a.get("llmtap.guardrail.tripped")) == triggered,
                            f"{where}: {name!r} triggered={triggered} in the SDK, llmtap.guardrail.tripped="
                            f"{a.get('llmtap.guardrail.tripped')!r}")
-                if triggered and sdk["stream"]:
+                if triggered:
                     fail.check(any(x["attributes"].get("llmtap.call.abandoned_reason") for x in gens),
-                               f"{where}: no generation marked abandoned though the guardrail tripped mid-stream")
+                               f"{where}: no generation marked abandoned though the guardrail tripped")
+                if triggered and any(r is None for r in w["responses"]):
+                    # The SDK stopped reading the agent's stream before it completed: cut on the wire.
+                    fail.check(a.get("llmtap.guardrail.tripped_evidence") == "main_call_cut" and
+                               any(x["attributes"].get("llmtap.call.incomplete") for x in gens),
+                               f"{where}: the SDK abandoned the agent's stream, llmtap says "
+                               f"{a.get('llmtap.guardrail.tripped_evidence')!r}")
         # Cost: the run's total is every generation's, guardrail calls included.
         root = next((s for s in t if s["kind"] == "workflow"), None)
         costs = [float(x["attributes"].get("llm.cost.total", 0)) for x in gens]
@@ -184,11 +195,11 @@ def main():
         ca = os.path.join(workdir, "ca.pem")
         shutil.copy(NODE_SCRIPT, os.path.join(workdir, os.path.basename(NODE_SCRIPT)))
         os.symlink(nm, os.path.join(workdir, "node_modules"))
-        # Streamed events 40 ms apart: the agent's stream is still running when its input
+        # Streamed events 100 ms apart: the agent's stream is still running when its input
         # guardrail answers, so a tripped guardrail abandons it mid-stream as with a real model.
         sim, sim_addr = base.start_process_with_banner(
             [sys.executable, base.SIM, "--cert", os.path.join(workdir, "server.pem"),
-             "--key", os.path.join(workdir, "server.key"), "--chunk-delay-ms", "40"],
+             "--key", os.path.join(workdir, "server.key"), "--chunk-delay-ms", "100"],
             base.clean_env(os.environ), os.path.join(workdir, "sim.log"), "simulated provider")
         otlp = base.OtlpReceiver()
         canary_done = False
