@@ -19,7 +19,7 @@ struct Attribute {
   AttrValue value;
 };
 
-enum class SpanKind { kWorkflow, kAgent, kGeneration, kTool, kHandoff };
+enum class SpanKind { kWorkflow, kAgent, kGeneration, kTool, kHandoff, kGuardrail };
 
 inline std::string_view to_string(SpanKind k) {
   switch (k) {
@@ -28,6 +28,7 @@ inline std::string_view to_string(SpanKind k) {
     case SpanKind::kGeneration: return "generation";
     case SpanKind::kTool: return "tool";
     case SpanKind::kHandoff: return "handoff";
+    case SpanKind::kGuardrail: return "guardrail";
   }
   return "unknown";
 }

@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS attributes(
 constexpr std::size_t kMaxBatch = 256;
 
 SpanKind kind_from_string(std::string_view s) {
-  for (auto k : {SpanKind::kWorkflow, SpanKind::kAgent, SpanKind::kGeneration, SpanKind::kTool, SpanKind::kHandoff})
+  for (auto k : {SpanKind::kWorkflow, SpanKind::kAgent, SpanKind::kGeneration, SpanKind::kTool, SpanKind::kHandoff,
+                 SpanKind::kGuardrail})
     if (to_string(k) == s) return k;
   return SpanKind::kGeneration;
 }

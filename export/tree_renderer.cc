@@ -135,6 +135,10 @@ std::string TreeRenderer::label(const Span& s) {
       }
       return "Handoff: → " + to;
     }
+    case SpanKind::kGuardrail: {
+      auto n = str_attr(s, "gen_ai.guardian.name");
+      return "Guardrail: " + (n.empty() ? name_after_operation(s) : n);
+    }
   }
   return s.name;
 }

@@ -100,6 +100,7 @@ json eval_case_json(const Trace& raw) {
                             {"to", str_attr(s, "llmtap.handoff.to_agent")}});
         break;
       case SpanKind::kWorkflow:
+      case SpanKind::kGuardrail:
         break;
     }
   }

@@ -3,9 +3,22 @@
 #include <algorithm>
 #include <numeric>
 
+#include "common/ids.h"
 #include "trace/attribution_attrs.h"
 
 namespace llmtap::trace {
+
+SpanNode make_node(SpanKind kind, UnixNanos start, int parent, const char* openinference) {
+  SpanNode n;
+  n.parent = parent;
+  n.span.kind = kind;
+  n.span.span_id = new_span_id();
+  n.span.start_ns = start;
+  n.span.end_ns = start;
+  n.span.set("llmtap.span.kind", std::string(to_string(kind)));
+  n.span.set("openinference.span.kind", std::string(openinference));
+  return n;
+}
 
 int SpanTree::add(SpanNode node) {
   if (nodes_.empty()) nodes_.reserve(8);  // a run's first few spans without regrowing
@@ -77,7 +90,24 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
     }
     r.unpriced = n.unpriced ? 1 : 0;
   }
-  for (std::size_t i = nodes_.size(); i-- > 1;) {
+  // Deepest first, so every child is rolled into its parent before the parent into its own.
+  std::vector<int> depth(nodes_.size(), -1);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    std::vector<std::size_t> path;
+    std::size_t j = i;
+    while (depth[j] < 0 && nodes_[j].parent >= 0 && path.size() <= nodes_.size()) {
+      path.push_back(j);
+      j = static_cast<std::size_t>(nodes_[j].parent);
+    }
+    int d = depth[j] >= 0 ? depth[j] : 0;
+    if (depth[j] < 0) depth[j] = 0;
+    for (auto it = path.rbegin(); it != path.rend(); ++it) depth[*it] = ++d;
+  }
+  std::vector<std::size_t> by_depth(nodes_.size());
+  std::iota(by_depth.begin(), by_depth.end(), std::size_t{0});
+  std::stable_sort(by_depth.begin(), by_depth.end(), [&](std::size_t a, std::size_t b) { return depth[a] > depth[b]; });
+  for (std::size_t i : by_depth) {
+    if (i == 0) continue;
     const auto& n = nodes_[i];
     if (n.dropped || n.parent < 0) continue;
     auto& p = nodes_[static_cast<std::size_t>(n.parent)];
@@ -130,6 +160,15 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
         set_rollup_attributes(s, roll[i]);
         break;
       }
+      case SpanKind::kGuardrail: {
+        // OpenTelemetry GenAI (proposed): "apply_guardrail {gen_ai.guardian.name} {gen_ai.security.target.type}".
+        const std::string name = name_of(n.agent_fp, n.fallback_name);
+        const auto* target = std::get_if<std::string>(s.find("gen_ai.security.target.type"));
+        s.name = "apply_guardrail " + name + (target != nullptr ? " " + *target : std::string());
+        s.set("gen_ai.guardian.name", name);
+        set_rollup_attributes(s, roll[i]);
+        break;
+      }
       case SpanKind::kHandoff: {
         std::string from = name_of(n.from_fp, n.from_fallback);
         std::string to = name_of(n.to_fp, n.to_fallback);
@@ -147,7 +186,8 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
   for (std::size_t i = 1; i < nodes_.size(); ++i)
     if (!nodes_[i].dropped) order.push_back(i);
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return nodes_[a].span.start_ns < nodes_[b].span.start_ns;
+    if (nodes_[a].span.start_ns != nodes_[b].span.start_ns) return nodes_[a].span.start_ns < nodes_[b].span.start_ns;
+    return depth[a] < depth[b];  // a parent before its child when they start together
   });
   if (!nodes_.empty()) {
     nodes_[0].span.parent_span_id = id.remote_parent_id;

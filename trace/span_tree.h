@@ -1,7 +1,8 @@
 #pragma once
 // The spans of one open trace, kept as a tree of nodes until the trace closes. Nodes refer to
-// their parent by index; a parent always has a lower index than its children (also after a
-// graft), so one backward pass rolls times, tokens and cost up to the root.
+// their parent by index. A parent usually has a lower index than its children, but not always (a
+// guardrail span made at the end wraps agent spans made earlier), so finish() rolls times, tokens
+// and cost up deepest nodes first.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -25,7 +26,7 @@ struct SpanNode {
   bool counts_as_generation = false;
   bool unpriced = false;  // reported usage the price table could not price
 
-  // Agent: fingerprint and the name to use when no handoff named it.
+  // Agent (and guardrail: the agent it ran): fingerprint and the name to use when no handoff named it.
   std::string agent_fp;
   std::string fallback_name;
   std::string fallback_source;  // "rule" or "derived"
@@ -54,6 +55,9 @@ struct TraceIdentity {
   const std::map<std::string, std::string>* metadata = nullptr;
   std::string release;  // service.version (OTEL_RESOURCE_ATTRIBUTES)
 };
+
+// A new node: ids, kind, start (= end until children widen it) and the kind attributes.
+SpanNode make_node(SpanKind kind, UnixNanos start, int parent, const char* openinference);
 
 class SpanTree {
  public:

@@ -8,6 +8,7 @@
 #include "trace/attribution_attrs.h"
 #include "trace/conversation_items.h"
 #include "trace/generation_span.h"
+#include "trace/run_evidence.h"
 
 namespace llmtap::trace {
 
@@ -61,35 +62,6 @@ bool parse_traceparent(std::string_view v, std::string& trace_id, std::string& s
   return true;
 }
 
-// The text an agent run ends with: the last non-empty assistant text of its last response.
-std::string final_text(const std::vector<Message>& output) {
-  for (auto it = output.rbegin(); it != output.rend(); ++it)
-    if (!trim(it->text).empty()) return std::string(trim(it->text));
-  return {};
-}
-
-// Does a tool result carry this nested run's final output? Equal after trimming, or containing
-// it when it is long enough not to match by chance.
-bool carries_output(std::string_view result, std::string_view output) {
-  result = trim(result);
-  output = trim(output);
-  if (output.empty()) return false;
-  if (result == output) return true;
-  return output.size() >= 16 && result.find(output) != std::string_view::npos;
-}
-
-SpanNode base_node(SpanKind kind, UnixNanos start, int parent, const char* openinference) {
-  SpanNode n;
-  n.parent = parent;
-  n.span.kind = kind;
-  n.span.span_id = new_span_id();
-  n.span.start_ns = start;
-  n.span.end_ns = start;
-  n.span.set("llmtap.span.kind", std::string(to_string(kind)));
-  n.span.set("openinference.span.kind", std::string(openinference));
-  return n;
-}
-
 }  // namespace
 
 TraceAssembler::TraceAssembler(TraceOptions options, const Pricer* pricer)
@@ -112,7 +84,7 @@ void TraceAssembler::add(const ModelCall& call) {
 
   Match m = match(call, req.items, req.prefix, ids_stable, fp);
   const bool is_new = m.conv == nullptr;
-  Conversation& conv = is_new ? start_conversation(call) : *m.conv;
+  Conversation& conv = is_new ? start_conversation(call, fp) : *m.conv;
   if (is_new && !m.base_hashes.empty()) {
     conv.first_item = m.base_hashes.front();
   } else if (is_new && !req.items.empty()) {
@@ -145,7 +117,7 @@ void TraceAssembler::add(const ModelCall& call) {
   set_call_attribution(gen.span, call.attribution, options_);
   gen.parent = conv.agent_node;
   const UnixNanos gen_end = gen.span.end_ns;
-  tr.tree.add(std::move(gen));
+  note_call(conv, call, tr.tree.add(std::move(gen)));
 
   // Each requested tool call opens a tool span when the client could start it: in a stream, when
   // that call was complete (ToolCall::ready_at); otherwise at the end of the response (for a stream
@@ -161,7 +133,7 @@ void TraceAssembler::add(const ModelCall& call) {
   for (const auto& msg : call.output) {
     for (const auto& tc : msg.tool_calls) {
       const UnixNanos start = ready(tc);
-      SpanNode t = base_node(SpanKind::kTool, start, conv.agent_node, "TOOL");
+      SpanNode t = make_node(SpanKind::kTool, start, conv.agent_node, "TOOL");
       t.open = true;
       t.span.name = "execute_tool " + tc.name;
       t.span.set("gen_ai.operation.name", std::string("execute_tool"));
@@ -173,6 +145,7 @@ void TraceAssembler::add(const ModelCall& call) {
       if (options_.capture_content) t.span.set("gen_ai.tool.call.arguments", tc.arguments);
       ot.name = tc.name;
       ot.start = start;
+      if (!is_transfer_tool(tc.name)) ot.argument_keys = argument_text_keys(tc.arguments);
       ot.node = tr.tree.add(std::move(t));
       if (ids_stable && !tc.id.empty()) open_calls_[tc.id] = conv.id;
       conv.open_tools.push_back(std::move(ot));
@@ -320,12 +293,13 @@ void TraceAssembler::add_state_only(const ModelCall& call, bool ids_stable, std:
   }
 }
 
-TraceAssembler::Conversation& TraceAssembler::start_conversation(const ModelCall& call) {
+TraceAssembler::Conversation& TraceAssembler::start_conversation(const ModelCall& call, const std::string& fp) {
+  if (Conversation* joined = join_existing_run(call, fp)) return *joined;
   auto t = std::make_unique<OpenTrace>();
   t->key = next_id_++;
   t->start = call.timings.request_start;
   t->last_activity = call.timings.request_start;
-  t->tree.add(base_node(SpanKind::kWorkflow, call.timings.request_start, -1, "CHAIN"));
+  t->tree.add(make_node(SpanKind::kWorkflow, call.timings.request_start, -1, "CHAIN"));
 
   // Any open tool call may be running this conversation as a nested agent; only its result
   // will tell, so remember the candidates.
@@ -340,15 +314,9 @@ TraceAssembler::Conversation& TraceAssembler::start_conversation(const ModelCall
     }
   }
 
-  auto c = std::make_unique<Conversation>();
-  c->id = next_id_++;
-  c->trace = t->key;
-  c->parent_node = 0;
-  t->conversations.push_back(c->id);
-  Conversation& ref = *c;
-  conversations_[c->id] = std::move(c);
+  OpenTrace& tr = *t;
   traces_[t->key] = std::move(t);
-  return ref;
+  return add_conversation(tr, 0);
 }
 
 void TraceAssembler::answer_tools(Conversation& conv, const ModelCall& call,
@@ -414,28 +382,44 @@ void TraceAssembler::try_nest(Conversation& parent, const OpenTool& tool, const 
     const Conversation& root = *conversations_.at(child.conversations.front());
     if (child.start < tool.start || child.last_activity > result_time) continue;
     if (!carries_output(result_text, root.last_output_text)) continue;
+    if (!weak_nesting_allowed(child, parent.trace)) continue;  // a weaker hint never crosses runs
 
-    OpenTrace& host = *traces_.at(parent.trace);
-    const int offset = host.tree.graft(std::move(child.tree), tool.node);
-    for (ConvId cid : child.conversations) {
-      Conversation& c = *conversations_.at(cid);
-      c.trace = host.key;
-      c.parent_node = c.parent_node == 0 ? tool.node : c.parent_node + offset;
-      if (c.agent_node >= 0) c.agent_node += offset;
-      for (auto& ot : c.open_tools) ot.node += offset;
-      host.conversations.push_back(cid);
-    }
-    host.last_activity = std::max(host.last_activity, child.last_activity);
-    touched(host);
-    due_candidates_.erase(key);
-    traces_.erase(it);
+    graft_trace(key, parent.trace, tool.node);
     return;
   }
 }
 
+void TraceAssembler::graft_trace(TraceKey child_key, TraceKey host_key, int parent_node) {
+  auto it = traces_.find(child_key);
+  OpenTrace& child = *it->second;
+  OpenTrace& host = *traces_.at(host_key);
+  const int offset = host.tree.graft(std::move(child.tree), parent_node);
+  for (ConvId cid : child.conversations) {
+    Conversation& c = *conversations_.at(cid);
+    c.trace = host.key;
+    c.parent_node = c.parent_node == 0 ? parent_node : c.parent_node + offset;
+    if (c.agent_node >= 0) c.agent_node += offset;
+    if (c.first_generation >= 0) c.first_generation += offset;
+    for (auto& n : c.top_nodes) n += offset;
+    for (auto& ot : c.open_tools) ot.node += offset;
+    host.conversations.push_back(cid);
+  }
+  host.start = std::min(host.start, child.start);
+  host.last_activity = std::max(host.last_activity, child.last_activity);
+  host.token_counts += child.token_counts;
+  if (host.remote_trace_id.empty()) {
+    host.remote_trace_id = child.remote_trace_id;
+    host.remote_parent_id = child.remote_parent_id;
+  }
+  touched(host);
+  due_candidates_.erase(child_key);
+  side_pending_.erase(child_key);
+  traces_.erase(it);
+}
+
 void TraceAssembler::open_agent(Conversation& conv, UnixNanos start, const std::string& fp,
                                 const std::string& instructions) {
-  SpanNode a = base_node(SpanKind::kAgent, start, conv.parent_node, "AGENT");
+  SpanNode a = make_node(SpanKind::kAgent, start, conv.parent_node, "AGENT");
   a.span.set("gen_ai.operation.name", std::string("invoke_agent"));
   a.span.set("gen_ai.agent.id", fp);
   if (auto rule = rule_agent_name(options_.agent_name_rules, instructions)) {
@@ -449,6 +433,7 @@ void TraceAssembler::open_agent(Conversation& conv, UnixNanos start, const std::
   conv.agent_fp = fp;
   conv.agent_fallback = a.fallback_name;
   conv.agent_node = traces_.at(conv.trace)->tree.add(std::move(a));
+  conv.top_nodes.push_back(conv.agent_node);
 }
 
 void TraceAssembler::switch_agent(Conversation& conv, const ModelCall& call, const std::string& fp,
@@ -456,7 +441,7 @@ void TraceAssembler::switch_agent(Conversation& conv, const ModelCall& call, con
   SpanTree& tree = traces_.at(conv.trace)->tree;
   const UnixNanos end = call.timings.request_start;
   UnixNanos start = conv.last_response_end != 0 ? conv.last_response_end : end;
-  SpanNode h = base_node(SpanKind::kHandoff, start, conv.agent_node, "CHAIN");
+  SpanNode h = make_node(SpanKind::kHandoff, start, conv.agent_node, "CHAIN");
   h.span.set("gen_ai.operation.name", std::string("handoff"));
   if (transfer.found) {
     if (transfer.node >= 0) {
@@ -594,6 +579,7 @@ void TraceAssembler::touched(const OpenTrace& t) {
 }
 
 std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
+  resolve_pending_side_calls(now, false);
   // Traces whose own last activity is older than the timeout become candidates; an entry whose
   // trace has moved on since (or closed) is stale: a newer entry stands for it.
   while (!activity_queue_.empty() && now - activity_queue_.top().first > options_.idle_timeout_ns) {
@@ -624,6 +610,7 @@ std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
 }
 
 std::vector<Trace> TraceAssembler::close_all() {
+  resolve_pending_side_calls(0, true);
   std::vector<Trace> out;
   while (!traces_.empty()) out.push_back(finish(traces_.begin()->first));
   activity_queue_ = {};
@@ -632,8 +619,10 @@ std::vector<Trace> TraceAssembler::close_all() {
 
 Trace TraceAssembler::finish(TraceKey key) {
   OpenTrace& t = *traces_.at(key);
+  resolve_side_calls(t);
   for (ConvId cid : t.conversations) {
     Conversation& c = *conversations_.at(cid);
+    forget_indexed(c);
     for (const auto& [h, seq] : c.states) {
       auto it = states_.find(h);
       if (it == states_.end()) continue;

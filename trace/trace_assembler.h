@@ -11,7 +11,9 @@
 //  4. a handoff whose input filter rewrote the history (Agents SDK handoff inputFilter): a request
 //     of another agent whose first item is the first item of a conversation with an open
 //     transfer_to_* call, preferring the same connection, then the latest transfer.
-// Otherwise the call starts a new conversation, and with it a new trace.
+// Otherwise the call starts a new conversation: nested under the open tool call of one run whose
+// arguments are its first user message (trace_assembler_join.cc), else in a new trace, which is
+// merged into the run the evidence names when it was a side call of it (side_call_joiner.h).
 //
 // A state-only call (a Responses WebSocket prewarm, `generate: false`) makes no span: it only
 // records the conversation after it under its response id, so the call naming it as
@@ -22,6 +24,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 #include <string>
@@ -32,6 +35,7 @@
 #include "common/span.h"
 #include "pricing/cost.h"
 #include "trace/conversation_items.h"
+#include "trace/side_call_joiner.h"
 #include "trace/span_tree.h"
 #include "trace/trace_options.h"
 
@@ -44,6 +48,9 @@ class TraceAssembler {
   TraceAssembler(TraceOptions options, const Pricer* pricer);
 
   void add(const ModelCall& call);
+  // A token count (countTokens): no generation; counted on the run whose user turn it counts, if
+  // exactly one open run has that turn.
+  void count_tokens(const ModelCall& call);
   std::vector<Trace> close_idle(UnixNanos now);
   std::vector<Trace> close_all();
   std::size_t open_traces() const { return traces_.size(); }
@@ -58,6 +65,14 @@ class TraceAssembler {
     int node = -1;
     UnixNanos start = 0;
     std::vector<TraceKey> nested_candidates;  // traces started while this call was open
+    int nested_runs = 0;                       // sub-agents nested under it by their arguments
+    std::vector<std::uint64_t> argument_keys;  // argument_text_keys(its arguments)
+  };
+
+  // How a conversation joined a trace it did not start, as a side call of another one.
+  struct SideLink {
+    ConvId host = 0;
+    SideEvidence evidence = SideEvidence::kSameUserTurn;
   };
 
   struct Conversation {
@@ -75,6 +90,20 @@ class TraceAssembler {
     std::uint64_t first_item = 0;  // hash of its first item (0: none), for filtered handoffs
     std::uint64_t last_connection = 0;
     std::unordered_map<std::uint64_t, std::string> output_agents;  // output item hash -> agent fingerprint
+
+    // Evidence for nesting and side calls (trace_assembler_join.cc).
+    int calls = 0;
+    UnixNanos first_call_start = 0, first_call_end = 0;
+    int first_generation = -1;       // node of its first call
+    bool first_call_cut = false;     // its first call ended incomplete (the client stopped reading)
+    bool offers_tools = false;
+    std::uint64_t first_user_key = 0;
+    std::string first_agent_fp;      // the agent of its first call (agent_fp moves on with handoffs)
+    std::uint64_t output_key = 0;    // text_key(last_output_text), as indexed
+    std::uint64_t client_pid = 0;
+    Headers first_headers;           // its first request's headers (User-Agent: what a side call is)
+    std::vector<int> top_nodes;      // its agent spans directly under parent_node
+    std::optional<SideLink> side;    // joined its trace as a side call of `side->host`
   };
 
   struct PotentialParent {
@@ -90,6 +119,7 @@ class TraceAssembler {
     UnixNanos start = 0;
     UnixNanos last_activity = 0;
     std::vector<PotentialParent> potential_parents;
+    std::int64_t token_counts = 0;  // countTokens calls counted on this run
   };
 
   struct StateRef {
@@ -124,7 +154,18 @@ class TraceAssembler {
 
   Match match(const ModelCall& call, const std::vector<ConversationItem>& items,
               const std::vector<std::uint64_t>& prefix, bool ids_stable, const std::string& fp);
-  Conversation& start_conversation(const ModelCall& call);
+  Conversation& start_conversation(const ModelCall& call, const std::string& fp);
+  // trace_assembler_join.cc: where a new conversation goes when no item continues another.
+  Conversation* join_existing_run(const ModelCall& call, const std::string& fp);
+  Conversation* nest_by_arguments(const ModelCall& call, std::string_view first_user);
+  std::vector<SideCallCandidate> side_call_candidates(const Conversation& conv) const;
+  void resolve_pending_side_calls(UnixNanos now, bool all);
+  void graft_trace(TraceKey child, TraceKey host, int parent_node);
+  Conversation& add_conversation(OpenTrace& t, int parent_node);
+  void note_call(Conversation& conv, const ModelCall& call, int generation_node);
+  void forget_indexed(const Conversation& conv);
+  void resolve_side_calls(OpenTrace& t);
+  bool weak_nesting_allowed(const OpenTrace& child, TraceKey host) const;
   void add_state_only(const ModelCall& call, bool ids_stable, std::vector<std::uint64_t> req_hashes);
   const PrewarmState* prewarm_continued(const ModelCall& call) const;
   void answer_tools(Conversation& conv, const ModelCall& call, const std::vector<std::size_t>& result_msgs,
@@ -170,6 +211,14 @@ class TraceAssembler {
   std::set<ConvId> with_open_tools_;  // conversations with open tool calls (nesting candidates)
   std::unordered_map<std::string, std::string> handoff_names_;  // agent fingerprint -> name a transfer gave
   std::unordered_map<std::string, std::string> wire_names_;     // agent fingerprint -> name on the wire
+  // Open conversations by text_key of their first user message and of their last answer, for
+  // side-call evidence without scanning every open conversation.
+  std::unordered_multimap<std::uint64_t, ConvId> by_first_user_;
+  std::unordered_multimap<std::uint64_t, ConvId> by_output_;
+  // Traces whose first conversation may be a side call of another run: decided once every call
+  // the evidence window can hold has arrived (resolve_pending_side_calls), so the arrival order
+  // of concurrent calls does not decide.
+  std::set<TraceKey> side_pending_;
 };
 
 }  // namespace llmtap::trace

@@ -16,7 +16,10 @@ void TraceBuilder::on_model_call(ModelCall call) {
       ++stats_.model_calls;
       assembler_->add(call);
       return;
-    case ExchangeKind::kTokenCount: ++stats_.token_counts; return;
+    case ExchangeKind::kTokenCount:
+      ++stats_.token_counts;
+      assembler_->count_tokens(call);  // a counter on its run, never a generation
+      return;
     case ExchangeKind::kOther: ++stats_.other_exchanges; return;
   }
 }

@@ -58,11 +58,14 @@ void check_trace(const Trace& t) {
     ASSERT_NE(it, by.end()) << s.name << " has no parent in its trace";
     const Span& p = *it->second;
     switch (s.kind) {
-      case SpanKind::kAgent: EXPECT_TRUE(p.kind == SpanKind::kWorkflow || p.kind == SpanKind::kTool); break;
+      case SpanKind::kAgent:
+        EXPECT_TRUE(p.kind == SpanKind::kWorkflow || p.kind == SpanKind::kTool || p.kind == SpanKind::kGuardrail);
+        break;
+      case SpanKind::kGuardrail: EXPECT_TRUE(p.kind == SpanKind::kAgent || p.kind == SpanKind::kWorkflow) << s.name; break;
       case SpanKind::kWorkflow: ADD_FAILURE() << "second root"; break;
       default: EXPECT_EQ(p.kind, SpanKind::kAgent) << s.name; break;
     }
-    if (p.kind == SpanKind::kAgent || p.kind == SpanKind::kWorkflow) {
+    if (p.kind == SpanKind::kAgent || p.kind == SpanKind::kWorkflow || p.kind == SpanKind::kGuardrail) {
       EXPECT_LE(p.start_ns, s.start_ns) << p.name << " / " << s.name;
       EXPECT_GE(p.end_ns, s.end_ns) << p.name << " / " << s.name;
     }

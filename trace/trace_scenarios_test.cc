@@ -193,7 +193,10 @@ TEST(TraceScenarios, HandoffWithHistoryFilterStaysInTheRun) {
 }
 
 // Parent agent calls a tool that runs another agent (Agents SDK agent.asTool()).
-std::vector<ModelCall> agent_as_tool_calls(const std::string& nested_answer, const std::string& tool_result_text) {
+// `nested_prompt`: the nested run's user message; "hello" is the tool's argument verbatim (the
+// evidence that nests it at once), anything else leaves only the result as a hint.
+std::vector<ModelCall> agent_as_tool_calls(const std::string& nested_answer, const std::string& tool_result_text,
+                                           const std::string& nested_prompt = "hello") {
   const std::string parent = "You are an orchestrator agent. Use the translator tool.";
   const std::string nested = "You are a translation agent. Translate to French.";
   std::vector<Turn> outer = {
@@ -203,7 +206,7 @@ std::vector<ModelCall> agent_as_tool_calls(const std::string& nested_answer, con
        kT0 + 300 * kMs, kT0 + 400 * kMs},
   };
   std::vector<Turn> inner = {
-      {nested, {}, {user("hello")}, assistant(nested_answer), kT0 + 120 * kMs, kT0 + 250 * kMs},
+      {nested, {}, {user(nested_prompt)}, assistant(nested_answer), kT0 + 120 * kMs, kT0 + 250 * kMs},
   };
   auto o = render(outer, Form::kResponses, "outer");
   auto i = render(inner, Form::kResponses, "inner");
@@ -229,7 +232,7 @@ TEST(TraceScenarios, NestedRunWaitsForItsToolResultAcrossIdleTicks) {
   o.idle_timeout_ns = 100 * kMs;
   RecordingSink sink;
   TraceBuilder b(o, nullptr, sink);
-  auto calls = agent_as_tool_calls("bonjour", "bonjour");
+  auto calls = agent_as_tool_calls("bonjour", "bonjour", "Translate: hello");  // only the result will tell
   b.on_model_call(calls[0]);          // parent's tool call opens at +100 ms
   b.tick(kT0 + 199 * kMs);
   b.on_model_call(calls[1]);          // nested run ends at +250 ms
@@ -252,7 +255,7 @@ TEST(TraceScenarios, DeferredRunClosesOnceOverdue) {
   o.idle_timeout_ns = 50 * kMs;
   RecordingSink sink;
   TraceBuilder b(o, nullptr, sink);
-  auto calls = agent_as_tool_calls("bonjour", "bonjour");
+  auto calls = agent_as_tool_calls("bonjour", "bonjour", "Translate: hello");
   b.on_model_call(calls[0]);
   b.on_model_call(calls[1]);
   b.tick(kT0 + 10'000 * kMs);  // both long idle: the parent closes (tool unanswered), then the other
@@ -262,7 +265,8 @@ TEST(TraceScenarios, DeferredRunClosesOnceOverdue) {
 
 TEST(TraceScenarios, UnrelatedRunDuringToolCallStaysSeparate) {
   Harness h;
-  h.feed(agent_as_tool_calls("guten tag", "bonjour"));  // result does not carry the other run's output
+  // The result does not carry the other run's output, nor are the tool's arguments its prompt.
+  h.feed(agent_as_tool_calls("guten tag", "bonjour", "hallo"));
   const auto& traces = h.close();
   ASSERT_EQ(traces.size(), 2u);
   for (const auto& t : traces) EXPECT_EQ(spans_of(t, SpanKind::kAgent).size(), 1u);

@@ -26,6 +26,8 @@ The brain, per request:
     was not called since the user's message -> call it;
   * otherwise -> answer with text that mentions the tool results.
 A user message containing SIM_ERROR_<status> (e.g. SIM_ERROR_429) gets that provider error.
+Guardrail and classifier agents ("Reply only with a JSON verdict" in their instructions) get a JSON
+verdict instead (sim_verdicts.py).
 """
 import argparse
 import collections
@@ -43,6 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import sim_gemini_cli
 import sim_scripted
+import sim_verdicts
 import sim_websocket
 
 BILLING_WORDS = ("billing", "refund", "invoice", "charged", "charge")
@@ -870,7 +873,9 @@ def answer(opts, adapter, body, path_model, log, connection_responses=None):
         status = int(forced.group(1))
         log.update(status=status)
         return ModelError(status, adapter.error_body(status, f"Simulated error {status}."))
-    decision = scripted_decision(adapter, body, items, tools) or decide(items, tools, parallel=opts.parallel_tools)
+    decision = (sim_verdicts.decide(body, items, last_user_text(items)) or
+                scripted_decision(adapter, body, items, tools) or
+                decide(items, tools, parallel=opts.parallel_tools))
     if adapter is AnthropicMessages:
         decision = AnthropicMessages.with_thinking(body, decision)
     usage = usage_numbers(model, count_basis(adapter, body, items), items, decision)

@@ -105,7 +105,7 @@ def clean_env(base):
     return env
 
 
-def run_node(workdir, out_name, base_url, extra_env, api, stream, seed_url=None):
+def run_node(workdir, out_name, base_url, extra_env, api, stream, seed_url=None, script="agents_sdk_e2e.mjs"):
     env = clean_env(os.environ)
     env.update(extra_env)
     env.update({"OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": base_url, "E2E_API": api,
@@ -113,7 +113,7 @@ def run_node(workdir, out_name, base_url, extra_env, api, stream, seed_url=None)
     if seed_url:
         env["E2E_SEED_BASE_URL"] = seed_url
     out = os.path.join(workdir, out_name)
-    r = subprocess.run(["node", "agents_sdk_e2e.mjs", out], cwd=workdir, env=env,
+    r = subprocess.run(["node", script, out], cwd=workdir, env=env,
                        capture_output=True, timeout=120)
     if r.returncode != 0:
         sys.stderr.write(r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace"))
@@ -199,7 +199,8 @@ def otlp_to_spans(bodies):
     return spans
 
 
-def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agent_names_file=None, chained=False):
+def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agent_names_file=None, chained=False,
+                       script="agents_sdk_e2e.mjs"):
     """Runs the workflow through a fresh llmtap proxy exporting jsonl and OTLP/JSON to OTLP.
     Returns (sdk_result, jsonl_spans, otlp_spans, logs_and_exports_text)."""
     data_dir = os.path.join(workdir, f"data-{tag}")
@@ -221,7 +222,8 @@ def run_through_llmtap(args, workdir, tag, sim_addr, ca, api, stream, otlp, agen
         # A chained run's seed response is made directly at the provider: llmtap never sees the
         # history the first previous_response_id points to, as when it starts mid-conversation.
         seed = ({"NODE_EXTRA_CA_CERTS": ca}, f"https://{sim_addr}/v1") if chained else ({}, None)
-        sdk = run_node(workdir, f"sdk-{tag}.json", banner.gateway_base + "/openai/v1", seed[0], api, stream, seed[1])
+        sdk = run_node(workdir, f"sdk-{tag}.json", banner.gateway_base + "/openai/v1", seed[0], api, stream, seed[1],
+                       script)
     finally:
         rc = stop_with_sigterm(proc)
         if rc is None:
@@ -519,6 +521,27 @@ def run_canaries(fail, label, direct, sdk, spans, first_agent_exact):
     print(f"  canaries: {len(mutations)} mutations of llmtap's export, each must be caught", flush=True)
 
 
+def close_harness(fail, otlp, sim, workdir, keep, verdict=True):
+    """Stops the OTLP receiver and the sim, removes (or keeps) WORKDIR; with VERDICT prints it and
+    returns the exit code FAIL gives."""
+    if otlp is not None:
+        otlp.close()
+    if sim is not None:
+        sim.terminate()
+        sim.wait()
+    if keep:
+        print(f"work directory kept: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if not verdict:
+        return 1
+    if fail.items:
+        print(f"{len(fail.items)} FAILED checks")
+        return 1
+    print("PASS")
+    return 0
+
+
 def spans_text(spans):
     return json.dumps(spans)
 
@@ -621,21 +644,10 @@ def main():
               f"(SDK: 'Triage agent'; the SDK's name is not on the wire)")
         fail.check(len(derived_names) <= 1, f"first agent named inconsistently across runs: {sorted(derived_names)}")
         print(f"load average: {os.getloadavg()}")
-    finally:
-        if otlp is not None:
-            otlp.close()
-        if sim is not None:
-            sim.terminate()
-            sim.wait()
-        if args.keep:
-            print(f"work directory kept: {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if fail.items:
-        print(f"{len(fail.items)} FAILED checks")
-        return 1
-    print("PASS")
-    return 0
+    except BaseException:
+        close_harness(fail, otlp, sim, workdir, args.keep, verdict=False)
+        raise
+    return close_harness(fail, otlp, sim, workdir, args.keep)
 
 
 if __name__ == "__main__":

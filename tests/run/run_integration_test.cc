@@ -625,3 +625,63 @@ TEST_F(RunIntegration, HelpExplainsModes) {
 }
 
 }  // namespace
+
+// Two concurrent Vercel AI SDK runs whose sub-agents (called from a tool) give the same answer
+// (ai_sdk_subagents.mjs): each sub-agent nests under its own run's tool call, the one whose `task`
+// argument is its prompt; the runs share nothing.
+TEST_F(RunIntegration, VercelAiSdkConcurrentSubAgentsNestInTheirOwnRun) {
+  std::string node = node_or_fail();
+  if (node.empty()) return;
+  env_["OPENAI_API_KEY"] = kSecretKey;
+  env_["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "true";
+  auto r = run(llmtap_run({}, {"node", kSource + "/tests/node/run_clients/ai_sdk_subagents.mjs"}), env_, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  SCOPED_TRACE("stderr:\n" + r.err);
+  const auto spans = read_spans(spans_path_);
+  std::map<std::string, std::vector<const json*>> by_trace;
+  std::map<std::string, const json*> by_id;
+  for (const auto& s : spans) {
+    by_trace[s.value("trace_id", "")].push_back(&s);
+    by_id[s.value("span_id", "")] = &s;
+  }
+  ASSERT_EQ(by_trace.size(), 2u);  // partition: one trace per user's run
+  std::set<std::string> topics_seen;
+  for (const auto& [tid, ts] : by_trace) {
+    // All of a trace's generations speak of one topic.
+    std::set<std::string> topics;
+    int generations = 0, agents = 0;
+    for (const json* s : ts) {
+      if (kind_of(*s) == "agent") ++agents;
+      if (kind_of(*s) != "generation") continue;
+      ++generations;
+      const std::string in = attr(*s, "gen_ai.input.messages");
+      for (const char* topic : {"Alpha", "Beta"})
+        if (in.find(topic) != std::string::npos) topics.insert(topic);
+    }
+    EXPECT_EQ(generations, 4);  // planner: 2 calls; sub-agent: 2 calls
+    EXPECT_EQ(agents, 2);
+    ASSERT_EQ(topics.size(), 1u) << "a trace mixes two users' runs";
+    topics_seen.insert(*topics.begin());
+    // Nesting: the sub-agent's agent span is under the research tool span, whose task argument
+    // is the sub-agent's prompt.
+    const json* research = nullptr;
+    for (const json* s : ts)
+      if (kind_of(*s) == "tool" && attr(*s, "gen_ai.tool.name") == "research") research = s;
+    ASSERT_NE(research, nullptr);
+    const std::string task =
+        json::parse(attr(*research, "gen_ai.tool.call.arguments"), nullptr, false).value("task", std::string("?"));
+    int nested = 0;
+    for (const json* s : ts) {
+      if (kind_of(*s) != "generation") continue;
+      const json* agent = by_id[s->value("parent_span_id", "")];
+      ASSERT_NE(agent, nullptr);
+      if (agent->value("parent_span_id", "") != research->value("span_id", "")) continue;
+      ++nested;
+      EXPECT_NE(attr(*s, "gen_ai.input.messages").find(task), std::string::npos);
+    }
+    EXPECT_EQ(nested, 2);
+    EXPECT_NE(task.find(*topics.begin()), std::string::npos);
+  }
+  EXPECT_EQ(topics_seen, (std::set<std::string>{"Alpha", "Beta"}));
+  expect_no_secret(r);
+}

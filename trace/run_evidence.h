@@ -1,0 +1,37 @@
+#pragma once
+// What the wire says about which run a call serves, as text: a sub-agent's first user message
+// that is verbatim its parent tool call's arguments, a tool result carrying a run's final text,
+// a side call sharing its run's user turn. Pure functions, no state.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/model_call.h"
+
+namespace llmtap::trace {
+
+// A text compared the way conversation items are: without any whitespace (0: empty text).
+std::uint64_t text_key(std::string_view text);
+
+// The first user message's text (trimmed), "" when none.
+std::string_view first_user_text(const std::vector<Message>& input);
+
+// The text a response ends with: the last non-empty assistant text of its output.
+std::string final_text(const std::vector<Message>& output);
+
+// The texts a tool call's arguments carry, as text_keys: the whole arguments, then each string
+// value anywhere in their JSON (bounded), so a sub-agent's first message is matched without
+// keeping or re-parsing the arguments.
+std::vector<std::uint64_t> argument_text_keys(std::string_view arguments);
+
+// Whether a tool call's arguments are `text` verbatim: the whole arguments, or one string value
+// anywhere in their JSON (agent.asTool()'s {"input": ...}, an AI SDK tool's {"task": ...}).
+// Compared without whitespace; empty text never matches.
+bool arguments_carry(std::string_view arguments, std::string_view text);
+
+// Whether a tool result carries a run's final output: equal after trimming, or containing it
+// when it is long enough (16+ chars) not to match by chance.
+bool carries_output(std::string_view result, std::string_view output);
+
+}  // namespace llmtap::trace
