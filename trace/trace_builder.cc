@@ -61,6 +61,9 @@ void TraceBuilder::close_all(UnixNanos now) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     done = assembler_->close_all();
+    if (const auto early = assembler_->budget().closed_early(); early > 0)
+      spdlog::warn("{} trace(s) were closed before their idle timeout by the open-trace budget ({} open at most)",
+                   early, assembler_->budget().max_open());
   }
   emit(done);
   std::lock_guard<std::mutex> lock(emit_mu_);
