@@ -57,6 +57,7 @@ class RunningPipeline final : public Pipeline {
     TraceOptions topts = TraceOptions::from_env(&warnings);
     for (const auto& w : warnings) spdlog::warn("{}", w);
     topts.idle_timeout_ns = opts.trace_idle_ms * 1'000'000;
+    topts.max_open_traces = static_cast<std::size_t>(opts.max_open_traces);
     if (topts.process_name.empty()) topts.process_name = opts.process_name;
     topts.raw_user_ids = opts.raw_user_ids;
     if (!opts.raw_user_ids) {

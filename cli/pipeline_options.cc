@@ -62,6 +62,8 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "  --redact PATTERN         also replace matches of PATTERN (RE2) by [REDACTED:custom]; repeatable\n"
          "  --no-redact-class LIST   keep these classes (comma-separated, e.g. email,phone); see SPEC.md\n"
          "  --trace-idle-ms N        close a trace after N ms without activity (default 30000)\n"
+         "  --max-open-traces N      at most N traces open at once; past it the least recently active\n"
+         "                           close early, exported with llmtap.trace.closed_early (default 50000)\n"
          "  --io-threads N           threads forwarding traffic (default 2; one more thread decodes\n"
          "                           the captured bytes, others export)\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
@@ -81,7 +83,7 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
 bool pipeline_option_takes_value(std::string_view name) {
   static constexpr std::string_view kWithValue[] = {
       "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
-      "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level",
+      "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--max-open-traces", "--io-threads", "--data-dir", "--log-level",
       "--user-header", "--session-header"};
   for (auto k : kWithValue)
     if (name == k) return true;
@@ -163,6 +165,9 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     } else if (name == "--trace-idle-ms") {
       if (!parse_int(value, opts.trace_idle_ms) || opts.trace_idle_ms == 0)
         return "--trace-idle-ms wants a positive integer, got '" + value + "'";
+    } else if (name == "--max-open-traces") {
+      if (!parse_int(value, opts.max_open_traces) || opts.max_open_traces < 1)
+        return "--max-open-traces wants a positive integer, got '" + value + "'";
     } else if (name == "--io-threads") {
       if (!parse_int(value, opts.io_threads) || opts.io_threads < 1 || opts.io_threads > 256)
         return "--io-threads wants a whole number from 1 to 256, got '" + value + "'";

@@ -12,7 +12,7 @@ std::string pseudonymous(const std::string& value, const TraceOptions& o) {
 }
 }  // namespace
 
-void set_call_attribution(Span& s, const Attribution& a, const TraceOptions& o) {
+void set_call_attribution(OpenSpan& s, const Attribution& a, const TraceOptions& o) {
   if (!a.user_id.empty()) s.set("user.id", pseudonymous(a.user_id, o));
   if (!a.session_id.empty()) s.set("session.id", a.session_id);
   if (!a.prompt_cache_key.empty()) s.set("llmtap.prompt_cache_key", pseudonymous(a.prompt_cache_key, o));

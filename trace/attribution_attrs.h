@@ -5,12 +5,13 @@
 // TraceOptions::raw_user_ids.
 #include "common/model_call.h"
 #include "common/span.h"
+#include "trace/open_span.h"
 #include "trace/trace_options.h"
 
 namespace llmtap::trace {
 
 // On a generation span: the call's own attribution.
-void set_call_attribution(Span& generation, const Attribution& attribution, const TraceOptions& options);
+void set_call_attribution(OpenSpan& generation, const Attribution& attribution, const TraceOptions& options);
 
 // On the trace root: the first user.id / session.id any generation carries, the metadata of
 // LLMTAP_METADATA then of the calls (first value per key), gen_ai.conversation.id (LLMTAP_GROUP_ID,

@@ -1,5 +1,6 @@
 #include "trace/conversation_items.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace llmtap::trace {
@@ -16,12 +17,27 @@ std::uint64_t fnv1a64(std::string_view data, std::uint64_t seed) {
 namespace {
 
 // Hashes fields with their lengths, so ("ab","c") and ("a","bc") differ.
+// Whitespace, which item text is hashed without.
+bool is_squeezed(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
 class FieldHasher {
  public:
   FieldHasher& add(std::string_view field) {
     std::uint64_t len = field.size();
     h_ = fnv1a64(std::string_view(reinterpret_cast<const char*>(&len), sizeof len), h_);
     h_ = fnv1a64(field, h_);
+    return *this;
+  }
+  // As add() of TEXT without its whitespace, without making that copy (histories re-send megabytes).
+  FieldHasher& add_squeezed(std::string_view text) {
+    std::uint64_t len = 0;
+    for (char c : text) len += !is_squeezed(c);
+    h_ = fnv1a64(std::string_view(reinterpret_cast<const char*>(&len), sizeof len), h_);
+    for (char c : text) {
+      if (is_squeezed(c)) continue;
+      h_ ^= static_cast<unsigned char>(c);
+      h_ *= 0x100000001b3ULL;
+    }
     return *this;
   }
   std::uint64_t value() const { return h_; }
@@ -41,15 +57,8 @@ std::uint64_t mix64(std::uint64_t x) {
 
 bool is_instruction_role(std::string_view role) { return role == "system" || role == "developer"; }
 
-// Text as hashed: without any whitespace, so parts joined with or without newlines, trailing
-// spaces and re-indented text still agree.
-std::string squeeze(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text)
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') out.push_back(c);
-  return out;
-}
+// Text is hashed without any whitespace (FieldHasher::add_squeezed), so parts joined with or
+// without newlines, trailing spaces and re-indented text still agree.
 
 }  // namespace
 
@@ -94,8 +103,8 @@ ConversationItems conversation_items(const std::vector<Message>& messages, bool 
     const Message& msg = messages[m];
     if (is_instruction_role(msg.role)) continue;
     if (msg.role == "assistant" || msg.role == "model") {
-      const std::string text = squeeze(msg.text);
-      if (!text.empty()) push(ItemKind::kAssistantText, FieldHasher().add("a").add(text).value(), m, 0);
+      const bool has_text = std::any_of(msg.text.begin(), msg.text.end(), [](char c) { return !is_squeezed(c); });
+      if (has_text) push(ItemKind::kAssistantText, FieldHasher().add("a").add_squeezed(msg.text).value(), m, 0);
       for (std::size_t t = 0; t < msg.tool_calls.size(); ++t) {
         const ToolCall& tc = msg.tool_calls[t];
         push(ItemKind::kToolCall,
@@ -104,10 +113,10 @@ ConversationItems conversation_items(const std::vector<Message>& messages, bool 
     } else if (msg.role == "tool") {
       std::uint64_t h = ids_stable && !msg.tool_call_id.empty()
                             ? FieldHasher().add("r").add(msg.tool_call_id).value()
-                            : FieldHasher().add("r~").add(msg.tool_name).add(squeeze(msg.text)).value();
+                            : FieldHasher().add("r~").add(msg.tool_name).add_squeezed(msg.text).value();
       push(ItemKind::kToolResult, h, m, 0);
     } else {
-      push(ItemKind::kUser, FieldHasher().add("u").add(msg.role).add(squeeze(msg.text)).value(), m, 0);
+      push(ItemKind::kUser, FieldHasher().add("u").add(msg.role).add_squeezed(msg.text).value(), m, 0);
     }
   }
   out.prefix.reserve(out.items.size() + 1);

@@ -29,7 +29,7 @@ std::string error_message(const ModelCall& call) {
 SpanNode generation_node(const ModelCall& call, const PricedCall* priced, bool capture_content) {
   SpanNode node;
   node.counts_as_generation = true;
-  Span& s = node.span;
+  OpenSpan& s = node.span;
   s.kind = SpanKind::kGeneration;
   s.span_id = new_span_id();
   const std::string op = generation_operation(call);
@@ -37,7 +37,7 @@ SpanNode generation_node(const ModelCall& call, const PricedCall* priced, bool c
   s.name = op + " " + (call.request_model.empty() ? model : call.request_model);
   s.start_ns = call.timings.request_start;
   s.end_ns = std::max({call.timings.response_end, call.timings.request_end, call.timings.request_start});
-  s.attributes.reserve(40);  // a generation carries about 20-40 attributes: grow once
+  s.reserve_attributes(512);  // a generation's 20-40 attributes: grow once (shrunk when added to its tree)
 
   s.set("llmtap.span.kind", std::string("generation"));
   s.set("openinference.span.kind", std::string(openinference_kind(op)));

@@ -21,7 +21,8 @@ SpanNode make_node(SpanKind kind, UnixNanos start, int parent, const char* openi
 }
 
 int SpanTree::add(SpanNode node) {
-  if (nodes_.empty()) nodes_.reserve(8);  // a run's first few spans without regrowing
+  if (nodes_.empty()) nodes_.reserve(3);  // a single call's trace: workflow, agent, generation
+  node.span.shrink();
   nodes_.push_back(std::move(node));
   return static_cast<int>(nodes_.size()) - 1;
 }
@@ -127,16 +128,19 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
   }
 
   auto known = [&](const std::string& fp) { return known_names ? known_names(fp) : KnownAgentName{}; };
-  auto name_of = [&](const std::string& fp, const std::string& fallback) {
+  auto name_of = [&](const CompactString& fp, const CompactString& fallback) {
     std::string n = known(fp).name;
-    return n.empty() ? fallback : n;
+    return n.empty() ? fallback.str() : n;
   };
 
   Trace out;
   out.trace_id = id.trace_id;
+  std::vector<Span> spans;
+  spans.reserve(nodes_.size());
+  for (const auto& n : nodes_) spans.push_back(n.span.to_span());
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     auto& n = nodes_[i];
-    auto& s = n.span;
+    auto& s = spans[i];
     s.trace_id = id.trace_id;
     switch (s.kind) {
       case SpanKind::kWorkflow:
@@ -145,18 +149,18 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
         s.set("gen_ai.workflow.name", id.workflow_name);
         {
           std::vector<const Span*> generations;
-          for (const auto& g : nodes_)
-            if (g.counts_as_generation && !g.dropped) generations.push_back(&g.span);
+          for (std::size_t g = 0; g < nodes_.size(); ++g)
+            if (nodes_[g].counts_as_generation && !nodes_[g].dropped) generations.push_back(&spans[g]);
           set_root_attribution(s, generations, id.group_id, id.metadata, id.release);
         }
         set_rollup_attributes(s, roll[i]);
         break;
       case SpanKind::kAgent: {
         const KnownAgentName k = known(n.agent_fp);
-        std::string name = k.name.empty() ? n.fallback_name : k.name;
+        std::string name = k.name.empty() ? n.fallback_name.str() : k.name;
         s.name = "invoke_agent " + name;
         s.set("gen_ai.agent.name", name);
-        s.set("llmtap.agent.name_source", k.name.empty() ? n.fallback_source : k.source);
+        s.set("llmtap.agent.name_source", k.name.empty() ? n.fallback_source.str() : k.source);
         set_rollup_attributes(s, roll[i]);
         break;
       }
@@ -189,17 +193,17 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
     if (nodes_[a].span.start_ns != nodes_[b].span.start_ns) return nodes_[a].span.start_ns < nodes_[b].span.start_ns;
     return depth[a] < depth[b];  // a parent before its child when they start together
   });
-  if (!nodes_.empty()) {
-    nodes_[0].span.parent_span_id = id.remote_parent_id;
-    out.spans.push_back(std::move(nodes_[0].span));
+  if (!spans.empty()) {
+    spans[0].parent_span_id = id.remote_parent_id;
+    out.spans.push_back(std::move(spans[0]));
   }
-  // Parents' span ids are read before any node is moved out (root's id is already copied out).
+  // Parents' span ids are read before any span is moved out (root's id is already copied out).
   const std::string root_id = out.spans.empty() ? std::string() : out.spans[0].span_id;
   for (std::size_t i : order) {
     auto& n = nodes_[i];
-    n.span.parent_span_id = n.parent == 0 ? root_id : nodes_[static_cast<std::size_t>(n.parent)].span.span_id;
+    spans[i].parent_span_id = n.parent == 0 ? root_id : spans[static_cast<std::size_t>(n.parent)].span_id;
   }
-  for (std::size_t i : order) out.spans.push_back(std::move(nodes_[i].span));
+  for (std::size_t i : order) out.spans.push_back(std::move(spans[i]));
   nodes_.clear();
   return out;
 }

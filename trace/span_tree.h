@@ -11,32 +11,32 @@
 
 #include "common/span.h"
 #include "pricing/cost.h"
+#include "trace/open_span.h"
 
 namespace llmtap::trace {
 
 struct SpanNode {
-  Span span;        // ids, kind, times, status, attributes known when the node was made
+  OpenSpan span;    // ids, kind, times, status, attributes known when the node was made (compact)
   int parent = -1;  // index of the parent node; -1 for the root
 
   // Generation: own usage and cost (rolled up into ancestors at finish).
   bool priced = false;
-  Cost cost;
-  std::int64_t input_tokens = 0;
-  std::int64_t output_tokens = 0;
   bool counts_as_generation = false;
   bool unpriced = false;  // reported usage the price table could not price
-
-  // Agent (and guardrail: the agent it ran): fingerprint and the name to use when no handoff named it.
-  std::string agent_fp;
-  std::string fallback_name;
-  std::string fallback_source;  // "rule" or "derived"
-
-  // Handoff: both ends.
-  std::string from_fp, from_fallback, to_fp, to_fallback;
-
   // Tool: still waiting for its result; dropped when it became a handoff span.
   bool open = false;
   bool dropped = false;
+  Cost cost;
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+
+  // Agent (and guardrail: the agent it ran): fingerprint and the name to use when no handoff named it.
+  CompactString agent_fp;
+  CompactString fallback_name;
+  CompactString fallback_source;  // "rule" or "derived"
+
+  // Handoff: both ends.
+  CompactString from_fp, from_fallback, to_fp, to_fallback;
 };
 
 // A name the wire gave an agent: "wire" (Chat `name` on its messages), "handoff" (a transfer).

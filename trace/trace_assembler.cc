@@ -32,6 +32,10 @@ constexpr std::size_t kMaxNestedCandidates = 256;
 // A trace this large is emitted at the next tick even if still active; its conversations then
 // continue in a new trace.
 constexpr int kMaxSpansPerTrace = 20000;
+// States a conversation ended in that a later request may still continue: each turn adds one, and
+// a request that forks an old turn (an edited message, a retry) goes back a few at most. Bounds a
+// long conversation's state whatever its length.
+constexpr std::size_t kMaxStatesPerConversation = 64;
 // previous_response_id almost always names one of the latest responses of a conversation.
 constexpr std::size_t kMaxResponseStatesPerConversation = 32;
 // Prewarms whose response no call has named yet; a prewarm is named by the very next call.
@@ -65,15 +69,12 @@ bool parse_traceparent(std::string_view v, std::string& trace_id, std::string& s
 }  // namespace
 
 TraceAssembler::TraceAssembler(TraceOptions options, const Pricer* pricer)
-    : options_(std::move(options)), pricer_(pricer) {}
+    : options_(std::move(options)), pricer_(pricer), budget_(options_.max_open_traces) {}
 
 void TraceAssembler::add(const ModelCall& call) {
   const bool ids_stable = stable_call_ids(call);
   const ConversationItems req = conversation_items(call.input, ids_stable);
-  std::vector<std::uint64_t> req_hashes;
-  req_hashes.reserve(req.items.size());
-  for (const auto& it : req.items) req_hashes.push_back(it.hash);
-  if (call.state_only) return add_state_only(call, ids_stable, std::move(req_hashes));
+  if (call.state_only) return add_state_only(call, ids_stable, req.items);
 
   // A call continuing a prewarm may leave out what the prewarm already said.
   const PrewarmState* prewarm = prewarm_continued(call);
@@ -85,8 +86,8 @@ void TraceAssembler::add(const ModelCall& call) {
   Match m = match(call, req.items, req.prefix, ids_stable, fp);
   const bool is_new = m.conv == nullptr;
   Conversation& conv = is_new ? start_conversation(call, fp) : *m.conv;
-  if (is_new && !m.base_hashes.empty()) {
-    conv.first_item = m.base_hashes.front();
+  if (is_new && !m.base.empty()) {
+    conv.first_item = m.base.first;
   } else if (is_new && !req.items.empty()) {
     conv.first_item = req.items.front().hash;
   }
@@ -156,9 +157,9 @@ void TraceAssembler::add(const ModelCall& call) {
   // Nothing continues an embeddings call; registering its input would glue unrelated calls
   // that embed the same text.
   if (generation_operation(call) != "embeddings") {
-    std::vector<std::uint64_t> state = std::move(m.base_hashes);
-    state.insert(state.end(), req_hashes.begin(), req_hashes.end());
-    register_states(conv, call, std::move(state), ids_stable);
+    HistoryDigest state = m.base;
+    for (const auto& it : req.items) state.append(it.hash);
+    register_states(conv, call, state, ids_stable);
   }
 
   remember_output_agent(conv, call, ids_stable);
@@ -179,7 +180,7 @@ TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::ve
       auto c = conversations_.find(it->second.conv);
       if (c != conversations_.end()) {
         m.conv = c->second.get();
-        m.base_hashes = it->second.item_hashes;
+        m.base = it->second.items;
         return m;
       }
     }
@@ -187,7 +188,7 @@ TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::ve
       // The prewarm's items come first; it may itself have continued a conversation.
       auto c = conversations_.find(p->conv);
       m.conv = c != conversations_.end() ? c->second.get() : nullptr;
-      m.base_hashes = p->item_hashes;
+      m.base = p->items;
       return m;
     }
   }
@@ -269,20 +270,21 @@ const TraceAssembler::PrewarmState* TraceAssembler::prewarm_continued(const Mode
   return it == prewarms_.end() ? nullptr : &it->second;
 }
 
-void TraceAssembler::add_state_only(const ModelCall& call, bool ids_stable, std::vector<std::uint64_t> req_hashes) {
+void TraceAssembler::add_state_only(const ModelCall& call, bool ids_stable,
+                                    const std::vector<ConversationItem>& req_items) {
   if (call.response_id.empty() || prewarms_.count(call.response_id)) return;
   PrewarmState st;
   if (!call.previous_response_id.empty()) {
     if (auto it = responses_.find(call.previous_response_id); it != responses_.end()) {
       st.conv = it->second.conv;
-      st.item_hashes = it->second.item_hashes;
+      st.items = it->second.items;
     } else if (const PrewarmState* p = prewarm_continued(call)) {
       st.conv = p->conv;
-      st.item_hashes = p->item_hashes;
+      st.items = p->items;
     }
   }
-  st.item_hashes.insert(st.item_hashes.end(), req_hashes.begin(), req_hashes.end());
-  for (const auto& it : conversation_items(call.output, ids_stable).items) st.item_hashes.push_back(it.hash);
+  for (const auto& it : req_items) st.items.append(it.hash);
+  for (const auto& it : conversation_items(call.output, ids_stable).items) st.items.append(it.hash);
   st.instructions = effective_instructions(call);
   st.tools = call.tools;
   prewarms_.emplace(call.response_id, std::move(st));
@@ -507,10 +509,8 @@ void TraceAssembler::find_client_transfer(const Conversation& conv, const ModelC
   }
 }
 
-void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, std::vector<std::uint64_t> hashes,
-                                     bool ids_stable) {
-  std::uint64_t prefix = kEmptyConversationHash;
-  for (auto h : hashes) prefix = chain_hash(prefix, h);
+void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, HistoryDigest state, bool ids_stable) {
+  const std::uint64_t prefix = state.chain;
 
   auto add_state = [&](std::uint64_t h) {
     if (auto known = conv.states.find(h); known != conv.states.end()) {
@@ -522,6 +522,7 @@ void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, 
     const std::uint64_t seq = next_seq_++;
     states_[h].emplace(seq, StateRef{conv.id, call.connection_id, false});
     conv.states.emplace(h, seq);
+    if (conv.states.size() > kMaxStatesPerConversation) forget_oldest_state(conv);
   };
   auto extend = [&](const std::vector<Message>& msgs) {
     std::uint64_t h = prefix;
@@ -536,8 +537,8 @@ void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, 
     add_state(extend(call.output));
   }
   if (!call.response_id.empty()) {
-    for (const auto& it : conversation_items(call.output, ids_stable).items) hashes.push_back(it.hash);
-    responses_[call.response_id] = {conv.id, std::move(hashes)};
+    for (const auto& it : conversation_items(call.output, ids_stable).items) state.append(it.hash);
+    responses_[call.response_id] = {conv.id, state};
     conv.response_ids.push_back(call.response_id);
     if (conv.response_ids.size() > kMaxResponseStatesPerConversation) {
       const std::string& oldest = conv.response_ids.front();
@@ -545,6 +546,16 @@ void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, 
       conv.response_ids.erase(conv.response_ids.begin());
     }
   }
+}
+
+void TraceAssembler::forget_oldest_state(Conversation& conv) {
+  auto oldest = std::min_element(conv.states.begin(), conv.states.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+  if (auto refs = states_.find(oldest->first); refs != states_.end()) {
+    refs->second.erase(oldest->second);
+    if (refs->second.empty()) states_.erase(refs);
+  }
+  conv.states.erase(oldest);
 }
 
 const TraceAssembler::OpenTool* TraceAssembler::find_open_tool(const PotentialParent& p) const {
@@ -605,6 +616,21 @@ std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
       out.push_back(finish(key));
       progress = true;
     }
+  }
+  return out;
+}
+
+std::vector<Trace> TraceAssembler::close_over_budget() {
+  std::vector<Trace> out;
+  // The oldest valid entry of the activity queue is the least recently active trace.
+  while (budget_.exceeded(traces_.size()) && !activity_queue_.empty()) {
+    const auto [at, key] = activity_queue_.top();
+    activity_queue_.pop();
+    auto it = traces_.find(key);
+    if (it == traces_.end() || it->second->last_activity != at) continue;
+    out.push_back(finish(key));
+    if (!out.back().spans.empty()) out.back().spans.front().set(kClosedEarlyAttribute, true);
+    budget_.record_early_close();
   }
   return out;
 }

@@ -36,6 +36,9 @@
 #include "pricing/cost.h"
 #include "trace/conversation_items.h"
 #include "trace/side_call_joiner.h"
+#include "trace/flat_map.h"
+#include "trace/history_digest.h"
+#include "trace/open_trace_budget.h"
 #include "trace/span_tree.h"
 #include "trace/trace_options.h"
 
@@ -54,6 +57,10 @@ class TraceAssembler {
   std::vector<Trace> close_idle(UnixNanos now);
   std::vector<Trace> close_all();
   std::size_t open_traces() const { return traces_.size(); }
+  // Past the open-trace budget (TraceOptions::max_open_traces): closes the least recently active
+  // traces until it holds again, their roots marked llmtap.trace.closed_early.
+  std::vector<Trace> close_over_budget();
+  OpenTraceBudget& budget() { return budget_; }
 
  private:
   using ConvId = std::uint64_t;
@@ -80,16 +87,16 @@ class TraceAssembler {
     TraceKey trace = 0;
     int parent_node = 0;  // where its agent spans go: the trace root, or a tool span once nested
     int agent_node = -1;
-    std::string agent_fp;
-    std::string agent_fallback;
+    CompactString agent_fp;
+    CompactString agent_fallback;
     UnixNanos last_response_end = 0;
     std::string last_output_text;
     std::vector<OpenTool> open_tools;
-    std::unordered_map<std::uint64_t, std::uint64_t> states;  // state hash -> its seq in states_ (to unregister)
-    std::vector<std::string> response_ids;
+    FlatMap<std::uint64_t, std::uint64_t> states;  // state hash -> its seq in states_ (to unregister)
+    std::vector<CompactString> response_ids;
     std::uint64_t first_item = 0;  // hash of its first item (0: none), for filtered handoffs
     std::uint64_t last_connection = 0;
-    std::unordered_map<std::uint64_t, std::string> output_agents;  // output item hash -> agent fingerprint
+    FlatMap<std::uint64_t, CompactString> output_agents;  // output item hash -> agent fingerprint
 
     // Evidence for nesting and side calls (trace_assembler_join.cc).
     int calls = 0;
@@ -130,24 +137,24 @@ class TraceAssembler {
   // Conversations that ended in one state, keyed by registration order (oldest first). Many
   // conversations can share a state (the same first turn sent many times): adding and removing
   // one must not scan the others.
-  using StateRefs = std::map<std::uint64_t, StateRef>;
+  using StateRefs = FlatMap<std::uint64_t, StateRef>;
 
   struct ResponseState {
     ConvId conv;
-    std::vector<std::uint64_t> item_hashes;  // the conversation after that response
+    HistoryDigest items;  // the conversation after that response
   };
 
   // A state-only call's conversation: where it continued (0: nowhere yet) and what it sent.
   struct PrewarmState {
     ConvId conv = 0;
-    std::vector<std::uint64_t> item_hashes;  // the conversation after it
+    HistoryDigest items;  // the conversation after it
     std::string instructions;
     std::vector<ToolDef> tools;
   };
 
   struct Match {
     Conversation* conv = nullptr;
-    std::vector<std::uint64_t> base_hashes;  // items before the request's own (previous_response_id)
+    HistoryDigest base;  // items before the request's own (previous_response_id)
     std::size_t new_from = 0;                // request items from here on are new
     std::string filtered_transfer;           // open transfer call a filtered handoff consumed
   };
@@ -166,7 +173,7 @@ class TraceAssembler {
   void forget_indexed(const Conversation& conv);
   void resolve_side_calls(OpenTrace& t);
   bool weak_nesting_allowed(const OpenTrace& child, TraceKey host) const;
-  void add_state_only(const ModelCall& call, bool ids_stable, std::vector<std::uint64_t> req_hashes);
+  void add_state_only(const ModelCall& call, bool ids_stable, const std::vector<ConversationItem>& req_items);
   const PrewarmState* prewarm_continued(const ModelCall& call) const;
   void answer_tools(Conversation& conv, const ModelCall& call, const std::vector<std::size_t>& result_msgs,
                     bool ids_stable, AnsweredTransfer* transfer);
@@ -177,8 +184,8 @@ class TraceAssembler {
   void switch_agent(Conversation& conv, const ModelCall& call, const std::string& fp,
                     const std::string& instructions, const AnsweredTransfer& transfer);
   void open_agent(Conversation& conv, UnixNanos start, const std::string& fp, const std::string& instructions);
-  void register_states(Conversation& conv, const ModelCall& call, std::vector<std::uint64_t> hashes,
-                       bool ids_stable);
+  void register_states(Conversation& conv, const ModelCall& call, HistoryDigest state, bool ids_stable);
+  void forget_oldest_state(Conversation& conv);
   void remember_output_agent(Conversation& conv, const ModelCall& call, bool ids_stable);
   void learn_wire_names(const Conversation& conv, const ModelCall& call, const std::vector<ConversationItem>& items);
   void find_client_transfer(const Conversation& conv, const ModelCall& call,
@@ -192,6 +199,7 @@ class TraceAssembler {
 
   TraceOptions options_;
   const Pricer* pricer_;
+  OpenTraceBudget budget_;
   std::uint64_t next_id_ = 1;
   std::uint64_t next_seq_ = 1;
   std::map<TraceKey, std::unique_ptr<OpenTrace>> traces_;

@@ -1,5 +1,7 @@
 #include "trace/trace_builder.h"
 
+#include <spdlog/spdlog.h>
+
 #include "trace/trace_assembler.h"
 
 namespace llmtap {
@@ -10,31 +12,43 @@ TraceBuilder::TraceBuilder(TraceOptions options, const Pricer* pricer, TraceSink
 TraceBuilder::~TraceBuilder() = default;
 
 void TraceBuilder::on_model_call(ModelCall call) {
-  std::lock_guard<std::mutex> lock(mu_);
-  switch (call.kind) {
-    case ExchangeKind::kModelCall:
-      ++stats_.model_calls;
-      assembler_->add(call);
-      return;
-    case ExchangeKind::kTokenCount:
-      ++stats_.token_counts;
-      assembler_->count_tokens(call);  // a counter on its run, never a generation
-      return;
-    case ExchangeKind::kOther: ++stats_.other_exchanges; return;
+  std::vector<Trace> over_budget;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    switch (call.kind) {
+      case ExchangeKind::kModelCall:
+        ++stats_.model_calls;
+        assembler_->add(call);
+        over_budget = assembler_->close_over_budget();
+        break;
+      case ExchangeKind::kTokenCount:
+        ++stats_.token_counts;
+        assembler_->count_tokens(call);  // a counter on its run, never a generation
+        return;
+      case ExchangeKind::kOther: ++stats_.other_exchanges; return;
+    }
   }
+  emit(over_budget);
 }
 
 TraceBuilderStats TraceBuilder::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  TraceBuilderStats s = stats_;
+  s.closed_early = assembler_->budget().closed_early();
+  return s;
 }
+
+std::uint64_t TraceBuilder::closed_early_traces() const { return stats().closed_early; }
 
 void TraceBuilder::tick(UnixNanos now) {
   std::vector<Trace> done;
+  std::string report;
   {
     std::lock_guard<std::mutex> lock(mu_);
     done = assembler_->close_idle(now);
+    report = assembler_->budget().report_due(now);
   }
+  if (!report.empty()) spdlog::warn("{}", report);
   emit(done);
 }
 
@@ -50,6 +64,9 @@ void TraceBuilder::close_all(UnixNanos now) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     done = assembler_->close_all();
+    if (const auto early = assembler_->budget().closed_early(); early > 0)
+      spdlog::warn("{} trace(s) were closed before their idle timeout by the open-trace budget ({} open at most)",
+                   early, assembler_->budget().max_open());
   }
   emit(done);
   std::lock_guard<std::mutex> lock(emit_mu_);

@@ -23,6 +23,7 @@ struct TraceBuilderStats {
   std::uint64_t model_calls = 0;
   std::uint64_t token_counts = 0;     // countTokens and the like
   std::uint64_t other_exchanges = 0;  // not model API calls (bootstrap, telemetry, model lists, ...)
+  std::uint64_t closed_early = 0;     // traces closed before their idle timeout by the open-trace budget
 };
 
 class TraceBuilder : public ModelCallSink {
@@ -40,6 +41,8 @@ class TraceBuilder : public ModelCallSink {
   // Traces currently open (for tests and stats).
   std::size_t open_traces() const;
   TraceBuilderStats stats() const;
+  // Traces the open-trace budget (TraceOptions::max_open_traces) closed early, exported so marked.
+  std::uint64_t closed_early_traces() const;
 
  private:
   void emit(const std::vector<Trace>& traces);

@@ -1,6 +1,7 @@
 #pragma once
 // Configuration of trace reconstruction: trace identity (workflow name, group id, metadata),
 // content capture, idle timeout and user rules that name agents.
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,6 +39,10 @@ struct TraceOptions {
   static constexpr UnixNanos kDefaultIdleTimeoutNs = 30'000'000'000;  // 30 s
 
   UnixNanos idle_timeout_ns = kDefaultIdleTimeoutNs;
+  // Memory budget of open traces (--max-open-traces): past it the least recently active traces
+  // close early (exported with llmtap.trace.closed_early), never dropped. See open_trace_budget.h.
+  static constexpr std::size_t kDefaultMaxOpenTraces = 50000;
+  std::size_t max_open_traces = kDefaultMaxOpenTraces;
   std::string workflow_name;                   // LLMTAP_WORKFLOW_NAME
   std::string group_id;                        // LLMTAP_GROUP_ID -> gen_ai.conversation.id
   std::map<std::string, std::string> metadata; // LLMTAP_METADATA (JSON object or k=v,...) -> llmtap.metadata.*

@@ -185,3 +185,15 @@ print("| target | result | figures |")
 print("|---|---|---|")
 for name, v, d in verdicts:
     print("| %s | %s | %s |" % (name, v, d))
+
+# Issue 16 workloads, as their scripts print them ----------------------------------------------------
+extra = pick("extra")
+if extra:
+    print()
+    print("## Large contexts and distinct conversations (bench/large_context.sh, bench/distinct_conversations.sh)")
+    for name in dict.fromkeys(r[0] for r in extra):
+        print()
+        print("```")
+        for r in extra:
+            if r[0] == name: print(" ".join(r[1:]))
+        print("```")

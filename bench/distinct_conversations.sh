@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Distinct conversations at full speed (issue 16): every request a new ~1 KB chat-completions call
+# (a new conversation, so a new trace), HTTP in and TLS up to a local nginx answering JSON, through
+#   nginx (reverse proxy), llmtap (gateway route, default store, full parsing) and mitmdump (reverse),
+# side by side in one run with wrk at 1 and 50 connections. Prints req/s, p50/p99, ratios to nginx,
+# llmtap's CPU per request, RSS and how many traces its store holds for the requests it answered.
+# `--memory SECS` instead runs only llmtap for SECS seconds at 50 connections, printing its RSS every
+# 5 s, then stops it (SIGTERM) and counts the stored traces: the bounded-memory run.
+# Loopback only; every step bounded in time; all processes stopped at exit. Not a test.
+# Needs nginx, wrk (mitmdump optional): scripts/setup --with-bench.
+# Usage: bench/distinct_conversations.sh [BUILD_DIR] [--secs N] [--memory SECS] [-- EXTRA LLMTAP OPTIONS]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$root/build
+if [[ $# -gt 0 && $1 != --* ]]; then build=$(cd "$1" && pwd); shift; fi
+secs=8
+memory=0
+extra=()
+while (($#)); do
+  case $1 in
+    --secs) secs=$2; shift 2 ;;
+    --memory) memory=$2; shift 2 ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+llmtap=$build/cli/llmtap
+py=/usr/bin/python3
+for t in nginx wrk; do command -v "$t" >/dev/null || { echo "$t missing (scripts/setup --with-bench)" >&2; exit 1; }; done
+[[ -x $llmtap ]] || { echo "missing $llmtap (build it first)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/llmtap-distinct.XXXXXX)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "nothing listening on $1" >&2; return 1
+}
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+rss_mb() { awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{printf "%.0f %.0f", r/1024, h/1024}' "/proc/$1/status"; }
+cpu_ticks() { local p t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+
+bash "$root/examples/sim-provider/make_test_ca.sh" "$work/ca"
+up_tls=$(free_port); nx_http=$(free_port); mp_http=$(free_port)
+mkdir -p "$work/nx-up" "$work/nx-px"
+nginx_conf() {  # prefix workers body
+  cat <<NGX
+daemon off; pid $1/nginx.pid; error_log $1/error.log warn; worker_rlimit_nofile 20000; worker_processes $2;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $1/body; proxy_temp_path $1/proxy; fastcgi_temp_path $1/fcgi; uwsgi_temp_path $1/uwsgi; scgi_temp_path $1/scgi;
+  keepalive_requests 10000000; keepalive_timeout 300s;
+  $3
+}
+NGX
+}
+# The provider: a distinct response id per request, as a real one.
+resp='{"id":"chatcmpl-$request_id","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":250,"completion_tokens":1,"total_tokens":251}}'
+nginx_conf "$work/nx-up" 1 "server { listen 127.0.0.1:$up_tls ssl backlog=4096; ssl_certificate $work/ca/server.pem;
+  ssl_certificate_key $work/ca/server.key; location / { default_type application/json; return 200 '$resp'; } }" \
+  >"$work/nx-up/nginx.conf"
+nginx -p "$work/nx-up" -c "$work/nx-up/nginx.conf" 2>"$work/nx-up/stderr" & pids+=($!)
+nginx_conf "$work/nx-px" 2 "upstream up { server 127.0.0.1:$up_tls; keepalive 64; }
+  server { listen 127.0.0.1:$nx_http backlog=4096; proxy_http_version 1.1; proxy_set_header Connection \"\";
+    proxy_ssl_session_reuse on; location / { proxy_pass https://up; } }" >"$work/nx-px/nginx.conf"
+nginx -p "$work/nx-px" -c "$work/nx-px/nginx.conf" 2>"$work/nx-px/stderr" & pids+=($!); nx_pid=$!
+
+"$llmtap" proxy --listen 127.0.0.1:0 --data-dir "$work/llmtap" --no-collector --log-level warn \
+  --upstream "openai=https://127.0.0.1:$up_tls" --upstream-ca "$work/ca/ca.pem" "${extra[@]}" \
+  >"$work/llmtap.out" 2>"$work/llmtap.err" & pids+=($!); lt_pid=$!
+for ((i = 0; i < 100; i++)); do [[ -s $work/llmtap.out ]] && break; sleep 0.1; done
+lt=$(head -1 "$work/llmtap.out" | grep -o '[0-9]*$')
+cred=$(cat "$work/llmtap/proxy-credential")
+mp_pid=
+if [[ $memory == 0 ]] && command -v mitmdump >/dev/null; then
+  mitmdump --mode "reverse:https://127.0.0.1:$up_tls" --listen-host 127.0.0.1 --listen-port "$mp_http" -q \
+    --ssl-insecure --set confdir="$work/mitm" >"$work/mitm.log" 2>&1 & pids+=($!); mp_pid=$!
+fi
+for p in "$up_tls" "$nx_http" "$lt"; do wait_port "$p" 20; done
+[[ -n $mp_pid ]] && wait_port "$mp_http" 30
+
+# Distinct ~1 KB bodies: thread id and a counter make every request a new conversation.
+cat >"$work/distinct.lua" <<'LUA'
+local threads, n = {}, 0
+function setup(thread) n = n + 1; thread:set("tid", n) end
+local counter, pad = 0, string.rep("x", 900)
+function request()
+  counter = counter + 1
+  local body = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"conversation ' .. tid .. '-' ..
+               counter .. ' ' .. pad .. '"}]}'
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["Authorization"] = "Bearer sk-bench"}, body)
+end
+LUA
+chat=/v1/chat/completions
+declare -A url=([nginx]="http://127.0.0.1:$nx_http$chat" [llmtap]="http://127.0.0.1:$lt/t/$cred/openai$chat"
+                [mitmproxy]="http://127.0.0.1:$mp_http$chat")
+lt_requests=0
+us() {  # wrk latency "87.00us" / "1.62ms" / "1.2s" -> microseconds
+  awk -v v="$1" 'BEGIN{n=v+0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n*1000; else if (v ~ /s$/) print n*1e6; else print n}'
+}
+run() {  # name connections secs -> "rps p50us p99us requests non2xx errors"
+  local name=$1 c=$2 d=$3 out t=1
+  ((c > 1)) && t=2
+  out=$(timeout $((d + 30)) wrk -t"$t" -c"$c" -d"${d}s" --timeout 5s --latency -s "$work/distinct.lua" "${url[$name]}" 2>&1) || true
+  local rps reqs p50 p99 non2xx errs
+  rps=$(awk '/Requests\/sec/{print $2}' <<<"$out"); reqs=$(awk '/requests in/{print $1}' <<<"$out")
+  p50=$(us "$(awk '$1=="50%"{print $2}' <<<"$out")"); p99=$(us "$(awk '$1=="99%"{print $2}' <<<"$out")")
+  non2xx=$(awk '/Non-2xx/{print $NF}' <<<"$out"); errs=$(awk '/Socket errors/{gsub(",","");print $4+$6+$8+$10}' <<<"$out")
+  echo "${rps:-0} ${p50:-0} ${p99:-0} ${reqs:-0} ${non2xx:-0} ${errs:-0}"
+}
+stored_traces() {  # after llmtap exited
+  "$py" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from traces").fetchone()[0])' \
+    "$work/llmtap/traces.db" 2>/dev/null || echo "?"
+}
+stop_llmtap() {
+  local t0 i
+  t0=$(date +%s%N)
+  kill -TERM "$lt_pid" 2>/dev/null || true
+  for ((i = 0; i < 3000; i++)); do kill -0 "$lt_pid" 2>/dev/null || break; sleep 0.1; done
+  wait "$lt_pid" 2>/dev/null || true
+  echo $((($(date +%s%N) - t0) / 1000000))
+}
+closed_early() { grep -o '[0-9]* trace(s) were closed before' "$work/llmtap.err" | grep -o '^[0-9]*' || echo 0; }
+
+echo "machine: $(nproc) cores; llmtap ${extra[*]:-(defaults)}"
+if [[ $memory != 0 ]]; then
+  echo "memory run: llmtap only, wrk -t2 -c50 for ${memory}s, distinct conversations"
+  echo "  start: rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"
+  run llmtap 50 "$memory" >"$work/mem.txt" &
+  wrk_job=$!
+  for ((s = 5; s <= memory; s += 5)); do sleep 5; echo "  t=${s}s rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"; done
+  wait "$wrk_job"
+  read -r rps p50 p99 reqs non2xx errs <"$work/mem.txt"
+  echo "  wrk: $reqs requests ($rps req/s, p99 ${p99} us), non-2xx $non2xx, socket errors $errs"
+  echo "  end: rss/hwm MB $(rss_mb "$lt_pid")"
+  ms=$(stop_llmtap)
+  echo "  SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces) for $reqs requests wrk completed" \
+       "(+ those in flight when wrk stopped); closed early by the budget: $(closed_early)"
+  grep -i "warn\|error" "$work/llmtap.err" | grep -v "closed before their idle timeout" | tail -3 | cut -c1-300 | sed 's/^/  llmtap: /'
+  exit 0
+fi
+
+names=(nginx llmtap); [[ -n $mp_pid ]] && names+=(mitmproxy)
+declare -A res
+for c in 1 50; do
+  for n in "${names[@]}"; do
+    echo "  [load $(load)] wrk -c$c ${secs}s via $n" >&2
+    c0=0; [[ $n == llmtap ]] && c0=$(cpu_ticks "$lt_pid")
+    res[$n.$c]=$(run "$n" "$c" "$secs")
+    if [[ $n == llmtap ]]; then
+      read -r _ _ _ reqs _ _ <<<"${res[$n.$c]}"
+      lt_requests=$((lt_requests + reqs))
+      res[cpu.$c]=$((reqs > 0 ? ($(cpu_ticks "$lt_pid") - c0) * 1000000 / $(getconf CLK_TCK) / reqs : 0))
+    fi
+  done
+done
+echo "load after the runs: $(load)"
+printf '%-10s %5s %10s %10s %10s %8s %9s %8s\n' path conns "req/s" "p50 us" "p99 us" "x nginx" "p99 x nx" errors
+for c in 1 50; do
+  read -r nrps _ np99 _ _ _ <<<"${res[nginx.$c]}"
+  for n in "${names[@]}"; do
+    read -r rps p50 p99 reqs non2xx errs <<<"${res[$n.$c]}"
+    printf '%-10s %5s %10.0f %10.0f %10.0f %8.2f %9.2f %8s\n' "$n" "$c" "$rps" "$p50" "$p99" \
+      "$(awk -v a="$rps" -v b="$nrps" 'BEGIN{print (b>0?a/b:0)}')" "$(awk -v a="$p99" -v b="$np99" 'BEGIN{print (b>0?a/b:0)}')" \
+      "$((non2xx + errs))"
+  done
+done
+echo "llmtap cpu per request: ${res[cpu.1]} us @1, ${res[cpu.50]} us @50; rss/hwm MB $(rss_mb "$lt_pid")"
+ms=$(stop_llmtap)
+echo "llmtap SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces) for $lt_requests requests wrk completed;" \
+     "closed early by the budget: $(closed_early)"

@@ -1,0 +1,122 @@
+#pragma once
+// Compact storage of the spans of open traces. An open trace may wait 30 s for its next call and a
+// gateway holds tens of thousands of them, so a span is kept in a few bytes until the trace
+// closes, then becomes a common `Span`:
+//  - strings as one exact-size heap block (CompactString, 8 bytes, nothing when empty);
+//  - attributes as one encoded byte blob, keys interned to 16-bit ids (attribute_key_id), so a
+//    key is stored once per process, not once per span.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "common/span.h"
+
+namespace llmtap::trace {
+
+// An immutable string in one exact-size allocation (length-prefixed), 8 bytes when held.
+class CompactString {
+ public:
+  CompactString() = default;
+  CompactString(std::string_view s) { assign(s); }  // NOLINT: used as a drop-in for std::string
+  CompactString(const std::string& s) { assign(s); }  // NOLINT
+  CompactString(const char* s) { assign(s); }         // NOLINT
+  CompactString(const CompactString& o) { assign(o.view()); }
+  CompactString(CompactString&&) noexcept = default;
+  CompactString& operator=(const CompactString& o) {
+    if (this != &o) assign(o.view());
+    return *this;
+  }
+  CompactString& operator=(CompactString&&) noexcept = default;
+  CompactString& operator=(std::string_view s) { return assign(s), *this; }
+  CompactString& operator=(const std::string& s) { return assign(s), *this; }
+  CompactString& operator=(const char* s) { return assign(s), *this; }
+
+  std::string_view view() const {
+    if (!p_) return {};
+    std::uint32_t n;
+    __builtin_memcpy(&n, p_.get(), sizeof n);
+    return {p_.get() + sizeof n, n};
+  }
+  std::string str() const { return std::string(view()); }
+  operator std::string() const { return str(); }  // NOLINT: reads like the std::string it replaced
+  bool empty() const { return !p_; }
+  std::size_t size() const { return view().size(); }
+  friend bool operator==(const CompactString& a, const CompactString& b) { return a.view() == b.view(); }
+  friend bool operator==(const CompactString& a, const std::string& b) { return a.view() == b; }
+  friend bool operator==(const std::string& a, const CompactString& b) { return b.view() == a; }
+  friend bool operator!=(const CompactString& a, const std::string& b) { return !(a == b); }
+  friend bool operator!=(const std::string& a, const CompactString& b) { return !(b == a); }
+
+ private:
+  void assign(std::string_view s);
+  std::unique_ptr<char[]> p_;
+};
+
+// The process-wide id of an attribute key. The table is bounded: keys past it (client-named
+// llmtap.metadata.* keys beyond the first thousands) return kUninternedKey and are stored inline.
+inline constexpr std::uint16_t kUninternedKey = 0xffff;
+std::uint16_t attribute_key_id(std::string_view key);
+std::string_view attribute_key(std::uint16_t id);
+
+// A span id (16 lowercase hex) kept inline.
+class SpanIdText {
+ public:
+  SpanIdText& operator=(const std::string& s) {
+    n_ = static_cast<std::uint8_t>(s.size() < sizeof c_ ? s.size() : sizeof c_);
+    __builtin_memcpy(c_, s.data(), n_);
+    return *this;
+  }
+  std::string str() const { return std::string(c_, n_); }
+
+ private:
+  char c_[16] = {};
+  std::uint8_t n_ = 0;
+};
+
+class OpenSpan {
+ public:
+  SpanIdText span_id;
+  CompactString name;
+  CompactString status_message;
+  SpanKind kind = SpanKind::kGeneration;
+  bool error = false;
+  UnixNanos start_ns = 0;
+  UnixNanos end_ns = 0;
+
+  // Sets KEY to VALUE, replacing an earlier value of KEY (as Span::set).
+  template <class T>
+  void set(std::string_view key, T&& value) {
+    using V = std::decay_t<T>;
+    if constexpr (std::is_same_v<V, bool>) {
+      set_value(key, AttrValue(static_cast<bool>(value)));
+    } else if constexpr (std::is_integral_v<V>) {
+      set_value(key, AttrValue(static_cast<std::int64_t>(value)));
+    } else if constexpr (std::is_floating_point_v<V>) {
+      set_value(key, AttrValue(static_cast<double>(value)));
+    } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
+      set_value(key, AttrValue(std::forward<T>(value)));
+    } else {
+      set_string(key, std::string_view(value));
+    }
+  }
+  std::size_t attribute_count() const;
+  void reserve_attributes(std::size_t bytes) { building().reserve(bytes); }
+  // Stores the attributes in one exact-size block once the span is built (it then waits in an
+  // open trace); a later set() works on a copy.
+  void shrink();
+  // The span as export/ sees it (trace and parent ids are set by the caller).
+  Span to_span() const;
+
+ private:
+  void set_value(std::string_view key, const AttrValue& v);
+  void set_string(std::string_view key, std::string_view v);
+  std::string& building();
+  std::string_view blob() const { return building_ ? std::string_view(*building_) : attrs_.view(); }
+  CompactString attrs_;                      // encoded attributes (see open_span.cc), once built
+  std::unique_ptr<std::string> building_;  // while they are being set
+};
+
+}  // namespace llmtap::trace

@@ -1,0 +1,76 @@
+// OpenSpan keeps what Span would: every attribute type, replacement in place, keys past the
+// intern table, ids and strings.
+#include <gtest/gtest.h>
+
+#include "trace/open_span.h"
+
+namespace llmtap::trace {
+namespace {
+
+TEST(OpenSpan, BecomesTheSpanItWasBuiltAs) {
+  OpenSpan o;
+  o.span_id = std::string("0123456789abcdef");
+  o.name = std::string("chat gpt-test");
+  o.kind = SpanKind::kTool;
+  o.start_ns = 5;
+  o.end_ns = 9;
+  o.error = true;
+  o.status_message = std::string("tool reported an error");
+  o.set("gen_ai.tool.name", std::string("get_weather"));
+  o.set("gen_ai.usage.input_tokens", std::int64_t{123456789012});
+  o.set("llm.cost.total", 0.25);
+  o.set("llmtap.tool.rejected", true);
+  o.set("gen_ai.response.finish_reasons", std::vector<std::string>{"stop", "", "length"});
+  o.set("empty", std::string());
+  o.shrink();
+  o.set("gen_ai.tool.name", std::string("get_forecast"));  // after shrink(): replaced in place
+
+  const Span s = o.to_span();
+  EXPECT_EQ(s.span_id, "0123456789abcdef");
+  EXPECT_EQ(s.name, "chat gpt-test");
+  EXPECT_EQ(s.kind, SpanKind::kTool);
+  EXPECT_EQ(s.start_ns, 5);
+  EXPECT_EQ(s.end_ns, 9);
+  EXPECT_TRUE(s.error);
+  EXPECT_EQ(s.status_message, "tool reported an error");
+  ASSERT_EQ(s.attributes.size(), 6u);
+  EXPECT_EQ(s.attributes[0].key, "gen_ai.tool.name");
+  EXPECT_EQ(std::get<std::string>(s.attributes[0].value), "get_forecast");
+  EXPECT_EQ(std::get<std::int64_t>(s.attributes[1].value), 123456789012);
+  EXPECT_EQ(std::get<double>(s.attributes[2].value), 0.25);
+  EXPECT_EQ(std::get<bool>(s.attributes[3].value), true);
+  EXPECT_EQ(std::get<std::vector<std::string>>(s.attributes[4].value),
+            (std::vector<std::string>{"stop", "", "length"}));
+  EXPECT_EQ(s.attributes[5].key, "empty");
+  EXPECT_EQ(std::get<std::string>(s.attributes[5].value), "");
+}
+
+TEST(OpenSpan, KeysPastTheInternTableAreKeptInline) {
+  OpenSpan o;
+  for (int i = 0; i < 5000; ++i) o.set("llmtap.metadata.k" + std::to_string(i), std::to_string(i));
+  o.set("llmtap.metadata.k4999", std::string("last"));
+  const Span s = o.to_span();
+  ASSERT_EQ(s.attributes.size(), 5000u);
+  for (int i = 0; i < 4999; ++i) {
+    ASSERT_EQ(s.attributes[static_cast<std::size_t>(i)].key, "llmtap.metadata.k" + std::to_string(i));
+    ASSERT_EQ(std::get<std::string>(s.attributes[static_cast<std::size_t>(i)].value), std::to_string(i));
+  }
+  EXPECT_EQ(std::get<std::string>(s.attributes.back().value), "last");
+  EXPECT_EQ(attribute_key_id("llmtap.metadata.k4999"), kUninternedKey);
+}
+
+TEST(CompactString, ReadsLikeTheStringItHolds) {
+  CompactString a;
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(a.str(), "");
+  a = std::string("Triage Agent");
+  CompactString b = a;
+  EXPECT_EQ(b, std::string("Triage Agent"));
+  EXPECT_EQ(std::string(b), "Triage Agent");
+  b = "";
+  EXPECT_TRUE(b.empty());
+  EXPECT_NE(std::string("x"), a);
+}
+
+}  // namespace
+}  // namespace llmtap::trace
