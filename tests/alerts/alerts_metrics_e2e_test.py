@@ -4,8 +4,9 @@
 A real `llmtap proxy` in front of the simulated provider, with a rules file (a tiny per-user budget,
 enforced; a per-trace cost rule), a webhook receiver on 127.0.0.1 port 0 and --metrics-listen:
   * alice's first call goes through and spends her budget: the webhook gets the alert (Slack `text`);
-  * alice's next OpenAI and Anthropic calls get the provider's own 429 error naming the budget, bob's
-    call and alice's model list are forwarded untouched;
+  * alice's next OpenAI and Anthropic calls get the provider's own 429 error naming the budget (also
+    through HTTPS_PROXY with TLS interception and a 300 kB body), bob's call and alice's model list
+    are forwarded untouched;
   * the Prometheus endpoint, scraped with urllib and curl, shows the GenAI histograms, cost by model,
     the proxy's counters and the refusals;
   * after SIGTERM `llmtap alerts list` (text and --json) shows the alerts, the exported trace carries
@@ -132,6 +133,17 @@ class AlertsMetricsEndToEnd(unittest.TestCase):
         cls.fired = wait_for(lambda: [h for h in Hooks.received if h[2]["alert"]["rule"] == "user-day"])
         cls.refused_openai = post(cls.openai, chat("alice"), dict(OPENAI_KEY, **{"x-end-user": "alice"}))
         cls.refused_anthropic = post(cls.anthropic, MESSAGES, dict(ANTHROPIC_KEY, **{"x-end-user": "alice"}))
+        # Through HTTPS_PROXY (TLS interception) with a 300 kB body: refused as well, the whole answer arrives.
+        curl = shutil.which("curl")
+        cls.intercepted = None
+        if curl:
+            with open(t + "/big.json", "w") as f:
+                json.dump(dict(chat("alice"), messages=[{"role": "user", "content": "x" * 300000}]), f)
+            cls.intercepted = subprocess.run(
+                [curl, "-sS", "-w", "\n%{http_code}", "--proxy", cls.banner.proxy_url, "--cacert", cls.data + "/ca.pem",
+                 "-H", "x-end-user: alice", "-H", "content-type: application/json", "-H",
+                 "authorization: " + OPENAI_KEY["authorization"], "--data-binary", "@" + t + "/big.json",
+                 "https://api.openai.com/v1/chat/completions"], capture_output=True, text=True, timeout=60)
         cls.bob = post(cls.openai, chat("bob"), dict(OPENAI_KEY, **{"x-end-user": "bob"}))
         req = urllib.request.Request(gw + "/openai/v1/models", headers=dict(OPENAI_KEY, **{"x-end-user": "alice"}))
         try:
@@ -143,7 +155,6 @@ class AlertsMetricsEndToEnd(unittest.TestCase):
         # Both traces closed (idle 300 ms) and counted.
         cls.scrape = wait_for(lambda: (lambda s: s if traces_counted(s) == 2 else None)(
             urllib.request.urlopen(f"http://{cls.metrics}/metrics", timeout=10).read().decode()))
-        curl = shutil.which("curl")
         cls.curl = subprocess.run([curl, "-sS", "-i", f"http://{cls.metrics}/metrics"], capture_output=True,
                                   text=True, timeout=30).stdout if curl else None
         cls.proxy.send_signal(signal.SIGTERM)
@@ -186,6 +197,13 @@ class AlertsMetricsEndToEnd(unittest.TestCase):
         self.assertEqual(body["type"], "error")
         self.assertEqual(body["error"]["type"], "rate_limit_error")
 
+    def test_intercepted_call_is_refused_too(self):
+        if self.intercepted is None:
+            self.skipTest("no curl")
+        body, _, status = self.intercepted.stdout.rpartition("\n")
+        self.assertEqual(status, "429", self.intercepted.stderr)
+        self.assertEqual(json.loads(body)["error"]["code"], "llmtap_budget_exceeded")
+
     def test_other_traffic_is_untouched(self):
         self.assertEqual(self.bob[0], 200, self.bob)
         self.assertEqual(self.models_status, 404)  # the simulated provider has no model list: its own answer
@@ -202,7 +220,7 @@ class AlertsMetricsEndToEnd(unittest.TestCase):
         self.assertTrue(cost, s)
         self.assertGreater(float(cost.group(1)), 0)
         self.assertRegex(s, r"(?m)^llmtap_proxy_requests_total 3$")  # alice's first, bob's, the model list
-        self.assertRegex(s, r"(?m)^llmtap_budget_refusals_total 2$")
+        self.assertRegex(s, r"(?m)^llmtap_budget_refusals_total %d$" % (3 if self.intercepted else 2))
         self.assertRegex(s, r'(?m)^llmtap_proxy_responses_total\{class="2xx"\} 2$')
         self.assertRegex(s, r'(?m)^llmtap_proxy_responses_total\{class="4xx"\} 1$')
         self.assertRegex(s, r"(?m)^llmtap_open_traces 0$")
