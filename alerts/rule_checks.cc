@@ -2,6 +2,7 @@
 // bounded map of subjects; what differs is what they measure and when the condition ends.
 #include <spdlog/fmt/fmt.h>
 
+#include <algorithm>
 #include <ctime>
 #include <functional>
 #include <optional>
@@ -209,6 +210,8 @@ class KeyedWindowCheck : public CheckBase {
       add(it->second.window.at(now));
       touched_.push_back(key);
     });
+    std::sort(touched_.begin(), touched_.end());  // each subject checked once per trace
+    touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
     for (const auto& key : touched_) hit = check(key, subjects_.at(key), now, out) || hit;
     return hit;
   }
