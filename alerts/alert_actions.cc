@@ -92,15 +92,12 @@ void AlertActions::run() {
 
 void AlertActions::deliver(const AlertEvent& e) {
   if (!store_path_.empty()) {
-    if (!store_) {
-      std::string err;
-      store_ = AlertStore::open(store_path_, &err);
-      if (!store_) spdlog::warn("alerts: {}", err);
-    }
-    std::string err = store_ ? store_->record(e) : "no store";
+    std::string err;
+    if (!store_) store_ = AlertStore::open(store_path_, &err);  // retried per alert: the disk may recover
+    if (store_) err = store_->record(e);
     std::lock_guard lock(mu_);
     ++(err.empty() ? stats_.stored : stats_.store_failed);
-    if (!err.empty() && stats_.store_failed == 1 && store_) spdlog::warn("alerts: {}", err);
+    if (!err.empty() && stats_.store_failed == 1) spdlog::warn("alerts: {} (further failures are counted, not logged)", err);
   }
   if (client_ && !no_webhook_.count(e.rule)) {
     const std::string body = exporting::dump_json(webhook_body(e));
