@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -13,7 +14,10 @@
 
 #include <unistd.h>
 
+#include "alerts/budget_gate.h"
+#include "cli/pipeline_metrics.h"
 #include "cli/run_data_dir.h"
+#include "metrics/metrics_server.h"
 #include "collector/async_tap.h"
 #include "collector/collector_socket.h"
 #include "common/data_dir.h"
@@ -83,12 +87,31 @@ class RunningPipeline final : public Pipeline {
     for (const auto& d : exporters.descriptions) spdlog::info("exporting to {}", d);
     store_path_ = exporters.store_path;
     stores_ = exporters.stores;
+    otlp_ = exporters.otlp;
     sink_ = std::move(exporters.sink);
-    builder_ = std::make_unique<TraceBuilder>(topts, &prices_, *sink_);
+    // Closed traces: builder -> alerting -> metrics -> exporters; calls: tap -> alerting -> builder.
+    TraceSink* traces_to = sink_.get();
+    if (!opts.metrics_listen.empty()) {
+      trace_metrics_ = std::make_unique<metrics::TraceMetrics>();
+      metrics_sink_ = std::make_unique<metrics::MetricsTraceSink>(*trace_metrics_, *traces_to);
+      traces_to = metrics_sink_.get();
+    }
+    if (!init_alerting(opts, error)) return false;
+    if (alerting_) {
+      alert_sink_ = std::make_unique<alerts::AlertingTraceSink>(*alerting_, *traces_to);
+      traces_to = alert_sink_.get();
+    }
+    builder_ = std::make_unique<TraceBuilder>(topts, &prices_, *traces_to);
+    ModelCallSink* calls_to = builder_.get();
+    if (alerting_) {
+      call_sink_ = std::make_unique<alerts::AlertingCallSink>(
+          *alerting_, prices_, alerts::UserIdPolicy{topts.raw_user_ids, topts.user_id_salt}, *builder_);
+      calls_to = call_sink_.get();
+    }
     AsyncTapOptions tap_opts;
     tap_opts.parser.user_header = opts.user_header;
     tap_opts.parser.session_header = opts.session_header;
-    tap_ = std::make_unique<AsyncTap>(*builder_, tap_opts);
+    tap_ = std::make_unique<AsyncTap>(*calls_to, tap_opts);
 
     if (opts.collector_socket) {
       std::string e;
@@ -106,10 +129,25 @@ class RunningPipeline final : public Pipeline {
     popts.require_auth = opts.require_auth;
     popts.allow_remote = opts.allow_remote;
     popts.allow_private_upstream = opts.allow_private_upstream;
+    if (opts.enforce_budgets) {
+      alerts::BudgetGateOptions g;
+      g.user_header = opts.user_header;
+      g.session_header = opts.session_header;
+      g.users = {topts.raw_user_ids, topts.user_id_salt};
+      popts.gate = std::make_shared<alerts::BudgetGate>(alerting_->budgets(), std::move(g));
+    }
     proxy_ = std::make_unique<proxy::ProxyServer>(popts, tap_.get());
     std::string e;
     address_ = proxy_->start(&e);
     if (address_.empty()) return fail(error, e);
+    if (!opts.metrics_listen.empty()) {
+      PipelineMetricSources src{trace_metrics_.get(), builder_.get(), tap_.get(), stores_, otlp_, proxy_.get(),
+                                alerting_.get()};
+      metrics_server_ = metrics::MetricsServer::start(opts.metrics_listen, opts.allow_remote,
+                                                      [src] { return render_pipeline_metrics(src); }, &e);
+      if (!metrics_server_) return fail(error, e);
+      spdlog::info("metrics at http://{}/metrics", metrics_server_->address());
+    }
 
     ticker_ = std::thread([this] {
       name_this_thread("llmtap-ticker");
@@ -128,6 +166,7 @@ class RunningPipeline final : public Pipeline {
   std::string credential() const override { return proxy_ ? proxy_->credential() : ""; }
   std::string credential_path() const override { return proxy_ ? proxy_->credential_path() : ""; }
   std::string data_dir() const override { return data_dir_; }
+  std::string metrics_address() const override { return metrics_server_ ? metrics_server_->address() : ""; }
   const RunTraces& traces() const override { return *traces_; }
 
   std::vector<Note> destinations() const override {
@@ -175,6 +214,25 @@ class RunningPipeline final : public Pipeline {
   }
 
  private:
+  // --alert-rules and --enforce-budgets. Alerts get store rows when the SQLite store is in use.
+  bool init_alerting(const PipelineOptions& opts, std::string* error) {
+    if (opts.alert_rules_file.empty()) {
+      if (opts.enforce_budgets) return fail(error, "--enforce-budgets needs --alert-rules FILE with a user_budget or session_budget rule");
+      return true;
+    }
+    std::string e;
+    auto rules = alerts::load_rules_file(opts.alert_rules_file, &e);
+    if (!rules) return fail(error, e);
+    if (opts.enforce_budgets &&
+        std::none_of(rules->rules.begin(), rules->rules.end(), [](const alerts::Rule& r) { return alerts::is_budget(r.kind) && r.enforce; }))
+      return fail(error, "--enforce-budgets: " + opts.alert_rules_file + " has no user_budget or session_budget rule to enforce");
+    alerting_ = alerts::Alerting::create(*rules, store_path_, &e);
+    if (!alerting_) return fail(error, e);
+    spdlog::info("alerts: {} rule(s) from {}{}", rules->rules.size(), opts.alert_rules_file,
+                 opts.enforce_budgets ? "; budgets enforced" : "");
+    return true;
+  }
+
   static bool fail(std::string* error, std::string message) {
     if (error) *error = std::move(message);
     return false;
@@ -199,6 +257,7 @@ class RunningPipeline final : public Pipeline {
       if (stop_ticker_) break;
       lock.unlock();
       builder_->tick(now_ns());
+      if (alerting_) alerting_->tick(now_ns());
       lock.lock();
     }
   }
@@ -207,8 +266,14 @@ class RunningPipeline final : public Pipeline {
   PriceTable prices_;
   std::unique_ptr<RunTraces> traces_ = std::make_unique<RunTraces>(0);  // before sink_, which feeds it
   std::vector<const exporting::SqliteStore*> stores_;  // owned by sink_
+  std::vector<const exporting::OtlpExporter*> otlp_;   // owned by sink_
   std::unique_ptr<TraceSink> sink_;
+  std::unique_ptr<metrics::TraceMetrics> trace_metrics_;
+  std::unique_ptr<TraceSink> metrics_sink_;           // feeds sink_
+  std::unique_ptr<alerts::Alerting> alerting_;
+  std::unique_ptr<TraceSink> alert_sink_;             // feeds metrics_sink_ or sink_
   std::unique_ptr<TraceBuilder> builder_;
+  std::unique_ptr<ModelCallSink> call_sink_;          // feeds builder_
   std::unique_ptr<AsyncTap> tap_;
   std::unique_ptr<CollectorSocket> collector_;
   std::unique_ptr<proxy::ProxyServer> proxy_;
@@ -217,6 +282,7 @@ class RunningPipeline final : public Pipeline {
   std::condition_variable tick_cv_;
   bool stop_ticker_ = false;
   std::atomic<bool> shut_down_{false};
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;  // last: stops first, it reads the rest
 };
 
 }  // namespace

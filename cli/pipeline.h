@@ -38,6 +38,9 @@ struct PipelineOptions {
   std::string user_header;                          // --user-header NAME: end-user id
   std::string session_header;                       // --session-header NAME: session id
   bool raw_user_ids = false;                        // --raw-user-ids: do not hash user ids
+  std::string alert_rules_file;                     // --alert-rules FILE (YAML, alerts/rules.h)
+  bool enforce_budgets = false;                     // --enforce-budgets: answer 429 once a budget is spent
+  std::string metrics_listen;                       // --metrics-listen ADDR:PORT ("" = no endpoint)
 };
 
 // Parses the shared proxy options out of ARGS (removing them); returns "" or an error message.
@@ -68,6 +71,7 @@ class Pipeline {
   virtual std::string data_dir() const = 0;          // in use: the configured one, or a temporary one if it was unusable
   virtual std::string credential() const = 0;        // what proxy clients present, "" with --no-auth
   virtual std::string credential_path() const = 0;   // the file holding it
+  virtual std::string metrics_address() const = 0;   // bound --metrics-listen address, "" if none
   // Stop accepting, finish in-flight exchanges (bounded), close every open trace, export everything,
   // all within kShutdownBudget (SPEC: exit within 10 s of SIGTERM).
   virtual void shutdown() = 0;

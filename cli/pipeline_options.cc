@@ -75,6 +75,12 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "  --no-auth                let any local user use the proxy (no credential; warns)\n"
          "  --allow-remote           allow a non-loopback --listen address (warns)\n"
          "  --allow-private-upstream let apps reach loopback/private addresses through the proxy\n";
+  out += "  --alert-rules FILE       alert on cost, spend, budgets, tool failures, latency and loops as\n"
+         "                           this YAML file says (SPEC.md, \"Alert rules\"); see `llmtap alerts`\n"
+         "  --enforce-budgets        answer a user's or session's model calls with the provider's 429\n"
+         "                           error once its budget (a user_budget/session_budget rule) is spent\n"
+         "  --metrics-listen ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (loopback;\n"
+         "                           another address needs --allow-remote)\n";
   out += "  --log-level LEVEL        trace|debug|info|warn|error|off (default " + std::string(d.log_level) +
          "; also $LLMTAP_LOG_LEVEL)\n";
   return out;
@@ -84,7 +90,7 @@ bool pipeline_option_takes_value(std::string_view name) {
   static constexpr std::string_view kWithValue[] = {
       "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
       "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--max-open-traces", "--io-threads", "--data-dir", "--log-level",
-      "--user-header", "--session-header"};
+      "--user-header", "--session-header", "--alert-rules", "--metrics-listen"};
   for (auto k : kWithValue)
     if (name == k) return true;
   return false;
@@ -114,6 +120,10 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     }
     if (name == "--raw-user-ids") {
       opts.raw_user_ids = true;
+      continue;
+    }
+    if (name == "--enforce-budgets") {
+      opts.enforce_budgets = true;
       continue;
     }
     bool* flag = name == "--no-auth"                  ? &opts.require_auth
@@ -176,6 +186,11 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     } else if (name == "--user-header" || name == "--session-header") {
       if (auto e = check_attribution_header(name, value); !e.empty()) return e;
       (name == "--user-header" ? opts.user_header : opts.session_header) = value;
+    } else if (name == "--alert-rules") {
+      opts.alert_rules_file = value;
+    } else if (name == "--metrics-listen") {
+      if (value.find(':') == std::string::npos) return "--metrics-listen wants ADDR:PORT, got '" + value + "'";
+      opts.metrics_listen = value;
     } else if (name == "--log-level") {
       if (std::string e = set_log_level(value, "--log-level"); !e.empty()) return e;
     }

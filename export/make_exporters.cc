@@ -134,6 +134,7 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
     auto otlp = OtlpExporter::create(std::move(*cfg), error);
     if (!otlp) return {};
     setup.descriptions.push_back("otlp " + where);
+    setup.otlp.push_back(otlp.get());
     sinks.push_back(std::move(otlp));
   }
 

@@ -17,6 +17,7 @@
 namespace llmtap::exporting {
 
 class SqliteStore;
+class OtlpExporter;
 
 struct ExportOptions {
   std::string process_name;             // the traced program, for OTLP resource attributes
@@ -34,6 +35,8 @@ struct ExportSetup {
   std::vector<std::string> descriptions;  // one human line per exporter, e.g. "sqlite /x/traces.db"
   // The stores in the chain (owned by sink), for their StoreOutcome at the end.
   std::vector<const SqliteStore*> stores;
+  // The OTLP exporters in the chain (owned by sink), for their queue, spool and drop counts.
+  std::vector<const OtlpExporter*> otlp;
 };
 
 // nullopt-equivalent (sink == nullptr) and *error on a bad spec or an exporter that cannot start.

@@ -19,6 +19,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -82,11 +83,20 @@ class HttpSession : public SessionBase {
     if (response_started_ || closing_) return abort();
     if (status >= 500) spdlog::warn("{} {} for {}: {}", status, cause, host, message);
     else spdlog::info("{} {}: {}", status, cause, message);
+    worker_.ctx.counters.local_errors[ProxyCounters::status_class(status)].fetch_add(1, std::memory_order_relaxed);
+    tap_local_ = true;
+    send_local_response(make_error_response(status, cause, host, message, extra_headers));
+  }
+
+  // Writes RESPONSE (complete bytes, Connection: close) and closes the connection. Tapped only for
+  // errors on a tapped exchange (tap_local_).
+  void send_local_response(std::string response) {
+    if (response_started_ || closing_) return abort();
     closing_ = true;
     if (up_) up_->close();  // kept alive until the session ends: ops may still be pending on it
     response_started_ = true;
-    local_response_ = make_error_response(status, cause, host, message, extra_headers);
-    tap(Direction::kServerToClient, local_response_.data(), local_response_.size());
+    local_response_ = std::move(response);
+    if (std::exchange(tap_local_, false)) tap(Direction::kServerToClient, local_response_.data(), local_response_.size());
     lowest().expires_after(opts().idle_timeout);
     net::async_write(self().stream(), net::buffer(local_response_),
                      [self = self().shared_from_this()](beast::error_code, std::size_t) {
@@ -222,6 +232,8 @@ class HttpSession : public SessionBase {
     route_ = self().route(req_->target().substr(gateway_token_));
     if (!route_.ok) return send_local_error(route_.error_status, route_.error_cause, "", route_.error_message);
     self().on_routed(route_);
+    if (const RequestGate* gate = opts().gate.get(); gate && refused_by(*gate)) return;
+    worker_.ctx.counters.requests.fetch_add(1, std::memory_order_relaxed);
     tap_request_header();
     client_buf_.consume(header_len_);
     req_cursor_.reset();
@@ -237,6 +249,23 @@ class HttpSession : public SessionBase {
                      [self = self().shared_from_this()](std::unique_ptr<UpstreamConnection> c, UpstreamFailure f) {
                        self->on_upstream_connected(std::move(c), std::move(f));
                      });
+  }
+
+  // The gate's answer, if it has one, goes out instead of the request (which is neither forwarded
+  // nor tapped: the gate logs and counts what it refuses).
+  bool refused_by(const RequestGate& gate) {
+    const std::function<Headers()> headers = [this] {
+      Headers out;
+      for (const auto& f : req_->fields()) out.push_back({std::string(f.name), std::string(f.value)});
+      return out;
+    };
+    std::string answer = gate.refuse({route_.tap_host, route_.source, req_->method_string(),
+                                      req_->target().substr(gateway_token_), headers});
+    if (answer.empty()) return false;
+    worker_.ctx.counters.refused.fetch_add(1, std::memory_order_relaxed);
+    keep_alive_ = false;
+    send_local_response(std::move(answer));
+    return true;
   }
 
   void on_upstream_connected(std::unique_ptr<UpstreamConnection> conn, UpstreamFailure failure) {
@@ -478,6 +507,7 @@ class HttpSession : public SessionBase {
       return;
     }
     response_done_ = true;
+    worker_.ctx.counters.responses[ProxyCounters::status_class(status)].fetch_add(1, std::memory_order_relaxed);
     on_flow_done();
   }
 
@@ -539,6 +569,7 @@ class HttpSession : public SessionBase {
   bool upstream_write_failed_ = false;
   bool client_read_pending_ = false;
   bool header_started_ = false;
+  bool tap_local_ = false;  // the next local response is an error the tap records
   std::chrono::steady_clock::time_point header_deadline_;
   AfterWatch after_watch_ = AfterWatch::kNone;
 };

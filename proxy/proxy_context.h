@@ -31,6 +31,7 @@ struct ProxyContext {
   std::string credential;  // required from clients on the proxy port; "" = --no-auth
   std::atomic<std::uint64_t> next_conn_id{1};
   std::atomic<int> active_sessions{0};
+  ProxyCounters counters;
 };
 
 class SessionBase;

@@ -178,6 +178,19 @@ class ProxyServer::Impl {
     return address_;
   }
   std::shared_ptr<CertificateAuthority> ca() const { return ctx_.ca; }
+  ProxyCountersSnapshot counters() const {
+    ProxyCountersSnapshot s;
+    const auto& c = ctx_.counters;
+    s.connections = c.connections.load(std::memory_order_relaxed);
+    s.requests = c.requests.load(std::memory_order_relaxed);
+    s.refused = c.refused.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < s.responses.size(); ++i) {
+      s.responses[i] = c.responses[i].load(std::memory_order_relaxed);
+      s.local_errors[i] = c.local_errors[i].load(std::memory_order_relaxed);
+    }
+    s.active_sessions = ctx_.active_sessions.load(std::memory_order_relaxed);
+    return s;
+  }
   std::string credential() const { return ctx_.credential; }
   std::string credential_path() const { return credential_path_; }
 
@@ -188,6 +201,7 @@ class ProxyServer::Impl {
       if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
       if (ec) return accept_backoff(ec);
       accept_delay_ = std::chrono::milliseconds(0);
+      ctx_.counters.connections.fetch_add(1, std::memory_order_relaxed);
       net::post(w.ioc, [&w, s = std::move(socket)]() mutable {
         if (w.stopping) return;
         std::make_shared<PlainHttpSession>(w, std::move(s))->run();
@@ -231,5 +245,6 @@ std::string ProxyServer::address() const { return impl_->address(); }
 std::shared_ptr<CertificateAuthority> ProxyServer::ca() const { return impl_->ca(); }
 std::string ProxyServer::credential() const { return impl_->credential(); }
 std::string ProxyServer::credential_path() const { return impl_->credential_path(); }
+ProxyCountersSnapshot ProxyServer::counters() const { return impl_->counters(); }
 
 }  // namespace llmtap::proxy

@@ -11,6 +11,8 @@
 
 #include "collector/tap.h"
 #include "proxy/certificate_authority.h"
+#include "proxy/proxy_counters.h"
+#include "proxy/request_gate.h"
 
 namespace llmtap::proxy {
 
@@ -38,6 +40,8 @@ struct ProxyOptions {
   std::string credential;
   bool allow_remote = false;            // --allow-remote: listen on a non-loopback address
   bool allow_private_upstream = false;  // --allow-private-upstream: apps may target private addresses
+  // Asked before each routed request is forwarded (--enforce-budgets); null: forward everything.
+  std::shared_ptr<const RequestGate> gate;
 };
 
 class ProxyServer {
@@ -61,6 +65,8 @@ class ProxyServer {
   // it was passed in ProxyOptions). Valid after a successful start().
   std::string credential() const;
   std::string credential_path() const;
+  // The proxy's request counters so far (thread-safe).
+  ProxyCountersSnapshot counters() const;
 
   class Impl;
 

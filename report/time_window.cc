@@ -5,8 +5,8 @@
 
 namespace llmtap::report {
 namespace {
-
 constexpr UnixNanos kSecond = 1'000'000'000;
+}  // namespace
 
 std::optional<UnixNanos> parse_duration(std::string_view s) {
   if (s.empty()) return std::nullopt;
@@ -35,6 +35,8 @@ std::optional<UnixNanos> parse_duration(std::string_view s) {
   }
   return total;
 }
+
+namespace {
 
 std::optional<UnixNanos> parse_date_time(std::string_view s) {
   std::tm tm{};

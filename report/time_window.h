@@ -10,6 +10,9 @@
 
 namespace llmtap::report {
 
+// A duration ("90s", "30m", "24h", "7d", "2w", "1h30m") in nanoseconds; nullopt when TEXT is not one.
+std::optional<UnixNanos> parse_duration(std::string_view text);
+
 // The instant TEXT names, relative to NOW; nullopt and *error (naming the value) when it is neither.
 std::optional<UnixNanos> parse_time_point(std::string_view text, UnixNanos now, std::string* error);
 

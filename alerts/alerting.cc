@@ -1,0 +1,81 @@
+#include "alerts/alerting.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/user_id_hash.h"
+
+namespace llmtap::alerts {
+
+std::string UserIdPolicy::apply(const std::string& id) const {
+  if (id.empty() || raw) return id;
+  return hash_user_id(salt, id);
+}
+
+std::unique_ptr<Alerting> Alerting::create(const RuleSet& rules, const std::string& store_path, std::string* error) {
+  std::unique_ptr<Alerting> a(new Alerting(rules));
+  a->actions_ = AlertActions::start(rules, store_path, error);
+  if (!a->actions_) return nullptr;
+  return a;
+}
+
+void Alerting::dispatch(std::vector<AlertEvent>& events) {
+  for (const auto& e : events) actions_->dispatch(e);
+}
+
+void Alerting::on_call(const CallObservation& call) {
+  std::vector<AlertEvent> events;
+  {
+    std::lock_guard lock(mu_);
+    evaluator_.on_call(call, events);
+  }
+  dispatch(events);
+}
+
+std::vector<std::string> Alerting::on_trace(const Trace& trace, UnixNanos now) {
+  std::vector<AlertEvent> events;
+  std::vector<std::string> hit;
+  {
+    std::lock_guard lock(mu_);
+    hit = evaluator_.on_trace(trace, now, events);
+  }
+  dispatch(events);
+  return hit;
+}
+
+void Alerting::tick(UnixNanos now) {
+  std::vector<AlertEvent> events;
+  std::uint64_t dropped = 0;
+  {
+    std::lock_guard lock(mu_);
+    evaluator_.tick(now, events);
+    dropped = evaluator_.keys_dropped();
+  }
+  if (dropped > dropped_reported_) {
+    spdlog::warn("alerts: {} subjects (users, sessions, tools, agents) not tracked: a rule's max_keys_per_rule was "
+                 "reached", dropped - dropped_reported_);
+    dropped_reported_ = dropped;
+  }
+  dispatch(events);
+}
+
+void AlertingTraceSink::on_trace(const Trace& trace) {
+  std::vector<std::string> hit = alerting_.on_trace(trace, now_ns());
+  if (hit.empty() || trace.spans.empty()) return next_.on_trace(trace);
+  Trace marked = trace;  // rare: only traces that set a rule off are copied
+  marked.spans.front().set("llmtap.alerts", std::move(hit));
+  next_.on_trace(marked);
+}
+
+void AlertingCallSink::on_model_call(ModelCall call) {
+  if (call.kind == ExchangeKind::kModelCall && !call.state_only) {
+    CallObservation obs;
+    obs.at = call.timings.response_end ? call.timings.response_end : now_ns();
+    obs.user_id = users_.apply(call.attribution.user_id);
+    obs.session_id = call.attribution.session_id;
+    if (auto cost = pricer_.price(call).cost) obs.cost_usd = pico_to_usd(cost->total());
+    alerting_.on_call(obs);
+  }
+  next_.on_model_call(std::move(call));
+}
+
+}  // namespace llmtap::alerts

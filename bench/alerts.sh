@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Prints what alert evaluation costs per closed trace and per arriving call (every rule kind at
+# once). Not a test; numbers are printed, never asserted. Usage: bench/alerts.sh [BUILD_DIR] [TRACES]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+bin=$build/alerts/llmtap_alerts_bench
+[[ -x $bin ]] || { echo "alerts.sh: missing $bin (build it first)" >&2; exit 1; }
+exec nice "$bin" "${2:-200000}"
