@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/run_report.h"
+#include "export/store_retention.h"
 
 namespace llmtap::cli {
 
@@ -37,6 +38,7 @@ struct PipelineOptions {
   std::string user_header;                          // --user-header NAME: end-user id
   std::string session_header;                       // --session-header NAME: session id
   bool raw_user_ids = false;                        // --raw-user-ids: do not hash user ids
+  exporting::RetentionPolicy store_retention = exporting::default_retention();  // --retention, --max-store-mb
 };
 
 // Parses the shared proxy options out of ARGS (removing them); returns "" or an error message.

@@ -62,6 +62,10 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "  --redact PATTERN         also replace matches of PATTERN (RE2) by [REDACTED:custom]; repeatable\n"
          "  --no-redact-class LIST   keep these classes (comma-separated, e.g. email,phone); see SPEC.md\n"
          "  --trace-idle-ms N        close a trace after N ms without activity (default 30000)\n"
+         "  --retention AGE          delete stored traces older than AGE (7d, 12h, 2w; off keeps all;\n"
+         "                           default 30d), checked at start and every minute in the background\n"
+         "  --max-store-mb N         delete the oldest stored traces while the store exceeds N MB\n"
+         "                           (0: no cap; default 1024)\n"
          "  --io-threads N           threads forwarding traffic (default 2; one more thread decodes\n"
          "                           the captured bytes, others export)\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
@@ -82,7 +86,7 @@ bool pipeline_option_takes_value(std::string_view name) {
   static constexpr std::string_view kWithValue[] = {
       "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
       "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--io-threads", "--data-dir", "--log-level",
-      "--user-header", "--session-header"};
+      "--user-header", "--session-header", "--retention", "--max-store-mb"};
   for (auto k : kWithValue)
     if (name == k) return true;
   return false;
@@ -171,6 +175,10 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     } else if (name == "--user-header" || name == "--session-header") {
       if (auto e = check_attribution_header(name, value); !e.empty()) return e;
       (name == "--user-header" ? opts.user_header : opts.session_header) = value;
+    } else if (name == "--retention") {
+      if (auto e = exporting::parse_retention_age(value, &opts.store_retention.max_age_ns); !e.empty()) return e;
+    } else if (name == "--max-store-mb") {
+      if (auto e = exporting::parse_max_store_mb(value, &opts.store_retention.max_bytes); !e.empty()) return e;
     } else if (name == "--log-level") {
       if (std::string e = set_log_level(value, "--log-level"); !e.empty()) return e;
     }

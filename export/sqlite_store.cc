@@ -172,6 +172,15 @@ void SqliteStore::stop_by(Clock::time_point deadline) {
   cv_.notify_all();
 }
 
+void SqliteStore::settle_overflow() {
+  {
+    std::lock_guard out(out_mu_);
+    outcome_.spooled += overflow_pending_;
+  }
+  done_ += std::exchange(overflow_pending_, 0);
+  done_cv_.notify_all();
+}
+
 bool SqliteStore::past_deadline() const { return deadline_ != Clock::time_point::max() && Clock::now() >= deadline_; }
 
 void SqliteStore::on_trace(const Trace& trace) {
@@ -196,6 +205,7 @@ void SqliteStore::on_trace(const Trace& trace) {
                      queue_.size(), queued_bytes_ >> 20, spool_->dir());
       }
       overflowed_ = true;
+      ++overflow_pending_;
       lock.unlock();
       cv_.notify_one();
       return;
@@ -236,17 +246,15 @@ void SqliteStore::run() {
   next_prune_ = Clock::now();
   for (;;) {
     const auto wake = options_.retention.enabled() ? next_prune_ : Clock::now() + std::chrono::hours(1);
-    cv_.wait_until(lock, wake, [&] { return stop_ || !queue_.empty() || overflowed_; });
+    cv_.wait_until(lock, wake,
+                   [&] { return stop_ || !queue_.empty() || overflowed_ || (db_ && !recovered_earlier_); });
     if (write_queued(lock)) continue;
     if (overflowed_ && spool_) {
       overflowed_ = false;
       auto [segment, records] = spool_->rotate();
+      (void)records;
       if (past_deadline()) {
-        // Left for the next open: counted as spooled now.
-        done_ += records;
-        std::lock_guard out(out_mu_);
-        outcome_.spooled += records;
-        done_cv_.notify_all();
+        settle_overflow();  // left for the next open
       } else if (!segment.empty()) {
         ingest(segment, /*own=*/true, lock);
       }
@@ -254,10 +262,12 @@ void SqliteStore::run() {
     }
     if (stop_) return;
     if (!db_) continue;
-    if (!recovered_earlier_ && !past_deadline()) {
-      // Segments left by earlier runs (a shutdown deadline, a crash), written in once the queue is empty.
+    if (!recovered_earlier_) {
+      // Segments left by earlier runs (a shutdown deadline, a crash), written in once the queue is
+      // empty; a run already past its deadline leaves them to the next one.
       recovered_earlier_ = true;
-      for (const auto& segment : spool_->segments()) ingest(segment, /*own=*/false, lock);
+      if (!past_deadline())
+        for (const auto& segment : spool_->segments()) ingest(segment, /*own=*/false, lock);
       continue;
     }
     if (options_.retention.enabled() && Clock::now() >= next_prune_) {
@@ -346,6 +356,7 @@ void SqliteStore::ingest(const std::string& path, bool own, std::unique_lock<std
         if (own) {
           std::lock_guard l(mu_);
           done_ += batch.size();
+          overflow_pending_ -= std::min<std::uint64_t>(overflow_pending_, batch.size());
           done_cv_.notify_all();
         }
         batch.clear();
@@ -361,22 +372,14 @@ void SqliteStore::ingest(const std::string& path, bool own, std::unique_lock<std
     }
     if (segment->damaged()) spdlog::warn("trace store {}: spool segment {} ends in a damaged record", path_, path);
     if (interrupted) {
-      // Past the deadline: keep only the unread records, in this run's segment (with any overflow
-      // of this run already there), and count what is ours as spooled for good.
-      std::uint64_t before = spool_->open_records();
+      // Past the deadline: keep only the unread records (still counted as pending overflow when
+      // ours), and settle this run's overflow as spooled for good.
       if (!segment->finish(*spool_, &error))
         spdlog::warn("trace store {}: cannot keep the rest of {}: {}", path_, path, error);
-      auto [kept, records] = spool_->rotate();
-      (void)kept;
-      const std::uint64_t ours = before + (own ? records - std::min(records, before) : 0);
-      {
-        std::lock_guard out(out_mu_);
-        outcome_.spooled += ours;
-      }
+      spool_->rotate();
       std::lock_guard l(mu_);
       overflowed_ = false;
-      done_ += ours;
-      done_cv_.notify_all();
+      settle_overflow();
     } else if (!keep && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
       spdlog::warn("trace store {}: cannot remove spool segment {}: {}", path_, path, std::strerror(errno));
     }

@@ -87,6 +87,7 @@ class SqliteStore : public TraceSink {
   SqliteStore(std::string path, sqlite3* db, const StoreOptions& options);
   void run();
   bool past_deadline() const;  // under mu_
+  void settle_overflow();      // under mu_: this run's traces in the spool count as spooled for good
   // Writes one batch from the queue (lock held on entry and exit). false if the queue was empty.
   bool write_queued(std::unique_lock<std::mutex>& lock);
   // Writes BATCH (its traces count as accepted when OWN), or sends it elsewhere on failure.
@@ -113,6 +114,7 @@ class SqliteStore : public TraceSink {
   std::size_t queued_bytes_ = 0;
   std::uint64_t accepted_ = 0, done_ = 0;  // done: stored, spooled for good, or sent elsewhere
   bool overflowed_ = false;                // the open spool segment holds traces of this run
+  std::uint64_t overflow_pending_ = 0;     // traces of this run in the spool, not yet written in
   bool behind_warned_ = false, spool_warned_ = false, recovered_earlier_ = false;
   bool stop_ = false;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();

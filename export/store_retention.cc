@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <vector>
 
 #include "export/sqlite_util.h"
@@ -52,6 +53,45 @@ std::int64_t delete_chunk(sqlite3* db, sql::Stmt& select_ids, std::uint64_t* spa
 }
 
 }  // namespace
+
+RetentionPolicy default_retention() {
+  RetentionPolicy p;
+  p.max_age_ns = 30 * kDay;
+  p.max_bytes = std::int64_t{1024} << 20;
+  return p;
+}
+
+std::string parse_retention_age(const std::string& value, std::int64_t* max_age_ns) {
+  if (value == "off" || value == "0") return *max_age_ns = 0, "";
+  const std::string bad = "--retention wants an age such as 7d, 12h, 90m, 2w or off, got '" + value + "'";
+  if (value.size() < 2) return bad;
+  std::int64_t unit = 0;
+  switch (value.back()) {
+    case 's': unit = 1'000'000'000; break;
+    case 'm': unit = 60'000'000'000; break;
+    case 'h': unit = kHour; break;
+    case 'd': unit = kDay; break;
+    case 'w': unit = 7 * kDay; break;
+    default: return bad;
+  }
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i + 1 < value.size(); ++i) {
+    if (value[i] < '0' || value[i] > '9' || n > 100'000'000) return bad;
+    n = n * 10 + (value[i] - '0');
+  }
+  if (n == 0 || n > std::numeric_limits<std::int64_t>::max() / unit) return bad;
+  *max_age_ns = n * unit;
+  return "";
+}
+
+std::string parse_max_store_mb(const std::string& value, std::int64_t* max_bytes) {
+  std::int64_t n = 0;
+  bool ok = !value.empty() && value.size() <= 9;
+  for (char c : value) ok &= c >= '0' && c <= '9', n = n * 10 + (c - '0');
+  if (!ok) return "--max-store-mb wants a whole number of megabytes (0: no cap), got '" + value + "'";
+  *max_bytes = n << 20;
+  return "";
+}
 
 std::string RetentionPolicy::describe() const {
   std::string out = max_age_ns > 0 ? "retention " + age_text(max_age_ns) : "no age limit";

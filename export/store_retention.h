@@ -20,6 +20,14 @@ struct RetentionPolicy {
   std::string describe() const;
 };
 
+// The defaults of `llmtap proxy` / `llmtap run` (SPEC.md): 30 days, 1024 MB.
+RetentionPolicy default_retention();
+// --retention AGE: "7d", "12h", "90m", "2w", "3600s"; "off" or "0" keeps traces of any age.
+// "" or the error naming the value.
+std::string parse_retention_age(const std::string& value, std::int64_t* max_age_ns);
+// --max-store-mb N: a whole number of MiB; 0 removes the cap.
+std::string parse_max_store_mb(const std::string& value, std::int64_t* max_bytes);
+
 // What one prune() removed.
 struct PruneResult {
   std::uint64_t traces_by_age = 0, traces_by_size = 0, spans = 0;
