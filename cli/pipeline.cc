@@ -81,6 +81,7 @@ class RunningPipeline final : public Pipeline {
     eopts.also_to = traces_.get();
     eopts.redaction.patterns = opts.redact_patterns;
     eopts.redaction.disabled_classes = opts.no_redact_classes;
+    eopts.store_retention = opts.store_retention;
     std::string export_error;
     auto exporters = exporting::make_export_setup(opts.exports, data_dir_, &export_error, eopts);
     if (!exporters.sink) return fail(error, export_error);
@@ -202,7 +203,7 @@ class RunningPipeline final : public Pipeline {
       log_capture_problems(tap_->stats());
     }
     if (builder_) {
-      // After a burst this can take a while (the store writes a few thousand traces a second).
+      // After a burst the store writes what it can until the deadline and spools the rest.
       if (const std::size_t open = builder_->open_traces(); open > 1000)
         spdlog::info("stopping: closing and exporting {} open traces", open);
       builder_->close_all(now_ns());  // also flushes the sinks

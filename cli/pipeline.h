@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/run_report.h"
+#include "export/store_retention.h"
 
 namespace llmtap::cli {
 
@@ -41,6 +42,7 @@ struct PipelineOptions {
   std::string alert_rules_file;                     // --alert-rules FILE (YAML, alerts/rules.h)
   bool enforce_budgets = false;                     // --enforce-budgets: answer 429 once a budget is spent
   std::string metrics_listen;                       // --metrics-listen ADDR:PORT ("" = no endpoint)
+  exporting::RetentionPolicy store_retention = exporting::default_retention();  // --retention, --max-store-mb
 };
 
 // Parses the shared proxy options out of ARGS (removing them); returns "" or an error message.

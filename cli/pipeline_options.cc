@@ -64,6 +64,10 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "  --trace-idle-ms N        close a trace after N ms without activity (default 30000)\n"
          "  --max-open-traces N      at most N traces open at once; past it the least recently active\n"
          "                           close early, exported with llmtap.trace.closed_early (default 50000)\n"
+         "  --retention AGE          delete stored traces older than AGE (7d, 12h, 2w; off keeps all;\n"
+         "                           default 30d), checked at start and every minute in the background\n"
+         "  --max-store-mb N         delete the oldest stored traces while the store exceeds N MB\n"
+         "                           (0: no cap; default 1024)\n"
          "  --io-threads N           threads forwarding traffic (default 2; one more thread decodes\n"
          "                           the captured bytes, others export)\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
@@ -90,7 +94,7 @@ bool pipeline_option_takes_value(std::string_view name) {
   static constexpr std::string_view kWithValue[] = {
       "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
       "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--max-open-traces", "--io-threads", "--data-dir", "--log-level",
-      "--user-header", "--session-header", "--alert-rules", "--metrics-listen"};
+      "--user-header", "--session-header", "--alert-rules", "--metrics-listen", "--retention", "--max-store-mb"};
   for (auto k : kWithValue)
     if (name == k) return true;
   return false;
@@ -191,6 +195,10 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     } else if (name == "--metrics-listen") {
       if (value.find(':') == std::string::npos) return "--metrics-listen wants ADDR:PORT, got '" + value + "'";
       opts.metrics_listen = value;
+    } else if (name == "--retention") {
+      if (auto e = exporting::parse_retention_age(value, &opts.store_retention.max_age_ns); !e.empty()) return e;
+    } else if (name == "--max-store-mb") {
+      if (auto e = exporting::parse_max_store_mb(value, &opts.store_retention.max_bytes); !e.empty()) return e;
     } else if (name == "--log-level") {
       if (std::string e = set_log_level(value, "--log-level"); !e.empty()) return e;
     }

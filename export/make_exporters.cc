@@ -85,13 +85,16 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
     }
     std::string err = dir.reason;
     std::unique_ptr<SqliteStore> store;
-    if (dir.usable()) store = SqliteStore::open(p, &err);
+    StoreOptions store_options;
+    store_options.retention = options.store_retention;
+    if (dir.usable()) store = SqliteStore::open(p, &err, store_options);
     if (!store) {
       spdlog::error("trace store {} is unavailable ({}); this run's traces go to a fallback file instead", p, err);
       store = SqliteStore::unavailable(p, err);
     }
     if (setup.store_path.empty()) setup.store_path = p;
-    setup.descriptions.push_back("sqlite " + p);
+    setup.descriptions.push_back("sqlite " + p +
+                                 (options.store_retention.enabled() ? " (" + options.store_retention.describe() + ")" : ""));
     setup.stores.push_back(store.get());
     sinks.push_back(std::move(store));
   }

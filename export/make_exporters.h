@@ -13,6 +13,7 @@
 #include "common/sinks.h"
 #include "export/content_redactor.h"
 #include "export/otlp_config.h"
+#include "export/store_retention.h"
 
 namespace llmtap::exporting {
 
@@ -27,6 +28,7 @@ struct ExportOptions {
   EnvLookup env;                        // default: the process environment
   TraceSink* also_to = nullptr;         // fed every trace after redaction too (not owned; outlives the sink)
   RedactionOptions redaction;           // --redact, --no-redact-class
+  RetentionPolicy store_retention;      // --retention, --max-store-mb (default here: keep everything)
 };
 
 struct ExportSetup {

@@ -1,7 +1,9 @@
 #pragma once
-// The embedded default store: traces, spans and attributes in <data_dir>/traces.db (WAL), written
-// in batches on the store's own thread so on_trace() never waits on disk. TraceStoreReader is the
-// query side used by `llmtap traces`.
+// The embedded default store: traces and spans in <data_dir>/traces.db (WAL, schema in
+// store_schema.h), written in batches on the store's own thread so on_trace() never waits on disk:
+// a bounded queue, overflow to an on-disk spool (store_spool.h), retention (store_retention.h).
+// TraceStoreReader is the query side used by `llmtap traces` and report/.
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -16,70 +18,107 @@
 
 #include "common/sinks.h"
 #include "common/span.h"
+#include "export/store_retention.h"
+#include "export/store_schema.h"
 
 struct sqlite3;
 
 namespace llmtap::exporting {
 
 class UnstoredTraces;
+class KeyTable;
+class StoreSpool;
+class StoreWriter;
 
-inline constexpr int kStoreSchemaVersion = 1;
 inline constexpr const char* kStoreFileName = "traces.db";
+
+struct StoreOptions {
+  // Traces waiting in memory for the disk, by count and by bytes; past either, a trace goes to the
+  // spool (StoreSpool) and is written in when the queue is empty again.
+  std::size_t max_queued = 50000;
+  std::size_t max_queued_bytes = std::size_t{64} << 20;
+  RetentionPolicy retention;          // enforced on the store's thread (store_retention.h)
+  std::chrono::milliseconds prune_every{60000};
+  std::string spool_dir;              // default: PATH + "-spool"
+};
 
 // What became of the traces handed to a store: nothing is lost silently.
 struct StoreOutcome {
   std::uint64_t accepted = 0;     // traces handed to the store
   std::uint64_t stored = 0;       // committed to the database
+  std::uint64_t spooled = 0;      // left in the spool at the shutdown deadline (written in at the next open)
   std::uint64_t unstored = 0;     // written to the fallback file instead
   std::uint64_t lost = 0;         // neither (the fallback failed too)
+  std::uint64_t recovered = 0;    // spooled by an earlier run and written in by this one (not in accepted)
   std::string store_error;        // why the first batch could not be stored (file and reason)
   std::string fallback_path;      // UnstoredTraces file, "" if never needed
   std::string fallback_error;     // why the fallback failed, if it did
   std::string set_aside;          // a damaged store renamed at open, "" if none
+  std::string spool_dir;          // where spooled traces wait
+  std::string migrated;           // "schema 1 -> 2" when this open migrated the store, else ""
   // "stored 28 of 30 traces" plus, when short, why and where the rest went.
   std::string describe() const;
 };
 
 class SqliteStore : public TraceSink {
  public:
-  // Opens (creating and migrating) the database at PATH. A damaged database (check_store_file) is
-  // renamed aside and a fresh one created. nullptr and *error (naming the file and the OS or SQLite
-  // reason) on failure. At most MAX_QUEUED traces wait for the disk; on_trace() waits beyond that.
+  // Opens (creating and migrating, store_schema.h) the database at PATH. A damaged database
+  // (check_store_file) is renamed aside and a fresh one created. nullptr and *error (naming the file
+  // and the OS or SQLite reason) on failure.
   static std::unique_ptr<SqliteStore> open(const std::string& path, std::string* error,
-                                           std::size_t max_queued = 50000);
+                                           const StoreOptions& options = {});
+  static std::unique_ptr<SqliteStore> open(const std::string& path, std::string* error, std::size_t max_queued);
   // A store that could not be opened (REASON): every trace goes to the fallback file, and
   // outcome() says so. Keeps `llmtap run` and the proxy working on a read-only or full disk.
   static std::unique_ptr<SqliteStore> unavailable(const std::string& path, const std::string& reason);
-  ~SqliteStore() override;  // writes everything queued, then closes
+  ~SqliteStore() override;  // writes everything queued (or spools it, past a stop_by deadline), then closes
 
-  // Queues TRACE; waits while the write queue is full (never drops). Not for the forwarding path.
+  // Queues TRACE; past the queue's bounds spools it (waits only if the spool cannot be written).
+  // Never drops. Not for the forwarding path.
   void on_trace(const Trace& trace) override;
-  void flush() override;  // returns once everything accepted so far is written somewhere (bounded)
+  // Returns once everything accepted so far is stored or spooled, or at the stop_by() deadline
+  // (then what is still queued is spooled before it returns), else after at most 10 s.
+  void flush() override;
+  void stop_by(std::chrono::steady_clock::time_point deadline) override;
   const std::string& path() const { return path_; }
   StoreOutcome outcome() const;
 
  private:
-  SqliteStore(std::string path, sqlite3* db, std::size_t max_queued);
+  SqliteStore(std::string path, sqlite3* db, const StoreOptions& options);
   void run();
-  // "" once committed, else why not (captured before the rollback).
-  std::string write_batch(std::vector<Trace>& batch);
+  bool past_deadline() const;  // under mu_
+  void settle_overflow();      // under mu_: this run's traces in the spool count as spooled for good
+  // Writes one batch from the queue (lock held on entry and exit). false if the queue was empty.
+  bool write_queued(std::unique_lock<std::mutex>& lock);
+  // Writes BATCH (its traces count as accepted when OWN), or sends it elsewhere on failure.
+  void write_batch(std::vector<Trace>& batch, bool own);
   void write_elsewhere(const std::vector<Trace>& batch, const std::string& why);
+  // Writes a spool segment's traces in; OWN: overflow of this process (counted as accepted).
+  void ingest(const std::string& segment, bool own, std::unique_lock<std::mutex>& lock);
+  void maybe_prune();
 
   std::string path_;
   sqlite3* db_;
   std::string open_error_;  // unavailable(): why db_ is null
+  const StoreOptions options_;
+  std::unique_ptr<StoreWriter> writer_;
+  std::unique_ptr<StoreSpool> spool_;
   std::unique_ptr<UnstoredTraces> fallback_;
-  StoreOutcome outcome_;    // under mu_
-  const std::size_t max_queued_;
+  StoreOutcome outcome_;    // under out_mu_
   std::mutex mu_;
   std::condition_variable cv_;       // work queued / stop
-  std::condition_variable done_cv_;  // a batch committed
+  std::condition_variable done_cv_;  // traces reached their final place
   std::condition_variable room_cv_;  // the queue shrank
   mutable std::mutex out_mu_;  // outcome_
   std::deque<Trace> queue_;
-  std::uint64_t accepted_ = 0, written_ = 0;
-  bool behind_warned_ = false;
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t accepted_ = 0, done_ = 0;  // done: stored, spooled for good, or sent elsewhere
+  bool overflowed_ = false;                // the open spool segment holds traces of this run
+  std::uint64_t overflow_pending_ = 0;     // traces of this run in the spool, not yet written in
+  bool behind_warned_ = false, spool_warned_ = false, recovered_earlier_ = false;
   bool stop_ = false;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point next_prune_{};
   std::thread thread_;
 };
 
@@ -106,8 +145,10 @@ struct TraceScan {
 
 class TraceStoreReader {
  public:
-  // Opens an existing store read-only, after check_store_file(). nullptr and *error (e.g. "no trace
-  // store at PATH", "trace store PATH is damaged: ...") if absent or damaged.
+  // Opens an existing store read-only, after the cheap header checks of check_store_header() (the
+  // full quick_check runs when a writer opens the store). Damage found while reading (SQLite's
+  // corruption errors, a blob that does not decode) is reported as "trace store PATH is damaged: ..."
+  // by scan() and error(). nullptr and *error (e.g. "no trace store at PATH") if absent or damaged.
   static std::unique_ptr<TraceStoreReader> open(const std::string& path, std::string* error);
   ~TraceStoreReader();
 
@@ -121,10 +162,17 @@ class TraceStoreReader {
   // newest_first (listed ids in the order given); stops early when VISIT returns false. Returns ""
   // or an error message.
   std::string scan(const TraceScan& scan, const std::function<bool(Trace&& trace)>& visit) const;
+  // Why the last recent()/ids_with_prefix()/get() came back short, "" if it did not.
+  const std::string& error() const { return error_; }
 
  private:
-  explicit TraceStoreReader(sqlite3* db) : db_(db) {}
+  TraceStoreReader(sqlite3* db, std::string path);
+  // The message for a failed read (WHY), "damaged" when SQLite or the decoder says so.
+  std::string failed(const std::string& why) const;
   sqlite3* db_;
+  std::string path_;
+  std::unique_ptr<KeyTable> keys_;
+  mutable std::string error_;
 };
 
 }  // namespace llmtap::exporting

@@ -26,6 +26,10 @@ class Stmt {
   Stmt& bind(int i, int v) { sqlite3_bind_int64(st_, i, v); return *this; }
   Stmt& bind(int i, double v) { sqlite3_bind_double(st_, i, v); return *this; }
   Stmt& bind_null(int i) { sqlite3_bind_null(st_, i); return *this; }
+  Stmt& bind_blob(int i, std::string_view b) {
+    sqlite3_bind_blob(st_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return st_ ? sqlite3_step(st_) : SQLITE_MISUSE; }
   // One step then reset; false on an error, whose code last_rc() keeps.
@@ -46,6 +50,12 @@ class Stmt {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
     return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col))) : std::string_view();
   }
+  // Valid until the next step/reset of this statement.
+  std::string_view blob(int col) const {
+    auto* p = static_cast<const char*>(sqlite3_column_blob(st_, col));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col))) : std::string_view();
+  }
+  sqlite3_stmt* handle() const { return st_; }
   std::int64_t i64(int col) const { return sqlite3_column_int64(st_, col); }
   double dbl(int col) const { return sqlite3_column_double(st_, col); }
   bool is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }

@@ -49,7 +49,7 @@ std::string sqlite_reason(sqlite3* db, int rc) {
   return out + " (sqlite code " + std::to_string(ext) + ")";
 }
 
-StoreCheck check_store_file(const std::string& path) {
+StoreCheck check_store_header(const std::string& path) {
   auto damaged = [](std::string why) { return StoreCheck{StoreCheck::kDamaged, std::move(why)}; };
   auto unreadable = [](std::string why) { return StoreCheck{StoreCheck::kUnreadable, std::move(why)}; };
   // Never through a link: what a link points to is not the store, so it is no evidence of damage.
@@ -70,6 +70,16 @@ StoreCheck check_store_file(const std::string& path) {
   if (static_cast<std::size_t>(n) < kHeaderSize)
     return damaged("truncated: " + std::to_string(st.st_size) + " bytes, shorter than the SQLite header");
   if (auto bad = check_header(header, static_cast<std::uint64_t>(st.st_size)); !bad.empty()) return damaged(bad);
+  return {};
+}
+
+StoreCheck check_store_file(const std::string& path) {
+  StoreCheck header = check_store_header(path);
+  if (!header.ok()) return header;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || st.st_size == 0) return header;
+  auto damaged = [](std::string why) { return StoreCheck{StoreCheck::kDamaged, std::move(why)}; };
+  auto unreadable = [](std::string why) { return StoreCheck{StoreCheck::kUnreadable, std::move(why)}; };
 
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, nullptr);

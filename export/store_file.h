@@ -15,8 +15,11 @@ struct StoreCheck {
   std::string reason;  // e.g. "truncated: 5000 bytes, not a whole number of 4096-byte pages"
   bool ok() const { return result == kSound; }
 };
-// kSound when PATH is absent, empty (a fresh store) or passes the checks.
+// kSound when PATH is absent, empty (a fresh store) or passes the checks: the header ones and
+// PRAGMA quick_check, which reads every page (seconds on a large store: writers run it at open).
 StoreCheck check_store_file(const std::string& path);
+// Only the header checks (is it SQLite, whole pages): constant time, for readers.
+StoreCheck check_store_header(const std::string& path);
 
 // Renames PATH (and its -wal/-shm files) to PATH.corrupt-YYYYMMDDTHHMMSSZ. The new name of the main
 // file, or "" and *error (with the OS reason).

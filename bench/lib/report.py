@@ -171,6 +171,30 @@ if ps:
     for name, mbs in ps:
         print("| %s | %s |" % (name, mbs))
     print()
+sw = pick("store_write")
+if sw:
+    # Schema 1 (before this store) wrote about 3,500 traces/s of two spans (issue 16) = 7,000 spans/s.
+    before_spans = 7000.0
+    print("## Trace store (export/store_bench): sustained writes through SqliteStore")
+    print()
+    print("| workload | spans/s | traces/s | spans per CPU second | vs schema 1 (7,000 spans/s) | vs target 50,000 spans/s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in sw:
+        kv = dict(zip(r[1::2], r[2::2]))
+        sps = float(kv.get("spans_per_s", 0))
+        print("| %s | %.0f | %s | %s | %s | %s |" % (r[0], sps, kv.get("traces_per_s", "?"), kv.get("spans_per_cpu_s", "?"),
+                                                   ratio(sps, before_spans), ratio(sps, 50000.0)))
+    so = one("store_open")
+    if so:
+        kv = dict(zip(so[0::2], so[1::2]))
+        print()
+        print("reader open %s ms (header check only), list of 20 %s ms; writer's quick_check %s ms on a %s MB store"
+              % (kv.get("reader_open_ms"), kv.get("list20_ms"), kv.get("quick_check_ms"), kv.get("mb")))
+    gw = [r for r in sw if r[0] == "gateway"]
+    if gw:
+        g = float(dict(zip(gw[0][1::2], gw[0][2::2])).get("spans_per_s", 0))
+        verdict("store >= 50k spans/s sustained", g >= 50000, "gateway traces %.0f spans/s" % g)
+    print()
 pr = one("preload")
 if pr:
     print("## Preload shim (bench/preload_overhead.sh, streaming TLS client CPU)")

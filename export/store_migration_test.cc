@@ -1,0 +1,218 @@
+// Schema versions: a store written by llmtap at schema 1 (testdata/store_v1.sql, dumped from that
+// version) is migrated in place and reads back exactly what was recorded; a store from a newer
+// llmtap is refused with a message, never rewritten; the span codec round-trips every value type
+// and rejects malformed blobs.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "export/span_codec.h"
+#include "export/sqlite_store.h"
+#include "export/test_spans.h"
+
+#ifndef LLMTAP_EXPORT_TESTDATA
+#error "LLMTAP_EXPORT_TESTDATA must name export/testdata"
+#endif
+
+namespace llmtap::exporting {
+namespace {
+
+using testing::TempDir;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The v1 fixture loaded into a database file at PATH.
+void make_v1_store(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::string sql = read_file(std::string(LLMTAP_EXPORT_TESTDATA) + "/store_v1.sql");
+  ASSERT_FALSE(sql.empty());
+  char* msg = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg), SQLITE_OK) << (msg ? msg : "");
+  sqlite3_close(db);
+}
+
+std::int64_t query_int(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  std::int64_t v = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+// What the fixture recorded (tools/v1 generator: support_trace with two content attributes, and
+// numbered_trace(0..2, 3)).
+std::vector<Trace> fixture_traces() {
+  std::vector<Trace> out;
+  Trace t = testing::support_trace();
+  t.spans[2].set("gen_ai.input.messages", std::string("[{\"role\":\"user\",\"content\":\"where is my order?\"}]"));
+  t.spans[2].set("gen_ai.output.messages", std::string("[{\"role\":\"assistant\",\"content\":\"looking\"}]"));
+  out.push_back(t);
+  for (int i = 0; i < 3; ++i) out.push_back(testing::numbered_trace(i, 3));
+  return out;
+}
+
+void expect_same_spans(const Trace& want, const Trace& got) {
+  ASSERT_EQ(want.spans.size(), got.spans.size());
+  for (const auto& w : want.spans) {
+    SCOPED_TRACE(w.span_id);
+    auto g = std::find_if(got.spans.begin(), got.spans.end(), [&](const Span& s) { return s.span_id == w.span_id; });
+    ASSERT_NE(g, got.spans.end());
+    EXPECT_EQ(g->parent_span_id, w.parent_span_id);
+    EXPECT_EQ(g->name, w.name);
+    EXPECT_EQ(g->kind, w.kind);
+    EXPECT_EQ(g->start_ns, w.start_ns);
+    EXPECT_EQ(g->end_ns, w.end_ns);
+    EXPECT_EQ(g->error, w.error);
+    EXPECT_EQ(g->status_message, w.status_message);
+    ASSERT_EQ(g->attributes.size(), w.attributes.size());
+    for (std::size_t i = 0; i < w.attributes.size(); ++i) {
+      EXPECT_EQ(g->attributes[i].key, w.attributes[i].key);  // in the order recorded
+      EXPECT_EQ(g->attributes[i].value, w.attributes[i].value) << w.attributes[i].key;
+    }
+  }
+}
+
+TEST(StoreMigration, AVersionOneStoreIsMigratedAndReadsBackWhatWasRecorded) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  make_v1_store(path);
+  ASSERT_EQ(query_int(path, "PRAGMA user_version"), 1);
+  std::string error;
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    EXPECT_EQ(store->outcome().migrated, "schema 1 -> 2");
+    // Written after the migration: the trace delivered again with one more priced span adds up.
+    Trace again = testing::numbered_trace(2, 4);
+    again.spans[3].set("llm.cost.total", 0.5);
+    store->on_trace(again);
+  }
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), kStoreSchemaVersion);
+  EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE name='attributes'"), 0);
+  EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM spans"), 16);
+  auto reader = TraceStoreReader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  auto want = fixture_traces();
+  for (const auto& w : want) {
+    if (w.trace_id == testing::numbered_trace(2, 3).trace_id) continue;
+    auto got = reader->get(w.trace_id);
+    ASSERT_TRUE(got) << w.trace_id;
+    expect_same_spans(w, *got);
+  }
+  auto summaries = reader->recent(10);
+  ASSERT_EQ(summaries.size(), 4u);
+  for (const auto& s : summaries) {
+    if (s.trace_id == want[0].trace_id) {
+      EXPECT_EQ(s.workflow, "Support Agent");
+      EXPECT_EQ(s.agents, std::vector<std::string>{"Billing Agent"});
+      ASSERT_TRUE(s.cost_usd);
+      EXPECT_DOUBLE_EQ(*s.cost_usd, 0.0142);
+      EXPECT_EQ(s.error_count, 1);
+    } else if (s.trace_id == testing::numbered_trace(2, 3).trace_id) {
+      EXPECT_EQ(s.span_count, 4);  // the v1 spans and the new one, merged
+      ASSERT_TRUE(s.cost_usd);
+      EXPECT_DOUBLE_EQ(*s.cost_usd, 0.5);
+    }
+  }
+  // The report's view leaves content out without reading it.
+  TraceScan scan;
+  scan.trace_ids = {want[0].trace_id};
+  scan.skip_keys = {"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
+                    "gen_ai.tool.call.result"};
+  int seen = 0;
+  EXPECT_EQ(reader->scan(scan, [&](Trace&& t) {
+    ++seen;
+    for (const auto& s : t.spans) EXPECT_EQ(s.find("gen_ai.input.messages"), nullptr);
+    EXPECT_NE(t.spans[2].find("gen_ai.request.model"), nullptr);
+    return true;
+  }), "");
+  EXPECT_EQ(seen, 1);
+}
+
+TEST(StoreMigration, AReaderMigratesAVersionOneStoreOnFirstOpen) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  make_v1_store(path);
+  std::string error;
+  auto reader = TraceStoreReader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(reader->recent(10).size(), 4u);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), kStoreSchemaVersion);
+}
+
+TEST(StoreMigration, AStoreFromANewerLlmtapIsRefusedAndLeftAlone) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  { ASSERT_TRUE(SqliteStore::open(path, &error)) << error; }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_FALSE(SqliteStore::open(path, &error));
+  EXPECT_NE(error.find("schema version 99 is newer than this llmtap (" + std::to_string(kStoreSchemaVersion) + ")"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find(path), std::string::npos) << error;
+  EXPECT_FALSE(TraceStoreReader::open(path, &error));
+  EXPECT_NE(error.find("newer llmtap (schema 99"), std::string::npos) << error;
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 99);
+}
+
+TEST(SpanCodec, RoundTripsEveryValueTypeAndRejectsMalformedBlobs) {
+  Trace t = testing::support_trace();
+  t.spans[0].set("neg", std::int64_t{-42});
+  t.spans[0].set("big", std::int64_t{1} << 62);
+  t.spans[0].set("list", std::vector<std::string>{"a", "", std::string(300, 'x')});
+  t.spans[0].set("nul", std::string("a\0b", 3));
+  std::string bytes;
+  codec::encode_trace(t, bytes);
+  Trace back;
+  ASSERT_TRUE(codec::decode_trace(bytes, back));
+  ASSERT_EQ(back.spans.size(), t.spans.size());
+  for (std::size_t i = 0; i < t.spans.size(); ++i) {
+    EXPECT_EQ(back.spans[i].span_id, t.spans[i].span_id);
+    ASSERT_EQ(back.spans[i].attributes.size(), t.spans[i].attributes.size());
+    for (std::size_t a = 0; a < t.spans[i].attributes.size(); ++a) {
+      EXPECT_EQ(back.spans[i].attributes[a].key, t.spans[i].attributes[a].key);
+      EXPECT_EQ(back.spans[i].attributes[a].value, t.spans[i].attributes[a].value);
+    }
+  }
+  // Every cut and random bytes: false or a trace, never a read out of bounds (ASan watches).
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    Trace cut;
+    EXPECT_FALSE(codec::decode_trace(std::string_view(bytes).substr(0, n), cut)) << n;
+  }
+  std::mt19937 rng(3);
+  for (int round = 0; round < 2000; ++round) {
+    std::string noisy = bytes;
+    for (int k = 0; k < 4; ++k) noisy[rng() % noisy.size()] = static_cast<char>(rng());
+    Trace any;
+    codec::decode_trace(noisy, any);
+  }
+  // A key id the dictionary does not know is an error, not a guess.
+  codec::KeyDictionary keys;
+  keys.add(1, "known");
+  std::string blob;
+  codec::append_attribute(blob, 0, 7, {"unknown", AttrValue(std::string("v"))});
+  std::vector<std::pair<std::uint64_t, Attribute>> out;
+  std::uint64_t unknown = 0;
+  EXPECT_FALSE(codec::decode_attributes(blob, &keys, out, &unknown));
+  EXPECT_EQ(unknown, 7u);
+}
+
+}  // namespace
+}  // namespace llmtap::exporting

@@ -1,0 +1,170 @@
+#include "export/store_retention.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <vector>
+
+#include "export/sqlite_util.h"
+#include "export/store_file.h"
+
+namespace llmtap::exporting {
+namespace {
+
+constexpr std::int64_t kDay = 86'400'000'000'000;
+constexpr std::int64_t kHour = 3'600'000'000'000;
+
+std::string age_text(std::int64_t ns) {
+  if (ns % kDay == 0) return std::to_string(ns / kDay) + "d";
+  if (ns % kHour == 0) return std::to_string(ns / kHour) + "h";
+  return std::to_string(ns / 1'000'000'000) + "s";
+}
+
+std::string mb_text(std::int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
+}
+
+std::int64_t pragma_int(sqlite3* db, const char* pragma) {
+  sql::Stmt st(db, pragma);
+  return st.step() == SQLITE_ROW ? st.i64(0) : 0;
+}
+
+// Deletes the traces SELECT_IDS returns (bound by BIND), with their spans, in one transaction.
+// The number deleted, or -1 with *error.
+std::int64_t delete_chunk(sqlite3* db, sql::Stmt& select_ids, std::uint64_t* spans, std::string* error) {
+  std::vector<std::string> ids;
+  while (select_ids.step() == SQLITE_ROW) ids.push_back(select_ids.text(0));
+  select_ids.reset();
+  if (ids.empty()) return 0;
+  sql::Stmt del_spans(db, "DELETE FROM spans WHERE trace_id=?1");
+  sql::Stmt del_trace(db, "DELETE FROM traces WHERE trace_id=?1");
+  if (!del_spans.ok() || !del_trace.ok()) return *error = sqlite3_errmsg(db), -1;
+  for (const auto& id : ids) {
+    if (!del_spans.bind(1, std::string_view(id)).exec()) return *error = sqlite_reason(db, del_spans.last_rc()), -1;
+    *spans += static_cast<std::uint64_t>(sqlite3_changes(db));
+    if (!del_trace.bind(1, std::string_view(id)).exec()) return *error = sqlite_reason(db, del_trace.last_rc()), -1;
+  }
+  return static_cast<std::int64_t>(ids.size());
+}
+
+}  // namespace
+
+RetentionPolicy default_retention() {
+  RetentionPolicy p;
+  p.max_age_ns = 30 * kDay;
+  p.max_bytes = std::int64_t{1024} << 20;
+  return p;
+}
+
+std::string parse_retention_age(const std::string& value, std::int64_t* max_age_ns) {
+  if (value == "off" || value == "0") return *max_age_ns = 0, "";
+  const std::string bad = "--retention wants an age such as 7d, 12h, 90m, 2w or off, got '" + value + "'";
+  if (value.size() < 2) return bad;
+  std::int64_t unit = 0;
+  switch (value.back()) {
+    case 's': unit = 1'000'000'000; break;
+    case 'm': unit = 60'000'000'000; break;
+    case 'h': unit = kHour; break;
+    case 'd': unit = kDay; break;
+    case 'w': unit = 7 * kDay; break;
+    default: return bad;
+  }
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i + 1 < value.size(); ++i) {
+    if (value[i] < '0' || value[i] > '9' || n > 100'000'000) return bad;
+    n = n * 10 + (value[i] - '0');
+  }
+  if (n == 0 || n > std::numeric_limits<std::int64_t>::max() / unit) return bad;
+  *max_age_ns = n * unit;
+  return "";
+}
+
+std::string parse_max_store_mb(const std::string& value, std::int64_t* max_bytes) {
+  std::int64_t n = 0;
+  bool ok = !value.empty() && value.size() <= 9;
+  for (char c : value) ok &= c >= '0' && c <= '9', n = n * 10 + (c - '0');
+  if (!ok) return "--max-store-mb wants a whole number of megabytes (0: no cap), got '" + value + "'";
+  *max_bytes = n << 20;
+  return "";
+}
+
+std::string RetentionPolicy::describe() const {
+  std::string out = max_age_ns > 0 ? "retention " + age_text(max_age_ns) : "no age limit";
+  out += max_bytes > 0 ? ", cap " + std::to_string(max_bytes / (1024 * 1024)) + " MB" : ", no size cap";
+  return out;
+}
+
+std::string PruneResult::describe(const RetentionPolicy& policy) const {
+  std::string out = "deleted " + std::to_string(traces()) + " trace" + (traces() == 1 ? "" : "s") + " (" +
+                    std::to_string(spans) + " spans):";
+  if (traces_by_age > 0) out += " " + std::to_string(traces_by_age) + " older than " + age_text(policy.max_age_ns);
+  if (traces_by_size > 0)
+    out += std::string(traces_by_age > 0 ? "," : "") + " " + std::to_string(traces_by_size) + " oldest over the " +
+           std::to_string(policy.max_bytes / (1024 * 1024)) + " MB cap";
+  return out + "; store " + mb_text(bytes_before) + " -> " + mb_text(bytes_after);
+}
+
+std::int64_t store_bytes(sqlite3* db) {
+  return (pragma_int(db, "PRAGMA page_count") - pragma_int(db, "PRAGMA freelist_count")) *
+         pragma_int(db, "PRAGMA page_size");
+}
+
+PruneResult prune(sqlite3* db, const RetentionPolicy& policy, UnixNanos now, std::uint64_t max_traces,
+                  std::uint64_t chunk) {
+  PruneResult r;
+  r.bytes_before = r.bytes_after = store_bytes(db);
+  auto in_transaction = [&](sql::Stmt& ids, std::uint64_t* counter) -> std::int64_t {
+    if (!sql::exec(db, "BEGIN IMMEDIATE", &r.error)) return -1;
+    std::int64_t n = delete_chunk(db, ids, &r.spans, &r.error);
+    if (n < 0 || !sql::exec(db, "COMMIT", &r.error)) {
+      sql::exec(db, "ROLLBACK");
+      return -1;
+    }
+    *counter += static_cast<std::uint64_t>(n);
+    return n;
+  };
+  auto budget = [&] { return std::min<std::uint64_t>(chunk, max_traces - std::min(max_traces, r.traces())); };
+
+  if (policy.max_age_ns > 0) {
+    sql::Stmt old(db, "SELECT trace_id FROM traces WHERE start_ns < ?1 ORDER BY start_ns LIMIT ?2");
+    if (!old.ok()) return r.error = sqlite3_errmsg(db), r;
+    for (;;) {
+      if (budget() == 0) return r.more = true, r;
+      old.bind(1, now - policy.max_age_ns).bind(2, static_cast<std::int64_t>(budget()));
+      std::int64_t n = in_transaction(old, &r.traces_by_age);
+      if (n < 0) return r;
+      if (n == 0) break;
+    }
+  }
+  if (policy.max_bytes > 0 && store_bytes(db) > policy.max_bytes) {
+    const auto target = static_cast<std::int64_t>(static_cast<double>(policy.max_bytes) * 0.9);
+    sql::Stmt oldest(db, "SELECT trace_id FROM traces ORDER BY start_ns, trace_id LIMIT ?1");
+    if (!oldest.ok()) return r.error = sqlite3_errmsg(db), r;
+    for (std::int64_t used = store_bytes(db); used > target; used = store_bytes(db)) {
+      if (budget() == 0) return r.more = true, r;
+      // Deleting a share of the traces frees about that share of the pages (a bit less: index pages
+      // keyed by random trace ids empty slowly), so the loop takes a few chunks at most.
+      const std::int64_t count = pragma_int(db, "SELECT COUNT(*) FROM traces");
+      if (count == 0) break;
+      auto share = static_cast<std::uint64_t>(
+          std::ceil(static_cast<double>(count) * static_cast<double>(used - target) / static_cast<double>(used)));
+      oldest.bind(1, static_cast<std::int64_t>(std::clamp<std::uint64_t>(share, 1, budget())));
+      std::int64_t n = in_transaction(oldest, &r.traces_by_size);
+      if (n <= 0) break;
+    }
+  }
+  if (r.traces() > 0) {
+    // Only a store created with auto_vacuum=incremental gives pages back; elsewhere they are reused.
+    sql::exec(db, "PRAGMA incremental_vacuum");
+    sql::exec(db, "PRAGMA wal_checkpoint(PASSIVE)");
+  }
+  r.bytes_after = store_bytes(db);
+  return r;
+}
+
+}  // namespace llmtap::exporting

@@ -1,0 +1,206 @@
+// Retention and the store under bursts: --retention deletes exactly the traces older than the limit,
+// --max-store-mb keeps the newest traces within the cap, and a burst far larger than the queue,
+// stopped at a deadline, leaves every trace either stored or spooled (and the next open writes the
+// spooled ones in).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "export/sqlite_store.h"
+#include "export/store_spool.h"
+#include "export/test_spans.h"
+
+namespace llmtap::exporting {
+namespace {
+
+using testing::TempDir;
+using Clock = std::chrono::steady_clock;
+constexpr std::int64_t kDay = 86'400'000'000'000;
+
+// A trace of SPANS spans starting at START.
+Trace trace_at(int n, UnixNanos start, int spans = 3) {
+  Trace t = testing::numbered_trace(n, spans);
+  for (auto& s : t.spans) {
+    s.end_ns = start + (s.end_ns - s.start_ns);
+    s.start_ns = start;
+    s.set("gen_ai.request.model", std::string("gpt-4o-mini"));
+    s.set("filler", std::string(400, static_cast<char>('a' + n % 26)));
+  }
+  return t;
+}
+
+std::int64_t count(sqlite3* db, const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  std::int64_t v = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+struct CapturedLog {
+  std::ostringstream text;
+  std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+  CapturedLog() {
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::ostream_sink_mt>(text)));
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous); }
+};
+
+TEST(StoreRetention, DeletesExactlyTheTracesOlderThanTheLimit) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  const UnixNanos now = now_ns();
+  std::set<std::string> kept;
+  std::string error;
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    // Ages 0.5 d .. 14.5 d, ten traces each; 7 d keeps ages below 7 d.
+    for (int n = 0; n < 150; ++n) {
+      const UnixNanos age = kDay / 2 + (n / 10) * kDay;
+      store->on_trace(trace_at(n, now - age));
+      if (age < 7 * kDay) kept.insert(testing::numbered_trace(n).trace_id);
+    }
+  }
+  ASSERT_EQ(kept.size(), 70u);
+  CapturedLog log;
+  StoreOptions options;
+  options.retention.max_age_ns = 7 * kDay;
+  {
+    auto store = SqliteStore::open(path, &error, options);
+    ASSERT_TRUE(store) << error;
+    // Enforced on the store's own thread, right after open and then every prune_every.
+    for (int i = 0; i < 200 && log.text.str().find("deleted") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_NE(log.text.str().find("deleted 80 traces (240 spans): 80 older than 7d"), std::string::npos) << log.text.str();
+  auto reader = TraceStoreReader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  std::set<std::string> left;
+  for (const auto& t : reader->recent(1000)) left.insert(t.trace_id);
+  EXPECT_EQ(left, kept);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM spans"), 210);  // no span of a deleted trace is left
+  sqlite3_close(db);
+}
+
+TEST(StoreRetention, KeepsTheNewestTracesWithinTheSizeCap) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  const UnixNanos now = now_ns();
+  std::string error;
+  constexpr int kTraces = 3000;  // about 5 MB
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    for (int n = 0; n < kTraces; ++n) store->on_trace(trace_at(n, now - (kTraces - n) * 1'000'000'000LL));
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::int64_t before = store_bytes(db);
+  sqlite3_close(db);
+  ASSERT_GT(before, 3 << 20);
+  CapturedLog log;
+  StoreOptions options;
+  options.retention.max_bytes = 1 << 20;  // --max-store-mb 1
+  {
+    auto store = SqliteStore::open(path, &error, options);
+    ASSERT_TRUE(store) << error;
+    for (int i = 0; i < 400 && log.text.str().find("deleted") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_NE(log.text.str().find("oldest over the 1 MB cap"), std::string::npos) << log.text.str();
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_LE(store_bytes(db), 1 << 20);
+  const std::int64_t left = count(db, "SELECT COUNT(*) FROM traces");
+  EXPECT_GT(left, 100);
+  // Exactly the newest ones survive: the oldest left is younger than every deleted one.
+  const std::int64_t oldest_left = count(db, "SELECT MIN(start_ns) FROM traces");
+  EXPECT_EQ(oldest_left, now - (left * 1'000'000'000LL));
+  sqlite3_close(db);
+  // New stores give the pages back: the file shrank too.
+  EXPECT_LE(std::filesystem::file_size(path), static_cast<std::uintmax_t>(before));
+}
+
+TEST(StoreBurst, StopAtTheDeadlineLeavesEveryTraceStoredOrSpooled) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  const char* env = std::getenv("LLMTAP_TEST_BURST_TRACES");  // to try other sizes by hand
+  const int kProduced = env ? std::atoi(env) : 300000;
+  std::uint64_t stored = 0, spooled = 0;
+  const auto t0 = Clock::now();
+  {
+    StoreOptions options;
+    options.max_queued = 20000;
+    auto store = SqliteStore::open(path, &error, options);
+    ASSERT_TRUE(store) << error;
+    // What a SIGTERM after a burst does: a deadline first, then every open trace closes at once.
+    store->stop_by(Clock::now() + std::chrono::seconds(2));
+    for (int n = 0; n < kProduced; ++n) store->on_trace(testing::numbered_trace(n, 2));
+    store->flush();
+    auto o = store->outcome();
+    stored = o.stored;
+    spooled = o.spooled;
+    EXPECT_EQ(o.accepted, static_cast<std::uint64_t>(kProduced));
+    EXPECT_EQ(o.stored + o.spooled, o.accepted) << o.describe();
+    EXPECT_EQ(o.lost + o.unstored, 0u);
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("burst of %d traces, 2 s deadline: %.2f s to stop, %llu stored, %llu spooled\n", kProduced, secs,
+              static_cast<unsigned long long>(stored), static_cast<unsigned long long>(spooled));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::int64_t in_db = count(db, "SELECT COUNT(*) FROM traces");
+  sqlite3_close(db);
+  const std::uint64_t in_spool = count_spooled(path + "-spool");
+  EXPECT_EQ(static_cast<std::uint64_t>(in_db), stored);
+  EXPECT_EQ(in_spool, spooled);
+  EXPECT_EQ(static_cast<std::uint64_t>(in_db) + in_spool, static_cast<std::uint64_t>(kProduced));
+  // The next open writes the spooled traces in, in the background.
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    for (int i = 0; i < 2400 && count_spooled(path + "-spool") > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(store->outcome().recovered, spooled);
+  }
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM traces"), kProduced);
+  sqlite3_close(db);
+}
+
+TEST(StoreBurst, OverflowIsSpooledAndWrittenInWhenTheQueueDrains) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  {
+    StoreOptions options;
+    options.max_queued = 4;
+    auto store = SqliteStore::open(path, &error, options);
+    ASSERT_TRUE(store) << error;
+    for (int n = 0; n < 2000; ++n) store->on_trace(testing::numbered_trace(n, 2));
+    store->flush();
+    auto o = store->outcome();
+    EXPECT_EQ(o.stored, 2000u) << o.describe();
+    EXPECT_EQ(o.spooled, 0u);
+  }
+  EXPECT_EQ(count_spooled(path + "-spool"), 0u);
+  auto reader = TraceStoreReader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(reader->recent(5000).size(), 2000u);
+}
+
+}  // namespace
+}  // namespace llmtap::exporting

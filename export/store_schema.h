@@ -1,0 +1,21 @@
+#pragma once
+// The trace store's schema, versioned in PRAGMA user_version, and the migrations from every version
+// llmtap has shipped. A store is brought to kStoreSchemaVersion in one transaction (all steps or
+// none); a store from a newer llmtap is refused, never rewritten.
+//   1  traces, spans, attributes (one row per attribute)
+//   2  attributes encoded per span (attrs/content blobs, attr_keys), spans keyed by rowid,
+//      indexes for the report's selections (time, workflow), incremental vacuum for retention
+#include <string>
+
+struct sqlite3;
+
+namespace llmtap::exporting {
+
+inline constexpr int kStoreSchemaVersion = 2;
+
+// Creates or migrates DB (open read-write, WAL already set) to kStoreSchemaVersion. *FROM is the
+// version found (0: a new store). false and *error (e.g. "trace store schema version 3 is newer
+// than this llmtap (2)") otherwise; nothing is changed then.
+bool bring_schema_up_to_date(sqlite3* db, int* from, std::string* error);
+
+}  // namespace llmtap::exporting

@@ -1,0 +1,73 @@
+#pragma once
+// Traces the store could not write in time (its queue full during a burst, or still queued at the
+// shutdown deadline), kept on disk beside the store: <store>-spool/*.spool, 0600 in a 0700
+// directory. The store writes them in later, when its queue is empty, in this process or the next
+// one that opens the store; nothing is dropped. A segment being appended to is held with flock(), so
+// a second process on the same store never takes it.
+//   segment := record*      record := u32 length, u32 crc32, encode_trace() bytes (little-endian)
+// A record cut short or failing its checksum (a crash mid-append) ends the segment.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/span.h"
+
+namespace llmtap::exporting {
+
+class StoreSpool {
+ public:
+  explicit StoreSpool(std::string dir) : dir_(std::move(dir)) {}
+  ~StoreSpool();
+  StoreSpool(const StoreSpool&) = delete;
+  StoreSpool& operator=(const StoreSpool&) = delete;
+
+  // Appends TRACE to this process's open segment (created on first use). Thread-safe. false and
+  // *error (the path and OS reason) if it could not be written.
+  bool append(const Trace& trace, std::string* error);
+  // Closes the open segment: its path and record count (0 if none) for the caller to ingest.
+  std::pair<std::string, std::uint64_t> rotate();
+  std::uint64_t open_records() const;
+  // Segments no live writer holds, oldest first (left by earlier runs, or rotated by this one).
+  std::vector<std::string> segments() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  bool open_segment(std::string* error);
+
+  std::string dir_;
+  mutable std::mutex mu_;
+  int fd_ = -1;
+  std::string path_;
+  std::uint64_t records_ = 0, seq_ = 0;
+};
+
+// Reads one segment, holding its lock; nullptr when it is gone or another process holds it.
+class SpoolSegment {
+ public:
+  static std::unique_ptr<SpoolSegment> claim(const std::string& path);
+  ~SpoolSegment();
+  // The next trace; false at the end (or at a damaged record: damaged() then).
+  bool next(Trace& out);
+  bool damaged() const { return damaged_; }
+  // Removes the segment, keeping its unread records (if any) in a new segment of DIR first.
+  // false and *error if the rest could not be kept (the segment then stays as it is).
+  bool finish(StoreSpool& spool, std::string* error);
+  const std::string& path() const { return path_; }
+
+ private:
+  SpoolSegment(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  bool fill(std::size_t need);
+
+  std::string path_;
+  int fd_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+  bool eof_ = false, damaged_ = false;
+};
+
+// Traces waiting in the spool directory DIR (every segment, held or not).
+std::uint64_t count_spooled(const std::string& dir);
+
+}  // namespace llmtap::exporting

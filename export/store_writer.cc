@@ -1,0 +1,146 @@
+#include "export/store_writer.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "export/store_file.h"
+#include "export/store_rows.h"
+
+namespace llmtap::exporting {
+namespace {
+
+std::string attr_text(const AttrValue& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  return "";
+}
+
+}  // namespace
+
+TraceTotals trace_totals(const Trace& trace) {
+  TraceTotals t;
+  if (trace.spans.empty()) return t;
+  t.start_ns = trace.spans.front().start_ns;
+  t.end_ns = trace.spans.front().end_ns;
+  double cost[2] = {0, 0};
+  int priced[2] = {0, 0};
+  const Span* workflow_from = nullptr;
+  const Span* root = nullptr;
+  const Span* earliest = nullptr;
+  std::vector<std::pair<UnixNanos, std::string>> agents;
+  for (const auto& s : trace.spans) {
+    t.start_ns = std::min(t.start_ns, s.start_ns);
+    t.end_ns = std::max(t.end_ns, s.end_ns);
+    ++t.span_count;
+    t.error_count += s.error ? 1 : 0;
+    if (!earliest || s.start_ns < earliest->start_ns) earliest = &s;
+    if (s.kind == SpanKind::kWorkflow && (!root || s.start_ns < root->start_ns)) root = &s;
+    const int k = s.kind == SpanKind::kWorkflow ? 0 : s.kind == SpanKind::kGeneration ? 1 : -1;
+    for (const auto& a : s.attributes) {
+      if (a.key == "llm.cost.total" && k >= 0) {
+        if (auto* d = std::get_if<double>(&a.value)) cost[k] += *d, ++priced[k];
+        else if (auto* i = std::get_if<std::int64_t>(&a.value)) cost[k] += static_cast<double>(*i), ++priced[k];
+      } else if (a.key == "gen_ai.workflow.name") {
+        if (!workflow_from || s.start_ns < workflow_from->start_ns) {
+          workflow_from = &s;
+          t.workflow = attr_text(a.value);
+        }
+      } else if (a.key == "gen_ai.agent.name") {
+        std::string name = attr_text(a.value);
+        auto it = std::find_if(agents.begin(), agents.end(), [&](const auto& e) { return e.second == name; });
+        if (it == agents.end()) agents.emplace_back(s.start_ns, std::move(name));
+        else it->first = std::min(it->first, s.start_ns);
+      }
+    }
+  }
+  for (int k = 0; k < 2 && !t.cost_usd; ++k)
+    if (priced[k] > 0) t.cost_usd = cost[k];
+  if (!workflow_from) t.workflow = (root ? root : earliest)->name;
+  std::stable_sort(agents.begin(), agents.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [start, name] : agents) t.agents.push_back(std::move(name));
+  return t;
+}
+
+StoreWriter::StoreWriter(sqlite3* db)
+    : db_(db),
+      keys_(db, /*writable=*/true),
+      exists_(db, "SELECT 1 FROM traces WHERE trace_id=?1"),
+      put_span_(db,
+                "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
+                "status_message,attrs,content) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
+      put_trace_(db,
+                 "INSERT OR REPLACE INTO traces(trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,"
+                 "error_count,updated_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
+      stored_spans_(db, spans_of_trace_sql(false).c_str()) {
+  for (auto* st : {&exists_, &put_span_, &put_trace_, &stored_spans_})
+    if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
+  if (error_.empty()) keys_.load(&error_);
+}
+
+std::string StoreWriter::write_trace(const Trace& trace) {
+  const std::string& tid = trace.trace_id.empty() ? trace.spans.front().trace_id : trace.trace_id;
+  const bool existed = exists_.bind(1, std::string_view(tid)).step() == SQLITE_ROW;
+  exists_.reset();
+  for (std::size_t i = 0; i < trace.spans.size(); ++i) {
+    const Span& s = trace.spans[i];
+    if (!encode_span_attributes(s, keys_, attrs_, content_)) return sqlite_reason(db_, sqlite3_errcode(db_));
+    put_span_.bind(1, std::string_view(tid))
+        .bind(2, std::string_view(s.span_id))
+        .bind(3, std::string_view(s.parent_span_id))
+        .bind(4, static_cast<std::int64_t>(i))
+        .bind(5, std::string_view(s.name))
+        .bind(6, to_string(s.kind))
+        .bind(7, s.start_ns)
+        .bind(8, s.end_ns)
+        .bind(9, std::int64_t{s.error ? 1 : 0})
+        .bind(10, std::string_view(s.status_message))
+        .bind_blob(11, attrs_);
+    if (content_.empty()) put_span_.bind_null(12);
+    else put_span_.bind_blob(12, content_);
+    if (!put_span_.exec()) return sqlite_reason(db_, put_span_.last_rc());
+  }
+  // A trace delivered in parts adds up: its totals come from every span stored so far.
+  TraceTotals t;
+  if (existed) {
+    Trace stored;
+    if (std::string e = read_spans(stored_spans_, tid, false, {}, keys_, stored); !e.empty()) return e;
+    t = trace_totals(stored);
+  } else {
+    t = trace_totals(trace);
+  }
+  std::string agents = nlohmann::json(t.agents).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  put_trace_.bind(1, std::string_view(tid))
+      .bind(2, t.start_ns)
+      .bind(3, t.end_ns)
+      .bind(4, std::string_view(t.workflow))
+      .bind(5, std::string_view(agents))
+      .bind(6, t.span_count);
+  if (t.cost_usd) put_trace_.bind(7, *t.cost_usd);
+  else put_trace_.bind_null(7);
+  put_trace_.bind(8, t.error_count).bind(9, now_ns());
+  if (!put_trace_.exec()) return sqlite_reason(db_, put_trace_.last_rc());
+  return "";
+}
+
+std::string StoreWriter::write(const std::vector<Trace>& batch) {
+  if (!error_.empty()) return error_;
+  if (int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); rc != SQLITE_OK)
+    return sqlite_reason(db_, rc);
+  keys_.dictionary().mark();
+  std::string why;
+  for (const auto& trace : batch) {
+    if (trace.spans.empty()) continue;
+    if (why = write_trace(trace); !why.empty()) break;
+  }
+  if (why.empty()) {
+    if (int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) why = sqlite_reason(db_, rc);
+  }
+  if (!why.empty()) {
+    sql::exec(db_, "ROLLBACK");  // a failed COMMIT can leave the transaction open
+    keys_.dictionary().rollback();
+  }
+  return why;
+}
+
+}  // namespace llmtap::exporting

@@ -1,0 +1,45 @@
+#pragma once
+// Writes batches of traces into the store (schema 2) in one transaction each, with statements
+// prepared once per connection: per span one row (attributes encoded, store_rows.h), per trace one
+// summary row computed in memory (or, for a trace delivered in parts, from every span stored).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/span.h"
+#include "export/sqlite_util.h"
+#include "export/store_keys.h"
+
+namespace llmtap::exporting {
+
+// The traces row of a trace (what `llmtap traces list` shows).
+struct TraceTotals {
+  UnixNanos start_ns = 0, end_ns = 0;
+  std::int64_t span_count = 0, error_count = 0;
+  std::optional<double> cost_usd;  // the root's rolled-up cost, else the sum over priced generations
+  std::string workflow;            // gen_ai.workflow.name of the earliest span with one, else the root's name
+  std::vector<std::string> agents; // gen_ai.agent.name values in order of first appearance
+};
+TraceTotals trace_totals(const Trace& trace);
+
+class StoreWriter {
+ public:
+  explicit StoreWriter(sqlite3* db);
+  // "" if every statement prepared, else why not.
+  const std::string& error() const { return error_; }
+  // "" once BATCH is committed, else why not (the transaction rolled back, nothing written).
+  std::string write(const std::vector<Trace>& batch);
+
+ private:
+  std::string write_trace(const Trace& trace);
+
+  sqlite3* db_;
+  std::string error_;
+  KeyTable keys_;
+  sql::Stmt exists_, put_span_, put_trace_, stored_spans_;
+  std::string attrs_, content_;  // reused encoding buffers
+};
+
+}  // namespace llmtap::exporting
