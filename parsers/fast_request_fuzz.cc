@@ -1,0 +1,28 @@
+// libFuzzer target: a request body read by the simdjson fast path and the nlohmann reference path
+// (parsers/fast_request.h) must give the same ModelCall, for Chat Completions and Responses.
+#include <cstdio>
+
+#include "parsers/api_parser.h"
+#include "parsers/fast_request.h"
+#include "parsers/model_call_diff.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace llmtap;
+  const std::string body(reinterpret_cast<const char*>(data), size);
+  for (ApiShape shape : {ApiShape::kChatCompletions, ApiShape::kResponses}) {
+    ModelCall fast, reference;
+    std::string a = body, b = body;
+    try {
+      parse_request_body(a, *make_api_parser(shape), fast, RequestParsePath::kAuto);
+      parse_request_body(b, *make_api_parser(shape), reference, RequestParsePath::kReference);
+    } catch (...) {
+      return 0;  // ExchangeParser contains exceptions (allocation); equality is what is checked here
+    }
+    std::string diff = testing::model_call_diff(fast, reference);
+    if (!diff.empty()) {
+      std::fprintf(stderr, "fast and reference paths differ: %s\n", diff.c_str());
+      __builtin_trap();
+    }
+  }
+  return 0;
+}
