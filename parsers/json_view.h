@@ -4,6 +4,7 @@
 // reference path, lenient about ill-formed UTF-8) or from a simdjson DOM (the fast path for large
 // request bodies, parsers/fast_request.h). Semantics are nlohmann's: a missing member reads as
 // null, a repeated key's last value wins, numbers convert as json_fields::i64 does.
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -19,11 +20,17 @@ class NlohmannView {
  public:
   explicit NlohmannView(const nlohmann::json& j) : j_(&j) {}
   NlohmannView at(std::string_view key) const { return NlohmannView(json_fields::at(*j_, key)); }
+  // at() of each of `keys` (one pass over the members where that is cheaper).
+  template <std::size_t N>
+  std::array<NlohmannView, N> members(const std::array<std::string_view, N>& keys) const {
+    return members_by_at(*this, keys);
+  }
   bool is_null() const { return j_->is_null(); }
   bool is_string() const { return j_->is_string(); }
   bool is_object() const { return j_->is_object(); }
   bool is_array() const { return j_->is_array(); }
   bool is_number() const { return j_->is_number(); }
+  std::size_t array_size() const { return j_->is_array() ? j_->size() : 0; }
   std::string_view string() const {
     return j_->is_string() ? std::string_view(j_->get_ref<const std::string&>()) : std::string_view();
   }
@@ -45,6 +52,13 @@ class NlohmannView {
  private:
   const nlohmann::json* j_;
 };
+
+template <class V, std::size_t N>
+std::array<V, N> members_by_at(const V& v, const std::array<std::string_view, N>& keys) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<V, N>{v.at(keys[I])...};
+  }(std::make_index_sequence<N>());
+}
 
 // Member `key` as a string ("" when missing or not a string).
 template <class V>

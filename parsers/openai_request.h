@@ -3,6 +3,7 @@
 // choice, common fields), written once over a json_view (parsers/json_view.h) so the nlohmann path
 // and the simdjson fast path produce the same ModelCall by construction.
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "common/model_call.h"
@@ -37,29 +38,34 @@ std::string tool_choice(const V& choice) {
 
 template <class V>
 Message chat_message(const V& m) {
-  using json_view::str;
+  static constexpr std::array<std::string_view, 11> kKeys = {
+      "role", "content", "refusal", "reasoning_content", "reasoning", "thinking",
+      "tool_calls", "function_call", "tool_call_id", "name", "tool_name"};
+  const auto [role, content, refusal, reasoning_content, reasoning, thinking, tool_calls, function_call,
+              tool_call_id, name, tool_name] = m.members(kKeys);
   Message msg;
-  msg.role = str(m, "role");
-  msg.text = json_view::content_text(m.at("content"));
-  if (msg.text.empty()) msg.text = str(m, "refusal");
-  msg.reasoning = str(m, "reasoning_content");
-  if (msg.reasoning.empty()) msg.reasoning = str(m, "reasoning");
-  if (msg.reasoning.empty()) msg.reasoning = str(m, "thinking");  // Ollama
-  m.at("tool_calls").for_each([&](const V& c) {
+  msg.role = role.string();
+  msg.text = json_view::content_text(content);
+  if (msg.text.empty()) msg.text = refusal.string();
+  msg.reasoning = reasoning_content.string();
+  if (msg.reasoning.empty()) msg.reasoning = reasoning.string();
+  if (msg.reasoning.empty()) msg.reasoning = thinking.string();  // Ollama
+  tool_calls.for_each([&](const V& c) {
     V fn = c.at("function");
-    msg.tool_calls.push_back(ToolCall{str(c, "id"), str(fn, "name"), fn.at("arguments").compact_arguments()});
+    msg.tool_calls.push_back(
+        ToolCall{json_view::str(c, "id"), json_view::str(fn, "name"), fn.at("arguments").compact_arguments()});
   });
-  V legacy = m.at("function_call");
-  if (legacy.is_object()) {
-    msg.tool_calls.push_back(ToolCall{"", str(legacy, "name"), legacy.at("arguments").compact_arguments()});
+  if (function_call.is_object()) {
+    msg.tool_calls.push_back(
+        ToolCall{"", json_view::str(function_call, "name"), function_call.at("arguments").compact_arguments()});
   }
   if (msg.role == "tool" || msg.role == "function") {
-    msg.tool_call_id = str(m, "tool_call_id");
-    msg.tool_name = str(m, "name");
-    if (msg.tool_name.empty()) msg.tool_name = str(m, "tool_name");
+    msg.tool_call_id = tool_call_id.string();
+    msg.tool_name = name.string();
+    if (msg.tool_name.empty()) msg.tool_name = tool_name.string();
     msg.role = "tool";
   } else {
-    msg.name = str(m, "name");  // multi-agent frameworks name the agent that spoke
+    msg.name = name.string();  // multi-agent frameworks name the agent that spoke
   }
   return msg;
 }
@@ -68,8 +74,9 @@ Message chat_message(const V& m) {
 template <class V>
 void read_chat_messages(const V& messages, ModelCall& call) {
   bool leading = true;
+  call.input.reserve(call.input.size() + messages.array_size());
   messages.for_each([&](const V& m) {
-    std::string_view role = m.at("role").string();
+    std::string_view role = leading ? m.at("role").string() : std::string_view();
     if (leading && (role == "system" || role == "developer")) {
       if (!call.system_instructions.empty()) call.system_instructions.push_back('\n');
       call.system_instructions.append(json_view::content_text(m.at("content")));
@@ -112,30 +119,32 @@ std::string reasoning_text(const V& item) {
 // One Responses input item into `call.input`.
 template <class V>
 void read_input_item(const V& item, ModelCall& call) {
-  using json_view::str;
-  std::string_view type = item.at("type").string();
+  static constexpr std::array<std::string_view, 9> kKeys = {"type",   "arguments", "input", "call_id", "name",
+                                                            "output", "role",      "content", "summary"};
+  const auto [type_v, arguments, input, call_id, name, output, role, content, summary] = item.members(kKeys);
+  std::string_view type = type_v.string();
   if (is_call_item(type)) {
     Message m;
     m.role = "assistant";
-    V args = json_view::has(item, "arguments") ? item.at("arguments") : item.at("input");
-    m.tool_calls.push_back(ToolCall{str(item, "call_id"), str(item, "name"), args.compact_arguments()});
+    const V& args = arguments.is_null() ? input : arguments;
+    m.tool_calls.push_back(ToolCall{std::string(call_id.string()), std::string(name.string()), args.compact_arguments()});
     call.input.push_back(std::move(m));
   } else if (is_call_output_item(type)) {
     Message m;
     m.role = "tool";
-    m.tool_call_id = str(item, "call_id");
-    V out = item.at("output");
-    m.text = out.is_string() ? std::string(out.string()) : json_view::content_text(out, "\n");
+    m.tool_call_id = call_id.string();
+    m.text = output.is_string() ? std::string(output.string()) : json_view::content_text(output, "\n");
     call.input.push_back(std::move(m));
   } else if (type == "reasoning") {
     Message m;
     m.role = "assistant";
-    m.reasoning = reasoning_text(item);
+    m.reasoning = json_view::content_text(summary, "\n");  // as reasoning_text()
+    if (m.reasoning.empty()) m.reasoning = json_view::content_text(content, "\n");
     call.input.push_back(std::move(m));
-  } else if (type == "message" || (type.empty() && json_view::has(item, "role"))) {
+  } else if (type == "message" || (type.empty() && !role.is_null())) {
     Message m;
-    m.role = str(item, "role");
-    m.text = json_view::content_text(item.at("content"), "\n");
+    m.role = role.string();
+    m.text = json_view::content_text(content, "\n");
     call.input.push_back(std::move(m));
   }
   // Other items (item_reference, web_search_call, ...) carry no conversation text.
@@ -151,6 +160,7 @@ void read_responses_request(const V& body, ModelCall& call) {
   if (input.is_string()) {
     call.input.push_back(Message{"user", std::string(input.string()), "", {}, "", "", false});
   } else {
+    call.input.reserve(call.input.size() + input.array_size());
     input.for_each([&](const V& item) { read_input_item(item, call); });
   }
 }

@@ -12,11 +12,23 @@ class SimdView {
   SimdView() = default;  // a missing member: reads as null
   explicit SimdView(simdjson::dom::element e) : e_(e), present_(true) {}
   SimdView at(std::string_view key) const;
+  // at() of each of `keys` in one pass over the members (the last repeated key still wins).
+  template <std::size_t N>
+  std::array<SimdView, N> members(const std::array<std::string_view, N>& keys) const {
+    std::array<SimdView, N> found{};
+    if (!is_object()) return found;
+    simdjson::dom::object obj = e_.get_object().value_unsafe();
+    for (auto field : obj)
+      for (std::size_t i = 0; i < N; ++i)
+        if (field.key == keys[i]) found[i] = SimdView(field.value);
+    return found;
+  }
   bool is_null() const { return !present_ || type() == simdjson::dom::element_type::NULL_VALUE; }
   bool is_string() const { return present_ && type() == simdjson::dom::element_type::STRING; }
   bool is_object() const { return present_ && type() == simdjson::dom::element_type::OBJECT; }
   bool is_array() const { return present_ && type() == simdjson::dom::element_type::ARRAY; }
   bool is_number() const;
+  std::size_t array_size() const { return is_array() ? e_.get_array().value_unsafe().size() : 0; }
   std::string_view string() const { return is_string() ? e_.get_string().value_unsafe() : std::string_view(); }
   std::int64_t i64() const;
   bool boolean() const;
