@@ -1,6 +1,8 @@
 // libFuzzer target: a request body read by the simdjson fast path and the nlohmann reference path
-// (parsers/fast_request.h) must give the same ModelCall, for Chat Completions and Responses.
+// (parsers/fast_request.h) must give the same ModelCall, for Chat Completions and Responses. An input
+// "<request body>\n====\n<response body>" (the per-API targets' corpora) uses its request part.
 #include <cstdio>
+#include <string_view>
 
 #include "parsers/api_parser.h"
 #include "parsers/fast_request.h"
@@ -8,7 +10,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace llmtap;
-  const std::string body(reinterpret_cast<const char*>(data), size);
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  if (auto sep = in.find("\n====\n"); sep != std::string_view::npos) in = in.substr(0, sep);
+  const std::string body(in);
   for (ApiShape shape : {ApiShape::kChatCompletions, ApiShape::kResponses}) {
     ModelCall fast, reference;
     std::string a = body, b = body;

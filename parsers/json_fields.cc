@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "common/ids.h"
+#include "parsers/json_view.h"
 
 namespace llmtap::json_fields {
 
@@ -56,24 +57,7 @@ bool boolean(const json& j, std::string_view key) {
 bool has(const json& j, std::string_view key) { return !at(j, key).is_null(); }
 
 std::string content_text(const json& content, std::string_view sep) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string out;
-  if (!content.is_array()) return out;
-  bool first = true;
-  for (const auto& part : content) {
-    std::string t;
-    if (part.is_string()) {
-      t = part.get<std::string>();
-    } else {
-      const json& text = at(part, "text");
-      if (!text.is_string()) continue;
-      t = text.get<std::string>();
-    }
-    if (!first) out.append(sep);
-    out.append(t);
-    first = false;
-  }
-  return out;
+  return json_view::content_text(json_view::NlohmannView(content), sep);  // shared with the fast path
 }
 
 std::string compact_arguments(const json& args) {
