@@ -21,7 +21,9 @@ constexpr ApiShape kShapes[] = {ApiShape::kChatCompletions, ApiShape::kResponses
                                 ApiShape::kGemini, ApiShape::kEmbeddings, ApiShape::kGeminiEmbeddings,
                                 ApiShape::kOllamaChat};
 
-bool has_fast_path(ApiShape s) { return s == ApiShape::kChatCompletions || s == ApiShape::kResponses; }
+bool has_fast_path(ApiShape s) {
+  return s == ApiShape::kChatCompletions || s == ApiShape::kResponses || s == ApiShape::kAnthropicMessages;
+}
 
 // Both paths on `body` for `shape`; returns the path kAuto took. Fails the test on any difference.
 RequestParsedBy expect_same(ApiShape shape, const std::string& body, const std::string& what) {
@@ -56,8 +58,8 @@ TEST(FastRequest, EveryFixtureIdenticalUnderEveryShape) {
       if (!has_fast_path(s)) EXPECT_EQ(by, RequestParsedBy::kReference) << n;
     }
   }
-  // Well-formed fixtures take the fast path for Chat and Responses (all but the bad-UTF-8 one).
-  EXPECT_GE(fast, 2 * (static_cast<int>(names.size()) - 1));
+  // Well-formed fixtures take the fast path for Chat, Responses and Anthropic (all but the bad-UTF-8 one).
+  EXPECT_GE(fast, 3 * (static_cast<int>(names.size()) - 1));
 }
 
 TEST(FastRequest, GeneratedAgentHistoriesIdenticalAndFast) {
@@ -65,6 +67,8 @@ TEST(FastRequest, GeneratedAgentHistoriesIdenticalAndFast) {
   std::string responses = testing::responses_history_body(256 * 1024);
   EXPECT_EQ(expect_same(ApiShape::kChatCompletions, chat, "chat history"), RequestParsedBy::kFast);
   EXPECT_EQ(expect_same(ApiShape::kResponses, responses, "responses history"), RequestParsedBy::kFast);
+  EXPECT_EQ(expect_same(ApiShape::kAnthropicMessages, testing::anthropic_history_body(256 * 1024), "anthropic history"),
+            RequestParsedBy::kFast);
   ModelCall c;
   std::string body = chat;
   parse_request_body(body, *make_api_parser(ApiShape::kChatCompletions), c);
@@ -110,6 +114,7 @@ TEST(FastRequest, RandomMutationsAgree) {
   for (const auto& n : request_fixtures()) seeds.push_back(fixture(n));
   seeds.push_back(testing::chat_history_body(8 * 1024));
   seeds.push_back(testing::responses_history_body(8 * 1024));
+  seeds.push_back(testing::anthropic_history_body(8 * 1024));
   const std::string alphabet = "{}[]\",:\\0123456789.-eE+tfnul \xc3\xa9\xff\x01";
   for (const auto& seed : seeds) {
     for (int round = 0; round < 300; ++round) {
@@ -127,7 +132,8 @@ TEST(FastRequest, RandomMutationsAgree) {
           }
         }
       }
-      for (ApiShape s : {ApiShape::kChatCompletions, ApiShape::kResponses}) expect_same(s, m, m.substr(0, 300));
+      for (ApiShape s : {ApiShape::kChatCompletions, ApiShape::kResponses, ApiShape::kAnthropicMessages})
+        expect_same(s, m, m.substr(0, 300));
       if (::testing::Test::HasFailure()) return;
     }
   }

@@ -2,7 +2,7 @@
 // body, through ConnectionStitcher (HTTP framing, SSE, JSON, provider parser) in 16 KiB reads.
 // Reports bytes/second (MB/s) per case. The WebSocket cases decode 8 MiB of frames (1 KiB text
 // messages; masked client frames, and permessage-deflate server frames) in 16 KiB reads.
-// Request bodies: 8 MiB generated coding-agent histories (Chat Completions, Responses) read into a
+// Request bodies: 8 MiB generated coding-agent histories (Chat Completions, Responses, Anthropic) read into a
 // ModelCall by the nlohmann reference path and by the simdjson fast path (parsers/fast_request.h);
 // after the benchmarks, a table prints MB/s per core for both and their ratio.
 #include <benchmark/benchmark.h>
@@ -161,6 +161,11 @@ const std::string& responses_request_8mib() {
   return body;
 }
 
+const std::string& anthropic_request_8mib() {
+  static const std::string body = llmtap::testing::anthropic_history_body(8u << 20);
+  return body;
+}
+
 void run_request(benchmark::State& state, llmtap::ApiShape shape, const std::string& body,
                  llmtap::RequestParsePath path) {
   for (auto _ : state) {
@@ -187,6 +192,13 @@ void BM_ResponsesRequest8MiB_Fast(benchmark::State& state) {
   run_request(state, llmtap::ApiShape::kResponses, responses_request_8mib(), llmtap::RequestParsePath::kAuto);
 }
 
+void BM_AnthropicRequest8MiB_Reference(benchmark::State& state) {
+  run_request(state, llmtap::ApiShape::kAnthropicMessages, anthropic_request_8mib(), llmtap::RequestParsePath::kReference);
+}
+void BM_AnthropicRequest8MiB_Fast(benchmark::State& state) {
+  run_request(state, llmtap::ApiShape::kAnthropicMessages, anthropic_request_8mib(), llmtap::RequestParsePath::kAuto);
+}
+
 // Best of `reps` single-threaded parses, in MB/s (the machine is shared: the best run is the one
 // least disturbed by other load).
 double best_mbps(llmtap::ApiShape shape, const std::string& body, llmtap::RequestParsePath path, int reps) {
@@ -204,7 +216,8 @@ void print_request_ratios() {
     llmtap::ApiShape shape;
     const std::string& body;
   } cases[] = {{"chat_completions", llmtap::ApiShape::kChatCompletions, chat_request_8mib()},
-               {"responses", llmtap::ApiShape::kResponses, responses_request_8mib()}};
+               {"responses", llmtap::ApiShape::kResponses, responses_request_8mib()},
+               {"anthropic_messages", llmtap::ApiShape::kAnthropicMessages, anthropic_request_8mib()}};
   std::printf("\nrequest body parse, 8 MiB, MB per CPU-second of one thread (best of 10):\n");
   std::printf("%-18s %14s %14s %8s\n", "api", "nlohmann MB/s", "simdjson MB/s", "ratio");
   for (const auto& c : cases) {
@@ -218,6 +231,8 @@ BENCHMARK(BM_ChatRequest8MiB_Reference)->UseManualTime()->Unit(benchmark::kMilli
 BENCHMARK(BM_ChatRequest8MiB_Fast)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ResponsesRequest8MiB_Reference)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ResponsesRequest8MiB_Fast)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AnthropicRequest8MiB_Reference)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AnthropicRequest8MiB_Fast)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WebSocketMaskedClientFrames8MiB)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WebSocketDeflatedServerFrames8MiB)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ChatSseStream8MiB)->Unit(benchmark::kMillisecond);

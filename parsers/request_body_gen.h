@@ -58,4 +58,24 @@ inline std::string responses_history_body(std::size_t target_bytes) {
   return b + "]}";
 }
 
+// Anthropic Messages: system blocks, then user text / assistant text+tool_use / user tool_result turns.
+inline std::string anthropic_history_body(std::size_t target_bytes) {
+  std::string b = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":8192,\"stream\":true,\"metadata\":{\"user_id\":\"u-1\"},"
+                  "\"system\":[{\"type\":\"text\",\"text\":\"You are a coding agent.\",\"cache_control\":{\"type\":\"ephemeral\"}}],"
+                  "\"tools\":[{\"name\":\"bash\",\"input_schema\":{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\"}}}}],"
+                  "\"tool_choice\":{\"type\":\"auto\"},\"messages\":[";
+  for (int i = 0; b.size() < target_bytes; ++i) {
+    std::string id = "toolu_" + std::to_string(i);
+    if (i) b += ",";
+    b += "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"" + gen_turn_text(i) + "\"}]}";
+    b += ",{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"Step " + std::to_string(i) +
+         "\",\"signature\":\"" + std::string(120, 's') + "\"},{\"type\":\"text\",\"text\":\"Running it.\"},"
+         "{\"type\":\"tool_use\",\"id\":\"" + id + "\",\"name\":\"bash\",\"input\":{\"command\":\"ls -la src/" +
+         std::to_string(i) + "\"}}]}";
+    b += ",{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"" + id +
+         "\",\"content\":[{\"type\":\"text\",\"text\":\"" + gen_turn_text(i + 1) + "\"}]}]}";
+  }
+  return b + "]}";
+}
+
 }  // namespace llmtap::testing
