@@ -2,11 +2,13 @@
 // normalized messages; streams rebuild blocks from content_block_start/delta (text_delta,
 // input_json_delta, thinking_delta) and merge message_start usage with message_delta usage, whose
 // counts are cumulative (a field present in message_delta replaces the earlier value).
+#include <array>
 #include <map>
 
 #include "parsers/api_factories.h"
 #include "parsers/attribution.h"
 #include "parsers/json_fields.h"
+#include "parsers/simd_json_view.h"
 
 namespace llmtap {
 namespace {
@@ -15,11 +17,13 @@ using namespace json_fields;
 
 // One Anthropic message's content into normalized messages, keeping order: text/thinking/tool_use
 // gather in one message of the speaker's role; each tool_result becomes its own "tool" message.
-void read_message(const json& m, std::vector<Message>& out) {
-  std::string role = str(m, "role");
-  const json& content = at(m, "content");
+// A template over json_view (parsers/json_view.h): the nlohmann and simdjson paths share it.
+template <class V>
+void read_message(const V& m, std::vector<Message>& out) {
+  std::string role = json_view::str(m, "role");
+  V content = m.at("content");
   if (content.is_string()) {
-    out.push_back(Message{role, content.get<std::string>(), "", {}, "", "", false});
+    out.push_back(Message{role, std::string(content.string()), "", {}, "", "", false});
     return;
   }
   if (!content.is_array()) return;
@@ -32,27 +36,30 @@ void read_message(const json& m, std::vector<Message>& out) {
     cur.role = role;
     cur_used = false;
   };
-  for (const auto& block : content) {
-    std::string type = str(block, "type");
+  static constexpr std::array<std::string_view, 9> kKeys = {"type", "text",        "thinking", "id",     "name",
+                                                            "input", "tool_use_id", "is_error", "content"};
+  content.for_each([&](const V& block) {
+    const auto [type_v, text, thinking, id, name, input, tool_use_id, is_error, result] = block.members(kKeys);
+    std::string_view type = type_v.string();
     if (type == "text") {
-      cur.text += str(block, "text");
+      cur.text += text.string();
       cur_used = true;
     } else if (type == "thinking") {
-      cur.reasoning += str(block, "thinking");
+      cur.reasoning += thinking.string();
       cur_used = true;
     } else if (type == "tool_use" || type == "server_tool_use") {
-      cur.tool_calls.push_back(ToolCall{str(block, "id"), str(block, "name"), compact_arguments(at(block, "input"))});
+      cur.tool_calls.push_back(ToolCall{std::string(id.string()), std::string(name.string()), input.compact_arguments()});
       cur_used = true;
     } else if (type == "tool_result") {
       flush();
       Message t;
       t.role = "tool";
-      t.tool_call_id = str(block, "tool_use_id");
-      t.is_error = boolean(block, "is_error");
-      t.text = content_text(at(block, "content"), "\n");
+      t.tool_call_id = tool_use_id.string();
+      t.is_error = is_error.boolean();
+      t.text = json_view::content_text(result, "\n");
       out.push_back(std::move(t));
     }
-  }
+  });
   flush();
 }
 
@@ -73,44 +80,48 @@ Usage anthropic_usage(const json& u) {
   return out;
 }
 
-std::string tool_choice(const json& tc) {
-  std::string type = str(tc, "type");
+template <class V>
+std::string tool_choice(const V& tc) {
+  std::string type = json_view::str(tc, "type");
   if (type == "any") return "required";
-  if (type == "tool") return str(tc, "name");
+  if (type == "tool") return json_view::str(tc, "name");
   return type;
+}
+
+template <class V>
+void read_request(const V& body, ModelCall& call) {
+  std::string model = json_view::str(body, "model");
+  if (!model.empty()) call.request_model = model;
+  call.stream = body.at("stream").boolean();
+  std::string tier = json_view::str(body, "service_tier");
+  if (!tier.empty()) call.service_tier = tier;
+  call.system_instructions = json_view::content_text(body.at("system"), "\n");
+  body.with_members({"metadata"}, [&](const json& j) { attribution::read_anthropic_body(j, call.attribution); });
+  V messages = body.at("messages");
+  call.input.reserve(call.input.size() + messages.array_size());
+  messages.for_each([&](const V& m) { read_message(m, call.input); });
+  body.at("tools").for_each([&](const V& t) {
+    std::string name = json_view::str(t, "name");
+    if (name.empty()) return;
+    V schema = t.at("input_schema");
+    call.tools.push_back(ToolDef{name, schema.is_null() ? std::string() : schema.schema_hash()});
+  });
+  call.tool_choice = tool_choice(body.at("tool_choice"));
 }
 
 class AnthropicMessagesParser : public ApiParser {
  public:
-  void parse_request(const json& body, ModelCall& call) override {
-    std::string model = str(body, "model");
-    if (!model.empty()) call.request_model = model;
-    call.stream = boolean(body, "stream");
-    std::string tier = str(body, "service_tier");
-    if (!tier.empty()) call.service_tier = tier;
-    call.system_instructions = content_text(at(body, "system"), "\n");
-    attribution::read_anthropic_body(body, call.attribution);
-    const json& messages = at(body, "messages");
-    if (messages.is_array()) {
-      for (const auto& m : messages) read_message(m, call.input);
-    }
-    const json& tools = at(body, "tools");
-    if (tools.is_array()) {
-      for (const auto& t : tools) {
-        std::string name = str(t, "name");
-        if (name.empty()) continue;
-        const json& schema = at(t, "input_schema");
-        call.tools.push_back(ToolDef{name, schema.is_null() ? std::string() : schema_hash(schema)});
-      }
-    }
-    call.tool_choice = tool_choice(at(body, "tool_choice"));
+  void parse_request(const json& body, ModelCall& call) override { read_request(json_view::NlohmannView(body), call); }
+  bool parse_request_fast(const json_view::SimdView& body, ModelCall& call) override {
+    read_request(body, call);
+    return true;
   }
 
   void on_json_body(const json& body, ModelCall& call) override {
     read_envelope(body, call);
     std::vector<Message> msgs;
     json m = json{{"role", "assistant"}, {"content", at(body, "content")}};
-    read_message(m, msgs);
+    read_message(json_view::NlohmannView(m), msgs);
     aggregate(msgs, call);
     std::string stop = str(body, "stop_reason");
     if (!stop.empty()) call.finish_reasons.push_back(stop);
@@ -199,7 +210,7 @@ class AnthropicMessagesParser : public ApiParser {
       content.push_back(std::move(block));
     }
     std::vector<Message> msgs;
-    read_message(json{{"role", "assistant"}, {"content", std::move(content)}}, msgs);
+    read_message(json_view::NlohmannView(json{{"role", "assistant"}, {"content", std::move(content)}}), msgs);
     aggregate(msgs, call);
     if (!call.output.empty()) {
       auto& calls = call.output.back().tool_calls;

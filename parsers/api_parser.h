@@ -12,11 +12,19 @@
 
 namespace llmtap {
 
+namespace json_view {
+class SimdView;
+}
+
 class ApiParser {
  public:
   virtual ~ApiParser() = default;
   // The request body (only when it parsed as JSON). Sets model, stream, input, tools, ...
   virtual void parse_request(const nlohmann::json& body, ModelCall& call) = 0;
+  // The same from a simdjson DOM (the fast path, parsers/fast_request.h), with exactly the same
+  // result. Returns false, touching nothing, when this API has no fast path: the caller then parses
+  // the body with nlohmann.
+  virtual bool parse_request_fast(const json_view::SimdView& /*body*/, ModelCall& /*call*/) { return false; }
   // A whole non-streamed response body.
   virtual void on_json_body(const nlohmann::json& body, ModelCall& call) = 0;
   // One streamed unit: an SSE event (`event` may be "") or one element of a JSON-array/NDJSON stream

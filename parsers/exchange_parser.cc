@@ -7,6 +7,7 @@
 #include "parsers/api_parser.h"
 #include "parsers/attribution.h"
 #include "parsers/content_decoder.h"
+#include "parsers/fast_request.h"
 #include "parsers/header_filter.h"
 #include "parsers/json_fields.h"
 #include "parsers/json_seq_splitter.h"
@@ -109,8 +110,7 @@ struct ExchangeParser::Impl {
     if (request_parsed) return;
     request_parsed = true;
     if (!api || req_body.empty() || req_truncated) return;
-    json_fields::json body = json_fields::parse(req_body);
-    if (body.is_object()) api->parse_request(body, call);
+    parse_request_body(req_body, *api, call);
     std::string().swap(req_body);
   }
 

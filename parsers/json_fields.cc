@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "common/ids.h"
+#include "parsers/json_view.h"
 
 namespace llmtap::json_fields {
 
@@ -28,22 +29,25 @@ std::string str(const json& j, std::string_view key) {
   return v.is_string() ? v.get<std::string>() : std::string();
 }
 
-std::int64_t i64(const json& j, std::string_view key) {
-  const json& v = at(j, key);
+std::int64_t double_to_i64(double d) {
+  if (!(d >= 0 || d < 0)) return 0;  // NaN
+  if (d > 9.2e18) return INT64_MAX;
+  if (d < -9.2e18) return INT64_MIN;
+  return static_cast<std::int64_t>(d);
+}
+
+std::int64_t number_to_i64(const json& v) {
+  // Unsigned values are integers too: above INT64_MAX they wrap, as they always have.
   if (v.is_number_integer()) return v.get<std::int64_t>();
   if (v.is_number_unsigned()) {
     auto u = v.get<std::uint64_t>();
     return u > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(u);
   }
-  if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (!(d >= 0 || d < 0)) return 0;  // NaN
-    if (d > 9.2e18) return INT64_MAX;
-    if (d < -9.2e18) return INT64_MIN;
-    return static_cast<std::int64_t>(d);
-  }
+  if (v.is_number_float()) return double_to_i64(v.get<double>());
   return 0;
 }
+
+std::int64_t i64(const json& j, std::string_view key) { return number_to_i64(at(j, key)); }
 
 bool boolean(const json& j, std::string_view key) {
   const json& v = at(j, key);
@@ -53,24 +57,7 @@ bool boolean(const json& j, std::string_view key) {
 bool has(const json& j, std::string_view key) { return !at(j, key).is_null(); }
 
 std::string content_text(const json& content, std::string_view sep) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string out;
-  if (!content.is_array()) return out;
-  bool first = true;
-  for (const auto& part : content) {
-    std::string t;
-    if (part.is_string()) {
-      t = part.get<std::string>();
-    } else {
-      const json& text = at(part, "text");
-      if (!text.is_string()) continue;
-      t = text.get<std::string>();
-    }
-    if (!first) out.append(sep);
-    out.append(t);
-    first = false;
-  }
-  return out;
+  return json_view::content_text(json_view::NlohmannView(content), sep);  // shared with the fast path
 }
 
 std::string compact_arguments(const json& args) {

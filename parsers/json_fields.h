@@ -17,6 +17,8 @@ using nlohmann::json;
 const json& at(const json& j, std::string_view key);
 std::string str(const json& j, std::string_view key);
 std::int64_t i64(const json& j, std::string_view key);  // numbers (integer or float); 0 otherwise
+std::int64_t number_to_i64(const json& v);                // i64 of the value itself
+std::int64_t double_to_i64(double d);                     // floats as i64 reads them (saturating, NaN 0)
 bool boolean(const json& j, std::string_view key);
 bool has(const json& j, std::string_view key);  // present and not null
 

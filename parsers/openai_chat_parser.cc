@@ -7,7 +7,9 @@
 #include "parsers/api_parser.h"
 #include "parsers/json_fields.h"
 #include "parsers/api_factories.h"
+#include "parsers/openai_request.h"
 #include "parsers/openai_shared.h"
+#include "parsers/simd_json_view.h"
 
 namespace llmtap {
 namespace {
@@ -17,8 +19,11 @@ using namespace json_fields;
 class ChatCompletionsParser : public ApiParser {
  public:
   void parse_request(const json& body, ModelCall& call) override {
-    openai_shared::read_common_request(body, call);
-    openai_shared::read_chat_messages(at(body, "messages"), call);
+    openai_request::read_chat_request(json_view::NlohmannView(body), call);
+  }
+  bool parse_request_fast(const json_view::SimdView& body, ModelCall& call) override {
+    openai_request::read_chat_request(body, call);
+    return true;
   }
 
   void on_json_body(const json& body, ModelCall& call) override {

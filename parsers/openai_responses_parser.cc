@@ -6,67 +6,27 @@
 
 #include "parsers/api_factories.h"
 #include "parsers/json_fields.h"
+#include "parsers/openai_request.h"
 #include "parsers/openai_shared.h"
+#include "parsers/simd_json_view.h"
 
 namespace llmtap {
 namespace {
 
 using namespace json_fields;
 
-bool is_call_item(const std::string& type) { return type == "function_call" || type == "custom_tool_call"; }
-bool is_call_output_item(const std::string& type) {
-  return type == "function_call_output" || type == "custom_tool_call_output";
-}
+using openai_request::is_call_item;
 
-std::string reasoning_text(const json& item) {
-  std::string out = content_text(at(item, "summary"), "\n");
-  std::string full = content_text(at(item, "content"), "\n");  // reasoning_text parts (open models)
-  if (out.empty()) return full;
-  return out;
-}
-
-// One input item into `call.input`.
-void read_input_item(const json& item, ModelCall& call) {
-  std::string type = str(item, "type");
-  if (is_call_item(type)) {
-    Message m;
-    m.role = "assistant";
-    const json& args = has(item, "arguments") ? at(item, "arguments") : at(item, "input");
-    m.tool_calls.push_back(ToolCall{str(item, "call_id"), str(item, "name"), compact_arguments(args)});
-    call.input.push_back(std::move(m));
-  } else if (is_call_output_item(type)) {
-    Message m;
-    m.role = "tool";
-    m.tool_call_id = str(item, "call_id");
-    const json& out = at(item, "output");
-    m.text = out.is_string() ? out.get<std::string>() : content_text(out, "\n");
-    call.input.push_back(std::move(m));
-  } else if (type == "reasoning") {
-    Message m;
-    m.role = "assistant";
-    m.reasoning = reasoning_text(item);
-    call.input.push_back(std::move(m));
-  } else if (type == "message" || (type.empty() && has(item, "role"))) {
-    Message m;
-    m.role = str(item, "role");
-    m.text = content_text(at(item, "content"), "\n");
-    call.input.push_back(std::move(m));
-  }
-  // Other items (item_reference, web_search_call, ...) carry no conversation text.
-}
+std::string reasoning_text(const json& item) { return openai_request::reasoning_text(json_view::NlohmannView(item)); }
 
 class ResponsesParser : public ApiParser {
  public:
   void parse_request(const json& body, ModelCall& call) override {
-    openai_shared::read_common_request(body, call);
-    call.system_instructions = content_text(at(body, "instructions"), "\n");
-    call.previous_response_id = str(body, "previous_response_id");
-    const json& input = at(body, "input");
-    if (input.is_string()) {
-      call.input.push_back(Message{"user", input.get<std::string>(), "", {}, "", "", false});
-    } else if (input.is_array()) {
-      for (const auto& item : input) read_input_item(item, call);
-    }
+    openai_request::read_responses_request(json_view::NlohmannView(body), call);
+  }
+  bool parse_request_fast(const json_view::SimdView& body, ModelCall& call) override {
+    openai_request::read_responses_request(body, call);
+    return true;
   }
 
   void on_json_body(const json& body, ModelCall& call) override { read_response(body, call); }

@@ -1,78 +1,21 @@
 #include "parsers/openai_shared.h"
 
-#include "parsers/attribution.h"
 #include "parsers/json_fields.h"
+#include "parsers/openai_request.h"
 
 namespace llmtap::openai_shared {
 
 using namespace json_fields;
 
-void read_tools(const json& tools, ModelCall& call) {
-  if (!tools.is_array()) return;
-  for (const auto& t : tools) {
-    const json& fn = at(t, "function");
-    const json& def = fn.is_object() ? fn : t;
-    std::string name = str(def, "name");
-    if (name.empty()) name = str(t, "type");  // built-in tools: web_search, file_search, ...
-    if (name.empty()) continue;
-    const json& params = at(def, "parameters");
-    call.tools.push_back(ToolDef{name, params.is_null() ? std::string() : schema_hash(params)});
-  }
-}
+// The mappings themselves live in parsers/openai_request.h (shared with the simdjson fast path).
+void read_tools(const json& tools, ModelCall& call) { openai_request::read_tools(json_view::NlohmannView(tools), call); }
 
-std::string tool_choice(const json& choice) {
-  if (choice.is_string()) return choice.get<std::string>();
-  if (!choice.is_object()) return {};
-  std::string name = str(at(choice, "function"), "name");
-  if (name.empty()) name = str(choice, "name");
-  if (!name.empty()) return name;
-  std::string mode = str(choice, "mode");  // {"type":"allowed_tools","mode":"auto",...}
-  return mode.empty() ? str(choice, "type") : mode;
-}
+std::string tool_choice(const json& choice) { return openai_request::tool_choice(json_view::NlohmannView(choice)); }
 
-Message chat_message(const json& m) {
-  Message msg;
-  msg.role = str(m, "role");
-  msg.text = content_text(at(m, "content"));
-  if (msg.text.empty()) msg.text = str(m, "refusal");
-  msg.reasoning = str(m, "reasoning_content");
-  if (msg.reasoning.empty()) msg.reasoning = str(m, "reasoning");
-  if (msg.reasoning.empty()) msg.reasoning = str(m, "thinking");  // Ollama
-  const json& calls = at(m, "tool_calls");
-  if (calls.is_array()) {
-    for (const auto& c : calls) {
-      const json& fn = at(c, "function");
-      msg.tool_calls.push_back(ToolCall{str(c, "id"), str(fn, "name"), compact_arguments(at(fn, "arguments"))});
-    }
-  }
-  const json& legacy = at(m, "function_call");
-  if (legacy.is_object()) {
-    msg.tool_calls.push_back(ToolCall{"", str(legacy, "name"), compact_arguments(at(legacy, "arguments"))});
-  }
-  if (msg.role == "tool" || msg.role == "function") {
-    msg.tool_call_id = str(m, "tool_call_id");
-    msg.tool_name = str(m, "name");
-    if (msg.tool_name.empty()) msg.tool_name = str(m, "tool_name");
-    msg.role = "tool";
-  } else {
-    msg.name = str(m, "name");  // multi-agent frameworks name the agent that spoke
-  }
-  return msg;
-}
+Message chat_message(const json& m) { return openai_request::chat_message(json_view::NlohmannView(m)); }
 
 void read_chat_messages(const json& messages, ModelCall& call) {
-  if (!messages.is_array()) return;
-  bool leading = true;
-  for (const auto& m : messages) {
-    std::string role = str(m, "role");
-    if (leading && (role == "system" || role == "developer")) {
-      if (!call.system_instructions.empty()) call.system_instructions.push_back('\n');
-      call.system_instructions.append(content_text(at(m, "content")));
-      continue;
-    }
-    leading = false;
-    call.input.push_back(chat_message(m));
-  }
+  openai_request::read_chat_messages(json_view::NlohmannView(messages), call);
 }
 
 Usage usage(const json& u) {
@@ -100,15 +43,7 @@ Usage usage(const json& u) {
 }
 
 void read_common_request(const json& body, ModelCall& call) {
-  std::string model = str(body, "model");
-  if (!model.empty()) call.request_model = model;
-  call.stream = boolean(body, "stream");
-  if (at(body, "n").is_number() && i64(body, "n") > 0) call.n = static_cast<int>(std::min<std::int64_t>(i64(body, "n"), 1 << 20));
-  std::string tier = str(body, "service_tier");
-  if (!tier.empty()) call.service_tier = tier;
-  read_tools(at(body, "tools"), call);
-  call.tool_choice = tool_choice(at(body, "tool_choice"));
-  attribution::read_openai_body(body, call.attribution);
+  openai_request::read_common_request(json_view::NlohmannView(body), call);
 }
 
 }  // namespace llmtap::openai_shared

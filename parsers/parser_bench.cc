@@ -2,9 +2,18 @@
 // body, through ConnectionStitcher (HTTP framing, SSE, JSON, provider parser) in 16 KiB reads.
 // Reports bytes/second (MB/s) per case. The WebSocket cases decode 8 MiB of frames (1 KiB text
 // messages; masked client frames, and permessage-deflate server frames) in 16 KiB reads.
+// Request bodies: 8 MiB generated coding-agent histories (Chat Completions, Responses, Anthropic) read into a
+// ModelCall by the nlohmann reference path and by the simdjson fast path (parsers/fast_request.h);
+// after the benchmarks, a table prints MB/s per core for both and their ratio.
 #include <benchmark/benchmark.h>
 
+#include <ctime>
+#include <cstdio>
 #include <string>
+
+#include "parsers/api_parser.h"
+#include "parsers/fast_request.h"
+#include "parsers/request_body_gen.h"
 
 #include "parsers/connection_stitcher.h"
 #include "parsers/websocket_frame_decoder.h"
@@ -121,6 +130,109 @@ void BM_WebSocketDeflatedServerFrames8MiB(benchmark::State& state) {
   run_ws(state, wire, payload, false, on);
 }
 
+// One parse of `body` (copied, with simdjson's padding, outside the timed part); thread CPU seconds.
+double time_request_parse(llmtap::ApiShape shape, const std::string& body, llmtap::RequestParsePath path) {
+  std::string copy;
+  copy.reserve(body.size() + 64);
+  copy = body;
+  auto api = llmtap::make_api_parser(shape);
+  llmtap::ModelCall call;
+  // CPU time of this thread: the figure per core, whatever else the shared machine runs.
+  auto cpu_now = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  };
+  double t0 = cpu_now();
+  llmtap::RequestParsedBy by = llmtap::parse_request_body(copy, *api, call, path);
+  double t1 = cpu_now();
+  benchmark::DoNotOptimize(call.input.data());
+  if (path == llmtap::RequestParsePath::kAuto && by != llmtap::RequestParsedBy::kFast) return -1;
+  if (call.input.empty()) return -1;
+  return t1 - t0;
+}
+
+const std::string& chat_request_8mib() {
+  static const std::string body = llmtap::testing::chat_history_body(8u << 20);
+  return body;
+}
+const std::string& responses_request_8mib() {
+  static const std::string body = llmtap::testing::responses_history_body(8u << 20);
+  return body;
+}
+
+const std::string& anthropic_request_8mib() {
+  static const std::string body = llmtap::testing::anthropic_history_body(8u << 20);
+  return body;
+}
+
+void run_request(benchmark::State& state, llmtap::ApiShape shape, const std::string& body,
+                 llmtap::RequestParsePath path) {
+  for (auto _ : state) {
+    double s = time_request_parse(shape, body, path);
+    if (s < 0) {
+      state.SkipWithError("request not read by the expected path");
+      break;
+    }
+    state.SetIterationTime(s);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+}
+
+void BM_ChatRequest8MiB_Reference(benchmark::State& state) {
+  run_request(state, llmtap::ApiShape::kChatCompletions, chat_request_8mib(), llmtap::RequestParsePath::kReference);
+}
+void BM_ChatRequest8MiB_Fast(benchmark::State& state) {
+  run_request(state, llmtap::ApiShape::kChatCompletions, chat_request_8mib(), llmtap::RequestParsePath::kAuto);
+}
+void BM_ResponsesRequest8MiB_Reference(benchmark::State& state) {
+  run_request(state, llmtap::ApiShape::kResponses, responses_request_8mib(), llmtap::RequestParsePath::kReference);
+}
+void BM_ResponsesRequest8MiB_Fast(benchmark::State& state) {
+  run_request(state, llmtap::ApiShape::kResponses, responses_request_8mib(), llmtap::RequestParsePath::kAuto);
+}
+
+void BM_AnthropicRequest8MiB_Reference(benchmark::State& state) {
+  run_request(state, llmtap::ApiShape::kAnthropicMessages, anthropic_request_8mib(), llmtap::RequestParsePath::kReference);
+}
+void BM_AnthropicRequest8MiB_Fast(benchmark::State& state) {
+  run_request(state, llmtap::ApiShape::kAnthropicMessages, anthropic_request_8mib(), llmtap::RequestParsePath::kAuto);
+}
+
+// Best of `reps` single-threaded parses, in MB/s (the machine is shared: the best run is the one
+// least disturbed by other load).
+double best_mbps(llmtap::ApiShape shape, const std::string& body, llmtap::RequestParsePath path, int reps) {
+  double best = 1e9;
+  for (int i = 0; i < reps; ++i) {
+    double s = time_request_parse(shape, body, path);
+    if (s > 0 && s < best) best = s;
+  }
+  return static_cast<double>(body.size()) / best / 1e6;
+}
+
+void print_request_ratios() {
+  struct Case {
+    const char* name;
+    llmtap::ApiShape shape;
+    const std::string& body;
+  } cases[] = {{"chat_completions", llmtap::ApiShape::kChatCompletions, chat_request_8mib()},
+               {"responses", llmtap::ApiShape::kResponses, responses_request_8mib()},
+               {"anthropic_messages", llmtap::ApiShape::kAnthropicMessages, anthropic_request_8mib()}};
+  std::printf("\nrequest body parse, 8 MiB, MB per CPU-second of one thread (best of 10):\n");
+  std::printf("%-18s %14s %14s %8s\n", "api", "nlohmann MB/s", "simdjson MB/s", "ratio");
+  for (const auto& c : cases) {
+    double ref = best_mbps(c.shape, c.body, llmtap::RequestParsePath::kReference, 10);
+    double fast = best_mbps(c.shape, c.body, llmtap::RequestParsePath::kAuto, 10);
+    std::printf("%-18s %14.0f %14.0f %7.1fx\n", c.name, ref, fast, fast / ref);
+  }
+}
+
+BENCHMARK(BM_ChatRequest8MiB_Reference)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ChatRequest8MiB_Fast)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ResponsesRequest8MiB_Reference)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ResponsesRequest8MiB_Fast)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AnthropicRequest8MiB_Reference)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AnthropicRequest8MiB_Fast)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WebSocketMaskedClientFrames8MiB)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WebSocketDeflatedServerFrames8MiB)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ChatSseStream8MiB)->Unit(benchmark::kMillisecond);
@@ -128,4 +240,11 @@ BENCHMARK(BM_ChatJsonBody8MiB)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  print_request_ratios();
+  return 0;
+}

@@ -1,0 +1,99 @@
+#pragma once
+// Read-only views of a JSON value with one interface over two parsers, so a provider's mapping
+// from JSON to ModelCall is written once (as a template) and read either from an nlohmann DOM (the
+// reference path, lenient about ill-formed UTF-8) or from a simdjson DOM (the fast path for large
+// request bodies, parsers/fast_request.h). Semantics are nlohmann's: a missing member reads as
+// null, a repeated key's last value wins, numbers convert as json_fields::i64 does.
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "parsers/json_fields.h"
+
+namespace llmtap::json_view {
+
+class NlohmannView {
+ public:
+  explicit NlohmannView(const nlohmann::json& j) : j_(&j) {}
+  NlohmannView at(std::string_view key) const { return NlohmannView(json_fields::at(*j_, key)); }
+  // at() of each of `keys` (one pass over the members where that is cheaper).
+  template <std::size_t N>
+  std::array<NlohmannView, N> members(const std::array<std::string_view, N>& keys) const {
+    return members_by_at(*this, keys);
+  }
+  bool is_null() const { return j_->is_null(); }
+  bool is_string() const { return j_->is_string(); }
+  bool is_object() const { return j_->is_object(); }
+  bool is_array() const { return j_->is_array(); }
+  bool is_number() const { return j_->is_number(); }
+  std::size_t array_size() const { return j_->is_array() ? j_->size() : 0; }
+  std::string_view string() const {
+    return j_->is_string() ? std::string_view(j_->get_ref<const std::string&>()) : std::string_view();
+  }
+  std::int64_t i64() const { return json_fields::number_to_i64(*j_); }
+  bool boolean() const { return j_->is_boolean() && j_->get<bool>(); }
+  template <class F>
+  void for_each(F&& f) const {
+    if (j_->is_array())
+      for (const auto& e : *j_) f(NlohmannView(e));
+  }
+  std::string compact_arguments() const { return json_fields::compact_arguments(*j_); }
+  std::string schema_hash() const { return json_fields::schema_hash(*j_); }
+  // Calls f with an nlohmann object holding at least the members `keys` (here: this value itself).
+  template <class F>
+  void with_members(std::initializer_list<std::string_view>, F&& f) const {
+    f(*j_);
+  }
+
+ private:
+  const nlohmann::json* j_;
+};
+
+template <class V, std::size_t N>
+std::array<V, N> members_by_at(const V& v, const std::array<std::string_view, N>& keys) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<V, N>{v.at(keys[I])...};
+  }(std::make_index_sequence<N>());
+}
+
+// Member `key` as a string ("" when missing or not a string).
+template <class V>
+std::string str(const V& v, std::string_view key) {
+  return std::string(v.at(key).string());
+}
+template <class V>
+bool has(const V& v, std::string_view key) {
+  return !v.at(key).is_null();
+}
+template <class V>
+std::int64_t i64(const V& v, std::string_view key) {
+  return v.at(key).i64();
+}
+
+// json_fields::content_text over a view.
+template <class V>
+std::string content_text(const V& content, std::string_view sep = "\n") {
+  if (content.is_string()) return std::string(content.string());
+  std::string out;
+  bool first = true;
+  content.for_each([&](const V& part) {
+    std::string_view t;
+    if (part.is_string()) {
+      t = part.string();
+    } else {
+      V text = part.at("text");
+      if (!text.is_string()) return;
+      t = text.string();
+    }
+    if (!first) out.append(sep);
+    out.append(t);
+    first = false;
+  });
+  return out;
+}
+
+}  // namespace llmtap::json_view
