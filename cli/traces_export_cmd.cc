@@ -2,7 +2,6 @@
 // [--output FILE]`: one JSON line per trace, for eval sets.
 #include <fcntl.h>
 
-#include <cctype>
 #include <cstdio>
 #include <memory>
 
@@ -10,6 +9,7 @@
 #include "cli/store_query_args.h"
 #include "cli/traces_export.h"
 #include "export/sqlite_store.h"
+#include "export/traces_query.h"
 #include "report/eval_export.h"
 
 namespace llmtap::cli {
@@ -90,15 +90,9 @@ int run_traces_export(const std::vector<std::string>& args) {
   auto source = report::StoreTraceSource::open(path, &error);
   if (!source) return fail(error);
   for (const auto& raw : ids) {
-    std::string id;
-    for (char c : raw) id.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    bool hex = !id.empty() && id.size() <= 32;
-    for (char c : id) hex &= std::isxdigit(static_cast<unsigned char>(c)) != 0;
-    if (!hex) return fail("'" + raw + "' is not a trace id (32 hex characters, or a unique prefix of one)");
-    auto matches = source->reader().ids_with_prefix(id, 2);
-    if (matches.empty()) return fail("no trace " + id + " in the store (see `llmtap traces list`)");
-    if (matches.size() > 1 && matches.front() != id) return fail("trace id prefix " + id + " is ambiguous");
-    selection.trace_ids.push_back(matches.front());
+    std::string id = exporting::resolve_trace_id(source->reader(), raw, &error);
+    if (id.empty()) return fail(error);
+    selection.trace_ids.push_back(id);
   }
 
   std::unique_ptr<std::FILE, FileCloser> file;

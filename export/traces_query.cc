@@ -37,12 +37,6 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
-bool is_hex(const std::string& s) {
-  for (char c : s)
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  return !s.empty();
-}
-
 }  // namespace
 
 std::string format_time(UnixNanos ns, bool utc) {
@@ -55,23 +49,39 @@ std::string format_time(UnixNanos ns, bool utc) {
   return buf;
 }
 
-TraceLookup find_trace(const TraceStoreReader& store, const std::string& id_or_prefix) {
-  TraceLookup out;
+bool is_trace_id_prefix(const std::string& s) {
+  if (s.empty() || s.size() > 32) return false;
+  for (char c : s)
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+std::string resolve_trace_id(const TraceStoreReader& store, const std::string& id_or_prefix, std::string* error) {
   std::string id;
   for (char c : id_or_prefix) id.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if (!is_hex(id) || id.size() > 32) {
-    out.error = "'" + id_or_prefix + "' is not a trace id (32 hex characters, or a unique prefix of one)";
-    return out;
+  if (!is_trace_id_prefix(id)) {
+    *error = "'" + id_or_prefix + "' is not a trace id (32 hex characters, or a unique prefix of one)";
+    return "";
   }
   auto matches = store.ids_with_prefix(id, 6);
   if (matches.empty()) {
-    out.error = "no trace " + id + " in the store (see `llmtap traces list`)";
-  } else if (matches.size() > 1 && matches.front() != id) {
-    out.error = "trace id prefix " + id + " is ambiguous: it matches " + join(matches, ", ") +
-                (matches.size() == 6 ? ", ..." : "");
-  } else {
-    out.trace = store.get(matches.front());
-    if (!out.trace) out.error = "trace " + matches.front() + " has no spans";
+    *error = "no trace " + id + " in the store (see `llmtap traces list`)";
+    return "";
+  }
+  if (matches.size() > 1 && matches.front() != id) {
+    *error = "trace id prefix " + id + " is ambiguous: it matches " + join(matches, ", ") +
+             (matches.size() == 6 ? ", ..." : "");
+    return "";
+  }
+  return matches.front();
+}
+
+TraceLookup find_trace(const TraceStoreReader& store, const std::string& id_or_prefix) {
+  TraceLookup out;
+  const std::string id = resolve_trace_id(store, id_or_prefix, &out.error);
+  if (!id.empty()) {
+    out.trace = store.get(id);
+    if (!out.trace) out.error = "trace " + id + " has no spans";
   }
   return out;
 }

@@ -14,18 +14,12 @@ namespace llmtap::ui {
 namespace {
 
 using nlohmann::json;
+using exporting::is_trace_id_prefix;
 
 constexpr std::size_t kMaxSessionsTracked = 100000;
 constexpr std::size_t kMaxListedNames = 5;
 
 json cost_json(const std::optional<double>& c) { return c ? json(*c) : json(nullptr); }
-
-bool is_trace_id_prefix(const std::string& s) {
-  if (s.empty() || s.size() > 32) return false;
-  for (char c : s)
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  return true;
-}
 
 // "START_NS:TRACE_ID" of the last trace listed: the next page starts just after it.
 struct Cursor {
