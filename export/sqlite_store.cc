@@ -459,7 +459,9 @@ std::unique_ptr<TraceStoreReader> TraceStoreReader::open(const std::string& path
     *error = "cannot inspect trace store " + path + ": " + std::strerror(stat_errno);
     return nullptr;
   }
-  if (StoreCheck check = check_store_header(path); !check.ok()) {
+  // The full check (every page), not only the header: zeroed or torn pages past the header must be
+  // reported, never read around (issue 18). It costs a read of the file per open.
+  if (StoreCheck check = check_store_file(path); !check.ok()) {
     *error = check.result == StoreCheck::kDamaged
                  ? "trace store " + path + " is damaged: " + check.reason +
                        " (the next `llmtap proxy` or `llmtap run` moves it aside and starts a fresh store)"

@@ -105,10 +105,10 @@ class TraceAssembler {
     bool first_call_cut = false;     // its first call ended incomplete (the client stopped reading)
     bool offers_tools = false;
     std::uint64_t first_user_key = 0;
-    std::string first_agent_fp;      // the agent of its first call (agent_fp moves on with handoffs)
+    CompactString first_agent_fp;    // the agent of its first call (agent_fp moves on with handoffs)
     std::uint64_t output_key = 0;    // text_key(last_output_text), as indexed
     std::uint64_t client_pid = 0;
-    Headers first_headers;           // its first request's headers (User-Agent: what a side call is)
+    CompactString first_user_agent;  // its first request's User-Agent (what a side call is)
     std::vector<int> top_nodes;      // its agent spans directly under parent_node
     std::optional<SideLink> side;    // joined its trace as a side call of `side->host`
   };

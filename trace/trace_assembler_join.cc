@@ -10,6 +10,8 @@
 //     arriving in any order are judged alike.
 // At the trace's end resolve_side_calls() says which conversation of a shared user turn ran it
 // (the main one) and what the others were, and wraps guardrails in apply_guardrail spans.
+#include <strings.h>
+
 #include <algorithm>
 #include <map>
 
@@ -76,7 +78,7 @@ std::vector<SideCallCandidate> TraceAssembler::side_call_candidates(const Conver
     for (auto it = b; it != e && out.size() < kMaxSideCandidates; ++it) {
       const Conversation& c = *conversations_.at(it->second);
       if (c.trace == conv.trace) continue;
-      out.push_back({c.trace, c.id, evidence, c.first_agent_fp, c.first_call_start, c.first_call_end,
+      out.push_back({c.trace, c.id, evidence, c.first_agent_fp.view(), c.first_call_start, c.first_call_end,
                      c.last_response_end, c.client_pid});
     }
   };
@@ -106,7 +108,7 @@ void TraceAssembler::resolve_pending_side_calls(UnixNanos now, bool all) {
       if (!settled) continue;
     }
     side_pending_.erase(key);
-    SideCallFacts facts{conv.first_agent_fp, conv.first_call_start, conv.first_call_end, conv.client_pid};
+    SideCallFacts facts{conv.first_agent_fp.view(), conv.first_call_start, conv.first_call_end, conv.client_pid};
     auto choice = choose_side_call_host(facts, candidates);
     if (!choice) continue;
     const ConvId cid = conv.id;
@@ -135,7 +137,8 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
     conv.first_call_cut = call.status == CallStatus::kIncomplete;
     conv.offers_tools = !call.tools.empty();
     conv.client_pid = call.client_pid;
-    conv.first_headers = call.request_headers;
+    for (const auto& h : call.request_headers)
+      if (h.name.size() == 10 && strcasecmp(h.name.c_str(), "user-agent") == 0) conv.first_user_agent = h.value;
     conv.first_user_key = text_key(first_user_text(call.input));
     conv.first_agent_fp = conv.agent_fp;
     // A trace's first conversation that shares its turn or its input with another run's may be a
@@ -270,15 +273,15 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
       }
       const int a = main_score(*c), b = main_score(*main);
       if (a > b || (a == b && (c->first_call_start < main->first_call_start ||
-                               (c->first_call_start == main->first_call_start && c->first_agent_fp < main->first_agent_fp))))
+                               (c->first_call_start == main->first_call_start && c->first_agent_fp.view() < main->first_agent_fp.view()))))
         main = c;
     }
     for (Conversation* c : members)
-      if (c != main) mark(*c, side_call_role(c->first_headers, SideEvidence::kSameUserTurn), main);
+      if (c != main) mark(*c, side_call_role({{"user-agent", c->first_user_agent.str()}}, SideEvidence::kSameUserTurn), main);
   }
   for (Conversation* c : convs)
     if (c->side && c->side->evidence == SideEvidence::kAnswersOutput)
-      mark(*c, side_call_role(c->first_headers, SideEvidence::kAnswersOutput), in_trace(c->side->host));
+      mark(*c, side_call_role({{"user-agent", c->first_user_agent.str()}}, SideEvidence::kAnswersOutput), in_trace(c->side->host));
 }
 
 }  // namespace llmtap::trace
