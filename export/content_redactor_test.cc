@@ -1,4 +1,5 @@
 #include "export/content_redactor.h"
+#include "export/redactor.h"
 
 #include <gtest/gtest.h>
 
@@ -108,3 +109,18 @@ TEST(ContentRedactor, OneMegabytePromptsAndPathologicalPatterns) {
 
 }  // namespace
 }  // namespace llmtap::exporting
+
+// Found by redactor_fuzz (docs/fuzzing.md, 1 Dec): a phone number's placeholder in the tail of a longer
+// token handed the token's head the boundary the high-entropy rule needs, so a second pass redacted
+// more. A phone number inside a token is now part of that token.
+TEST(ContentRedactor, PhoneInsideATokenKeepsRedactionIdempotent) {
+  const std::string in(
+      "\x73\x61\x59\x29\x00\x00\x00\x73\x41\x49\x41\x41\x6c\x61\x2d\x38\x38\x38\x38\x38\x37\x30\x32\x37"
+      "\x32\x2d\x4e\x63\x61\x30\x5f\x73\x31\x78\x5f\x58\x62\x2d\x2d\x69\x6b\x2b\x30\x30\x30\x30\x38\x30"
+      "\x30\x9d\x24\x9d\x41\xc1\x41\x53\x24\x43\x43\x43\xff\xff\xff\xff\x26\xff\xff\x30\x30\x30\x31\x34"
+      "\x38\x31\x34\x35\x31\x30\x35\x35\x39\x33\x30\x32\xff\xf5\x41\x01\x00\x00\x00\x00\x00\x21\x1d",
+      95);
+  llmtap::exporting::Redactor r;
+  const std::string once = r.redact_free_text(in);
+  EXPECT_EQ(r.redact_free_text(once), once);
+}
