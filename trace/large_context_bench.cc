@@ -17,15 +17,6 @@ using namespace llmtap::trace::testing;
 
 namespace {
 
-class CountingSink : public TraceSink {
- public:
-  std::size_t traces = 0, spans = 0;
-  void on_trace(const Trace& t) override {
-    ++traces;
-    spans += t.spans.size();
-  }
-};
-
 double thread_cpu_us() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);

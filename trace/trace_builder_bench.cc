@@ -13,15 +13,6 @@ using namespace llmtap::trace::testing;
 
 namespace {
 
-class CountingSink : public TraceSink {
- public:
-  std::size_t traces = 0, spans = 0;
-  void on_trace(const Trace& t) override {
-    ++traces;
-    spans += t.spans.size();
-  }
-};
-
 std::vector<Turn> run_turns(int r, UnixNanos t0) {
   const std::string triage = "You are a triage agent. Route the customer.";
   const std::string billing = "You are a billing agent.";

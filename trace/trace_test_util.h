@@ -51,6 +51,16 @@ class RecordingSink : public TraceSink {
   void flush() override { ++flushes; }
 };
 
+// Counts what a benchmark emits without keeping it.
+class CountingSink : public TraceSink {
+ public:
+  std::size_t traces = 0, spans = 0;
+  void on_trace(const Trace& t) override {
+    ++traces;
+    spans += t.spans.size();
+  }
+};
+
 inline const Span* find_span(const Trace& t, SpanKind kind, const std::string& name_prefix = "") {
   for (const auto& s : t.spans)
     if (s.kind == kind && s.name.rfind(name_prefix, 0) == 0) return &s;
