@@ -105,9 +105,10 @@ const std::vector<BuiltinRule>& builtin_rules() {
       {{"card_number", "payment card numbers (13-19 digits passing the Luhn check)", true},
        R"(\b(?:\d[ -]?){12,18}\d\b)", luhn_valid},
       {{"phone", "phone numbers (+CC ..., (555) 123-4567, 555-123-4567)", true},
-       // Not inside a longer token: a "+digits" tail of one is part of that token (high_entropy judges
-       // it), and redacting the tail alone would hand the rest a boundary it lacked (not idempotent).
-       R"((?:^|[^A-Za-z0-9+/_=-])((?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){1,4}[ .-]?\d{3,4}|(?:\(\d{3}\)\s?|\b\d{3}[ .-])\d{3}[ .-]\d{4})\b))",
+       // Not inside a longer token, on either side: a "+digits" piece of one is part of that token
+       // (high_entropy judges it), and redacting the piece alone would hand its neighbours a boundary
+       // they lacked, so a second pass would redact more (not idempotent).
+       R"((?:^|[^A-Za-z0-9+/_=-])((?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){1,4}[ .-]?\d{3,4}|(?:\(\d{3}\)\s?|\b\d{3}[ .-])\d{3}[ .-]\d{4}))(?:[^A-Za-z0-9+/_=-]|$))",
        phone_digits, 1},
   };
   return rules;

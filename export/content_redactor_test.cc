@@ -124,3 +124,15 @@ TEST(ContentRedactor, PhoneInsideATokenKeepsRedactionIdempotent) {
   const std::string once = r.redact_free_text(in);
   EXPECT_EQ(r.redact_free_text(once), once);
 }
+
+// Found by redactor_fuzz in CI: "+digits+digits" redacted its first half, whose placeholder then gave
+// the second half the boundary the phone rule needs, so a second pass redacted more. A phone number
+// now needs a boundary on both sides.
+TEST(ContentRedactor, PhoneNumbersRunTogetherStayIdempotent) {
+  const std::string in("\0\0+07875807875+078758078758", 27);
+  llmtap::exporting::Redactor r;
+  const std::string once = r.redact_free_text(in);
+  EXPECT_EQ(r.redact_free_text(once), once);
+  EXPECT_EQ(r.redact_free_text("call +1 415-555-0132."), "call [REDACTED:phone].");
+  EXPECT_EQ(r.redact_free_text("id x+14155550132+1"), "id x+14155550132+1");
+}

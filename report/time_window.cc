@@ -30,7 +30,9 @@ std::optional<UnixNanos> parse_duration(std::string_view s) {
       case 'w': unit = 7 * 86400 * kSecond; break;
       default: return std::nullopt;
     }
-    if (n > 100LL * 365 * 86400 * kSecond / unit) return std::nullopt;  // more than a century back
+    // More than a century back, in one part or summed over all ("90000d90000d"), is no window.
+    constexpr UnixNanos kCentury = 100LL * 365 * 86400 * kSecond;
+    if (n > kCentury / unit || total > kCentury - n * unit) return std::nullopt;
     total += n * unit;
   }
   return total;

@@ -20,6 +20,15 @@ TEST(TimeWindow, Durations) {
   EXPECT_EQ(parse_time_point("2w", kNow, &e), kNow - 14 * 86400 * kS);
 }
 
+// Found by api_params_fuzz (?until=...): parts each under a century summed past INT64_MAX.
+TEST(TimeWindow, PartsSummingPastACenturyAreRefused) {
+  std::string e;
+  EXPECT_FALSE(parse_time_point("90000d90000d", kNow, &e));
+  EXPECT_NE(e.find("'90000d90000d'"), std::string::npos) << e;
+  EXPECT_FALSE(parse_time_point("5000w5000w", kNow, &e));
+  EXPECT_EQ(parse_time_point("3000d3000d", kNow, &e), kNow - 6000 * 86400 * kS);
+}
+
 TEST(TimeWindow, DateTimes) {
   ::setenv("TZ", "UTC", 1);
   ::tzset();
