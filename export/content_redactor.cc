@@ -41,6 +41,19 @@ bool phone_digits(std::string_view s) {
   return n >= 7 && n <= 15;
 }
 
+// A key=value secret's value, not the auth scheme word before it: once "token: bearer X" has become
+// "token: bearer [REDACTED:...]", "bearer" alone must not read as the value (idempotence).
+bool not_auth_scheme(std::string_view s) {
+  for (std::string_view scheme : {"bearer", "basic", "token"}) {
+    if (s.size() != scheme.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < s.size(); ++i)
+      same &= (s[i] | 0x20) == scheme[i];
+    if (same) return false;
+  }
+  return true;
+}
+
 // Random-looking tokens: upper, lower and digits mixed, and close to the entropy of random base62
 // (identifiers and words stay below it; hex digests have no upper/lower mix).
 bool high_entropy(std::string_view s) {
@@ -95,7 +108,7 @@ const std::vector<BuiltinRule>& builtin_rules() {
       {{"google_api_key", "Google API keys (AIza...)", false}, R"(\bAIza[0-9A-Za-z_-]{30,})", nullptr},
       {{"password", "password=, secret=, token=, api_key=-style pairs (the value)", false},
        R"((?i)\b(?:password|passwd|pwd|secret|client_?secret|token|access_?token|auth_?token|refresh_?token|api_?key|private_?key)[\\"']*\s*[:=]\s*[\\"']*(?:(?:bearer|basic|token)\s+)?([^\s"'\\&,;\[\]{}()<>][^\s"'\\&,;<>]{2,}))",
-       nullptr, 1},
+       not_auth_scheme, 1},
       {{"bearer_token", "bearer credentials (Bearer <16+ characters>)", false},
        R"((?i)\bbearer\s+([A-Za-z0-9._~+/-]{16,}=*))", nullptr, 1},
       {{"high_entropy", "random-looking tokens of 32+ characters (mixed case and digits)", true},

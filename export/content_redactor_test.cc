@@ -136,3 +136,15 @@ TEST(ContentRedactor, PhoneNumbersRunTogetherStayIdempotent) {
   EXPECT_EQ(r.redact_free_text("call +1 415-555-0132."), "call [REDACTED:phone].");
   EXPECT_EQ(r.redact_free_text("id x+14155550132+1"), "id x+14155550132+1");
 }
+
+// Found by redactor_fuzz: a key's placeholder gave the "+0000721" after it the boundary a phone number
+// needs, and the phone rule had not matched the original text, so only a second pass redacted it.
+TEST(ContentRedactor, APlaceholdersNewBoundaryIsRedactedInTheSamePass) {
+  const std::string in("skk-\nsk-AIzaddddbdddkkAwwwwwwwwwwwwwwwwwwwwwwww00072A+0000721\0+0dd_ddd\0", 71);
+  llmtap::exporting::Redactor r;
+  const std::string once = r.redact(in);
+  EXPECT_EQ(r.redact(once), once);
+  const std::string free_text = r.redact_free_text(in);
+  EXPECT_EQ(r.redact_free_text(free_text), free_text);
+  EXPECT_EQ(free_text.substr(0, 5 + 21 + 16), "skk-\n[REDACTED:openai_key][REDACTED:phone]");
+}

@@ -88,14 +88,25 @@ bool Redactor::is_auth_key(std::string_view key) {
   return false;
 }
 
-std::string Redactor::redact(std::string_view text) const {
-  if (!content_) return redact_credentials(text);
-  return redact_credentials(content_->redacted(text, TextKind::kAny));
-}
+std::string Redactor::redact(std::string_view text) const { return redact_until_stable(text, TextKind::kAny); }
 
 std::string Redactor::redact_free_text(std::string_view text) const {
-  if (!content_) return redact_credentials(text);
-  return redact_credentials(content_->redacted(text, TextKind::kFreeText));
+  return redact_until_stable(text, TextKind::kFreeText);
+}
+
+// A placeholder can hand its neighbours a boundary they lacked ("...A+0000721" after a key becomes
+// "[REDACTED:...]+0000721", a phone number), so one pass may leave something a second pass finds:
+// passes repeat until one changes nothing, which makes redaction idempotent. Text with nothing to
+// redact takes one pass; each pass only shrinks secrets into placeholders, so few are ever needed.
+std::string Redactor::redact_until_stable(std::string_view text, TextKind kind) const {
+  constexpr int kMaxPasses = 8;
+  std::string current(text);
+  for (int pass = 0; pass < kMaxPasses; ++pass) {
+    std::string next = redact_credentials(content_ ? content_->redacted(current, kind) : current);
+    if (next == current) break;
+    current.swap(next);
+  }
+  return current;
 }
 
 std::string Redactor::redact_credentials(std::string_view s) const {

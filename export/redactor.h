@@ -34,6 +34,7 @@ class Redactor {
 
  private:
   std::string redact_credentials(std::string_view text) const;
+  std::string redact_until_stable(std::string_view text, TextKind kind) const;
   std::shared_ptr<const ContentRedactor> content_;
 };
 
