@@ -69,6 +69,7 @@ struct ExchangeParser::Impl {
   Impl(const ConnectionInfo& c, const ParserOptions& o) : conn(c), opts(o) {}
 
   std::size_t cap() const { return opts.body_cap; }
+  JsonParsePath json_path() const { return opts.reference_json_only ? JsonParsePath::kReference : JsonParsePath::kAuto; }
 
   void on_request_head(const RequestHead& head, UnixNanos ts) {
     have_request = true;
@@ -110,7 +111,7 @@ struct ExchangeParser::Impl {
     if (request_parsed) return;
     request_parsed = true;
     if (!api || req_body.empty() || req_truncated) return;
-    parse_request_body(req_body, *api, call);
+    parse_request_body(req_body, *api, call, json_path());
     std::string().swap(req_body);
   }
 
@@ -175,23 +176,39 @@ struct ExchangeParser::Impl {
         continue;
       }
       if (ev.data.empty()) continue;
-      json_fields::json j = json_fields::parse(ev.data);
-      if (j.is_discarded()) {
-        invalid_json = true;
-        continue;
-      }
-      if (api->on_stream_event(ev.event, j, ts, call)) mark_content(ts);
+      read_unit(ev.event, ev.data, ts);
     }
     events.clear();
-    for (auto& v : values) {
-      json_fields::json j = json_fields::parse(v);
-      if (j.is_discarded()) {
-        invalid_json = true;
-        continue;
-      }
-      if (api->on_stream_event("", j, ts, call)) mark_content(ts);
-    }
+    for (auto& v : values) read_unit("", v, ts);
     values.clear();
+  }
+
+  // A whole JSON body: the API's result, an error envelope, or an event stream sent as JSON.
+  void read_json_body(bool& http_error, UnixNanos ts) {
+    if (!http_error && api && !opts.reference_json_only && read_response_body_fast(resp_body, *api, call)) return;
+    json_fields::json body = json_fields::parse(resp_body);
+    if (body.is_discarded() && !http_error && api && looks_like_sse(resp_body)) {
+      // An event stream sent without its content type (some compatible servers).
+      call.stream = true;
+      sse.feed(resp_body, events);
+      sse.finish(events);
+      drain(ts);
+    } else if (body.is_discarded()) {
+      if (!http_error && api) invalid_json = true;
+    } else if (http_error || json_fields::looks_like_error_body(body)) {
+      json_fields::extract_error(body, call);
+      http_error = true;
+    } else if (api) {
+      api->on_json_body(body, call);
+    }
+  }
+
+  void read_unit(std::string_view event, std::string& data, UnixNanos ts) {
+    switch (read_stream_unit(event, data, ts, *api, call, json_path())) {
+      case StreamUnitResult::kInvalidJson: invalid_json = true; break;
+      case StreamUnitResult::kContent: mark_content(ts); break;
+      case StreamUnitResult::kNoContent: break;
+    }
   }
 
   ModelCall finish(UnixNanos ts, bool complete) {
@@ -219,23 +236,7 @@ struct ExchangeParser::Impl {
     }
     if (have_response && mode == Mode::kJsonSeq && api && seq.in_value()) complete = false;
     bool http_error = call.http_status >= 400;
-    if (have_response && mode == Mode::kJson && !resp_body.empty() && !decode_failed) {
-      json_fields::json body = json_fields::parse(resp_body);
-      if (body.is_discarded() && !http_error && api && looks_like_sse(resp_body)) {
-        // An event stream sent without its content type (some compatible servers).
-        call.stream = true;
-        sse.feed(resp_body, events);
-        sse.finish(events);
-        drain(ts);
-      } else if (body.is_discarded()) {
-        if (!http_error && api) invalid_json = true;
-      } else if (http_error || json_fields::looks_like_error_body(body)) {
-        json_fields::extract_error(body, call);
-        http_error = true;
-      } else if (api) {
-        api->on_json_body(body, call);
-      }
-    }
+    if (have_response && mode == Mode::kJson && !resp_body.empty() && !decode_failed) read_json_body(http_error, ts);
     if (api && have_response && !http_error) stream_complete = api->finish(call, done_marker);
     // A stream is complete once its terminal event arrived (response.completed, message_stop,
     // [DONE], a finish reason), whatever became of the framing's last bytes: clients such as Codex
