@@ -34,7 +34,7 @@ bool looks_like_sse(std::string_view body) {
 
 }  // namespace
 
-struct ExchangeParser::Impl {
+struct ExchangeParser::Impl : SseEventSink {
   enum class Mode { kJson, kSse, kJsonSeq, kIgnore };
 
   ConnectionInfo conn;
@@ -57,7 +57,7 @@ struct ExchangeParser::Impl {
   std::size_t resp_decoded = 0;
   SseDecoder sse;
   JsonSeqSplitter seq;
-  std::vector<SseEvent> events;
+  UnixNanos events_ts = 0;  // arrival of the bytes the SSE decoder is being fed
   std::vector<std::string> values;
   bool done_marker = false;
   UnixNanos last_event_ts = 0;  // arrival of the chunk carrying the latest stream event
@@ -160,7 +160,8 @@ struct ExchangeParser::Impl {
       return;
     }
     if (mode == Mode::kSse) {
-      sse.feed(scratch, events);
+      events_ts = ts;
+      sse.feed(scratch, *this);
     } else if (mode == Mode::kJsonSeq) {
       seq.feed(scratch, values);
     }
@@ -168,17 +169,18 @@ struct ExchangeParser::Impl {
     drain(ts);
   }
 
-  void drain(UnixNanos ts) {
-    if (!events.empty() || !values.empty()) last_event_ts = ts;
-    for (auto& ev : events) {
-      if (ev.data == "[DONE]") {
-        done_marker = true;
-        continue;
-      }
-      if (ev.data.empty()) continue;
-      read_unit(ev.event, ev.data, ts);
+  // One SSE event, as the decoder completes it.
+  void on_event(SseEvent& ev) override {
+    last_event_ts = events_ts;
+    if (ev.data == "[DONE]") {
+      done_marker = true;
+      return;
     }
-    events.clear();
+    if (!ev.data.empty()) read_unit(ev.event, ev.data, events_ts);
+  }
+
+  void drain(UnixNanos ts) {
+    if (!values.empty()) last_event_ts = ts;
     for (auto& v : values) read_unit("", v, ts);
     values.clear();
   }
@@ -190,9 +192,9 @@ struct ExchangeParser::Impl {
     if (body.is_discarded() && !http_error && api && looks_like_sse(resp_body)) {
       // An event stream sent without its content type (some compatible servers).
       call.stream = true;
-      sse.feed(resp_body, events);
-      sse.finish(events);
-      drain(ts);
+      events_ts = ts;
+      sse.feed(resp_body, *this);
+      sse.finish(*this);
     } else if (body.is_discarded()) {
       if (!http_error && api) invalid_json = true;
     } else if (http_error || json_fields::looks_like_error_body(body)) {
@@ -231,8 +233,8 @@ struct ExchangeParser::Impl {
       call.error_message = resp_decoder ? resp_decoder->error() : "";
     }
     if (have_response && mode == Mode::kSse && api) {
-      sse.finish(events);
-      drain(ts);
+      events_ts = ts;
+      sse.finish(*this);
     }
     if (have_response && mode == Mode::kJsonSeq && api && seq.in_value()) complete = false;
     bool http_error = call.http_status >= 400;

@@ -259,11 +259,14 @@ BENCHMARK(BM_ChatJsonBody8MiB)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A filtered run (profiling one case) skips the table, which runs every case.
+  bool filtered = false;
+  for (int i = 1; i < argc; ++i) filtered |= std::string_view(argv[i]).rfind("--benchmark_filter", 0) == 0;
   register_cases();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  print_ratios();
+  if (!filtered) print_ratios();
   return 0;
 }
