@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <ctime>
 #include <map>
+#include <vector>
 #include <cstdio>
 #include <string>
 
@@ -259,14 +260,27 @@ BENCHMARK(BM_ChatJsonBody8MiB)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A filtered run (profiling one case) skips the table, which runs every case.
-  bool filtered = false;
-  for (int i = 1; i < argc; ++i) filtered |= std::string_view(argv[i]).rfind("--benchmark_filter", 0) == 0;
-  register_cases();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  if (!filtered) print_ratios();
+  // --table_only: just the side-by-side table. A filtered or JSON run (profiling one case, bench/run-all)
+  // skips the table, which runs every case and would not be JSON.
+  bool table = true, benchmarks = true;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view a(argv[i]);
+    if (a == "--table_only") {
+      benchmarks = false;
+      continue;
+    }
+    if (a.rfind("--benchmark_filter", 0) == 0 || a.rfind("--benchmark_format=json", 0) == 0) table = false;
+    args.push_back(argv[i]);
+  }
+  if (benchmarks) {
+    int n = static_cast<int>(args.size());
+    register_cases();
+    benchmark::Initialize(&n, args.data());
+    if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+  }
+  if (table) print_ratios();
   return 0;
 }
