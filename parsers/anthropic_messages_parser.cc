@@ -8,7 +8,7 @@
 #include "parsers/api_factories.h"
 #include "parsers/attribution.h"
 #include "parsers/json_fields.h"
-#include "parsers/simd_json_view.h"
+#include "parsers/view_api_parser.h"
 
 namespace llmtap {
 namespace {
@@ -19,9 +19,7 @@ using namespace json_fields;
 // gather in one message of the speaker's role; each tool_result becomes its own "tool" message.
 // A template over json_view (parsers/json_view.h): the nlohmann and simdjson paths share it.
 template <class V>
-void read_message(const V& m, std::vector<Message>& out) {
-  std::string role = json_view::str(m, "role");
-  V content = m.at("content");
+void read_content(const std::string& role, const V& content, std::vector<Message>& out) {
   if (content.is_string()) {
     out.push_back(Message{role, std::string(content.string()), "", {}, "", "", false});
     return;
@@ -63,6 +61,11 @@ void read_message(const V& m, std::vector<Message>& out) {
   flush();
 }
 
+template <class V>
+void read_message(const V& m, std::vector<Message>& out) {
+  read_content(json_view::str(m, "role"), m.at("content"), out);
+}
+
 Usage anthropic_usage(const json& u) {
   Usage out;
   if (!u.is_object()) return out;
@@ -89,7 +92,7 @@ std::string tool_choice(const V& tc) {
 }
 
 template <class V>
-void read_request(const V& body, ModelCall& call) {
+void read_anthropic_request(const V& body, ModelCall& call) {
   std::string model = json_view::str(body, "model");
   if (!model.empty()) call.request_model = model;
   call.stream = body.at("stream").boolean();
@@ -109,67 +112,68 @@ void read_request(const V& body, ModelCall& call) {
   call.tool_choice = tool_choice(body.at("tool_choice"));
 }
 
-class AnthropicMessagesParser : public ApiParser {
+class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
  public:
-  void parse_request(const json& body, ModelCall& call) override { read_request(json_view::NlohmannView(body), call); }
-  bool parse_request_fast(const json_view::SimdView& body, ModelCall& call) override {
-    read_request(body, call);
-    return true;
+  template <class V>
+  void read_request(const V& body, ModelCall& call) {
+    read_anthropic_request(body, call);
   }
 
-  void on_json_body(const json& body, ModelCall& call) override {
+  template <class V>
+  void read_body(const V& body, ModelCall& call) {
     read_envelope(body, call);
     std::vector<Message> msgs;
-    json m = json{{"role", "assistant"}, {"content", at(body, "content")}};
-    read_message(json_view::NlohmannView(m), msgs);
+    read_content("assistant", body.at("content"), msgs);
     aggregate(msgs, call);
-    std::string stop = str(body, "stop_reason");
-    if (!stop.empty()) call.finish_reasons.push_back(stop);
-    if (at(body, "usage").is_object()) {
-      call.usage = anthropic_usage(at(body, "usage"));
-      read_tier(at(body, "usage"), call);
+    std::string_view stop = json_view::sv(body, "stop_reason");
+    if (!stop.empty()) call.finish_reasons.emplace_back(stop);
+    V u = body.at("usage");
+    if (u.is_object()) {
+      call.usage = anthropic_usage(u.to_json());
+      read_tier(u, call);
     }
   }
 
-  bool on_stream_event(std::string_view event, const json& data, UnixNanos arrived, ModelCall& call) override {
+  template <class V>
+  bool read_event(std::string_view event, const V& data, UnixNanos arrived, ModelCall& call) {
     streamed_ = true;
-    std::string type = str(data, "type");
-    if (type.empty()) type = std::string(event);
+    std::string_view type = json_view::sv(data, "type");
+    if (type.empty()) type = event;
     if (type == "message_start") {
-      const json& msg = at(data, "message");
+      V msg = data.at("message");
       read_envelope(msg, call);
-      merge_usage(at(msg, "usage"));
+      merge_usage(msg.at("usage"));
       return false;
     }
     if (type == "content_block_start") {
-      const json& block = at(data, "content_block");
-      Block& b = blocks_[i64(data, "index")];
-      b.block = block.is_object() ? block : json::object();
+      V block = data.at("content_block");
+      Block& b = blocks_[json_view::i64(data, "index")];
+      if (block.is_object()) b.block = block.to_json();
+      else b.block = json::object();
       return false;
     }
     if (type == "content_block_delta") {
-      Block& b = blocks_[i64(data, "index")];
-      const json& d = at(data, "delta");
-      std::string dt = str(d, "type");
+      Block& b = blocks_[json_view::i64(data, "index")];
+      V d = data.at("delta");
+      std::string_view dt = json_view::sv(d, "type");
       if (dt == "text_delta") {
-        b.text += str(d, "text");
+        b.text += json_view::sv(d, "text");
         return true;
       }
       if (dt == "input_json_delta") {
-        b.partial_json += str(d, "partial_json");
+        b.partial_json += json_view::sv(d, "partial_json");
         b.has_partial = true;
         return true;
       }
       if (dt == "thinking_delta") {
-        b.thinking += str(d, "thinking");
+        b.thinking += json_view::sv(d, "thinking");
         return true;
       }
       return false;  // signature_delta, citations_delta
     }
     if (type == "message_delta") {
-      std::string stop = str(at(data, "delta"), "stop_reason");
-      if (!stop.empty()) stop_reason_ = stop;
-      merge_usage(at(data, "usage"));
+      json_view::assign_nonempty(data.at("delta"), "stop_reason", stop_reason_);
+      merge_usage(data.at("usage"));
       return false;
     }
     if (type == "message_stop") {
@@ -177,16 +181,16 @@ class AnthropicMessagesParser : public ApiParser {
       return false;
     }
     if (type == "error") {
-      const json& e = at(data, "error");
-      call.error_type = str(e, "type");
+      V e = data.at("error");
+      call.error_type = json_view::str(e, "type");
       if (call.error_type.empty()) call.error_type = "error";
-      call.error_message = str(e, "message");
+      call.error_message = json_view::str(e, "message");
       call.status = CallStatus::kError;
       return false;
     }
     if (type == "content_block_stop") {
       // A tool_use block is complete here: the client can start the tool before the message ends.
-      if (auto it = blocks_.find(i64(data, "index")); it != blocks_.end()) it->second.stopped_at = arrived;
+      if (auto it = blocks_.find(json_view::i64(data, "index")); it != blocks_.end()) it->second.stopped_at = arrived;
       return false;
     }
     return false;  // ping, unknown events
@@ -219,7 +223,7 @@ class AnthropicMessagesParser : public ApiParser {
     if (!stop_reason_.empty()) call.finish_reasons.push_back(stop_reason_);
     if (!usage_.is_null()) {
       call.usage = anthropic_usage(usage_);
-      read_tier(usage_, call);
+      read_tier(json_view::NlohmannView(usage_), call);
     }
     return stopped_;
   }
@@ -244,21 +248,22 @@ class AnthropicMessagesParser : public ApiParser {
     call.output.push_back(std::move(all));
   }
 
-  static void read_envelope(const json& msg, ModelCall& call) {
-    std::string id = str(msg, "id");
-    if (!id.empty()) call.response_id = id;
-    std::string model = str(msg, "model");
-    if (!model.empty()) call.response_model = model;
+  template <class V>
+  static void read_envelope(const V& msg, ModelCall& call) {
+    json_view::assign_nonempty(msg, "id", call.response_id);
+    json_view::assign_nonempty(msg, "model", call.response_model);
   }
 
-  static void read_tier(const json& usage, ModelCall& call) {
-    std::string tier = str(usage, "service_tier");
-    if (!tier.empty()) call.service_tier = tier;
+  template <class V>
+  static void read_tier(const V& usage, ModelCall& call) {
+    json_view::assign_nonempty(usage, "service_tier", call.service_tier);
   }
 
-  void merge_usage(const json& u) {
-    if (!u.is_object()) return;
+  template <class V>
+  void merge_usage(const V& usage) {
+    if (!usage.is_object()) return;
     if (!usage_.is_object()) usage_ = json::object();
+    const json& u = usage.to_json();
     for (auto it = u.begin(); it != u.end(); ++it) {
       if (!it.value().is_null()) usage_[it.key()] = it.value();
     }

@@ -34,7 +34,7 @@ bool looks_like_sse(std::string_view body) {
 
 }  // namespace
 
-struct ExchangeParser::Impl {
+struct ExchangeParser::Impl : SseEventSink {
   enum class Mode { kJson, kSse, kJsonSeq, kIgnore };
 
   ConnectionInfo conn;
@@ -57,7 +57,7 @@ struct ExchangeParser::Impl {
   std::size_t resp_decoded = 0;
   SseDecoder sse;
   JsonSeqSplitter seq;
-  std::vector<SseEvent> events;
+  UnixNanos events_ts = 0;  // arrival of the bytes the SSE decoder is being fed
   std::vector<std::string> values;
   bool done_marker = false;
   UnixNanos last_event_ts = 0;  // arrival of the chunk carrying the latest stream event
@@ -69,6 +69,7 @@ struct ExchangeParser::Impl {
   Impl(const ConnectionInfo& c, const ParserOptions& o) : conn(c), opts(o) {}
 
   std::size_t cap() const { return opts.body_cap; }
+  JsonParsePath json_path() const { return opts.reference_json_only ? JsonParsePath::kReference : JsonParsePath::kAuto; }
 
   void on_request_head(const RequestHead& head, UnixNanos ts) {
     have_request = true;
@@ -110,7 +111,7 @@ struct ExchangeParser::Impl {
     if (request_parsed) return;
     request_parsed = true;
     if (!api || req_body.empty() || req_truncated) return;
-    parse_request_body(req_body, *api, call);
+    parse_request_body(req_body, *api, call, json_path());
     std::string().swap(req_body);
   }
 
@@ -159,7 +160,8 @@ struct ExchangeParser::Impl {
       return;
     }
     if (mode == Mode::kSse) {
-      sse.feed(scratch, events);
+      events_ts = ts;
+      sse.feed(scratch, *this);
     } else if (mode == Mode::kJsonSeq) {
       seq.feed(scratch, values);
     }
@@ -167,31 +169,48 @@ struct ExchangeParser::Impl {
     drain(ts);
   }
 
+  // One SSE event, as the decoder completes it.
+  void on_event(SseEvent& ev) override {
+    last_event_ts = events_ts;
+    if (ev.data == "[DONE]") {
+      done_marker = true;
+      return;
+    }
+    if (!ev.data.empty()) read_unit(ev.event, ev.data, events_ts);
+  }
+
   void drain(UnixNanos ts) {
-    if (!events.empty() || !values.empty()) last_event_ts = ts;
-    for (auto& ev : events) {
-      if (ev.data == "[DONE]") {
-        done_marker = true;
-        continue;
-      }
-      if (ev.data.empty()) continue;
-      json_fields::json j = json_fields::parse(ev.data);
-      if (j.is_discarded()) {
-        invalid_json = true;
-        continue;
-      }
-      if (api->on_stream_event(ev.event, j, ts, call)) mark_content(ts);
-    }
-    events.clear();
-    for (auto& v : values) {
-      json_fields::json j = json_fields::parse(v);
-      if (j.is_discarded()) {
-        invalid_json = true;
-        continue;
-      }
-      if (api->on_stream_event("", j, ts, call)) mark_content(ts);
-    }
+    if (!values.empty()) last_event_ts = ts;
+    for (auto& v : values) read_unit("", v, ts);
     values.clear();
+  }
+
+  // A whole JSON body: the API's result, an error envelope, or an event stream sent as JSON.
+  void read_json_body(bool& http_error, UnixNanos ts) {
+    if (!http_error && api && !opts.reference_json_only && read_response_body_fast(resp_body, *api, call)) return;
+    json_fields::json body = json_fields::parse(resp_body);
+    if (body.is_discarded() && !http_error && api && looks_like_sse(resp_body)) {
+      // An event stream sent without its content type (some compatible servers).
+      call.stream = true;
+      events_ts = ts;
+      sse.feed(resp_body, *this);
+      sse.finish(*this);
+    } else if (body.is_discarded()) {
+      if (!http_error && api) invalid_json = true;
+    } else if (http_error || json_fields::looks_like_error_body(body)) {
+      json_fields::extract_error(body, call);
+      http_error = true;
+    } else if (api) {
+      api->on_json_body(body, call);
+    }
+  }
+
+  void read_unit(std::string_view event, std::string& data, UnixNanos ts) {
+    switch (read_stream_unit(event, data, ts, *api, call, json_path())) {
+      case StreamUnitResult::kInvalidJson: invalid_json = true; break;
+      case StreamUnitResult::kContent: mark_content(ts); break;
+      case StreamUnitResult::kNoContent: break;
+    }
   }
 
   ModelCall finish(UnixNanos ts, bool complete) {
@@ -214,28 +233,12 @@ struct ExchangeParser::Impl {
       call.error_message = resp_decoder ? resp_decoder->error() : "";
     }
     if (have_response && mode == Mode::kSse && api) {
-      sse.finish(events);
-      drain(ts);
+      events_ts = ts;
+      sse.finish(*this);
     }
     if (have_response && mode == Mode::kJsonSeq && api && seq.in_value()) complete = false;
     bool http_error = call.http_status >= 400;
-    if (have_response && mode == Mode::kJson && !resp_body.empty() && !decode_failed) {
-      json_fields::json body = json_fields::parse(resp_body);
-      if (body.is_discarded() && !http_error && api && looks_like_sse(resp_body)) {
-        // An event stream sent without its content type (some compatible servers).
-        call.stream = true;
-        sse.feed(resp_body, events);
-        sse.finish(events);
-        drain(ts);
-      } else if (body.is_discarded()) {
-        if (!http_error && api) invalid_json = true;
-      } else if (http_error || json_fields::looks_like_error_body(body)) {
-        json_fields::extract_error(body, call);
-        http_error = true;
-      } else if (api) {
-        api->on_json_body(body, call);
-      }
-    }
+    if (have_response && mode == Mode::kJson && !resp_body.empty() && !decode_failed) read_json_body(http_error, ts);
     if (api && have_response && !http_error) stream_complete = api->finish(call, done_marker);
     // A stream is complete once its terminal event arrived (response.completed, message_stop,
     // [DONE], a finish reason), whatever became of the framing's last bytes: clients such as Codex

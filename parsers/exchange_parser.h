@@ -36,6 +36,9 @@ struct ParserOptions {
   // Request headers naming the end user / the session (--user-header, --session-header); "" none.
   std::string user_header;
   std::string session_header;
+  // JSON through nlohmann only, never the simdjson fast path (parsers/fast_request.h): for the
+  // differential tests and fuzzing, which compare the two.
+  bool reference_json_only = false;
 };
 
 class ExchangeParser {

@@ -1,25 +1,39 @@
 #pragma once
-// The one place that chooses how a request body is parsed: simdjson (fast, strict) when the API has
-// a fast path and the body is well-formed JSON within the depth the reference path keeps whole;
+// The one place that chooses how JSON is parsed: request bodies, non-streamed response bodies and
+// stream units (SSE event data, JSON-array/NDJSON elements). simdjson (fast, strict) when the API has
+// a fast path and the text is well-formed JSON within the depth the reference path keeps whole;
 // otherwise nlohmann through json_fields::parse (lenient about ill-formed UTF-8, U+FFFD). Both give
-// the same ModelCall: the mappings are shared templates (parsers/openai_request.h).
+// the same ModelCall: the mappings are shared templates (parsers/view_api_parser.h).
 #include <string>
+#include <string_view>
 
 #include "common/model_call.h"
 #include "parsers/api_parser.h"
 
 namespace llmtap {
 
-enum class RequestParsePath {
+enum class JsonParsePath {
   kAuto,       // fast when possible, else the reference
   kReference,  // nlohmann only (differential tests, fuzzing)
 };
+using RequestParsePath = JsonParsePath;
 
 enum class RequestParsedBy { kFast, kReference };
 
 // Reads the request `body` (may be grown by a few bytes of capacity for simdjson's padding) into
 // `call`. Returns which path read it.
 RequestParsedBy parse_request_body(std::string& body, ApiParser& api, ModelCall& call,
-                                   RequestParsePath path = RequestParsePath::kAuto);
+                                   JsonParsePath path = JsonParsePath::kAuto);
+
+// A non-streamed success body on the fast path, when it is simdjson-valid, an object, not an error
+// envelope and the API has a fast path. False, touching nothing: the caller reads it as before.
+bool read_response_body_fast(std::string& body, ApiParser& api, ModelCall& call);
+
+enum class StreamUnitResult { kInvalidJson, kNoContent, kContent };
+
+// One stream unit (an SSE event's data, or one element of a JSON-array/NDJSON stream) into `call`
+// through ApiParser::on_stream_event (or its fast twin). `data` may be grown for padding.
+StreamUnitResult read_stream_unit(std::string_view event, std::string& data, UnixNanos at, ApiParser& api,
+                                  ModelCall& call, JsonParsePath path = JsonParsePath::kAuto);
 
 }  // namespace llmtap

@@ -1,5 +1,5 @@
 // libFuzzer target: a request body read by the simdjson fast path and the nlohmann reference path
-// (parsers/fast_request.h) must give the same ModelCall, for Chat Completions, Responses and Anthropic Messages. An input
+// (parsers/fast_request.h) must give the same ModelCall, for Chat Completions, Responses, Anthropic Messages and Gemini. An input
 // "<request body>\n====\n<response body>" (the per-API targets' corpora) uses its request part.
 #include <cstdio>
 #include <string_view>
@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view in(reinterpret_cast<const char*>(data), size);
   if (auto sep = in.find("\n====\n"); sep != std::string_view::npos) in = in.substr(0, sep);
   const std::string body(in);
-  for (ApiShape shape : {ApiShape::kChatCompletions, ApiShape::kResponses, ApiShape::kAnthropicMessages}) {
+  for (ApiShape shape :
+       {ApiShape::kChatCompletions, ApiShape::kResponses, ApiShape::kAnthropicMessages, ApiShape::kGemini}) {
     ModelCall fast, reference;
     std::string a = body, b = body;
     try {

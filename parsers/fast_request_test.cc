@@ -8,7 +8,7 @@
 #include "parsers/api_parser.h"
 #include "parsers/fast_request.h"
 #include "parsers/model_call_diff.h"
-#include "parsers/request_body_gen.h"
+#include "parsers/response_body_gen.h"
 #include "parsers/test_support.h"
 
 namespace llmtap {
@@ -22,7 +22,8 @@ constexpr ApiShape kShapes[] = {ApiShape::kChatCompletions, ApiShape::kResponses
                                 ApiShape::kOllamaChat};
 
 bool has_fast_path(ApiShape s) {
-  return s == ApiShape::kChatCompletions || s == ApiShape::kResponses || s == ApiShape::kAnthropicMessages;
+  return s == ApiShape::kChatCompletions || s == ApiShape::kResponses || s == ApiShape::kAnthropicMessages ||
+         s == ApiShape::kGemini;
 }
 
 // Both paths on `body` for `shape`; returns the path kAuto took. Fails the test on any difference.
@@ -58,8 +59,8 @@ TEST(FastRequest, EveryFixtureIdenticalUnderEveryShape) {
       if (!has_fast_path(s)) EXPECT_EQ(by, RequestParsedBy::kReference) << n;
     }
   }
-  // Well-formed fixtures take the fast path for Chat, Responses and Anthropic (all but the bad-UTF-8 one).
-  EXPECT_GE(fast, 3 * (static_cast<int>(names.size()) - 1));
+  // Well-formed fixtures take the fast path for Chat, Responses, Anthropic and Gemini (all but the bad-UTF-8 one).
+  EXPECT_GE(fast, 4 * (static_cast<int>(names.size()) - 1));
 }
 
 TEST(FastRequest, GeneratedAgentHistoriesIdenticalAndFast) {
@@ -68,6 +69,8 @@ TEST(FastRequest, GeneratedAgentHistoriesIdenticalAndFast) {
   EXPECT_EQ(expect_same(ApiShape::kChatCompletions, chat, "chat history"), RequestParsedBy::kFast);
   EXPECT_EQ(expect_same(ApiShape::kResponses, responses, "responses history"), RequestParsedBy::kFast);
   EXPECT_EQ(expect_same(ApiShape::kAnthropicMessages, testing::anthropic_history_body(256 * 1024), "anthropic history"),
+            RequestParsedBy::kFast);
+  EXPECT_EQ(expect_same(ApiShape::kGemini, testing::gemini_history_body(256 * 1024), "gemini history"),
             RequestParsedBy::kFast);
   ModelCall c;
   std::string body = chat;
@@ -115,6 +118,7 @@ TEST(FastRequest, RandomMutationsAgree) {
   seeds.push_back(testing::chat_history_body(8 * 1024));
   seeds.push_back(testing::responses_history_body(8 * 1024));
   seeds.push_back(testing::anthropic_history_body(8 * 1024));
+  seeds.push_back(testing::gemini_history_body(8 * 1024));
   const std::string alphabet = "{}[]\",:\\0123456789.-eE+tfnul \xc3\xa9\xff\x01";
   for (const auto& seed : seeds) {
     for (int round = 0; round < 300; ++round) {
@@ -132,7 +136,7 @@ TEST(FastRequest, RandomMutationsAgree) {
           }
         }
       }
-      for (ApiShape s : {ApiShape::kChatCompletions, ApiShape::kResponses, ApiShape::kAnthropicMessages})
+      for (ApiShape s : {ApiShape::kChatCompletions, ApiShape::kResponses, ApiShape::kAnthropicMessages, ApiShape::kGemini})
         expect_same(s, m, m.substr(0, 300));
       if (::testing::Test::HasFailure()) return;
     }

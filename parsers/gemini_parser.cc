@@ -8,6 +8,7 @@
 
 #include "parsers/api_factories.h"
 #include "parsers/json_fields.h"
+#include "parsers/view_api_parser.h"
 
 namespace llmtap {
 namespace {
@@ -15,9 +16,10 @@ namespace {
 using namespace json_fields;
 
 // Requests accept both proto JSON spellings (camelCase and snake_case).
-const json& field(const json& j, std::string_view camel, std::string_view snake) {
-  const json& v = at(j, camel);
-  return v.is_null() ? at(j, snake) : v;
+template <class V>
+V field(const V& j, std::string_view camel, std::string_view snake) {
+  V v = j.at(camel);
+  return v.is_null() ? j.at(snake) : v;
 }
 
 std::string synth_id(const std::string& name, std::int64_t index) { return name + "#" + std::to_string(index); }
@@ -27,24 +29,25 @@ struct ContentReader {
   std::int64_t call_index = 0;
   std::map<std::string, std::deque<std::string>> unanswered;  // name -> call ids, oldest first
 
-  void read(const json& content, std::vector<Message>& out) {
-    std::string role = str(content, "role");
+  template <class V>
+  void read(const V& content, std::vector<Message>& out) {
+    std::string role = json_view::str(content, "role");
     role = role == "model" ? "assistant" : role.empty() || role == "function" ? "user" : role;
     Message cur;
     cur.role = role;
     bool used = false;
-    const json& parts = at(content, "parts");
+    V parts = content.at("parts");
     if (!parts.is_array()) return;
-    for (const auto& p : parts) {
-      const json& fc = field(p, "functionCall", "function_call");
-      const json& fr = field(p, "functionResponse", "function_response");
+    parts.for_each([&](const V& p) {
+      V fc = field(p, "functionCall", "function_call");
+      V fr = field(p, "functionResponse", "function_response");
       if (fc.is_object()) {
-        std::string name = str(fc, "name");
-        std::string id = str(fc, "id");
+        std::string name = json_view::str(fc, "name");
+        std::string id = json_view::str(fc, "id");
         if (id.empty()) id = synth_id(name, call_index);
         ++call_index;
         unanswered[name].push_back(id);
-        cur.tool_calls.push_back(ToolCall{id, name, compact_arguments(at(fc, "args"))});
+        cur.tool_calls.push_back(ToolCall{id, name, fc.at("args").compact_arguments()});
         used = true;
       } else if (fr.is_object()) {
         if (used) out.push_back(std::move(cur));
@@ -53,28 +56,35 @@ struct ContentReader {
         used = false;
         Message t;
         t.role = "tool";
-        t.tool_name = str(fr, "name");
-        t.tool_call_id = str(fr, "id");
+        t.tool_name = json_view::str(fr, "name");
+        t.tool_call_id = json_view::str(fr, "id");
         auto& q = unanswered[t.tool_name];
         if (t.tool_call_id.empty() && !q.empty()) t.tool_call_id = q.front();
         if (!q.empty()) q.pop_front();
-        t.text = compact_arguments(at(fr, "response"));
+        t.text = fr.at("response").compact_arguments();
         out.push_back(std::move(t));
-      } else if (at(p, "text").is_string()) {
-        if (boolean(p, "thought")) cur.reasoning += str(p, "text");
-        else cur.text += str(p, "text");
+      } else if (V text = p.at("text"); text.is_string()) {
+        if (p.at("thought").boolean()) cur.reasoning += text.string();
+        else cur.text += text.string();
         used = true;
       }
-    }
+    });
     if (used) out.push_back(std::move(cur));
   }
 };
 
-std::string mode_to_choice(const json& cfg) {
-  std::string mode = str(cfg, "mode");
-  const json& allowed = field(cfg, "allowedFunctionNames", "allowed_function_names");
-  if (mode == "ANY" && allowed.is_array() && allowed.size() == 1 && allowed[0].is_string()) {
-    return allowed[0].get<std::string>();
+template <class V>
+std::string mode_to_choice(const V& cfg) {
+  std::string_view mode = json_view::sv(cfg, "mode");
+  V allowed = field(cfg, "allowedFunctionNames", "allowed_function_names");
+  if (mode == "ANY" && allowed.array_size() == 1) {
+    std::string only;
+    bool is_string = false;
+    allowed.for_each([&](const V& a) {
+      is_string = a.is_string();
+      only = a.string();
+    });
+    if (is_string) return only;
   }
   if (mode == "ANY") return "required";
   if (mode == "AUTO" || mode == "VALIDATED") return "auto";
@@ -82,43 +92,45 @@ std::string mode_to_choice(const json& cfg) {
   return {};
 }
 
-class GeminiParser : public ApiParser {
+class GeminiParser : public ViewApiParser<GeminiParser> {
  public:
-  void parse_request(const json& body, ModelCall& call) override {
-    std::string model = str(body, "model");
+  template <class V>
+  void read_request(const V& body, ModelCall& call) {
+    std::string_view model = json_view::sv(body, "model");
     if (!model.empty() && call.request_model.empty()) call.request_model = model;
-    const json& sys = field(body, "systemInstruction", "system_instruction");
-    call.system_instructions = sys.is_string() ? sys.get<std::string>() : content_text(at(sys, "parts"), "\n");
-    const json& contents = at(body, "contents");
-    if (contents.is_array()) {
-      for (const auto& c : contents) reader_.read(c, call.input);
-    }
-    const json& tools = at(body, "tools");
-    if (tools.is_array()) {
-      for (const auto& t : tools) {
-        const json& decls = field(t, "functionDeclarations", "function_declarations");
-        if (decls.is_array()) {
-          for (const auto& d : decls) {
-            const json& schema = has(d, "parameters") ? at(d, "parameters") : field(d, "parametersJsonSchema", "parameters_json_schema");
-            call.tools.push_back(ToolDef{str(d, "name"), schema.is_null() ? std::string() : schema_hash(schema)});
-          }
-        } else if (t.is_object()) {
-          for (auto it = t.begin(); it != t.end(); ++it) call.tools.push_back(ToolDef{it.key(), ""});
-        }
+    V sys = field(body, "systemInstruction", "system_instruction");
+    call.system_instructions = sys.is_string() ? std::string(sys.string()) : json_view::content_text(sys.at("parts"), "\n");
+    body.at("contents").for_each([&](const V& c) { reader_.read(c, call.input); });
+    body.at("tools").for_each([&](const V& t) {
+      V decls = field(t, "functionDeclarations", "function_declarations");
+      if (decls.is_array()) {
+        decls.for_each([&](const V& d) {
+          V schema = json_view::has(d, "parameters") ? d.at("parameters")
+                                                     : field(d, "parametersJsonSchema", "parameters_json_schema");
+          call.tools.push_back(ToolDef{json_view::str(d, "name"), schema.is_null() ? std::string() : schema.schema_hash()});
+        });
+      } else if (t.is_object()) {
+        // Built-in tools ({"googleSearch":{}}, ...) by their key, in nlohmann's order (sorted, last wins).
+        const nlohmann::json& tj = t.to_json();
+        for (auto it = tj.begin(); it != tj.end(); ++it) call.tools.push_back(ToolDef{it.key(), ""});
       }
-    }
+    });
     call.tool_choice = mode_to_choice(field(field(body, "toolConfig", "tool_config"), "functionCallingConfig",
                                             "function_calling_config"));
-    const json& gen = field(body, "generationConfig", "generation_config");
-    std::int64_t n = i64(gen, "candidateCount") + i64(gen, "candidate_count");
+    V gen = field(body, "generationConfig", "generation_config");
+    std::int64_t n = json_view::i64(gen, "candidateCount") + json_view::i64(gen, "candidate_count");
     if (n > 0) call.n = static_cast<int>(std::min<std::int64_t>(n, 1 << 20));
   }
 
-  void on_json_body(const json& body, ModelCall& call) override { read_chunk(body, 0, call); }
+  template <class V>
+  void read_body(const V& body, ModelCall& call) {
+    read_chunk(body, 0, call);
+  }
 
-  bool on_stream_event(std::string_view, const json& chunk, UnixNanos arrived, ModelCall& call) override {
-    if (at(chunk, "error").is_object()) {
-      extract_error(chunk, call);
+  template <class V>
+  bool read_event(std::string_view, const V& chunk, UnixNanos arrived, ModelCall& call) {
+    if (chunk.at("error").is_object()) {
+      extract_error(chunk.to_json(), call);
       call.status = CallStatus::kError;
       return false;
     }
@@ -135,7 +147,7 @@ class GeminiParser : public ApiParser {
       r.call_index = reader_.call_index;
       for (std::size_t k = 0; k < c.contents.size(); ++k) {
         std::vector<Message> msgs;
-        r.read(c.contents[k], msgs);
+        r.read(json_view::NlohmannView(c.contents[k]), msgs);
         for (auto& x : msgs) {
           m.text += x.text;
           m.reasoning += x.reasoning;
@@ -171,36 +183,36 @@ class GeminiParser : public ApiParser {
     std::string finish;
   };
 
-  bool read_chunk(const json& chunk, UnixNanos arrived, ModelCall& call) {
-    std::string id = str(chunk, "responseId");
-    if (!id.empty()) call.response_id = id;
-    std::string model = str(chunk, "modelVersion");
-    if (!model.empty()) call.response_model = model;
-    if (at(chunk, "usageMetadata").is_object()) usage_ = at(chunk, "usageMetadata");
-    std::string block = str(at(chunk, "promptFeedback"), "blockReason");
+  template <class V>
+  bool read_chunk(const V& chunk, UnixNanos arrived, ModelCall& call) {
+    json_view::assign_nonempty(chunk, "responseId", call.response_id);
+    json_view::assign_nonempty(chunk, "modelVersion", call.response_model);
+    V usage = chunk.at("usageMetadata");
+    if (usage.is_object()) usage_ = usage.to_json();
+    std::string_view block = json_view::sv(chunk.at("promptFeedback"), "blockReason");
     if (!block.empty()) {
       block_reason_ = block;
       terminal_ = true;
     }
     bool content = false;
-    const json& cands = at(chunk, "candidates");
+    V cands = chunk.at("candidates");
     if (!cands.is_array()) return false;
     std::int64_t pos = 0;
-    for (const auto& c : cands) {
-      Candidate& st = candidates_[has(c, "index") ? i64(c, "index") : pos];
+    cands.for_each([&](const V& c) {
+      Candidate& st = candidates_[json_view::has(c, "index") ? json_view::i64(c, "index") : pos];
       ++pos;
-      const json& ct = at(c, "content");
-      if (ct.is_object() && at(ct, "parts").is_array() && !at(ct, "parts").empty()) {
-        st.contents.push_back(ct);
+      V ct = c.at("content");
+      if (ct.is_object() && ct.at("parts").array_size() != 0) {
+        st.contents.push_back(ct.to_json());
         st.arrived.push_back(arrived);
         content = true;
       }
-      std::string fr = str(c, "finishReason");
+      std::string_view fr = json_view::sv(c, "finishReason");
       if (!fr.empty()) {
         st.finish = fr;
         terminal_ = true;
       }
-    }
+    });
     return content;
   }
 

@@ -136,14 +136,7 @@ bool extract_error(const json& body, ModelCall& call) {
 }
 
 bool looks_like_error_body(const json& body) {
-  if (!body.is_object()) return false;
-  if (str(body, "type") == "error") return true;
-  const json& e = at(body, "error");
-  if (!e.is_object() && !e.is_string()) return false;
-  for (const char* result : {"id", "object", "choices", "candidates", "output", "message", "data"}) {
-    if (has(body, result)) return false;
-  }
-  return true;
+  return json_view::looks_like_error_body(json_view::NlohmannView(body));  // shared with the fast path
 }
 
 }  // namespace llmtap::json_fields

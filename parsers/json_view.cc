@@ -10,7 +10,7 @@ SimdView SimdView::at(std::string_view key) const {
   // Linear, and the last match wins: nlohmann keeps a repeated key's last value.
   simdjson::dom::object obj = e_.get_object().value_unsafe();
   for (auto field : obj)
-    if (field.key == key) found = SimdView(field.value);
+    if (same_key(field.key, key)) found = SimdView(field.value);
   return found;
 }
 

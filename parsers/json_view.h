@@ -48,6 +48,8 @@ class NlohmannView {
   void with_members(std::initializer_list<std::string_view>, F&& f) const {
     f(*j_);
   }
+  // The value as an nlohmann DOM (here: itself, no copy), for state kept as JSON between events.
+  const nlohmann::json& to_json() const { return *j_; }
 
  private:
   const nlohmann::json* j_;
@@ -64,6 +66,17 @@ std::array<V, N> members_by_at(const V& v, const std::array<std::string_view, N>
 template <class V>
 std::string str(const V& v, std::string_view key) {
   return std::string(v.at(key).string());
+}
+// Member `key` as a view of its string ("" when missing or not a string): no copy.
+template <class V>
+std::string_view sv(const V& v, std::string_view key) {
+  return v.at(key).string();
+}
+// Assigns member `key` to `out` when it is a non-empty string (reusing out's capacity).
+template <class V>
+void assign_nonempty(const V& v, std::string_view key, std::string& out) {
+  std::string_view s = v.at(key).string();
+  if (!s.empty()) out.assign(s);
 }
 template <class V>
 bool has(const V& v, std::string_view key) {
@@ -94,6 +107,19 @@ std::string content_text(const V& content, std::string_view sep = "\n") {
     first = false;
   });
   return out;
+}
+
+// json_fields::looks_like_error_body over a view.
+template <class V>
+bool looks_like_error_body(const V& body) {
+  if (!body.is_object()) return false;
+  if (sv(body, "type") == "error") return true;
+  V e = body.at("error");
+  if (!e.is_object() && !e.is_string()) return false;
+  for (std::string_view result : {"id", "object", "choices", "candidates", "output", "message", "data"}) {
+    if (has(body, result)) return false;
+  }
+  return true;
 }
 
 }  // namespace llmtap::json_view

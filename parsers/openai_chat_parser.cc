@@ -9,97 +9,91 @@
 #include "parsers/api_factories.h"
 #include "parsers/openai_request.h"
 #include "parsers/openai_shared.h"
-#include "parsers/simd_json_view.h"
+#include "parsers/view_api_parser.h"
 
 namespace llmtap {
 namespace {
 
 using namespace json_fields;
 
-class ChatCompletionsParser : public ApiParser {
+class ChatCompletionsParser : public ViewApiParser<ChatCompletionsParser> {
  public:
-  void parse_request(const json& body, ModelCall& call) override {
-    openai_request::read_chat_request(json_view::NlohmannView(body), call);
-  }
-  bool parse_request_fast(const json_view::SimdView& body, ModelCall& call) override {
+  template <class V>
+  void read_request(const V& body, ModelCall& call) {
     openai_request::read_chat_request(body, call);
-    return true;
   }
 
-  void on_json_body(const json& body, ModelCall& call) override {
+  template <class V>
+  void read_body(const V& body, ModelCall& call) {
     read_envelope(body, call);
-    const json& choices = at(body, "choices");
+    V choices = body.at("choices");
     if (!choices.is_array()) return;
-    std::map<std::int64_t, const json*> by_index;
+    std::map<std::int64_t, V> by_index;
     std::int64_t next = 0;
-    for (const auto& c : choices) by_index[has(c, "index") ? i64(c, "index") : next++] = &c;
+    choices.for_each([&](const V& c) { by_index.insert_or_assign(json_view::has(c, "index") ? json_view::i64(c, "index") : next++, c); });
     for (const auto& [idx, c] : by_index) {
-      Message m = openai_shared::chat_message(at(*c, "message"));
+      Message m = openai_request::chat_message(c.at("message"));
       if (m.role.empty()) m.role = "assistant";
       call.output.push_back(std::move(m));
-      std::string fr = str(*c, "finish_reason");
-      if (!fr.empty()) call.finish_reasons.push_back(fr);
+      std::string_view fr = json_view::sv(c, "finish_reason");
+      if (!fr.empty()) call.finish_reasons.emplace_back(fr);
     }
   }
 
-  bool on_stream_event(std::string_view, const json& chunk, UnixNanos arrived, ModelCall& call) override {
+  template <class V>
+  bool read_event(std::string_view, const V& chunk, UnixNanos arrived, ModelCall& call) {
     streamed_ = true;
-    if (at(chunk, "error").is_object()) {
-      extract_error(chunk, call);
+    if (chunk.at("error").is_object()) {
+      extract_error(chunk.to_json(), call);
       call.status = CallStatus::kError;
       return false;
     }
     read_envelope(chunk, call);
     bool content = false;
-    const json& choices = at(chunk, "choices");
+    V choices = chunk.at("choices");
     if (!choices.is_array()) return false;
-    for (const auto& c : choices) {
-      Choice& st = choices_[i64(c, "index")];
-      const json& d = at(c, "delta");
-      std::string role = str(d, "role");
-      if (!role.empty()) st.role = role;
-      for (const char* f : {"content", "refusal"}) {
-        const json& v = at(d, f);
-        if (v.is_string() && !v.get_ref<const std::string&>().empty()) {
-          st.text.append(v.get_ref<const std::string&>());
+    choices.for_each([&](const V& c) {
+      Choice& st = choices_[json_view::i64(c, "index")];
+      V d = c.at("delta");
+      json_view::assign_nonempty(d, "role", st.role);
+      for (std::string_view f : {"content", "refusal"}) {
+        std::string_view v = json_view::sv(d, f);
+        if (!v.empty()) {
+          st.text.append(v);
           content = true;
         }
       }
-      for (const char* f : {"reasoning_content", "reasoning"}) {
-        const json& v = at(d, f);
-        if (v.is_string() && !v.get_ref<const std::string&>().empty()) {
-          st.reasoning.append(v.get_ref<const std::string&>());
+      for (std::string_view f : {"reasoning_content", "reasoning"}) {
+        std::string_view v = json_view::sv(d, f);
+        if (!v.empty()) {
+          st.reasoning.append(v);
           content = true;
         }
       }
-      const json& calls = at(d, "tool_calls");
-      if (calls.is_array()) {
-        for (const auto& tc : calls) {
-          const std::int64_t index = has(tc, "index") ? i64(tc, "index") : static_cast<std::int64_t>(st.calls.size());
-          // Calls stream one after another: a later index means the earlier ones are complete
-          // (a delta for a call again, in an interleaving server's stream, reopens it).
-          for (auto it = st.calls.begin(); it != st.calls.end() && it->first < index; ++it)
-            if (it->second.ready_at == 0) it->second.ready_at = arrived;
-          ToolCall& t = st.calls[index];
-          t.ready_at = 0;
-          std::string id = str(tc, "id");
-          if (!id.empty()) t.id = id;
-          const json& fn = at(tc, "function");
-          std::string name = str(fn, "name");
-          if (!name.empty()) t.name = name;
-          const json& args = at(fn, "arguments");
-          if (args.is_string()) t.arguments.append(args.get_ref<const std::string&>());
-          else if (!args.is_null()) t.arguments.append(compact_arguments(args));
-          content = true;
-        }
-      }
-      std::string fr = str(c, "finish_reason");
+      d.at("tool_calls").for_each([&](const V& tc) {
+        const std::int64_t index =
+            json_view::has(tc, "index") ? json_view::i64(tc, "index") : static_cast<std::int64_t>(st.calls.size());
+        // Calls stream one after another: a later index means the earlier ones are complete
+        // (a delta for a call again, in an interleaving server's stream, reopens it).
+        for (auto it = st.calls.begin(); it != st.calls.end() && it->first < index; ++it)
+          if (it->second.ready_at == 0) it->second.ready_at = arrived;
+        ToolCall& t = st.calls[index];
+        t.ready_at = 0;
+        json_view::assign_nonempty(tc, "id", t.id);
+        V fn = tc.at("function");
+        json_view::assign_nonempty(fn, "name", t.name);
+        V args = fn.at("arguments");
+        if (args.is_string()) t.arguments.append(args.string());
+        else if (!args.is_null()) t.arguments.append(args.compact_arguments());
+        content = true;
+      });
+      std::string_view fr = json_view::sv(c, "finish_reason");
       if (!fr.empty()) {
-        st.finish = fr;
+        st.finish.assign(fr);
         for (auto& [i, t] : st.calls)
           if (t.ready_at == 0) t.ready_at = arrived;
       }
-    }
+    });
     return content;
   }
 
@@ -125,14 +119,13 @@ class ChatCompletionsParser : public ApiParser {
     std::map<std::int64_t, ToolCall> calls;
   };
 
-  static void read_envelope(const json& body, ModelCall& call) {
-    std::string id = str(body, "id");
-    if (!id.empty()) call.response_id = id;
-    std::string model = str(body, "model");
-    if (!model.empty()) call.response_model = model;
-    std::string tier = str(body, "service_tier");
-    if (!tier.empty()) call.service_tier = tier;
-    if (at(body, "usage").is_object()) call.usage = openai_shared::usage(at(body, "usage"));
+  template <class V>
+  static void read_envelope(const V& body, ModelCall& call) {
+    json_view::assign_nonempty(body, "id", call.response_id);
+    json_view::assign_nonempty(body, "model", call.response_model);
+    json_view::assign_nonempty(body, "service_tier", call.service_tier);
+    V u = body.at("usage");
+    if (u.is_object()) call.usage = openai_shared::usage(u.to_json());
   }
 
   std::map<std::int64_t, Choice> choices_;

@@ -8,7 +8,7 @@
 #include "parsers/json_fields.h"
 #include "parsers/openai_request.h"
 #include "parsers/openai_shared.h"
-#include "parsers/simd_json_view.h"
+#include "parsers/view_api_parser.h"
 
 namespace llmtap {
 namespace {
@@ -17,74 +17,82 @@ using namespace json_fields;
 
 using openai_request::is_call_item;
 
-std::string reasoning_text(const json& item) { return openai_request::reasoning_text(json_view::NlohmannView(item)); }
+// Appends a delta to the string member `field` of `obj` in place (a missing or non-string member
+// starts empty): a long streamed output costs its length once, not once per delta.
+void append_member(json& obj, const char* field, std::string_view delta) {
+  json& f = obj[field];
+  if (!f.is_string()) f = std::string();
+  f.get_ref<std::string&>().append(delta);
+}
 
-class ResponsesParser : public ApiParser {
+class ResponsesParser : public ViewApiParser<ResponsesParser> {
  public:
-  void parse_request(const json& body, ModelCall& call) override {
-    openai_request::read_responses_request(json_view::NlohmannView(body), call);
-  }
-  bool parse_request_fast(const json_view::SimdView& body, ModelCall& call) override {
+  template <class V>
+  void read_request(const V& body, ModelCall& call) {
     openai_request::read_responses_request(body, call);
-    return true;
   }
 
-  void on_json_body(const json& body, ModelCall& call) override { read_response(body, call); }
+  template <class V>
+  void read_body(const V& body, ModelCall& call) {
+    read_response(body, call);
+  }
 
-  bool on_stream_event(std::string_view event, const json& data, UnixNanos arrived, ModelCall& call) override {
+  template <class V>
+  bool read_event(std::string_view event, const V& data, UnixNanos arrived, ModelCall& call) {
     streamed_ = true;
-    std::string type = str(data, "type");
-    if (type.empty()) type = std::string(event);
+    std::string_view type = json_view::sv(data, "type");
+    if (type.empty()) type = event;
     if (type == "response.created" || type == "response.in_progress" || type == "response.queued") {
-      read_envelope(at(data, "response"), call);
+      read_envelope(data.at("response"), call);
       return false;
     }
     if (type == "response.completed" || type == "response.incomplete" || type == "response.failed") {
       terminal_ = true;
-      final_ = at(data, "response");
+      final_ = data.at("response").to_json();
       return false;
     }
     if (type == "error") {
-      const json& e = at(data, "error").is_object() ? at(data, "error") : data;
-      call.error_type = str(e, "code");
-      if (call.error_type.empty() && str(e, "type") != "error") call.error_type = str(e, "type");
+      V err = data.at("error");
+      const V& e = err.is_object() ? err : data;
+      call.error_type = json_view::str(e, "code");
+      if (call.error_type.empty() && json_view::sv(e, "type") != "error") call.error_type = json_view::str(e, "type");
       if (call.error_type.empty()) call.error_type = "error";
-      call.error_message = str(e, "message");
+      call.error_message = json_view::str(e, "message");
       call.status = CallStatus::kError;
       terminal_ = true;
       return false;
     }
-    std::int64_t oi = i64(data, "output_index");
+    std::int64_t oi = json_view::i64(data, "output_index");
     if (type == "response.output_item.added" || type == "response.output_item.done") {
-      const json& item = at(data, "item");
-      if (item.is_object()) items_[oi] = item;
+      V item = data.at("item");
+      if (item.is_object()) items_[oi] = item.to_json();
+      const bool call_item = is_call_item(json_view::sv(item, "type"));
       // A function call item is done: the client can run it before the response completes.
-      if (type == "response.output_item.done" && is_call_item(str(item, "type"))) call_ready_[str(item, "call_id")] = arrived;
-      return type == "response.output_item.added" && is_call_item(str(item, "type"));
+      if (type == "response.output_item.done" && call_item) call_ready_[json_view::str(item, "call_id")] = arrived;
+      return type == "response.output_item.added" && call_item;
     }
     json& item = items_[oi];
-    const std::string delta = str(data, "delta");
+    const std::string_view delta = json_view::sv(data, "delta");
     if (type == "response.output_text.delta" || type == "response.refusal.delta") {
       if (!item.is_object()) item = json{{"type", "message"}, {"role", "assistant"}};
       json& content = item["content"];
       if (!content.is_array()) content = json::array();
-      std::size_t ci = static_cast<std::size_t>(std::max<std::int64_t>(0, std::min<std::int64_t>(i64(data, "content_index"), 1024)));
+      std::size_t ci = static_cast<std::size_t>(
+          std::max<std::int64_t>(0, std::min<std::int64_t>(json_view::i64(data, "content_index"), 1024)));
       while (content.size() <= ci) content.push_back(json{{"type", "output_text"}, {"text", ""}});
       json& part = content[ci];
       if (!part.is_object()) part = json::object();
-      const char* field = type == "response.refusal.delta" ? "refusal" : "text";
-      std::string cur = str(part, field);
-      part[field] = cur + delta;
+      append_member(part, type == "response.refusal.delta" ? "refusal" : "text", delta);
       return !delta.empty();
     }
     if (type == "response.function_call_arguments.delta" || type == "response.custom_tool_call_input.delta") {
       if (!item.is_object()) item = json{{"type", "function_call"}};
-      const char* field = type == "response.custom_tool_call_input.delta" ? "input" : "arguments";
-      item[field] = str(item, field) + delta;
+      append_member(item, type == "response.custom_tool_call_input.delta" ? "input" : "arguments", delta);
       return true;
     }
     if (type == "response.function_call_arguments.done") {
-      if (item.is_object() && at(data, "arguments").is_string()) item["arguments"] = at(data, "arguments");
+      V args = data.at("arguments");
+      if (item.is_object() && args.is_string()) item["arguments"] = std::string(args.string());
       return false;
     }
     if (type == "response.reasoning_summary_text.delta" || type == "response.reasoning_text.delta") {
@@ -93,10 +101,11 @@ class ResponsesParser : public ApiParser {
       json& parts = item[list];
       if (!parts.is_array()) parts = json::array();
       const char* idx = type == "response.reasoning_text.delta" ? "content_index" : "summary_index";
-      std::size_t si = static_cast<std::size_t>(std::max<std::int64_t>(0, std::min<std::int64_t>(i64(data, idx), 1024)));
+      std::size_t si =
+          static_cast<std::size_t>(std::max<std::int64_t>(0, std::min<std::int64_t>(json_view::i64(data, idx), 1024)));
       while (parts.size() <= si) parts.push_back(json{{"type", "summary_text"}, {"text", ""}});
       if (!parts[si].is_object()) parts[si] = json::object();
-      parts[si]["text"] = str(parts[si], "text") + delta;
+      append_member(parts[si], "text", delta);
       return !delta.empty();
     }
     if (!item.is_object()) items_.erase(oi);
@@ -121,72 +130,71 @@ class ResponsesParser : public ApiParser {
         for (auto& [i, item] : items_) out.push_back(item);
         final_["output"] = std::move(out);
       }
-      read_response(final_, call);
+      read_response(json_view::NlohmannView(final_), call);
     } else {
-      read_envelope(json::object(), call);
       json out = json::array();
       for (auto& [i, item] : items_) out.push_back(item);
-      read_output(out, call);
+      read_output(json_view::NlohmannView(out), call);
     }
   }
 
-  static void read_envelope(const json& r, ModelCall& call) {
-    std::string id = str(r, "id");
-    if (!id.empty()) call.response_id = id;
-    std::string model = str(r, "model");
-    if (!model.empty()) call.response_model = model;
-    std::string tier = str(r, "service_tier");
-    if (!tier.empty()) call.service_tier = tier;
-    std::string prev = str(r, "previous_response_id");
+  template <class V>
+  static void read_envelope(const V& r, ModelCall& call) {
+    json_view::assign_nonempty(r, "id", call.response_id);
+    json_view::assign_nonempty(r, "model", call.response_model);
+    json_view::assign_nonempty(r, "service_tier", call.service_tier);
+    std::string_view prev = json_view::sv(r, "previous_response_id");
     if (!prev.empty() && call.previous_response_id.empty()) call.previous_response_id = prev;
   }
 
-  static void read_output(const json& output, ModelCall& call) {
+  template <class V>
+  static void read_output(const V& output, ModelCall& call) {
     Message m;
     m.role = "assistant";
     bool any = false;
-    if (output.is_array()) {
-      for (const auto& item : output) {
-        std::string type = str(item, "type");
-        if (type == "message") {
-          for (const auto& part : at(item, "content").is_array() ? at(item, "content") : json::array()) {
-            std::string t = str(part, "text");
-            if (t.empty()) t = str(part, "refusal");
-            m.text += t;
-          }
-          any = true;
-        } else if (is_call_item(type)) {
-          const json& args = has(item, "arguments") ? at(item, "arguments") : at(item, "input");
-          m.tool_calls.push_back(ToolCall{str(item, "call_id"), str(item, "name"), compact_arguments(args)});
-          any = true;
-        } else if (type == "reasoning") {
-          std::string r = reasoning_text(item);
-          if (!m.reasoning.empty() && !r.empty()) m.reasoning.push_back('\n');
-          m.reasoning += r;
-          any = true;
-        }
+    output.for_each([&](const V& item) {
+      std::string_view type = json_view::sv(item, "type");
+      if (type == "message") {
+        item.at("content").for_each([&](const V& part) {
+          std::string_view t = json_view::sv(part, "text");
+          if (t.empty()) t = json_view::sv(part, "refusal");
+          m.text += t;
+        });
+        any = true;
+      } else if (is_call_item(type)) {
+        V args = json_view::has(item, "arguments") ? item.at("arguments") : item.at("input");
+        m.tool_calls.push_back(
+            ToolCall{json_view::str(item, "call_id"), json_view::str(item, "name"), args.compact_arguments()});
+        any = true;
+      } else if (type == "reasoning") {
+        std::string r = openai_request::reasoning_text(item);
+        if (!m.reasoning.empty() && !r.empty()) m.reasoning.push_back('\n');
+        m.reasoning += r;
+        any = true;
       }
-    }
+    });
     if (any) call.output.push_back(std::move(m));
   }
 
-  static void read_response(const json& r, ModelCall& call) {
+  template <class V>
+  static void read_response(const V& r, ModelCall& call) {
     read_envelope(r, call);
-    read_output(at(r, "output"), call);
-    if (at(r, "usage").is_object()) call.usage = openai_shared::usage(at(r, "usage"));
-    std::string status = str(r, "status");
+    read_output(r.at("output"), call);
+    V u = r.at("usage");
+    if (u.is_object()) call.usage = openai_shared::usage(u.to_json());
+    std::string_view status = json_view::sv(r, "status");
     if (status == "incomplete") {
-      std::string reason = str(at(r, "incomplete_details"), "reason");
+      std::string reason = json_view::str(r.at("incomplete_details"), "reason");
       call.finish_reasons.push_back("incomplete:" + reason);
     } else if (status == "failed") {
       call.finish_reasons.push_back("failed");
       call.status = CallStatus::kError;
-      const json& e = at(r, "error");
-      call.error_type = str(e, "code");
+      V e = r.at("error");
+      call.error_type = json_view::str(e, "code");
       if (call.error_type.empty()) call.error_type = "failed";
-      call.error_message = str(e, "message");
+      call.error_message = json_view::str(e, "message");
     } else if (!status.empty()) {
-      call.finish_reasons.push_back(status);
+      call.finish_reasons.emplace_back(status);
     }
   }
 

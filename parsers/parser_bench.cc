@@ -2,18 +2,25 @@
 // body, through ConnectionStitcher (HTTP framing, SSE, JSON, provider parser) in 16 KiB reads.
 // Reports bytes/second (MB/s) per case. The WebSocket cases decode 8 MiB of frames (1 KiB text
 // messages; masked client frames, and permessage-deflate server frames) in 16 KiB reads.
-// Request bodies: 8 MiB generated coding-agent histories (Chat Completions, Responses, Anthropic) read into a
-// ModelCall by the nlohmann reference path and by the simdjson fast path (parsers/fast_request.h);
-// after the benchmarks, a table prints MB/s per core for both and their ratio.
+// Parse stage per API (Chat Completions, Responses, Anthropic Messages, Gemini) and shape: an 8 MiB
+// request (a generated coding-agent history), an 8 MiB non-streamed response body and an 8 MiB SSE
+// stream of small delta events, each read into a ModelCall by the nlohmann reference path and by the
+// simdjson fast path (parsers/fast_request.h). Bodies and streams go through ExchangeParser (content
+// decoding, SSE framing, JSON, the API's mapping) in 16 KiB pieces. After the benchmarks a table
+// prints MB per CPU-second of one thread for both paths and their ratio.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <ctime>
+#include <map>
+#include <vector>
 #include <cstdio>
 #include <string>
 
 #include "parsers/api_parser.h"
 #include "parsers/fast_request.h"
-#include "parsers/request_body_gen.h"
+#include "parsers/exchange_parser.h"
+#include "parsers/response_body_gen.h"
 
 #include "parsers/connection_stitcher.h"
 #include "parsers/websocket_frame_decoder.h"
@@ -26,7 +33,7 @@ struct CountingSink : llmtap::ModelCallSink {
   void on_model_call(llmtap::ModelCall) override { ++calls; }
 };
 
-const std::string kRequest =
+const std::string kSmallRequest =
     "{\"model\":\"gpt-4.1\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
     "\"messages\":[{\"role\":\"user\",\"content\":\"Write a long story.\"}]}";
 
@@ -34,28 +41,8 @@ std::string http(const std::string& head, const std::string& body) {
   return head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-std::string sse_body(std::size_t target_bytes) {
-  std::string body;
-  for (int i = 0; body.size() < target_bytes; ++i) {
-    body += "data: {\"id\":\"chatcmpl-B\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4.1\","
-            "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"token" + std::to_string(i) +
-            " \"},\"finish_reason\":null}],\"usage\":null}\n\n";
-  }
-  body += "data: {\"id\":\"chatcmpl-B\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":99}}\n\n";
-  body += "data: [DONE]\n\n";
-  return body;
-}
-
-std::string json_body(std::size_t target_bytes) {
-  std::string text;
-  while (text.size() < target_bytes) text += "lorem ipsum dolor sit amet \\\"quoted\\\" \\u00e9 ";
-  return "{\"id\":\"chatcmpl-J\",\"object\":\"chat.completion\",\"model\":\"gpt-4.1\",\"choices\":[{\"index\":0,"
-         "\"message\":{\"role\":\"assistant\",\"content\":\"" + text + "\"},\"finish_reason\":\"stop\"}],"
-         "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":99}}";
-}
-
 void run(benchmark::State& state, const std::string& content_type, const std::string& body) {
-  std::string req = http("POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n", kRequest);
+  std::string req = http("POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n", kSmallRequest);
   std::string resp = http("HTTP/1.1 200 OK\r\nContent-Type: " + content_type + "\r\n", body);
   for (auto _ : state) {
     CountingSink sink;
@@ -72,11 +59,11 @@ void run(benchmark::State& state, const std::string& content_type, const std::st
 }
 
 void BM_ChatSseStream8MiB(benchmark::State& state) {
-  static const std::string body = sse_body(8u << 20);
+  static const std::string body = llmtap::testing::chat_stream_body(8u << 20);
   run(state, "text/event-stream", body);
 }
 void BM_ChatJsonBody8MiB(benchmark::State& state) {
-  static const std::string body = json_body(8u << 20);
+  static const std::string body = llmtap::testing::chat_json_body(8u << 20);
   run(state, "application/json", body);
 }
 
@@ -130,109 +117,141 @@ void BM_WebSocketDeflatedServerFrames8MiB(benchmark::State& state) {
   run_ws(state, wire, payload, false, on);
 }
 
-// One parse of `body` (copied, with simdjson's padding, outside the timed part); thread CPU seconds.
-double time_request_parse(llmtap::ApiShape shape, const std::string& body, llmtap::RequestParsePath path) {
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);  // the figure per core, whatever else the machine runs
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+enum class Shape { kRequest, kBody, kStream };
+const char* shape_name(Shape s) { return s == Shape::kRequest ? "request" : s == Shape::kBody ? "json body" : "sse stream"; }
+
+struct Api {
+  const char* name;
+  llmtap::ApiShape shape;
+  const char* host;
+  const char* target;
+  const char* stream_target;
+  std::string (*request)(std::size_t);
+  std::string (*body)(std::size_t);
+  std::string (*stream)(std::size_t);
+};
+
+const Api kApis[] = {
+    {"chat_completions", llmtap::ApiShape::kChatCompletions, "api.openai.com", "/v1/chat/completions",
+     "/v1/chat/completions", llmtap::testing::chat_history_body, llmtap::testing::chat_json_body, llmtap::testing::chat_stream_body},
+    {"responses", llmtap::ApiShape::kResponses, "api.openai.com", "/v1/responses", "/v1/responses",
+     llmtap::testing::responses_history_body,
+     llmtap::testing::responses_json_body, llmtap::testing::responses_stream_body},
+    {"anthropic_messages", llmtap::ApiShape::kAnthropicMessages, "api.anthropic.com", "/v1/messages", "/v1/messages",
+     llmtap::testing::anthropic_history_body, llmtap::testing::anthropic_json_body, llmtap::testing::anthropic_stream_body},
+    {"gemini", llmtap::ApiShape::kGemini, "generativelanguage.googleapis.com",
+     "/v1beta/models/gemini-2.5-flash:generateContent", "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+     llmtap::testing::gemini_history_body,
+     llmtap::testing::gemini_json_body, llmtap::testing::gemini_stream_body},
+};
+
+// The 8 MiB input of one case, generated once.
+const std::string& input(const Api& api, Shape shape) {
+  static std::map<std::pair<const Api*, Shape>, std::string> cache;
+  std::string& s = cache[{&api, shape}];
+  if (s.empty()) s = (shape == Shape::kRequest ? api.request : shape == Shape::kBody ? api.body : api.stream)(8u << 20);
+  return s;
+}
+
+// One request parse (the body copied, with simdjson's padding, outside the timed part), in thread CPU
+// seconds; -1 when the record is empty or the fast path was not taken.
+double time_request(const Api& api, const std::string& body, llmtap::JsonParsePath path) {
   std::string copy;
   copy.reserve(body.size() + 64);
   copy = body;
-  auto api = llmtap::make_api_parser(shape);
+  auto parser = llmtap::make_api_parser(api.shape);
   llmtap::ModelCall call;
-  // CPU time of this thread: the figure per core, whatever else the shared machine runs.
-  auto cpu_now = [] {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-  };
-  double t0 = cpu_now();
-  llmtap::RequestParsedBy by = llmtap::parse_request_body(copy, *api, call, path);
-  double t1 = cpu_now();
+  double t0 = thread_cpu_seconds();
+  llmtap::RequestParsedBy by = llmtap::parse_request_body(copy, *parser, call, path);
+  double t1 = thread_cpu_seconds();
   benchmark::DoNotOptimize(call.input.data());
-  if (path == llmtap::RequestParsePath::kAuto && by != llmtap::RequestParsedBy::kFast) return -1;
+  if (path == llmtap::JsonParsePath::kAuto && by != llmtap::RequestParsedBy::kFast) return -1;
   if (call.input.empty()) return -1;
   return t1 - t0;
 }
 
-const std::string& chat_request_8mib() {
-  static const std::string body = llmtap::testing::chat_history_body(8u << 20);
-  return body;
-}
-const std::string& responses_request_8mib() {
-  static const std::string body = llmtap::testing::responses_history_body(8u << 20);
-  return body;
+// One response through ExchangeParser in 16 KiB pieces, from its head to the record, in thread CPU
+// seconds; -1 when the record is not a complete one with output.
+double time_response(const Api& api, const std::string& body, bool sse, bool reference) {
+  llmtap::ParserOptions opts;
+  opts.reference_json_only = reference;
+  llmtap::ExchangeParser p(llmtap::ConnectionInfo{api.host, 443, true, "proxy", 0}, 1, opts);
+  p.request_head(llmtap::RequestHead{"POST", sse ? api.stream_target : api.target, {{"Host", api.host}, {"Content-Type", "application/json"}}}, 1);
+  p.request_body(kSmallRequest, 2);
+  p.request_end(3);
+  double t0 = thread_cpu_seconds();
+  p.response_head(llmtap::ResponseHead{200, {{"Content-Type", sse ? "text/event-stream" : "application/json"}}}, 4);
+  for (std::size_t i = 0; i < body.size(); i += 16384) p.response_body(std::string_view(body).substr(i, 16384), 5);
+  llmtap::ModelCall call = p.finish(6, true);
+  double t1 = thread_cpu_seconds();
+  if (call.status != llmtap::CallStatus::kComplete || call.output.empty() || call.output[0].text.empty()) return -1;
+  return t1 - t0;
 }
 
-const std::string& anthropic_request_8mib() {
-  static const std::string body = llmtap::testing::anthropic_history_body(8u << 20);
-  return body;
+double time_case(const Api& api, Shape shape, bool reference) {
+  const std::string& in = input(api, shape);
+  if (shape == Shape::kRequest)
+    return time_request(api, in, reference ? llmtap::JsonParsePath::kReference : llmtap::JsonParsePath::kAuto);
+  return time_response(api, in, shape == Shape::kStream, reference);
 }
 
-void run_request(benchmark::State& state, llmtap::ApiShape shape, const std::string& body,
-                 llmtap::RequestParsePath path) {
+void run_case(benchmark::State& state, const Api* api, Shape shape, bool reference) {
   for (auto _ : state) {
-    double s = time_request_parse(shape, body, path);
+    double s = time_case(*api, shape, reference);
     if (s < 0) {
-      state.SkipWithError("request not read by the expected path");
+      state.SkipWithError("no complete record, or not read by the expected path");
       break;
     }
     state.SetIterationTime(s);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * input(*api, shape).size()));
 }
 
-void BM_ChatRequest8MiB_Reference(benchmark::State& state) {
-  run_request(state, llmtap::ApiShape::kChatCompletions, chat_request_8mib(), llmtap::RequestParsePath::kReference);
-}
-void BM_ChatRequest8MiB_Fast(benchmark::State& state) {
-  run_request(state, llmtap::ApiShape::kChatCompletions, chat_request_8mib(), llmtap::RequestParsePath::kAuto);
-}
-void BM_ResponsesRequest8MiB_Reference(benchmark::State& state) {
-  run_request(state, llmtap::ApiShape::kResponses, responses_request_8mib(), llmtap::RequestParsePath::kReference);
-}
-void BM_ResponsesRequest8MiB_Fast(benchmark::State& state) {
-  run_request(state, llmtap::ApiShape::kResponses, responses_request_8mib(), llmtap::RequestParsePath::kAuto);
-}
-
-void BM_AnthropicRequest8MiB_Reference(benchmark::State& state) {
-  run_request(state, llmtap::ApiShape::kAnthropicMessages, anthropic_request_8mib(), llmtap::RequestParsePath::kReference);
-}
-void BM_AnthropicRequest8MiB_Fast(benchmark::State& state) {
-  run_request(state, llmtap::ApiShape::kAnthropicMessages, anthropic_request_8mib(), llmtap::RequestParsePath::kAuto);
-}
-
-// Best of `reps` single-threaded parses, in MB/s (the machine is shared: the best run is the one
-// least disturbed by other load).
-double best_mbps(llmtap::ApiShape shape, const std::string& body, llmtap::RequestParsePath path, int reps) {
+// Best of `reps` single-threaded runs, in MB/s (the machine is shared: the best run is the one least
+// disturbed by other load); 0 when a run failed.
+double best_mbps(const Api& api, Shape shape, bool reference, int reps) {
   double best = 1e9;
   for (int i = 0; i < reps; ++i) {
-    double s = time_request_parse(shape, body, path);
-    if (s > 0 && s < best) best = s;
+    double s = time_case(api, shape, reference);
+    if (s < 0) return 0;
+    best = std::min(best, s);
   }
-  return static_cast<double>(body.size()) / best / 1e6;
+  return static_cast<double>(input(api, shape).size()) / best / 1e6;
 }
 
-void print_request_ratios() {
-  struct Case {
-    const char* name;
-    llmtap::ApiShape shape;
-    const std::string& body;
-  } cases[] = {{"chat_completions", llmtap::ApiShape::kChatCompletions, chat_request_8mib()},
-               {"responses", llmtap::ApiShape::kResponses, responses_request_8mib()},
-               {"anthropic_messages", llmtap::ApiShape::kAnthropicMessages, anthropic_request_8mib()}};
-  std::printf("\nrequest body parse, 8 MiB, MB per CPU-second of one thread (best of 10):\n");
-  std::printf("%-18s %14s %14s %8s\n", "api", "nlohmann MB/s", "simdjson MB/s", "ratio");
-  for (const auto& c : cases) {
-    double ref = best_mbps(c.shape, c.body, llmtap::RequestParsePath::kReference, 10);
-    double fast = best_mbps(c.shape, c.body, llmtap::RequestParsePath::kAuto, 10);
-    std::printf("%-18s %14.0f %14.0f %7.1fx\n", c.name, ref, fast, fast / ref);
+void print_ratios() {
+  std::printf("\nparse stage, 8 MiB inputs, MB per CPU-second of one thread (best of 10):\n");
+  std::printf("%-18s %-10s %14s %14s %8s\n", "api", "shape", "nlohmann MB/s", "simdjson MB/s", "ratio");
+  for (const Api& api : kApis) {
+    for (Shape shape : {Shape::kRequest, Shape::kBody, Shape::kStream}) {
+      double ref = best_mbps(api, shape, true, 10);
+      double fast = best_mbps(api, shape, false, 10);
+      std::printf("%-18s %-10s %14.0f %14.0f %7.1fx\n", api.name, shape_name(shape), ref, fast, ref > 0 ? fast / ref : 0);
+    }
   }
 }
 
-BENCHMARK(BM_ChatRequest8MiB_Reference)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ChatRequest8MiB_Fast)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ResponsesRequest8MiB_Reference)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ResponsesRequest8MiB_Fast)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_AnthropicRequest8MiB_Reference)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_AnthropicRequest8MiB_Fast)->UseManualTime()->Unit(benchmark::kMillisecond);
+void register_cases() {
+  for (const Api& api : kApis) {
+    for (Shape shape : {Shape::kRequest, Shape::kBody, Shape::kStream}) {
+      for (bool reference : {true, false}) {
+        std::string name = std::string("BM_Parse/") + api.name + "/" +
+                           (shape == Shape::kRequest ? "request" : shape == Shape::kBody ? "body" : "stream") + "/" +
+                           (reference ? "nlohmann" : "simdjson");
+        benchmark::RegisterBenchmark(name.c_str(), run_case, &api, shape, reference)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+      }
+    }
+  }
+}
+
 BENCHMARK(BM_WebSocketMaskedClientFrames8MiB)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WebSocketDeflatedServerFrames8MiB)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ChatSseStream8MiB)->Unit(benchmark::kMillisecond);
@@ -241,10 +260,27 @@ BENCHMARK(BM_ChatJsonBody8MiB)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  print_request_ratios();
+  // --table_only: just the side-by-side table. A filtered or JSON run (profiling one case, bench/run-all)
+  // skips the table, which runs every case and would not be JSON.
+  bool table = true, benchmarks = true;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view a(argv[i]);
+    if (a == "--table_only") {
+      benchmarks = false;
+      continue;
+    }
+    if (a.rfind("--benchmark_filter", 0) == 0 || a.rfind("--benchmark_format=json", 0) == 0) table = false;
+    args.push_back(argv[i]);
+  }
+  if (benchmarks) {
+    int n = static_cast<int>(args.size());
+    register_cases();
+    benchmark::Initialize(&n, args.data());
+    if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+  }
+  if (table) print_ratios();
   return 0;
 }

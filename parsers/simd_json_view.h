@@ -3,6 +3,8 @@
 // the files that instantiate the fast path, to keep simdjson out of every other translation unit.
 #include <simdjson.h>
 
+#include <cstring>
+
 #include "parsers/json_view.h"
 
 namespace llmtap::json_view {
@@ -20,7 +22,7 @@ class SimdView {
     simdjson::dom::object obj = e_.get_object().value_unsafe();
     for (auto field : obj)
       for (std::size_t i = 0; i < N; ++i)
-        if (field.key == keys[i]) found[i] = SimdView(field.value);
+        if (same_key(field.key, keys[i])) found[i] = SimdView(field.value);
     return found;
   }
   bool is_null() const { return !present_ || type() == simdjson::dom::element_type::NULL_VALUE; }
@@ -54,6 +56,10 @@ class SimdView {
   }
 
  private:
+  // Keys differ mostly in length or first byte: test those before calling memcmp.
+  static bool same_key(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
+  }
   simdjson::dom::element_type type() const { return e_.type(); }
   simdjson::dom::element e_;
   bool present_ = false;

@@ -1,31 +1,63 @@
 #include "parsers/sse_decoder.h"
 
+#include <cstring>
+
 namespace llmtap {
 
+namespace {
+
+// Collects events into a vector (the owning interface).
+class VectorSink : public SseEventSink {
+ public:
+  explicit VectorSink(std::vector<SseEvent>& out) : out_(out) {}
+  void on_event(SseEvent& event) override { out_.push_back(std::move(event)); }
+
+ private:
+  std::vector<SseEvent>& out_;
+};
+
+constexpr std::size_t kDataPadding = 64;  // simdjson's SIMDJSON_PADDING: events parse in place
+
+}  // namespace
+
 void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
+  VectorSink sink(out);
+  feed(bytes, sink);
+}
+
+void SseDecoder::finish(std::vector<SseEvent>& out) {
+  VectorSink sink(out);
+  finish(sink);
+}
+
+void SseDecoder::feed(std::string_view bytes, SseEventSink& sink) {
   std::size_t i = 0;
   if (skip_lf_ && !bytes.empty()) {
     if (bytes[0] == '\n') i = 1;
     skip_lf_ = false;
   }
-  while (i < bytes.size()) {
-    std::size_t j = i;
-    while (j < bytes.size() && bytes[j] != '\n' && bytes[j] != '\r') ++j;
-    if (j == bytes.size()) {
+  const char* base = bytes.data();
+  const std::size_t n = bytes.size();
+  while (i < n) {
+    // The line's end: the first LF, or an earlier CR (memchr is vectorized; CR is rare).
+    const void* lf = std::memchr(base + i, '\n', n - i);
+    std::size_t j = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - base) : n;
+    if (const void* cr = std::memchr(base + i, '\r', j - i)) j = static_cast<std::size_t>(static_cast<const char*>(cr) - base);
+    if (j == n) {
       std::size_t room = max_line_bytes > buf_.size() ? max_line_bytes - buf_.size() : 0;
       buf_.append(bytes.substr(i, std::min(room, j - i)));
       return;
     }
     if (buf_.empty()) {
-      line(bytes.substr(i, j - i), out);
+      line(bytes.substr(i, j - i), sink);
     } else {
       std::size_t room = max_line_bytes > buf_.size() ? max_line_bytes - buf_.size() : 0;
       buf_.append(bytes.substr(i, std::min(room, j - i)));
-      line(buf_, out);
+      line(buf_, sink);
       buf_.clear();
     }
     if (bytes[j] == '\r') {
-      if (j + 1 < bytes.size()) {
+      if (j + 1 < n) {
         if (bytes[j + 1] == '\n') ++j;
       } else {
         skip_lf_ = true;
@@ -35,19 +67,19 @@ void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
   }
 }
 
-void SseDecoder::finish(std::vector<SseEvent>& out) {
+void SseDecoder::finish(SseEventSink& sink) {
   partial_at_finish_ = !buf_.empty();
   buf_.clear();
-  if (has_fields_) dispatch(out);
+  if (has_fields_) dispatch(sink);
 }
 
-void SseDecoder::line(std::string_view l, std::vector<SseEvent>& out) {
+void SseDecoder::line(std::string_view l, SseEventSink& sink) {
   if (!started_) {
     started_ = true;
     if (l.substr(0, 3) == "\xEF\xBB\xBF") l.remove_prefix(3);
   }
   if (l.empty()) {
-    dispatch(out);
+    dispatch(sink);
     return;
   }
   if (l[0] == ':') return;  // comment (keep-alive)
@@ -58,6 +90,8 @@ void SseDecoder::line(std::string_view l, std::vector<SseEvent>& out) {
     if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
   }
   if (name == "data") {
+    std::size_t need = cur_.data.size() + 1 + value.size() + kDataPadding;
+    if (cur_.data.capacity() < need) cur_.data.reserve(need + cur_.data.size());
     if (has_data_) cur_.data.push_back('\n');
     cur_.data.append(value);
     has_data_ = true;
@@ -72,10 +106,13 @@ void SseDecoder::line(std::string_view l, std::vector<SseEvent>& out) {
   // "retry" and unknown fields are ignored, as the standard says.
 }
 
-void SseDecoder::dispatch(std::vector<SseEvent>& out) {
+void SseDecoder::dispatch(SseEventSink& sink) {
   // Per the standard an event without data is not dispatched.
-  if (has_data_) out.push_back(std::move(cur_));
-  cur_ = SseEvent{};
+  if (has_data_) sink.on_event(cur_);
+  // Cleared, not replaced: the next event reuses the strings' storage.
+  cur_.event.clear();
+  cur_.data.clear();
+  cur_.id.clear();
   has_data_ = false;
   has_fields_ = false;
 }

@@ -16,20 +16,31 @@ struct SseEvent {
   std::string id;     // the `id:` field when the event carried one
 };
 
+// Receives each completed event. The event's storage is reused for the next one (no allocation
+// per event): move from it to keep it. Its `data` has room for a JSON parser's padding (64 bytes).
+class SseEventSink {
+ public:
+  virtual ~SseEventSink() = default;
+  virtual void on_event(SseEvent& event) = 0;
+};
+
 class SseDecoder {
  public:
+  // Hands every event completed by `bytes` to `sink`, in order.
+  void feed(std::string_view bytes, SseEventSink& sink);
   // Appends every event completed by `bytes` to `out`.
   void feed(std::string_view bytes, std::vector<SseEvent>& out);
   // End of stream: an event whose lines are complete but whose blank line never came is still
   // delivered (lenient: servers that close right after the last event); a partial line is dropped.
+  void finish(SseEventSink& sink);
   void finish(std::vector<SseEvent>& out);
   // Bytes of an unterminated line were pending when finish() was called.
   bool had_partial_line() const { return partial_at_finish_; }
   std::size_t max_line_bytes = 64u << 20;  // longer lines are cut (memory bound)
 
  private:
-  void line(std::string_view l, std::vector<SseEvent>& out);
-  void dispatch(std::vector<SseEvent>& out);
+  void line(std::string_view l, SseEventSink& sink);
+  void dispatch(SseEventSink& sink);
 
   std::string buf_;          // the current, unterminated line
   bool skip_lf_ = false;     // last chunk ended in CR: a leading LF belongs to it
