@@ -34,6 +34,7 @@ class Redactor {
 
  private:
   std::string redact_credentials(std::string_view text) const;
+  void redact_attributes(std::vector<Attribute>& attributes) const;
   std::shared_ptr<const ContentRedactor> content_;
 };
 
