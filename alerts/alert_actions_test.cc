@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "alerts/alert_store.h"
+#include "alerts/alerting.h"
 #include "export/otlp_test_receiver.h"
 #include "export/sqlite_store.h"
 #include "export/test_spans.h"
@@ -141,6 +142,39 @@ TEST(AlertActions, StoreRowsRecordFiringAndRecovery) {
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].subject, "user h_2");
+}
+
+// A restart: the budget that was spent before it is still spent (and enforced) after it, and the
+// next call of that user fires nothing new.
+TEST(Alerting, WarmsFromTheStoreRowsStillFiring) {
+  TempDir dir;
+  const std::string path = make_store(dir);
+  std::string error;
+  auto rules = parse_rules("rules:\n- {name: daily, kind: user_budget, max_usd: 2, period: 1d}\n", "test", &error);
+  ASSERT_TRUE(rules) << error;
+  const UnixNanos now = now_ns();
+  const UnixNanos day = 86400LL * 1'000'000'000;
+  {
+    auto before = Alerting::create(*rules, path, &error);
+    ASSERT_TRUE(before) << error;
+    before->on_call({now, "h_1", "", 2.5});
+  }
+  auto rows = list_alerts(path, AlertQuery{}, &error);
+  ASSERT_TRUE(rows) << error;
+  ASSERT_EQ(rows->size(), 1u);
+  {
+    auto after = Alerting::create(*rules, path, &error);
+    ASSERT_TRUE(after) << error;
+    auto spent = after->budgets().find(BudgetBook::Scope::kUser, "h_1", now);
+    ASSERT_TRUE(spent);
+    EXPECT_EQ(spent->resets_at, now - now % day + day);
+    after->on_call({now + 1, "h_1", "", 1.0});
+    after->tick(now + 2);
+  }
+  rows = list_alerts(path, AlertQuery{}, &error);
+  ASSERT_TRUE(rows) << error;
+  EXPECT_EQ(rows->size(), 1u);  // not fired a second time
+  EXPECT_FALSE((*rows)[0].recovered_ns);
 }
 
 TEST(AlertStore, EmptyOrAbsentStoreListsNothing) {

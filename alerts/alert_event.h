@@ -31,4 +31,15 @@ struct AlertEvent {
   std::string message;     // one line for people: the log, the webhook's text
 };
 
+// An alert that was still firing when the process stopped (its store row has no recovery). The
+// evaluator starts from these, so a restart neither fires them again nor forgets a spent budget.
+struct FiringAlert {
+  std::string rule;
+  std::string kind;         // to_string(RuleKind), as stored
+  std::string subject;      // as AlertEvent::subject
+  UnixNanos fired_at = 0;
+  double value = 0;         // what was measured when it fired
+  UnixNanos resets_at = 0;  // budgets: when the period ends
+};
+
 }  // namespace llmtap::alerts

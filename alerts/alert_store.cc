@@ -110,6 +110,13 @@ std::optional<std::vector<AlertRow>> list_alerts(const std::string& path, const 
   return rows;
 }
 
+std::vector<FiringAlert> firing_alerts(const std::vector<AlertRow>& rows) {
+  std::vector<FiringAlert> out;
+  for (const auto& r : rows)
+    if (!r.recovered_ns) out.push_back({r.rule, r.kind, r.subject, r.fired_ns, r.value, r.resets_ns.value_or(0)});
+  return out;
+}
+
 nlohmann::json alerts_json(const std::vector<AlertRow>& rows) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& r : rows) {

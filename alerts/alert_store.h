@@ -69,6 +69,9 @@ struct AlertQuery {
 // Newest first. A missing store or one without alerts yet is an empty list, not an error.
 std::optional<std::vector<AlertRow>> list_alerts(const std::string& store_path, const AlertQuery& query,
                                                  std::string* error);
+// The rows still firing (newest first), as the evaluator warms its rules from them at start.
+std::vector<FiringAlert> firing_alerts(const std::vector<AlertRow>& rows);
+
 // {"alerts": [{rule, kind, subject, state, fired_at, ...}]}: the shape of `llmtap alerts list --json`
 // and of the viewer's API.
 nlohmann::json alerts_json(const std::vector<AlertRow>& rows);

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "alerts/alert_store.h"
 #include "common/user_id_hash.h"
 
 namespace llmtap::alerts {
@@ -13,9 +16,32 @@ std::string UserIdPolicy::apply(const std::string& id) const {
 
 std::unique_ptr<Alerting> Alerting::create(const RuleSet& rules, const std::string& store_path, std::string* error) {
   std::unique_ptr<Alerting> a(new Alerting(rules));
+  for (const Rule& r : rules.rules) a->kinds_[r.name] = to_string(r.kind);
   a->actions_ = AlertActions::start(rules, store_path, error);
   if (!a->actions_) return nullptr;
+  if (!store_path.empty()) a->warm(store_path);
   return a;
+}
+
+// The alerts still firing when the last run stopped stay firing: a restart does not fire them again
+// (nor forget a spent budget), and their recovery completes the row written before the restart.
+void Alerting::warm(const std::string& store_path) {
+  AlertQuery q;
+  q.firing_only = true;
+  q.limit = 100000;
+  std::string e;
+  auto rows = list_alerts(store_path, q, &e);
+  if (!rows) return spdlog::warn("alerts: cannot read the alerts still firing ({}); every rule starts clear", e);
+  const std::vector<FiringAlert> firing = firing_alerts(*rows);
+  if (firing.empty()) return;
+  std::vector<AlertEvent> events;
+  std::size_t taken = 0;
+  {
+    std::lock_guard lock(mu_);
+    taken = evaluator_.restore(firing, now_ns(), events);
+  }
+  spdlog::info("alerts: {} alert{} still firing from the last run", taken, taken == 1 ? "" : "s");
+  dispatch(events);
 }
 
 void Alerting::dispatch(std::vector<AlertEvent>& events) {
@@ -59,10 +85,16 @@ void Alerting::tick(UnixNanos now) {
 }
 
 void AlertingTraceSink::on_trace(const Trace& trace) {
-  std::vector<std::string> hit = alerting_.on_trace(trace, now_ns());
+  const UnixNanos now = now_ns();
+  std::vector<std::string> hit = alerting_.on_trace(trace, now);
   if (hit.empty() || trace.spans.empty()) return next_.on_trace(trace);
   Trace marked = trace;  // rare: only traces that set a rule off are copied
-  marked.spans.front().set("llmtap.alerts", std::move(hit));
+  Span& root = marked.spans.front();
+  // An event per rule, at the root's end (when the trace was judged): the OTLP view of the alert.
+  for (const auto& rule : hit)
+    root.events.push_back({"llmtap.alert", std::max(root.end_ns, root.start_ns),
+                           {{"llmtap.alert.rule", rule}, {"llmtap.alert.kind", alerting_.kind_of(rule)}}});
+  root.set("llmtap.alerts", std::move(hit));
   next_.on_trace(marked);
 }
 

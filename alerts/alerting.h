@@ -3,6 +3,7 @@
 // that sit where calls arrive (between the capture worker and the trace builder) and where traces
 // close (between the builder and the exporters), and by tick(). Both run off the forwarding path;
 // what the proxy reads (--enforce-budgets) is the BudgetBook, kept up to date here.
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,20 +34,27 @@ class Alerting {
   std::vector<std::string> on_trace(const Trace& trace, UnixNanos now);
   void tick(UnixNanos now);
   const BudgetBook& budgets() const { return book_; }
+  // The kind of rule NAME ("" if there is none).
+  std::string kind_of(const std::string& rule) const {
+    auto it = kinds_.find(rule);
+    return it == kinds_.end() ? "" : it->second;
+  }
   AlertActionStats action_stats() const { return actions_->stats(); }
 
  private:
   Alerting(const RuleSet& rules) : evaluator_(rules, &book_) {}
   void dispatch(std::vector<AlertEvent>& events);
+  void warm(const std::string& store_path);
   BudgetBook book_;
   std::mutex mu_;  // evaluator_ (sans-IO, one caller at a time)
   AlertEvaluator evaluator_;
   std::unique_ptr<AlertActions> actions_;
   std::uint64_t dropped_reported_ = 0;
+  std::map<std::string, std::string> kinds_;  // rule name -> kind
 };
 
 // Trace close: evaluates, then forwards the trace to NEXT, with `llmtap.alerts` (the rules it set
-// off) on its root span when it set any off.
+// off) on its root span and an `llmtap.alert` event per rule on it, when it set any off.
 class AlertingTraceSink final : public TraceSink {
  public:
   AlertingTraceSink(Alerting& alerting, TraceSink& next) : alerting_(alerting), next_(next) {}

@@ -27,6 +27,10 @@ class RuleCheck {
     return false;
   }
   virtual void tick(UnixNanos now, std::vector<AlertEvent>& out) = 0;
+  // Starts from ALERT, which fired for this rule before a restart: the rule holds it as firing (a
+  // window's measure restarts from what the alert recorded). An alert already over at NOW (a budget
+  // whose period ended) is recovered into OUT instead.
+  virtual void restore(const FiringAlert& alert, UnixNanos now, std::vector<AlertEvent>& out) = 0;
   // Subjects not tracked because the rule already tracks max_keys_per_rule of them.
   virtual std::uint64_t keys_dropped() const { return 0; }
 };
@@ -41,11 +45,15 @@ class AlertEvaluator {
   // The names of the rules TRACE set off (whether or not that fired a new alert).
   std::vector<std::string> on_trace(const Trace& trace, UnixNanos now, std::vector<AlertEvent>& out);
   void tick(UnixNanos now, std::vector<AlertEvent>& out);
+  // Warms the rules from the alerts still firing at the last stop (alerting's store rows); those of
+  // rules no longer in the file, or whose kind changed, are skipped. Returns how many were taken.
+  std::size_t restore(const std::vector<FiringAlert>& alerts, UnixNanos now, std::vector<AlertEvent>& out);
   std::uint64_t keys_dropped() const;
   std::size_t rule_count() const { return checks_.size(); }
 
  private:
   std::vector<std::string> names_;
+  std::vector<RuleKind> kinds_;
   std::vector<std::unique_ptr<RuleCheck>> checks_;
 };
 

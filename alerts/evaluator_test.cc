@@ -164,5 +164,89 @@ TEST(AlertEvaluator, SubjectsPerRuleAreBounded) {
   EXPECT_EQ(ev.keys_dropped(), 2u);
 }
 
+// ---- warm start: the alerts still firing at the last stop ----
+
+TEST(AlertEvaluatorRestore, TraceCostStaysFiringAndRecoversAWindowAfterTheFiring) {
+  AlertEvaluator ev(rules_from("rules:\n- {name: big, kind: trace_cost, max_usd: 0.021, window: 1h}\n"), nullptr);
+  std::vector<AlertEvent> out;
+  EXPECT_EQ(ev.restore({{"big", "trace_cost", "", kT0, 0.023, 0}}, kT0 + kMinute, out), 1u);
+  EXPECT_EQ(ev.on_trace(trace_a(), kT0 + 2 * kMinute, out), std::vector<std::string>{"big"});
+  EXPECT_TRUE(out.empty());  // not fired again
+  ev.tick(kT0 + 61 * kMinute, out);
+  EXPECT_TRUE(out.empty());  // the trace at +2 min holds it until +62 min
+  ev.tick(kT0 + 62 * kMinute, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state, AlertEvent::State::kRecovered);
+}
+
+TEST(AlertEvaluatorRestore, SpentBudgetStaysSpentAndEnforced) {
+  BudgetBook book;
+  AlertEvaluator ev(rules_from("rules:\n- {name: daily, kind: user_budget, max_usd: 2, period: 1d}\n"), &book);
+  const UnixNanos day = 86400 * kNanosPerSecond;
+  const UnixNanos midnight = kT0 - kT0 % day + day;
+  std::vector<AlertEvent> out;
+  ev.restore({{"daily", "user_budget", "user h_alice", kT0, 2.5, midnight}}, kT0 + kMinute, out);
+  EXPECT_TRUE(out.empty());
+  auto spent = book.find(BudgetBook::Scope::kUser, "h_alice", kT0 + kMinute);
+  ASSERT_TRUE(spent);
+  EXPECT_EQ(spent->resets_at, midnight);
+  ev.on_call(call(kT0 + 2 * kMinute, 1.0, "h_alice"), out);
+  EXPECT_TRUE(out.empty());  // already spent: no second firing
+  ev.tick(midnight, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state, AlertEvent::State::kRecovered);
+  EXPECT_EQ(out[0].subject, "user h_alice");
+  EXPECT_TRUE(book.empty());
+}
+
+TEST(AlertEvaluatorRestore, BudgetOfAnEndedPeriodRecoversAtItsReset) {
+  BudgetBook book;
+  AlertEvaluator ev(rules_from("rules:\n- {name: daily, kind: user_budget, max_usd: 2, period: 1d}\n"), &book);
+  const UnixNanos day = 86400 * kNanosPerSecond;
+  const UnixNanos midnight = kT0 - kT0 % day + day;
+  std::vector<AlertEvent> out;
+  ev.restore({{"daily", "user_budget", "user h_alice", kT0, 2.5, midnight}}, midnight + kHour, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state, AlertEvent::State::kRecovered);
+  EXPECT_EQ(out[0].at, midnight);
+  EXPECT_TRUE(book.empty());
+}
+
+TEST(AlertEvaluatorRestore, RollingSpendKeepsTheSpendItFiredOn) {
+  AlertEvaluator ev(rules_from("rules:\n- {name: hourly, kind: spend, max_usd: 4, window: 1h}\n"), nullptr);
+  std::vector<AlertEvent> out;
+  ev.restore({{"hourly", "spend", "", kT0, 4.5, 0}}, kT0 + kMinute, out);
+  ev.on_call(call(kT0 + 2 * kMinute, 0.5), out);
+  ev.tick(kT0 + 30 * kMinute, out);
+  EXPECT_TRUE(out.empty());  // $5.00 in the window: still firing, not fired again
+  ev.tick(kT0 + 65 * kMinute, out);  // the restored $4.50 left the window
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state, AlertEvent::State::kRecovered);
+}
+
+TEST(AlertEvaluatorRestore, ToolFailureRateIsHeldUntilItsWindowHasData) {
+  AlertEvaluator ev(
+      rules_from("rules:\n- {name: flaky, kind: tool_failure_rate, max_rate: 0.5, min_calls: 2, window: 10m}\n"), nullptr);
+  std::vector<AlertEvent> out;
+  ev.restore({{"flaky", "tool_failure_rate", "tool refund", kT0, 1.0, 0}}, kT0 + kMinute, out);
+  ev.tick(kT0 + 2 * kMinute, out);
+  EXPECT_TRUE(out.empty());  // no calls since the restart: not judged yet
+  EXPECT_EQ(ev.on_trace(trace_a(), kT0 + 3 * kMinute, out), std::vector<std::string>{});  // 1 call < min_calls
+  ev.on_trace(trace_a(), kT0 + 4 * kMinute, out);  // refund 2/2 failed: over, still the same alert
+  EXPECT_TRUE(out.empty());
+  ev.tick(kT0 + 15 * kMinute, out);  // the window emptied
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state, AlertEvent::State::kRecovered);
+  EXPECT_EQ(out[0].subject, "tool refund");
+}
+
+TEST(AlertEvaluatorRestore, RulesNoLongerInTheFileAreSkipped) {
+  AlertEvaluator ev(rules_from("rules:\n- {name: big, kind: trace_cost, max_usd: 0.021, window: 1h}\n"), nullptr);
+  std::vector<AlertEvent> out;
+  EXPECT_EQ(ev.restore({{"gone", "trace_cost", "", kT0, 1, 0}, {"big", "spend", "", kT0, 1, 0}}, kT0, out), 0u);
+  EXPECT_EQ(ev.on_trace(trace_a(), kT0 + kMinute, out), std::vector<std::string>{"big"});
+  EXPECT_EQ(out.size(), 1u);  // fires as usual
+}
+
 }  // namespace
 }  // namespace llmtap::alerts

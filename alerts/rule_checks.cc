@@ -83,6 +83,11 @@ class TraceConditionCheck final : public CheckBase {
     return true;
   }
 
+  void restore(const FiringAlert& a, UnixNanos, std::vector<AlertEvent>&) override {
+    latch_.firing = true;
+    latch_.last_hit = std::max(latch_.last_hit, a.fired_at);
+  }
+
   void tick(UnixNanos now, std::vector<AlertEvent>& out) override {
     if (!latch_.firing || now - latch_.last_hit < rule_.window) return;
     latch_.firing = false;
@@ -107,6 +112,13 @@ class RollingSpendCheck final : public CheckBase {
     latch_.firing = true;
     emit(out, event(AlertEvent::State::kFired, "", c.at, sum, rule_.max_usd),
          fmt::format("spent {} in the last {}, over {}", usd_text(sum), duration_text(rule_.window), usd_text(rule_.max_usd)));
+  }
+
+  // The spend measured at the firing stands in the window at the firing's time until it ages out.
+  void restore(const FiringAlert& a, UnixNanos now, std::vector<AlertEvent>&) override {
+    latch_.firing = true;
+    window_.advance(now);
+    if (now - a.fired_at < rule_.window) window_.at(a.fired_at) += a.value;
   }
 
   void tick(UnixNanos now, std::vector<AlertEvent>& out) override {
@@ -158,6 +170,26 @@ class BudgetCheck final : public CheckBase {
 
   void tick(UnixNanos now, std::vector<AlertEvent>& out) override { roll(now, out); }
   std::uint64_t keys_dropped() const override { return dropped_; }
+
+  // A budget spent in the current period stays spent (and enforced); one of a period that has
+  // ended recovers at the reset it missed.
+  void restore(const FiringAlert& a, UnixNanos now, std::vector<AlertEvent>& out) override {
+    const std::string prefix = subject("");
+    if (a.subject.compare(0, prefix.size(), prefix) != 0) return;
+    const std::string id = a.subject.substr(prefix.size());
+    roll(now, out);
+    if (a.fired_at < period_start_) {
+      const UnixNanos reset = a.resets_at ? a.resets_at : a.fired_at - a.fired_at % rule_.window + rule_.window;
+      emit(out, event(AlertEvent::State::kRecovered, a.subject, reset, a.value, rule_.max_usd),
+           fmt::format("budget reset ({} spent in the period that ended)", usd_text(a.value)));
+      return;
+    }
+    if (spent_.size() >= max_keys_ && !spent_.count(id)) return void(++dropped_);
+    Subject& s = spent_[id];
+    s.usd = std::max(s.usd, a.value);
+    s.spent = true;
+    if (book_ && rule_.enforce) book_->spend(scope(), id, {rule_.name, rule_.max_usd, s.usd, period_start_ + rule_.window});
+  }
 
  private:
   struct Subject {
@@ -216,6 +248,21 @@ class KeyedWindowCheck : public CheckBase {
     return hit;
   }
 
+  // Held firing until the window has passed since the firing, unless the window fills up again
+  // and says otherwise first.
+  void restore(const FiringAlert& a, UnixNanos, std::vector<AlertEvent>&) override {
+    const std::string prefix = subject("");
+    if (a.subject.compare(0, prefix.size(), prefix) != 0) return;
+    const std::string key = a.subject.substr(prefix.size());
+    auto it = subjects_.find(key);
+    if (it == subjects_.end()) {
+      if (subjects_.size() >= max_keys_) return void(++dropped_);
+      it = subjects_.emplace(key, Subject{SlidingWindow<Slot>(rule_.window), {}}).first;
+    }
+    it->second.latch.firing = true;
+    it->second.latch.last_hit = std::max(it->second.latch.last_hit, a.fired_at);
+  }
+
   void tick(UnixNanos now, std::vector<AlertEvent>& out) override {
     for (auto it = subjects_.begin(); it != subjects_.end();) {
       it->second.window.advance(now);
@@ -244,6 +291,8 @@ class KeyedWindowCheck : public CheckBase {
   bool check(const std::string& key, Subject& s, UnixNanos now, std::vector<AlertEvent>& out) {
     const std::optional<double> v = measure(s.window);
     const bool over = v && *v > threshold();
+    // A firing taken over from before a restart is not judged on too little data within its window.
+    if (!v && s.latch.firing && now - s.latch.last_hit < rule_.window) return false;
     if (over && !s.latch.firing) {
       s.latch.firing = true;
       emit(out, event(AlertEvent::State::kFired, subject(key), now, *v, threshold()), describe(*v));

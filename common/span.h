@@ -33,6 +33,14 @@ inline std::string_view to_string(SpanKind k) {
   return "unknown";
 }
 
+// A timed event on a span (OTLP Span.Event), e.g. an alert the trace set off. Only closed traces
+// carry events: an open trace's spans (trace/open_span.h) have none, and cost nothing for them.
+struct SpanEvent {
+  std::string name;
+  UnixNanos time_ns = 0;
+  std::vector<Attribute> attributes;
+};
+
 struct Span {
   std::string trace_id;        // 32 lowercase hex
   std::string span_id;         // 16 lowercase hex
@@ -44,6 +52,7 @@ struct Span {
   bool error = false;
   std::string status_message;  // provider's message when error
   std::vector<Attribute> attributes;
+  std::vector<SpanEvent> events;  // in time order; usually none
 
   const AttrValue* find(std::string_view key) const {
     for (const auto& a : attributes)

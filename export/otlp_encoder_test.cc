@@ -89,6 +89,25 @@ TEST(OtlpProtobufEncoder, RoundTripsThroughWireDecoder) {
   EXPECT_NE(body.find(hex_to_bytes(t.trace_id)), std::string::npos);
 }
 
+// A span event (an alert on the root) in both encodings; spans without events have no "events".
+TEST(OtlpEncoder, SpanEventsInBothEncodings) {
+  Trace t = testing::support_trace();
+  t.spans[0].events.push_back({"llmtap.alert", t.spans[0].end_ns,
+                               {{"llmtap.alert.rule", std::string("big")}, {"llmtap.alert.value", 0.5}}});
+  for (const json& body : {json::parse(OtlpJsonEncoder().encode(resource(), t.spans)),
+                           testing::decode_otlp_protobuf(OtlpProtobufEncoder().encode(resource(), t.spans))}) {
+    check_support_payload(body, t);
+    const auto& spans = body["resourceSpans"][0]["scopeSpans"][0]["spans"];
+    ASSERT_EQ(spans[0]["events"].size(), 1u) << spans[0];
+    const auto& e = spans[0]["events"][0];
+    EXPECT_EQ(e["name"], "llmtap.alert");
+    EXPECT_EQ(e["timeUnixNano"], std::to_string(t.spans[0].end_ns));
+    EXPECT_EQ((*attr(e["attributes"], "llmtap.alert.rule"))["stringValue"], "big");
+    EXPECT_DOUBLE_EQ((*attr(e["attributes"], "llmtap.alert.value"))["doubleValue"].get<double>(), 0.5);
+    EXPECT_FALSE(spans[1].contains("events"));
+  }
+}
+
 TEST(OtlpProtobufEncoder, NegativeIntsAndTruncation) {
   Trace t = testing::numbered_trace(1);
   t.spans[0].set("neg", std::int64_t{-5});

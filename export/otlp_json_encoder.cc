@@ -63,6 +63,19 @@ void span(std::string& out, const Span& s) {
   out += ",\"endTimeUnixNano\":\"" + std::to_string(s.end_ns) + "\"";
   out += ",\"attributes\":";
   key_values(out, s.attributes);
+  if (!s.events.empty()) {
+    out += ",\"events\":[";
+    for (std::size_t i = 0; i < s.events.size(); ++i) {
+      const SpanEvent& e = s.events[i];
+      if (i) out += ',';
+      out += "{\"timeUnixNano\":\"" + std::to_string(e.time_ns) + "\",\"name\":";
+      append_string(out, e.name);
+      out += ",\"attributes\":";
+      key_values(out, e.attributes);
+      out += '}';
+    }
+    out += ']';
+  }
   if (s.error) {
     out += ",\"status\":{\"code\":2,\"message\":";
     append_string(out, s.status_message);

@@ -42,6 +42,13 @@ std::string encode_span(const Span& s) {
   w.fixed64_field(7, static_cast<std::uint64_t>(s.start_ns));
   w.fixed64_field(8, static_cast<std::uint64_t>(s.end_ns));
   key_values(w, 9, s.attributes);
+  for (const SpanEvent& e : s.events) {  // Span.Event: 1 time_unix_nano, 2 name, 3 attributes
+    pb::Writer event;
+    event.fixed64_field(1, static_cast<std::uint64_t>(e.time_ns));
+    event.bytes_field(2, e.name);
+    key_values(event, 3, e.attributes);
+    w.bytes_field(11, event.data());
+  }
   pb::Writer status;  // Status: 2 message, 3 code
   if (s.error) {
     status.bytes_field(2, s.status_message);

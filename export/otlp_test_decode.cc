@@ -82,6 +82,26 @@ bool span(std::string_view bytes, json* out) {
         s["attributes"].push_back(kv);
         break;
       }
+      case 11: {  // Event: 1 time_unix_nano, 2 name, 3 attributes
+        Reader ev(f.bytes);
+        Reader::Field ef;
+        json e = {{"attributes", json::array()}};
+        while (ev.next(&ef)) {
+          if (ef.number == 1) {
+            if (ef.type != pb::kFixed64) return false;
+            e["timeUnixNano"] = std::to_string(ef.value);
+          }
+          if (ef.number == 2) e["name"] = std::string(ef.bytes);
+          if (ef.number == 3) {
+            json kv;
+            if (!key_value(ef.bytes, &kv)) return false;
+            e["attributes"].push_back(kv);
+          }
+        }
+        if (!ev.ok()) return false;
+        s["events"].push_back(e);
+        break;
+      }
       case 15: {
         Reader st(f.bytes);
         Reader::Field sf;

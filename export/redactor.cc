@@ -176,7 +176,15 @@ void Redactor::redact_span(Span& span) const {
   span.name = redact(span.name);
   // Error messages often echo the prompt (even with capture off): always treated as free text.
   span.status_message = redact_free_text(span.status_message);
-  for (auto& a : span.attributes) {
+  redact_attributes(span.attributes);
+  for (auto& e : span.events) {
+    e.name = redact(e.name);
+    redact_attributes(e.attributes);
+  }
+}
+
+void Redactor::redact_attributes(std::vector<Attribute>& attributes) const {
+  for (auto& a : attributes) {
     const bool whole = is_auth_key(a.key);
     const bool free_text = is_content_attribute(a.key);
     auto clean = [&](const std::string& v) {

@@ -35,6 +35,7 @@ class Redactor {
  private:
   std::string redact_credentials(std::string_view text) const;
   std::string redact_until_stable(std::string_view text, TextKind kind) const;
+  void redact_attributes(std::vector<Attribute>& attributes) const;
   std::shared_ptr<const ContentRedactor> content_;
 };
 

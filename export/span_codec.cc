@@ -1,5 +1,7 @@
 #include "export/span_codec.h"
 
+#include <functional>
+
 #include <cstring>
 
 namespace llmtap::exporting::codec {
@@ -184,7 +186,61 @@ void encode_trace(const Trace& trace, std::string& out) {
     for (std::size_t i = 0; i < s.attributes.size(); ++i) append_attribute(attrs, i, -1, s.attributes[i]);
     put_bytes(out, attrs);
   }
+  // Events after the spans, only when some span has them (a segment written without them reads as
+  // before): per span with events, its index, the count, then each event.
+  for (std::size_t i = 0; i < trace.spans.size(); ++i) {
+    const auto& events = trace.spans[i].events;
+    if (events.empty()) continue;
+    put_varint(out, i);
+    put_varint(out, events.size());
+    for (const auto& e : events) {
+      put_bytes(out, e.name);
+      put_varint(out, zigzag(e.time_ns));
+      std::string attrs;
+      for (std::size_t k = 0; k < e.attributes.size(); ++k) append_attribute(attrs, k, -1, e.attributes[k]);
+      put_bytes(out, attrs);
+    }
+  }
 }
+
+namespace {
+
+bool read_kind(Reader& r, SpanKind& kind) {
+  const unsigned char k = r.byte();
+  if (!r.ok || k > static_cast<unsigned char>(SpanKind::kGuardrail)) return false;
+  kind = static_cast<SpanKind>(k);
+  return true;
+}
+
+// A counted attribute blob, its attributes appended to OUT in their order.
+bool read_attributes(Reader& r, const KeyDictionary* keys, std::vector<Attribute>& out,
+                     std::uint64_t* unknown_id = nullptr) {
+  std::string_view blob = r.counted();
+  std::vector<std::pair<std::uint64_t, Attribute>> attrs;
+  if (!r.ok || !decode_attributes(blob, keys, attrs, unknown_id)) return false;
+  out.reserve(out.size() + attrs.size());
+  for (auto& [pos, a] : attrs) out.push_back(std::move(a));
+  return true;
+}
+
+bool decode_events(Reader& r, Trace& out) {
+  while (r.ok && !r.done()) {
+    const std::uint64_t index = r.varint();
+    const std::uint64_t n = r.varint();
+    if (!r.ok || index >= out.spans.size() || n > r.in.size()) return false;
+    auto& events = out.spans[index].events;
+    for (std::uint64_t k = 0; k < n && r.ok; ++k) {
+      SpanEvent e;
+      e.name = std::string(r.counted());
+      e.time_ns = unzigzag(r.varint());
+      if (!read_attributes(r, nullptr, e.attributes)) return false;
+      events.push_back(std::move(e));
+    }
+  }
+  return r.ok;
+}
+
+}  // namespace
 
 bool decode_trace(std::string_view in, Trace& out) {
   Reader r{in};
@@ -193,25 +249,74 @@ bool decode_trace(std::string_view in, Trace& out) {
   if (!r.ok || n > in.size()) return false;
   out.spans.clear();
   out.spans.reserve(n);
-  std::vector<std::pair<std::uint64_t, Attribute>> attrs;
   for (std::uint64_t i = 0; i < n && r.ok; ++i) {
     Span s;
     s.trace_id = std::string(r.counted());
     s.span_id = std::string(r.counted());
     s.parent_span_id = std::string(r.counted());
     s.name = std::string(r.counted());
-    unsigned char kind = r.byte();
-    if (kind > static_cast<unsigned char>(SpanKind::kHandoff)) return false;
-    s.kind = static_cast<SpanKind>(kind);
+    if (!read_kind(r, s.kind)) return false;
     s.start_ns = unzigzag(r.varint());
     s.end_ns = unzigzag(r.varint());
     s.error = r.byte() != 0;
     s.status_message = std::string(r.counted());
-    std::string_view blob = r.counted();
+    if (!read_attributes(r, nullptr, s.attributes)) return false;
+    out.spans.push_back(std::move(s));
+  }
+  return r.ok && decode_events(r, out) && r.done();
+}
+
+bool encode_compact_trace(const Trace& trace, const std::function<std::int64_t(std::string_view)>& key_id,
+                          std::string& out) {
+  std::unordered_map<std::string_view, std::size_t> index;
+  for (std::size_t i = 0; i < trace.spans.size(); ++i) index.emplace(trace.spans[i].span_id, i);
+  put_varint(out, trace.spans.size());
+  std::string attrs;
+  for (const auto& s : trace.spans) {
+    if (s.parent_span_id.empty()) {
+      put_varint(out, 0);
+    } else if (auto it = index.find(s.parent_span_id); it != index.end()) {
+      put_varint(out, 2 * it->second + 1);
+    } else {
+      put_varint(out, 2);
+      put_bytes(out, s.parent_span_id);
+    }
+    put_bytes(out, s.name);
+    out.push_back(static_cast<char>(s.kind));
+    put_varint(out, zigzag(s.start_ns));
+    put_varint(out, zigzag(s.end_ns - s.start_ns));
+    out.push_back(s.error ? 1 : 0);
     attrs.clear();
-    if (!r.ok || !decode_attributes(blob, nullptr, attrs)) return false;
-    s.attributes.reserve(attrs.size());
-    for (auto& [pos, a] : attrs) s.attributes.push_back(std::move(a));
+    for (std::size_t k = 0; k < s.attributes.size(); ++k) {
+      const std::int64_t id = key_id(s.attributes[k].key);
+      if (id < 0) return false;
+      append_attribute(attrs, k, id, s.attributes[k]);
+    }
+    put_bytes(out, attrs);
+  }
+  return true;
+}
+
+bool decode_compact_trace(std::string_view in, const KeyDictionary& keys, Trace& out, std::uint64_t* unknown_id) {
+  Reader r{in};
+  const std::uint64_t n = r.varint();
+  if (!r.ok || n > in.size()) return false;
+  out.spans.clear();
+  out.spans.reserve(n);
+  for (std::uint64_t i = 0; i < n && r.ok; ++i) {
+    Span s;
+    s.trace_id = out.trace_id;
+    s.span_id = std::to_string(i);
+    const std::uint64_t parent = r.varint();
+    if (parent == 2) s.parent_span_id = std::string(r.counted());
+    else if (parent % 2 == 1 && (parent - 1) / 2 < n) s.parent_span_id = std::to_string((parent - 1) / 2);
+    else if (parent != 0) return false;
+    s.name = std::string(r.counted());
+    if (!read_kind(r, s.kind)) return false;
+    s.start_ns = unzigzag(r.varint());
+    s.end_ns = s.start_ns + unzigzag(r.varint());
+    s.error = r.byte() != 0;
+    if (!read_attributes(r, &keys, s.attributes, unknown_id)) return false;
     out.spans.push_back(std::move(s));
   }
   return r.ok && r.done();
@@ -221,7 +326,7 @@ std::size_t approx_size(const Trace& trace) {
   std::size_t n = sizeof(Trace) + trace.trace_id.size();
   for (const auto& s : trace.spans) {
     n += sizeof(Span) + s.trace_id.size() + s.span_id.size() + s.parent_span_id.size() + s.name.size() +
-         s.status_message.size();
+         s.status_message.size() + s.events.size() * (sizeof(SpanEvent) + 64);
     for (const auto& a : s.attributes) {
       n += sizeof(Attribute) + a.key.size();
       if (auto* str = std::get_if<std::string>(&a.value)) n += str->size();

@@ -12,6 +12,7 @@
 //              | 5 varint(n) n*(varint(len) bytes)   string list
 // Decoders never trust the input: a short or malformed blob is an error, never a read past its end.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,6 +57,17 @@ bool decode_attributes(std::string_view in, const KeyDictionary* keys,
 // A whole trace (ids, names, kinds, times, status, attributes with keys written out), for the spool.
 void encode_trace(const Trace& trace, std::string& out);
 bool decode_trace(std::string_view in, Trace& out);
+
+// A trace without its ids, for the store's per-trace report projection (report_projection.h):
+//   trace  := varint(n) span*n
+//   span   := parent bytes(name) kind-byte varint(zigzag start) varint(zigzag duration) error-byte
+//             bytes(attributes, keys as ids)
+//   parent := varint(0) none | varint(2 * index + 1) a span of the trace | varint(2) bytes(id) another
+// Decoded span ids are the spans' indexes ("0", "1", ...). KEY_ID gives a key's id (-1: encoding fails).
+bool encode_compact_trace(const Trace& trace, const std::function<std::int64_t(std::string_view)>& key_id,
+                          std::string& out);
+// OUT.trace_id is kept. False on malformed input or an id KEYS does not know (*unknown_id set to it).
+bool decode_compact_trace(std::string_view in, const KeyDictionary& keys, Trace& out, std::uint64_t* unknown_id);
 
 // Rough bytes a trace holds in memory (queue bounds).
 std::size_t approx_size(const Trace& trace);

@@ -23,6 +23,15 @@ nlohmann::json span_to_json(const Span& s) {
       {"status", status},
       {"attributes", attrs},
   };
+  if (!s.events.empty()) {
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& e : s.events) {
+      nlohmann::json ea = nlohmann::json::object();
+      for (const auto& a : e.attributes) ea[a.key] = attr_to_json(a.value);
+      events.push_back({{"name", e.name}, {"time_unix_nano", e.time_ns}, {"attributes", std::move(ea)}});
+    }
+    j["events"] = std::move(events);
+  }
   return j;
 }
 

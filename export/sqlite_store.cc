@@ -1,5 +1,7 @@
 #include "export/sqlite_store.h"
 
+#include "export/report_projection.h"
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -395,11 +397,13 @@ void SqliteStore::maybe_prune() {
   PruneResult total;
   for (;;) {
     PruneResult r = prune(db_, options_.retention, now_ns());
-    if (total.traces() == 0 && r.traces() == 0 && r.error.empty()) return;
-    if (total.traces() == 0) total.bytes_before = r.bytes_before;
+    const bool nothing_yet = total.traces() == 0 && total.alerts == 0;
+    if (nothing_yet && r.traces() == 0 && r.alerts == 0 && r.error.empty()) return;
+    if (nothing_yet) total.bytes_before = r.bytes_before;
     total.traces_by_age += r.traces_by_age;
     total.traces_by_size += r.traces_by_size;
     total.spans += r.spans;
+    total.alerts += r.alerts;
     total.bytes_after = r.bytes_after;
     if (!r.error.empty()) {
       spdlog::warn("trace store {}: retention stopped: {}", path_, r.error);
@@ -411,7 +415,7 @@ void SqliteStore::maybe_prune() {
     }
     if (stop_) break;
   }
-  if (total.traces() > 0)
+  if (total.traces() > 0 || total.alerts > 0)
     spdlog::info("trace store {}: {} ({})", path_, total.describe(options_.retention), options_.retention.describe());
 }
 
@@ -593,9 +597,16 @@ std::optional<Trace> TraceStoreReader::get(const std::string& trace_id) const {
     error_ = failed(sqlite3_errmsg(db_));
     return std::nullopt;
   }
+  Stmt events(db_, events_of_trace_sql());
+  if (!events.ok()) {
+    error_ = failed(sqlite3_errmsg(db_));
+    return std::nullopt;
+  }
   Trace trace;
   trace.trace_id = trace_id;
-  if (std::string e = read_spans(spans, trace_id, true, {}, *keys_, trace); !e.empty()) {
+  std::string e = read_spans(spans, trace_id, true, {}, *keys_, trace);
+  if (e.empty()) e = read_events(events, trace);
+  if (!e.empty()) {
     error_ = failed(e);
     return std::nullopt;
   }
@@ -609,19 +620,31 @@ std::string TraceStoreReader::scan(const TraceScan& scan, const std::function<bo
   bool with_content = false;
   for (const auto& k : content_keys())
     with_content |= std::find(scan.skip_keys.begin(), scan.skip_keys.end(), k) == scan.skip_keys.end();
+  // A projection scan reads one row per trace (traces.report); a trace stored before schema 3 has
+  // none and is read from its spans and projected here, so the visitor sees the same either way.
+  if (scan.report_projection) with_content = false;
   Stmt spans(db_, spans_of_trace_sql(with_content).c_str());
-  std::string ids_sql = scan.workflow.empty() ? "SELECT trace_id FROM traces WHERE start_ns>=?1 AND start_ns<?2"
-                                              : "SELECT trace_id FROM traces WHERE workflow=?3 AND start_ns>=?1 AND start_ns<?2";
+  std::string ids_sql = scan.workflow.empty() ? "SELECT trace_id, report FROM traces WHERE start_ns>=?1 AND start_ns<?2"
+                                              : "SELECT trace_id, report FROM traces WHERE workflow=?3 AND start_ns>=?1 AND start_ns<?2";
   ids_sql += scan.newest_first ? " ORDER BY start_ns DESC, trace_id DESC" : " ORDER BY start_ns, trace_id";
   Stmt ids(db_, ids_sql.c_str());
-  Stmt one(db_, "SELECT start_ns, workflow FROM traces WHERE trace_id=?1");
-  for (auto* st : {&spans, &ids, &one})
+  Stmt one(db_, "SELECT start_ns, workflow, report FROM traces WHERE trace_id=?1");
+  Stmt events(db_, events_of_trace_sql());
+  for (auto* st : {&spans, &ids, &one, &events})
     if (!st->ok()) return failed(sqlite3_errmsg(db_));
 
   std::string error;
-  auto load = [&](const std::string& trace_id, Trace& trace) {
+  // PROJECTION: the row's report column (empty when NULL or not asked for).
+  auto load = [&](const std::string& trace_id, std::string_view projection, Trace& trace) {
     trace.trace_id = trace_id;
+    if (scan.report_projection && !projection.empty()) {
+      if (decode_report_projection(projection, *keys_, trace)) return true;
+      error = "the report projection of trace " + trace_id + " does not decode";
+      return false;
+    }
     error = read_spans(spans, trace_id, with_content, scan.skip_keys, *keys_, trace);
+    if (error.empty() && !scan.report_projection) error = read_events(events, trace);
+    if (error.empty() && scan.report_projection) trace = report_projection(trace);
     return error.empty();
   };
 
@@ -634,10 +657,11 @@ std::string TraceStoreReader::scan(const TraceScan& scan, const std::function<bo
       }
       const UnixNanos start = one.i64(0);
       const std::string wf = one.text(1);
+      const std::string projection(one.blob(2));
       one.reset();
       if (start < scan.since || start >= scan.until || (!scan.workflow.empty() && wf != scan.workflow)) continue;
       Trace t;
-      if (!load(id, t)) return failed(error);
+      if (!load(id, projection, t)) return failed(error);
       if (!t.spans.empty() && !visit(std::move(t))) break;
     }
     return "";
@@ -647,7 +671,7 @@ std::string TraceStoreReader::scan(const TraceScan& scan, const std::function<bo
   int rc;
   while ((rc = ids.step()) == SQLITE_ROW) {
     Trace t;
-    if (!load(ids.text(0), t)) return failed(error);
+    if (!load(ids.text(0), ids.blob(1), t)) return failed(error);
     if (!t.spans.empty() && !visit(std::move(t))) return "";
   }
   if (rc != SQLITE_DONE) return failed(sqlite_reason(db_, rc));

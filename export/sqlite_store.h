@@ -141,6 +141,9 @@ struct TraceScan {
   std::vector<std::string> trace_ids;                       // only these full ids (empty: any)
   std::vector<std::string> skip_keys;                       // attributes not loaded (large content)
   bool newest_first = false;                                // window order reversed (lists stop early)
+  // Spans as report_projection.h has them (one small row per trace; skip_keys and events do not
+  // apply): what the report and the viewer's lists and dashboards read.
+  bool report_projection = false;
 };
 
 class TraceStoreReader {

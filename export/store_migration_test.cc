@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "export/span_codec.h"
+#include "export/report_projection.h"
 #include "export/sqlite_store.h"
 #include "export/test_spans.h"
 
@@ -94,7 +95,7 @@ TEST(StoreMigration, AVersionOneStoreIsMigratedAndReadsBackWhatWasRecorded) {
   {
     auto store = SqliteStore::open(path, &error);
     ASSERT_TRUE(store) << error;
-    EXPECT_EQ(store->outcome().migrated, "schema 1 -> 2");
+    EXPECT_EQ(store->outcome().migrated, "schema 1 -> 3");
     // Written after the migration: the trace delivered again with one more priced span adds up.
     Trace again = testing::numbered_trace(2, 4);
     again.spans[3].set("llm.cost.total", 0.5);
@@ -170,6 +171,111 @@ TEST(StoreMigration, AStoreFromANewerLlmtapIsRefusedAndLeftAlone) {
   EXPECT_FALSE(TraceStoreReader::open(path, &error));
   EXPECT_NE(error.find("newer llmtap (schema 99"), std::string::npos) << error;
   EXPECT_EQ(query_int(path, "PRAGMA user_version"), 99);
+}
+
+// A store as schema 2 left it: no report projections, no span_events table.
+TEST(StoreMigration, AVersionTwoStoreGetsProjectionsAndEventsAndReadsTheSame) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    store->on_trace(testing::support_trace());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE traces DROP COLUMN report; DROP TABLE span_events; PRAGMA user_version=2",
+                         nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Trace later = testing::numbered_trace(7, 3);
+  later.spans[0].events.push_back({"llmtap.alert", later.spans[0].end_ns, {{"llmtap.alert.rule", std::string("big")}}});
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    EXPECT_EQ(store->outcome().migrated, "schema 2 -> 3");
+    store->on_trace(later);
+  }
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 3);
+  EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM traces WHERE report IS NULL"), 1);  // the one stored before
+  auto reader = TraceStoreReader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  // The projection scan reads both: the old trace projected from its spans, the new one from its row.
+  std::vector<Trace> projected;
+  TraceScan scan;
+  scan.report_projection = true;
+  ASSERT_EQ(reader->scan(scan, [&](Trace&& t) { return projected.push_back(std::move(t)), true; }), "");
+  ASSERT_EQ(projected.size(), 2u);
+  for (const auto& t : projected) {
+    auto whole = reader->get(t.trace_id);
+    ASSERT_TRUE(whole);
+    const Trace want = report_projection(*whole);
+    ASSERT_EQ(t.spans.size(), want.spans.size());
+    for (std::size_t i = 0; i < want.spans.size(); ++i) {
+      EXPECT_EQ(t.spans[i].name, want.spans[i].name);
+      EXPECT_EQ(t.spans[i].kind, want.spans[i].kind);
+      EXPECT_EQ(t.spans[i].start_ns, want.spans[i].start_ns);
+      EXPECT_EQ(t.spans[i].end_ns, want.spans[i].end_ns);
+      ASSERT_EQ(t.spans[i].attributes.size(), want.spans[i].attributes.size()) << t.spans[i].name;
+      for (std::size_t a = 0; a < want.spans[i].attributes.size(); ++a) {
+        EXPECT_EQ(t.spans[i].attributes[a].key, want.spans[i].attributes[a].key);
+        EXPECT_EQ(t.spans[i].attributes[a].value, want.spans[i].attributes[a].value);
+      }
+    }
+  }
+  auto back = reader->get(later.trace_id);
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->spans[0].events.size(), 1u);
+  EXPECT_EQ(back->spans[0].events[0].name, "llmtap.alert");
+  EXPECT_EQ(back->spans[0].events[0].time_ns, later.spans[0].end_ns);
+  EXPECT_EQ(back->spans[0].events[0].attributes[0].value, AttrValue(std::string("big")));
+}
+
+// The report projection keeps only what the report reads and never the arguments' text.
+TEST(ReportProjection, KeepsTheReportsAttributesAndFingerprintsArguments) {
+  Trace t = testing::support_trace();
+  for (auto& s : t.spans)
+    if (s.kind == SpanKind::kTool) {
+      s.set("gen_ai.tool.call.arguments", std::string("{\"order\":\"A-1\"}"));
+      s.set("gen_ai.tool.call.result", std::string("shipped"));
+    }
+  const Trace p = report_projection(t);
+  ASSERT_EQ(p.spans.size(), t.spans.size());
+  bool saw_tool = false;
+  for (std::size_t i = 0; i < p.spans.size(); ++i) {
+    for (const auto& a : p.spans[i].attributes) EXPECT_TRUE(is_report_key(a.key)) << a.key;
+    if (p.spans[i].kind != SpanKind::kTool) continue;
+    saw_tool = true;
+    EXPECT_EQ(p.spans[i].find("gen_ai.tool.call.result"), nullptr);
+    auto* args = std::get_if<std::string>(p.spans[i].find("gen_ai.tool.call.arguments"));
+    ASSERT_NE(args, nullptr);
+    EXPECT_EQ(args->find("A-1"), std::string::npos);
+    EXPECT_EQ(*args, *std::get_if<std::string>(report_projection(t).spans[i].find("gen_ai.tool.call.arguments")));
+  }
+  EXPECT_TRUE(saw_tool);
+}
+
+TEST(SpanCodec, SpoolKeepsSpanEventsAndGuardrails) {
+  Trace t = testing::support_trace();
+  t.spans[1].kind = SpanKind::kGuardrail;
+  t.spans[0].events.push_back({"llmtap.alert", 42, {{"llmtap.alert.rule", std::string("r")}, {"n", std::int64_t{3}}}});
+  t.spans[2].events.push_back({"e2", -1, {}});
+  std::string bytes;
+  codec::encode_trace(t, bytes);
+  Trace back;
+  ASSERT_TRUE(codec::decode_trace(bytes, back));
+  EXPECT_EQ(back.spans[1].kind, SpanKind::kGuardrail);
+  ASSERT_EQ(back.spans[0].events.size(), 1u);
+  EXPECT_EQ(back.spans[0].events[0].time_ns, 42);
+  ASSERT_EQ(back.spans[0].events[0].attributes.size(), 2u);
+  EXPECT_EQ(back.spans[0].events[0].attributes[1].value, AttrValue(std::int64_t{3}));
+  ASSERT_EQ(back.spans[2].events.size(), 1u);
+  EXPECT_EQ(back.spans[2].events[0].name, "e2");
+  EXPECT_TRUE(back.spans[1].events.empty());
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    Trace cut;
+    codec::decode_trace(std::string_view(bytes).substr(0, n), cut);  // false or a trace, never out of bounds
+  }
 }
 
 TEST(SpanCodec, RoundTripsEveryValueTypeAndRejectsMalformedBlobs) {

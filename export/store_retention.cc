@@ -42,14 +42,31 @@ std::int64_t delete_chunk(sqlite3* db, sql::Stmt& select_ids, std::uint64_t* spa
   select_ids.reset();
   if (ids.empty()) return 0;
   sql::Stmt del_spans(db, "DELETE FROM spans WHERE trace_id=?1");
+  sql::Stmt del_events(db, "DELETE FROM span_events WHERE trace_id=?1");
   sql::Stmt del_trace(db, "DELETE FROM traces WHERE trace_id=?1");
-  if (!del_spans.ok() || !del_trace.ok()) return *error = sqlite3_errmsg(db), -1;
+  if (!del_spans.ok() || !del_events.ok() || !del_trace.ok()) return *error = sqlite3_errmsg(db), -1;
   for (const auto& id : ids) {
     if (!del_spans.bind(1, std::string_view(id)).exec()) return *error = sqlite_reason(db, del_spans.last_rc()), -1;
     *spans += static_cast<std::uint64_t>(sqlite3_changes(db));
+    if (!del_events.bind(1, std::string_view(id)).exec()) return *error = sqlite_reason(db, del_events.last_rc()), -1;
     if (!del_trace.bind(1, std::string_view(id)).exec()) return *error = sqlite_reason(db, del_trace.last_rc()), -1;
   }
   return static_cast<std::int64_t>(ids.size());
+}
+
+bool has_alerts_table(sqlite3* db) {
+  sql::Stmt st(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alerts'");
+  return st.ok() && st.step() == SQLITE_ROW;
+}
+
+// Alert rows (alerts/alert_store.h: the table alerting adds to the store) whose last event, the
+// recovery or else the firing, is before CUTOFF. The number deleted, or -1 with *error.
+std::int64_t delete_alerts_before(sqlite3* db, UnixNanos cutoff, std::string* error) {
+  if (!has_alerts_table(db)) return 0;
+  sql::Stmt del(db, "DELETE FROM alerts WHERE COALESCE(recovered_ns, fired_ns) < ?1");
+  if (!del.ok()) return *error = sqlite3_errmsg(db), -1;
+  if (!del.bind(1, cutoff).exec()) return *error = sqlite_reason(db, del.last_rc()), -1;
+  return sqlite3_changes(db);
 }
 
 }  // namespace
@@ -100,12 +117,16 @@ std::string RetentionPolicy::describe() const {
 }
 
 std::string PruneResult::describe(const RetentionPolicy& policy) const {
+  if (traces() == 0)
+    return "deleted " + std::to_string(alerts) + " alert" + (alerts == 1 ? "" : "s") + " older than " +
+           age_text(policy.max_age_ns) + "; store " + mb_text(bytes_before) + " -> " + mb_text(bytes_after);
   std::string out = "deleted " + std::to_string(traces()) + " trace" + (traces() == 1 ? "" : "s") + " (" +
                     std::to_string(spans) + " spans):";
   if (traces_by_age > 0) out += " " + std::to_string(traces_by_age) + " older than " + age_text(policy.max_age_ns);
   if (traces_by_size > 0)
     out += std::string(traces_by_age > 0 ? "," : "") + " " + std::to_string(traces_by_size) + " oldest over the " +
            std::to_string(policy.max_bytes / (1024 * 1024)) + " MB cap";
+  if (alerts > 0) out += "; " + std::to_string(alerts) + " alert" + (alerts == 1 ? "" : "s") + " with them";
   return out + "; store " + mb_text(bytes_before) + " -> " + mb_text(bytes_after);
 }
 
@@ -158,7 +179,19 @@ PruneResult prune(sqlite3* db, const RetentionPolicy& policy, UnixNanos now, std
       if (n <= 0) break;
     }
   }
-  if (r.traces() > 0) {
+  // Alerts follow the traces: older than the age limit, or older than the oldest trace kept under
+  // the size cap (all of them once no trace is left).
+  UnixNanos alert_cutoff = policy.max_age_ns > 0 ? now - policy.max_age_ns : 0;
+  if (r.traces_by_size > 0) {
+    sql::Stmt first(db, "SELECT MIN(start_ns) FROM traces");
+    const bool any = first.ok() && first.step() == SQLITE_ROW && !first.is_null(0);
+    alert_cutoff = std::max(alert_cutoff, any ? first.i64(0) : std::numeric_limits<UnixNanos>::max());
+  }
+  if (alert_cutoff > 0) {
+    const std::int64_t n = delete_alerts_before(db, alert_cutoff, &r.error);
+    if (n > 0) r.alerts = static_cast<std::uint64_t>(n);
+  }
+  if (r.traces() > 0 || r.alerts > 0) {
     // Only a store created with auto_vacuum=incremental gives pages back; elsewhere they are reused.
     sql::exec(db, "PRAGMA incremental_vacuum");
     sql::exec(db, "PRAGMA wal_checkpoint(PASSIVE)");

@@ -31,6 +31,7 @@ std::string parse_max_store_mb(const std::string& value, std::int64_t* max_bytes
 // What one prune() removed.
 struct PruneResult {
   std::uint64_t traces_by_age = 0, traces_by_size = 0, spans = 0;
+  std::uint64_t alerts = 0;   // rows of the alerts table, when the store has one
   std::int64_t bytes_before = 0, bytes_after = 0;  // store_bytes() around it
   bool more = false;          // stopped at MAX_TRACES with more to delete
   std::string error;          // "" or why a step failed (what was committed before stays deleted)
@@ -44,7 +45,8 @@ std::int64_t store_bytes(sqlite3* db);
 
 // Deletes at most MAX_TRACES traces that POLICY says must go at NOW (oldest first), each chunk of
 // CHUNK traces in its own transaction. A store over max_bytes is brought to 90% of it so that it is
-// not pruned again for every new trace.
+// not pruned again for every new trace. Alert rows go with the traces: those older than the age
+// limit, and those older than the oldest trace left after pruning by size.
 PruneResult prune(sqlite3* db, const RetentionPolicy& policy, UnixNanos now, std::uint64_t max_traces = 20000,
                   std::uint64_t chunk = 2000);
 

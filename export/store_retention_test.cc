@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -56,6 +58,18 @@ struct CapturedLog {
   ~CapturedLog() { spdlog::set_default_logger(previous); }
 };
 
+// Opens the store at PATH with --retention MAX_AGE until its first prune logged (or 5 s passed).
+void open_until_pruned(const std::string& path, std::int64_t max_age, const CapturedLog& log) {
+  StoreOptions options;
+  options.retention.max_age_ns = max_age;
+  std::string error;
+  auto store = SqliteStore::open(path, &error, options);
+  ASSERT_TRUE(store) << error;
+  // Enforced on the store's own thread, right after open and then every prune_every.
+  for (int i = 0; i < 200 && log.text.str().find("deleted") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+}
+
 TEST(StoreRetention, DeletesExactlyTheTracesOlderThanTheLimit) {
   TempDir dir;
   const std::string path = dir.path + "/traces.db";
@@ -74,15 +88,7 @@ TEST(StoreRetention, DeletesExactlyTheTracesOlderThanTheLimit) {
   }
   ASSERT_EQ(kept.size(), 70u);
   CapturedLog log;
-  StoreOptions options;
-  options.retention.max_age_ns = 7 * kDay;
-  {
-    auto store = SqliteStore::open(path, &error, options);
-    ASSERT_TRUE(store) << error;
-    // Enforced on the store's own thread, right after open and then every prune_every.
-    for (int i = 0; i < 200 && log.text.str().find("deleted") == std::string::npos; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  open_until_pruned(path, 7 * kDay, log);
   EXPECT_NE(log.text.str().find("deleted 80 traces (240 spans): 80 older than 7d"), std::string::npos) << log.text.str();
   auto reader = TraceStoreReader::open(path, &error);
   ASSERT_TRUE(reader) << error;
@@ -92,6 +98,45 @@ TEST(StoreRetention, DeletesExactlyTheTracesOlderThanTheLimit) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM spans"), 210);  // no span of a deleted trace is left
+  sqlite3_close(db);
+}
+
+// The columns retention reads of alerting's table (alerts/alert_store.h).
+void add_alert_rows(const std::string& path, const std::vector<std::pair<UnixNanos, std::optional<UnixNanos>>>& rows) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, fired_ns INTEGER NOT NULL, "
+                             "recovered_ns INTEGER)", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (const auto& [fired, recovered] : rows) {
+    std::string sql = "INSERT INTO alerts(fired_ns, recovered_ns) VALUES(" + std::to_string(fired) + "," +
+                      (recovered ? std::to_string(*recovered) : std::string("NULL")) + ")";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  sqlite3_close(db);
+}
+
+TEST(StoreRetention, AlertsOlderThanTheLimitGoToo) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  const UnixNanos now = now_ns();
+  std::string error;
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    store->on_trace(trace_at(1, now - kDay));
+  }
+  add_alert_rows(path, {{now - 10 * kDay, now - 9 * kDay},   // recovered 9 d ago: deleted
+                        {now - 10 * kDay, std::nullopt},      // fired 10 d ago, never recovered: deleted
+                        {now - 8 * kDay, now - 6 * kDay},     // recovered 6 d ago: kept
+                        {now - kDay, std::nullopt}});         // firing: kept
+  CapturedLog log;
+  open_until_pruned(path, 7 * kDay, log);
+  EXPECT_NE(log.text.str().find("deleted 2 alerts older than 7d"), std::string::npos) << log.text.str();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM alerts"), 2);
+  EXPECT_EQ(count(db, "SELECT MIN(fired_ns) FROM alerts"), now - 8 * kDay);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM traces"), 1);
   sqlite3_close(db);
 }
 
@@ -106,6 +151,10 @@ TEST(StoreRetention, KeepsTheNewestTracesWithinTheSizeCap) {
     ASSERT_TRUE(store) << error;
     for (int n = 0; n < kTraces; ++n) store->on_trace(trace_at(n, now - (kTraces - n) * 1'000'000'000LL));
   }
+  // One alert at the start of every 100th trace: those before the oldest trace kept go with the traces.
+  std::vector<std::pair<UnixNanos, std::optional<UnixNanos>>> alerts;
+  for (int n = 0; n < kTraces; n += 100) alerts.push_back({now - (kTraces - n) * 1'000'000'000LL, std::nullopt});
+  add_alert_rows(path, alerts);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   const std::int64_t before = store_bytes(db);
@@ -128,6 +177,10 @@ TEST(StoreRetention, KeepsTheNewestTracesWithinTheSizeCap) {
   // Exactly the newest ones survive: the oldest left is younger than every deleted one.
   const std::int64_t oldest_left = count(db, "SELECT MIN(start_ns) FROM traces");
   EXPECT_EQ(oldest_left, now - (left * 1'000'000'000LL));
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM alerts WHERE fired_ns < (SELECT MIN(start_ns) FROM traces)"), 0);
+  std::int64_t alerts_of_kept_traces = 0;  // those at traces n >= kTraces - left
+  for (int n = 0; n < kTraces; n += 100) alerts_of_kept_traces += n >= kTraces - left ? 1 : 0;
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM alerts"), alerts_of_kept_traces);
   sqlite3_close(db);
   // New stores give the pages back: the file shrank too.
   EXPECT_LE(std::filesystem::file_size(path), static_cast<std::uintmax_t>(before));

@@ -1,6 +1,7 @@
 #include "export/store_rows.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "export/store_file.h"
 
@@ -97,6 +98,37 @@ std::string read_spans(sql::Stmt& spans, const std::string& trace_id, bool with_
   if (error.empty() && rc != SQLITE_ROW && rc != SQLITE_DONE) error = sqlite_reason(sqlite3_db_handle(spans.handle()), rc);
   spans.reset();
   root_first(out, first);
+  return error;
+}
+
+const char* events_of_trace_sql() {
+  return "SELECT span_id,time_ns,name,attrs FROM span_events WHERE trace_id=?1 ORDER BY span_id, seq";
+}
+
+std::string read_events(sql::Stmt& events, Trace& out) {
+  std::unordered_map<std::string_view, Span*> by_id;
+  std::vector<std::pair<std::uint64_t, Attribute>> attrs;
+  std::string error;
+  int rc;
+  events.bind(1, std::string_view(out.trace_id));
+  while ((rc = events.step()) == SQLITE_ROW) {
+    if (by_id.empty())
+      for (auto& s : out.spans) by_id.emplace(s.span_id, &s);
+    auto it = by_id.find(events.view(0));
+    if (it == by_id.end()) continue;  // an event of a span not stored (cannot happen in one write)
+    SpanEvent e;
+    e.time_ns = events.i64(1);
+    e.name = events.text(2);
+    attrs.clear();
+    if (!codec::decode_attributes(events.blob(3), nullptr, attrs)) {
+      error = "span " + it->second->span_id + " of trace " + out.trace_id + " has events that do not decode";
+      break;
+    }
+    for (auto& [pos, a] : attrs) e.attributes.push_back(std::move(a));
+    it->second->events.push_back(std::move(e));
+  }
+  if (error.empty() && rc != SQLITE_ROW && rc != SQLITE_DONE) error = sqlite_reason(sqlite3_db_handle(events.handle()), rc);
+  events.reset();
   return error;
 }
 

@@ -30,4 +30,10 @@ std::string spans_of_trace_sql(bool with_content);
 std::string read_spans(sql::Stmt& spans, const std::string& trace_id, bool with_content,
                        const std::vector<std::string>& skip, KeyTable& keys, Trace& out);
 
+// "SELECT ... FROM span_events WHERE trace_id=?1 ..." for read_events.
+const char* events_of_trace_sql();
+// Steps EVENTS (prepared from events_of_trace_sql()) for OUT's trace and attaches each event to its
+// span. "" or the error.
+std::string read_events(sql::Stmt& events, Trace& out);
+
 }  // namespace llmtap::exporting

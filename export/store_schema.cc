@@ -48,11 +48,23 @@ CREATE TABLE traces(
   span_count INTEGER NOT NULL,
   cost_usd REAL,                 -- NULL when no span was priced
   error_count INTEGER NOT NULL,
-  updated_ns INTEGER NOT NULL);
+  updated_ns INTEGER NOT NULL,
+  report BLOB);                  -- report_projection.h; NULL for traces written before schema 3
+)sql";
+constexpr const char* kEventsTable = R"sql(
+CREATE TABLE span_events(
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,          -- the event's position on its span
+  time_ns INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  attrs BLOB NOT NULL);          -- span_codec.h encoding, keys written out (events are few)
+CREATE INDEX span_events_by_trace ON span_events(trace_id);
 )sql";
 
 bool create_latest(sqlite3* db, std::string* error) {
-  return sql::exec(db, kTracesTable, error) && sql::exec(db, kSpansTable, error) && sql::exec(db, kIndexesV2, error);
+  return sql::exec(db, kTracesTable, error) && sql::exec(db, kSpansTable, error) && sql::exec(db, kIndexesV2, error) &&
+         sql::exec(db, kEventsTable, error);
 }
 
 // Version 1 stored one row per attribute with its type as text.
@@ -106,6 +118,12 @@ bool v1_to_v2(sqlite3* db, std::string* error) {
   return sql::exec(db, "DROP TABLE attributes; DROP TABLE spans_v1", error) && sql::exec(db, kIndexesV2, error);
 }
 
+// 2 -> 3: a column and a table. Traces stored before keep a NULL projection (the reader makes one
+// from their spans when it needs it) and have no events.
+bool v2_to_v3(sqlite3* db, std::string* error) {
+  return sql::exec(db, "ALTER TABLE traces ADD COLUMN report BLOB", error) && sql::exec(db, kEventsTable, error);
+}
+
 struct Migration {
   int from;  // applies to a store at this version, leaves it at from + 1
   bool (*apply)(sqlite3* db, std::string* error);
@@ -113,6 +131,7 @@ struct Migration {
 // Ordered; one entry per version ever shipped below kStoreSchemaVersion.
 constexpr Migration kMigrations[] = {
     {1, v1_to_v2},
+    {2, v2_to_v3},
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == kStoreSchemaVersion - 1, "a migration per version");
 

@@ -5,13 +5,15 @@
 //   1  traces, spans, attributes (one row per attribute)
 //   2  attributes encoded per span (attrs/content blobs, attr_keys), spans keyed by rowid,
 //      indexes for the report's selections (time, workflow), incremental vacuum for retention
+//   3  traces.report: the report's projection of each trace (report_projection.h), written with it;
+//      span_events: span events (an alert on the trace), one row each
 #include <string>
 
 struct sqlite3;
 
 namespace llmtap::exporting {
 
-inline constexpr int kStoreSchemaVersion = 2;
+inline constexpr int kStoreSchemaVersion = 3;
 
 // Creates or migrates DB (open read-write, WAL already set) to kStoreSchemaVersion. *FROM is the
 // version found (0: a new store). false and *error (e.g. "trace store schema version 3 is newer

@@ -1,5 +1,7 @@
 #include "export/store_writer.h"
 
+#include "export/report_projection.h"
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -71,9 +73,11 @@ StoreWriter::StoreWriter(sqlite3* db)
                 "status_message,attrs,content) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
       put_trace_(db,
                  "INSERT OR REPLACE INTO traces(trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,"
-                 "error_count,updated_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
-      stored_spans_(db, spans_of_trace_sql(false).c_str()) {
-  for (auto* st : {&exists_, &put_span_, &put_trace_, &stored_spans_})
+                 "error_count,updated_ns,report) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+      stored_spans_(db, spans_of_trace_sql(false).c_str()),
+      put_event_(db, "INSERT INTO span_events(trace_id,span_id,seq,time_ns,name,attrs) VALUES(?1,?2,?3,?4,?5,?6)"),
+      drop_events_(db, "DELETE FROM span_events WHERE trace_id=?1 AND span_id=?2") {
+  for (auto* st : {&exists_, &put_span_, &put_trace_, &stored_spans_, &put_event_, &drop_events_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
   if (error_.empty()) keys_.load(&error_);
 }
@@ -99,15 +103,19 @@ std::string StoreWriter::write_trace(const Trace& trace) {
     if (content_.empty()) put_span_.bind_null(12);
     else put_span_.bind_blob(12, content_);
     if (!put_span_.exec()) return sqlite_reason(db_, put_span_.last_rc());
+    if (std::string e = write_events(tid, s, existed); !e.empty()) return e;
   }
   // A trace delivered in parts adds up: its totals come from every span stored so far.
   TraceTotals t;
   if (existed) {
     Trace stored;
+    stored.trace_id = tid;
     if (std::string e = read_spans(stored_spans_, tid, false, {}, keys_, stored); !e.empty()) return e;
     t = trace_totals(stored);
+    if (!encode_report_projection(stored, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
   } else {
     t = trace_totals(trace);
+    if (!encode_report_projection(trace, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
   }
   std::string agents = nlohmann::json(t.agents).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   put_trace_.bind(1, std::string_view(tid))
@@ -118,8 +126,28 @@ std::string StoreWriter::write_trace(const Trace& trace) {
       .bind(6, t.span_count);
   if (t.cost_usd) put_trace_.bind(7, *t.cost_usd);
   else put_trace_.bind_null(7);
-  put_trace_.bind(8, t.error_count).bind(9, now_ns());
+  put_trace_.bind(8, t.error_count).bind(9, now_ns()).bind_blob(10, report_);
   if (!put_trace_.exec()) return sqlite_reason(db_, put_trace_.last_rc());
+  return "";
+}
+
+std::string StoreWriter::write_events(const std::string& trace_id, const Span& span, bool replace) {
+  if (replace) {
+    drop_events_.bind(1, std::string_view(trace_id)).bind(2, std::string_view(span.span_id));
+    if (!drop_events_.exec()) return sqlite_reason(db_, drop_events_.last_rc());
+  }
+  for (std::size_t k = 0; k < span.events.size(); ++k) {
+    const SpanEvent& e = span.events[k];
+    attrs_.clear();
+    for (std::size_t i = 0; i < e.attributes.size(); ++i) codec::append_attribute(attrs_, i, -1, e.attributes[i]);
+    put_event_.bind(1, std::string_view(trace_id))
+        .bind(2, std::string_view(span.span_id))
+        .bind(3, static_cast<std::int64_t>(k))
+        .bind(4, e.time_ns)
+        .bind(5, std::string_view(e.name))
+        .bind_blob(6, attrs_);
+    if (!put_event_.exec()) return sqlite_reason(db_, put_event_.last_rc());
+  }
   return "";
 }
 

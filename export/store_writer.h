@@ -1,7 +1,8 @@
 #pragma once
-// Writes batches of traces into the store (schema 2) in one transaction each, with statements
+// Writes batches of traces into the store (schema 3) in one transaction each, with statements
 // prepared once per connection: per span one row (attributes encoded, store_rows.h), per trace one
-// summary row computed in memory (or, for a trace delivered in parts, from every span stored).
+// summary row computed in memory (or, for a trace delivered in parts, from every span stored) with
+// the trace's report projection, and a row per span event.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,12 +35,14 @@ class StoreWriter {
 
  private:
   std::string write_trace(const Trace& trace);
+  // SPAN's events (REPLACE: after dropping those stored for it before).
+  std::string write_events(const std::string& trace_id, const Span& span, bool replace);
 
   sqlite3* db_;
   std::string error_;
   KeyTable keys_;
-  sql::Stmt exists_, put_span_, put_trace_, stored_spans_;
-  std::string attrs_, content_;  // reused encoding buffers
+  sql::Stmt exists_, put_span_, put_trace_, stored_spans_, put_event_, drop_events_;
+  std::string attrs_, content_, report_;  // reused encoding buffers
 };
 
 }  // namespace llmtap::exporting

@@ -38,6 +38,9 @@ namespace llmtap::proxy {
 
 inline constexpr std::size_t kReadChunk = 32 * 1024;
 inline constexpr std::size_t kMaxResponseHeader = 1024 * 1024;
+// After a local answer, at most this much of the request body is read and dropped, within kDrainTime.
+inline constexpr std::size_t kMaxDrainedBody = 64 * 1024 * 1024;
+inline constexpr std::chrono::seconds kDrainTime{5};
 
 template <class Derived>
 class HttpSession : public SessionBase {
@@ -99,11 +102,39 @@ class HttpSession : public SessionBase {
     if (std::exchange(tap_local_, false)) tap(Direction::kServerToClient, local_response_.data(), local_response_.size());
     lowest().expires_after(opts().idle_timeout);
     net::async_write(self().stream(), net::buffer(local_response_),
-                     [self = self().shared_from_this()](beast::error_code, std::size_t) {
+                     [self = self().shared_from_this()](beast::error_code ec, std::size_t) {
                        // A body read still pending rules out a graceful close (one read at a time).
-                       if (self->client_read_pending_) return self->abort();
-                       self->close_client();
+                       if (ec || self->client_read_pending_) return self->abort();
+                       self->drain_request_body();
                      });
+  }
+
+  // A local answer (an error, the gate's refusal) can go out while the client is still sending the
+  // request body. Closing with those bytes unread makes the kernel reset the connection, and the
+  // reset can destroy the answer before the client has read it. So the rest of the body is read
+  // through the framing parser and dropped (never forwarded nor tapped), bounded in bytes and time,
+  // and the connection is closed once the body has ended.
+  void drain_request_body() {
+    if (!req_ || !req_->is_header_done()) return close_client();
+    if (std::exchange(header_in_buffer_, false)) client_buf_.consume(header_len_);
+    if (client_buf_.size() > 0 && !req_->is_done()) {
+      beast::error_code ec;
+      const std::size_t n = req_->put(client_buf_.data(), ec);
+      if (ec && ec != http::error::need_more) return close_client();
+      client_buf_.consume(n);
+      drained_ += n;
+    }
+    if (req_->is_done() || drained_ > kMaxDrainedBody) return close_client();
+    if (!drain_deadline_) drain_deadline_ = std::chrono::steady_clock::now() + kDrainTime;
+    lowest().expires_at(*drain_deadline_);
+    client_read_pending_ = true;
+    self().stream().async_read_some(client_buf_.prepare(kReadChunk),
+                                    [self = self().shared_from_this()](beast::error_code ec, std::size_t n) {
+                                      self->client_read_pending_ = false;
+                                      if (ec) return self->abort();  // gone, or past the deadline
+                                      self->client_buf_.commit(n);
+                                      self->drain_request_body();
+                                    });
   }
 
   void abort() {
@@ -178,6 +209,7 @@ class HttpSession : public SessionBase {
       return send_local_error(400, "bad_request", "", "malformed request: " + ec.message());
     req_->eager(true);
     header_len_ = n;
+    header_in_buffer_ = true;
     on_request_header();
   }
 
@@ -236,6 +268,7 @@ class HttpSession : public SessionBase {
     worker_.ctx.counters.requests.fetch_add(1, std::memory_order_relaxed);
     tap_request_header();
     client_buf_.consume(header_len_);
+    header_in_buffer_ = false;
     req_cursor_.reset();
     up_header_.clear();
     build_upstream_request_header(*req_, route_, up_header_);
@@ -570,6 +603,9 @@ class HttpSession : public SessionBase {
   bool client_read_pending_ = false;
   bool header_started_ = false;
   bool tap_local_ = false;  // the next local response is an error the tap records
+  bool header_in_buffer_ = false;  // client_buf_ still starts with the request header (header_len_ bytes)
+  std::size_t drained_ = 0;        // request body bytes dropped after a local answer
+  std::optional<std::chrono::steady_clock::time_point> drain_deadline_;
   std::chrono::steady_clock::time_point header_deadline_;
   AfterWatch after_watch_ = AfterWatch::kNone;
 };

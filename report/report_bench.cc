@@ -1,16 +1,15 @@
 // Prints how long `llmtap report` takes over a synthetic store of N spans (default 1,000,000):
 // traces of ten spans (workflow, two agents, four generations, two tools, a handoff) spread over a
 // day, written through the SqliteStore API, then reported on with the default options.
-// Usage: llmtap_report_bench [SPANS] [--keep DIR]
+// Then the same report read from whole traces (every span row), as before the store kept a
+// projection per trace. Usage: llmtap_report_bench [SPANS] [--keep DIR]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <random>
 #include <string>
 
-#include "export/sqlite_store.h"
 #include "report/report.h"
 #include "report/report_test_traces.h"
 
@@ -42,25 +41,9 @@ int main(int argc, char** argv) {
     dir = ::mkdtemp(tmpl);
   }
   const std::string path = dir + "/traces.db";
-  const int traces = static_cast<int>(spans / 10);
-
-  if (!std::filesystem::exists(path)) {
-    std::string error;
-    auto t0 = std::chrono::steady_clock::now();
-    {
-      auto store = exporting::SqliteStore::open(path, &error);
-      if (!store) {
-        std::fprintf(stderr, "%s\n", error.c_str());
-        return 1;
-      }
-      std::mt19937 rng(42);
-      for (int n = 0; n < traces; ++n) store->on_trace(testing::synthetic_trace(n, rng));
-      store->flush();
-    }
-    double s = seconds_since(t0);
-    std::printf("store: wrote %d traces (%ld spans) in %.1f s (%.0f traces/s)\n", traces,
-                static_cast<long>(traces) * 10, s, traces / s);
-    std::fflush(stdout);
+  if (std::string e = testing::ensure_synthetic_store(dir, spans); !e.empty()) {
+    std::fprintf(stderr, "%s\n", e.c_str());
+    return 1;
   }
 
   std::string error;
@@ -89,6 +72,21 @@ int main(int argc, char** argv) {
   c0 = cpu_seconds();
   report = build_report(*source, opts, &error);
   std::printf("report --by tool: %.2f s wall, %.2f s CPU\n", seconds_since(t0), cpu_seconds() - c0);
+  // The same report over whole traces (every span row with its content): how the report read the
+  // store before schema 3 kept a projection per trace.
+  opts.by = GroupBy::kAgent;
+  t0 = std::chrono::steady_clock::now();
+  c0 = cpu_seconds();
+  ReportBuilder whole(opts);
+  TraceSelection all;
+  all.since = opts.since, all.until = opts.until, all.messages = true;
+  if (std::string e = source->for_each(all, [&](const Trace& t) { return whole.add(t), true; }); !e.empty()) {
+    std::fprintf(stderr, "%s\n", e.c_str());
+    return 1;
+  }
+  const Report from_whole = whole.finish();
+  std::printf("report --by agent from whole traces: %.2f s wall, %.2f s CPU (same numbers: %s)\n", seconds_since(t0),
+              cpu_seconds() - c0, report_json(from_whole).dump() == report_json(*build_report(*source, opts, &error)).dump() ? "yes" : "NO");
   if (temporary) std::filesystem::remove_all(dir);
   return 0;
 }

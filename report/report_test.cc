@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <random>
 
 #include "export/sqlite_store.h"
 #include "export/test_spans.h"
@@ -259,6 +260,34 @@ TEST_F(ReportOnStore, ControlCharactersInNamesAreEscaped) {
   EXPECT_NE(text.find("Agent\\x1b]0;pwned\\x07\\nX"), std::string::npos) << text;
   // CSV quotes what needs quoting and keeps the value as recorded.
   EXPECT_NE(report_csv(r).find("\"Agent\x1b]0;pwned\x07\nX\",1,"), std::string::npos);
+}
+
+// The report reads the store's per-trace projections (export/report_projection.h): every grouping
+// gives exactly the report of the whole traces, on the hand-built traces and on synthetic ones.
+TEST(ReportProjection, ReportOverProjectionsEqualsReportOverWholeTraces) {
+  exporting::testing::TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::vector<Trace> traces = {trace_a(), trace_b(), trace_c()};
+  std::mt19937 rng(7);
+  for (int n = 0; n < 300; ++n) traces.push_back(synthetic_trace(n, rng));
+  ASSERT_EQ(write_store(path, traces), "");
+  std::string error;
+  auto source = StoreTraceSource::open(path, &error);
+  ASSERT_TRUE(source) << error;
+  for (const char* by : {"agent", "tool", "model", "workflow", "user", "session", "release"}) {
+    ReportOptions o;
+    o.by = *parse_group_by(by);
+    o.since = 0;
+    o.until = kT0 + 400 * 24 * kHour;
+    o.loop_repeats = 2;
+    auto projected = build_report(*source, o, &error);
+    ASSERT_TRUE(projected) << error;
+    ReportBuilder whole(o);
+    TraceSelection all;
+    all.since = o.since, all.until = o.until, all.messages = true;
+    ASSERT_EQ(source->for_each(all, [&](const Trace& t) { return whole.add(t), true; }), "");
+    EXPECT_EQ(report_json(*projected).dump(), report_json(whole.finish()).dump()) << by;
+  }
 }
 
 }  // namespace

@@ -53,4 +53,8 @@ Trace synthetic_trace(int n, std::mt19937& rng);
 // "" or the store's error.
 std::string write_store(const std::string& path, const std::vector<Trace>& traces);
 
+// The benchmarks' store: DIR/traces.db holding SPANS / 10 synthetic traces, written (with the write
+// rate printed) when it does not exist yet. "" or the store's error.
+std::string ensure_synthetic_store(const std::string& dir, long spans);
+
 }  // namespace llmtap::report::testing

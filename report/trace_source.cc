@@ -28,9 +28,7 @@ std::string StoreTraceSource::for_each(const TraceSelection& selection,
   scan.workflow = selection.workflow;
   scan.trace_ids = selection.trace_ids;
   scan.newest_first = selection.newest_first;
-  if (!selection.messages)
-    scan.skip_keys = {"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
-                      "gen_ai.tool.call.result"};
+  scan.report_projection = !selection.messages;
   return reader_->scan(scan, [&](Trace&& trace) {
     if (!selection.agent.empty() && !trace_has_agent(trace, selection.agent)) return true;
     return visit(trace);

@@ -21,8 +21,9 @@ struct TraceSelection {
   std::vector<std::string> trace_ids;                       // only these full ids (empty: any)
   std::string workflow;                                     // only this workflow ("" any)
   std::string agent;                                        // only traces where this agent ran ("" any)
-  // Prompts, outputs, system instructions and tool results are large: loaded only when asked.
-  // Tool arguments are always loaded (loop detection compares them).
+  // false: the spans carry only what the report and the viewer's lists read (export/
+  // report_projection.h: no prompts, outputs or tool results, tool arguments as fingerprints), read
+  // from one row per trace. true: the whole trace with its content and events.
   bool messages = false;
   bool newest_first = false;  // most recent first (a list that stops after N traces)
 };

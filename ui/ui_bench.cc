@@ -7,11 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "export/sqlite_store.h"
 #include "report/report_test_traces.h"
 #include "ui/ui_server.h"
 #include "ui/ui_test_client.h"
@@ -43,17 +41,8 @@ int main(int argc, char** argv) {
   }
   const std::string path = dir + "/traces.db";
   const int traces = static_cast<int>(spans / 10);
-  if (!std::filesystem::exists(path)) {
-    std::string error;
-    auto t0 = std::chrono::steady_clock::now();
-    {
-      auto store = exporting::SqliteStore::open(path, &error);
-      if (!store) return std::fprintf(stderr, "%s\n", error.c_str()), 1;
-      std::mt19937 rng(42);
-      for (int n = 0; n < traces; ++n) store->on_trace(report::testing::synthetic_trace(n, rng));
-    }
-    std::printf("store: %d traces (%ld spans) written in %.1f s\n", traces, spans, ms_since(t0) / 1000);
-  }
+  if (std::string e = report::testing::ensure_synthetic_store(dir, spans); !e.empty())
+    return std::fprintf(stderr, "%s\n", e.c_str()), 1;
 
   ui::UiOptions o;
   o.listen = "127.0.0.1:0";

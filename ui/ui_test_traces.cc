@@ -30,6 +30,18 @@ Trace trace_d() {
   return t.take();
 }
 
+Trace trace_e() {
+  TraceMaker t("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", kT0 + 3 * kHour, "live");
+  t.root().set("user.id", std::string("u9"));
+  std::string agent = t.agent("Triage", 0, 120);
+  usage(t.generation(agent, "gpt-4o-mini", 0, 100), 100, 10, 0.001);
+  Trace trace = t.take();
+  trace.spans.front().events.push_back({"llmtap.alert", trace.spans.front().end_ns,
+                                        {{"llmtap.alert.rule", std::string("big")},
+                                         {"llmtap.alert.kind", std::string("trace_cost")}}});
+  return trace;
+}
+
 std::string write_fixture_store(const std::string& path) {
   return write_store(path, {trace_a(), trace_b(), trace_c(), trace_d()});
 }

@@ -12,6 +12,11 @@ namespace llmtap::ui::testing {
 // $0.004), runs lookup_order({"id":9}) -> {"status":"shipped"}, answers with gpt-4o ($0.005).
 Trace trace_d();
 
+// kT0 + 3h, workflow "live", user u9: one gpt-4o-mini call ($0.001) and an `llmtap.alert` event
+// (rule "big", kind trace_cost) on its root. Not in the fixture store: the browser test adds it
+// while the page is open (live updates) with `llmtap_ui_fixture DIR --add-live`.
+Trace trace_e();
+
 // Writes A, B, C and D to the store at PATH; "" or the store's error.
 std::string write_fixture_store(const std::string& path);
 

@@ -246,13 +246,26 @@ class AlertsMetricsEndToEnd(unittest.TestCase):
                               check=True).stdout
         self.assertIn("user-day", text)
         self.assertIn("FIRED", text)
-        marked = 0
+        marked, alerted = 0, None
         with open(self.jsonl) as f:
             for line in f:
                 span = json.loads(line)
                 if span.get("attributes", {}).get("llmtap.alerts") == ["any-cost"]:
                     marked += 1
+                    alerted = span["trace_id"]
+                    # ... and the alert as a span event on that root span.
+                    events = span.get("events", [])
+                    self.assertEqual([e["name"] for e in events], ["llmtap.alert"], span)
+                    self.assertEqual(events[0]["attributes"], {"llmtap.alert.rule": "any-cost",
+                                                               "llmtap.alert.kind": "trace_cost"})
+                    self.assertEqual(events[0]["time_unix_nano"], span["end_time_unix_nano"])
+                else:
+                    self.assertNotIn("events", span)
         self.assertEqual(marked, 2)  # both traces cost more than $0
+        # The store keeps the event too: `traces show --json` prints it with the span.
+        shown = subprocess.run([LLMTAP, "traces", "show", alerted, "--json", "--data-dir", self.data],
+                               capture_output=True, text=True, check=True).stdout
+        self.assertIn('"llmtap.alert"', json.dumps(json.loads(shown)), shown)
         with open(self.log_path) as f:
             log = f.read()
         self.assertIn("alert user-day (user h_", log)

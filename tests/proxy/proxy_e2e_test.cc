@@ -58,6 +58,17 @@ int unused_port() {
   return ntohs(a.sin_port);
 }
 
+// Refuses requests whose target contains "refuse-me", the way --enforce-budgets refuses a spent budget.
+class RefuseMarkedGate final : public proxy::RequestGate {
+ public:
+  std::string refuse(const proxy::GateRequest& r) const override {
+    if (r.target.find("refuse-me") == std::string_view::npos) return "";
+    const std::string body = R"({"error":{"code":"refused_by_test_gate"}})";
+    return "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  }
+};
+
 struct CurlResult {
   int exit_code = -1;
   int status = 0;
@@ -124,6 +135,7 @@ class ProxyE2E : public ::testing::Test {
     o.handshake_timeout = std::chrono::milliseconds(1500);
     // The mock upstreams live on loopback, and absolute-form requests name them directly.
     o.allow_private_upstream = true;
+    o.gate = std::make_shared<RefuseMarkedGate>();
     server_ = new proxy::ProxyServer(o, tap_);
     std::string err;
     std::string addr = server_->start(&err);
@@ -614,6 +626,39 @@ TEST_F(ProxyE2E, ClientGivingUpReleasesTheExchangeAtOnce) {
   ASSERT_TRUE(tap_->wait_closed("GET /openai/v1/slow?ms=6000&gaveup=1", &conn, std::chrono::seconds(4)));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
   EXPECT_EQ(conn.s2c, "");
+}
+
+// ---- a gate's refusal reaches a client still sending its body ----
+
+// The refusal goes out right after the request header; the rest of a large body is still on its way.
+// Closing with it unread would reset the connection and could destroy the answer before the client
+// read it: the proxy reads the rest of the body (bounded) and drops it, then closes.
+TEST_F(ProxyE2E, GateRefusalReachesClientSendingALargeBody) {
+  write_file(*dir_ + "/big-body.json", "{\"input\":\"" + std::string(3 << 20, 'a') + "\"}");
+  const std::vector<std::string> post = {"-X", "POST", "-H", "Content-Type: application/json", "-H", "Expect:",
+                                         "--data-binary", "@" + *dir_ + "/big-body.json"};
+  for (int i = 0; i < 3; ++i) {
+    for (const auto& r : {via_mitm("/v1/refuse-me", post), via_gateway("/v1/refuse-me", post)}) {
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_EQ(r.status, 429) << r.headers;
+      EXPECT_NE(r.body.find("refused_by_test_gate"), std::string::npos) << r.body;
+    }
+  }
+}
+
+TEST_F(ProxyE2E, GateRefusalOfAChunkedBodyAndTheRestUntouched) {
+  RawClient c(port_);
+  c.send("POST " TEST_GW "/openai/v1/refuse-me HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  const std::string chunk(64 * 1024, 'b');
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+  for (int i = 0; i < 32; ++i) c.send(size + chunk + "\r\n");
+  c.send("0\r\n\r\n");
+  std::string reply = c.read_response();
+  EXPECT_EQ(reply.rfind("HTTP/1.1 429", 0), 0u) << reply.substr(0, 200);
+  EXPECT_NE(reply.find("refused_by_test_gate"), std::string::npos);
+  // Other traffic is forwarded as before.
+  expect_exact_body(via_gateway("/v1/json"), "/v1/json");
 }
 
 // ---- credentials never reach the logs ----

@@ -7,6 +7,7 @@ Usage: viewer_browser_test.py LLMTAP UI_FIXTURE [--screenshots DIR]
 With --screenshots, also writes PNGs of the main views to DIR (docs/ holds the committed ones).
 """
 import html.parser
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import sys
 import tempfile
 import time
 
-A, B, C, D = ("a" * 32, "b" * 32, "c" * 32, "d" * 32)
+A, B, C, D, E = ("a" * 32, "b" * 32, "c" * 32, "d" * 32, "e" * 32)
 failures = []
 
 
@@ -189,6 +190,28 @@ def main():
         check(len(bars) == 51, f"cost: 51 hourly buckets ({len(bars)})")
         dom = dump(url + "#/alerts", profile, "alerts")
         check(dom.find(id="no-alerts") is not None and dom.find(id="no-alerts").text() == "no alerts", "alerts: no alerts")
+
+        # Live updates: a trace written while the page is open appears in the list without a reload.
+        if shutil.which("node") is None:
+            check(False, "live updates: node is needed to drive Chromium over the DevTools protocol")
+        else:
+            out = subprocess.run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "live_update.mjs"),
+                                  chromium(), os.path.join(work, "profile-live"), url + "#/traces", E,
+                                  fixture, data, "--add-live"], capture_output=True, text=True, timeout=120)
+            check(out.returncode == 0, f"live updates: the driver ran ({out.stderr[-800:]})")
+            if out.returncode == 0:
+                live = json.loads(out.stdout.strip().splitlines()[-1])
+                check(live["before"] == [D, B, A, C], f"live updates: the list before the write {live['before']}")
+                check(live["after"] == [E, D, B, A, C], f"live updates: E appears first {live['after']}")
+                check(live["navigations"] == 0, f"live updates: without a reload ({live['navigations']} navigations)")
+            # The new trace's root carries its alert as a span event, shown with the span.
+            dom = dump(url + f"#/trace/{E}", profile, "trace")
+            events = dom.find("table", id="span-events")
+            check(events is not None, "trace E: the root's events table")
+            if events is not None:
+                ev = [cells(tr) for tr in events.find("tbody").find_all("tr")]
+                check(len(ev) == 1 and ev[0][1] == "llmtap.alert" and "llmtap.alert.rule=big" in ev[0][2],
+                      f"trace E: the alert event {ev}")
 
         if shots:
             os.makedirs(shots, exist_ok=True)

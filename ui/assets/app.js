@@ -262,6 +262,13 @@ function spanDetails(s) {
            table('span-attributes', ['Attribute', 'Value'],
                  keys.map((k) => row([el('span', {class: 'mono'}, k),
                                       typeof a[k] === 'string' ? a[k] : JSON.stringify(a[k])]))));
+  if (s.events && s.events.length)
+    out.push(el('h3', {}, 'Events'),
+             table('span-events', ['Time', 'Event', 'Attributes'],
+                   s.events.map((e) => row([fmtTime(e.time_unix_nano), el('span', {class: 'mono'}, e.name),
+                                            Object.keys(e.attributes || {}).sort()
+                                              .map((k) => k + '=' + (typeof e.attributes[k] === 'string' ? e.attributes[k] : JSON.stringify(e.attributes[k])))
+                                              .join(' · ')]))));
   out.push(el('p', {class: 'muted mono'}, `span ${s.span_id} · parent ${dash(s.parent_span_id)}`));
   return out;
 }
@@ -280,6 +287,7 @@ async function traceView(r) {
     bar.style.width = Math.max(100 * (s.duration_ms * 1e6) / total, 0.3).toFixed(3) + '%';
     const name = el('div', {class: 'span-name'}, link(hrefWith('trace', {span: s.span_id}, t.trace_id), s.name));
     name.style.paddingLeft = (depth * 16) + 'px';
+    if (s.events && s.events.length) name.append(el('span', {class: 'event-mark', title: s.events.map((e) => e.name).join(', ')}, ' ◆'));
     const cost = s.attributes && s.attributes['llm.cost.total'];
     return el('div', {class: 'wf-row' + (s === selected ? ' selected' : ''), 'data-span-id': s.span_id},
               name, el('div', {class: 'wf-track'}, bar),
