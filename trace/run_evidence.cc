@@ -17,7 +17,28 @@ constexpr std::size_t kMaxArgumentsScanned = 1 << 20;
 constexpr int kMaxStringLeaves = 64;
 constexpr int kMaxDepth = 32;
 
+// Suffixes of a request's user content that are indexed (a router keeps the last few turns).
+constexpr std::size_t kMaxUserSuffixes = 4;
+// A suffix shorter than this ("yes", "continue") would match unrelated runs.
+constexpr std::size_t kMinSuffixChars = 16;
+
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
+
+// Folds TEXT's non-space bytes into H (FNV-1a); returns how many it folded.
+std::size_t fold(std::uint64_t& h, std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text) {
+    if (is_space(c)) continue;
+    ++n;
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return n;
+}
+
+bool is_user_text(const Message& m) { return m.role == "user" && m.tool_calls.empty() && !trim(m.text).empty(); }
 
 void string_leaves(const nlohmann::json& j, std::vector<std::uint64_t>& out, int& budget, int depth = 0) {
   if (budget <= 0 || depth > kMaxDepth) return;
@@ -33,15 +54,33 @@ void string_leaves(const nlohmann::json& j, std::vector<std::uint64_t>& out, int
 }  // namespace
 
 std::uint64_t text_key(std::string_view text) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  bool any = false;
-  for (char c : text) {
-    if (is_space(c)) continue;
-    any = true;
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
+  std::uint64_t h = kFnvBasis;
+  const bool any = fold(h, text) != 0;
   return any ? (h == 0 ? 1 : h) : 0;
+}
+
+std::vector<std::uint64_t> user_content_keys(const std::vector<Message>& input) {
+  std::vector<std::size_t> users;
+  for (std::size_t i = 0; i < input.size(); ++i)
+    if (is_user_text(input[i])) users.push_back(i);
+  std::vector<std::uint64_t> keys;
+  if (users.empty()) return keys;
+  // The whole, then the suffixes from each of the last user messages (the last one first).
+  std::vector<std::size_t> starts = {users.front()};
+  for (std::size_t k = 0; k < kMaxUserSuffixes && k < users.size(); ++k) {
+    const std::size_t from = users[users.size() - 1 - k];
+    if (from != users.front()) starts.push_back(from);
+  }
+  for (std::size_t s = 0; s < starts.size(); ++s) {
+    std::uint64_t h = kFnvBasis;
+    std::size_t chars = 0;
+    for (std::size_t i : users)
+      if (i >= starts[s]) chars += fold(h, input[i].text);
+    if (chars == 0 || (s > 0 && chars < kMinSuffixChars)) continue;
+    if (h == 0) h = 1;
+    if (std::find(keys.begin(), keys.end(), h) == keys.end()) keys.push_back(h);
+  }
+  return keys;
 }
 
 std::string_view first_user_text(const std::vector<Message>& input) {

@@ -17,6 +17,14 @@ std::uint64_t text_key(std::string_view text);
 // The first user message's text (trimmed), "" when none.
 std::string_view first_user_text(const std::vector<Message>& input);
 
+// Keys of the user content a request carries (its user messages' texts, tool results aside,
+// joined in order, compared as text_key does): [0] the whole, then each suffix that starts at one
+// of its last user messages and is long enough (16+ chars) not to match by chance. A client may
+// send one turn as two messages or merge them into one (Gemini CLI: its session context and the
+// prompt), and a side call may carry only the latest turns (a router's history window): the joined
+// text compares them alike. Empty when the request has no user text.
+std::vector<std::uint64_t> user_content_keys(const std::vector<Message>& input);
+
 // The text a response ends with: the last non-empty assistant text of its output.
 std::string final_text(const std::vector<Message>& output);
 

@@ -2,10 +2,42 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+
+#include "trace/trace_test_util.h"
 
 namespace llmtap::trace {
 namespace {
+
+using testing::assistant;
+using testing::tool_result;
+using testing::user;
+
+TEST(RunEvidence, UserContentComparesSplitAndMergedTurnsAlike) {
+  const std::string context = "<session_context>\nThis is the CLI. Today is Tuesday.\n</session_context>";
+  const std::string prompt = "Please run `echo hi` in the shell, then read notes.txt.";
+  // The router sends the context and the prompt as two messages; the main loop merges them into one.
+  const auto split = user_content_keys({user(context), user(prompt)});
+  const auto merged = user_content_keys({user(context + prompt), assistant("ok"), tool_result("c1", "done")});
+  ASSERT_FALSE(split.empty());
+  ASSERT_FALSE(merged.empty());
+  EXPECT_EQ(split.front(), merged.front());
+  EXPECT_EQ(merged.size(), 1u);
+  // The split one is also indexed by its last message alone (a router's window of the latest turns).
+  EXPECT_NE(std::find(split.begin(), split.end(), text_key(prompt)), split.end());
+  // Model turns between the user's do not change the joined user content.
+  const auto with_model = user_content_keys({user(context), assistant("Got it."), user(prompt)});
+  EXPECT_EQ(with_model.front(), split.front());
+  // A short last message ("yes") is no key of its own: it would match unrelated runs.
+  const auto short_tail = user_content_keys({user(prompt), assistant("Run it?"), user("yes")});
+  EXPECT_EQ(std::find(short_tail.begin(), short_tail.end(), text_key("yes")), short_tail.end());
+  EXPECT_TRUE(user_content_keys({assistant("hi"), tool_result("c", "x")}).empty());
+  // At most the whole and four suffixes, whatever the history's length.
+  std::vector<Message> long_history;
+  for (int i = 0; i < 100; ++i) long_history.push_back(user("a user message long enough number " + std::to_string(i)));
+  EXPECT_LE(user_content_keys(long_history).size(), 5u);
+}
 
 TEST(RunEvidence, ArgumentsCarryTheirStringValuesVerbatim) {
   EXPECT_TRUE(arguments_carry(R"({"input":"hello"})", "hello"));

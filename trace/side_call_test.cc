@@ -249,6 +249,77 @@ TEST(SideCallJoiner, RouterCallBeforeTheMainLoopJoinsIt) {
   EXPECT_EQ(routers, 1);
 }
 
+// Gemini CLI 0.61 as llmtap saw it on the wire (gemini_cli_e2e): its router sends the session
+// context and the prompt as two user messages, the main loop merges them into one; the router's
+// keep-alive connection is the one the main loop's later calls reuse; between the router's answer
+// and the main call the CLI took 250-310 ms on a lightly loaded machine, seconds on a loaded one.
+struct GeminiCliRun {
+  ModelCall router, main1, main2;
+};
+GeminiCliRun gemini_cli_run(UnixNanos t0, UnixNanos gap, std::uint64_t conn_base = 1, const std::string& dir = "w") {
+  const char* ua = "GeminiCLI-tui/0.61.0/gemini-3.1-pro-preview (linux; x64; terminal)";
+  const std::string context = "<session_context>\nThis is the Gemini CLI. We are setting up the context for our chat.\n"
+                              "The project's temporary directory is: /tmp/" + dir + "\n</session_context>";
+  const std::string prompt = "Please run `echo llmtap-gemini-e2e` in the shell, then read notes.txt.";
+  GeminiCliRun r;
+  r.router = mcall("You are a specialized Task Routing AI. Classify the request.", {}, {user(context), user(prompt)},
+                   {assistant("{\"reasoning\":\"simple\",\"model_choice\":\"flash\"}")}, t0, t0 + 45 * kMs,
+                   dir + "r", ua);
+  r.router.connection_id = conn_base;
+  const UnixNanos m = t0 + 45 * kMs + gap;
+  const ToolCall shell = call("run_shell_command#0", "run_shell_command", "{\"command\":\"echo llmtap-gemini-e2e\"}");
+  r.main1 = mcall("You are Gemini CLI, an interactive CLI agent.", {"run_shell_command", "read_file"},
+                  {user(context + prompt)}, {assistant("", {shell})}, m, m + 50 * kMs, dir + "m1", ua);
+  r.main1.connection_id = conn_base + 1;
+  r.main2 = mcall("You are Gemini CLI, an interactive CLI agent.", {"run_shell_command", "read_file"},
+                  {user(context + prompt), assistant("", {shell}), tool_result("run_shell_command_1_0", "llmtap-gemini-e2e")},
+                  {assistant("It printed llmtap-gemini-e2e.")}, m + 1'500 * kMs, m + 1'540 * kMs, dir + "m2", ua);
+  r.main2.connection_id = conn_base;  // the router's connection, back in the pool
+  return r;
+}
+
+int routers_in(const Trace& t) {
+  int n = 0;
+  for (const Span* a : spans_of(t, SpanKind::kAgent))
+    if (str_attr(*a, "llmtap.side_call.role") == "router") ++n;
+  return n;
+}
+
+TEST(SideCallJoiner, GeminiCliRouterAsOnTheWireJoinsItsRun) {
+  for (UnixNanos gap : {300 * kMs, 2'500 * kMs}) {
+    GeminiCliRun r = gemini_cli_run(kT0, gap);
+    for (const auto& order : arrival_orders({r.router, r.main1, r.main2}, 6)) {
+      auto traces = feed(order);
+      ASSERT_EQ(traces.size(), 1u) << "gap " << gap / kMs << " ms";
+      EXPECT_EQ(routers_in(traces[0]), 1);
+      EXPECT_EQ(spans_of(traces[0], SpanKind::kGeneration).size(), 3u);
+    }
+  }
+}
+
+TEST(SideCallJoiner, SlowRouterWithoutSharedConnectionStaysApart) {
+  // Seconds apart and nothing shows one process sent both: timing alone does not join them.
+  GeminiCliRun r = gemini_cli_run(kT0, 2'500 * kMs);
+  r.main2.connection_id = 7;
+  EXPECT_EQ(feed({r.router, r.main1, r.main2}).size(), 2u);
+}
+
+TEST(SideCallJoiner, ConcurrentGeminiCliRunsKeepTheirRouters) {
+  // Two CLIs in two directories at once (their session contexts differ), each its own connections.
+  GeminiCliRun a = gemini_cli_run(kT0, 400 * kMs, 1, "a");
+  GeminiCliRun b = gemini_cli_run(kT0 + 20 * kMs, 300 * kMs, 11, "b");
+  for (const auto& order : arrival_orders({a.router, a.main1, a.main2, b.router, b.main1, b.main2}, 12)) {
+    auto traces = feed(order);
+    ASSERT_EQ(traces.size(), 2u);
+    for (const auto& t : traces) {
+      EXPECT_EQ(routers_in(t), 1);
+      std::set<std::string> runs;
+      for (const Span* g : spans_of(t, SpanKind::kGeneration)) runs.insert(str_attr(*g, "gen_ai.response.id").substr(5, 1));
+      EXPECT_EQ(runs.size(), 1u) << "two runs share a trace";
+    }
+  }
+}
+
 TEST(SideCallJoiner, SameAgentSameTurnIsAnotherRun) {
   ModelCall a = mcall(kMain, {}, {user("hello")}, {assistant("hi")}, kT0, kT0 + 50 * kMs, "a");
   ModelCall b = mcall(kMain, {}, {user("hello")}, {assistant("hi")}, kT0 + 5 * kMs, kT0 + 55 * kMs, "b");
@@ -314,6 +385,14 @@ TEST(SideCallJoiner, RolesComeFromTheClientTable) {
   EXPECT_EQ(side_call_role({{"User-Agent", "claude-cli/2.1.0 (external, cli)"}}, SideEvidence::kSameUserTurn),
             SideRole::kTitle);
   EXPECT_EQ(side_call_role({{"User-Agent", "curl/8"}}, SideEvidence::kSameUserTurn), SideRole::kSideCall);
+  // A product's variants are the product; a longer name is not.
+  EXPECT_EQ(side_call_role({{"User-Agent", "GeminiCLI-tui/0.61.0/gemini-3.1-pro-preview (linux; x64; terminal)"}},
+                           SideEvidence::kSameUserTurn),
+            SideRole::kRouter);
+  EXPECT_EQ(side_call_role({{"User-Agent", "GeminiCLI/0.61.0 (linux; x64)"}}, SideEvidence::kSameUserTurn),
+            SideRole::kRouter);
+  EXPECT_EQ(side_call_role({{"User-Agent", "GeminiCLIX/1.0"}}, SideEvidence::kSameUserTurn), SideRole::kSideCall);
+  EXPECT_EQ(side_call_role({{"User-Agent", "Agents/Rust 0.1"}}, SideEvidence::kSameUserTurn), SideRole::kSideCall);
   EXPECT_EQ(side_call_role({}, SideEvidence::kAnswersOutput), SideRole::kSideCall);
 }
 

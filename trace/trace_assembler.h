@@ -105,6 +105,8 @@ class TraceAssembler {
     bool first_call_cut = false;     // its first call ended incomplete (the client stopped reading)
     bool offers_tools = false;
     std::uint64_t first_user_key = 0;
+    std::vector<std::uint64_t> user_keys;  // user_content_keys() of its first request, as indexed
+    std::vector<std::uint64_t> connections;  // client connections its calls used (bounded)
     CompactString first_agent_fp;    // the agent of its first call (agent_fp moves on with handoffs)
     std::uint64_t output_key = 0;    // text_key(last_output_text), as indexed
     std::uint64_t client_pid = 0;
@@ -219,9 +221,9 @@ class TraceAssembler {
   std::set<ConvId> with_open_tools_;  // conversations with open tool calls (nesting candidates)
   std::unordered_map<std::string, std::string> handoff_names_;  // agent fingerprint -> name a transfer gave
   std::unordered_map<std::string, std::string> wire_names_;     // agent fingerprint -> name on the wire
-  // Open conversations by text_key of their first user message and of their last answer, for
-  // side-call evidence without scanning every open conversation.
-  std::unordered_multimap<std::uint64_t, ConvId> by_first_user_;
+  // Open conversations by the user content of their first request (user_keys) and by text_key of
+  // their last answer, for side-call evidence without scanning every open conversation.
+  std::unordered_multimap<std::uint64_t, ConvId> by_user_content_;
   std::unordered_multimap<std::uint64_t, ConvId> by_output_;
   // Traces whose first conversation may be a side call of another run: decided once every call
   // the evidence window can hold has arrived (resolve_pending_side_calls), so the arrival order

@@ -25,8 +25,9 @@ namespace {
 
 // Candidates looked at per side call (a turn many open runs share is ambiguous anyway).
 constexpr std::size_t kMaxSideCandidates = 256;
-// Past the widest evidence window (answers within 10 s), every call a side call could be judged
-// against has arrived.
+// Connections remembered per conversation (a client's keep-alive pool is a few).
+constexpr std::size_t kMaxConnectionsPerConversation = 8;
+// Past the widest evidence window (10 s), every call a side call could be judged against has arrived.
 constexpr UnixNanos kSideCallSettle = 12'000'000'000;
 
 void erase_entry(std::unordered_multimap<std::uint64_t, std::uint64_t>& index, std::uint64_t key, std::uint64_t conv) {
@@ -73,18 +74,32 @@ TraceAssembler::Conversation* TraceAssembler::nest_by_arguments(const ModelCall&
 
 std::vector<SideCallCandidate> TraceAssembler::side_call_candidates(const Conversation& conv) const {
   std::vector<SideCallCandidate> out;
-  auto collect = [&](const std::unordered_multimap<std::uint64_t, ConvId>& index, SideEvidence evidence) {
-    auto [b, e] = index.equal_range(conv.first_user_key);
+  std::vector<std::pair<ConvId, SideEvidence>> seen;  // a conversation indexed under two of the keys
+  auto shares_connection = [&](const Conversation& c) {
+    for (std::uint64_t a : c.connections)
+      if (a != 0 && std::find(conv.connections.begin(), conv.connections.end(), a) != conv.connections.end())
+        return true;
+    return false;
+  };
+  auto collect = [&](const std::unordered_multimap<std::uint64_t, ConvId>& index, std::uint64_t key,
+                     SideEvidence evidence) {
+    auto [b, e] = index.equal_range(key);
     for (auto it = b; it != e && out.size() < kMaxSideCandidates; ++it) {
       const Conversation& c = *conversations_.at(it->second);
       if (c.trace == conv.trace) continue;
+      if (std::find(seen.begin(), seen.end(), std::make_pair(c.id, evidence)) != seen.end()) continue;
+      seen.emplace_back(c.id, evidence);
       out.push_back({c.trace, c.id, evidence, c.first_agent_fp.view(), c.first_call_start, c.first_call_end,
-                     c.last_response_end, c.client_pid});
+                     c.last_response_end, c.client_pid, shares_connection(c)});
     }
   };
-  if (conv.first_user_key == 0) return out;
-  collect(by_first_user_, SideEvidence::kSameUserTurn);
-  collect(by_output_, SideEvidence::kAnswersOutput);
+  // What the call carries as its user turn: its first user message, and all its user content
+  // joined (a turn the client split in two messages, or merged with its context).
+  for (std::uint64_t key : {conv.first_user_key, conv.user_keys.empty() ? 0 : conv.user_keys.front()}) {
+    if (key == 0) continue;
+    collect(by_user_content_, key, SideEvidence::kSameUserTurn);
+    collect(by_output_, key, SideEvidence::kAnswersOutput);
+  }
   return out;
 }
 
@@ -140,14 +155,23 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
     for (const auto& h : call.request_headers)
       if (h.name.size() == 10 && strcasecmp(h.name.c_str(), "user-agent") == 0) conv.first_user_agent = h.value;
     conv.first_user_key = text_key(first_user_text(call.input));
+    conv.user_keys = user_content_keys(call.input);
+    if (conv.first_user_key != 0 &&
+        std::find(conv.user_keys.begin(), conv.user_keys.end(), conv.first_user_key) == conv.user_keys.end())
+      conv.user_keys.push_back(conv.first_user_key);
     conv.first_agent_fp = conv.agent_fp;
     // A trace's first conversation that shares its turn or its input with another run's may be a
     // side call of it (or the run the other one serves): decided later, with all the evidence.
     const OpenTrace& t = *traces_.at(conv.trace);
     if (conv.parent_node == 0 && t.conversations.front() == conv.id && !side_call_candidates(conv).empty())
       side_pending_.insert(conv.trace);
-    if (conv.first_user_key != 0) by_first_user_.emplace(conv.first_user_key, conv.id);
+    for (std::uint64_t k : conv.user_keys) by_user_content_.emplace(k, conv.id);
   }
+  // The connections it used: a side call sharing one came from the same process.
+  if (call.connection_id != 0 &&
+      std::find(conv.connections.begin(), conv.connections.end(), call.connection_id) == conv.connections.end() &&
+      conv.connections.size() < kMaxConnectionsPerConversation)
+    conv.connections.push_back(call.connection_id);
   const std::uint64_t out = text_key(final_text(call.output));
   if (out != conv.output_key) {
     erase_entry(by_output_, conv.output_key, conv.id);
@@ -157,7 +181,7 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
 }
 
 void TraceAssembler::forget_indexed(const Conversation& conv) {
-  erase_entry(by_first_user_, conv.first_user_key, conv.id);
+  for (std::uint64_t k : conv.user_keys) erase_entry(by_user_content_, k, conv.id);
   erase_entry(by_output_, conv.output_key, conv.id);
 }
 
@@ -173,10 +197,10 @@ bool TraceAssembler::weak_nesting_allowed(const OpenTrace& child, TraceKey host)
 }
 
 void TraceAssembler::count_tokens(const ModelCall& call) {
-  const std::uint64_t key = text_key(first_user_text(call.input));
-  if (key == 0) return;
+  const auto keys = user_content_keys(call.input);
+  if (keys.empty()) return;
   TraceKey found = 0;
-  auto [b, e] = by_first_user_.equal_range(key);
+  auto [b, e] = by_user_content_.equal_range(keys.front());
   for (auto it = b; it != e; ++it) {
     const TraceKey t = conversations_.at(it->second)->trace;
     if (found != 0 && found != t) return;  // two runs have that turn: count it on neither
@@ -211,15 +235,27 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
            (c.offers_tools ? 2 : 0);
   };
 
-  std::map<std::uint64_t, std::vector<Conversation*>> turns;  // first user key -> its conversations
-  auto add_to_turn = [&](Conversation* c) {
-    auto& v = turns[c->first_user_key];
+  // The conversations of one user turn: linked by same-turn evidence, grouped by the one their
+  // links lead to (the texts that matched may differ: a split turn, a history window).
+  auto turn_root = [&](Conversation* c) {
+    for (std::size_t hops = 0; hops < convs.size() && c->side && c->side->evidence == SideEvidence::kSameUserTurn;
+         ++hops) {
+      Conversation* h = in_trace(c->side->host);
+      if (h == nullptr) break;
+      c = h;
+    }
+    return c->id;
+  };
+  std::map<ConvId, std::vector<Conversation*>> turns;  // turn root -> its conversations
+  auto add_to_turn = [&](Conversation* c, ConvId root) {
+    auto& v = turns[root];
     if (std::find(v.begin(), v.end(), c) == v.end()) v.push_back(c);
   };
   for (Conversation* c : convs) {
     if (!c->side || c->side->evidence != SideEvidence::kSameUserTurn) continue;
-    add_to_turn(c);
-    if (Conversation* h = in_trace(c->side->host)) add_to_turn(h);
+    const ConvId root = turn_root(c);
+    add_to_turn(c, root);
+    if (Conversation* h = in_trace(c->side->host)) add_to_turn(h, root);
   }
 
   auto mark = [&](Conversation& side, SideRole role, Conversation* main) {

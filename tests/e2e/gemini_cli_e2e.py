@@ -33,8 +33,11 @@ Checks per run (named; the summary lists which passed):
   one-agent    the main loop's generations are under one agent span, which holds no other generation;
   agent-names  that agent is "Gemini CLI" (its instructions say so), the router's is named from its
                instructions ("... Task Routing AI"), neither by a hash;
-  router-joins the router's generation is in the main loop's trace and the export holds no other trace
-               (issue 14 item 4, built elsewhere: an expected failure until it is merged);
+  router-joins the router's generation is in the main loop's trace, under its own agent marked
+               `llmtap.side_call.role` = router, and the export holds no other trace (the router sends
+               the session context and the prompt as two messages where the main loop merges them, and
+               the CLI takes a few hundred ms, seconds under load, before the main call: joined by the
+               user content and the keep-alive connection both use);
   summary      `llmtap run`'s summary counts the export's traces and exactly the model calls (countTokens
                is none), with the generations' token totals;
   no-key       the API key and the proxy credential appear in no llmtap export or log;
@@ -69,10 +72,7 @@ NOTES = "hello from the llmtap gemini notes\n"
 CLI_TIMEOUT_S = 240
 RUNS = {"auto": [], "proxy": ["--mode", "proxy"]}
 # Checks known to fail today, with the reason (the summary prints them as XFAIL).
-EXPECTED_FAILURES = {
-    (f"run-{r}", "router-joins"): "side-call joining (issue 14 item 4) is merged and its Gemini CLI router "
-                                  "rule passes its unit test, but the real CLI's router call still makes its "
-                                  "own trace; why is not yet investigated" for r in RUNS}
+EXPECTED_FAILURES = {}
 
 
 def find_gemini(node_modules):
@@ -229,6 +229,10 @@ def check_run(c, run, res, spans=None):
             "the router's generation is not in the main loop's trace")
     c.check(run, "router-joins", len({s["trace_id"] for s in spans}) == 1,
             f"one gemini -p made {len({s['trace_id'] for s in spans})} traces")
+    router_roles = [attrs(by_id_of(spans).get(gens[r].get("parent_span_id"), {})).get("llmtap.side_call.role")
+                    for r in router_rids if r in gens]
+    c.check(run, "router-joins", router_roles and all(r == "router" for r in router_roles),
+            f"the router's agent has side-call roles {router_roles} (want router)")
 
     by_id = {s["span_id"]: s for s in spans}
     agents = {g.get("parent_span_id") for g in main_gens}
@@ -273,6 +277,10 @@ def check_run(c, run, res, spans=None):
     check_no_secret(c, run, lt, {"API key": API_KEY, "proxy credential": lt.proxy_credential()})
 
 
+def by_id_of(spans):
+    return {s["span_id"]: s for s in spans}
+
+
 def canaries(c, run, res):
     """Mutations of the run's real export that the checks must catch."""
     spans = res["llmtap"].spans()
@@ -313,6 +321,11 @@ def canaries(c, run, res):
             lambda s, o: s["attributes"].update({"gen_ai.usage.cache_read.input_tokens": 0})),
         "main loop split in two traces": lambda: mutated(main_gen, split),
         "main loop in two agents": lambda: mutated(main_gen, second_agent),
+        "router in a trace of its own": lambda: mutated(
+            lambda s: s.get("kind") == "generation" and "lite" in attrs(s).get("gen_ai.request.model", ""), split),
+        "router not marked as one": lambda: mutated(
+            lambda s: attrs(s).get("llmtap.side_call.role") == "router",
+            lambda s, o: s["attributes"].pop("llmtap.side_call.role")),
         "router agent named by its hash": lambda: mutated(
             lambda s: s.get("kind") == "agent" and attrs(s).get("gen_ai.agent.name") != "Gemini CLI",
             lambda s, o: s["attributes"].update({"gen_ai.agent.name": "Agent 9ced18"})),
