@@ -1,6 +1,7 @@
 #include "trace/run_evidence.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -111,6 +112,72 @@ bool arguments_carry(std::string_view arguments, std::string_view text) {
   if (want == 0) return false;
   const auto keys = argument_text_keys(arguments);
   return std::find(keys.begin(), keys.end(), want) != keys.end();
+}
+
+namespace {
+
+// A verdict is a short JSON object; longer answers are no verdict.
+constexpr std::size_t kMaxVerdictChars = 16 * 1024;
+
+// The verdict table: top-level boolean field names (lowercase, '-' and ' ' read as '_') and
+// whether `true` means the guardrail tripped.
+struct VerdictField {
+  std::string_view name;
+  bool true_trips;
+};
+constexpr VerdictField kVerdictFields[] = {
+    {"flagged", true},  {"is_flagged", true},   {"tripped", true},    {"tripwire", true},
+    {"tripwire_triggered", true}, {"triggered", true}, {"blocked", true}, {"block", true},
+    {"violation", true}, {"is_violation", true}, {"violates_policy", true}, {"unsafe", true},
+    {"is_unsafe", true}, {"harmful", true},     {"is_harmful", true}, {"leak", true},
+    {"leaks", true},    {"contains_pii", true}, {"off_topic", true},  {"is_off_topic", true},
+    {"jailbreak", true}, {"is_jailbreak", true},
+    {"safe", false},    {"is_safe", false},     {"allowed", false},   {"is_allowed", false},
+    {"allow", false},   {"pass", false},        {"passed", false},    {"approved", false},
+    {"valid", false},   {"is_valid", false},    {"on_topic", false},  {"is_on_topic", false},
+};
+
+std::string field_name(std::string_view key) {
+  std::string out(key);
+  for (auto& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c == '-' || c == ' ') c = '_';
+  }
+  return out;
+}
+
+// The JSON object an answer is, or is fenced in (```json ... ```).
+std::string_view verdict_body(std::string_view answer) {
+  answer = trim(answer);
+  if (answer.substr(0, 3) == "```") {
+    const auto nl = answer.find('\n');
+    const auto close = answer.rfind("```");
+    if (nl == std::string_view::npos || close <= nl) return {};
+    answer = trim(answer.substr(nl + 1, close - nl - 1));
+  }
+  return answer.size() >= 2 && answer.front() == '{' && answer.back() == '}' ? answer : std::string_view{};
+}
+
+}  // namespace
+
+std::optional<bool> guardrail_verdict_tripped(std::string_view answer) {
+  if (answer.size() > kMaxVerdictChars) return std::nullopt;
+  const std::string_view body = verdict_body(answer);
+  if (body.empty()) return std::nullopt;
+  auto doc = nlohmann::json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  std::optional<bool> tripped;
+  for (const auto& [key, value] : doc.items()) {
+    if (!value.is_boolean()) continue;
+    const std::string name = field_name(key);
+    for (const auto& f : kVerdictFields) {
+      if (f.name != name) continue;
+      const bool says = value.get<bool>() == f.true_trips;
+      if (tripped && *tripped != says) return std::nullopt;  // its fields disagree
+      tripped = says;
+    }
+  }
+  return tripped;
 }
 
 bool carries_output(std::string_view result, std::string_view output) {

@@ -3,6 +3,7 @@
 // that is verbatim its parent tool call's arguments, a tool result carrying a run's final text,
 // a side call sharing its run's user turn. Pure functions, no state.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,13 @@ std::vector<std::uint64_t> argument_text_keys(std::string_view arguments);
 // anywhere in their JSON (agent.asTool()'s {"input": ...}, an AI SDK tool's {"task": ...}).
 // Compared without whitespace; empty text never matches.
 bool arguments_carry(std::string_view arguments, std::string_view text);
+
+// What a guardrail agent's answer says, when it is a JSON verdict object (possibly in a ```json
+// fence) with a top-level boolean named by the verdict table: a tripping name ("flagged",
+// "tripwire_triggered", "blocked", "violation", "unsafe", "leak", "off_topic", ...) true, or a
+// passing one ("safe", "allowed", "passed", "approved", "valid", "on_topic", ...) false, means
+// tripped. Nothing when the answer is no such verdict or its fields disagree.
+std::optional<bool> guardrail_verdict_tripped(std::string_view answer);
 
 // Whether a tool result carries a run's final output: equal after trimming, or containing it
 // when it is long enough (16+ chars) not to match by chance.

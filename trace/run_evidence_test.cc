@@ -39,6 +39,22 @@ TEST(RunEvidence, UserContentComparesSplitAndMergedTurnsAlike) {
   EXPECT_LE(user_content_keys(long_history).size(), 5u);
 }
 
+TEST(RunEvidence, GuardrailVerdictsByTheTable) {
+  EXPECT_EQ(guardrail_verdict_tripped(R"({"flagged": true, "reason": "mentions internal"})"), true);
+  EXPECT_EQ(guardrail_verdict_tripped(R"({"flagged": false, "reason": "nothing to flag"})"), false);
+  EXPECT_EQ(guardrail_verdict_tripped(R"({"is_safe": false})"), true);  // a passing name, false
+  EXPECT_EQ(guardrail_verdict_tripped(R"({"Tripwire-Triggered": true})"), true);
+  EXPECT_EQ(guardrail_verdict_tripped("```json\n{\"off_topic\": true}\n```"), true);
+  EXPECT_EQ(guardrail_verdict_tripped(R"({"leak": false, "safe": true})"), false);  // both say pass
+  EXPECT_FALSE(guardrail_verdict_tripped(R"({"leak": true, "safe": true})").has_value());  // they disagree
+  EXPECT_FALSE(guardrail_verdict_tripped(R"({"flagged": "yes"})").has_value());  // not a boolean
+  EXPECT_FALSE(guardrail_verdict_tripped(R"({"answer": true})").has_value());    // no verdict name
+  EXPECT_FALSE(guardrail_verdict_tripped(R"({"data": {"flagged": true}})").has_value());  // top level only
+  EXPECT_FALSE(guardrail_verdict_tripped("The answer is flagged: true").has_value());
+  EXPECT_FALSE(guardrail_verdict_tripped("{not json").has_value());
+  EXPECT_FALSE(guardrail_verdict_tripped("{\"flagged\": true, \"pad\": \"" + std::string(20000, 'x') + "\"}").has_value());
+}
+
 TEST(RunEvidence, ArgumentsCarryTheirStringValuesVerbatim) {
   EXPECT_TRUE(arguments_carry(R"({"input":"hello"})", "hello"));
   EXPECT_TRUE(arguments_carry(R"({"task":"Research topic A\nfor me"})", "Research topic A for me"));  // whitespace

@@ -186,6 +186,86 @@ TEST(SideCallJoiner, TrippedInputGuardrailIsVisible) {
   }
 }
 
+const Span* guardrail_on(const Trace& t, const std::string& target) {
+  for (const Span* g : guardrails(t))
+    if (str_attr(*g, "gen_ai.security.target.type") == target) return g;
+  return nullptr;
+}
+
+TEST(SideCallJoiner, TrippedOutputGuardrailIsVisible) {
+  // The output guardrail's agent flags the answer; after it the wire shows nothing (the SDK raises
+  // OutputGuardrailTripwireTriggered): its verdict is the evidence.
+  GuardedRun r = guarded_run("Where is my order 2004?", "2004", kT0);
+  r.out_guard.output = {assistant("{\"flagged\": true, \"reason\": \"mentions internal\"}")};
+  for (const auto& order : arrival_orders({r.guard, r.main1, r.main2, r.out_guard}, 8)) {
+    auto traces = feed(order);
+    ASSERT_EQ(traces.size(), 1u);
+    const Span* out = guardrail_on(traces[0], "llm_output");
+    ASSERT_NE(out, nullptr);
+    ASSERT_NE(attr<bool>(*out, "llmtap.guardrail.tripped"), nullptr);
+    EXPECT_TRUE(*attr<bool>(*out, "llmtap.guardrail.tripped"));
+    EXPECT_EQ(str_attr(*out, "llmtap.guardrail.tripped_evidence"), "verdict");
+    EXPECT_EQ(str_attr(*out, "gen_ai.security.decision.type"), "deny");
+    // The run is marked: the agent whose answer was rejected ends in error.
+    const Span* agent = by_id(traces[0], out->parent_span_id);
+    ASSERT_NE(agent, nullptr);
+    EXPECT_TRUE(agent->error);
+    EXPECT_EQ(agent->status_message, "output guardrail tripped");
+    // The input guardrail let the run go on.
+    const Span* in = guardrail_on(traces[0], "llm_input");
+    ASSERT_NE(in, nullptr);
+    ASSERT_NE(attr<bool>(*in, "llmtap.guardrail.tripped"), nullptr);
+    EXPECT_FALSE(*attr<bool>(*in, "llmtap.guardrail.tripped"));
+  }
+}
+
+TEST(SideCallJoiner, PassingOutputGuardrailSaysAllow) {
+  GuardedRun r = guarded_run("Where is my order 2005?", "2005", kT0);
+  r.out_guard.output = {assistant("{\"flagged\": false, \"reason\": \"nothing to flag\"}")};
+  auto traces = feed({r.guard, r.main1, r.main2, r.out_guard});
+  ASSERT_EQ(traces.size(), 1u);
+  const Span* out = guardrail_on(traces[0], "llm_output");
+  ASSERT_NE(out, nullptr);
+  ASSERT_NE(attr<bool>(*out, "llmtap.guardrail.tripped"), nullptr);
+  EXPECT_FALSE(*attr<bool>(*out, "llmtap.guardrail.tripped"));
+  EXPECT_EQ(str_attr(*out, "gen_ai.security.decision.type"), "allow");
+  EXPECT_FALSE(by_id(traces[0], out->parent_span_id)->error);
+  // An answer that is no verdict tells nothing.
+  r.out_guard.output = {assistant("Looks fine to me.")};
+  traces = feed({r.guard, r.main1, r.main2, r.out_guard});
+  out = guardrail_on(traces[0], "llm_output");
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(attr<bool>(*out, "llmtap.guardrail.tripped"), nullptr);
+}
+
+TEST(SideCallJoiner, ConcurrentRunsWithOneTrippedOutputGuardrail) {
+  // Only the run whose answer was flagged is marked; no run shares another's trace.
+  std::vector<ModelCall> all;
+  for (int i = 0; i < 3; ++i) {
+    GuardedRun r = guarded_run("Where is my order 300" + std::to_string(i) + "?", "300" + std::to_string(i),
+                               kT0 + i * 5 * kMs);
+    if (i == 1) r.out_guard.output = {assistant("{\"flagged\": true, \"reason\": \"leak\"}")};
+    all.insert(all.end(), {r.guard, r.main1, r.main2, r.out_guard});
+  }
+  for (const auto& order : arrival_orders(all, 12)) {
+    auto traces = feed(order);
+    ASSERT_EQ(traces.size(), 3u);
+    int tripped = 0;
+    for (const auto& t : traces) {
+      std::set<std::string> runs;
+      for (const Span* g : spans_of(t, SpanKind::kGeneration)) runs.insert(str_attr(*g, "gen_ai.response.id").substr(5, 4));
+      ASSERT_EQ(runs.size(), 1u) << "two runs share a trace";
+      const Span* out = guardrail_on(t, "llm_output");
+      ASSERT_NE(out, nullptr);
+      const bool* trip = attr<bool>(*out, "llmtap.guardrail.tripped");
+      ASSERT_NE(trip, nullptr);
+      EXPECT_EQ(*trip, *runs.begin() == "3001");
+      tripped += *trip ? 1 : 0;
+    }
+    EXPECT_EQ(tripped, 1);
+  }
+}
+
 TEST(SideCallJoiner, NonStreamedTripStopsTheRun) {
   GuardedRun r = guarded_run("Solve my math homework: 2x+3=7", "78", kT0);
   auto traces = feed({r.guard, r.main1});  // the tool call the agent asked for never runs

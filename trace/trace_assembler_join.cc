@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "trace/agent_identity.h"
 #include "trace/run_evidence.h"
@@ -272,28 +273,38 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
     g.span.set("gen_ai.security.target.type", std::string(input ? "llm_input" : "llm_output"));
     g.agent_fp = agent.agent_fp;
     g.fallback_name = agent.fallback_name;
+    // Tripped: for an input guardrail, the agent's call on that turn was abandoned once the
+    // guardrail had answered (cut mid-stream), or the run stopped at that call with its tool calls
+    // never run; it went on past it: allowed. Otherwise (and always for an output guardrail, after
+    // which the wire shows nothing) the guardrail agent's own verdict, when it gave one.
+    const char* evidence = nullptr;
+    std::optional<bool> tripped;
     if (input && main != nullptr) {
-      // Tripped: the agent's call on that turn was abandoned once the guardrail had answered
-      // (cut mid-stream), or the run stopped at that call with its tool calls never run.
-      const char* evidence = nullptr;
       if (main->first_call_cut && t.tree.at(main->first_generation).span.end_ns >= side.first_call_end)
         evidence = "main_call_cut";
       else if (main->calls == 1 && !main->open_tools.empty())
         evidence = "run_stopped";
-      if (evidence != nullptr) {
-        g.span.set("llmtap.guardrail.tripped", true);
-        g.span.set("llmtap.guardrail.tripped_evidence", std::string(evidence));
-        g.span.set("gen_ai.security.decision.type", std::string("deny"));
-        SpanNode& gen = t.tree.at(main->first_generation);
-        gen.span.set("llmtap.call.abandoned_reason", std::string("input guardrail tripped"));
-        if (!main->top_nodes.empty()) {
-          SpanNode& main_agent = t.tree.at(main->top_nodes.front());
-          main_agent.span.error = true;
-          main_agent.span.status_message = "input guardrail tripped";
-        }
-      } else if (main->calls > 1) {
-        g.span.set("llmtap.guardrail.tripped", false);
-        g.span.set("gen_ai.security.decision.type", std::string("allow"));
+      if (evidence != nullptr) tripped = true;
+      else if (main->calls > 1) tripped = false;
+    }
+    if (!tripped && main != nullptr) {
+      tripped = guardrail_verdict_tripped(side.last_output_text);
+      if (tripped.value_or(false)) evidence = "verdict";
+    }
+    if (tripped) {
+      g.span.set("llmtap.guardrail.tripped", *tripped);
+      g.span.set("gen_ai.security.decision.type", std::string(*tripped ? "deny" : "allow"));
+    }
+    if (tripped.value_or(false)) {
+      g.span.set("llmtap.guardrail.tripped_evidence", std::string(evidence));
+      const std::string why = input ? "input guardrail tripped" : "output guardrail tripped";
+      // The call whose input (or answer) the guardrail rejected, and the agent that made it.
+      if (input) t.tree.at(main->first_generation).span.set("llmtap.call.abandoned_reason", why);
+      const int agent = input ? (main->top_nodes.empty() ? -1 : main->top_nodes.front()) : main->agent_node;
+      if (agent >= 0) {
+        SpanNode& main_agent = t.tree.at(agent);
+        main_agent.span.error = true;
+        main_agent.span.status_message = why;
       }
     }
     const int wrapper = t.tree.add(std::move(g));
