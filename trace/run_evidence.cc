@@ -116,6 +116,67 @@ bool arguments_carry(std::string_view arguments, std::string_view text) {
 
 namespace {
 
+constexpr std::uint64_t kRollBase = 0x100000001b3ULL;
+
+std::uint64_t roll_power() {
+  std::uint64_t p = 1;
+  for (std::size_t i = 1; i < kCarryWindow; ++i) p *= kRollBase;
+  return p;
+}
+
+std::string without_space(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text)
+    if (!is_space(c)) out.push_back(c);
+  return out;
+}
+
+}  // namespace
+
+std::size_t text_chars(std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text) n += is_space(c) ? 0 : 1;
+  return n;
+}
+
+std::uint64_t carried_key(std::string_view text) {
+  std::uint64_t h = 0;
+  std::size_t n = 0;
+  for (char c : text) {
+    if (is_space(c)) continue;
+    h = h * kRollBase + static_cast<unsigned char>(c);
+    if (++n == kCarryWindow) return h == 0 ? 1 : h;
+  }
+  return 0;
+}
+
+bool find_carried_keys(std::string_view text, const std::function<bool(std::uint64_t)>& hit) {
+  static const std::uint64_t top = roll_power();
+  text = text.substr(0, kMaxCarryScan);
+  std::string window;  // the current window's chars, as a ring
+  window.resize(kCarryWindow);
+  std::uint64_t h = 0;
+  std::size_t n = 0;
+  for (char c : text) {
+    if (is_space(c)) continue;
+    const auto in = static_cast<unsigned char>(c);
+    if (n >= kCarryWindow) h -= static_cast<unsigned char>(window[n % kCarryWindow]) * top;
+    h = h * kRollBase + in;
+    window[n % kCarryWindow] = c;
+    if (++n >= kCarryWindow && hit(h == 0 ? 1 : h)) return true;
+  }
+  return false;
+}
+
+bool carries_text(std::string_view haystack, std::string_view needle) {
+  const std::string n = without_space(needle);
+  if (n.empty()) return false;
+  return without_space(haystack.substr(0, kMaxCarryScan)).find(n) != std::string::npos;
+}
+
+namespace {
+
 // A verdict is a short JSON object; longer answers are no verdict.
 constexpr std::size_t kMaxVerdictChars = 16 * 1024;
 

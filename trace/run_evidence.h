@@ -2,7 +2,9 @@
 // What the wire says about which run a call serves, as text: a sub-agent's first user message
 // that is verbatim its parent tool call's arguments, a tool result carrying a run's final text,
 // a side call sharing its run's user turn. Pure functions, no state.
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +40,20 @@ std::vector<std::uint64_t> argument_text_keys(std::string_view arguments);
 // anywhere in their JSON (agent.asTool()'s {"input": ...}, an AI SDK tool's {"task": ...}).
 // Compared without whitespace; empty text never matches.
 bool arguments_carry(std::string_view arguments, std::string_view text);
+
+// Text carried forward: a new conversation whose user content repeats a run's answer (a compacted
+// history carrying the summary call's output). carried_key() keys an answer by its first
+// kCarryWindow non-space chars (0: shorter, too short to be evidence); find_carried_keys() calls
+// `hit` with the key of every window of that many non-space chars of TEXT (rolling, bounded to the
+// first kMaxCarryScan bytes) until it returns true; carries_text() says whether HAYSTACK contains
+// NEEDLE, both compared without whitespace.
+inline constexpr std::size_t kCarryWindow = 64;
+inline constexpr std::size_t kMaxCarryScan = 1 << 20;
+std::uint64_t carried_key(std::string_view text);
+bool find_carried_keys(std::string_view text, const std::function<bool(std::uint64_t)>& hit);
+bool carries_text(std::string_view haystack, std::string_view needle);
+// Non-space chars of TEXT.
+std::size_t text_chars(std::string_view text);
 
 // What a guardrail agent's answer says, when it is a JSON verdict object (possibly in a ```json
 // fence) with a top-level boolean named by the verdict table: a tripping name ("flagged",

@@ -1,7 +1,8 @@
 // libFuzzer target: a tool call's arguments come from the wire; reading their texts never crashes,
 // stays bounded (at most 65 keys), and agrees with arguments_carry: the whole arguments always carry
 // themselves, and every key found is one the arguments carry. The same bytes cut into user messages
-// (at NUL bytes) give at most five user-content keys, the first the whole's, whatever the cut.
+// (at NUL bytes) give at most five user-content keys, the first the whole's, whatever the cut; and
+// the rolling scan for carried text finds every window the input holds.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -34,5 +35,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto user_keys = user_content_keys(messages);
   if (user_keys.size() > 5) __builtin_trap();
   if (!user_keys.empty() && user_keys.front() != text_key(joined)) __builtin_trap();
+
+  // Any window of the input is found by the rolling scan, and its text is carried.
+  const std::string_view tail = in.substr(size / 3);
+  if (const std::uint64_t key = carried_key(tail); key != 0 && in.size() <= kMaxCarryScan) {
+    if (!find_carried_keys(in, [&](std::uint64_t k) { return k == key; })) __builtin_trap();
+    if (!carries_text(in, tail)) __builtin_trap();
+  }
   return 0;
 }

@@ -55,6 +55,30 @@ TEST(RunEvidence, GuardrailVerdictsByTheTable) {
   EXPECT_FALSE(guardrail_verdict_tripped("{\"flagged\": true, \"pad\": \"" + std::string(20000, 'x') + "\"}").has_value());
 }
 
+TEST(RunEvidence, CarriedTextIsFoundInsideALongerMessage) {
+  const std::string summary =
+      "<summary>\n1. Primary Request and Intent: check the workspace (echo, read notes.txt).\n"
+      "2. Pending Tasks: none.\n</summary>";
+  const std::string message = "This session is being continued from a previous conversation.\n\n" + summary +
+                              "\nPlease continue.";
+  const std::uint64_t key = carried_key(summary);
+  ASSERT_NE(key, 0u);
+  EXPECT_TRUE(find_carried_keys(message, [&](std::uint64_t k) { return k == key; }));
+  // Whitespace does not matter; the text does.
+  std::string reflowed = message;
+  std::replace(reflowed.begin(), reflowed.end(), '\n', ' ');
+  EXPECT_TRUE(find_carried_keys(reflowed, [&](std::uint64_t k) { return k == key; }));
+  EXPECT_TRUE(carries_text(reflowed, summary));
+  std::string changed = message;
+  changed[changed.find("Primary")] = 'p';
+  EXPECT_FALSE(carries_text(changed, summary));
+  EXPECT_FALSE(find_carried_keys(changed, [&](std::uint64_t k) { return k == key; }));
+  // Too short to be evidence.
+  EXPECT_EQ(carried_key("Order 2001 is delivered."), 0u);
+  EXPECT_FALSE(find_carried_keys("short", [](std::uint64_t) { return true; }));
+  EXPECT_EQ(text_chars(" a b\nc\t"), 3u);
+}
+
 TEST(RunEvidence, ArgumentsCarryTheirStringValuesVerbatim) {
   EXPECT_TRUE(arguments_carry(R"({"input":"hello"})", "hello"));
   EXPECT_TRUE(arguments_carry(R"({"task":"Research topic A\nfor me"})", "Research topic A for me"));  // whitespace

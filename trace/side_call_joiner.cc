@@ -104,6 +104,7 @@ std::string_view to_string(SideRole role) {
     case SideRole::kTitle: return "title";
     case SideRole::kInputGuardrail: return "input_guardrail";
     case SideRole::kOutputGuardrail: return "output_guardrail";
+    case SideRole::kCompaction: return "compaction";
   }
   return "side_call";
 }

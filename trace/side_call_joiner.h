@@ -28,7 +28,7 @@ enum class SideEvidence {
   kAnswersOutput,  // its first user message is the host's final answer, sent after it
 };
 
-enum class SideRole { kSideCall, kRouter, kTitle, kInputGuardrail, kOutputGuardrail };
+enum class SideRole { kSideCall, kRouter, kTitle, kInputGuardrail, kOutputGuardrail, kCompaction };
 std::string_view to_string(SideRole role);
 
 // What a new call shows (its first request).

@@ -476,6 +476,166 @@ TEST(SideCallJoiner, RolesComeFromTheClientTable) {
   EXPECT_EQ(side_call_role({}, SideEvidence::kAnswersOutput), SideRole::kSideCall);
 }
 
+// --- Compaction: a summarize call, then the run goes on with a compacted history -------------
+
+// Claude Code 2.1 (strings of its binary): it summarizes with its own system prompt and tools (the
+// prompt cache is shared), the history plus a summary request; then continues with one user
+// message that opens with its fixed preamble and carries the summary.
+struct CompactingRun {
+  std::vector<ModelCall> calls;  // in order: the loop, the compaction, the continuation
+  std::string compaction_id, continuation_id;
+};
+CompactingRun claude_code_compaction(const std::string& tag, UnixNanos t0) {
+  const char* ua = "claude-cli/2.1.332 (external, sdk-cli)";
+  const std::string sys = "You are Claude Code, Anthropic's official CLI for Claude. Workspace " + tag + ".";
+  const std::vector<std::string> tools = {"Bash", "Read"};
+  const std::string prompt = "Check the workspace " + tag + ": run echo and read notes.txt";
+  const ToolCall bash = call("toolu_" + tag, "Bash", "{\"command\":\"echo " + tag + "\"}");
+  const std::string answer = "The workspace " + tag + " echoes its name and the notes say hello.";
+  const std::string summary = "<analysis>The user asked to check workspace " + tag + ".</analysis>\n<summary>\n"
+                              "1. Primary Request and Intent: check the workspace " + tag + " (echo, read notes.txt).\n"
+                              "2. Key Technical Concepts: Bash, Read.\n3. Pending Tasks: none.\n</summary>";
+  CompactingRun r;
+  std::vector<Message> h = {user(prompt)};
+  r.calls.push_back(mcall(sys, tools, h, {assistant("", {bash})}, t0, t0 + 100 * kMs, tag + "1", ua));
+  h.push_back(assistant("", {bash}));
+  h.push_back(tool_result("toolu_" + tag, tag));
+  r.calls.push_back(mcall(sys, tools, h, {assistant(answer)}, t0 + 300 * kMs, t0 + 400 * kMs, tag + "2", ua));
+  h.push_back(assistant(answer));
+  h.push_back(user("Your task is to create a detailed summary of the conversation so far, paying close attention "
+                   "to the user's explicit requests and your previous actions."));
+  r.calls.push_back(mcall(sys, tools, h, {assistant(summary)}, t0 + 600 * kMs, t0 + 900 * kMs, tag + "c", ua));
+  r.compaction_id = "resp_" + tag + "c";
+  const std::string carried =
+      "This session is being continued from a previous conversation that ran out of context. The summary below "
+      "covers the earlier portion of the conversation.\n\n" + summary +
+      "\nPlease continue the conversation from where we left it off without asking the user any further questions.";
+  r.calls.push_back(mcall(sys, tools, {user(carried)}, {assistant("Done: the workspace " + tag + " is fine.")},
+                          t0 + 1'200 * kMs, t0 + 1'300 * kMs, tag + "k", ua));
+  r.continuation_id = "resp_" + tag + "k";
+  return r;
+}
+
+// Gemini CLI 0.61 (its chat compression, from the installed bundle): a compressor with its own
+// system prompt summarizes the first 70% of the history, a second call verifies the snapshot, and
+// the next request starts over: the session context, the summary (merged into one user message),
+// "Got it. Thanks for the additional context!", the kept turns, the new prompt.
+CompactingRun gemini_cli_compression(const std::string& tag, UnixNanos t0) {
+  const char* ua = "GeminiCLI-tui/0.61.0/gemini-3.1-pro-preview (linux; x64; terminal)";
+  const std::string sys = "You are Gemini CLI, an interactive CLI agent.";
+  const std::string compressor = "You are the component that summarizes internal chat history into a given structure.";
+  const std::vector<std::string> tools = {"run_shell_command", "read_file"};
+  const std::string env = "<session_context>\nThis is the Gemini CLI. The project's temporary directory is: /tmp/" +
+                          tag + "\n</session_context>";
+  const std::string p1 = "Summarize the README of " + tag, p2 = "Now list the files", p3 = "And the largest one?";
+  const std::string a1 = "The README of " + tag + " explains the build.";
+  const ToolCall ls = call("run_shell_command#0", "run_shell_command", "{\"command\":\"ls\"}");
+  const std::string snapshot = "<state_snapshot>\n<overall_goal>Understand the project " + tag +
+                               ".</overall_goal>\n<key_knowledge>The README explains the build.</key_knowledge>\n"
+                               "</state_snapshot>";
+  CompactingRun r;
+  std::vector<Message> h = {user(env + p1)};
+  r.calls.push_back(mcall(sys, tools, h, {assistant(a1)}, t0, t0 + 100 * kMs, tag + "1", ua));
+  h.push_back(assistant(a1));
+  const std::vector<Message> summarized = h;  // the history up to the split point
+  h.push_back(user(p2));
+  r.calls.push_back(mcall(sys, tools, h, {assistant("", {ls})}, t0 + 200 * kMs, t0 + 300 * kMs, tag + "2", ua));
+  h.push_back(assistant("", {ls}));
+  h.push_back(tool_result("run_shell_command_1_0", "README.md main.cc"));
+  r.calls.push_back(mcall(sys, tools, h, {assistant("README.md and main.cc")}, t0 + 400 * kMs, t0 + 500 * kMs,
+                          tag + "3", ua));
+  std::vector<Message> c1 = summarized;
+  c1.push_back(user("Generate a new <state_snapshot> based on the provided history.\n\nFirst, reason in your "
+                    "scratchpad. Then, generate the updated <state_snapshot>."));
+  r.calls.push_back(mcall(compressor, {}, c1, {assistant(snapshot)}, t0 + 700 * kMs, t0 + 900 * kMs, tag + "c", ua));
+  std::vector<Message> c2 = summarized;
+  c2.push_back(assistant(snapshot));
+  c2.push_back(user("Critically evaluate the <state_snapshot> you just generated. Otherwise, repeat the exact same "
+                    "<state_snapshot> again."));
+  r.calls.push_back(mcall(compressor, {}, c2, {assistant(snapshot)}, t0 + 950 * kMs, t0 + 1'100 * kMs, tag + "v", ua));
+  r.compaction_id = "resp_" + tag + "v";
+  std::vector<Message> k = {user(env + snapshot), assistant("Got it. Thanks for the additional context!"), user(p2),
+                            assistant("", {ls}), tool_result("run_shell_command_1_0", "README.md main.cc"),
+                            assistant("README.md and main.cc"), user(p3)};
+  r.calls.push_back(mcall(sys, tools, k, {assistant("main.cc")}, t0 + 1'400 * kMs, t0 + 1'500 * kMs, tag + "k", ua));
+  r.continuation_id = "resp_" + tag + "k";
+  return r;
+}
+
+const Span* generation_by_id(const Trace& t, const std::string& id) {
+  for (const Span* g : spans_of(t, SpanKind::kGeneration))
+    if (str_attr(*g, "gen_ai.response.id") == id) return g;
+  return nullptr;
+}
+
+void expect_compacted_run(const std::vector<Trace>& traces, const CompactingRun& r, const std::string& tag) {
+  const Trace* t = nullptr;
+  for (const auto& x : traces)
+    if (generation_by_id(x, r.continuation_id)) t = &x;
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(spans_of(*t, SpanKind::kGeneration).size(), r.calls.size()) << tag;
+  for (const Span* g : spans_of(*t, SpanKind::kGeneration))
+    EXPECT_NE(str_attr(*g, "gen_ai.response.id").find(tag), std::string::npos) << "two runs share a trace";
+  // The compaction is its own agent span; the continuation is not under it.
+  const Span* comp = by_id(*t, generation_by_id(*t, r.compaction_id)->parent_span_id);
+  ASSERT_NE(comp, nullptr);
+  EXPECT_EQ(comp->kind, SpanKind::kAgent);
+  EXPECT_EQ(str_attr(*comp, "llmtap.side_call.role"), "compaction");
+  const Span* cont = by_id(*t, generation_by_id(*t, r.continuation_id)->parent_span_id);
+  ASSERT_NE(cont, nullptr);
+  EXPECT_EQ(cont->kind, SpanKind::kAgent);
+  EXPECT_NE(cont, comp);
+  EXPECT_EQ(str_attr(*cont, "llmtap.side_call.role"), "<absent>");
+}
+
+TEST(Compaction, ClaudeCodeContinuationJoinsItsRun) {
+  CompactingRun r = claude_code_compaction("cc1", kT0);
+  auto traces = feed(r.calls);
+  ASSERT_EQ(traces.size(), 1u);
+  expect_compacted_run(traces, r, "cc1");
+  EXPECT_TRUE(spans_of(traces[0], SpanKind::kHandoff).empty());
+}
+
+TEST(Compaction, GeminiCliCompressionJoinsItsRun) {
+  CompactingRun r = gemini_cli_compression("gm1", kT0);
+  auto traces = feed(r.calls);
+  ASSERT_EQ(traces.size(), 1u);
+  expect_compacted_run(traces, r, "gm1");
+  // The summarizer's call continued the run's history with other instructions: no handoff.
+  EXPECT_EQ(shape(traces[0]),
+            "workflow[agent:Gemini CLI[generation,generation,tool:run_shell_command,generation],"
+            "agent:Agent 91570c[generation,generation],agent:Gemini CLI[generation]]");
+}
+
+TEST(Compaction, ConcurrentCompactingRunsKeepTheirOwn) {
+  std::vector<ModelCall> all;
+  std::vector<CompactingRun> runs = {claude_code_compaction("ca1", kT0), claude_code_compaction("ca2", kT0 + 3 * kMs),
+                                     gemini_cli_compression("ga1", kT0 + 5 * kMs),
+                                     gemini_cli_compression("ga2", kT0 + 9 * kMs)};
+  for (const auto& r : runs) all.insert(all.end(), r.calls.begin(), r.calls.end());
+  for (const auto& order : arrival_orders(all, 10)) {
+    auto traces = feed(order);
+    ASSERT_EQ(traces.size(), runs.size());
+    for (std::size_t i = 0; i < runs.size(); ++i) expect_compacted_run(traces, runs[i], std::string(i < 2 ? "ca" : "ga") + std::to_string(i % 2 + 1));
+  }
+}
+
+TEST(Compaction, AnotherAgentQuotingTheAnswerIsNoContinuation) {
+  CompactingRun r = claude_code_compaction("cq1", kT0);
+  ModelCall quote = r.calls.back();
+  quote.system_instructions = "You are a reviewer. Grade the summary you are given.";
+  quote.response_id = "resp_quote";
+  std::vector<ModelCall> calls(r.calls.begin(), r.calls.end() - 1);
+  calls.push_back(quote);
+  EXPECT_EQ(feed(calls).size(), 2u);
+  // Nor is the same agent much later (a new session pasting an old summary).
+  ModelCall late = r.calls.back();
+  late.timings.request_start += 120'000 * kMs;
+  late.timings.response_end += 120'000 * kMs;
+  calls.back() = late;
+  EXPECT_EQ(feed(calls).size(), 2u);
+}
+
 // --- Item 8: nesting by the evidence that names the run ---------------------------------------
 
 const std::string kPlanner = "You are a planner agent. Delegate research with the research tool.";

@@ -107,6 +107,8 @@ class TraceAssembler {
     std::uint64_t first_user_key = 0;
     std::vector<std::uint64_t> user_keys;  // user_content_keys() of its first request, as indexed
     std::vector<std::uint64_t> connections;  // client connections its calls used (bounded)
+    int last_generation = -1;        // node of its latest call
+    std::uint64_t carried_key = 0;   // carried_key(last_output_text), as indexed
     CompactString first_agent_fp;    // the agent of its first call (agent_fp moves on with handoffs)
     std::uint64_t output_key = 0;    // text_key(last_output_text), as indexed
     std::uint64_t client_pid = 0;
@@ -167,6 +169,8 @@ class TraceAssembler {
   // trace_assembler_join.cc: where a new conversation goes when no item continues another.
   Conversation* join_existing_run(const ModelCall& call, const std::string& fp);
   Conversation* nest_by_arguments(const ModelCall& call, std::string_view first_user);
+  Conversation* continue_after_compaction(const ModelCall& call, const std::string& fp);
+  void mark_compaction(Conversation& host, const std::string& fp);
   std::vector<SideCallCandidate> side_call_candidates(const Conversation& conv) const;
   void resolve_pending_side_calls(UnixNanos now, bool all);
   void graft_trace(TraceKey child, TraceKey host, int parent_node);
@@ -225,6 +229,7 @@ class TraceAssembler {
   // their last answer, for side-call evidence without scanning every open conversation.
   std::unordered_multimap<std::uint64_t, ConvId> by_user_content_;
   std::unordered_multimap<std::uint64_t, ConvId> by_output_;
+  std::unordered_multimap<std::uint64_t, ConvId> by_carried_output_;  // by carried_key of their last answer
   // Traces whose first conversation may be a side call of another run: decided once every call
   // the evidence window can hold has arrived (resolve_pending_side_calls), so the arrival order
   // of concurrent calls does not decide.

@@ -26,6 +26,10 @@ namespace {
 
 // Candidates looked at per side call (a turn many open runs share is ambiguous anyway).
 constexpr std::size_t kMaxSideCandidates = 256;
+// A compacted history continues within this time after the summary was complete (a client may
+// summarize, verify and count tokens first), and not before it (a little slack for the framing).
+constexpr UnixNanos kCompactionWindow = 60'000'000'000;
+constexpr UnixNanos kCompactionSlack = 50'000'000;
 // Connections remembered per conversation (a client's keep-alive pool is a few).
 constexpr std::size_t kMaxConnectionsPerConversation = 8;
 // Past the widest evidence window (10 s), every call a side call could be judged against has arrived.
@@ -44,10 +48,85 @@ void erase_entry(std::unordered_multimap<std::uint64_t, std::uint64_t>& index, s
 }  // namespace
 
 TraceAssembler::Conversation* TraceAssembler::join_existing_run(const ModelCall& call, const std::string& fp) {
-  (void)fp;
   const std::string_view first_user = first_user_text(call.input);
   if (first_user.empty()) return nullptr;
-  return nest_by_arguments(call, first_user);
+  if (Conversation* nested = nest_by_arguments(call, first_user)) return nested;
+  return continue_after_compaction(call, fp);
+}
+
+TraceAssembler::Conversation* TraceAssembler::continue_after_compaction(const ModelCall& call, const std::string& fp) {
+  // The run's agent starting afresh with a history whose user content carries, beyond it, an
+  // answer one of its conversations just gave: the summary of a compaction call. One run only.
+  // The conversation of that trace the run's agent started (where the continuation goes).
+  auto run_of = [&](const Conversation& c) -> Conversation* {
+    for (ConvId id : traces_.at(c.trace)->conversations) {
+      Conversation& o = *conversations_.at(id);
+      if (o.first_agent_fp.view() == fp) return &o;
+    }
+    return nullptr;
+  };
+  Conversation* host = nullptr;
+  Conversation* run = nullptr;
+  for (const auto& m : call.input) {
+    if (m.role != "user" || !m.tool_calls.empty() || text_chars(m.text) <= kCarryWindow) continue;
+    bool ambiguous = false;
+    find_carried_keys(m.text, [&](std::uint64_t key) {
+      auto [b, e] = by_carried_output_.equal_range(key);
+      for (auto it = b; it != e; ++it) {
+        Conversation& c = *conversations_.at(it->second);
+        Conversation* r = run_of(c);
+        if (r == nullptr) continue;  // no run of this agent: not its continuation
+        const UnixNanos since = call.timings.request_start - c.last_response_end;
+        if (since + kCompactionSlack < 0 || since > kCompactionWindow) continue;
+        if (text_chars(m.text) <= text_chars(c.last_output_text) || !carries_text(m.text, c.last_output_text)) continue;
+        if (host != nullptr && host->trace != c.trace) {
+          ambiguous = true;
+          return true;
+        }
+        host = &c;
+        run = r;
+      }
+      return false;
+    });
+    if (ambiguous) return nullptr;
+    if (host != nullptr) break;
+  }
+  if (host == nullptr) return nullptr;
+  mark_compaction(*host, fp);
+  return &add_conversation(*traces_.at(run->trace), run->parent_node);
+}
+
+void TraceAssembler::mark_compaction(Conversation& host, const std::string& fp) {
+  if (host.last_generation < 0) return;
+  SpanTree& tree = traces_.at(host.trace)->tree;
+  const int agent = tree.at(host.last_generation).parent;
+  if (agent < 0) return;
+  if (tree.at(agent).agent_fp != fp) {
+    // A summarizer agent of its own (its own instructions) made the summary. The run's agent did
+    // not hand the run to it: the handoff inferred when the summarizer's call continued the
+    // run's history (ending as that agent span starts, from the run's agent) is no span.
+    SpanNode& summarizer = tree.at(agent);
+    summarizer.span.set("llmtap.side_call.role", std::string(to_string(SideRole::kCompaction)));
+    for (int i = 0; i < tree.size(); ++i) {
+      SpanNode& h = tree.at(i);
+      if (h.span.kind == SpanKind::kHandoff && !h.dropped && h.span.end_ns == summarizer.span.start_ns &&
+          h.parent >= 0 && tree.at(h.parent).agent_fp == fp)
+        h.dropped = true;
+    }
+    return;
+  }
+  // The run's own agent summarized itself (same instructions and tools, as a client sharing its
+  // prompt cache does): that call becomes an agent span of its own under it.
+  const SpanNode& main = tree.at(agent);
+  SpanNode c = make_node(SpanKind::kAgent, tree.at(host.last_generation).span.start_ns, agent, "AGENT");
+  c.span.set("gen_ai.operation.name", std::string("invoke_agent"));
+  c.span.set("gen_ai.agent.id", main.agent_fp.str() + "/compaction");
+  c.span.set("llmtap.side_call.role", std::string(to_string(SideRole::kCompaction)));
+  c.agent_fp = main.agent_fp.str() + "/compaction";
+  c.fallback_name = main.fallback_name.str() + " compaction";
+  c.fallback_source = main.fallback_source;
+  const int node = tree.add(std::move(c));
+  tree.at(host.last_generation).parent = node;
 }
 
 TraceAssembler::Conversation* TraceAssembler::nest_by_arguments(const ModelCall& call, std::string_view first_user) {
@@ -173,7 +252,15 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
       std::find(conv.connections.begin(), conv.connections.end(), call.connection_id) == conv.connections.end() &&
       conv.connections.size() < kMaxConnectionsPerConversation)
     conv.connections.push_back(call.connection_id);
-  const std::uint64_t out = text_key(final_text(call.output));
+  conv.last_generation = generation_node;
+  const std::string answer = final_text(call.output);
+  const std::uint64_t carried = carried_key(answer);
+  if (carried != conv.carried_key) {
+    erase_entry(by_carried_output_, conv.carried_key, conv.id);
+    conv.carried_key = carried;
+    if (carried != 0) by_carried_output_.emplace(carried, conv.id);
+  }
+  const std::uint64_t out = text_key(answer);
   if (out != conv.output_key) {
     erase_entry(by_output_, conv.output_key, conv.id);
     conv.output_key = out;
@@ -184,6 +271,7 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
 void TraceAssembler::forget_indexed(const Conversation& conv) {
   for (std::uint64_t k : conv.user_keys) erase_entry(by_user_content_, k, conv.id);
   erase_entry(by_output_, conv.output_key, conv.id);
+  erase_entry(by_carried_output_, conv.carried_key, conv.id);
 }
 
 bool TraceAssembler::weak_nesting_allowed(const OpenTrace& child, TraceKey host) const {
