@@ -628,6 +628,15 @@ TEST(Compaction, AnotherAgentQuotingTheAnswerIsNoContinuation) {
   std::vector<ModelCall> calls(r.calls.begin(), r.calls.end() - 1);
   calls.push_back(quote);
   EXPECT_EQ(feed(calls).size(), 2u);
+  // Nor the same agent refining the answer a run ended with (no summary was asked for).
+  {
+    CompactingRun plain = claude_code_compaction("cq2", kT0);
+    ModelCall refine = plain.calls.back();
+    const std::string answer = plain.calls[1].output[0].text + " Let me add a long enough tail to this answer.";
+    plain.calls[1].output = {assistant(answer)};
+    refine.input = {user("Make this shorter, please: " + answer)};
+    EXPECT_EQ(feed({plain.calls[0], plain.calls[1], refine}).size(), 2u);
+  }
   // Nor is the same agent much later (a new session pasting an old summary).
   ModelCall late = r.calls.back();
   late.timings.request_start += 120'000 * kMs;

@@ -109,6 +109,7 @@ class TraceAssembler {
     std::vector<std::uint64_t> connections;  // client connections its calls used (bounded)
     int last_generation = -1;        // node of its latest call
     std::uint64_t carried_key = 0;   // carried_key(last_output_text), as indexed
+    bool last_asked_anew = false;    // its latest call ended in a new user instruction (a summary request)
     CompactString first_agent_fp;    // the agent of its first call (agent_fp moves on with handoffs)
     std::uint64_t output_key = 0;    // text_key(last_output_text), as indexed
     std::uint64_t client_pid = 0;

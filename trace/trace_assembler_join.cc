@@ -56,7 +56,8 @@ TraceAssembler::Conversation* TraceAssembler::join_existing_run(const ModelCall&
 
 TraceAssembler::Conversation* TraceAssembler::continue_after_compaction(const ModelCall& call, const std::string& fp) {
   // The run's agent starting afresh with a history whose user content carries, beyond it, an
-  // answer one of its conversations just gave: the summary of a compaction call. One run only.
+  // answer one of its conversations just gave to a new instruction on top of its history: the
+  // summary of a compaction call. One run only.
   // The conversation of that trace the run's agent started (where the continuation goes).
   auto run_of = [&](const Conversation& c) -> Conversation* {
     for (ConvId id : traces_.at(c.trace)->conversations) {
@@ -75,7 +76,7 @@ TraceAssembler::Conversation* TraceAssembler::continue_after_compaction(const Mo
       for (auto it = b; it != e; ++it) {
         Conversation& c = *conversations_.at(it->second);
         Conversation* r = run_of(c);
-        if (r == nullptr) continue;  // no run of this agent: not its continuation
+        if (r == nullptr || !c.last_asked_anew) continue;  // no run of this agent, or no summary asked for
         const UnixNanos since = call.timings.request_start - c.last_response_end;
         if (since + kCompactionSlack < 0 || since > kCompactionWindow) continue;
         if (text_chars(m.text) <= text_chars(c.last_output_text) || !carries_text(m.text, c.last_output_text)) continue;
@@ -253,6 +254,11 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
       conv.connections.size() < kMaxConnectionsPerConversation)
     conv.connections.push_back(call.connection_id);
   conv.last_generation = generation_node;
+  // A call that put a new user instruction on top of its history (not its first turn's): what a
+  // summary request is, unlike the answer a run ends with.
+  conv.last_asked_anew = conv.calls > 1 && !call.input.empty() && call.input.back().role == "user" &&
+                         call.input.back().tool_calls.empty() &&
+                         text_key(call.input.back().text) != conv.first_user_key;
   const std::string answer = final_text(call.output);
   const std::uint64_t carried = carried_key(answer);
   if (carried != conv.carried_key) {
