@@ -607,16 +607,62 @@ TEST(Compaction, GeminiCliCompressionJoinsItsRun) {
             "agent:Agent 91570c[generation,generation],agent:Gemini CLI[generation]]");
 }
 
+// Codex CLI 0.171 as llmtap saw it (`codex exec` with model_auto_compact_token_limit set, through
+// `llmtap run`): the compaction request is the history plus the tool output plus its fixed
+// instruction, with no tools offered; the continuation starts over from the developer messages,
+// the environment context and the prompt, then a user message opening with its fixed preamble and
+// carrying the summary, tools offered again.
+CompactingRun codex_compaction(const std::string& tag, UnixNanos t0) {
+  const char* ua = "codex_exec/0.171.0 (Debian 13; x86_64) xterm";
+  const std::string dev = "You are a coding agent running in the Codex CLI, a terminal-based coding assistant.";
+  const std::vector<std::string> tools = {"shell_command", "update_plan", "apply_patch"};
+  const Message developer{"developer", dev, "", {}, "", "", false};
+  const std::string env = "<environment_context>\n  <cwd>/tmp/" + tag + "/work</cwd>\n</environment_context>";
+  const std::string prompt = "Please run `echo llmtap-codex-e2e` in the shell and tell me what it printed.";
+  const ToolCall sh = call("call_" + tag, "shell_command", "{\"command\":\"echo llmtap-codex-e2e\"}");
+  const std::string summary = "Thanks for your message about \"You are performing a CONTEXT CHECKPOINT COMPACTION. "
+                              "Create a handoff summary for\" (" + tag + "). I can help with that.";
+  CompactingRun r;
+  std::vector<Message> h = {developer, user(env), user(prompt)};
+  ModelCall m1 = mcall("", tools, h, {assistant("", {sh})}, t0, t0 + 60 * kMs, tag + "1", ua);
+  r.calls.push_back(m1);
+  h.push_back(assistant("", {sh}));
+  h.push_back(tool_result("call_" + tag, "Chunk ID: 0d1672\nWall time: 0.0 seconds\nOutput:\nllmtap-codex-e2e\n"));
+  h.push_back(user("You are performing a CONTEXT CHECKPOINT COMPACTION. Create a handoff summary for another LLM "
+                   "that will resume the task."));
+  r.calls.push_back(mcall("", {}, h, {assistant(summary)}, t0 + 490 * kMs, t0 + 500 * kMs, tag + "c", ua));
+  r.compaction_id = "resp_" + tag + "c";
+  const std::string carried =
+      "Another language model started to solve this problem and produced a summary of its thinking process. You "
+      "also have access to the state of the tools that were used by that language model. Use this to build on the "
+      "work that has already been done and avoid duplicating work. Here is the summary produced by the other "
+      "language model, use the information in this summary to assist with your own analysis:\n" + summary;
+  r.calls.push_back(mcall("", tools, {developer, user(env), user(prompt), user(carried)},
+                          {assistant("It printed llmtap-codex-e2e.")}, t0 + 650 * kMs, t0 + 660 * kMs, tag + "k", ua));
+  r.continuation_id = "resp_" + tag + "k";
+  return r;
+}
+
+TEST(Compaction, CodexContinuationJoinsItsRun) {
+  CompactingRun r = codex_compaction("cx1", kT0);
+  auto traces = feed(r.calls);
+  ASSERT_EQ(traces.size(), 1u);
+  expect_compacted_run(traces, r, "cx1");
+  EXPECT_TRUE(spans_of(traces[0], SpanKind::kHandoff).empty()) << shape(traces[0]);
+}
+
 TEST(Compaction, ConcurrentCompactingRunsKeepTheirOwn) {
   std::vector<ModelCall> all;
   std::vector<CompactingRun> runs = {claude_code_compaction("ca1", kT0), claude_code_compaction("ca2", kT0 + 3 * kMs),
                                      gemini_cli_compression("ga1", kT0 + 5 * kMs),
-                                     gemini_cli_compression("ga2", kT0 + 9 * kMs)};
+                                     gemini_cli_compression("ga2", kT0 + 9 * kMs), codex_compaction("xa1", kT0 + 4 * kMs),
+                                     codex_compaction("xa2", kT0 + 6 * kMs)};
   for (const auto& r : runs) all.insert(all.end(), r.calls.begin(), r.calls.end());
   for (const auto& order : arrival_orders(all, 10)) {
     auto traces = feed(order);
     ASSERT_EQ(traces.size(), runs.size());
-    for (std::size_t i = 0; i < runs.size(); ++i) expect_compacted_run(traces, runs[i], std::string(i < 2 ? "ca" : "ga") + std::to_string(i % 2 + 1));
+    const char* tags[] = {"ca1", "ca2", "ga1", "ga2", "xa1", "xa2"};
+    for (std::size_t i = 0; i < runs.size(); ++i) expect_compacted_run(traces, runs[i], tags[i]);
   }
 }
 
