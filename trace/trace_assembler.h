@@ -20,6 +20,7 @@
 // previous_response_id continues those items (and, when it sends none, its instructions and tools). A request whose items only
 // share the system prompt with an old run, or whose user turn differs, matches nothing: system
 // messages are not items, and a state matches only as a whole prefix.
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -100,16 +101,19 @@ class TraceAssembler {
 
     // Evidence for nesting and side calls (trace_assembler_join.cc).
     int calls = 0;
+    int last_generation = -1;        // node of its latest call
     UnixNanos first_call_start = 0, first_call_end = 0;
     int first_generation = -1;       // node of its first call
     bool first_call_cut = false;     // its first call ended incomplete (the client stopped reading)
     bool offers_tools = false;
-    std::uint64_t first_user_key = 0;
-    std::vector<std::uint64_t> user_keys;  // user_content_keys() of its first request, as indexed
-    std::vector<std::uint64_t> connections;  // client connections its calls used (bounded)
-    int last_generation = -1;        // node of its latest call
-    std::uint64_t carried_key = 0;   // carried_key(last_output_text), as indexed
+    bool whole_is_first = true;      // its user content's whole key is first_user_key (else user_keys[0])
     bool last_asked_anew = false;    // its latest call ended in a new user instruction (a summary request)
+    std::uint64_t first_user_key = 0;
+    // user_content_keys() of its first request other than first_user_key, as indexed (most
+    // requests have one user message: none).
+    std::vector<std::uint64_t> user_keys;
+    std::array<std::uint64_t, 4> connections{};  // client connections its calls used (the first few; 0: none)
+    std::uint64_t carried_key = 0;   // carried_key(last_output_text), as indexed
     CompactString first_agent_fp;    // the agent of its first call (agent_fp moves on with handoffs)
     std::uint64_t output_key = 0;    // text_key(last_output_text), as indexed
     std::uint64_t client_pid = 0;

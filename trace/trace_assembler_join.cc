@@ -30,8 +30,6 @@ constexpr std::size_t kMaxSideCandidates = 256;
 // summarize, verify and count tokens first), and not before it (a little slack for the framing).
 constexpr UnixNanos kCompactionWindow = 60'000'000'000;
 constexpr UnixNanos kCompactionSlack = 50'000'000;
-// Connections remembered per conversation (a client's keep-alive pool is a few).
-constexpr std::size_t kMaxConnectionsPerConversation = 8;
 // Past the widest evidence window (10 s), every call a side call could be judged against has arrived.
 constexpr UnixNanos kSideCallSettle = 12'000'000'000;
 
@@ -176,7 +174,8 @@ std::vector<SideCallCandidate> TraceAssembler::side_call_candidates(const Conver
   };
   // What the call carries as its user turn: its first user message, and all its user content
   // joined (a turn the client split in two messages, or merged with its context).
-  for (std::uint64_t key : {conv.first_user_key, conv.user_keys.empty() ? 0 : conv.user_keys.front()}) {
+  const std::uint64_t whole = conv.whole_is_first || conv.user_keys.empty() ? 0 : conv.user_keys.front();
+  for (std::uint64_t key : {conv.first_user_key, whole}) {
     if (key == 0) continue;
     collect(by_user_content_, key, SideEvidence::kSameUserTurn);
     collect(by_output_, key, SideEvidence::kAnswersOutput);
@@ -237,22 +236,24 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
       if (h.name.size() == 10 && strcasecmp(h.name.c_str(), "user-agent") == 0) conv.first_user_agent = h.value;
     conv.first_user_key = text_key(first_user_text(call.input));
     conv.user_keys = user_content_keys(call.input);
-    if (conv.first_user_key != 0 &&
-        std::find(conv.user_keys.begin(), conv.user_keys.end(), conv.first_user_key) == conv.user_keys.end())
-      conv.user_keys.push_back(conv.first_user_key);
+    conv.whole_is_first = conv.user_keys.empty() || conv.user_keys.front() == conv.first_user_key;
+    conv.user_keys.erase(std::remove(conv.user_keys.begin(), conv.user_keys.end(), conv.first_user_key),
+                         conv.user_keys.end());
+    conv.user_keys.shrink_to_fit();
     conv.first_agent_fp = conv.agent_fp;
     // A trace's first conversation that shares its turn or its input with another run's may be a
     // side call of it (or the run the other one serves): decided later, with all the evidence.
     const OpenTrace& t = *traces_.at(conv.trace);
     if (conv.parent_node == 0 && t.conversations.front() == conv.id && !side_call_candidates(conv).empty())
       side_pending_.insert(conv.trace);
+    if (conv.first_user_key != 0) by_user_content_.emplace(conv.first_user_key, conv.id);
     for (std::uint64_t k : conv.user_keys) by_user_content_.emplace(k, conv.id);
   }
   // The connections it used: a side call sharing one came from the same process.
   if (call.connection_id != 0 &&
-      std::find(conv.connections.begin(), conv.connections.end(), call.connection_id) == conv.connections.end() &&
-      conv.connections.size() < kMaxConnectionsPerConversation)
-    conv.connections.push_back(call.connection_id);
+      std::find(conv.connections.begin(), conv.connections.end(), call.connection_id) == conv.connections.end())
+    if (auto free = std::find(conv.connections.begin(), conv.connections.end(), 0); free != conv.connections.end())
+      *free = call.connection_id;
   conv.last_generation = generation_node;
   // A call that put a new user instruction on top of its history (not its first turn's): what a
   // summary request is, unlike the answer a run ends with.
@@ -275,6 +276,7 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
 }
 
 void TraceAssembler::forget_indexed(const Conversation& conv) {
+  erase_entry(by_user_content_, conv.first_user_key, conv.id);
   for (std::uint64_t k : conv.user_keys) erase_entry(by_user_content_, k, conv.id);
   erase_entry(by_output_, conv.output_key, conv.id);
   erase_entry(by_carried_output_, conv.carried_key, conv.id);
