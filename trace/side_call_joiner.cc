@@ -17,16 +17,18 @@ struct EvidenceRule {
   SideEvidence evidence;
   bool needs_other_agent;    // the same agent on the same turn is another run, not a side call
   UnixNanos max_gap;         // same turn: the gap between the two first calls; answers: after the answer
+  UnixNanos max_gap_same_source;  // the same, when one process or connection sent both
   UnixNanos close_within;    // earns the timing bonus ("tens of ms": started together)
   int score;
 };
 
 constexpr EvidenceRule kEvidenceRules[] = {
     // An input guardrail runs concurrently with the agent's first call; a router/classifier call
-    // ends just before the main loop starts; a title call runs beside it.
-    {SideEvidence::kSameUserTurn, true, 500 * kMs, 100 * kMs, 10},
+    // ends just before the main loop starts (seconds before it on a loaded machine, which only
+    // the same process or connection makes safe to accept); a title call runs beside it.
+    {SideEvidence::kSameUserTurn, true, 500 * kMs, 10'000 * kMs, 100 * kMs, 10},
     // An output guardrail checks the final answer right after it was complete.
-    {SideEvidence::kAnswersOutput, false, 10'000 * kMs, 1'000 * kMs, 10},
+    {SideEvidence::kAnswersOutput, false, 10'000 * kMs, 10'000 * kMs, 1'000 * kMs, 10},
 };
 constexpr int kTimingBonus = 5;
 constexpr int kSameProcessBonus = 3;
@@ -43,19 +45,21 @@ int score(const SideCallFacts& call, const SideCallCandidate& c) {
   const EvidenceRule& r = rule_for(c.evidence);
   if (call.client_pid != 0 && c.client_pid != 0 && call.client_pid != c.client_pid) return 0;  // other process
   if (r.needs_other_agent && call.agent_fp == c.agent_fp) return 0;
+  const bool same_source = c.shares_connection || (call.client_pid != 0 && call.client_pid == c.client_pid);
+  const UnixNanos max_gap = same_source ? r.max_gap_same_source : r.max_gap;
   UnixNanos closeness = 0;
   if (c.evidence == SideEvidence::kSameUserTurn) {
     const UnixNanos gap = std::max(call.start, c.first_call_start) - std::min(call.end, c.first_call_end);
-    if (gap > r.max_gap) return 0;
+    if (gap > max_gap) return 0;
     closeness = call.start > c.first_call_start ? call.start - c.first_call_start : c.first_call_start - call.start;
   } else {
     // Sent after the answer was complete (a little slack: content end vs. the framing's last byte).
-    if (call.start + 50 * kMs < c.last_response_end || call.start - c.last_response_end > r.max_gap) return 0;
+    if (call.start + 50 * kMs < c.last_response_end || call.start - c.last_response_end > max_gap) return 0;
     closeness = call.start > c.last_response_end ? call.start - c.last_response_end : 0;
   }
   int s = r.score;
   if (closeness <= r.close_within) s += kTimingBonus;
-  if (call.client_pid != 0 && call.client_pid == c.client_pid) s += kSameProcessBonus;
+  if (same_source) s += kSameProcessBonus;
   return s;
 }
 
@@ -65,19 +69,31 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// The client-specific part: which client sent a side call (User-Agent prefix), and what a call
-// joined by each kind of evidence is for that client.
+// The client-specific part: which client sent a side call (the User-Agent's product and the
+// start of its version), and what a call joined by each kind of evidence is for that client. A
+// product matches its variants too ("GeminiCLI-tui/0.61.0" is GeminiCLI).
 struct ClientRule {
-  std::string_view user_agent_prefix;  // lowercase
+  std::string_view product;         // lowercase
+  std::string_view version_prefix;  // lowercase
   SideRole same_turn;
   SideRole answers_output;
 };
 constexpr ClientRule kClientRules[] = {
-    {"agents/javascript", SideRole::kInputGuardrail, SideRole::kOutputGuardrail},  // OpenAI Agents SDK (JS)
-    {"agents/python", SideRole::kInputGuardrail, SideRole::kOutputGuardrail},      // OpenAI Agents SDK (Python)
-    {"geminicli/", SideRole::kRouter, SideRole::kSideCall},                       // Gemini CLI's model router
-    {"claude-cli/", SideRole::kTitle, SideRole::kSideCall},                       // Claude Code's title call
+    {"agents", "javascript", SideRole::kInputGuardrail, SideRole::kOutputGuardrail},  // OpenAI Agents SDK (JS)
+    {"agents", "python", SideRole::kInputGuardrail, SideRole::kOutputGuardrail},      // OpenAI Agents SDK (Python)
+    {"geminicli", "", SideRole::kRouter, SideRole::kSideCall},                        // Gemini CLI's model router
+    {"claude-cli", "", SideRole::kTitle, SideRole::kSideCall},                        // Claude Code's title call
 };
+
+bool matches(const ClientRule& r, std::string_view ua) {
+  const auto slash = ua.find('/');
+  if (slash == std::string_view::npos) return false;
+  const std::string_view product = ua.substr(0, slash), version = ua.substr(slash + 1);
+  const bool same_product =
+      product == r.product || (product.size() > r.product.size() && product.substr(0, r.product.size()) == r.product &&
+                               product[r.product.size()] == '-');
+  return same_product && version.substr(0, r.version_prefix.size()) == r.version_prefix;
+}
 
 }  // namespace
 
@@ -88,6 +104,7 @@ std::string_view to_string(SideRole role) {
     case SideRole::kTitle: return "title";
     case SideRole::kInputGuardrail: return "input_guardrail";
     case SideRole::kOutputGuardrail: return "output_guardrail";
+    case SideRole::kCompaction: return "compaction";
   }
   return "side_call";
 }
@@ -127,7 +144,7 @@ SideRole side_call_role(const Headers& request_headers, SideEvidence evidence) {
     if (lower(h.name) != "user-agent") continue;
     const std::string ua = lower(h.value);
     for (const auto& r : kClientRules)
-      if (ua.rfind(r.user_agent_prefix, 0) == 0)
+      if (matches(r, ua))
         return evidence == SideEvidence::kSameUserTurn ? r.same_turn : r.answers_output;
   }
   return SideRole::kSideCall;

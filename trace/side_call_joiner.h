@@ -4,7 +4,8 @@
 // the final answer, a router/classifier call before the main loop, a title call). Nothing in
 // their items continues the run's, so they would start traces of their own; the evidence the
 // wire gives joins them to the run: a shared user turn at the same time, an input that is the
-// run's final answer, the same client process.
+// run's final answer, the same client process or keep-alive connection (which widens the time a
+// router may take before the main loop starts: a loaded machine delays the client, not the wire).
 //
 // choose_side_call_host() scores every candidate conversation by a small table of evidence rules
 // and picks the best open trace. A trace where the call's own agent already took that user turn
@@ -27,7 +28,7 @@ enum class SideEvidence {
   kAnswersOutput,  // its first user message is the host's final answer, sent after it
 };
 
-enum class SideRole { kSideCall, kRouter, kTitle, kInputGuardrail, kOutputGuardrail };
+enum class SideRole { kSideCall, kRouter, kTitle, kInputGuardrail, kOutputGuardrail, kCompaction };
 std::string_view to_string(SideRole role);
 
 // What a new call shows (its first request).
@@ -48,6 +49,7 @@ struct SideCallCandidate {
   UnixNanos first_call_end = 0;
   UnixNanos last_response_end = 0;  // when its final answer was complete (kAnswersOutput)
   std::uint64_t client_pid = 0;
+  bool shares_connection = false;  // it and the call used one client connection (one process)
 };
 
 struct SideCallChoice {

@@ -186,6 +186,86 @@ TEST(SideCallJoiner, TrippedInputGuardrailIsVisible) {
   }
 }
 
+const Span* guardrail_on(const Trace& t, const std::string& target) {
+  for (const Span* g : guardrails(t))
+    if (str_attr(*g, "gen_ai.security.target.type") == target) return g;
+  return nullptr;
+}
+
+TEST(SideCallJoiner, TrippedOutputGuardrailIsVisible) {
+  // The output guardrail's agent flags the answer; after it the wire shows nothing (the SDK raises
+  // OutputGuardrailTripwireTriggered): its verdict is the evidence.
+  GuardedRun r = guarded_run("Where is my order 2004?", "2004", kT0);
+  r.out_guard.output = {assistant("{\"flagged\": true, \"reason\": \"mentions internal\"}")};
+  for (const auto& order : arrival_orders({r.guard, r.main1, r.main2, r.out_guard}, 8)) {
+    auto traces = feed(order);
+    ASSERT_EQ(traces.size(), 1u);
+    const Span* out = guardrail_on(traces[0], "llm_output");
+    ASSERT_NE(out, nullptr);
+    ASSERT_NE(attr<bool>(*out, "llmtap.guardrail.tripped"), nullptr);
+    EXPECT_TRUE(*attr<bool>(*out, "llmtap.guardrail.tripped"));
+    EXPECT_EQ(str_attr(*out, "llmtap.guardrail.tripped_evidence"), "verdict");
+    EXPECT_EQ(str_attr(*out, "gen_ai.security.decision.type"), "deny");
+    // The run is marked: the agent whose answer was rejected ends in error.
+    const Span* agent = by_id(traces[0], out->parent_span_id);
+    ASSERT_NE(agent, nullptr);
+    EXPECT_TRUE(agent->error);
+    EXPECT_EQ(agent->status_message, "output guardrail tripped");
+    // The input guardrail let the run go on.
+    const Span* in = guardrail_on(traces[0], "llm_input");
+    ASSERT_NE(in, nullptr);
+    ASSERT_NE(attr<bool>(*in, "llmtap.guardrail.tripped"), nullptr);
+    EXPECT_FALSE(*attr<bool>(*in, "llmtap.guardrail.tripped"));
+  }
+}
+
+TEST(SideCallJoiner, PassingOutputGuardrailSaysAllow) {
+  GuardedRun r = guarded_run("Where is my order 2005?", "2005", kT0);
+  r.out_guard.output = {assistant("{\"flagged\": false, \"reason\": \"nothing to flag\"}")};
+  auto traces = feed({r.guard, r.main1, r.main2, r.out_guard});
+  ASSERT_EQ(traces.size(), 1u);
+  const Span* out = guardrail_on(traces[0], "llm_output");
+  ASSERT_NE(out, nullptr);
+  ASSERT_NE(attr<bool>(*out, "llmtap.guardrail.tripped"), nullptr);
+  EXPECT_FALSE(*attr<bool>(*out, "llmtap.guardrail.tripped"));
+  EXPECT_EQ(str_attr(*out, "gen_ai.security.decision.type"), "allow");
+  EXPECT_FALSE(by_id(traces[0], out->parent_span_id)->error);
+  // An answer that is no verdict tells nothing.
+  r.out_guard.output = {assistant("Looks fine to me.")};
+  traces = feed({r.guard, r.main1, r.main2, r.out_guard});
+  out = guardrail_on(traces[0], "llm_output");
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(attr<bool>(*out, "llmtap.guardrail.tripped"), nullptr);
+}
+
+TEST(SideCallJoiner, ConcurrentRunsWithOneTrippedOutputGuardrail) {
+  // Only the run whose answer was flagged is marked; no run shares another's trace.
+  std::vector<ModelCall> all;
+  for (int i = 0; i < 3; ++i) {
+    GuardedRun r = guarded_run("Where is my order 300" + std::to_string(i) + "?", "300" + std::to_string(i),
+                               kT0 + i * 5 * kMs);
+    if (i == 1) r.out_guard.output = {assistant("{\"flagged\": true, \"reason\": \"leak\"}")};
+    all.insert(all.end(), {r.guard, r.main1, r.main2, r.out_guard});
+  }
+  for (const auto& order : arrival_orders(all, 12)) {
+    auto traces = feed(order);
+    ASSERT_EQ(traces.size(), 3u);
+    int tripped = 0;
+    for (const auto& t : traces) {
+      std::set<std::string> runs;
+      for (const Span* g : spans_of(t, SpanKind::kGeneration)) runs.insert(str_attr(*g, "gen_ai.response.id").substr(5, 4));
+      ASSERT_EQ(runs.size(), 1u) << "two runs share a trace";
+      const Span* out = guardrail_on(t, "llm_output");
+      ASSERT_NE(out, nullptr);
+      const bool* trip = attr<bool>(*out, "llmtap.guardrail.tripped");
+      ASSERT_NE(trip, nullptr);
+      EXPECT_EQ(*trip, *runs.begin() == "3001");
+      tripped += *trip ? 1 : 0;
+    }
+    EXPECT_EQ(tripped, 1);
+  }
+}
+
 TEST(SideCallJoiner, NonStreamedTripStopsTheRun) {
   GuardedRun r = guarded_run("Solve my math homework: 2x+3=7", "78", kT0);
   auto traces = feed({r.guard, r.main1});  // the tool call the agent asked for never runs
@@ -247,6 +327,77 @@ TEST(SideCallJoiner, RouterCallBeforeTheMainLoopJoinsIt) {
   for (const Span* a : spans_of(traces[0], SpanKind::kAgent))
     if (str_attr(*a, "llmtap.side_call.role") == "router") ++routers;
   EXPECT_EQ(routers, 1);
+}
+
+// Gemini CLI 0.61 as llmtap saw it on the wire (gemini_cli_e2e): its router sends the session
+// context and the prompt as two user messages, the main loop merges them into one; the router's
+// keep-alive connection is the one the main loop's later calls reuse; between the router's answer
+// and the main call the CLI took 250-310 ms on a lightly loaded machine, seconds on a loaded one.
+struct GeminiCliRun {
+  ModelCall router, main1, main2;
+};
+GeminiCliRun gemini_cli_run(UnixNanos t0, UnixNanos gap, std::uint64_t conn_base = 1, const std::string& dir = "w") {
+  const char* ua = "GeminiCLI-tui/0.61.0/gemini-3.1-pro-preview (linux; x64; terminal)";
+  const std::string context = "<session_context>\nThis is the Gemini CLI. We are setting up the context for our chat.\n"
+                              "The project's temporary directory is: /tmp/" + dir + "\n</session_context>";
+  const std::string prompt = "Please run `echo llmtap-gemini-e2e` in the shell, then read notes.txt.";
+  GeminiCliRun r;
+  r.router = mcall("You are a specialized Task Routing AI. Classify the request.", {}, {user(context), user(prompt)},
+                   {assistant("{\"reasoning\":\"simple\",\"model_choice\":\"flash\"}")}, t0, t0 + 45 * kMs,
+                   dir + "r", ua);
+  r.router.connection_id = conn_base;
+  const UnixNanos m = t0 + 45 * kMs + gap;
+  const ToolCall shell = call("run_shell_command#0", "run_shell_command", "{\"command\":\"echo llmtap-gemini-e2e\"}");
+  r.main1 = mcall("You are Gemini CLI, an interactive CLI agent.", {"run_shell_command", "read_file"},
+                  {user(context + prompt)}, {assistant("", {shell})}, m, m + 50 * kMs, dir + "m1", ua);
+  r.main1.connection_id = conn_base + 1;
+  r.main2 = mcall("You are Gemini CLI, an interactive CLI agent.", {"run_shell_command", "read_file"},
+                  {user(context + prompt), assistant("", {shell}), tool_result("run_shell_command_1_0", "llmtap-gemini-e2e")},
+                  {assistant("It printed llmtap-gemini-e2e.")}, m + 1'500 * kMs, m + 1'540 * kMs, dir + "m2", ua);
+  r.main2.connection_id = conn_base;  // the router's connection, back in the pool
+  return r;
+}
+
+int routers_in(const Trace& t) {
+  int n = 0;
+  for (const Span* a : spans_of(t, SpanKind::kAgent))
+    if (str_attr(*a, "llmtap.side_call.role") == "router") ++n;
+  return n;
+}
+
+TEST(SideCallJoiner, GeminiCliRouterAsOnTheWireJoinsItsRun) {
+  for (UnixNanos gap : {300 * kMs, 2'500 * kMs}) {
+    GeminiCliRun r = gemini_cli_run(kT0, gap);
+    for (const auto& order : arrival_orders({r.router, r.main1, r.main2}, 6)) {
+      auto traces = feed(order);
+      ASSERT_EQ(traces.size(), 1u) << "gap " << gap / kMs << " ms";
+      EXPECT_EQ(routers_in(traces[0]), 1);
+      EXPECT_EQ(spans_of(traces[0], SpanKind::kGeneration).size(), 3u);
+    }
+  }
+}
+
+TEST(SideCallJoiner, SlowRouterWithoutSharedConnectionStaysApart) {
+  // Seconds apart and nothing shows one process sent both: timing alone does not join them.
+  GeminiCliRun r = gemini_cli_run(kT0, 2'500 * kMs);
+  r.main2.connection_id = 7;
+  EXPECT_EQ(feed({r.router, r.main1, r.main2}).size(), 2u);
+}
+
+TEST(SideCallJoiner, ConcurrentGeminiCliRunsKeepTheirRouters) {
+  // Two CLIs in two directories at once (their session contexts differ), each its own connections.
+  GeminiCliRun a = gemini_cli_run(kT0, 400 * kMs, 1, "a");
+  GeminiCliRun b = gemini_cli_run(kT0 + 20 * kMs, 300 * kMs, 11, "b");
+  for (const auto& order : arrival_orders({a.router, a.main1, a.main2, b.router, b.main1, b.main2}, 12)) {
+    auto traces = feed(order);
+    ASSERT_EQ(traces.size(), 2u);
+    for (const auto& t : traces) {
+      EXPECT_EQ(routers_in(t), 1);
+      std::set<std::string> runs;
+      for (const Span* g : spans_of(t, SpanKind::kGeneration)) runs.insert(str_attr(*g, "gen_ai.response.id").substr(5, 1));
+      EXPECT_EQ(runs.size(), 1u) << "two runs share a trace";
+    }
+  }
 }
 
 TEST(SideCallJoiner, SameAgentSameTurnIsAnotherRun) {
@@ -314,7 +465,230 @@ TEST(SideCallJoiner, RolesComeFromTheClientTable) {
   EXPECT_EQ(side_call_role({{"User-Agent", "claude-cli/2.1.0 (external, cli)"}}, SideEvidence::kSameUserTurn),
             SideRole::kTitle);
   EXPECT_EQ(side_call_role({{"User-Agent", "curl/8"}}, SideEvidence::kSameUserTurn), SideRole::kSideCall);
+  // A product's variants are the product; a longer name is not.
+  EXPECT_EQ(side_call_role({{"User-Agent", "GeminiCLI-tui/0.61.0/gemini-3.1-pro-preview (linux; x64; terminal)"}},
+                           SideEvidence::kSameUserTurn),
+            SideRole::kRouter);
+  EXPECT_EQ(side_call_role({{"User-Agent", "GeminiCLI/0.61.0 (linux; x64)"}}, SideEvidence::kSameUserTurn),
+            SideRole::kRouter);
+  EXPECT_EQ(side_call_role({{"User-Agent", "GeminiCLIX/1.0"}}, SideEvidence::kSameUserTurn), SideRole::kSideCall);
+  EXPECT_EQ(side_call_role({{"User-Agent", "Agents/Rust 0.1"}}, SideEvidence::kSameUserTurn), SideRole::kSideCall);
   EXPECT_EQ(side_call_role({}, SideEvidence::kAnswersOutput), SideRole::kSideCall);
+}
+
+// --- Compaction: a summarize call, then the run goes on with a compacted history -------------
+
+// Claude Code 2.1 (strings of its binary): it summarizes with its own system prompt and tools (the
+// prompt cache is shared), the history plus a summary request; then continues with one user
+// message that opens with its fixed preamble and carries the summary.
+struct CompactingRun {
+  std::vector<ModelCall> calls;  // in order: the loop, the compaction, the continuation
+  std::string compaction_id, continuation_id;
+};
+CompactingRun claude_code_compaction(const std::string& tag, UnixNanos t0) {
+  const char* ua = "claude-cli/2.1.332 (external, sdk-cli)";
+  const std::string sys = "You are Claude Code, Anthropic's official CLI for Claude. Workspace " + tag + ".";
+  const std::vector<std::string> tools = {"Bash", "Read"};
+  const std::string prompt = "Check the workspace " + tag + ": run echo and read notes.txt";
+  const ToolCall bash = call("toolu_" + tag, "Bash", "{\"command\":\"echo " + tag + "\"}");
+  const std::string answer = "The workspace " + tag + " echoes its name and the notes say hello.";
+  const std::string summary = "<analysis>The user asked to check workspace " + tag + ".</analysis>\n<summary>\n"
+                              "1. Primary Request and Intent: check the workspace " + tag + " (echo, read notes.txt).\n"
+                              "2. Key Technical Concepts: Bash, Read.\n3. Pending Tasks: none.\n</summary>";
+  CompactingRun r;
+  std::vector<Message> h = {user(prompt)};
+  r.calls.push_back(mcall(sys, tools, h, {assistant("", {bash})}, t0, t0 + 100 * kMs, tag + "1", ua));
+  h.push_back(assistant("", {bash}));
+  h.push_back(tool_result("toolu_" + tag, tag));
+  r.calls.push_back(mcall(sys, tools, h, {assistant(answer)}, t0 + 300 * kMs, t0 + 400 * kMs, tag + "2", ua));
+  h.push_back(assistant(answer));
+  h.push_back(user("Your task is to create a detailed summary of the conversation so far, paying close attention "
+                   "to the user's explicit requests and your previous actions."));
+  r.calls.push_back(mcall(sys, tools, h, {assistant(summary)}, t0 + 600 * kMs, t0 + 900 * kMs, tag + "c", ua));
+  r.compaction_id = "resp_" + tag + "c";
+  const std::string carried =
+      "This session is being continued from a previous conversation that ran out of context. The summary below "
+      "covers the earlier portion of the conversation.\n\n" + summary +
+      "\nPlease continue the conversation from where we left it off without asking the user any further questions.";
+  r.calls.push_back(mcall(sys, tools, {user(carried)}, {assistant("Done: the workspace " + tag + " is fine.")},
+                          t0 + 1'200 * kMs, t0 + 1'300 * kMs, tag + "k", ua));
+  r.continuation_id = "resp_" + tag + "k";
+  return r;
+}
+
+// Gemini CLI 0.61 (its chat compression, from the installed bundle): a compressor with its own
+// system prompt summarizes the first 70% of the history, a second call verifies the snapshot, and
+// the next request starts over: the session context, the summary (merged into one user message),
+// "Got it. Thanks for the additional context!", the kept turns, the new prompt.
+CompactingRun gemini_cli_compression(const std::string& tag, UnixNanos t0) {
+  const char* ua = "GeminiCLI-tui/0.61.0/gemini-3.1-pro-preview (linux; x64; terminal)";
+  const std::string sys = "You are Gemini CLI, an interactive CLI agent.";
+  const std::string compressor = "You are the component that summarizes internal chat history into a given structure.";
+  const std::vector<std::string> tools = {"run_shell_command", "read_file"};
+  const std::string env = "<session_context>\nThis is the Gemini CLI. The project's temporary directory is: /tmp/" +
+                          tag + "\n</session_context>";
+  const std::string p1 = "Summarize the README of " + tag, p2 = "Now list the files", p3 = "And the largest one?";
+  const std::string a1 = "The README of " + tag + " explains the build.";
+  const ToolCall ls = call("run_shell_command#0", "run_shell_command", "{\"command\":\"ls\"}");
+  const std::string snapshot = "<state_snapshot>\n<overall_goal>Understand the project " + tag +
+                               ".</overall_goal>\n<key_knowledge>The README explains the build.</key_knowledge>\n"
+                               "</state_snapshot>";
+  CompactingRun r;
+  std::vector<Message> h = {user(env + p1)};
+  r.calls.push_back(mcall(sys, tools, h, {assistant(a1)}, t0, t0 + 100 * kMs, tag + "1", ua));
+  h.push_back(assistant(a1));
+  const std::vector<Message> summarized = h;  // the history up to the split point
+  h.push_back(user(p2));
+  r.calls.push_back(mcall(sys, tools, h, {assistant("", {ls})}, t0 + 200 * kMs, t0 + 300 * kMs, tag + "2", ua));
+  h.push_back(assistant("", {ls}));
+  h.push_back(tool_result("run_shell_command_1_0", "README.md main.cc"));
+  r.calls.push_back(mcall(sys, tools, h, {assistant("README.md and main.cc")}, t0 + 400 * kMs, t0 + 500 * kMs,
+                          tag + "3", ua));
+  std::vector<Message> c1 = summarized;
+  c1.push_back(user("Generate a new <state_snapshot> based on the provided history.\n\nFirst, reason in your "
+                    "scratchpad. Then, generate the updated <state_snapshot>."));
+  r.calls.push_back(mcall(compressor, {}, c1, {assistant(snapshot)}, t0 + 700 * kMs, t0 + 900 * kMs, tag + "c", ua));
+  std::vector<Message> c2 = summarized;
+  c2.push_back(assistant(snapshot));
+  c2.push_back(user("Critically evaluate the <state_snapshot> you just generated. Otherwise, repeat the exact same "
+                    "<state_snapshot> again."));
+  r.calls.push_back(mcall(compressor, {}, c2, {assistant(snapshot)}, t0 + 950 * kMs, t0 + 1'100 * kMs, tag + "v", ua));
+  r.compaction_id = "resp_" + tag + "v";
+  std::vector<Message> k = {user(env + snapshot), assistant("Got it. Thanks for the additional context!"), user(p2),
+                            assistant("", {ls}), tool_result("run_shell_command_1_0", "README.md main.cc"),
+                            assistant("README.md and main.cc"), user(p3)};
+  r.calls.push_back(mcall(sys, tools, k, {assistant("main.cc")}, t0 + 1'400 * kMs, t0 + 1'500 * kMs, tag + "k", ua));
+  r.continuation_id = "resp_" + tag + "k";
+  return r;
+}
+
+const Span* generation_by_id(const Trace& t, const std::string& id) {
+  for (const Span* g : spans_of(t, SpanKind::kGeneration))
+    if (str_attr(*g, "gen_ai.response.id") == id) return g;
+  return nullptr;
+}
+
+void expect_compacted_run(const std::vector<Trace>& traces, const CompactingRun& r, const std::string& tag) {
+  const Trace* t = nullptr;
+  for (const auto& x : traces)
+    if (generation_by_id(x, r.continuation_id)) t = &x;
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(spans_of(*t, SpanKind::kGeneration).size(), r.calls.size()) << tag;
+  for (const Span* g : spans_of(*t, SpanKind::kGeneration))
+    EXPECT_NE(str_attr(*g, "gen_ai.response.id").find(tag), std::string::npos) << "two runs share a trace";
+  // The compaction is its own agent span; the continuation is not under it.
+  const Span* comp = by_id(*t, generation_by_id(*t, r.compaction_id)->parent_span_id);
+  ASSERT_NE(comp, nullptr);
+  EXPECT_EQ(comp->kind, SpanKind::kAgent);
+  EXPECT_EQ(str_attr(*comp, "llmtap.side_call.role"), "compaction");
+  const Span* cont = by_id(*t, generation_by_id(*t, r.continuation_id)->parent_span_id);
+  ASSERT_NE(cont, nullptr);
+  EXPECT_EQ(cont->kind, SpanKind::kAgent);
+  EXPECT_NE(cont, comp);
+  EXPECT_EQ(str_attr(*cont, "llmtap.side_call.role"), "<absent>");
+}
+
+TEST(Compaction, ClaudeCodeContinuationJoinsItsRun) {
+  CompactingRun r = claude_code_compaction("cc1", kT0);
+  auto traces = feed(r.calls);
+  ASSERT_EQ(traces.size(), 1u);
+  expect_compacted_run(traces, r, "cc1");
+  EXPECT_TRUE(spans_of(traces[0], SpanKind::kHandoff).empty());
+}
+
+TEST(Compaction, GeminiCliCompressionJoinsItsRun) {
+  CompactingRun r = gemini_cli_compression("gm1", kT0);
+  auto traces = feed(r.calls);
+  ASSERT_EQ(traces.size(), 1u);
+  expect_compacted_run(traces, r, "gm1");
+  // The summarizer's call continued the run's history with other instructions: no handoff.
+  EXPECT_EQ(shape(traces[0]),
+            "workflow[agent:Gemini CLI[generation,generation,tool:run_shell_command,generation],"
+            "agent:Agent 91570c[generation,generation],agent:Gemini CLI[generation]]");
+}
+
+// Codex CLI 0.171 as llmtap saw it (`codex exec` with model_auto_compact_token_limit set, through
+// `llmtap run`): the compaction request is the history plus the tool output plus its fixed
+// instruction, with no tools offered; the continuation starts over from the developer messages,
+// the environment context and the prompt, then a user message opening with its fixed preamble and
+// carrying the summary, tools offered again.
+CompactingRun codex_compaction(const std::string& tag, UnixNanos t0) {
+  const char* ua = "codex_exec/0.171.0 (Debian 13; x86_64) xterm";
+  const std::string dev = "You are a coding agent running in the Codex CLI, a terminal-based coding assistant.";
+  const std::vector<std::string> tools = {"shell_command", "update_plan", "apply_patch"};
+  const Message developer{"developer", dev, "", {}, "", "", false};
+  const std::string env = "<environment_context>\n  <cwd>/tmp/" + tag + "/work</cwd>\n</environment_context>";
+  const std::string prompt = "Please run `echo llmtap-codex-e2e` in the shell and tell me what it printed.";
+  const ToolCall sh = call("call_" + tag, "shell_command", "{\"command\":\"echo llmtap-codex-e2e\"}");
+  const std::string summary = "Thanks for your message about \"You are performing a CONTEXT CHECKPOINT COMPACTION. "
+                              "Create a handoff summary for\" (" + tag + "). I can help with that.";
+  CompactingRun r;
+  std::vector<Message> h = {developer, user(env), user(prompt)};
+  ModelCall m1 = mcall("", tools, h, {assistant("", {sh})}, t0, t0 + 60 * kMs, tag + "1", ua);
+  r.calls.push_back(m1);
+  h.push_back(assistant("", {sh}));
+  h.push_back(tool_result("call_" + tag, "Chunk ID: 0d1672\nWall time: 0.0 seconds\nOutput:\nllmtap-codex-e2e\n"));
+  h.push_back(user("You are performing a CONTEXT CHECKPOINT COMPACTION. Create a handoff summary for another LLM "
+                   "that will resume the task."));
+  r.calls.push_back(mcall("", {}, h, {assistant(summary)}, t0 + 490 * kMs, t0 + 500 * kMs, tag + "c", ua));
+  r.compaction_id = "resp_" + tag + "c";
+  const std::string carried =
+      "Another language model started to solve this problem and produced a summary of its thinking process. You "
+      "also have access to the state of the tools that were used by that language model. Use this to build on the "
+      "work that has already been done and avoid duplicating work. Here is the summary produced by the other "
+      "language model, use the information in this summary to assist with your own analysis:\n" + summary;
+  r.calls.push_back(mcall("", tools, {developer, user(env), user(prompt), user(carried)},
+                          {assistant("It printed llmtap-codex-e2e.")}, t0 + 650 * kMs, t0 + 660 * kMs, tag + "k", ua));
+  r.continuation_id = "resp_" + tag + "k";
+  return r;
+}
+
+TEST(Compaction, CodexContinuationJoinsItsRun) {
+  CompactingRun r = codex_compaction("cx1", kT0);
+  auto traces = feed(r.calls);
+  ASSERT_EQ(traces.size(), 1u);
+  expect_compacted_run(traces, r, "cx1");
+  EXPECT_TRUE(spans_of(traces[0], SpanKind::kHandoff).empty()) << shape(traces[0]);
+}
+
+TEST(Compaction, ConcurrentCompactingRunsKeepTheirOwn) {
+  std::vector<ModelCall> all;
+  std::vector<CompactingRun> runs = {claude_code_compaction("ca1", kT0), claude_code_compaction("ca2", kT0 + 3 * kMs),
+                                     gemini_cli_compression("ga1", kT0 + 5 * kMs),
+                                     gemini_cli_compression("ga2", kT0 + 9 * kMs), codex_compaction("xa1", kT0 + 4 * kMs),
+                                     codex_compaction("xa2", kT0 + 6 * kMs)};
+  for (const auto& r : runs) all.insert(all.end(), r.calls.begin(), r.calls.end());
+  for (const auto& order : arrival_orders(all, 10)) {
+    auto traces = feed(order);
+    ASSERT_EQ(traces.size(), runs.size());
+    const char* tags[] = {"ca1", "ca2", "ga1", "ga2", "xa1", "xa2"};
+    for (std::size_t i = 0; i < runs.size(); ++i) expect_compacted_run(traces, runs[i], tags[i]);
+  }
+}
+
+TEST(Compaction, AnotherAgentQuotingTheAnswerIsNoContinuation) {
+  CompactingRun r = claude_code_compaction("cq1", kT0);
+  ModelCall quote = r.calls.back();
+  quote.system_instructions = "You are a reviewer. Grade the summary you are given.";
+  quote.response_id = "resp_quote";
+  std::vector<ModelCall> calls(r.calls.begin(), r.calls.end() - 1);
+  calls.push_back(quote);
+  EXPECT_EQ(feed(calls).size(), 2u);
+  // Nor the same agent refining the answer a run ended with (no summary was asked for).
+  {
+    CompactingRun plain = claude_code_compaction("cq2", kT0);
+    ModelCall refine = plain.calls.back();
+    const std::string answer = plain.calls[1].output[0].text + " Let me add a long enough tail to this answer.";
+    plain.calls[1].output = {assistant(answer)};
+    refine.input = {user("Make this shorter, please: " + answer)};
+    EXPECT_EQ(feed({plain.calls[0], plain.calls[1], refine}).size(), 2u);
+  }
+  // Nor is the same agent much later (a new session pasting an old summary).
+  ModelCall late = r.calls.back();
+  late.timings.request_start += 120'000 * kMs;
+  late.timings.response_end += 120'000 * kMs;
+  calls.back() = late;
+  EXPECT_EQ(feed(calls).size(), 2u);
 }
 
 // --- Item 8: nesting by the evidence that names the run ---------------------------------------

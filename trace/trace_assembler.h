@@ -20,6 +20,7 @@
 // previous_response_id continues those items (and, when it sends none, its instructions and tools). A request whose items only
 // share the system prompt with an old run, or whose user turn differs, matches nothing: system
 // messages are not items, and a state matches only as a whole prefix.
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -100,11 +101,19 @@ class TraceAssembler {
 
     // Evidence for nesting and side calls (trace_assembler_join.cc).
     int calls = 0;
+    int last_generation = -1;        // node of its latest call
     UnixNanos first_call_start = 0, first_call_end = 0;
     int first_generation = -1;       // node of its first call
     bool first_call_cut = false;     // its first call ended incomplete (the client stopped reading)
     bool offers_tools = false;
+    bool whole_is_first = true;      // its user content's whole key is first_user_key (else user_keys[0])
+    bool last_asked_anew = false;    // its latest call ended in a new user instruction (a summary request)
     std::uint64_t first_user_key = 0;
+    // user_content_keys() of its first request other than first_user_key, as indexed (most
+    // requests have one user message: none).
+    std::vector<std::uint64_t> user_keys;
+    std::array<std::uint64_t, 4> connections{};  // client connections its calls used (the first few; 0: none)
+    std::uint64_t carried_key = 0;   // carried_key(last_output_text), as indexed
     CompactString first_agent_fp;    // the agent of its first call (agent_fp moves on with handoffs)
     std::uint64_t output_key = 0;    // text_key(last_output_text), as indexed
     std::uint64_t client_pid = 0;
@@ -165,6 +174,8 @@ class TraceAssembler {
   // trace_assembler_join.cc: where a new conversation goes when no item continues another.
   Conversation* join_existing_run(const ModelCall& call, const std::string& fp);
   Conversation* nest_by_arguments(const ModelCall& call, std::string_view first_user);
+  Conversation* continue_after_compaction(const ModelCall& call, const std::string& fp);
+  void mark_compaction(Conversation& host, const std::string& fp);
   std::vector<SideCallCandidate> side_call_candidates(const Conversation& conv) const;
   void resolve_pending_side_calls(UnixNanos now, bool all);
   void graft_trace(TraceKey child, TraceKey host, int parent_node);
@@ -219,10 +230,11 @@ class TraceAssembler {
   std::set<ConvId> with_open_tools_;  // conversations with open tool calls (nesting candidates)
   std::unordered_map<std::string, std::string> handoff_names_;  // agent fingerprint -> name a transfer gave
   std::unordered_map<std::string, std::string> wire_names_;     // agent fingerprint -> name on the wire
-  // Open conversations by text_key of their first user message and of their last answer, for
-  // side-call evidence without scanning every open conversation.
-  std::unordered_multimap<std::uint64_t, ConvId> by_first_user_;
+  // Open conversations by the user content of their first request (user_keys) and by text_key of
+  // their last answer, for side-call evidence without scanning every open conversation.
+  std::unordered_multimap<std::uint64_t, ConvId> by_user_content_;
   std::unordered_multimap<std::uint64_t, ConvId> by_output_;
+  std::unordered_multimap<std::uint64_t, ConvId> by_carried_output_;  // by carried_key of their last answer
   // Traces whose first conversation may be a side call of another run: decided once every call
   // the evidence window can hold has arrived (resolve_pending_side_calls), so the arrival order
   // of concurrent calls does not decide.

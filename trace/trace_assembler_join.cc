@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "trace/agent_identity.h"
 #include "trace/run_evidence.h"
@@ -25,8 +26,11 @@ namespace {
 
 // Candidates looked at per side call (a turn many open runs share is ambiguous anyway).
 constexpr std::size_t kMaxSideCandidates = 256;
-// Past the widest evidence window (answers within 10 s), every call a side call could be judged
-// against has arrived.
+// A compacted history continues within this time after the summary was complete (a client may
+// summarize, verify and count tokens first), and not before it (a little slack for the framing).
+constexpr UnixNanos kCompactionWindow = 60'000'000'000;
+constexpr UnixNanos kCompactionSlack = 50'000'000;
+// Past the widest evidence window (10 s), every call a side call could be judged against has arrived.
 constexpr UnixNanos kSideCallSettle = 12'000'000'000;
 
 void erase_entry(std::unordered_multimap<std::uint64_t, std::uint64_t>& index, std::uint64_t key, std::uint64_t conv) {
@@ -42,10 +46,86 @@ void erase_entry(std::unordered_multimap<std::uint64_t, std::uint64_t>& index, s
 }  // namespace
 
 TraceAssembler::Conversation* TraceAssembler::join_existing_run(const ModelCall& call, const std::string& fp) {
-  (void)fp;
   const std::string_view first_user = first_user_text(call.input);
   if (first_user.empty()) return nullptr;
-  return nest_by_arguments(call, first_user);
+  if (Conversation* nested = nest_by_arguments(call, first_user)) return nested;
+  return continue_after_compaction(call, fp);
+}
+
+TraceAssembler::Conversation* TraceAssembler::continue_after_compaction(const ModelCall& call, const std::string& fp) {
+  // The run's agent starting afresh with a history whose user content carries, beyond it, an
+  // answer one of its conversations just gave to a new instruction on top of its history: the
+  // summary of a compaction call. One run only.
+  // The conversation of that trace the run's agent started (where the continuation goes).
+  auto run_of = [&](const Conversation& c) -> Conversation* {
+    for (ConvId id : traces_.at(c.trace)->conversations) {
+      Conversation& o = *conversations_.at(id);
+      if (o.first_agent_fp.view() == fp) return &o;
+    }
+    return nullptr;
+  };
+  Conversation* host = nullptr;
+  Conversation* run = nullptr;
+  for (const auto& m : call.input) {
+    if (m.role != "user" || !m.tool_calls.empty() || text_chars(m.text) <= kCarryWindow) continue;
+    bool ambiguous = false;
+    find_carried_keys(m.text, [&](std::uint64_t key) {
+      auto [b, e] = by_carried_output_.equal_range(key);
+      for (auto it = b; it != e; ++it) {
+        Conversation& c = *conversations_.at(it->second);
+        Conversation* r = run_of(c);
+        if (r == nullptr || !c.last_asked_anew) continue;  // no run of this agent, or no summary asked for
+        const UnixNanos since = call.timings.request_start - c.last_response_end;
+        if (since + kCompactionSlack < 0 || since > kCompactionWindow) continue;
+        if (text_chars(m.text) <= text_chars(c.last_output_text) || !carries_text(m.text, c.last_output_text)) continue;
+        if (host != nullptr && host->trace != c.trace) {
+          ambiguous = true;
+          return true;
+        }
+        host = &c;
+        run = r;
+      }
+      return false;
+    });
+    if (ambiguous) return nullptr;
+    if (host != nullptr) break;
+  }
+  if (host == nullptr) return nullptr;
+  mark_compaction(*host, fp);
+  return &add_conversation(*traces_.at(run->trace), run->parent_node);
+}
+
+void TraceAssembler::mark_compaction(Conversation& host, const std::string& fp) {
+  if (host.last_generation < 0) return;
+  SpanTree& tree = traces_.at(host.trace)->tree;
+  const int agent = tree.at(host.last_generation).parent;
+  if (agent < 0) return;
+  if (tree.at(agent).agent_fp != fp) {
+    // A summarizer agent of its own (its own instructions) made the summary. The run's agent did
+    // not hand the run to it: the handoff inferred when the summarizer's call continued the
+    // run's history (ending as that agent span starts, from the run's agent) is no span.
+    SpanNode& summarizer = tree.at(agent);
+    summarizer.span.set("llmtap.side_call.role", std::string(to_string(SideRole::kCompaction)));
+    for (int i = 0; i < tree.size(); ++i) {
+      SpanNode& h = tree.at(i);
+      if (h.span.kind == SpanKind::kHandoff && !h.dropped && h.span.end_ns == summarizer.span.start_ns &&
+          h.parent >= 0 && tree.at(h.parent).agent_fp == fp)
+        h.dropped = true;
+    }
+    return;
+  }
+  // The run's own agent summarized itself (same instructions and tools, as a client sharing its
+  // prompt cache does): that call becomes an agent span of its own under it.
+  const SpanNode& main = tree.at(agent);
+  SpanNode c = make_node(SpanKind::kAgent, tree.at(host.last_generation).span.start_ns, agent, "AGENT");
+  c.span.set("gen_ai.operation.name", std::string("invoke_agent"));
+  c.span.set("gen_ai.agent.id", main.agent_fp.str() + "/compaction");
+  c.span.set("llmtap.side_call.role", std::string(to_string(SideRole::kCompaction)));
+  c.agent_fp = main.agent_fp.str() + "/compaction";
+  c.fallback_name = main.fallback_name.str() + " compaction";
+  c.fallback_source = main.fallback_source;
+  const int node = tree.add(std::move(c));
+  tree.at(host.last_generation).parent = node;
 }
 
 TraceAssembler::Conversation* TraceAssembler::nest_by_arguments(const ModelCall& call, std::string_view first_user) {
@@ -73,18 +153,33 @@ TraceAssembler::Conversation* TraceAssembler::nest_by_arguments(const ModelCall&
 
 std::vector<SideCallCandidate> TraceAssembler::side_call_candidates(const Conversation& conv) const {
   std::vector<SideCallCandidate> out;
-  auto collect = [&](const std::unordered_multimap<std::uint64_t, ConvId>& index, SideEvidence evidence) {
-    auto [b, e] = index.equal_range(conv.first_user_key);
+  std::vector<std::pair<ConvId, SideEvidence>> seen;  // a conversation indexed under two of the keys
+  auto shares_connection = [&](const Conversation& c) {
+    for (std::uint64_t a : c.connections)
+      if (a != 0 && std::find(conv.connections.begin(), conv.connections.end(), a) != conv.connections.end())
+        return true;
+    return false;
+  };
+  auto collect = [&](const std::unordered_multimap<std::uint64_t, ConvId>& index, std::uint64_t key,
+                     SideEvidence evidence) {
+    auto [b, e] = index.equal_range(key);
     for (auto it = b; it != e && out.size() < kMaxSideCandidates; ++it) {
       const Conversation& c = *conversations_.at(it->second);
       if (c.trace == conv.trace) continue;
+      if (std::find(seen.begin(), seen.end(), std::make_pair(c.id, evidence)) != seen.end()) continue;
+      seen.emplace_back(c.id, evidence);
       out.push_back({c.trace, c.id, evidence, c.first_agent_fp.view(), c.first_call_start, c.first_call_end,
-                     c.last_response_end, c.client_pid});
+                     c.last_response_end, c.client_pid, shares_connection(c)});
     }
   };
-  if (conv.first_user_key == 0) return out;
-  collect(by_first_user_, SideEvidence::kSameUserTurn);
-  collect(by_output_, SideEvidence::kAnswersOutput);
+  // What the call carries as its user turn: its first user message, and all its user content
+  // joined (a turn the client split in two messages, or merged with its context).
+  const std::uint64_t whole = conv.whole_is_first || conv.user_keys.empty() ? 0 : conv.user_keys.front();
+  for (std::uint64_t key : {conv.first_user_key, whole}) {
+    if (key == 0) continue;
+    collect(by_user_content_, key, SideEvidence::kSameUserTurn);
+    collect(by_output_, key, SideEvidence::kAnswersOutput);
+  }
   return out;
 }
 
@@ -140,15 +235,39 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
     for (const auto& h : call.request_headers)
       if (h.name.size() == 10 && strcasecmp(h.name.c_str(), "user-agent") == 0) conv.first_user_agent = h.value;
     conv.first_user_key = text_key(first_user_text(call.input));
+    conv.user_keys = user_content_keys(call.input);
+    conv.whole_is_first = conv.user_keys.empty() || conv.user_keys.front() == conv.first_user_key;
+    conv.user_keys.erase(std::remove(conv.user_keys.begin(), conv.user_keys.end(), conv.first_user_key),
+                         conv.user_keys.end());
+    conv.user_keys.shrink_to_fit();
     conv.first_agent_fp = conv.agent_fp;
     // A trace's first conversation that shares its turn or its input with another run's may be a
     // side call of it (or the run the other one serves): decided later, with all the evidence.
     const OpenTrace& t = *traces_.at(conv.trace);
     if (conv.parent_node == 0 && t.conversations.front() == conv.id && !side_call_candidates(conv).empty())
       side_pending_.insert(conv.trace);
-    if (conv.first_user_key != 0) by_first_user_.emplace(conv.first_user_key, conv.id);
+    if (conv.first_user_key != 0) by_user_content_.emplace(conv.first_user_key, conv.id);
+    for (std::uint64_t k : conv.user_keys) by_user_content_.emplace(k, conv.id);
   }
-  const std::uint64_t out = text_key(final_text(call.output));
+  // The connections it used: a side call sharing one came from the same process.
+  if (call.connection_id != 0 &&
+      std::find(conv.connections.begin(), conv.connections.end(), call.connection_id) == conv.connections.end())
+    if (auto free = std::find(conv.connections.begin(), conv.connections.end(), 0); free != conv.connections.end())
+      *free = call.connection_id;
+  conv.last_generation = generation_node;
+  // A call that put a new user instruction on top of its history (not its first turn's): what a
+  // summary request is, unlike the answer a run ends with.
+  conv.last_asked_anew = conv.calls > 1 && !call.input.empty() && call.input.back().role == "user" &&
+                         call.input.back().tool_calls.empty() &&
+                         text_key(call.input.back().text) != conv.first_user_key;
+  const std::string answer = final_text(call.output);
+  const std::uint64_t carried = carried_key(answer);
+  if (carried != conv.carried_key) {
+    erase_entry(by_carried_output_, conv.carried_key, conv.id);
+    conv.carried_key = carried;
+    if (carried != 0) by_carried_output_.emplace(carried, conv.id);
+  }
+  const std::uint64_t out = text_key(answer);
   if (out != conv.output_key) {
     erase_entry(by_output_, conv.output_key, conv.id);
     conv.output_key = out;
@@ -157,8 +276,10 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
 }
 
 void TraceAssembler::forget_indexed(const Conversation& conv) {
-  erase_entry(by_first_user_, conv.first_user_key, conv.id);
+  erase_entry(by_user_content_, conv.first_user_key, conv.id);
+  for (std::uint64_t k : conv.user_keys) erase_entry(by_user_content_, k, conv.id);
   erase_entry(by_output_, conv.output_key, conv.id);
+  erase_entry(by_carried_output_, conv.carried_key, conv.id);
 }
 
 bool TraceAssembler::weak_nesting_allowed(const OpenTrace& child, TraceKey host) const {
@@ -173,10 +294,10 @@ bool TraceAssembler::weak_nesting_allowed(const OpenTrace& child, TraceKey host)
 }
 
 void TraceAssembler::count_tokens(const ModelCall& call) {
-  const std::uint64_t key = text_key(first_user_text(call.input));
-  if (key == 0) return;
+  const auto keys = user_content_keys(call.input);
+  if (keys.empty()) return;
   TraceKey found = 0;
-  auto [b, e] = by_first_user_.equal_range(key);
+  auto [b, e] = by_user_content_.equal_range(keys.front());
   for (auto it = b; it != e; ++it) {
     const TraceKey t = conversations_.at(it->second)->trace;
     if (found != 0 && found != t) return;  // two runs have that turn: count it on neither
@@ -211,15 +332,27 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
            (c.offers_tools ? 2 : 0);
   };
 
-  std::map<std::uint64_t, std::vector<Conversation*>> turns;  // first user key -> its conversations
-  auto add_to_turn = [&](Conversation* c) {
-    auto& v = turns[c->first_user_key];
+  // The conversations of one user turn: linked by same-turn evidence, grouped by the one their
+  // links lead to (the texts that matched may differ: a split turn, a history window).
+  auto turn_root = [&](Conversation* c) {
+    for (std::size_t hops = 0; hops < convs.size() && c->side && c->side->evidence == SideEvidence::kSameUserTurn;
+         ++hops) {
+      Conversation* h = in_trace(c->side->host);
+      if (h == nullptr) break;
+      c = h;
+    }
+    return c->id;
+  };
+  std::map<ConvId, std::vector<Conversation*>> turns;  // turn root -> its conversations
+  auto add_to_turn = [&](Conversation* c, ConvId root) {
+    auto& v = turns[root];
     if (std::find(v.begin(), v.end(), c) == v.end()) v.push_back(c);
   };
   for (Conversation* c : convs) {
     if (!c->side || c->side->evidence != SideEvidence::kSameUserTurn) continue;
-    add_to_turn(c);
-    if (Conversation* h = in_trace(c->side->host)) add_to_turn(h);
+    const ConvId root = turn_root(c);
+    add_to_turn(c, root);
+    if (Conversation* h = in_trace(c->side->host)) add_to_turn(h, root);
   }
 
   auto mark = [&](Conversation& side, SideRole role, Conversation* main) {
@@ -236,28 +369,38 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
     g.span.set("gen_ai.security.target.type", std::string(input ? "llm_input" : "llm_output"));
     g.agent_fp = agent.agent_fp;
     g.fallback_name = agent.fallback_name;
+    // Tripped: for an input guardrail, the agent's call on that turn was abandoned once the
+    // guardrail had answered (cut mid-stream), or the run stopped at that call with its tool calls
+    // never run; it went on past it: allowed. Otherwise (and always for an output guardrail, after
+    // which the wire shows nothing) the guardrail agent's own verdict, when it gave one.
+    const char* evidence = nullptr;
+    std::optional<bool> tripped;
     if (input && main != nullptr) {
-      // Tripped: the agent's call on that turn was abandoned once the guardrail had answered
-      // (cut mid-stream), or the run stopped at that call with its tool calls never run.
-      const char* evidence = nullptr;
       if (main->first_call_cut && t.tree.at(main->first_generation).span.end_ns >= side.first_call_end)
         evidence = "main_call_cut";
       else if (main->calls == 1 && !main->open_tools.empty())
         evidence = "run_stopped";
-      if (evidence != nullptr) {
-        g.span.set("llmtap.guardrail.tripped", true);
-        g.span.set("llmtap.guardrail.tripped_evidence", std::string(evidence));
-        g.span.set("gen_ai.security.decision.type", std::string("deny"));
-        SpanNode& gen = t.tree.at(main->first_generation);
-        gen.span.set("llmtap.call.abandoned_reason", std::string("input guardrail tripped"));
-        if (!main->top_nodes.empty()) {
-          SpanNode& main_agent = t.tree.at(main->top_nodes.front());
-          main_agent.span.error = true;
-          main_agent.span.status_message = "input guardrail tripped";
-        }
-      } else if (main->calls > 1) {
-        g.span.set("llmtap.guardrail.tripped", false);
-        g.span.set("gen_ai.security.decision.type", std::string("allow"));
+      if (evidence != nullptr) tripped = true;
+      else if (main->calls > 1) tripped = false;
+    }
+    if (!tripped && main != nullptr) {
+      tripped = guardrail_verdict_tripped(side.last_output_text);
+      if (tripped.value_or(false)) evidence = "verdict";
+    }
+    if (tripped) {
+      g.span.set("llmtap.guardrail.tripped", *tripped);
+      g.span.set("gen_ai.security.decision.type", std::string(*tripped ? "deny" : "allow"));
+    }
+    if (tripped.value_or(false)) {
+      g.span.set("llmtap.guardrail.tripped_evidence", std::string(evidence));
+      const std::string why = input ? "input guardrail tripped" : "output guardrail tripped";
+      // The call whose input (or answer) the guardrail rejected, and the agent that made it.
+      if (input) t.tree.at(main->first_generation).span.set("llmtap.call.abandoned_reason", why);
+      const int agent = input ? (main->top_nodes.empty() ? -1 : main->top_nodes.front()) : main->agent_node;
+      if (agent >= 0) {
+        SpanNode& main_agent = t.tree.at(agent);
+        main_agent.span.error = true;
+        main_agent.span.status_message = why;
       }
     }
     const int wrapper = t.tree.add(std::move(g));

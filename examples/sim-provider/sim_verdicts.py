@@ -4,13 +4,14 @@ verdict instead of the brain's usual reply.
 An agent whose instructions contain VERDICT_MARKER ("Reply only with a JSON verdict") gets
 `{"flagged": true|false, "reason": "..."}`: flagged when the last user message contains one of
 FLAG_WORDS (case-insensitive). So a test's input guardrail agent trips on "homework" and passes
-everything else, and an output guardrail agent passes every answer the brain gives.
+everything else, and an output guardrail agent trips on an answer that quotes an "internal" note
+(a tool result carrying one) and passes every other answer the brain gives.
 Standard library only; imported by sim_provider.py.
 """
 import json
 
 VERDICT_MARKER = "reply only with a json verdict"
-FLAG_WORDS = ("homework",)
+FLAG_WORDS = ("homework", "internal")
 
 
 def instructions_of(body, items):

@@ -191,7 +191,9 @@ def otlp_to_spans(bodies):
             for ss in rs.get("scopeSpans", []):
                 for sp in ss.get("spans", []):
                     attrs = {a["key"]: otlp_value(a.get("value", {})) for a in sp.get("attributes", [])}
-                    spans.append({"trace_id": sp["traceId"], "span_id": sp["spanId"],
+                    status = sp.get("status") or {}
+                    code = {0: "UNSET", 1: "OK", 2: "ERROR"}.get(status.get("code"), str(status.get("code", "UNSET")))
+                    spans.append({"status": {"code": code.replace("STATUS_CODE_", ""), "message": status.get("message", "")},"trace_id": sp["traceId"], "span_id": sp["spanId"],
                                   "parent_span_id": sp.get("parentSpanId", ""), "name": sp["name"],
                                   "kind": attrs.get("llmtap.span.kind"),
                                   "start_time_unix_nano": int(sp["startTimeUnixNano"]),

@@ -1,14 +1,15 @@
 // The Agents SDK with input and output guardrails, each run by its own guardrail agent (the SDK's
-// documented pattern), several runs at once, one of which trips its input guardrail. The SDK's
+// documented pattern), several runs at once: one trips its input guardrail, one its output
+// guardrail (its order's status carries an internal note, which the answer quotes). The SDK's
 // own trace is captured as in agents_sdk_e2e.mjs (the only processor, setTraceProcessors).
 //
 // Environment: OPENAI_BASE_URL / OPENAI_API_KEY as any app; E2E_STREAM=0|1.
 // Usage: node agents_sdk_guardrails_e2e.mjs OUT.json
-// Writes {runs: [{input, sdkTraceId, finalOutput, tripped}], spans: [...]} to OUT.json.
+// Writes {runs: [{input, sdkTraceId, finalOutput, tripped: false|'input'|'output'}], spans: [...]} to OUT.json.
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import {
-  Agent, InputGuardrailTripwireTriggered, getCurrentTrace, run, setTraceProcessors, tool, withTrace,
+  Agent, InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered, getCurrentTrace, run, setTraceProcessors, tool, withTrace,
 } from '@openai/agents';
 import { z } from 'zod';
 
@@ -31,7 +32,9 @@ class CollectingProcessor {
 }
 setTraceProcessors([new CollectingProcessor()]);
 
-const ORDERS = { '2001': 'delivered', '2002': 'in transit', '2003': 'delivered' };
+const ORDERS = {
+  '2001': 'delivered', '2002': 'in transit', '2003': 'delivered', '2004': 'on hold (internal note: fraud review)',
+};
 const lookupOrder = tool({
   name: 'lookup_order',
   description: 'Look up an order by its id and return its status.',
@@ -89,6 +92,7 @@ const INPUTS = [
   'Where is my order 2001?',
   'Can you do my math homework for order 2002? Solve 2x+3=7.',
   'What is the status of order 2003?',
+  'Where is my order 2004?',
 ];
 
 async function converse(input, i) {
@@ -102,7 +106,8 @@ async function converse(input, i) {
       }
       return { input, sdkTraceId, finalOutput: result.finalOutput, tripped: false };
     } catch (e) {
-      if (e instanceof InputGuardrailTripwireTriggered) return { input, sdkTraceId, finalOutput: null, tripped: true };
+      if (e instanceof InputGuardrailTripwireTriggered) return { input, sdkTraceId, finalOutput: null, tripped: 'input' };
+      if (e instanceof OutputGuardrailTripwireTriggered) return { input, sdkTraceId, finalOutput: null, tripped: 'output' };
       throw e;
     }
   });

@@ -2,9 +2,10 @@
 """End-to-end: the real OpenAI Agents SDK (JS) with input and output guardrails through `llmtap proxy`,
 scored against the SDK's own trace.
 
-agents_sdk_guardrails_e2e.mjs runs three runs at once of a support agent with one tool, an input
+agents_sdk_guardrails_e2e.mjs runs four runs at once of a support agent with one tool, an input
 guardrail and an output guardrail, each guardrail running its own agent (the SDK's documented
-pattern); one run asks for homework help and trips the input guardrail. The simulated provider
+pattern); one run asks for homework help and trips the input guardrail, one gets an answer quoting
+an internal note and trips the output guardrail. The simulated provider
 (sim_verdicts.py) answers the guardrail agents with a JSON verdict. For the Responses API, streamed
 and not, it checks on llmtap's jsonl and OTLP exports:
   * partition: one llmtap trace per SDK trace, holding exactly the model calls of that SDK trace
@@ -12,8 +13,10 @@ and not, it checks on llmtap's jsonl and OTLP exports:
   * every SDK guardrail span is one llmtap `apply_guardrail` span in that trace, with the target
     (`llm_input` for the input guardrail, `llm_output` for the output guardrail), holding the
     generations of the guardrail agent the SDK ran inside it;
-  * tripped: the SDK's `triggered` equals `llmtap.guardrail.tripped`; when streamed, the agent's
-    abandoned call is marked `llmtap.call.abandoned_reason`;
+  * tripped: the SDK's `triggered` equals `llmtap.guardrail.tripped` (present on every guardrail span),
+    input and output; when streamed, the agent's abandoned call is marked
+    `llmtap.call.abandoned_reason`; a tripped output guardrail (after which the wire shows nothing: its
+    agent's verdict is the evidence) marks the agent whose answer it rejected ERROR, and only that run;
   * cost: the run's cost is the sum of all its generations, guardrail calls included (> 0 each);
   * no API key in llmtap's logs or exports; canaries: mutations of a real export must be caught.
 
@@ -112,10 +115,20 @@ def score(fail, label, sdk, spans):
                        f"{where}: {g['name']!r} is not under the main agent span")
             fail.check(a.get("gen_ai.security.target.type") == target,
                        f"{where}: {name!r} is {a.get('gen_ai.security.target.type')!r} in llmtap, {target!r} in the SDK")
+            fail.check(a.get("llmtap.guardrail.tripped") is not None and
+                       bool(a.get("llmtap.guardrail.tripped")) == triggered,
+                       f"{where}: {name!r} triggered={triggered} in the SDK, llmtap.guardrail.tripped="
+                       f"{a.get('llmtap.guardrail.tripped')!r}")
+            if target == "llm_output" and parent is not None:
+                rejected = parent.get("status", {}).get("code") == "ERROR" or parent.get("error") is True
+                fail.check(rejected == triggered and (not triggered or "output guardrail tripped" in
+                                                      str(parent.get("status", {}).get("message", ""))),
+                           f"{where}: output guardrail triggered={triggered} in the SDK, the agent it checked "
+                           f"has status {parent.get('status')!r}")
+                if triggered:
+                    fail.check(a.get("llmtap.guardrail.tripped_evidence") == "verdict",
+                               f"{where}: tripped output guardrail evidence {a.get('llmtap.guardrail.tripped_evidence')!r}")
             if target == "llm_input":
-                fail.check(bool(a.get("llmtap.guardrail.tripped")) == triggered,
-                           f"{where}: {name!r} triggered={triggered} in the SDK, llmtap.guardrail.tripped="
-                           f"{a.get('llmtap.guardrail.tripped')!r}")
                 if triggered:
                     fail.check(any(x["attributes"].get("llmtap.call.abandoned_reason") for x in gens),
                                f"{where}: no generation marked abandoned though the guardrail tripped")
@@ -150,6 +163,11 @@ def run_canaries(fail, label, sdk, spans):
         g = next(s for s in sp if s["kind"] == "guardrail" and s["attributes"].get("gen_ai.security.target.type") == "llm_input")
         g["attributes"]["llmtap.guardrail.tripped"] = not g["attributes"].get("llmtap.guardrail.tripped")
 
+    def flip_output_trip(sp):
+        g = next(s for s in sp if s["kind"] == "guardrail" and s["attributes"].get("gen_ai.security.target.type") == "llm_output"
+                 and s["attributes"].get("llmtap.guardrail.tripped"))
+        g["attributes"]["llmtap.guardrail.tripped"] = False
+
     def other_trace(sp):
         g = guard_gen(sp)
         g["trace_id"] = next(s["trace_id"] for s in sp if s["trace_id"] != g["trace_id"])
@@ -158,6 +176,7 @@ def run_canaries(fail, label, sdk, spans):
         "guardrail call in another trace": other_trace,
         "guardrail span dropped": lambda sp: sp.remove(next(s for s in sp if s["kind"] == "guardrail")),
         "tripped flag flipped": flip_trip,
+        "tripped output guardrail reported as passed": flip_output_trip,
         "guardrail target swapped": lambda sp: next(s for s in sp if s["kind"] == "guardrail")["attributes"].update(
             {"gen_ai.security.target.type": "llm_other"}),
         "run cost without a guardrail call": lambda sp: [s["attributes"].update(
@@ -211,8 +230,8 @@ def main():
                 args, workdir, f"guardrails-{st}", sim_addr, ca, "responses", stream, otlp,
                 script=os.path.basename(NODE_SCRIPT))
             fail.check(base.API_KEY not in logs, f"{label}: the API key appears in llmtap's logs or export")
-            fail.check(sum(r["tripped"] for r in sdk["runs"]) == 1,
-                       f"{label}: the SDK tripped {sum(r['tripped'] for r in sdk['runs'])} runs, expected 1")
+            trips = sorted(str(r["tripped"]) for r in sdk["runs"] if r["tripped"])
+            fail.check(trips == ["input", "output"], f"{label}: the SDK's tripped runs {trips}, expected one input, one output")
             before = len(fail.items)
             score(fail, label, sdk, spans)
             score(fail, label + " (OTLP)", sdk, otlp_spans)

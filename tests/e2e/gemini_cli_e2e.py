@@ -33,8 +33,11 @@ Checks per run (named; the summary lists which passed):
   one-agent    the main loop's generations are under one agent span, which holds no other generation;
   agent-names  that agent is "Gemini CLI" (its instructions say so), the router's is named from its
                instructions ("... Task Routing AI"), neither by a hash;
-  router-joins the router's generation is in the main loop's trace and the export holds no other trace
-               (issue 14 item 4, built elsewhere: an expected failure until it is merged);
+  router-joins the router's generation is in the main loop's trace, under its own agent marked
+               `llmtap.side_call.role` = router, and the export holds no other trace (the router sends
+               the session context and the prompt as two messages where the main loop merges them, and
+               the CLI takes a few hundred ms, seconds under load, before the main call: joined by the
+               user content and the keep-alive connection both use);
   summary      `llmtap run`'s summary counts the export's traces and exactly the model calls (countTokens
                is none), with the generations' token totals;
   no-key       the API key and the proxy credential appear in no llmtap export or log;
@@ -69,10 +72,7 @@ NOTES = "hello from the llmtap gemini notes\n"
 CLI_TIMEOUT_S = 240
 RUNS = {"auto": [], "proxy": ["--mode", "proxy"]}
 # Checks known to fail today, with the reason (the summary prints them as XFAIL).
-EXPECTED_FAILURES = {
-    (f"run-{r}", "router-joins"): "side-call joining (issue 14 item 4) is merged and its Gemini CLI router "
-                                  "rule passes its unit test, but the real CLI's router call still makes its "
-                                  "own trace; why is not yet investigated" for r in RUNS}
+EXPECTED_FAILURES = {}
 
 
 def find_gemini(node_modules):
@@ -107,11 +107,13 @@ def hr_ns(t):
 
 def telemetry_of(path):
     """The CLI's own account of the run: its model calls (role, usage, response id) and tool spans."""
-    out = {"responses": [], "response_ids": [], "tool_spans": [], "prompt_ids": set()}
+    out = {"requests": [], "responses": [], "response_ids": [], "tool_spans": [], "prompt_ids": set()}
     for o in read_concatenated_json(path):
         a = o.get("attributes") or {}
         name = a.get("event.name")
-        if name == "gemini_cli.api_response":
+        if name == "gemini_cli.api_request":
+            out["requests"].append((a.get("event.timestamp"), a.get("role")))
+        elif name == "gemini_cli.api_response":
             out["responses"].append({
                 "model": a.get("model"), "role": a.get("role"), "at": a.get("event.timestamp"),
                 "usage": tuple(int(a.get(k) or 0) for k in (
@@ -123,6 +125,7 @@ def telemetry_of(path):
         elif o.get("name") == "tool_call" and "startTime" in o:
             out["tool_spans"].append({"name": a.get("gen_ai.tool.name"), "call_id": a.get("gen_ai.tool.call_id"),
                                       "start": hr_ns(o["startTime"]), "end": hr_ns(o["endTime"])})
+    out["requests"] = [role for _, role in sorted(out["requests"])]
     out["responses"].sort(key=lambda r: r["at"])
     out["response_ids"] = [rid for _, rid in sorted(out["response_ids"])]
     out["tool_spans"].sort(key=lambda t: t["start"])
@@ -196,15 +199,26 @@ def check_run(c, run, res, spans=None):
         print(f"  {run}: {res['seconds']:.1f} s, {len(calls)} model calls, {len(count_tokens)} countTokens, "
               f"{len(spans)} spans in {len({s['trace_id'] for s in spans})} traces", flush=True)
 
-    # Usage: the sim's numbers and the CLI's own, call by call (both in request order).
-    c.check(run, "usage", tel["response_ids"] == rids, f"the CLI's response ids {tel['response_ids']} != the sim's {rids}")
-    c.check(run, "usage", len(tel["responses"]) == len(calls),
-            f"the CLI logged {len(tel['responses'])} API responses for {len(calls)} model calls")
-    for e, own in zip(calls, tel["responses"]):
+    # Usage: the sim's numbers and the CLI's own, call by call (both in request order). The CLI logs
+    # every request, but a loaded machine can end it before its last response record is written:
+    # its account of responses may lack the last one (never more, never another).
+    c.check(run, "usage", len(tel["requests"]) == len(calls),
+            f"the CLI logged {len(tel['requests'])} API requests for {len(calls)} model calls")
+    logged = len(tel["responses"])
+    c.check(run, "usage", logged in (len(calls), len(calls) - 1),
+            f"the CLI logged {logged} API responses for {len(calls)} model calls")
+    c.check(run, "usage", tel["response_ids"] == rids[:len(tel["response_ids"])] and
+            len(tel["response_ids"]) >= len(calls) - 1, f"the CLI's response ids {tel['response_ids']} != the sim's {rids}")
+    if logged < len(calls) and not c.quiet:
+        print(f"  {run}: the CLI exited before logging its last response (compared {logged} of {len(calls)})")
+    for i, e in enumerate(calls):
         u = e["usage"]
         sim = (u["promptTokenCount"], u["candidatesTokenCount"], u.get("cachedContentTokenCount", 0),
                u.get("thoughtsTokenCount", 0))
-        c.check(run, "usage", own["usage"] == sim, f"response {e['response_id']}: the CLI's usage {own['usage']} != sim {sim}")
+        if i < logged:
+            own = tel["responses"][i]
+            c.check(run, "usage", own["usage"] == sim,
+                    f"response {e['response_id']}: the CLI's usage {own['usage']} != sim {sim}")
         g = gens.get(e["response_id"])
         if g is None:
             continue
@@ -216,7 +230,7 @@ def check_run(c, run, res, spans=None):
         c.check(run, "usage", attrs(g).get("gen_ai.request.model") == e["model"],
                 f"model {attrs(g).get('gen_ai.request.model')!r} != {e['model']!r}")
 
-    roles = [r["role"] for r in tel["responses"]]
+    roles = tel["requests"]  # the role of every call (its request record, always logged)
     main_rids = [rid for rid, role in zip(rids, roles) if role == "main"]
     router_rids = [rid for rid, role in zip(rids, roles) if role == "utility_router"]
     c.check(run, "one-trace", main_rids and router_rids,
@@ -229,6 +243,10 @@ def check_run(c, run, res, spans=None):
             "the router's generation is not in the main loop's trace")
     c.check(run, "router-joins", len({s["trace_id"] for s in spans}) == 1,
             f"one gemini -p made {len({s['trace_id'] for s in spans})} traces")
+    router_roles = [attrs(by_id_of(spans).get(gens[r].get("parent_span_id"), {})).get("llmtap.side_call.role")
+                    for r in router_rids if r in gens]
+    c.check(run, "router-joins", router_roles and all(r == "router" for r in router_roles),
+            f"the router's agent has side-call roles {router_roles} (want router)")
 
     by_id = {s["span_id"]: s for s in spans}
     agents = {g.get("parent_span_id") for g in main_gens}
@@ -273,6 +291,10 @@ def check_run(c, run, res, spans=None):
     check_no_secret(c, run, lt, {"API key": API_KEY, "proxy credential": lt.proxy_credential()})
 
 
+def by_id_of(spans):
+    return {s["span_id"]: s for s in spans}
+
+
 def canaries(c, run, res):
     """Mutations of the run's real export that the checks must catch."""
     spans = res["llmtap"].spans()
@@ -313,6 +335,11 @@ def canaries(c, run, res):
             lambda s, o: s["attributes"].update({"gen_ai.usage.cache_read.input_tokens": 0})),
         "main loop split in two traces": lambda: mutated(main_gen, split),
         "main loop in two agents": lambda: mutated(main_gen, second_agent),
+        "router in a trace of its own": lambda: mutated(
+            lambda s: s.get("kind") == "generation" and "lite" in attrs(s).get("gen_ai.request.model", ""), split),
+        "router not marked as one": lambda: mutated(
+            lambda s: attrs(s).get("llmtap.side_call.role") == "router",
+            lambda s, o: s["attributes"].pop("llmtap.side_call.role")),
         "router agent named by its hash": lambda: mutated(
             lambda s: s.get("kind") == "agent" and attrs(s).get("gen_ai.agent.name") != "Gemini CLI",
             lambda s, o: s["attributes"].update({"gen_ai.agent.name": "Agent 9ced18"})),
