@@ -29,16 +29,6 @@ constexpr std::size_t kMaxSideCandidates = 256;
 // against has arrived.
 constexpr UnixNanos kSideCallSettle = 12'000'000'000;
 
-void erase_entry(std::unordered_multimap<std::uint64_t, std::uint64_t>& index, std::uint64_t key, std::uint64_t conv) {
-  if (key == 0) return;
-  auto [b, e] = index.equal_range(key);
-  for (auto it = b; it != e; ++it)
-    if (it->second == conv) {
-      index.erase(it);
-      return;
-    }
-}
-
 }  // namespace
 
 TraceAssembler::Conversation* TraceAssembler::join_existing_run(const ModelCall& call, const std::string& fp) {
@@ -73,14 +63,15 @@ TraceAssembler::Conversation* TraceAssembler::nest_by_arguments(const ModelCall&
 
 std::vector<SideCallCandidate> TraceAssembler::side_call_candidates(const Conversation& conv) const {
   std::vector<SideCallCandidate> out;
-  auto collect = [&](const std::unordered_multimap<std::uint64_t, ConvId>& index, SideEvidence evidence) {
-    auto [b, e] = index.equal_range(conv.first_user_key);
-    for (auto it = b; it != e && out.size() < kMaxSideCandidates; ++it) {
-      const Conversation& c = *conversations_.at(it->second);
-      if (c.trace == conv.trace) continue;
-      out.push_back({c.trace, c.id, evidence, c.first_agent_fp.view(), c.first_call_start, c.first_call_end,
-                     c.last_response_end, c.client_pid});
-    }
+  auto collect = [&](const ConversationIndex& index, SideEvidence evidence) {
+    index.for_each(conv.first_user_key, [&](ConvId id) {
+      if (out.size() >= kMaxSideCandidates) return false;
+      const Conversation& c = *conversations_.at(id);
+      if (c.trace != conv.trace)
+        out.push_back({c.trace, c.id, evidence, c.first_agent_fp.view(), c.first_call_start, c.first_call_end,
+                       c.last_response_end, c.client_pid});
+      return true;
+    });
   };
   if (conv.first_user_key == 0) return out;
   collect(by_first_user_, SideEvidence::kSameUserTurn);
@@ -146,19 +137,19 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
     const OpenTrace& t = *traces_.at(conv.trace);
     if (conv.parent_node == 0 && t.conversations.front() == conv.id && !side_call_candidates(conv).empty())
       side_pending_.insert(conv.trace);
-    if (conv.first_user_key != 0) by_first_user_.emplace(conv.first_user_key, conv.id);
+    if (conv.first_user_key != 0) by_first_user_.add(conv.first_user_key, conv.id);
   }
   const std::uint64_t out = text_key(final_text(call.output));
   if (out != conv.output_key) {
-    erase_entry(by_output_, conv.output_key, conv.id);
+    if (conv.output_key != 0) by_output_.erase(conv.output_key, conv.id);
     conv.output_key = out;
-    if (out != 0) by_output_.emplace(out, conv.id);
+    if (out != 0) by_output_.add(out, conv.id);
   }
 }
 
 void TraceAssembler::forget_indexed(const Conversation& conv) {
-  erase_entry(by_first_user_, conv.first_user_key, conv.id);
-  erase_entry(by_output_, conv.output_key, conv.id);
+  if (conv.first_user_key != 0) by_first_user_.erase(conv.first_user_key, conv.id);
+  if (conv.output_key != 0) by_output_.erase(conv.output_key, conv.id);
 }
 
 bool TraceAssembler::weak_nesting_allowed(const OpenTrace& child, TraceKey host) const {
@@ -176,13 +167,14 @@ void TraceAssembler::count_tokens(const ModelCall& call) {
   const std::uint64_t key = text_key(first_user_text(call.input));
   if (key == 0) return;
   TraceKey found = 0;
-  auto [b, e] = by_first_user_.equal_range(key);
-  for (auto it = b; it != e; ++it) {
-    const TraceKey t = conversations_.at(it->second)->trace;
-    if (found != 0 && found != t) return;  // two runs have that turn: count it on neither
+  bool several = false;
+  by_first_user_.for_each(key, [&](ConvId id) {
+    const TraceKey t = conversations_.at(id)->trace;
+    several = found != 0 && found != t;  // two runs have that turn: count it on neither
     found = t;
-  }
-  if (found != 0) ++traces_.at(found)->token_counts;
+    return !several;
+  });
+  if (found != 0 && !several) ++traces_.at(found)->token_counts;
 }
 
 void TraceAssembler::resolve_side_calls(OpenTrace& t) {
