@@ -648,16 +648,20 @@ std::vector<Trace> TraceAssembler::close_over_budget() {
   return out;
 }
 
-std::vector<Trace> TraceAssembler::close_all() {
+std::vector<Trace> TraceAssembler::close_all(std::size_t max) {
   resolve_pending_side_calls(0, true);
   std::vector<Trace> out;
   std::vector<TraceKey> keys;
   keys.reserve(traces_.size());
   for (const auto& [key, t] : traces_) keys.push_back(key);
+  if (keys.size() > max) {
+    std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(max), keys.end());
+    keys.resize(max);
+  }
   std::sort(keys.begin(), keys.end());  // oldest first, as they were opened
   out.reserve(keys.size());
   for (TraceKey key : keys) out.push_back(finish(key));
-  activity_queue_ = {};
+  if (traces_.empty()) activity_queue_ = {};
   return out;
 }
 

@@ -56,7 +56,9 @@ class TraceAssembler {
   // exactly one open run has that turn.
   void count_tokens(const ModelCall& call);
   std::vector<Trace> close_idle(UnixNanos now);
-  std::vector<Trace> close_all();
+  // Closes every open trace, oldest first, at most MAX of them per call (the caller emits each
+  // part before asking for the next, so a burst is not held as finished traces all at once).
+  std::vector<Trace> close_all(std::size_t max = static_cast<std::size_t>(-1));
   std::size_t open_traces() const { return traces_.size(); }
   // Past the open-trace budget (TraceOptions::max_open_traces): closes the least recently active
   // traces until it holds again, their roots marked llmtap.trace.closed_early.
