@@ -127,9 +127,29 @@ stop_llmtap() {
   local t0 i
   t0=$(date +%s%N)
   kill -TERM "$lt_pid" 2>/dev/null || true
-  for ((i = 0; i < 3000; i++)); do kill -0 "$lt_pid" 2>/dev/null || break; sleep 0.1; done
+  for ((i = 0; i < 3000; i++)); do
+    kill -0 "$lt_pid" 2>/dev/null || break
+    # The peak RSS includes the stop: the last VmHWM read before the process is gone.
+    awk '/^VmHWM/{printf "%.0f", $2/1024}' "/proc/$lt_pid/status" >"$work/peak.tmp" 2>/dev/null && mv "$work/peak.tmp" "$work/peak"
+    sleep 0.1
+  done
   wait "$lt_pid" 2>/dev/null || true
   echo $((($(date +%s%N) - t0) / 1000000))
+}
+spooled_traces() {  # records in the store's spool segments (u32 length, u32 crc, payload), after llmtap exited
+  "$py" - "$work/llmtap/traces.db-spool" <<'PY'
+import glob, os, struct, sys
+n = 0
+for path in glob.glob(os.path.join(sys.argv[1], "*.spool")):
+    data = open(path, "rb").read()
+    at = 0
+    while at + 8 <= len(data):
+        (size,) = struct.unpack_from("<I", data, at)
+        if at + 8 + size > len(data): break
+        at += 8 + size
+        n += 1
+print(n)
+PY
 }
 closed_early() { grep -o '[0-9]* trace(s) were closed before' "$work/llmtap.err" | grep -o '^[0-9]*' || echo 0; }
 
@@ -145,8 +165,9 @@ if [[ $memory != 0 ]]; then
   echo "  wrk: $reqs requests ($rps req/s, p99 ${p99} us), non-2xx $non2xx, socket errors $errs"
   echo "  end: rss/hwm MB $(rss_mb "$lt_pid")"
   ms=$(stop_llmtap)
-  echo "  SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces) for $reqs requests wrk completed" \
-       "(+ those in flight when wrk stopped); closed early by the budget: $(closed_early)"
+  echo "  peak RSS (VmHWM, including the stop): $(cat "$work/peak" 2>/dev/null || echo ?) MB"
+  echo "  SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces), spooled: $(spooled_traces) for $reqs requests" \
+       "wrk completed (+ those in flight when wrk stopped); closed early by the budget: $(closed_early)"
   grep -i "warn\|error" "$work/llmtap.err" | grep -v "closed before their idle timeout" | tail -3 | cut -c1-300 | sed 's/^/  llmtap: /'
   exit 0
 fi

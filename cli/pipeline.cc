@@ -82,6 +82,7 @@ class RunningPipeline final : public Pipeline {
     eopts.redaction.patterns = opts.redact_patterns;
     eopts.redaction.disabled_classes = opts.no_redact_classes;
     eopts.store_retention = opts.store_retention;
+    eopts.store_max_spool_bytes = opts.store_max_spool_bytes;
     std::string export_error;
     auto exporters = exporting::make_export_setup(opts.exports, data_dir_, &export_error, eopts);
     if (!exporters.sink) return fail(error, export_error);

@@ -43,6 +43,7 @@ struct PipelineOptions {
   bool enforce_budgets = false;                     // --enforce-budgets: answer 429 once a budget is spent
   std::string metrics_listen;                       // --metrics-listen ADDR:PORT ("" = no endpoint)
   exporting::RetentionPolicy store_retention = exporting::default_retention();  // --retention, --max-store-mb
+  std::uint64_t store_max_spool_bytes = std::uint64_t{1} << 30;                 // --max-spool-mb (0: no cap)
 };
 
 // Parses the shared proxy options out of ARGS (removing them); returns "" or an error message.

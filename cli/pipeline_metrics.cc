@@ -26,16 +26,21 @@ std::string render_pipeline_metrics(const PipelineMetricSources& src) {
     one(out, "llmtap_capture_queue_bytes", "gauge", "Captured bytes waiting to be decoded", static_cast<double>(t.queued_bytes));
   }
   if (!src.stores.empty()) {
-    double accepted = 0, stored = 0, unstored = 0, lost = 0;
+    double accepted = 0, stored = 0, unstored = 0, lost = 0, overflowed = 0, spool_full = 0, spool_bytes = 0;
     for (const auto* s : src.stores) {
       const exporting::StoreOutcome o = s->outcome();
       accepted += static_cast<double>(o.accepted), stored += static_cast<double>(o.stored);
       unstored += static_cast<double>(o.unstored), lost += static_cast<double>(o.lost);
+      overflowed += static_cast<double>(o.overflowed), spool_full += static_cast<double>(o.spool_full);
+      spool_bytes += static_cast<double>(o.spool_bytes);
     }
     one(out, "llmtap_store_traces_total", "counter", "Traces written to the SQLite store", stored);
     one(out, "llmtap_store_queue_traces", "gauge", "Traces waiting to be written to the store", accepted - stored - unstored - lost);
     one(out, "llmtap_store_fallback_traces_total", "counter", "Traces the store could not take, written to the fallback file", unstored);
     one(out, "llmtap_store_lost_traces_total", "counter", "Traces neither stored nor written to the fallback file", lost);
+    one(out, "llmtap_store_spooled_traces_total", "counter", "Traces the store's queue could not hold, written to its disk spool", overflowed);
+    one(out, "llmtap_store_spool_bytes", "gauge", "Bytes of traces waiting in the store's disk spool", spool_bytes);
+    one(out, "llmtap_store_spool_full_total", "counter", "Closing traces that waited for the store because the spool was at --max-spool-mb", spool_full);
   }
   if (!src.otlp.empty()) {
     exporting::OtlpExporter::Stats sum;

@@ -68,6 +68,8 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "                           default 30d), checked at start and every minute in the background\n"
          "  --max-store-mb N         delete the oldest stored traces while the store exceeds N MB\n"
          "                           (0: no cap; default 1024)\n"
+         "  --max-spool-mb N         at most N MB of traces waiting on disk when the store falls behind;\n"
+         "                           past it closing traces waits for the store (0: no cap; default 1024)\n"
          "  --io-threads N           threads forwarding traffic (default 2; one more thread decodes\n"
          "                           the captured bytes, others export)\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
@@ -94,7 +96,8 @@ bool pipeline_option_takes_value(std::string_view name) {
   static constexpr std::string_view kWithValue[] = {
       "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
       "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--max-open-traces", "--io-threads", "--data-dir", "--log-level",
-      "--user-header", "--session-header", "--alert-rules", "--metrics-listen", "--retention", "--max-store-mb"};
+      "--user-header", "--session-header", "--alert-rules", "--metrics-listen", "--retention", "--max-store-mb",
+      "--max-spool-mb"};
   for (auto k : kWithValue)
     if (name == k) return true;
   return false;
@@ -199,6 +202,8 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
       if (auto e = exporting::parse_retention_age(value, &opts.store_retention.max_age_ns); !e.empty()) return e;
     } else if (name == "--max-store-mb") {
       if (auto e = exporting::parse_max_store_mb(value, &opts.store_retention.max_bytes); !e.empty()) return e;
+    } else if (name == "--max-spool-mb") {
+      if (auto e = exporting::parse_megabytes("--max-spool-mb", value, &opts.store_max_spool_bytes); !e.empty()) return e;
     } else if (name == "--log-level") {
       if (std::string e = set_log_level(value, "--log-level"); !e.empty()) return e;
     }

@@ -29,6 +29,7 @@ struct ExportOptions {
   TraceSink* also_to = nullptr;         // fed every trace after redaction too (not owned; outlives the sink)
   RedactionOptions redaction;           // --redact, --no-redact-class
   RetentionPolicy store_retention;      // --retention, --max-store-mb (default here: keep everything)
+  std::uint64_t store_max_spool_bytes = std::uint64_t{1} << 30;  // --max-spool-mb (0: no cap)
 };
 
 struct ExportSetup {

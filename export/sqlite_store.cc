@@ -136,15 +136,21 @@ std::unique_ptr<SqliteStore> SqliteStore::unavailable(const std::string& path, c
 }
 
 StoreOutcome SqliteStore::outcome() const {
-  std::lock_guard lock(out_mu_);
-  return outcome_;
+  StoreOutcome o;
+  {
+    std::lock_guard lock(out_mu_);
+    o = outcome_;
+  }
+  if (spool_) o.spool_bytes = spool_->disk_bytes();
+  return o;
 }
 
 SqliteStore::SqliteStore(std::string path, sqlite3* db, const StoreOptions& options)
     : path_(std::move(path)), db_(db), options_(options) {
   if (db_) {
     writer_ = std::make_unique<StoreWriter>(db_);
-    spool_ = std::make_unique<StoreSpool>(options_.spool_dir.empty() ? path_ + "-spool" : options_.spool_dir);
+    spool_ = std::make_unique<StoreSpool>(options_.spool_dir.empty() ? path_ + "-spool" : options_.spool_dir,
+                                          options_.max_spool_bytes);
     outcome_.spool_dir = spool_->dir();
   }
   thread_ = std::thread([this] {
@@ -199,7 +205,12 @@ void SqliteStore::on_trace(const Trace& trace) {
   if (full && spool_) {
     lock.unlock();
     std::string error;
-    if (spool_->append(trace, &error)) {
+    bool spool_full = false;
+    if (spool_->append(trace, &error, &spool_full)) {
+      {
+        std::lock_guard out(out_mu_);
+        ++outcome_.overflowed;
+      }
       lock.lock();
       if (!spool_warned_) {
         spool_warned_ = true;
@@ -212,8 +223,18 @@ void SqliteStore::on_trace(const Trace& trace) {
       cv_.notify_one();
       return;
     }
+    if (spool_full) {
+      std::lock_guard out(out_mu_);
+      ++outcome_.spool_full;
+    }
     lock.lock();
-    if (!behind_warned_) spdlog::warn("trace store {}: cannot spool ({}); closing traces waits for the disk", path_, error);
+    if (spool_full && !spool_full_warned_) {
+      spool_full_warned_ = true;
+      spdlog::warn("trace store {}: the spool is at its cap ({}); closing traces waits for the disk (--max-spool-mb)",
+                   path_, error);
+    } else if (!spool_full && !behind_warned_) {
+      spdlog::warn("trace store {}: cannot spool ({}); closing traces waits for the disk", path_, error);
+    }
   }
   if (full) {
     // Traces close on the ticker or at shutdown, never on the forwarding path: wait for the disk
@@ -223,7 +244,10 @@ void SqliteStore::on_trace(const Trace& trace) {
       spdlog::warn("trace store {}: {} traces waiting to be written; closing traces waits for the disk", path_,
                    queue_.size());
     }
-    room_cv_.wait(lock, [&] { return queue_.size() < options_.max_queued || stop_; });
+    room_cv_.wait(lock, [&] {
+      return queue_.empty() || (queue_.size() < options_.max_queued && queued_bytes_ + bytes <= options_.max_queued_bytes) ||
+             stop_;
+    });
   }
   queue_.push_back(trace);
   queued_bytes_ += bytes;
@@ -294,6 +318,7 @@ bool SqliteStore::write_queued(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   if (spool_all) {
     // Past the shutdown deadline: what is still queued goes to the spool, for the next open.
+    // A spool at its cap (or failing) leaves the rest to be written now: late, never dropped.
     std::vector<Trace> unspooled;
     std::string error;
     for (auto& t : batch)
@@ -302,6 +327,7 @@ bool SqliteStore::write_queued(std::unique_lock<std::mutex>& lock) {
     {
       std::lock_guard out(out_mu_);
       outcome_.spooled += spooled;
+      outcome_.overflowed += spooled;
     }
     if (!unspooled.empty()) write_batch(unspooled, true);
     lock.lock();
@@ -385,6 +411,7 @@ void SqliteStore::ingest(const std::string& path, bool own, std::unique_lock<std
     } else if (!keep && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
       spdlog::warn("trace store {}: cannot remove spool segment {}: {}", path_, path, std::strerror(errno));
     }
+    spool_->recount();
   }
   if (!own && recovered > 0)
     spdlog::info("trace store {}: wrote in {} traces spooled by an earlier run ({})", path_, recovered, path);

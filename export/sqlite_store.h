@@ -40,6 +40,9 @@ struct StoreOptions {
   RetentionPolicy retention;          // enforced on the store's thread (store_retention.h)
   std::chrono::milliseconds prune_every{60000};
   std::string spool_dir;              // default: PATH + "-spool"
+  // The spool's cap on disk (0: none). At the cap a closing trace waits for the store's queue to
+  // have room (backpressure on the trace builder, never on forwarding) instead of being dropped.
+  std::uint64_t max_spool_bytes = std::uint64_t{1} << 30;
 };
 
 // What became of the traces handed to a store: nothing is lost silently.
@@ -50,6 +53,9 @@ struct StoreOutcome {
   std::uint64_t unstored = 0;     // written to the fallback file instead
   std::uint64_t lost = 0;         // neither (the fallback failed too)
   std::uint64_t recovered = 0;    // spooled by an earlier run and written in by this one (not in accepted)
+  std::uint64_t overflowed = 0;   // traces of this run that went to the spool (queue full or shutdown)
+  std::uint64_t spool_full = 0;   // traces that waited for the queue because the spool was at its cap
+  std::uint64_t spool_bytes = 0;  // the spool's segments on disk now
   std::string store_error;        // why the first batch could not be stored (file and reason)
   std::string fallback_path;      // UnstoredTraces file, "" if never needed
   std::string fallback_error;     // why the fallback failed, if it did
@@ -115,7 +121,7 @@ class SqliteStore : public TraceSink {
   std::uint64_t accepted_ = 0, done_ = 0;  // done: stored, spooled for good, or sent elsewhere
   bool overflowed_ = false;                // the open spool segment holds traces of this run
   std::uint64_t overflow_pending_ = 0;     // traces of this run in the spool, not yet written in
-  bool behind_warned_ = false, spool_warned_ = false, recovered_earlier_ = false;
+  bool behind_warned_ = false, spool_warned_ = false, spool_full_warned_ = false, recovered_earlier_ = false;
   bool stop_ = false;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::chrono::steady_clock::time_point next_prune_{};

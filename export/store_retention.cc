@@ -101,12 +101,19 @@ std::string parse_retention_age(const std::string& value, std::int64_t* max_age_
   return "";
 }
 
-std::string parse_max_store_mb(const std::string& value, std::int64_t* max_bytes) {
-  std::int64_t n = 0;
+std::string parse_megabytes(std::string_view option, const std::string& value, std::uint64_t* bytes) {
+  std::uint64_t n = 0;
   bool ok = !value.empty() && value.size() <= 9;
-  for (char c : value) ok &= c >= '0' && c <= '9', n = n * 10 + (c - '0');
-  if (!ok) return "--max-store-mb wants a whole number of megabytes (0: no cap), got '" + value + "'";
-  *max_bytes = n << 20;
+  for (char c : value) ok &= c >= '0' && c <= '9', n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  if (!ok) return std::string(option) + " wants a whole number of megabytes (0: no cap), got '" + value + "'";
+  *bytes = n << 20;
+  return "";
+}
+
+std::string parse_max_store_mb(const std::string& value, std::int64_t* max_bytes) {
+  std::uint64_t bytes = 0;
+  if (std::string e = parse_megabytes("--max-store-mb", value, &bytes); !e.empty()) return e;
+  *max_bytes = static_cast<std::int64_t>(bytes);
   return "";
 }
 

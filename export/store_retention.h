@@ -5,6 +5,7 @@
 // file system where the store allows it (auto_vacuum=incremental, every store created by schema 2).
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 
@@ -27,6 +28,8 @@ RetentionPolicy default_retention();
 std::string parse_retention_age(const std::string& value, std::int64_t* max_age_ns);
 // --max-store-mb N: a whole number of MiB; 0 removes the cap.
 std::string parse_max_store_mb(const std::string& value, std::int64_t* max_bytes);
+// A whole number of megabytes for OPTION (0: no cap), as bytes.
+std::string parse_megabytes(std::string_view option, const std::string& value, std::uint64_t* bytes);
 
 // What one prune() removed.
 struct PruneResult {

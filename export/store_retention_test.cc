@@ -3,6 +3,8 @@
 // stopped at a deadline, leaves every trace either stored or spooled (and the next open writes the
 // spooled ones in).
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -253,6 +255,71 @@ TEST(StoreBurst, OverflowIsSpooledAndWrittenInWhenTheQueueDrains) {
   auto reader = TraceStoreReader::open(path, &error);
   ASSERT_TRUE(reader) << error;
   EXPECT_EQ(reader->recent(5000).size(), 2000u);
+}
+
+TEST(StoreBurst, SpoolCapHoldsAndNothingIsDropped) {
+  // A queue of 4 traces overflows at once; a 64 KB spool fills after a few hundred traces. Past
+  // the cap a closing trace waits for the queue instead (on_trace blocks): all are stored.
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  constexpr std::uint64_t kCap = 64 << 10;
+  constexpr int kProduced = 3000;
+  std::uint64_t most_on_disk = 0;
+  {
+    StoreOptions options;
+    options.max_queued = 4;
+    options.max_spool_bytes = kCap;
+    auto store = SqliteStore::open(path, &error, options);
+    ASSERT_TRUE(store) << error;
+    for (int n = 0; n < kProduced; ++n) {
+      store->on_trace(testing::numbered_trace(n, 2));
+      most_on_disk = std::max(most_on_disk, store->outcome().spool_bytes);
+    }
+    store->flush();
+    auto o = store->outcome();
+    std::printf("spool cap %llu B: %llu traces spooled, %llu waited at the cap, at most %llu B on disk\n",
+                static_cast<unsigned long long>(kCap), static_cast<unsigned long long>(o.overflowed),
+                static_cast<unsigned long long>(o.spool_full), static_cast<unsigned long long>(most_on_disk));
+    EXPECT_EQ(o.stored, static_cast<std::uint64_t>(kProduced)) << o.describe();
+    EXPECT_EQ(o.lost + o.unstored + o.spooled, 0u) << o.describe();
+  }
+  EXPECT_LE(most_on_disk, kCap);
+  EXPECT_EQ(count_spooled(path + "-spool"), 0u);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM traces"), kProduced);
+  sqlite3_close(db);
+}
+
+TEST(StoreBurst, AtTheDeadlineWithAFullSpoolTheRestIsStoredLate) {
+  // Past the shutdown deadline the queue goes to the spool; what the cap leaves out is written
+  // into the database (late, never dropped).
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  constexpr std::uint64_t kCap = 256 << 10;
+  constexpr int kProduced = 20000;
+  {
+    StoreOptions options;
+    options.max_queued = 20000;
+    options.max_spool_bytes = kCap;
+    auto store = SqliteStore::open(path, &error, options);
+    ASSERT_TRUE(store) << error;
+    store->stop_by(Clock::now());
+    for (int n = 0; n < kProduced; ++n) store->on_trace(testing::numbered_trace(n, 2));
+    store->flush();  // returns at the deadline; closing the store writes the rest
+    auto o = store->outcome();
+    EXPECT_EQ(o.lost + o.unstored, 0u) << o.describe();
+    EXPECT_LE(o.spool_bytes, kCap);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::int64_t in_db = count(db, "SELECT COUNT(*) FROM traces");
+  sqlite3_close(db);
+  const std::uint64_t in_spool = count_spooled(path + "-spool");
+  EXPECT_GT(in_spool, 0u);
+  EXPECT_EQ(static_cast<std::uint64_t>(in_db) + in_spool, static_cast<std::uint64_t>(kProduced));
 }
 
 }  // namespace

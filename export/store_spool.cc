@@ -86,7 +86,7 @@ bool StoreSpool::open_segment(std::string* error) {
   return true;
 }
 
-bool StoreSpool::append(const Trace& trace, std::string* error) {
+bool StoreSpool::append(const Trace& trace, std::string* error, bool* full) {
   std::string record(kHeader, '\0');
   codec::encode_trace(trace, record);
   const std::size_t n = record.size() - kHeader;
@@ -96,13 +96,45 @@ bool StoreSpool::append(const Trace& trace, std::string* error) {
                       ::crc32(0, reinterpret_cast<const Bytef*>(record.data() + kHeader), static_cast<uInt>(n))));
   record.replace(0, kHeader, header);
   std::lock_guard lock(mu_);
+  if (max_bytes_ > 0 && usage_locked() + record.size() > max_bytes_) {
+    *error = dir_ + " holds " + std::to_string(usage_ >> 20) + " MB, its cap is " + std::to_string(max_bytes_ >> 20) +
+             " MB";
+    if (full) *full = true;
+    return false;
+  }
   if (!open_segment(error)) return false;
   if (!write_all(fd_, record)) {
     *error = "cannot write " + path_ + ": " + std::strerror(errno);
     return false;
   }
+  usage_ += record.size();
   ++records_;
   return true;
+}
+
+std::uint64_t StoreSpool::usage_locked() const {
+  if (usage_known_) return usage_;
+  usage_ = 0;
+  if (DIR* d = ::opendir(dir_.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      struct stat st {};
+      if (is_segment(e->d_name) && ::stat((dir_ + "/" + e->d_name).c_str(), &st) == 0)
+        usage_ += static_cast<std::uint64_t>(st.st_size);
+    }
+    ::closedir(d);
+  }
+  usage_known_ = true;
+  return usage_;
+}
+
+std::uint64_t StoreSpool::disk_bytes() const {
+  std::lock_guard lock(mu_);
+  return usage_locked();
+}
+
+void StoreSpool::recount() {
+  std::lock_guard lock(mu_);
+  usage_known_ = false;
 }
 
 std::pair<std::string, std::uint64_t> StoreSpool::rotate() {

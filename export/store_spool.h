@@ -18,14 +18,21 @@ namespace llmtap::exporting {
 
 class StoreSpool {
  public:
-  explicit StoreSpool(std::string dir) : dir_(std::move(dir)) {}
+  // MAX_BYTES caps the spool directory's segments on disk (0: no cap).
+  explicit StoreSpool(std::string dir, std::uint64_t max_bytes = 0) : dir_(std::move(dir)), max_bytes_(max_bytes) {}
   ~StoreSpool();
   StoreSpool(const StoreSpool&) = delete;
   StoreSpool& operator=(const StoreSpool&) = delete;
 
   // Appends TRACE to this process's open segment (created on first use). Thread-safe. false and
-  // *error (the path and OS reason) if it could not be written.
-  bool append(const Trace& trace, std::string* error);
+  // *error (the path and OS reason) if it could not be written; false and *full when it would take
+  // the spool past its cap (nothing written).
+  bool append(const Trace& trace, std::string* error, bool* full = nullptr);
+  // Bytes of segments in the directory (every process's), as last counted plus this process's
+  // appends since. recount() after removing segments.
+  std::uint64_t disk_bytes() const;
+  void recount();
+  std::uint64_t max_bytes() const { return max_bytes_; }
   // Closes the open segment: its path and record count (0 if none) for the caller to ingest.
   std::pair<std::string, std::uint64_t> rotate();
   std::uint64_t open_records() const;
@@ -35,9 +42,13 @@ class StoreSpool {
 
  private:
   bool open_segment(std::string* error);
+  std::uint64_t usage_locked() const;  // under mu_
 
   std::string dir_;
+  std::uint64_t max_bytes_;
   mutable std::mutex mu_;
+  mutable std::uint64_t usage_ = 0;
+  mutable bool usage_known_ = false;
   int fd_ = -1;
   std::string path_;
   std::uint64_t records_ = 0, seq_ = 0;

@@ -1,9 +1,11 @@
 #include "trace/open_span.h"
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace llmtap::trace {
 
@@ -25,10 +27,37 @@ namespace {
 // bounded by the table size.
 constexpr std::size_t kMaxInternedKeys = 4096;
 
+// Values are interned too, for the keys whose values come from a small set (span kinds, models,
+// providers, hosts, agent names): they repeat in every trace, so a value is stored once per
+// process and a span holds its 16-bit id. Bounded like the keys; past the bound a value is inline.
+constexpr std::size_t kMaxInternedValues = 4096;
+constexpr std::size_t kMaxInternedValueSize = 96;
+constexpr std::string_view kFewValuedKeys[] = {
+    "llmtap.span.kind",       "openinference.span.kind", "gen_ai.operation.name",    "gen_ai.provider.name",
+    "gen_ai.request.model",   "gen_ai.response.model",   "llmtap.api",               "server.address",
+    "llmtap.pricing.version", "llmtap.pricing.entry",    "gen_ai.workflow.name",     "gen_ai.agent.name",
+    "gen_ai.agent.id",        "llmtap.agent.name_source", "gen_ai.request.service_tier", "gen_ai.tool.name",
+    "llmtap.handoff.from_agent", "llmtap.handoff.to_agent", "llmtap.release",
+};
+
+struct InternTable {
+  std::deque<std::string> text;  // id -> text; a deque keeps the strings in place as it grows
+  std::unordered_map<std::string_view, std::uint16_t> ids;
+
+  std::uint16_t id(std::string_view s, std::size_t bound) {
+    if (auto it = ids.find(s); it != ids.end()) return it->second;
+    if (text.size() >= bound) return kUninternedKey;
+    const auto n = static_cast<std::uint16_t>(text.size());
+    ids.emplace(text.emplace_back(s), n);
+    return n;
+  }
+  std::string_view at(std::uint16_t n) const { return n < text.size() ? std::string_view(text[n]) : std::string_view(); }
+};
+
 struct KeyTable {
   std::mutex mu;
-  std::deque<std::string> keys;  // id -> key; a deque keeps the strings in place as it grows
-  std::unordered_map<std::string_view, std::uint16_t> ids;
+  InternTable keys, values;
+  std::vector<bool> few_valued;  // by key id: its values are interned
 };
 
 KeyTable& key_table() {
@@ -36,10 +65,28 @@ KeyTable& key_table() {
   return *t;
 }
 
-// Encoding of one attribute: key id (u16), [inline key if kUninternedKey], type (u8), payload.
-enum class Type : std::uint8_t { kString, kInt, kDouble, kBool, kList };
+// The interned id of V as a value of key KEY_ID, kUninternedKey when KEY_ID's values are not
+// interned or the table is full.
+std::uint16_t value_id(std::uint16_t key_id, std::string_view v) {
+  if (key_id == kUninternedKey || v.size() > kMaxInternedValueSize) return kUninternedKey;
+  KeyTable& t = key_table();
+  std::lock_guard lock(t.mu);
+  if (key_id >= t.few_valued.size() || !t.few_valued[key_id]) return kUninternedKey;
+  return t.values.id(v, kMaxInternedValues);
+}
 
-void put_varint(std::string& out, std::size_t v) {
+std::string_view interned_value(std::uint16_t id) {
+  KeyTable& t = key_table();
+  std::lock_guard lock(t.mu);
+  return t.values.at(id);
+}
+
+// Encoding of one attribute: key id (u16), [inline key if kUninternedKey], type (u8), payload:
+// bytes (varint length), zigzag varint, 8-byte double, one byte, varint count and bytes, or a
+// u16 interned value id.
+enum class Type : std::uint8_t { kString, kInt, kDouble, kBool, kList, kInternedString };
+
+void put_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>(v | 0x80));
     v >>= 7;
@@ -86,7 +133,11 @@ class Reader {
   AttrValue value() {
     switch (static_cast<Type>(b_[at_++])) {
       case Type::kString: return std::string(bytes());
-      case Type::kInt: return fixed<std::int64_t>();
+      case Type::kInternedString: return std::string(interned_value(fixed<std::uint16_t>()));
+      case Type::kInt: {
+        const std::uint64_t z = varint();
+        return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
+      }
       case Type::kDouble: return fixed<double>();
       case Type::kBool: return b_[at_++] != 0;
       case Type::kList: {
@@ -100,11 +151,11 @@ class Reader {
   void skip_value() { (void)value(); }
 
  private:
-  std::size_t varint() {
-    std::size_t v = 0;
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
     for (int shift = 0;; shift += 7) {
       const auto c = static_cast<unsigned char>(b_[at_++]);
-      v |= static_cast<std::size_t>(c & 0x7f) << shift;
+      v |= static_cast<std::uint64_t>(c & 0x7f) << shift;
       if (c < 0x80) return v;
     }
   }
@@ -130,17 +181,18 @@ class Reader {
 std::uint16_t attribute_key_id(std::string_view key) {
   KeyTable& t = key_table();
   std::lock_guard lock(t.mu);
-  if (auto it = t.ids.find(key); it != t.ids.end()) return it->second;
-  if (t.keys.size() >= kMaxInternedKeys) return kUninternedKey;
-  const auto id = static_cast<std::uint16_t>(t.keys.size());
-  t.ids.emplace(t.keys.emplace_back(key), id);
+  const std::uint16_t id = t.keys.id(key, kMaxInternedKeys);
+  if (id != kUninternedKey && id >= t.few_valued.size()) {
+    t.few_valued.resize(id + 1u, false);
+    t.few_valued[id] = std::find(std::begin(kFewValuedKeys), std::end(kFewValuedKeys), key) != std::end(kFewValuedKeys);
+  }
   return id;
 }
 
 std::string_view attribute_key(std::uint16_t id) {
   KeyTable& t = key_table();
   std::lock_guard lock(t.mu);
-  return id < t.keys.size() ? std::string_view(t.keys[id]) : std::string_view();
+  return t.keys.at(id);
 }
 
 namespace {
@@ -181,8 +233,13 @@ void OpenSpan::shrink() {
 void OpenSpan::set_string(std::string_view key, std::string_view v) {
   std::string entry;
   const std::uint16_t id = put_key(entry, key);
-  entry.push_back(static_cast<char>(Type::kString));
-  put_bytes(entry, v);
+  if (const std::uint16_t vid = value_id(id, v); vid != kUninternedKey) {
+    entry.push_back(static_cast<char>(Type::kInternedString));
+    put_fixed(entry, vid);
+  } else {
+    entry.push_back(static_cast<char>(Type::kString));
+    put_bytes(entry, v);
+  }
   put_entry(building(), id, key, entry);
 }
 
@@ -192,7 +249,7 @@ void OpenSpan::set_value(std::string_view key, const AttrValue& v) {
   const std::uint16_t id = put_key(entry, key);
   if (const auto* i = std::get_if<std::int64_t>(&v)) {
     entry.push_back(static_cast<char>(Type::kInt));
-    put_fixed(entry, *i);
+    put_varint(entry, (static_cast<std::uint64_t>(*i) << 1) ^ static_cast<std::uint64_t>(*i >> 63));  // zigzag
   } else if (const auto* d = std::get_if<double>(&v)) {
     entry.push_back(static_cast<char>(Type::kDouble));
     put_fixed(entry, *d);

@@ -61,19 +61,24 @@ inline constexpr std::uint16_t kUninternedKey = 0xffff;
 std::uint16_t attribute_key_id(std::string_view key);
 std::string_view attribute_key(std::uint16_t id);
 
-// A span id (16 lowercase hex) kept inline.
+// A span id (16 lowercase hex digits, as new_span_id() makes them) kept as the 64-bit number
+// they spell.
 class SpanIdText {
  public:
   SpanIdText& operator=(const std::string& s) {
-    n_ = static_cast<std::uint8_t>(s.size() < sizeof c_ ? s.size() : sizeof c_);
-    __builtin_memcpy(c_, s.data(), n_);
+    v_ = 0;
+    for (char c : s.substr(0, 16)) v_ = v_ << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
     return *this;
   }
-  std::string str() const { return std::string(c_, n_); }
+  std::string str() const {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i) out[static_cast<std::size_t>(i)] = kHex[(v_ >> (4 * (15 - i))) & 0xf];
+    return out;
+  }
 
  private:
-  char c_[16] = {};
-  std::uint8_t n_ = 0;
+  std::uint64_t v_ = 0;
 };
 
 class OpenSpan {

@@ -2,6 +2,9 @@
 // intern table, ids and strings.
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <vector>
+
 #include "trace/open_span.h"
 
 namespace llmtap::trace {
@@ -70,6 +73,45 @@ TEST(CompactString, ReadsLikeTheStringItHolds) {
   b = "";
   EXPECT_TRUE(b.empty());
   EXPECT_NE(std::string("x"), a);
+}
+
+TEST(OpenSpan, IntegersOfEverySizeRoundTrip) {
+  OpenSpan o;
+  const std::int64_t values[] = {0, 1, -1, 63, -64, 64, 300, -300, std::numeric_limits<std::int64_t>::max(),
+                                 std::numeric_limits<std::int64_t>::min()};
+  for (std::size_t i = 0; i < std::size(values); ++i) o.set("llmtap.test.int" + std::to_string(i), values[i]);
+  o.shrink();
+  const Span s = o.to_span();
+  ASSERT_EQ(s.attributes.size(), std::size(values));
+  for (std::size_t i = 0; i < std::size(values); ++i) EXPECT_EQ(std::get<std::int64_t>(s.attributes[i].value), values[i]);
+}
+
+TEST(OpenSpan, FewValuedAttributesKeepTheirValuesPastTheValueTable) {
+  // gen_ai.request.model's values are interned; many distinct models fill the table, and the
+  // rest are kept inline: every span still reads back its own value.
+  std::vector<OpenSpan> spans(6000);
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    spans[i].set("gen_ai.request.model", "model-" + std::to_string(i));
+    spans[i].set("gen_ai.response.id", std::string("chatcmpl-1"));  // not interned, same value
+    spans[i].shrink();
+  }
+  spans[7].set("gen_ai.request.model", std::string("model-replaced"));
+  spans[7].set("gen_ai.request.model", std::string(200, 'm'));  // longer than any interned value
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    const Span s = spans[i].to_span();
+    ASSERT_EQ(s.attributes.size(), 2u);
+    const std::string want = i == 7 ? std::string(200, 'm') : "model-" + std::to_string(i);
+    ASSERT_EQ(std::get<std::string>(s.attributes[0].value), want);
+    ASSERT_EQ(std::get<std::string>(s.attributes[1].value), "chatcmpl-1");
+  }
+}
+
+TEST(OpenSpan, SpanIdsReadBackAsWritten) {
+  OpenSpan o;
+  for (const char* id : {"0000000000000000", "ffffffffffffffff", "00f1e2d3c4b5a697", "8000000000000001"}) {
+    o.span_id = std::string(id);
+    EXPECT_EQ(o.to_span().span_id, id);
+  }
 }
 
 }  // namespace

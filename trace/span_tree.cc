@@ -160,7 +160,7 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
         std::string name = k.name.empty() ? n.fallback_name.str() : k.name;
         s.name = "invoke_agent " + name;
         s.set("gen_ai.agent.name", name);
-        s.set("llmtap.agent.name_source", k.name.empty() ? n.fallback_source.str() : k.source);
+        s.set("llmtap.agent.name_source", k.name.empty() ? std::string(n.fallback_source) : k.source);
         set_rollup_attributes(s, roll[i]);
         break;
       }
@@ -174,8 +174,10 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
         break;
       }
       case SpanKind::kHandoff: {
-        std::string from = name_of(n.from_fp, n.from_fallback);
-        std::string to = name_of(n.to_fp, n.to_fallback);
+        static const HandoffEnds kNone;
+        const HandoffEnds& ends = n.handoff ? *n.handoff : kNone;
+        std::string from = name_of(ends.from_fp, ends.from_fallback);
+        std::string to = name_of(ends.to_fp, ends.to_fallback);
         s.name = "handoff " + from + " -> " + to;
         s.set("llmtap.handoff.from_agent", from);
         s.set("llmtap.handoff.to_agent", to);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,17 +16,22 @@
 
 namespace llmtap::trace {
 
+// A handoff's two ends (handoff nodes only, so other nodes do not carry four empty strings).
+struct HandoffEnds {
+  CompactString from_fp, from_fallback, to_fp, to_fallback;
+};
+
 struct SpanNode {
   OpenSpan span;    // ids, kind, times, status, attributes known when the node was made (compact)
   int parent = -1;  // index of the parent node; -1 for the root
 
   // Generation: own usage and cost (rolled up into ancestors at finish).
-  bool priced = false;
-  bool counts_as_generation = false;
-  bool unpriced = false;  // reported usage the price table could not price
+  bool priced : 1 = false;
+  bool counts_as_generation : 1 = false;
+  bool unpriced : 1 = false;  // reported usage the price table could not price
   // Tool: still waiting for its result; dropped when it became a handoff span.
-  bool open = false;
-  bool dropped = false;
+  bool open : 1 = false;
+  bool dropped : 1 = false;
   Cost cost;
   std::int64_t input_tokens = 0;
   std::int64_t output_tokens = 0;
@@ -33,10 +39,9 @@ struct SpanNode {
   // Agent (and guardrail: the agent it ran): fingerprint and the name to use when no handoff named it.
   CompactString agent_fp;
   CompactString fallback_name;
-  CompactString fallback_source;  // "rule" or "derived"
+  const char* fallback_source = "";  // "rule" or "derived" (a literal)
 
-  // Handoff: both ends.
-  CompactString from_fp, from_fallback, to_fp, to_fallback;
+  std::unique_ptr<HandoffEnds> handoff;
 };
 
 // A name the wire gave an agent: "wire" (Chat `name` on its messages), "handoff" (a transfer).

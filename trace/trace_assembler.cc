@@ -50,6 +50,8 @@ bool is_lower_hex(std::string_view s) {
   return true;
 }
 
+std::uint64_t response_key(std::string_view id) { return std::hash<std::string_view>{}(id); }
+
 bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
 
 // W3C traceparent "vv-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
@@ -110,7 +112,10 @@ void TraceAssembler::add(const ModelCall& call) {
 
   OpenTrace& tr = *traces_.at(conv.trace);
   if (tr.remote_trace_id.empty() && !call.traceparent.empty() && tr.conversations.size() == 1)
-    parse_traceparent(call.traceparent, tr.remote_trace_id, tr.remote_parent_id);
+    if (std::string tid, sid; parse_traceparent(call.traceparent, tid, sid)) {
+      tr.remote_trace_id = tid;
+      tr.remote_parent_id = sid;
+    }
 
   PricedCall priced;
   if (pricer_ != nullptr) priced = pricer_->price(call);
@@ -175,14 +180,10 @@ TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::ve
                                             const std::string& fp) {
   Match m;
   if (!call.previous_response_id.empty()) {
-    auto it = responses_.find(call.previous_response_id);
-    if (it != responses_.end()) {
-      auto c = conversations_.find(it->second.conv);
-      if (c != conversations_.end()) {
-        m.conv = c->second.get();
-        m.base = it->second.items;
-        return m;
-      }
+    if (const ResponseState* r = find_response(call.previous_response_id)) {
+      m.conv = conversations_.at(r->conv).get();
+      m.base = r->items;
+      return m;
     }
     if (const PrewarmState* p = prewarm_continued(call)) {
       // The prewarm's items come first; it may itself have continued a conversation.
@@ -275,9 +276,9 @@ void TraceAssembler::add_state_only(const ModelCall& call, bool ids_stable,
   if (call.response_id.empty() || prewarms_.count(call.response_id)) return;
   PrewarmState st;
   if (!call.previous_response_id.empty()) {
-    if (auto it = responses_.find(call.previous_response_id); it != responses_.end()) {
-      st.conv = it->second.conv;
-      st.items = it->second.items;
+    if (const ResponseState* r = find_response(call.previous_response_id)) {
+      st.conv = r->conv;
+      st.items = r->items;
     } else if (const PrewarmState* p = prewarm_continued(call)) {
       st.conv = p->conv;
       st.items = p->items;
@@ -383,7 +384,7 @@ void TraceAssembler::try_nest(Conversation& parent, const OpenTool& tool, const 
     OpenTrace& child = *it->second;
     const Conversation& root = *conversations_.at(child.conversations.front());
     if (child.start < tool.start || child.last_activity > result_time) continue;
-    if (!carries_output(result_text, root.last_output_text)) continue;
+    if (!carries_output(result_text, root.last_output_text.view())) continue;
     if (!weak_nesting_allowed(child, parent.trace)) continue;  // a weaker hint never crosses runs
 
     graft_trace(key, parent.trace, tool.node);
@@ -461,13 +462,14 @@ void TraceAssembler::switch_agent(Conversation& conv, const ModelCall& call, con
     h.span.set("llmtap.handoff.inferred", true);
   }
   h.span.end_ns = std::max(h.span.start_ns, end);
-  h.from_fp = conv.agent_fp;
-  h.from_fallback = conv.agent_fallback;
-  h.to_fp = fp;
+  h.handoff = std::make_unique<HandoffEnds>();
+  h.handoff->from_fp = conv.agent_fp;
+  h.handoff->from_fallback = conv.agent_fallback;
+  h.handoff->to_fp = fp;
   if (auto rule = rule_agent_name(options_.agent_name_rules, instructions))
-    h.to_fallback = *rule;
+    h.handoff->to_fallback = *rule;
   else
-    h.to_fallback = derived_agent_name(instructions, fp);
+    h.handoff->to_fallback = derived_agent_name(instructions, fp);
   tree.add(std::move(h));
   open_agent(conv, end, fp, instructions);
 }
@@ -538,14 +540,25 @@ void TraceAssembler::register_states(Conversation& conv, const ModelCall& call, 
   }
   if (!call.response_id.empty()) {
     for (const auto& it : conversation_items(call.output, ids_stable).items) state.append(it.hash);
-    responses_[call.response_id] = {conv.id, state};
+    responses_[response_key(call.response_id)] = {conv.id, state};
     conv.response_ids.push_back(call.response_id);
     if (conv.response_ids.size() > kMaxResponseStatesPerConversation) {
-      const std::string& oldest = conv.response_ids.front();
-      if (auto it = responses_.find(oldest); it != responses_.end() && it->second.conv == conv.id) responses_.erase(it);
+      forget_response(conv.response_ids.front().view(), conv.id);
       conv.response_ids.erase(conv.response_ids.begin());
     }
   }
+}
+
+const TraceAssembler::ResponseState* TraceAssembler::find_response(std::string_view id) const {
+  auto it = responses_.find(response_key(id));
+  if (it == responses_.end()) return nullptr;
+  const auto& ids = conversations_.at(it->second.conv)->response_ids;
+  return std::any_of(ids.begin(), ids.end(), [&](const CompactString& s) { return s.view() == id; }) ? &it->second
+                                                                                                   : nullptr;
+}
+
+void TraceAssembler::forget_response(std::string_view id, ConvId conv) {
+  if (auto it = responses_.find(response_key(id)); it != responses_.end() && it->second.conv == conv) responses_.erase(it);
 }
 
 void TraceAssembler::forget_oldest_state(Conversation& conv) {
@@ -635,11 +648,20 @@ std::vector<Trace> TraceAssembler::close_over_budget() {
   return out;
 }
 
-std::vector<Trace> TraceAssembler::close_all() {
+std::vector<Trace> TraceAssembler::close_all(std::size_t max) {
   resolve_pending_side_calls(0, true);
   std::vector<Trace> out;
-  while (!traces_.empty()) out.push_back(finish(traces_.begin()->first));
-  activity_queue_ = {};
+  std::vector<TraceKey> keys;
+  keys.reserve(traces_.size());
+  for (const auto& [key, t] : traces_) keys.push_back(key);
+  if (keys.size() > max) {
+    std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(max), keys.end());
+    keys.resize(max);
+  }
+  std::sort(keys.begin(), keys.end());  // oldest first, as they were opened
+  out.reserve(keys.size());
+  for (TraceKey key : keys) out.push_back(finish(key));
+  if (traces_.empty()) activity_queue_ = {};
   return out;
 }
 
@@ -655,8 +677,7 @@ Trace TraceAssembler::finish(TraceKey key) {
       it->second.erase(seq);
       if (it->second.empty()) states_.erase(it);
     }
-    for (const auto& rid : c.response_ids)
-      if (auto it = responses_.find(rid); it != responses_.end() && it->second.conv == cid) responses_.erase(it);
+    for (const auto& rid : c.response_ids) forget_response(rid.view(), cid);
     for (const auto& ot : c.open_tools)
       if (auto it = open_calls_.find(ot.call_id); it != open_calls_.end() && it->second == cid) open_calls_.erase(it);
     with_open_tools_.erase(cid);
@@ -664,7 +685,7 @@ Trace TraceAssembler::finish(TraceKey key) {
   }
 
   TraceIdentity id;
-  id.trace_id = t.remote_trace_id.empty() ? new_trace_id() : t.remote_trace_id;
+  id.trace_id = t.remote_trace_id.empty() ? new_trace_id() : t.remote_trace_id.str();
   id.remote_parent_id = t.remote_parent_id;
   id.workflow_name = options_.effective_workflow_name();
   id.group_id = options_.group_id;

@@ -35,6 +35,7 @@
 #include "common/model_call.h"
 #include "common/span.h"
 #include "pricing/cost.h"
+#include "trace/conversation_index.h"
 #include "trace/conversation_items.h"
 #include "trace/side_call_joiner.h"
 #include "trace/flat_map.h"
@@ -56,7 +57,9 @@ class TraceAssembler {
   // exactly one open run has that turn.
   void count_tokens(const ModelCall& call);
   std::vector<Trace> close_idle(UnixNanos now);
-  std::vector<Trace> close_all();
+  // Closes every open trace, oldest first, at most MAX of them per call (the caller emits each
+  // part before asking for the next, so a burst is not held as finished traces all at once).
+  std::vector<Trace> close_all(std::size_t max = static_cast<std::size_t>(-1));
   std::size_t open_traces() const { return traces_.size(); }
   // Past the open-trace budget (TraceOptions::max_open_traces): closes the least recently active
   // traces until it holds again, their roots marked llmtap.trace.closed_early.
@@ -91,7 +94,7 @@ class TraceAssembler {
     CompactString agent_fp;
     CompactString agent_fallback;
     UnixNanos last_response_end = 0;
-    std::string last_output_text;
+    CompactString last_output_text;
     std::vector<OpenTool> open_tools;
     FlatMap<std::uint64_t, std::uint64_t> states;  // state hash -> its seq in states_ (to unregister)
     std::vector<CompactString> response_ids;
@@ -131,7 +134,7 @@ class TraceAssembler {
     TraceKey key = 0;
     SpanTree tree;
     std::vector<ConvId> conversations;
-    std::string remote_trace_id, remote_parent_id;
+    CompactString remote_trace_id, remote_parent_id;
     UnixNanos start = 0;
     UnixNanos last_activity = 0;
     std::vector<PotentialParent> potential_parents;
@@ -195,6 +198,8 @@ class TraceAssembler {
   void switch_agent(Conversation& conv, const ModelCall& call, const std::string& fp,
                     const std::string& instructions, const AnsweredTransfer& transfer);
   void open_agent(Conversation& conv, UnixNanos start, const std::string& fp, const std::string& instructions);
+  const ResponseState* find_response(std::string_view id) const;
+  void forget_response(std::string_view id, ConvId conv);
   void register_states(Conversation& conv, const ModelCall& call, HistoryDigest state, bool ids_stable);
   void forget_oldest_state(Conversation& conv);
   void remember_output_agent(Conversation& conv, const ModelCall& call, bool ids_stable);
@@ -213,7 +218,7 @@ class TraceAssembler {
   OpenTraceBudget budget_;
   std::uint64_t next_id_ = 1;
   std::uint64_t next_seq_ = 1;
-  std::map<TraceKey, std::unique_ptr<OpenTrace>> traces_;
+  std::unordered_map<TraceKey, std::unique_ptr<OpenTrace>> traces_;
   // close_idle() looks only at traces that may be due, not at every open trace on every tick:
   // (last_activity, trace) as it was when set, oldest on top (stale entries are skipped), and the
   // traces found idle that are still held (deferred, nested work) or oversized.
@@ -221,20 +226,23 @@ class TraceAssembler {
                       std::greater<>>
       activity_queue_;
   std::set<TraceKey> due_candidates_;
-  std::map<ConvId, std::unique_ptr<Conversation>> conversations_;
+  std::unordered_map<ConvId, std::unique_ptr<Conversation>> conversations_;
   std::unordered_map<std::uint64_t, StateRefs> states_;
-  std::unordered_map<std::string, ResponseState> responses_;
+  // By the hash of the response id (the id itself is kept once, in its conversation's
+  // response_ids, which find_response() checks).
+  std::unordered_map<std::uint64_t, ResponseState> responses_;
   std::unordered_map<std::string, PrewarmState> prewarms_;  // by response id, bounded
   std::deque<std::string> prewarm_order_;                   // oldest first, for the bound
   std::unordered_map<std::string, ConvId> open_calls_;
   std::set<ConvId> with_open_tools_;  // conversations with open tool calls (nesting candidates)
   std::unordered_map<std::string, std::string> handoff_names_;  // agent fingerprint -> name a transfer gave
   std::unordered_map<std::string, std::string> wire_names_;     // agent fingerprint -> name on the wire
-  // Open conversations by the user content of their first request (user_keys) and by text_key of
-  // their last answer, for side-call evidence without scanning every open conversation.
-  std::unordered_multimap<std::uint64_t, ConvId> by_user_content_;
-  std::unordered_multimap<std::uint64_t, ConvId> by_output_;
-  std::unordered_multimap<std::uint64_t, ConvId> by_carried_output_;  // by carried_key of their last answer
+  // Open conversations by the user content of their first request (user_keys), by text_key of
+  // their last answer and by its carried_key, for side-call evidence without scanning every open
+  // conversation.
+  ConversationIndex by_user_content_;
+  ConversationIndex by_output_;
+  ConversationIndex by_carried_output_;
   // Traces whose first conversation may be a side call of another run: decided once every call
   // the evidence window can hold has arrived (resolve_pending_side_calls), so the arrival order
   // of concurrent calls does not decide.

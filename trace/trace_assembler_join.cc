@@ -33,16 +33,6 @@ constexpr UnixNanos kCompactionSlack = 50'000'000;
 // Past the widest evidence window (10 s), every call a side call could be judged against has arrived.
 constexpr UnixNanos kSideCallSettle = 12'000'000'000;
 
-void erase_entry(std::unordered_multimap<std::uint64_t, std::uint64_t>& index, std::uint64_t key, std::uint64_t conv) {
-  if (key == 0) return;
-  auto [b, e] = index.equal_range(key);
-  for (auto it = b; it != e; ++it)
-    if (it->second == conv) {
-      index.erase(it);
-      return;
-    }
-}
-
 }  // namespace
 
 TraceAssembler::Conversation* TraceAssembler::join_existing_run(const ModelCall& call, const std::string& fp) {
@@ -70,22 +60,23 @@ TraceAssembler::Conversation* TraceAssembler::continue_after_compaction(const Mo
     if (m.role != "user" || !m.tool_calls.empty() || text_chars(m.text) <= kCarryWindow) continue;
     bool ambiguous = false;
     find_carried_keys(m.text, [&](std::uint64_t key) {
-      auto [b, e] = by_carried_output_.equal_range(key);
-      for (auto it = b; it != e; ++it) {
-        Conversation& c = *conversations_.at(it->second);
+      by_carried_output_.for_each(key, [&](ConvId id) {
+        Conversation& c = *conversations_.at(id);
         Conversation* r = run_of(c);
-        if (r == nullptr || !c.last_asked_anew) continue;  // no run of this agent, or no summary asked for
+        if (r == nullptr || !c.last_asked_anew) return true;  // no run of this agent, or no summary asked for
         const UnixNanos since = call.timings.request_start - c.last_response_end;
-        if (since + kCompactionSlack < 0 || since > kCompactionWindow) continue;
-        if (text_chars(m.text) <= text_chars(c.last_output_text) || !carries_text(m.text, c.last_output_text)) continue;
+        if (since + kCompactionSlack < 0 || since > kCompactionWindow) return true;
+        if (text_chars(m.text) <= text_chars(c.last_output_text) || !carries_text(m.text, c.last_output_text))
+          return true;
         if (host != nullptr && host->trace != c.trace) {
           ambiguous = true;
-          return true;
+          return false;
         }
         host = &c;
         run = r;
-      }
-      return false;
+        return true;
+      });
+      return ambiguous;
     });
     if (ambiguous) return nullptr;
     if (host != nullptr) break;
@@ -160,17 +151,17 @@ std::vector<SideCallCandidate> TraceAssembler::side_call_candidates(const Conver
         return true;
     return false;
   };
-  auto collect = [&](const std::unordered_multimap<std::uint64_t, ConvId>& index, std::uint64_t key,
-                     SideEvidence evidence) {
-    auto [b, e] = index.equal_range(key);
-    for (auto it = b; it != e && out.size() < kMaxSideCandidates; ++it) {
-      const Conversation& c = *conversations_.at(it->second);
-      if (c.trace == conv.trace) continue;
-      if (std::find(seen.begin(), seen.end(), std::make_pair(c.id, evidence)) != seen.end()) continue;
+  auto collect = [&](const ConversationIndex& index, std::uint64_t key, SideEvidence evidence) {
+    index.for_each(key, [&](ConvId id) {
+      if (out.size() >= kMaxSideCandidates) return false;
+      const Conversation& c = *conversations_.at(id);
+      if (c.trace == conv.trace) return true;
+      if (std::find(seen.begin(), seen.end(), std::make_pair(c.id, evidence)) != seen.end()) return true;
       seen.emplace_back(c.id, evidence);
       out.push_back({c.trace, c.id, evidence, c.first_agent_fp.view(), c.first_call_start, c.first_call_end,
                      c.last_response_end, c.client_pid, shares_connection(c)});
-    }
+      return true;
+    });
   };
   // What the call carries as its user turn: its first user message, and all its user content
   // joined (a turn the client split in two messages, or merged with its context).
@@ -246,8 +237,8 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
     const OpenTrace& t = *traces_.at(conv.trace);
     if (conv.parent_node == 0 && t.conversations.front() == conv.id && !side_call_candidates(conv).empty())
       side_pending_.insert(conv.trace);
-    if (conv.first_user_key != 0) by_user_content_.emplace(conv.first_user_key, conv.id);
-    for (std::uint64_t k : conv.user_keys) by_user_content_.emplace(k, conv.id);
+    if (conv.first_user_key != 0) by_user_content_.add(conv.first_user_key, conv.id);
+    for (std::uint64_t k : conv.user_keys) by_user_content_.add(k, conv.id);
   }
   // The connections it used: a side call sharing one came from the same process.
   if (call.connection_id != 0 &&
@@ -263,23 +254,24 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
   const std::string answer = final_text(call.output);
   const std::uint64_t carried = carried_key(answer);
   if (carried != conv.carried_key) {
-    erase_entry(by_carried_output_, conv.carried_key, conv.id);
+    if (conv.carried_key != 0) by_carried_output_.erase(conv.carried_key, conv.id);
     conv.carried_key = carried;
-    if (carried != 0) by_carried_output_.emplace(carried, conv.id);
+    if (carried != 0) by_carried_output_.add(carried, conv.id);
   }
   const std::uint64_t out = text_key(answer);
   if (out != conv.output_key) {
-    erase_entry(by_output_, conv.output_key, conv.id);
+    if (conv.output_key != 0) by_output_.erase(conv.output_key, conv.id);
     conv.output_key = out;
-    if (out != 0) by_output_.emplace(out, conv.id);
+    if (out != 0) by_output_.add(out, conv.id);
   }
 }
 
 void TraceAssembler::forget_indexed(const Conversation& conv) {
-  erase_entry(by_user_content_, conv.first_user_key, conv.id);
-  for (std::uint64_t k : conv.user_keys) erase_entry(by_user_content_, k, conv.id);
-  erase_entry(by_output_, conv.output_key, conv.id);
-  erase_entry(by_carried_output_, conv.carried_key, conv.id);
+  // A key of 0 was never indexed; erasing it finds nothing.
+  by_user_content_.erase(conv.first_user_key, conv.id);
+  for (std::uint64_t k : conv.user_keys) by_user_content_.erase(k, conv.id);
+  by_output_.erase(conv.output_key, conv.id);
+  by_carried_output_.erase(conv.carried_key, conv.id);
 }
 
 bool TraceAssembler::weak_nesting_allowed(const OpenTrace& child, TraceKey host) const {
@@ -297,13 +289,14 @@ void TraceAssembler::count_tokens(const ModelCall& call) {
   const auto keys = user_content_keys(call.input);
   if (keys.empty()) return;
   TraceKey found = 0;
-  auto [b, e] = by_user_content_.equal_range(keys.front());
-  for (auto it = b; it != e; ++it) {
-    const TraceKey t = conversations_.at(it->second)->trace;
-    if (found != 0 && found != t) return;  // two runs have that turn: count it on neither
+  bool several = false;
+  by_user_content_.for_each(keys.front(), [&](ConvId id) {
+    const TraceKey t = conversations_.at(id)->trace;
+    several = found != 0 && found != t;  // two runs have that turn: count it on neither
     found = t;
-  }
-  if (found != 0) ++traces_.at(found)->token_counts;
+    return !several;
+  });
+  if (found != 0 && !several) ++traces_.at(found)->token_counts;
 }
 
 void TraceAssembler::resolve_side_calls(OpenTrace& t) {

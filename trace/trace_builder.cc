@@ -60,15 +60,24 @@ void TraceBuilder::emit(const std::vector<Trace>& traces) {
 
 void TraceBuilder::close_all(UnixNanos now) {
   (void)now;  // every open trace closes at its own last observed time
-  std::vector<Trace> done;
+  // In parts: after a burst tens of thousands of traces are open, and each part reaches the sinks
+  // (the store's queue or spool) before the next is built.
+  constexpr std::size_t kPart = 1024;
+  for (;;) {
+    std::vector<Trace> done;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done = assembler_->close_all(kPart);
+    }
+    if (done.empty()) break;
+    emit(done);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    done = assembler_->close_all();
     if (const auto early = assembler_->budget().closed_early(); early > 0)
       spdlog::warn("{} trace(s) were closed before their idle timeout by the open-trace budget ({} open at most)",
                    early, assembler_->budget().max_open());
   }
-  emit(done);
   std::lock_guard<std::mutex> lock(emit_mu_);
   sink_.flush();
 }

@@ -61,6 +61,31 @@ class CountingSink : public TraceSink {
   }
 };
 
+// What the Chat parser makes of one distinct ~1 KB chat-completions call (as in the distinct-
+// conversations benchmark: a new conversation each, every one answered with the same text).
+inline ModelCall distinct_chat_call(int i, UnixNanos t) {
+  ModelCall c;
+  c.kind = ExchangeKind::kModelCall;
+  c.provider = "openai";
+  c.api = "chat";
+  c.host = "api.openai.com";
+  c.request_model = "gpt-test";
+  c.response_model = "gpt-test-2024-07-18";
+  c.response_id = "chatcmpl-" + std::to_string(1000000 + i);
+  c.finish_reasons = {"stop"};
+  c.http_status = 200;
+  c.connection_id = static_cast<std::uint64_t>(i % 50);
+  c.system_instructions = "You are a helpful assistant.";
+  c.input = {system_msg(c.system_instructions),
+             user("question " + std::to_string(i) + ": " + std::string(900, 'q'))};
+  c.output = {assistant("an answer of a few words")};
+  c.usage.present = true;
+  c.usage.input_uncached = 250;
+  c.usage.output = 6;
+  c.timings = {t, t + 1000, t + 2000, 0, t + 3000, 0};
+  return c;
+}
+
 inline const Span* find_span(const Trace& t, SpanKind kind, const std::string& name_prefix = "") {
   for (const auto& s : t.spans)
     if (s.kind == kind && s.name.rfind(name_prefix, 0) == 0) return &s;
