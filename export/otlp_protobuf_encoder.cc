@@ -42,6 +42,13 @@ std::string encode_span(const Span& s) {
   w.fixed64_field(7, static_cast<std::uint64_t>(s.start_ns));
   w.fixed64_field(8, static_cast<std::uint64_t>(s.end_ns));
   key_values(w, 9, s.attributes);
+  for (const auto& l : s.links) {  // Span.links (13): Link 1 trace_id, 2 span_id, 4 attributes
+    pb::Writer link;
+    link.bytes_field(1, hex_to_bytes(l.trace_id));
+    link.bytes_field(2, hex_to_bytes(l.span_id));
+    key_values(link, 4, l.attributes);
+    w.bytes_field(13, link.data());
+  }
   pb::Writer status;  // Status: 2 message, 3 code
   if (s.error) {
     status.bytes_field(2, s.status_message);

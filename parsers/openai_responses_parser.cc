@@ -5,6 +5,7 @@
 #include <map>
 
 #include "parsers/api_factories.h"
+#include "parsers/hosted_tools.h"
 #include "parsers/json_fields.h"
 #include "parsers/openai_request.h"
 #include "parsers/openai_shared.h"
@@ -18,6 +19,13 @@ using namespace json_fields;
 using openai_request::is_call_item;
 
 std::string reasoning_text(const json& item) { return openai_request::reasoning_text(json_view::NlohmannView(item)); }
+
+// The id a tool item is known by in ToolCall::id: call_id for function calls, else the table's.
+std::string tool_item_id(const json& item) {
+  if (is_call_item(str(item, "type"))) return str(item, "call_id");
+  if (auto tc = hosted_tools::responses_item(item)) return tc->id;
+  return {};
+}
 
 class ResponsesParser : public ApiParser {
  public:
@@ -58,9 +66,13 @@ class ResponsesParser : public ApiParser {
     if (type == "response.output_item.added" || type == "response.output_item.done") {
       const json& item = at(data, "item");
       if (item.is_object()) items_[oi] = item;
-      // A function call item is done: the client can run it before the response completes.
-      if (type == "response.output_item.done" && is_call_item(str(item, "type"))) call_ready_[str(item, "call_id")] = arrived;
-      return type == "response.output_item.added" && is_call_item(str(item, "type"));
+      // A function call item is done: the client can run it before the response completes. A
+      // hosted tool item runs on the server from its added event to its done event.
+      const std::string tool_id = tool_item_id(item);
+      if (tool_id.empty()) return false;
+      if (type == "response.output_item.done") call_ready_[tool_id] = arrived;
+      else call_started_.emplace(tool_id, arrived);
+      return type == "response.output_item.added";
     }
     json& item = items_[oi];
     const std::string delta = str(data, "delta");
@@ -107,8 +119,10 @@ class ResponsesParser : public ApiParser {
     if (!streamed_) return true;
     finish_output(call);
     for (auto& m : call.output)
-      for (auto& tc : m.tool_calls)
+      for (auto& tc : m.tool_calls) {
         if (auto it = call_ready_.find(tc.id); it != call_ready_.end()) tc.ready_at = it->second;
+        if (auto it = call_started_.find(tc.id); it != call_started_.end() && tc.server_side) tc.started_at = it->second;
+      }
     return terminal_;
   }
 
@@ -139,6 +153,8 @@ class ResponsesParser : public ApiParser {
     if (!tier.empty()) call.service_tier = tier;
     std::string prev = str(r, "previous_response_id");
     if (!prev.empty() && call.previous_response_id.empty()) call.previous_response_id = prev;
+    std::string conv = openai_request::conversation_id(json_view::NlohmannView(at(r, "conversation")));
+    if (!conv.empty() && call.conversation_id.empty()) call.conversation_id = conv;
   }
 
   static void read_output(const json& output, ModelCall& call) {
@@ -158,6 +174,9 @@ class ResponsesParser : public ApiParser {
         } else if (is_call_item(type)) {
           const json& args = has(item, "arguments") ? at(item, "arguments") : at(item, "input");
           m.tool_calls.push_back(ToolCall{str(item, "call_id"), str(item, "name"), compact_arguments(args)});
+          any = true;
+        } else if (auto tc = hosted_tools::responses_item(item)) {
+          m.tool_calls.push_back(std::move(*tc));
           any = true;
         } else if (type == "reasoning") {
           std::string r = reasoning_text(item);
@@ -191,7 +210,8 @@ class ResponsesParser : public ApiParser {
   }
 
   std::map<std::int64_t, json> items_;
-  std::map<std::string, UnixNanos> call_ready_;  // call_id -> its output_item.done
+  std::map<std::string, UnixNanos> call_ready_;    // tool call id -> its output_item.done
+  std::map<std::string, UnixNanos> call_started_;  // tool call id -> its output_item.added
   json final_;
   bool terminal_ = false;
   bool streamed_ = false;

@@ -15,7 +15,39 @@
 
 namespace llmtap::trace {
 
+// What a span rolls up from its subtree: cost (exact picodollars), priced and unpriced calls, tokens.
+struct NodeTotals {
+  Cost cost;
+  int priced = 0;
+  int unpriced = 0;
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+
+  void add(const NodeTotals& o) {
+    cost.prompt += o.cost.prompt;
+    cost.completion += o.cost.completion;
+    priced += o.priced;
+    unpriced += o.unpriced;
+    input_tokens += o.input_tokens;
+    output_tokens += o.output_tokens;
+  }
+  void subtract(const NodeTotals& o) {
+    cost.prompt -= o.cost.prompt;
+    cost.completion -= o.cost.completion;
+    priced -= o.priced;
+    unpriced -= o.unpriced;
+    input_tokens -= o.input_tokens;
+    output_tokens -= o.output_tokens;
+  }
+};
+
 struct SpanNode {
+  SpanNode() = default;
+  SpanNode(SpanNode&&) noexcept = default;
+  SpanNode& operator=(SpanNode&&) noexcept = default;
+  // Copies only on purpose (a closed trace's skeleton kept for a late continuation).
+  SpanNode clone() const { return SpanNode(*this); }
+
   OpenSpan span;    // ids, kind, times, status, attributes known when the node was made (compact)
   int parent = -1;  // index of the parent node; -1 for the root
 
@@ -37,6 +69,9 @@ struct SpanNode {
 
   // Handoff: both ends.
   CompactString from_fp, from_fallback, to_fp, to_fallback;
+
+ private:
+  SpanNode(const SpanNode&) = default;
 };
 
 // A name the wire gave an agent: "wire" (Chat `name` on its messages), "handoff" (a transfer).
@@ -76,7 +111,11 @@ class SpanTree {
   // Closes still-open tools at the trace's end (marked llmtap.tool.unanswered), makes agent,
   // tool and workflow spans cover their children, rolls up cost and tokens, names agents and
   // handoffs, assigns ids and returns the spans: root first, then in start order.
-  Trace finish(const TraceIdentity& id, const AgentNameLookup& known_names);
+  // CARRIED: what earlier parts of a continued trace already rolled up into some nodes (by node
+  // index), so their re-emitted spans cover the whole run. TOTALS, when given, receives each node's
+  // rolled-up totals by node index.
+  Trace finish(const TraceIdentity& id, const AgentNameLookup& known_names,
+               const std::vector<std::pair<int, NodeTotals>>& carried = {}, std::vector<NodeTotals>* totals = nullptr);
 
  private:
   std::vector<SpanNode> nodes_;

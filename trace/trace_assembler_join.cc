@@ -236,7 +236,7 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
     g.span.set("gen_ai.security.target.type", std::string(input ? "llm_input" : "llm_output"));
     g.agent_fp = agent.agent_fp;
     g.fallback_name = agent.fallback_name;
-    if (input && main != nullptr) {
+    if (input && main != nullptr && main->first_generation >= 0) {
       // Tripped: the agent's call on that turn was abandoned once the guardrail had answered
       // (cut mid-stream), or the run stopped at that call with its tool calls never run.
       const char* evidence = nullptr;
