@@ -54,7 +54,8 @@ std::string arguments_of(const json& item, const ItemKind& k) {
   for (auto f : k.argument_fields)
     if (!f.empty() && has(item, f)) ++n, only = &at(item, f);
   // One field that is itself the arguments (mcp_call's JSON text, an action object): as is.
-  if (n == 1 && k.argument_fields[1].empty()) return compact_arguments(*only);
+  if (n == 1 && k.argument_fields[1].empty() && (only->is_object() || k.argument_fields[0] == "arguments"))
+    return compact_arguments(*only);
   json args = json::object();
   for (auto f : k.argument_fields)
     if (!f.empty() && has(item, f)) args[std::string(f)] = at(item, f);
