@@ -212,6 +212,9 @@ class RunningPipeline final : public Pipeline {
       if (st.token_counts + st.other_exchanges > 0)
         spdlog::info("not traced: {} token count call(s), {} exchange(s) that were not model calls", st.token_counts,
                      st.other_exchanges);
+      if (st.continuations_rejoined + st.continuations_linked + st.continuations_evicted > 0)
+        spdlog::info("continuations: {} kept, {} evicted, {} rejoined, {} linked", st.continuations_kept,
+                     st.continuations_evicted, st.continuations_rejoined, st.continuations_linked);
     }
   }
 

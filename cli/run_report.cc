@@ -1,5 +1,7 @@
 #include "cli/run_report.h"
 
+#include <algorithm>
+
 #include "export/redactor.h"
 #include "common/terminal_text.h"
 #include "export/tree_renderer.h"
@@ -81,14 +83,32 @@ void RunTraces::on_trace(const Trace& trace) {
   if (max_kept_bytes_ > 0) copy = tree_copy(trace, &bytes);
   std::lock_guard lock(mu_);
   ++s_.total;
-  for (const auto& span : trace.spans) s_.workflows += span.kind == SpanKind::kWorkflow ? 1 : 0;
+  // A continued trace comes again with its root re-emitted (same span id): one workflow, one tree.
+  for (const auto& span : trace.spans)
+    if (span.kind == SpanKind::kWorkflow && (seen_roots_.size() >= kMaxTrackedIds || seen_roots_.insert(span.span_id).second))
+      ++s_.workflows;
   if (seen_ids_.size() >= kMaxTrackedIds || seen_ids_.insert(trace.trace_id).second) ++s_.distinct_ids;
   s_.cost.add(trace);
-  if (copy && kept_bytes_ + bytes <= max_kept_bytes_) {
+  if (auto k = kept_index_.find(trace.trace_id); copy && k != kept_index_.end() && kept_bytes_ + bytes <= max_kept_bytes_) {
+    kept_bytes_ += bytes;
+    merge_part(s_.kept[k->second], std::move(*copy));
+  } else if (copy && kept_bytes_ + bytes <= max_kept_bytes_) {
+    kept_index_.emplace(trace.trace_id, s_.kept.size());
     kept_bytes_ += bytes;
     s_.kept.push_back(std::move(*copy));
   } else {
     s_.not_kept_ids.push_back(trace.trace_id);
+  }
+}
+
+void RunTraces::merge_part(Trace& kept, Trace part) {
+  // Spans with the same id replace the earlier version (the later one is complete); others join.
+  for (auto& span : part.spans) {
+    auto same = std::find_if(kept.spans.begin(), kept.spans.end(), [&](const Span& s) { return s.span_id == span.span_id; });
+    if (same != kept.spans.end())
+      *same = std::move(span);
+    else
+      kept.spans.push_back(std::move(span));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 #include <optional>
 #include <string>
@@ -57,6 +58,9 @@ class RunTraces : public TraceSink {
   // every further trace counts as a new id.
   static constexpr std::size_t kMaxTrackedIds = 1u << 16;
   std::unordered_set<std::string> seen_ids_;
+  std::unordered_set<std::string> seen_roots_;  // workflow span ids: a continued trace's root comes again
+  std::unordered_map<std::string, std::size_t> kept_index_;  // trace id -> its tree in s_.kept
+  static void merge_part(Trace& kept, Trace part);
 };
 
 // Writes the trees, the summary and the lines saying where the traces went (e.g. "store: PATH ...",

@@ -26,6 +26,13 @@ struct ToolCall {
   // (Anthropic content_block_stop, Responses output_item.done, Chat the next call or the finish
   // reason, Gemini the chunk carrying it). 0 when not streamed or not known: the response's end.
   UnixNanos ready_at = 0;
+  // Hosted and server-side tools (Responses web_search_call, mcp_call, ...; Anthropic
+  // server_tool_use): parsers/hosted_tools.h. "" for a plain function tool.
+  std::string tool_type{};   // gen_ai.tool.type: "function", "extension", "datastore"
+  bool server_side = false;  // the provider ran it within this response: complete, its result below
+  std::string result{};      // server_side: the result as the wire gives it ("" when it gives none)
+  bool result_error = false; // server_side: the provider reported the call failed
+  UnixNanos started_at = 0;  // streams: when the item began (0: not known)
 };
 
 struct ToolDef {
@@ -123,6 +130,7 @@ struct ModelCall {
   std::vector<ToolDef> tools;
   std::string tool_choice;            // "auto", "required", "none", or the forced tool's name
   std::string previous_response_id;
+  std::string conversation_id;        // Responses `conversation` (string or {"id"}): server-side conversation
   std::string service_tier;           // requested or (preferably) reported: "default", "flex", "batch", "priority"
   int n = 1;
   Headers request_headers;            // secrets already dropped

@@ -41,6 +41,14 @@ struct SpanEvent {
   std::vector<Attribute> attributes;
 };
 
+// An OTLP span link: this span relates to another span, possibly of another trace (a conversation's
+// earlier trace, the caller's span named by a traceparent the trace did not adopt).
+struct SpanLink {
+  std::string trace_id;  // 32 lowercase hex
+  std::string span_id;   // 16 lowercase hex
+  std::vector<Attribute> attributes;
+};
+
 struct Span {
   std::string trace_id;        // 32 lowercase hex
   std::string span_id;         // 16 lowercase hex
@@ -53,6 +61,7 @@ struct Span {
   std::string status_message;  // provider's message when error
   std::vector<Attribute> attributes;
   std::vector<SpanEvent> events;  // in time order; usually none
+  std::vector<SpanLink> links;
 
   const AttrValue* find(std::string_view key) const {
     for (const auto& a : attributes)

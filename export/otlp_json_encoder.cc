@@ -76,6 +76,20 @@ void span(std::string& out, const Span& s) {
     }
     out += ']';
   }
+  if (!s.links.empty()) {
+    out += ",\"links\":[";
+    for (std::size_t i = 0; i < s.links.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"traceId\":";
+      append_string(out, s.links[i].trace_id);
+      out += ",\"spanId\":";
+      append_string(out, s.links[i].span_id);
+      out += ",\"attributes\":";
+      key_values(out, s.links[i].attributes);
+      out += '}';
+    }
+    out += ']';
+  }
   if (s.error) {
     out += ",\"status\":{\"code\":2,\"message\":";
     append_string(out, s.status_message);

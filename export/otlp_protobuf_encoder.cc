@@ -49,6 +49,13 @@ std::string encode_span(const Span& s) {
     key_values(event, 3, e.attributes);
     w.bytes_field(11, event.data());
   }
+  for (const auto& l : s.links) {  // Span.links (13): Link 1 trace_id, 2 span_id, 4 attributes
+    pb::Writer link;
+    link.bytes_field(1, hex_to_bytes(l.trace_id));
+    link.bytes_field(2, hex_to_bytes(l.span_id));
+    key_values(link, 4, l.attributes);
+    w.bytes_field(13, link.data());
+  }
   pb::Writer status;  // Status: 2 message, 3 code
   if (s.error) {
     status.bytes_field(2, s.status_message);

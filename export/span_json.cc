@@ -32,6 +32,15 @@ nlohmann::json span_to_json(const Span& s) {
     }
     j["events"] = std::move(events);
   }
+  if (!s.links.empty()) {
+    nlohmann::json links = nlohmann::json::array();
+    for (const auto& l : s.links) {
+      nlohmann::json la = nlohmann::json::object();
+      for (const auto& a : l.attributes) la[a.key] = attr_to_json(a.value);
+      links.push_back({{"trace_id", l.trace_id}, {"span_id", l.span_id}, {"attributes", la}});
+    }
+    j["links"] = std::move(links);
+  }
   return j;
 }
 

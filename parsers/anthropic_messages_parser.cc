@@ -7,6 +7,7 @@
 
 #include "parsers/api_factories.h"
 #include "parsers/attribution.h"
+#include "parsers/hosted_tools.h"
 #include "parsers/json_fields.h"
 #include "parsers/view_api_parser.h"
 
@@ -14,6 +15,9 @@ namespace llmtap {
 namespace {
 
 using namespace json_fields;
+
+bool is_server_tool_block(std::string_view type) { return type == "server_tool_use" || type == "mcp_tool_use"; }
+bool is_tool_block(std::string_view type) { return type == "tool_use" || is_server_tool_block(type); }
 
 // One Anthropic message's content into normalized messages, keeping order: text/thinking/tool_use
 // gather in one message of the speaker's role; each tool_result becomes its own "tool" message.
@@ -45,9 +49,18 @@ void read_content(const std::string& role, const V& content, std::vector<Message
     } else if (type == "thinking") {
       cur.reasoning += thinking.string();
       cur_used = true;
-    } else if (type == "tool_use" || type == "server_tool_use") {
-      cur.tool_calls.push_back(ToolCall{std::string(id.string()), std::string(name.string()), input.compact_arguments()});
+    } else if (is_tool_block(type)) {
+      ToolCall tc{std::string(id.string()), std::string(name.string()), input.compact_arguments()};
+      if (is_server_tool_block(type)) {
+        tc.server_side = true;
+        tc.tool_type = std::string(hosted_tools::anthropic_tool_type(type, tc.name));
+      }
+      cur.tool_calls.push_back(std::move(tc));
       cur_used = true;
+    } else if (hosted_tools::anthropic_is_server_result(type)) {
+      // The server tool's result follows its call in the same assistant turn.
+      for (auto& tc : cur.tool_calls)
+        if (tc.server_side && tc.id == tool_use_id.string()) hosted_tools::anthropic_apply_result(block.to_json(), tc);
     } else if (type == "tool_result") {
       flush();
       Message t;
@@ -150,6 +163,7 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
       Block& b = blocks_[json_view::i64(data, "index")];
       if (block.is_object()) b.block = block.to_json();
       else b.block = json::object();
+      b.started_at = arrived;
       return false;
     }
     if (type == "content_block_delta") {
@@ -199,14 +213,16 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
   bool finish(ModelCall& call, bool) override {
     if (!streamed_) return true;
     json content = json::array();
-    std::vector<UnixNanos> tool_ready;  // per tool_use block, in order
+    std::vector<const Block*> tool_blocks;  // per tool_use / server tool block, in order
+    std::map<std::string, UnixNanos> result_done;  // server tool call id -> its result block's end
     for (auto& [i, b] : blocks_) {
       json block = b.block;
       std::string type = str(block, "type");
-      if (type == "tool_use" || type == "server_tool_use") tool_ready.push_back(b.stopped_at);
+      if (is_tool_block(type)) tool_blocks.push_back(&b);
+      if (hosted_tools::anthropic_is_server_result(type)) result_done[str(block, "tool_use_id")] = b.stopped_at;
       if (type == "text") block["text"] = str(block, "text") + b.text;
       if (type == "thinking") block["thinking"] = str(block, "thinking") + b.thinking;
-      if ((type == "tool_use" || type == "server_tool_use") && b.has_partial) {
+      if (is_tool_block(type) && b.has_partial) {
         json input = parse(b.partial_json);
         if (!input.is_discarded()) block["input"] = std::move(input);
         else block["input"] = b.partial_json;  // cut mid-arguments: keep the raw text
@@ -218,7 +234,14 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
     aggregate(msgs, call);
     if (!call.output.empty()) {
       auto& calls = call.output.back().tool_calls;
-      for (std::size_t k = 0; k < calls.size() && k < tool_ready.size(); ++k) calls[k].ready_at = tool_ready[k];
+      for (std::size_t k = 0; k < calls.size() && k < tool_blocks.size(); ++k) {
+        ToolCall& tc = calls[k];
+        tc.ready_at = tool_blocks[k]->stopped_at;
+        if (!tc.server_side) continue;
+        // A server tool runs from its call block's start until its result block is complete.
+        tc.started_at = tool_blocks[k]->started_at;
+        if (auto it = result_done.find(tc.id); it != result_done.end() && it->second != 0) tc.ready_at = it->second;
+      }
     }
     if (!stop_reason_.empty()) call.finish_reasons.push_back(stop_reason_);
     if (!usage_.is_null()) {
@@ -233,6 +256,7 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
     json block;
     std::string text, thinking, partial_json;
     bool has_partial = false;
+    UnixNanos started_at = 0;  // content_block_start
     UnixNanos stopped_at = 0;  // content_block_stop
   };
 

@@ -43,6 +43,8 @@ class NlohmannView {
   }
   std::string compact_arguments() const { return json_fields::compact_arguments(*j_); }
   std::string schema_hash() const { return json_fields::schema_hash(*j_); }
+  // The value as an nlohmann DOM (as SimdView::to_json; here the value itself).
+  const nlohmann::json& to_json() const { return *j_; }
   // Calls f with an nlohmann object holding at least the members `keys` (here: this value itself).
   template <class F>
   void with_members(std::initializer_list<std::string_view>, F&& f) const {

@@ -26,6 +26,11 @@ inline void tool_calls(std::ostringstream& out, const std::string& at, const std
     field(out, p + "name", a[i].name, b[i].name);
     field(out, p + "arguments", a[i].arguments, b[i].arguments);
     number(out, p + "ready_at", a[i].ready_at, b[i].ready_at);
+    field(out, p + "tool_type", a[i].tool_type, b[i].tool_type);
+    number(out, p + "server_side", a[i].server_side, b[i].server_side);
+    field(out, p + "result", a[i].result, b[i].result);
+    number(out, p + "result_error", a[i].result_error, b[i].result_error);
+    number(out, p + "started_at", a[i].started_at, b[i].started_at);
   }
 }
 inline void messages(std::ostringstream& out, const std::string& at, const std::vector<Message>& a,
@@ -78,6 +83,7 @@ inline std::string model_call_diff(const ModelCall& a, const ModelCall& b) {
   }
   field(out, "tool_choice", a.tool_choice, b.tool_choice);
   field(out, "previous_response_id", a.previous_response_id, b.previous_response_id);
+  field(out, "conversation_id", a.conversation_id, b.conversation_id);
   field(out, "service_tier", a.service_tier, b.service_tier);
   number(out, "n", a.n, b.n);
   headers(out, "request_headers", a.request_headers, b.request_headers);

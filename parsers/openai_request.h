@@ -8,6 +8,7 @@
 
 #include "common/model_call.h"
 #include "parsers/attribution.h"
+#include "parsers/hosted_tools.h"
 #include "parsers/json_view.h"
 
 namespace llmtap::openai_request {
@@ -141,13 +142,30 @@ void read_input_item(const V& item, ModelCall& call) {
     m.reasoning = json_view::content_text(summary, "\n");  // as reasoning_text()
     if (m.reasoning.empty()) m.reasoning = json_view::content_text(content, "\n");
     call.input.push_back(std::move(m));
+  } else if (hosted_tools::is_responses_tool_item(type)) {
+    // Hosted and built-in tool items (rare, small): read by the one table, over nlohmann.
+    const auto& j = item.to_json();
+    if (auto tc = hosted_tools::responses_item(j)) {
+      Message m;
+      m.role = "assistant";
+      m.tool_calls.push_back(std::move(*tc));
+      call.input.push_back(std::move(m));
+    } else if (auto out = hosted_tools::responses_item_output(j)) {
+      call.input.push_back(std::move(*out));
+    }
   } else if (type == "message" || (type.empty() && !role.is_null())) {
     Message m;
     m.role = role.string();
     m.text = json_view::content_text(content, "\n");
     call.input.push_back(std::move(m));
   }
-  // Other items (item_reference, web_search_call, ...) carry no conversation text.
+  // Other items (item_reference, mcp_approval_request, ...) carry no conversation text.
+}
+
+// The server-side conversation a request or response names: `conversation` as "conv_..." or {"id"}.
+template <class V>
+std::string conversation_id(const V& v) {
+  return v.is_string() ? std::string(v.string()) : json_view::str(v, "id");
 }
 
 // A Responses request body.
@@ -156,6 +174,7 @@ void read_responses_request(const V& body, ModelCall& call) {
   read_common_request(body, call);
   call.system_instructions = json_view::content_text(body.at("instructions"), "\n");
   call.previous_response_id = json_view::str(body, "previous_response_id");
+  call.conversation_id = conversation_id(body.at("conversation"));
   V input = body.at("input");
   if (input.is_string()) {
     call.input.push_back(Message{"user", std::string(input.string()), "", {}, "", "", false});

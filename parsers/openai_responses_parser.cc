@@ -5,6 +5,7 @@
 #include <map>
 
 #include "parsers/api_factories.h"
+#include "parsers/hosted_tools.h"
 #include "parsers/json_fields.h"
 #include "parsers/openai_request.h"
 #include "parsers/openai_shared.h"
@@ -23,6 +24,16 @@ void append_member(json& obj, const char* field, std::string_view delta) {
   json& f = obj[field];
   if (!f.is_string()) f = std::string();
   f.get_ref<std::string&>().append(delta);
+}
+
+// The id a tool item is known by in ToolCall::id: call_id for function calls, else the table's.
+template <class V>
+std::string tool_item_id(const V& item) {
+  const std::string_view type = json_view::sv(item, "type");
+  if (is_call_item(type)) return json_view::str(item, "call_id");
+  if (hosted_tools::is_responses_tool_item(type))
+    if (auto tc = hosted_tools::responses_item(item.to_json())) return tc->id;
+  return {};
 }
 
 class ResponsesParser : public ViewApiParser<ResponsesParser> {
@@ -66,10 +77,13 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
     if (type == "response.output_item.added" || type == "response.output_item.done") {
       V item = data.at("item");
       if (item.is_object()) items_[oi] = item.to_json();
-      const bool call_item = is_call_item(json_view::sv(item, "type"));
-      // A function call item is done: the client can run it before the response completes.
-      if (type == "response.output_item.done" && call_item) call_ready_[json_view::str(item, "call_id")] = arrived;
-      return type == "response.output_item.added" && call_item;
+      // A function call item is done: the client can run it before the response completes. A
+      // hosted tool item runs on the server from its added event to its done event.
+      const std::string tool_id = tool_item_id(item);
+      if (tool_id.empty()) return false;
+      if (type == "response.output_item.done") call_ready_[tool_id] = arrived;
+      else call_started_.emplace(tool_id, arrived);
+      return type == "response.output_item.added";
     }
     json& item = items_[oi];
     const std::string_view delta = json_view::sv(data, "delta");
@@ -116,8 +130,10 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
     if (!streamed_) return true;
     finish_output(call);
     for (auto& m : call.output)
-      for (auto& tc : m.tool_calls)
+      for (auto& tc : m.tool_calls) {
         if (auto it = call_ready_.find(tc.id); it != call_ready_.end()) tc.ready_at = it->second;
+        if (auto it = call_started_.find(tc.id); it != call_started_.end() && tc.server_side) tc.started_at = it->second;
+      }
     return terminal_;
   }
 
@@ -145,6 +161,8 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
     json_view::assign_nonempty(r, "service_tier", call.service_tier);
     std::string_view prev = json_view::sv(r, "previous_response_id");
     if (!prev.empty() && call.previous_response_id.empty()) call.previous_response_id = prev;
+    std::string conv = openai_request::conversation_id(r.at("conversation"));
+    if (!conv.empty() && call.conversation_id.empty()) call.conversation_id = conv;
   }
 
   template <class V>
@@ -171,6 +189,11 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
         if (!m.reasoning.empty() && !r.empty()) m.reasoning.push_back('\n');
         m.reasoning += r;
         any = true;
+      } else if (hosted_tools::is_responses_tool_item(type)) {
+        if (auto tc = hosted_tools::responses_item(item.to_json())) {
+          m.tool_calls.push_back(std::move(*tc));
+          any = true;
+        }
       }
     });
     if (any) call.output.push_back(std::move(m));
@@ -199,7 +222,8 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
   }
 
   std::map<std::int64_t, json> items_;
-  std::map<std::string, UnixNanos> call_ready_;  // call_id -> its output_item.done
+  std::map<std::string, UnixNanos> call_ready_;    // tool call id -> its output_item.done
+  std::map<std::string, UnixNanos> call_started_;  // tool call id -> its output_item.added
   json final_;
   bool terminal_ = false;
   bool streamed_ = false;

@@ -107,6 +107,9 @@ ConversationItems conversation_items(const std::vector<Message>& messages, bool 
       if (has_text) push(ItemKind::kAssistantText, FieldHasher().add("a").add_squeezed(msg.text).value(), m, 0);
       for (std::size_t t = 0; t < msg.tool_calls.size(); ++t) {
         const ToolCall& tc = msg.tool_calls[t];
+        // A server-side tool call is complete within its response and clients differ in whether
+        // they re-send it (like reasoning): not an item.
+        if (tc.server_side) continue;
         push(ItemKind::kToolCall,
              FieldHasher().add("c").add(tc.name).add(ids_stable ? tc.id : std::string()).value(), m, t);
       }

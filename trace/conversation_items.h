@@ -8,7 +8,8 @@
 //  - text is hashed without whitespace (multi-part text joined with or without newlines agrees);
 //  - an assistant message becomes one item for its text (empty text such as Chat's
 //    `content: null` vs "" gives no item) and one item per tool call (id + name; arguments are
-//    left out because clients re-serialize them); reasoning is left out (often dropped on re-send);
+//    left out because clients re-serialize them); reasoning and server-side tool calls (web search,
+//    MCP, ...: complete within their response) are left out (often dropped on re-send);
 //  - a tool result is one item keyed by the call id it answers (not its text);
 //  - when call ids are not stable across re-sends (Gemini ids are synthesized by the parser),
 //    tool calls hash by name and tool results by name + text.

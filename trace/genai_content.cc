@@ -25,11 +25,17 @@ json message_json(const Message& m) {
   } else {
     if (!m.reasoning.empty()) parts.push_back({{"type", "reasoning"}, {"content", m.reasoning}});
     if (!m.text.empty()) parts.push_back({{"type", "text"}, {"content", m.text}});
-    for (const auto& tc : m.tool_calls)
-      parts.push_back({{"type", "tool_call"},
-                       {"id", tc.id},
-                       {"name", tc.name},
-                       {"arguments", arguments_value(tc.arguments)}});
+    for (const auto& tc : m.tool_calls) {
+      json part = {{"type", "tool_call"}, {"id", tc.id}, {"name", tc.name}, {"arguments", arguments_value(tc.arguments)}};
+      if (!tc.tool_type.empty()) part["tool_type"] = tc.tool_type;
+      parts.push_back(std::move(part));
+      // A server-side tool's result came in the same response: the part that answers it follows.
+      if (tc.server_side && (!tc.result.empty() || tc.result_error)) {
+        json response = {{"type", "tool_call_response"}, {"id", tc.id}, {"response", tc.result}};
+        if (tc.result_error) response["error"] = true;
+        parts.push_back(std::move(response));
+      }
+    }
   }
   return {{"role", m.role}, {"parts", std::move(parts)}};
 }

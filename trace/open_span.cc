@@ -219,6 +219,30 @@ void put_entry(std::string& blob, std::uint16_t id, std::string_view key, const 
 
 }  // namespace
 
+OpenSpan::OpenSpan(const OpenSpan& o)
+    : span_id(o.span_id),
+      name(o.name),
+      status_message(o.status_message),
+      kind(o.kind),
+      error(o.error),
+      start_ns(o.start_ns),
+      end_ns(o.end_ns),
+      attrs_(o.blob()) {}
+
+OpenSpan OpenSpan::from_span(const Span& s) {
+  OpenSpan o;
+  o.span_id = s.span_id;
+  o.name = s.name;
+  o.status_message = s.status_message;
+  o.kind = s.kind;
+  o.error = s.error;
+  o.start_ns = s.start_ns;
+  o.end_ns = s.end_ns;
+  for (const auto& a : s.attributes) o.set_value(a.key, a.value);
+  o.shrink();
+  return o;
+}
+
 std::string& OpenSpan::building() {
   if (!building_) building_ = std::make_unique<std::string>(attrs_.view());
   return *building_;

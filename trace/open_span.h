@@ -83,6 +83,14 @@ class SpanIdText {
 
 class OpenSpan {
  public:
+  OpenSpan() = default;
+  OpenSpan(OpenSpan&&) noexcept = default;
+  OpenSpan& operator=(OpenSpan&&) noexcept = default;
+  // Copies only on purpose (a closed trace's skeleton kept for a late continuation).
+  explicit OpenSpan(const OpenSpan& o);
+  // A span emitted before, kept compact again (its links are the owner's to keep).
+  static OpenSpan from_span(const Span& s);
+
   SpanIdText span_id;
   CompactString name;
   CompactString status_message;
@@ -114,6 +122,8 @@ class OpenSpan {
   void shrink();
   // The span as export/ sees it (trace and parent ids are set by the caller).
   Span to_span() const;
+  // Heap bytes it holds (for the budgets of what is kept).
+  std::size_t heap_bytes() const { return name.size() + status_message.size() + blob().size(); }
 
  private:
   void set_value(std::string_view key, const AttrValue& v);

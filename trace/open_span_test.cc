@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "trace/open_span.h"
+#include "trace/span_tree.h"
 
 namespace llmtap::trace {
 namespace {
@@ -112,6 +114,48 @@ TEST(OpenSpan, SpanIdsReadBackAsWritten) {
     o.span_id = std::string(id);
     EXPECT_EQ(o.to_span().span_id, id);
   }
+}
+
+// A closed trace's skeleton (trace_continuation.cc) copies spans on purpose and keeps the spans
+// it emitted compact again: nothing else copies one by accident.
+static_assert(!std::is_convertible_v<const OpenSpan&, OpenSpan>, "OpenSpan copies only explicitly");
+static_assert(!std::is_copy_assignable_v<OpenSpan>);
+static_assert(!std::is_copy_constructible_v<SpanNode>, "SpanNode copies only through clone()");
+
+TEST(OpenSpan, ExplicitCopyAndFromSpanKeepEverything) {
+  OpenSpan o;
+  o.span_id = std::string("0123456789abcdef");
+  o.name = std::string("invoke_agent Refunds");
+  o.kind = SpanKind::kAgent;
+  o.start_ns = 5;
+  o.end_ns = 9;
+  o.set("gen_ai.agent.name", std::string("Refunds"));
+  o.set("gen_ai.usage.input_tokens", std::int64_t{42});
+  o.set("gen_ai.response.finish_reasons", std::vector<std::string>{"stop"});
+  o.set("llmtap.tool.rejected", true);
+  const OpenSpan copy(o);  // before shrink(): the copy holds the attributes being built
+  o.shrink();
+  const Span original = o.to_span();
+  for (const Span& s : {copy.to_span(), OpenSpan::from_span(original).to_span()}) {
+    EXPECT_EQ(s.span_id, original.span_id);
+    EXPECT_EQ(s.name, original.name);
+    EXPECT_EQ(s.kind, original.kind);
+    EXPECT_EQ(s.start_ns, original.start_ns);
+    EXPECT_EQ(s.end_ns, original.end_ns);
+    ASSERT_EQ(s.attributes.size(), original.attributes.size());
+    for (std::size_t i = 0; i < s.attributes.size(); ++i) {
+      EXPECT_EQ(s.attributes[i].key, original.attributes[i].key);
+      EXPECT_EQ(s.attributes[i].value, original.attributes[i].value);
+    }
+  }
+  SpanNode n;
+  n.span = OpenSpan::from_span(original);
+  n.parent = 3;
+  n.agent_fp = std::string("fp");
+  const SpanNode c = n.clone();
+  EXPECT_EQ(c.parent, 3);
+  EXPECT_EQ(c.agent_fp.view(), "fp");
+  EXPECT_EQ(c.span.to_span().name, original.name);
 }
 
 }  // namespace

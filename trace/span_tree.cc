@@ -47,15 +47,7 @@ UnixNanos SpanTree::latest_time() const {
 
 namespace {
 
-struct Rollup {
-  Cost cost;
-  int priced = 0;
-  int unpriced = 0;
-  std::int64_t input_tokens = 0;
-  std::int64_t output_tokens = 0;
-};
-
-void set_rollup_attributes(Span& s, const Rollup& r) {
+void set_rollup_attributes(Span& s, const NodeTotals& r) {
   if (r.priced > 0) {
     s.set("llm.cost.total", pico_to_usd(r.cost.total()));
     s.set("llm.cost.prompt", pico_to_usd(r.cost.prompt));
@@ -68,7 +60,8 @@ void set_rollup_attributes(Span& s, const Rollup& r) {
 
 }  // namespace
 
-Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_names) {
+Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_names,
+                       const std::vector<std::pair<int, NodeTotals>>& carried, std::vector<NodeTotals>* totals) {
   const UnixNanos trace_end = latest_time();
   for (auto& n : nodes_) {
     if (n.span.kind != SpanKind::kTool || !n.open) continue;
@@ -78,7 +71,9 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
   }
 
   // Backward pass: children have higher indices than their parents.
-  std::vector<Rollup> roll(nodes_.size());
+  std::vector<NodeTotals> roll(nodes_.size());
+  for (const auto& [i, t] : carried)
+    if (i >= 0 && static_cast<std::size_t>(i) < roll.size()) roll[static_cast<std::size_t>(i)] = t;
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     const auto& n = nodes_[i];
     if (!n.counts_as_generation) continue;
@@ -117,14 +112,7 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
         p.span.start_ns = n.span.start_ns;
       p.span.end_ns = std::max(p.span.end_ns, n.span.end_ns);
     }
-    auto& pr = roll[static_cast<std::size_t>(n.parent)];
-    const auto& r = roll[i];
-    pr.cost.prompt += r.cost.prompt;
-    pr.cost.completion += r.cost.completion;
-    pr.priced += r.priced;
-    pr.unpriced += r.unpriced;
-    pr.input_tokens += r.input_tokens;
-    pr.output_tokens += r.output_tokens;
+    roll[static_cast<std::size_t>(n.parent)].add(roll[i]);
   }
 
   auto known = [&](const std::string& fp) { return known_names ? known_names(fp) : KnownAgentName{}; };
@@ -207,6 +195,7 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
   }
   for (std::size_t i : order) out.spans.push_back(std::move(spans[i]));
   nodes_.clear();
+  if (totals != nullptr) *totals = std::move(roll);
   return out;
 }
 

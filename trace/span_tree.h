@@ -21,7 +21,39 @@ struct HandoffEnds {
   CompactString from_fp, from_fallback, to_fp, to_fallback;
 };
 
+// What a span rolls up from its subtree: cost (exact picodollars), priced and unpriced calls, tokens.
+struct NodeTotals {
+  Cost cost;
+  int priced = 0;
+  int unpriced = 0;
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+
+  void add(const NodeTotals& o) {
+    cost.prompt += o.cost.prompt;
+    cost.completion += o.cost.completion;
+    priced += o.priced;
+    unpriced += o.unpriced;
+    input_tokens += o.input_tokens;
+    output_tokens += o.output_tokens;
+  }
+  void subtract(const NodeTotals& o) {
+    cost.prompt -= o.cost.prompt;
+    cost.completion -= o.cost.completion;
+    priced -= o.priced;
+    unpriced -= o.unpriced;
+    input_tokens -= o.input_tokens;
+    output_tokens -= o.output_tokens;
+  }
+};
+
 struct SpanNode {
+  SpanNode() = default;
+  SpanNode(SpanNode&&) noexcept = default;
+  SpanNode& operator=(SpanNode&&) noexcept = default;
+  // Copies only on purpose (a closed trace's skeleton kept for a late continuation).
+  SpanNode clone() const { return SpanNode(*this); }
+
   OpenSpan span;    // ids, kind, times, status, attributes known when the node was made (compact)
   int parent = -1;  // index of the parent node; -1 for the root
 
@@ -42,6 +74,25 @@ struct SpanNode {
   const char* fallback_source = "";  // "rule" or "derived" (a literal)
 
   std::unique_ptr<HandoffEnds> handoff;
+
+ private:
+  // clone()'s copy, member by member (a member added above must be added here), the handoff ends
+  // deep-copied.
+  SpanNode(const SpanNode& o)
+      : span(o.span),
+        parent(o.parent),
+        priced(o.priced),
+        counts_as_generation(o.counts_as_generation),
+        unpriced(o.unpriced),
+        open(o.open),
+        dropped(o.dropped),
+        cost(o.cost),
+        input_tokens(o.input_tokens),
+        output_tokens(o.output_tokens),
+        agent_fp(o.agent_fp),
+        fallback_name(o.fallback_name),
+        fallback_source(o.fallback_source),
+        handoff(o.handoff ? std::make_unique<HandoffEnds>(*o.handoff) : nullptr) {}
 };
 
 // A name the wire gave an agent: "wire" (Chat `name` on its messages), "handoff" (a transfer).
@@ -81,7 +132,11 @@ class SpanTree {
   // Closes still-open tools at the trace's end (marked llmtap.tool.unanswered), makes agent,
   // tool and workflow spans cover their children, rolls up cost and tokens, names agents and
   // handoffs, assigns ids and returns the spans: root first, then in start order.
-  Trace finish(const TraceIdentity& id, const AgentNameLookup& known_names);
+  // CARRIED: what earlier parts of a continued trace already rolled up into some nodes (by node
+  // index), so their re-emitted spans cover the whole run. TOTALS, when given, receives each node's
+  // rolled-up totals by node index.
+  Trace finish(const TraceIdentity& id, const AgentNameLookup& known_names,
+               const std::vector<std::pair<int, NodeTotals>>& carried = {}, std::vector<NodeTotals>* totals = nullptr);
 
  private:
   std::vector<SpanNode> nodes_;

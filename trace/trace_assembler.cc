@@ -8,6 +8,7 @@
 #include "trace/attribution_attrs.h"
 #include "trace/conversation_items.h"
 #include "trace/generation_span.h"
+#include "trace/hosted_tool_span.h"
 #include "trace/run_evidence.h"
 
 namespace llmtap::trace {
@@ -71,7 +72,10 @@ bool parse_traceparent(std::string_view v, std::string& trace_id, std::string& s
 }  // namespace
 
 TraceAssembler::TraceAssembler(TraceOptions options, const Pricer* pricer)
-    : options_(std::move(options)), pricer_(pricer), budget_(options_.max_open_traces) {}
+    : options_(std::move(options)),
+      pricer_(pricer),
+      budget_(options_.max_open_traces),
+      dormant_index_(options_.continuation_max_bytes, options_.continuation_max_traces) {}
 
 void TraceAssembler::add(const ModelCall& call) {
   const bool ids_stable = stable_call_ids(call);
@@ -86,8 +90,12 @@ void TraceAssembler::add(const ModelCall& call) {
       agent_fingerprint(instructions, call.tools.empty() && prewarm != nullptr ? prewarm->tools : call.tools);
 
   Match m = match(call, req.items, req.prefix, ids_stable, fp);
+  // Nothing open continues it: a closed trace may (a late approval, a slow tool, a new turn).
+  if (m.conv == nullptr && resume_dormant(call, req, ids_stable)) m = match(call, req.items, req.prefix, ids_stable, fp);
   const bool is_new = m.conv == nullptr;
   Conversation& conv = is_new ? start_conversation(call, fp) : *m.conv;
+  if (is_new) adopt_pending_link(conv);
+  note_wire_conversation(conv, call);
   if (is_new && !m.base.empty()) {
     conv.first_item = m.base.first;
   } else if (is_new && !req.items.empty()) {
@@ -116,11 +124,17 @@ void TraceAssembler::add(const ModelCall& call) {
       tr.remote_trace_id = tid;
       tr.remote_parent_id = sid;
     }
+  std::string caller_trace, caller_span;  // SPEC.md "Incoming traceparent, precisely"
+  const bool caller_named = !call.traceparent.empty() && parse_traceparent(call.traceparent, caller_trace, caller_span);
 
   PricedCall priced;
   if (pricer_ != nullptr) priced = pricer_->price(call);
   SpanNode gen = generation_node(call, pricer_ != nullptr ? &priced : nullptr, options_.capture_content);
   set_call_attribution(gen.span, call.attribution, options_);
+  if (!call.traceparent.empty() && !caller_named) gen.span.set("llmtap.traceparent.invalid", true);
+  // A caller span the trace did not adopt is linked from this call's generation.
+  if (caller_named && (caller_trace != tr.remote_trace_id || caller_span != tr.remote_parent_id))
+    link_caller_span(tr, gen.span, caller_trace, caller_span);
   gen.parent = conv.agent_node;
   const UnixNanos gen_end = gen.span.end_ns;
   note_call(conv, call, tr.tree.add(std::move(gen)));
@@ -138,13 +152,18 @@ void TraceAssembler::add(const ModelCall& call) {
   std::size_t unnamed = 0;
   for (const auto& msg : call.output) {
     for (const auto& tc : msg.tool_calls) {
+      if (tc.server_side) {  // run by the provider within this response: complete already
+        tr.tree.add(server_tool_node(make_node(SpanKind::kTool, 0, conv.agent_node, "TOOL"), tc, call,
+                                     options_.capture_content));
+        continue;
+      }
       const UnixNanos start = ready(tc);
       SpanNode t = make_node(SpanKind::kTool, start, conv.agent_node, "TOOL");
       t.open = true;
       t.span.name = "execute_tool " + tc.name;
       t.span.set("gen_ai.operation.name", std::string("execute_tool"));
       t.span.set("gen_ai.tool.name", tc.name);
-      t.span.set("gen_ai.tool.type", std::string("function"));
+      t.span.set("gen_ai.tool.type", tc.tool_type.empty() ? std::string("function") : tc.tool_type);
       OpenTool ot;
       ot.call_id = tc.id.empty() ? tc.name + "#" + std::to_string(unnamed++) : tc.id;
       if (!tc.id.empty()) t.span.set("gen_ai.tool.call.id", tc.id);
@@ -192,6 +211,11 @@ TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::ve
       m.base = p->items;
       return m;
     }
+  }
+  // A Responses `conversation` the server keeps: the request carries only new items.
+  if (Conversation* c = by_wire_conversation(call)) {
+    m.conv = c;
+    return m;
   }
   for (std::size_t len = prefix.size() - 1; len >= 1; --len) {
     auto it = states_.find(prefix[len]);
@@ -410,6 +434,7 @@ void TraceAssembler::graft_trace(TraceKey child_key, TraceKey host_key, int pare
   host.start = std::min(host.start, child.start);
   host.last_activity = std::max(host.last_activity, child.last_activity);
   host.token_counts += child.token_counts;
+  merge_linkage(child_key, host_key);
   if (host.remote_trace_id.empty()) {
     host.remote_trace_id = child.remote_trace_id;
     host.remote_parent_id = child.remote_parent_id;
@@ -668,9 +693,11 @@ std::vector<Trace> TraceAssembler::close_all(std::size_t max) {
 Trace TraceAssembler::finish(TraceKey key) {
   OpenTrace& t = *traces_.at(key);
   resolve_side_calls(t);
+  DormantRun dormant = plan_dormant(t);
   for (ConvId cid : t.conversations) {
     Conversation& c = *conversations_.at(cid);
     forget_indexed(c);
+    forget_wire_conversation(cid);
     for (const auto& [h, seq] : c.states) {
       auto it = states_.find(h);
       if (it == states_.end()) continue;
@@ -691,12 +718,19 @@ Trace TraceAssembler::finish(TraceKey key) {
   id.group_id = options_.group_id;
   id.metadata = &options_.metadata;
   id.release = options_.release;
-  Trace out = t.tree.finish(id, [this](const std::string& fp) {
-    // The name the wire gives is exact; a transfer tool's name may be a lossy spelling of it.
-    if (auto it = wire_names_.find(fp); it != wire_names_.end()) return KnownAgentName{it->second, "wire"};
-    if (auto it = handoff_names_.find(fp); it != handoff_names_.end()) return KnownAgentName{it->second, "handoff"};
-    return KnownAgentName{};
-  });
+  TraceLinkage linkage = take_linkage(key);
+  std::vector<NodeTotals> totals;
+  Trace out = t.tree.finish(
+      id,
+      [this](const std::string& fp) {
+        // The name the wire gives is exact; a transfer tool's name may be a lossy spelling of it.
+        if (auto it = wire_names_.find(fp); it != wire_names_.end()) return KnownAgentName{it->second, "wire"};
+        if (auto it = handoff_names_.find(fp); it != handoff_names_.end())
+          return KnownAgentName{it->second, "handoff"};
+        return KnownAgentName{};
+      },
+      carried_nodes(t.tree, linkage), &totals);
+  keep_dormant(std::move(dormant), std::move(linkage), out, totals);
   traces_.erase(key);
   due_candidates_.erase(key);
   return out;

@@ -36,6 +36,7 @@
 #include "common/span.h"
 #include "pricing/cost.h"
 #include "trace/conversation_index.h"
+#include "trace/continuation_index.h"
 #include "trace/conversation_items.h"
 #include "trace/side_call_joiner.h"
 #include "trace/flat_map.h"
@@ -65,6 +66,7 @@ class TraceAssembler {
   // traces until it holds again, their roots marked llmtap.trace.closed_early.
   std::vector<Trace> close_over_budget();
   OpenTraceBudget& budget() { return budget_; }
+  ContinuationStats continuation_stats() const { return dormant_index_.stats(); }
 
  private:
   using ConvId = std::uint64_t;
@@ -164,6 +166,33 @@ class TraceAssembler {
     std::vector<ToolDef> tools;
   };
 
+  // What ties an open trace to other traces and to its earlier parts (trace_continuation.cc), held
+  // in linkage_ only by the traces that have any, so other open traces pay nothing for it.
+  struct TraceLinkage {
+    int part = 1;  // 2+: a closed trace that a late call continued
+    std::vector<std::pair<std::string, NodeTotals>> carried;  // span id -> what earlier parts rolled up into it
+    std::vector<SpanLink> root_links;                          // the closed trace a new turn continues
+    std::vector<std::pair<std::string, SpanLink>> span_links;  // span id -> a caller span it links (traceparent)
+    std::string inherited_conversation_id;                     // gen_ai.conversation.id of the linked trace
+  };
+
+  // A closed trace kept for late calls (trace_continuation.cc): the spans a continuation re-emits
+  // (root, the agents and tools its conversations hang under, open tool calls: a skeleton, node
+  // indices into `skeleton`) and its conversations.
+  struct DormantRun {
+    std::string trace_id, remote_parent_id, root_span_id, conversation_id;
+    TraceLinkage linkage;
+    SpanTree skeleton;
+    std::vector<int> source_nodes;  // skeleton node i was node source_nodes[i] of the trace
+    std::vector<Conversation> conversations;
+    std::vector<std::pair<std::string, ResponseState>> responses;
+    std::vector<std::pair<std::string, ConvId>> open_calls;
+    std::vector<std::pair<ConvId, std::string>> wire_ids;  // Responses conversation ids they named
+  };
+  struct PendingLink {
+    std::string trace_id, span_id, conversation_id;
+  };
+
   struct Match {
     Conversation* conv = nullptr;
     HistoryDigest base;  // items before the request's own (previous_response_id)
@@ -212,6 +241,20 @@ class TraceAssembler {
   UnixNanos activity(const OpenTrace& t) const;
   Trace finish(TraceKey key);
   const OpenTool* find_open_tool(const PotentialParent& p) const;
+  // trace_continuation.cc
+  DormantRun plan_dormant(const OpenTrace& t) const;
+  void keep_dormant(DormantRun d, TraceLinkage linkage, Trace& out, const std::vector<NodeTotals>& totals);
+  bool resume_dormant(const ModelCall& call, const ConversationItems& req, bool ids_stable);
+  void revive(DormantRun d, UnixNanos now);
+  void adopt_pending_link(const Conversation& conv);
+  void link_caller_span(const OpenTrace& t, const OpenSpan& generation, const std::string& trace_id,
+                        const std::string& span_id);
+  TraceLinkage take_linkage(TraceKey key);
+  void merge_linkage(TraceKey from, TraceKey into);
+  std::vector<std::pair<int, NodeTotals>> carried_nodes(const SpanTree& tree, const TraceLinkage& linkage) const;
+  void note_wire_conversation(const Conversation& conv, const ModelCall& call);
+  void forget_wire_conversation(ConvId conv);
+  Conversation* by_wire_conversation(const ModelCall& call);
 
   TraceOptions options_;
   const Pricer* pricer_;
@@ -247,6 +290,15 @@ class TraceAssembler {
   // the evidence window can hold has arrived (resolve_pending_side_calls), so the arrival order
   // of concurrent calls does not decide.
   std::set<TraceKey> side_pending_;
+  // Continuations (trace_continuation.cc): linkage of the open traces that have any, Responses
+  // conversation ids both ways (only for conversations that named one), closed traces kept for
+  // late calls, and the link a new turn's trace is to carry (set by resume_dormant).
+  std::unordered_map<TraceKey, TraceLinkage> linkage_;
+  std::unordered_map<std::string, ConvId> wire_conversations_;
+  std::unordered_map<ConvId, std::string> wire_ids_;
+  ContinuationIndex dormant_index_;
+  std::unordered_map<ContinuationIndex::EntryId, DormantRun> dormant_runs_;
+  PendingLink pending_link_;
 };
 
 }  // namespace llmtap::trace

@@ -368,7 +368,7 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
     // which the wire shows nothing) the guardrail agent's own verdict, when it gave one.
     const char* evidence = nullptr;
     std::optional<bool> tripped;
-    if (input && main != nullptr) {
+    if (input && main != nullptr && main->first_generation >= 0) {
       if (main->first_call_cut && t.tree.at(main->first_generation).span.end_ns >= side.first_call_end)
         evidence = "main_call_cut";
       else if (main->calls == 1 && !main->open_tools.empty())
@@ -388,7 +388,8 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
       g.span.set("llmtap.guardrail.tripped_evidence", std::string(evidence));
       const std::string why = input ? "input guardrail tripped" : "output guardrail tripped";
       // The call whose input (or answer) the guardrail rejected, and the agent that made it.
-      if (input) t.tree.at(main->first_generation).span.set("llmtap.call.abandoned_reason", why);
+      if (input && main->first_generation >= 0)
+        t.tree.at(main->first_generation).span.set("llmtap.call.abandoned_reason", why);
       const int agent = input ? (main->top_nodes.empty() ? -1 : main->top_nodes.front()) : main->agent_node;
       if (agent >= 0) {
         SpanNode& main_agent = t.tree.at(agent);

@@ -35,6 +35,11 @@ TraceBuilderStats TraceBuilder::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   TraceBuilderStats s = stats_;
   s.closed_early = assembler_->budget().closed_early();
+  const trace::ContinuationStats c = assembler_->continuation_stats();
+  s.continuations_kept = c.kept;
+  s.continuations_evicted = c.evicted;
+  s.continuations_rejoined = c.rejoined;
+  s.continuations_linked = c.linked;
   return s;
 }
 

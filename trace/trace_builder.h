@@ -24,6 +24,12 @@ struct TraceBuilderStats {
   std::uint64_t token_counts = 0;     // countTokens and the like
   std::uint64_t other_exchanges = 0;  // not model API calls (bootstrap, telemetry, model lists, ...)
   std::uint64_t closed_early = 0;     // traces closed before their idle timeout by the open-trace budget
+  // Closed traces kept for late calls (TraceOptions::continuation_max_*): held now, dropped over
+  // the bound, joined again by a late call, linked from a new turn's trace.
+  std::uint64_t continuations_kept = 0;
+  std::uint64_t continuations_evicted = 0;
+  std::uint64_t continuations_rejoined = 0;
+  std::uint64_t continuations_linked = 0;
 };
 
 class TraceBuilder : public ModelCallSink {

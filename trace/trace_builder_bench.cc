@@ -102,5 +102,37 @@ int main() {
     std::printf("agent fingerprint of a %zu-byte prompt: %.1f us cpu/call (%.0f MB/s), %zu distinct id(s) over %d stamps\n",
                 prompt.size(), 1e6 * c / kCalls, prompt.size() * kCalls / c / 1e6, distinct, kCalls);
   }
+  {
+    // Late approvals: every run's trace closes while its tool call waits, then the result arrives and
+    // the run is continued from the bounded index of closed traces (trace_continuation.cc).
+    constexpr int kRuns = 20000;
+    const std::string instr = "You are a refund agent. Refund orders when asked.";
+    std::vector<ModelCall> first, late;
+    for (int r = 0; r < kRuns; ++r) {
+      const std::string id = "call_" + std::to_string(r);
+      auto calls = render({{instr, {"issue_refund"}, {user("Refund order " + std::to_string(r))},
+                            assistant("", {call(id, "issue_refund", "{}")}), kT0 + r * kMs, kT0 + r * kMs + 50 * kMs},
+                           {instr, {"issue_refund"}, {tool_result(id, "{\"refunded\":true}")}, assistant("Refunded."),
+                            kT0 + (kRuns + r) * 10 * kMs, kT0 + (kRuns + r) * 10 * kMs + 50 * kMs}},
+                          Form::kResponsesChained, std::to_string(r));
+      first.push_back(std::move(calls[0]));
+      late.push_back(std::move(calls[1]));
+    }
+    CountingSink sink;
+    TraceOptions o;
+    o.idle_timeout_ns = 1000 * kMs;
+    TraceBuilder builder(o, nullptr, sink);
+    std::clock_t cpu = std::clock();
+    for (auto& c : first) builder.on_model_call(std::move(c));
+    builder.tick(kT0 + 2 * kRuns * 10 * kMs);
+    for (auto& c : late) builder.on_model_call(std::move(c));
+    builder.close_all(0);
+    double c = static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC;
+    const auto st = builder.stats();
+    std::printf("late approvals: %d runs closed while waiting, then continued: %.1f us cpu/call, %zu trace parts, "
+                "%llu rejoined, %llu evicted (bound %zu traces)\n",
+                kRuns, 1e6 * c / (2 * kRuns), sink.traces, static_cast<unsigned long long>(st.continuations_rejoined),
+                static_cast<unsigned long long>(st.continuations_evicted), o.continuation_max_traces);
+  }
   return 0;
 }

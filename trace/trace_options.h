@@ -52,6 +52,11 @@ struct TraceOptions {
   bool capture_content = false;                // OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
   std::vector<AgentNameRule> agent_name_rules;
   std::string process_name;                    // workflow name when LLMTAP_WORKFLOW_NAME is unset
+  // Closed traces whose continuation keys are kept (trace/continuation_index.h), so a late call
+  // (an approval, a slow tool, a new turn) still finds its run: at most this many, and about this
+  // many bytes; the least recently used are dropped first (TraceBuilderStats::continuations_evicted).
+  std::size_t continuation_max_traces = 4096;
+  std::size_t continuation_max_bytes = 32u << 20;
 
   // The workflow name a trace carries: workflow_name, else process_name, else "llmtap".
   std::string effective_workflow_name() const;

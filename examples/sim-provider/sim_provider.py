@@ -44,9 +44,19 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import sim_gemini_cli
+import sim_hosted
 import sim_scripted
 import sim_verdicts
 import sim_websocket
+
+def json_object(raw):
+    """A request body's JSON object; {} when it is empty, not JSON or not an object."""
+    try:
+        body = json.loads(raw.decode("utf-8") or "{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
 
 BILLING_WORDS = ("billing", "refund", "invoice", "charged", "charge")
 
@@ -429,6 +439,10 @@ class OpenAIResponses:
                 raise BadRequest(f"Previous response with id '{prev}' not found.",
                                  code="previous_response_not_found")
             items.extend(stored)
+        conversation = sim_hosted.conversation_items(body)
+        if conversation is None:
+            raise BadRequest(f"Conversation with id '{sim_hosted.conversation_id(body)}' not found.")
+        items.extend(conversation)
         if isinstance(inp, str):
             inp = [{"role": "user", "content": inp}]
         if not isinstance(inp, list):
@@ -474,6 +488,10 @@ class OpenAIResponses:
         if body.get("generate") is False:
             # A WebSocket prewarm: the server takes in the request's state and generates nothing.
             decision, prompt, cached, completion, reasoning = {}, 0, 0, 0, 0
+        hosted, findings = sim_hosted.hosted_output(body, items, rid, last_user_text(items))
+        if hosted and decision.get("text") is not None:
+            output.extend(hosted)
+            decision = dict(decision, text=decision["text"] + " I checked: " + "; ".join(findings) + ".")
         for i, (n, a) in enumerate(decision.get("tool_calls", [])):
             output.append({"id": "fc_" + stable_hash(rid, i)[:24], "type": "function_call",
                            "status": "completed", "arguments": json.dumps(a),
@@ -504,13 +522,14 @@ class OpenAIResponses:
             if o["type"] == "function_call":
                 full.append({"kind": "tool_call", "name": o["name"], "call_id": o["call_id"],
                              "args": o["arguments"]})
-            else:
+            elif o["type"] == "message":
                 full.append({"kind": "assistant", "text": decision["text"]})
         if body.get("store") is not False:  # store=false: kept only in the connection's memory
             with _store_lock:
                 _responses_store[rid] = full
                 while len(_responses_store) > _RESPONSES_KEPT:
                     _responses_store.popitem(last=False)
+        sim_hosted.save_conversation(body, full, body.get("input"), output)
         if connection_responses is not None:
             connection_responses[rid] = full
             while len(connection_responses) > _CONNECTION_RESPONSES_KEPT:
@@ -545,6 +564,8 @@ class OpenAIResponses:
                 ev("response.function_call_arguments.done", item_id=item["id"], output_index=idx,
                    name=item["name"], arguments=item["arguments"])
                 ev("response.output_item.done", output_index=idx, item=item)
+            elif item["type"] != "message":
+                sim_hosted.stream_events(item, idx, ev)
             else:
                 text = item["content"][0]["text"]
                 ev("response.output_item.added", output_index=idx,
@@ -1063,6 +1084,10 @@ class Handler(BaseHTTPRequestHandler):
         if "websocket" in (self.headers.get("Upgrade") or "").lower():
             self._websocket()
             return
+        if sim_hosted.conversations_route(self.path):
+            status, obj = sim_hosted.conversations_api("GET", self.path, {})
+            self._send_json(status, obj)
+            return
         if self._housekeeping():
             return
         self._log({"transport": "http", "method": "GET", "path": self.path.split("?", 1)[0], "status": 404})
@@ -1082,13 +1107,13 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path.endswith(":countTokens"):
             # Token counting: answered, logged apart from model calls (it is none).
-            try:
-                body = json.loads(raw.decode("utf-8") or "{}")
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                body = {}
             self._log({"transport": "http", "method": "POST", "path": path, "status": 200, "count_tokens": True})
-            self._send_json(200, sim_gemini_cli.count_tokens_response(body if isinstance(body, dict) else {},
-                                                                      approx_tokens))
+            self._send_json(200, sim_gemini_cli.count_tokens_response(json_object(raw), approx_tokens))
+            return
+        if sim_hosted.conversations_route(path):
+            status, obj = sim_hosted.conversations_api("POST", path, json_object(raw))
+            self._log({"transport": "http", "method": "POST", "path": path, "status": status, "conversations": True})
+            self._send_json(status, obj)
             return
         r = route("POST", self.path)
         if r is None and self._housekeeping():

@@ -1,0 +1,84 @@
+#include "trace/continuation_index.h"
+
+#include <iterator>
+
+namespace llmtap::trace {
+
+ContinuationIndex::ContinuationIndex(std::size_t max_bytes, std::size_t max_entries)
+    : max_bytes_(max_bytes), max_entries_(max_entries) {}
+
+ContinuationIndex::EntryId ContinuationIndex::insert(std::vector<std::string> keys, std::vector<std::string> shared_keys,
+                                                     std::size_t bytes) {
+  if (max_entries_ == 0 || max_bytes_ == 0) return 0;  // continuations off: nothing kept
+  const EntryId id = next_id_++;
+  lru_.push_front(id);
+  Entry e;
+  e.bytes = bytes;
+  e.lru = lru_.begin();
+  for (const auto& k : keys) {
+    KeyRef& r = keys_[k];
+    ++r.holders;
+    r.id = id;  // the latest trace a key names wins
+  }
+  for (const auto& k : shared_keys) {
+    KeyRef& r = keys_[k];
+    r.id = ++r.holders == 1 ? id : 0;
+  }
+  e.keys = std::move(keys);
+  e.keys.insert(e.keys.end(), std::make_move_iterator(shared_keys.begin()), std::make_move_iterator(shared_keys.end()));
+  for (const auto& k : e.keys) e.bytes += k.size() + sizeof(KeyRef) + 32;  // the key map's share
+  bytes_ += e.bytes;
+  entries_.emplace(id, std::move(e));
+  evict_over_budget();
+  return id;
+}
+
+std::optional<ContinuationIndex::EntryId> ContinuationIndex::find(std::string_view key) {
+  auto it = keys_.find(std::string(key));
+  if (it == keys_.end() || it->second.id == 0) return std::nullopt;
+  Entry& e = entries_.at(it->second.id);
+  lru_.splice(lru_.begin(), lru_, e.lru);
+  return it->second.id;
+}
+
+void ContinuationIndex::erase(EntryId id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  for (const auto& k : it->second.keys) {
+    auto kit = keys_.find(k);
+    if (kit == keys_.end()) continue;
+    if (--kit->second.holders == 0) {
+      keys_.erase(kit);
+    } else if (kit->second.id == id) {
+      kit->second.id = 0;  // another entry holds it too, but which one is no longer known
+    }
+  }
+  lru_.erase(it->second.lru);
+  bytes_ -= it->second.bytes;
+  entries_.erase(it);
+}
+
+void ContinuationIndex::evict_over_budget() {
+  // The newest entry stays even when it alone exceeds the budget: it is the likeliest to continue.
+  while (entries_.size() > 1 && (bytes_ > max_bytes_ || entries_.size() > max_entries_)) {
+    const EntryId oldest = lru_.back();
+    erase(oldest);
+    evicted_.push_back(oldest);
+    ++stats_.evicted;
+  }
+}
+
+std::vector<ContinuationIndex::EntryId> ContinuationIndex::take_evicted() {
+  std::vector<EntryId> out;
+  out.swap(evicted_);
+  return out;
+}
+
+ContinuationStats ContinuationIndex::stats() const {
+  ContinuationStats s = stats_;
+  s.kept = entries_.size();
+  s.bytes = bytes_;
+  return s;
+}
+
+}  // namespace llmtap::trace
