@@ -66,7 +66,7 @@ TraceAssembler::Conversation* TraceAssembler::continue_after_compaction(const Mo
         if (r == nullptr || !c.last_asked_anew) return true;  // no run of this agent, or no summary asked for
         const UnixNanos since = call.timings.request_start - c.last_response_end;
         if (since + kCompactionSlack < 0 || since > kCompactionWindow) return true;
-        if (text_chars(m.text) <= text_chars(c.last_output_text) || !carries_text(m.text, c.last_output_text))
+        if (text_chars(m.text) <= text_chars(c.last_output_text.view()) || !carries_text(m.text, c.last_output_text.view()))
           return true;
         if (host != nullptr && host->trace != c.trace) {
           ambiguous = true;
@@ -377,7 +377,7 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
       else if (main->calls > 1) tripped = false;
     }
     if (!tripped && main != nullptr) {
-      tripped = guardrail_verdict_tripped(side.last_output_text);
+      tripped = guardrail_verdict_tripped(side.last_output_text.view());
       if (tripped.value_or(false)) evidence = "verdict";
     }
     if (tripped) {
