@@ -50,8 +50,6 @@ class NlohmannView {
   void with_members(std::initializer_list<std::string_view>, F&& f) const {
     f(*j_);
   }
-  // The value as an nlohmann DOM (here: itself, no copy), for state kept as JSON between events.
-  const nlohmann::json& to_json() const { return *j_; }
 
  private:
   const nlohmann::json* j_;

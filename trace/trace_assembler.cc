@@ -51,8 +51,6 @@ bool is_lower_hex(std::string_view s) {
   return true;
 }
 
-std::uint64_t response_key(std::string_view id) { return std::hash<std::string_view>{}(id); }
-
 bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
 
 // W3C traceparent "vv-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".

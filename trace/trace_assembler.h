@@ -23,12 +23,14 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <queue>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -46,6 +48,10 @@
 #include "trace/trace_options.h"
 
 namespace llmtap::trace {
+
+// The key of a response id in TraceAssembler's response map (the id itself is kept once, in its
+// conversation's response_ids, which lookups check).
+inline std::uint64_t response_key(std::string_view id) { return std::hash<std::string_view>{}(id); }
 
 struct AnsweredTransfer;
 

@@ -88,7 +88,7 @@ TraceAssembler::DormantRun TraceAssembler::plan_dormant(const OpenTrace& t) cons
         d.open_calls.emplace_back(ot.call_id, c.id);
     }
     for (const auto& rid : c.response_ids)
-      if (auto it = responses_.find(rid.str()); it != responses_.end() && it->second.conv == c.id)
+      if (auto it = responses_.find(response_key(rid.view())); it != responses_.end() && it->second.conv == c.id)
         d.responses.emplace_back(rid.str(), it->second);
     d.conversations.push_back(std::move(c));
   }
@@ -221,7 +221,11 @@ void TraceAssembler::revive(DormantRun d, UnixNanos now) {
       c->states.emplace(h, fresh);
     }
     if (!c->open_tools.empty()) with_open_tools_.insert(c->id);
-    if (c->output_key != 0) by_output_.emplace(c->output_key, c->id);
+    // Indexed again as note_call() indexed it (forget_indexed() took it out at close).
+    if (c->first_user_key != 0) by_user_content_.add(c->first_user_key, c->id);
+    for (std::uint64_t k : c->user_keys) by_user_content_.add(k, c->id);
+    if (c->output_key != 0) by_output_.add(c->output_key, c->id);
+    if (c->carried_key != 0) by_carried_output_.add(c->carried_key, c->id);
     t->conversations.push_back(c->id);
     conversations_[c->id] = std::move(c);
   }
@@ -230,7 +234,7 @@ void TraceAssembler::revive(DormantRun d, UnixNanos now) {
     wire_conversations_[wire] = cid;
     wire_ids_[cid] = std::move(wire);
   }
-  for (auto& [rid, rs] : d.responses) responses_.emplace(rid, std::move(rs));
+  for (auto& [rid, rs] : d.responses) responses_.emplace(response_key(rid), std::move(rs));
   for (const auto& [call_id, cid] : d.open_calls) open_calls_.emplace(call_id, cid);
   d.linkage.part += 1;
   linkage_[t->key] = std::move(d.linkage);

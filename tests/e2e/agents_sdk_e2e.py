@@ -198,7 +198,6 @@ def otlp_to_spans(bodies):
                                   "kind": attrs.get("llmtap.span.kind"),
                                   "start_time_unix_nano": int(sp["startTimeUnixNano"]),
                                   "end_time_unix_nano": int(sp["endTimeUnixNano"]), "attributes": attrs,
-                                  "status": {"code": "ERROR" if (sp.get("status") or {}).get("code") == 2 else "UNSET"},
                                   "links": [{"trace_id": l.get("traceId"), "span_id": l.get("spanId")}
                                             for l in sp.get("links", [])]})
     return spans

@@ -22,10 +22,14 @@ std::string report(const RunTraces& traces, const std::vector<std::string>& dest
   return s;
 }
 
+// Each workflow its own span ids, as the assembler gives them (a continued trace's re-emitted root
+// keeps its id, and counts once: RunReport.ContinuedTraceCountsItsWorkflowOnce).
 Trace trace_with(const std::string& id, int workflows, double cost_each) {
+  static int next_span = 0;
   Trace t;
   t.trace_id = id;
-  for (int w = 0; w < workflows; ++w) {
+  for (int n = 0; n < workflows; ++n) {
+    const int w = next_span++;
     Span root;
     root.kind = SpanKind::kWorkflow;
     root.trace_id = id;
@@ -59,6 +63,17 @@ TEST(RunReport, EachTraceIdCountedOnceWorkflowsCounted) {
   plain.on_trace(trace_with("t3", 1, 0.5));
   const std::string one = report(plain);
   EXPECT_NE(one.find("llmtap: 1 trace\n"), std::string::npos) << one;
+}
+
+TEST(RunReport, ContinuedTraceCountsItsWorkflowOnce) {
+  // A run continued after the idle timeout comes again with its root re-emitted (same span id).
+  RunTraces traces;
+  const Trace part = trace_with("t4", 1, 0.25);
+  traces.on_trace(part);
+  traces.on_trace(part);
+  const std::string out = report(traces);
+  EXPECT_NE(out.find("llmtap: 1 trace\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("workflows"), std::string::npos) << out;
 }
 
 TEST(RunReport, TheProxyKeepsNoTreesOnlyCounts) {
