@@ -182,6 +182,23 @@ def otlp_value(v):
     return None
 
 
+
+def sdk_test_args(doc, add_options):
+    """The options the Agents SDK e2e drivers share (--llmtap, --node-modules, --keep) plus those
+    ADD_OPTIONS(parser) adds. Returns (args, node_modules), or (None, None) after printing SKIP when
+    @openai/agents is not installed."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--llmtap", required=True)
+    ap.add_argument("--node-modules", default=os.path.join(ROOT, "tests", "node", "node_modules"))
+    ap.add_argument("--keep", action="store_true")
+    add_options(ap)
+    args = ap.parse_args()
+    nm = os.path.abspath(args.node_modules)
+    if not os.path.isfile(os.path.join(nm, "@openai", "agents", "package.json")):
+        print(f"SKIP: {nm} has no @openai/agents; run scripts/setup (npm ci in tests/node)")
+        return None, None
+    return args, nm
+
 def otlp_to_spans(bodies):
     """OTLP/JSON request bodies -> spans shaped like the jsonl export's lines."""
     spans = []

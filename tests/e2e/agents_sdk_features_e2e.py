@@ -22,7 +22,6 @@ arguments, results and in the output messages; no API key in llmtap's logs or ex
 Usage: agents_sdk_features_e2e.py --llmtap BIN --node-modules DIR [--keep] [--scenarios approvals:0,...]
 Exit 77 when DIR lacks @openai/agents.
 """
-import argparse
 import json
 import os
 import shutil
@@ -232,15 +231,8 @@ def check_hosted(fail, label, sdk, spans):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--llmtap", required=True)
-    ap.add_argument("--node-modules", default=os.path.join(base.ROOT, "tests", "node", "node_modules"))
-    ap.add_argument("--scenarios", default="approvals:0,approvals:1,conversation:0,hosted:0,hosted:1")
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
-    nm = os.path.abspath(args.node_modules)
-    if not os.path.isfile(os.path.join(nm, "@openai", "agents", "package.json")):
-        print(f"SKIP: {nm} has no @openai/agents; run scripts/setup (npm ci in tests/node)")
+    args, nm = base.sdk_test_args(__doc__, lambda ap: ap.add_argument("--scenarios", default="approvals:0,approvals:1,conversation:0,hosted:0,hosted:1"))
+    if args is None:
         return base.SKIP
     workdir = tempfile.mkdtemp(prefix="llmtap-e2e-features-")
     fail = base.Failures()

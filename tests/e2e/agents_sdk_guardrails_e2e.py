@@ -23,7 +23,6 @@ and not, it checks on llmtap's jsonl and OTLP exports:
 Usage: agents_sdk_guardrails_e2e.py --llmtap BIN --node-modules DIR [--keep] [--streams 0,1]
 Exit 77 when DIR lacks @openai/agents.
 """
-import argparse
 import copy
 import json
 import os
@@ -193,15 +192,8 @@ def run_canaries(fail, label, sdk, spans):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--llmtap", required=True)
-    ap.add_argument("--node-modules", default=os.path.join(base.ROOT, "tests", "node", "node_modules"))
-    ap.add_argument("--streams", default="0,1")
-    ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
-    nm = os.path.abspath(args.node_modules)
-    if not os.path.isfile(os.path.join(nm, "@openai", "agents", "package.json")):
-        print(f"SKIP: {nm} has no @openai/agents; run scripts/setup (npm ci in tests/node)")
+    args, nm = base.sdk_test_args(__doc__, lambda ap: ap.add_argument("--streams", default="0,1"))
+    if args is None:
         return base.SKIP
     if shutil.which("node") is None or not os.access(args.llmtap, os.X_OK):
         print("FAIL: node not on PATH or --llmtap not executable")
