@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/bench_clock.h"
 #include "common/sinks.h"
 #include "parsers/agent_conversation_gen.h"
 #include "parsers/connection_stitcher.h"
@@ -23,13 +24,8 @@ using namespace llmtap::testing;
 
 namespace {
 
-double thread_cpu_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
-
-long long heap_bytes() { return static_cast<long long>(mallinfo2().uordblks); }
+using bench::heap_bytes;
+using bench::thread_cpu_us;
 
 struct LastCall : ModelCallSink {
   std::vector<ModelCall> calls;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/bench_clock.h"
 #include "trace/trace_builder.h"
 #include "trace/trace_test_util.h"
 
@@ -17,13 +18,8 @@ using namespace llmtap::trace::testing;
 
 namespace {
 
-double thread_cpu_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
-
-long long heap_bytes() { return static_cast<long long>(mallinfo2().uordblks); }
+using bench::heap_bytes;
+using bench::thread_cpu_us;
 
 std::string file_content(int turn, std::size_t bytes) {
   std::string s;
