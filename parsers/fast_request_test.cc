@@ -1,5 +1,6 @@
 // The simdjson fast path and the nlohmann reference path read every request fixture, generated
 // agent histories and random mutations of them into the same ModelCall (parsers/fast_request.h).
+#include "common/test_source_dir.h"
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -39,7 +40,7 @@ RequestParsedBy expect_same(ApiShape shape, const std::string& body, const std::
 
 std::vector<std::string> request_fixtures() {
   std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(LLMTAP_SOURCE_DIR) + "/parsers/testdata")) {
+  for (const auto& e : std::filesystem::directory_iterator(std::string(llmtap::test_support::source_dir()) + "/parsers/testdata")) {
     std::string n = e.path().filename().string();
     if (n.size() > 9 && n.substr(n.size() - 9) == ".req.json") names.push_back(n);
   }

@@ -2,6 +2,7 @@
 // exchanges (request, non-streamed body, SSE / JSON-array / NDJSON streams; parsers/fast_request.h):
 // every response fixture under every API with a fast path, fed whole, at random chunk boundaries,
 // chunked and compressed; generated large bodies and streams of every API; random mutations.
+#include "common/test_source_dir.h"
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -67,7 +68,7 @@ void expect_paths_agree(const ApiTarget& t, const std::string& request_body, con
 
 std::vector<std::string> fixtures_with(const std::vector<std::string>& suffixes) {
   std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(LLMTAP_SOURCE_DIR) + "/parsers/testdata")) {
+  for (const auto& e : std::filesystem::directory_iterator(std::string(llmtap::test_support::source_dir()) + "/parsers/testdata")) {
     std::string n = e.path().filename().string();
     for (const auto& s : suffixes)
       if (n.size() > s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0) names.push_back(n);
@@ -81,7 +82,7 @@ std::string suffix_of(const std::string& name) { return name.substr(name.rfind('
 // The request fixture of the same exchange, else a small one.
 std::string request_for(const std::string& response_name) {
   std::string base = response_name.substr(0, response_name.rfind('.'));
-  if (std::filesystem::exists(std::string(LLMTAP_SOURCE_DIR) + "/parsers/testdata/" + base + ".req.json"))
+  if (std::filesystem::exists(std::string(llmtap::test_support::source_dir()) + "/parsers/testdata/" + base + ".req.json"))
     return fixture(base + ".req.json");
   return R"({"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]})";
 }

@@ -1,3 +1,4 @@
+#include "common/test_source_dir.h"
 #include "parsers/test_support.h"
 
 #include <brotli/encode.h>
@@ -13,7 +14,7 @@
 namespace llmtap::testing {
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(LLMTAP_SOURCE_DIR) + "/parsers/testdata/" + name, std::ios::binary);
+  std::ifstream in(std::string(llmtap::test_support::source_dir()) + "/parsers/testdata/" + name, std::ios::binary);
   EXPECT_TRUE(in.good()) << "missing fixture " << name;
   std::stringstream ss;
   ss << in.rdbuf();

@@ -1,6 +1,7 @@
 #pragma once
 // Test-only pieces shared by the preload capture tests: the local TLS provider (tls_provider.py,
 // certificate from a test CA made at test time), a ModelCall collector to wait on, and helpers.
+#include "common/test_source_dir.h"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,7 +67,7 @@ class Provider {
   Provider() {
     char tmpl[] = "/tmp/llmtap-preload-test-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    if (!command_ok("bash " LLMTAP_SOURCE_DIR "/examples/sim-provider/make_test_ca.sh " + dir_)) return;
+    if (!command_ok(std::string("bash ") + llmtap::test_support::source_dir() + "/examples/sim-provider/make_test_ca.sh " + dir_)) return;
     ca_ = dir_ + "/ca.pem";
     auto child = testing::spawn_child({kPython, LLMTAP_TEST_DIR "/tls_provider.py", "--cert", dir_ + "/server.pem",
                                        "--key", dir_ + "/server.key"},

@@ -1,6 +1,7 @@
 // End-to-end tests of the proxy: real curl and raw-socket clients, the proxy in-process, and a local
 // TLS mock provider (tests/proxy/mock_upstream.py) whose certificate comes from a test CA made here.
 // Everything is loopback, port 0.
+#include "common/test_source_dir.h"
 #include <brotli/encode.h>
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -102,7 +103,7 @@ class ProxyE2E : public ::testing::Test {
     br.resize(br_size);
     write_file(d + "/body.br", br);
 
-    std::string mock = std::string(LLMTAP_SOURCE_DIR) + "/tests/proxy/mock_upstream.py";
+    std::string mock = std::string(llmtap::test_support::source_dir()) + "/tests/proxy/mock_upstream.py";
     good_ = new ChildServer;
     ASSERT_TRUE(good_->start({"python3", mock, "--cert", d + "/good.pem", "--key", d + "/good-key.pem", "--br-file",
                               d + "/body.br"}));

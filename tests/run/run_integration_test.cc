@@ -3,6 +3,7 @@
 // and curl, each against the simulated provider over TLS (a test CA passed with --upstream-ca, or
 // trusted by the client in preload mode). Every test checks the spans (JSONL export), the exit code
 // and the tree printed to stderr. No test disables TLS verification.
+#include "common/test_source_dir.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -29,7 +30,7 @@ namespace {
 using json = nlohmann::json;
 using Env = std::map<std::string, std::string>;
 
-const std::string kSource = LLMTAP_SOURCE_DIR;
+const std::string kSource = llmtap::test_support::source_dir();
 const std::string kLlmtap = LLMTAP_BINARY;
 // Debian's python3, which scripts/setup gives httpx (python3-httpx); a pyenv shim on PATH would not have it.
 const std::string kDebianPython = "/usr/bin/python3";
