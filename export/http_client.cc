@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/ascii.h"
+
 namespace llmtap::exporting {
 namespace {
 
@@ -173,11 +175,6 @@ class Connection {
   SSL* ssl_ = nullptr;
 };
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 }  // namespace
 
 std::unique_ptr<HttpClient> HttpClient::create(const std::string& url, const std::string& extra_ca_file,
@@ -255,7 +252,7 @@ HttpResponse HttpClient::post(const std::vector<std::pair<std::string, std::stri
     pos = eol + 2;
     auto colon = line.find(':');
     if (colon == std::string::npos) continue;
-    std::string name = lower(line.substr(0, colon));
+    std::string name = ascii_lower(line.substr(0, colon));
     std::string value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();

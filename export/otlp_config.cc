@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <spdlog/spdlog.h>
 
+#include "common/ascii.h"
 #include "common/ids.h"
 #include "common/version.h"
 
@@ -17,11 +18,6 @@ std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return std::string(s);
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // Signal-specific variable first (OTEL_EXPORTER_OTLP_TRACES_X), then the generic one.
@@ -88,7 +84,7 @@ std::optional<ParsedUrl> parse_url(std::string_view url, std::string* error) {
     *error = "OTLP endpoint must start with http:// or https://";
     return std::nullopt;
   }
-  u.scheme = lower(std::string(url.substr(0, sep)));
+  u.scheme = ascii_lower(std::string(url.substr(0, sep)));
   if (u.scheme != "http" && u.scheme != "https") {
     *error = "OTLP endpoint scheme '" + u.scheme + "' is not supported (use http:// or https://)";
     return std::nullopt;
@@ -141,7 +137,7 @@ std::string OtlpConfig::delivery_policy() const {
   // Headers count: one endpoint can serve several tenants told apart by their auth header. Values
   // are secrets, so only this digest of them is ever written (into spool file names).
   std::string text = endpoint + '\n' + protocol + '\n' + (capture_content ? "content" : "no-content") + '\n';
-  for (const auto& [k, v] : headers) text += lower(k) + ':' + v + '\n';
+  for (const auto& [k, v] : headers) text += ascii_lower(k) + ':' + v + '\n';
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr) != 1 || len < 8)
@@ -194,16 +190,16 @@ std::optional<OtlpConfig> OtlpConfig::from_env(const EnvLookup& env, std::string
                    "' contains a line break or control character (raw or percent-encoded such as %0D%0A)";
           return std::nullopt;
         }
-        std::string name = lower(header.first);  // later (signal-specific) values win
-        std::erase_if(c.headers, [&](const auto& kv) { return lower(kv.first) == name; });
+        std::string name = ascii_lower(header.first);  // later (signal-specific) values win
+        std::erase_if(c.headers, [&](const auto& kv) { return ascii_lower(kv.first) == name; });
         c.headers.push_back(std::move(header));
       }
     }
   }
   if (!bad.empty()) spdlog::warn("OTEL_EXPORTER_OTLP_HEADERS: skipped {} malformed entr(ies)", bad.size());
   if (auto z = otlp_var(env, "COMPRESSION")) {
-    if (lower(*z) == "gzip") c.gzip = true;
-    else if (lower(*z) != "none") spdlog::warn("OTLP compression '{}' is not supported; sending uncompressed", *z);
+    if (ascii_lower(*z) == "gzip") c.gzip = true;
+    else if (ascii_lower(*z) != "none") spdlog::warn("OTLP compression '{}' is not supported; sending uncompressed", *z);
   }
   if (auto ca = otlp_var(env, "CERTIFICATE")) {
     if (::access(ca->c_str(), R_OK) != 0) {

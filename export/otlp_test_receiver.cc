@@ -11,15 +11,11 @@
 
 #include <cstring>
 
+#include "common/ascii.h"
 #include "export/http_client.h"
 
 namespace llmtap::exporting::testing {
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Blocking I/O over a plain fd or TLS.
 struct Stream {
@@ -149,7 +145,7 @@ void OtlpTestReceiver::handle(int fd) {
     if (colon == std::string::npos) continue;
     std::string v = h.substr(colon + 1);
     while (!v.empty() && v.front() == ' ') v.erase(0, 1);
-    req.headers[lower(h.substr(0, colon))] = v;
+    req.headers[ascii_lower(h.substr(0, colon))] = v;
   }
   std::size_t length = std::stoul(req.headers.count("content-length") ? req.headers["content-length"] : "0");
   std::string body = in.substr(header_end + 4);

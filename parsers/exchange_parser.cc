@@ -4,6 +4,7 @@
 #include <cctype>
 #include <vector>
 
+#include "common/ascii.h"
 #include "parsers/api_parser.h"
 #include "parsers/attribution.h"
 #include "parsers/content_decoder.h"
@@ -16,12 +17,6 @@
 
 namespace llmtap {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
 
 constexpr std::size_t kUnknownBodyKeep = 64 * 1024;  // enough for an error message
 
@@ -121,7 +116,7 @@ struct ExchangeParser::Impl : SseEventSink {
     call.http_status = head.status;
     call.timings.response_first_byte = ts;
     resp_decoder = std::make_unique<ContentDecoder>(header_value(head.headers, "content-encoding"));
-    std::string ctype = lower(header_value(head.headers, "content-type"));
+    std::string ctype = ascii_lower(header_value(head.headers, "content-type"));
     if (head.status >= 400 || !api) {
       mode = Mode::kJson;  // an error body (or an unknown API's body, kept only for an error message)
     } else if (ctype.find("text/event-stream") != std::string::npos) {

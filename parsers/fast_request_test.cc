@@ -1,11 +1,11 @@
 // The simdjson fast path and the nlohmann reference path read every request fixture, generated
 // agent histories and random mutations of them into the same ModelCall (parsers/fast_request.h).
-#include "common/test_source_dir.h"
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <random>
 
+#include "common/test_source_dir.h"
 #include "parsers/api_parser.h"
 #include "parsers/fast_request.h"
 #include "parsers/model_call_diff.h"

@@ -2,12 +2,12 @@
 // exchanges (request, non-streamed body, SSE / JSON-array / NDJSON streams; parsers/fast_request.h):
 // every response fixture under every API with a fast path, fed whole, at random chunk boundaries,
 // chunked and compressed; generated large bodies and streams of every API; random mutations.
-#include "common/test_source_dir.h"
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <random>
 
+#include "common/test_source_dir.h"
 #include "parsers/model_call_diff.h"
 #include "parsers/response_body_gen.h"
 #include "parsers/test_support.h"

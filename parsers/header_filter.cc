@@ -3,17 +3,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.h"
+
 namespace llmtap {
-namespace {
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
-}  // namespace
 
 bool is_credential_header(std::string_view name) {
-  std::string n = lower(name);
+  std::string n = ascii_lower(name);
   if (n == "cookie" || n == "set-cookie" || n == "authorization" || n == "proxy-authorization") return true;
   for (std::string_view w : {"key", "token", "secret", "auth", "cookie", "password"}) {
     if (n.find(w) != std::string::npos) return true;
@@ -22,7 +17,7 @@ bool is_credential_header(std::string_view name) {
 }
 
 bool is_secret_header(std::string_view name) {
-  return is_credential_header(name) || lower(name).find("session") != std::string::npos;
+  return is_credential_header(name) || ascii_lower(name).find("session") != std::string::npos;
 }
 
 Headers without_secrets(const Headers& headers) {
@@ -57,9 +52,9 @@ bool header_has_token(const Headers& headers, std::string_view name, std::string
 }
 
 std::string header_value(const Headers& headers, std::string_view name) {
-  std::string n = lower(name);
+  std::string n = ascii_lower(name);
   for (const auto& h : headers) {
-    if (h.name.size() == n.size() && lower(h.name) == n) return h.value;
+    if (h.name.size() == n.size() && ascii_lower(h.name) == n) return h.value;
   }
   return {};
 }

@@ -3,19 +3,10 @@
 #include <cctype>
 #include <cstdint>
 
+#include "common/ascii.h"
 #include "common/provider_hosts.h"
 
 namespace llmtap {
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
-
-}  // namespace
-
 ProviderEntry builtin_provider_for_host(std::string_view host) {
   std::string p = provider_for_host(host);
   if (p.empty()) return {};
@@ -28,7 +19,7 @@ void ProviderRegistry::add(std::string host, std::string provider, std::string a
 }
 
 ProviderEntry ProviderRegistry::lookup(std::string_view host, std::uint16_t port) const {
-  std::string h = lower(host);
+  std::string h = ascii_lower(host);
   if (auto c = h.rfind(':'); c != std::string::npos && h.find(']') == std::string::npos &&
                              h.find(':') == c) {
     if (port == 0) {

@@ -1,4 +1,3 @@
-#include "common/test_source_dir.h"
 #include "parsers/test_support.h"
 
 #include <brotli/encode.h>
@@ -10,6 +9,8 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+
+#include "common/test_source_dir.h"
 
 namespace llmtap::testing {
 

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "common/ascii.h"
+
 namespace llmtap {
 namespace {
 
@@ -60,14 +62,6 @@ std::optional<std::string> bedrock_inner_id(std::string_view name) {
 }
 
 }  // namespace
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 std::vector<ModelNameForm> model_name_forms(std::string_view model) {
   while (!model.empty() && (model.front() == ' ' || model.front() == '\t')) model.remove_prefix(1);

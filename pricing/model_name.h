@@ -8,8 +8,6 @@
 
 namespace llmtap {
 
-std::string ascii_lower(std::string_view s);
-
 // A spelling of the requested model name to look up, with why it differs from the original.
 struct ModelNameForm {
   std::string name;     // lower-case

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/ascii.h"
 #include "common/safe_regex.h"
 #include "pricing/decimal_price.h"
 #include "pricing/embedded_prices.h"

@@ -2,17 +2,11 @@
 
 #include <charconv>
 
+#include "common/ascii.h"
 #include "common/gateway_route.h"
 #include "common/provider_hosts.h"
 
 namespace llmtap::proxy {
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::string UpstreamTarget::authority() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -80,7 +74,7 @@ std::string RoutingConfig::set_overrides(const std::map<std::string, std::string
   for (const auto& [name, url] : name_to_url) {
     UpstreamTarget t;
     if (std::string e = parse_upstream_url(url, t); !e.empty()) return "--upstream " + name + ": " + e;
-    overrides[to_lower(name)] = t;
+    overrides[ascii_lower(name)] = t;
   }
   return "";
 }
@@ -131,7 +125,7 @@ Route route_plain_request(const RoutingConfig& cfg, std::string_view target) {
   if (target.empty() || target.front() != '/') return error_route(400, "bad_request", "unsupported request target");
   std::string_view rest = target.substr(1);
   auto end = rest.find_first_of("/?");
-  std::string name = to_lower(rest.substr(0, end));
+  std::string name = ascii_lower(rest.substr(0, end));
   std::string_view path = end == std::string_view::npos ? std::string_view("/") : rest.substr(end);
   if (auto it = cfg.overrides.find(name); it != cfg.overrides.end()) {
     r.upstream = it->second;

@@ -26,7 +26,6 @@ struct UpstreamTarget {
 std::string parse_upstream_url(std::string_view url, UpstreamTarget& out);
 // "host:port", "[v6]:port" or "host" (DEFAULT_PORT). Returns false when malformed.
 bool split_host_port(std::string_view authority, std::uint16_t default_port, std::string& host, std::uint16_t& port);
-std::string to_lower(std::string_view s);
 
 struct RoutingConfig {
   std::map<std::string, UpstreamTarget> overrides;  // provider name -> upstream (from --upstream NAME=URL)

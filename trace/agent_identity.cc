@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.h"
 #include "trace/conversation_items.h"
 #include "trace/volatile_tokens.h"
 
@@ -40,12 +41,6 @@ std::string agent_fingerprint(const std::string& instructions, const std::vector
 }
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Words after `pos` up to the end of the clause (punctuation or newline), at most `max`.
 std::vector<std::string> clause_words(const std::string& text, std::size_t pos, std::size_t max) {
@@ -83,7 +78,7 @@ std::string title_case(const std::vector<std::string>& words, const std::vector<
 }  // namespace
 
 std::string derived_agent_name(std::string_view instructions, std::string_view fingerprint) {
-  const std::string text = lower(instructions);
+  const std::string text = ascii_lower(instructions);
   std::string proper_name;  // "You are Claude Code, ..." when no phrase names a role
   static const char* kRoleWords[] = {"agent", "assistant", "bot", "specialist", "expert", "ai"};
   for (std::size_t pos = text.find("you are "); pos != std::string::npos;

@@ -6,6 +6,8 @@
 #include <set>
 #include <string>
 
+#include "common/ascii.h"
+
 namespace llmtap::trace {
 
 namespace {
@@ -61,12 +63,6 @@ int score(const SideCallFacts& call, const SideCallCandidate& c) {
   if (closeness <= r.close_within) s += kTimingBonus;
   if (same_source) s += kSameProcessBonus;
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
 }
 
 // The client-specific part: which client sent a side call (the User-Agent's product and the
@@ -141,8 +137,8 @@ std::optional<SideCallChoice> choose_side_call_host(const SideCallFacts& call,
 
 SideRole side_call_role(const Headers& request_headers, SideEvidence evidence) {
   for (const auto& h : request_headers) {
-    if (lower(h.name) != "user-agent") continue;
-    const std::string ua = lower(h.value);
+    if (ascii_lower(h.name) != "user-agent") continue;
+    const std::string ua = ascii_lower(h.value);
     for (const auto& r : kClientRules)
       if (matches(r, ua))
         return evidence == SideEvidence::kSameUserTurn ? r.same_turn : r.answers_output;

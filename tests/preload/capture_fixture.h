@@ -1,7 +1,6 @@
 #pragma once
 // Test-only pieces shared by the preload capture tests: the local TLS provider (tls_provider.py,
 // certificate from a test CA made at test time), a ModelCall collector to wait on, and helpers.
-#include "common/test_source_dir.h"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "common/sinks.h"
+#include "common/test_source_dir.h"
 #include "tests/preload/subprocess.h"
 
 namespace llmtap {

@@ -1,7 +1,6 @@
 // End-to-end tests of the proxy: real curl and raw-socket clients, the proxy in-process, and a local
 // TLS mock provider (tests/proxy/mock_upstream.py) whose certificate comes from a test CA made here.
 // Everything is loopback, port 0.
-#include "common/test_source_dir.h"
 #include <brotli/encode.h>
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -16,6 +15,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "common/test_source_dir.h"
 #include "proxy/certificate_authority.h"
 #include "proxy/proxy_server.h"
 #include "proxy/request_routing.h"
@@ -269,8 +269,8 @@ TEST_F(ProxyE2E, GatewayRewritesHostAndDropsProxyHeaders) {
   auto headers = nlohmann::json::parse(r.body);
   std::string host;
   for (const auto& kv : headers) {
-    EXPECT_NE(proxy::to_lower(kv[0].get<std::string>()), "proxy-authorization");
-    if (proxy::to_lower(kv[0].get<std::string>()) == "host") host = kv[1];
+    EXPECT_NE(ascii_lower(kv[0].get<std::string>()), "proxy-authorization");
+    if (ascii_lower(kv[0].get<std::string>()) == "host") host = kv[1];
   }
   EXPECT_EQ(host, "127.0.0.1:" + std::to_string(good_->port()));
 }

@@ -3,7 +3,6 @@
 // and curl, each against the simulated provider over TLS (a test CA passed with --upstream-ca, or
 // trusted by the client in preload mode). Every test checks the spans (JSONL export), the exit code
 // and the tree printed to stderr. No test disables TLS verification.
-#include "common/test_source_dir.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -22,6 +21,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "common/test_source_dir.h"
 
 extern char** environ;
 
