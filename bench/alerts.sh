@@ -5,5 +5,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 bin=$build/alerts/llmtap_alerts_bench
-[[ -x $bin ]] || { echo "alerts.sh: missing $bin (build it first)" >&2; exit 1; }
+source "$root/bench/lib/bench.sh"
+bench_require alerts.sh "$bin"
 exec nice "$bin" "${2:-200000}"

@@ -5,9 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}
-if [[ ! -f "$dir/build.ninja" ]]; then
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-cmake --build "$dir" --target llmtap_large_context_bench >/dev/null
-echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
+source bench/lib/bench.sh
+bench_build "$dir" llmtap_large_context_bench
+bench_load
 exec "$dir/trace/llmtap_large_context_bench"

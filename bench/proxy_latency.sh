@@ -6,8 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build
 if [[ $# -gt 0 && "$1" != --* ]]; then dir=$1; shift; fi
-if [[ ! -f "$dir/build.ninja" ]]; then
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-cmake --build "$dir" --target llmtap_proxy_latency_bench >/dev/null
+source bench/lib/bench.sh
+bench_build "$dir" llmtap_proxy_latency_bench
 exec "$dir/proxy/llmtap_proxy_latency_bench" "$@"

@@ -6,5 +6,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 bin=$build/report/llmtap_report_bench
-[[ -x $bin ]] || { echo "report.sh: missing $bin (build it first)" >&2; exit 1; }
+source "$root/bench/lib/bench.sh"
+bench_require report.sh "$bin"
 exec nice "$bin" "${2:-1000000}"

@@ -6,5 +6,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 bin=$build/ui/llmtap_ui_bench
-[[ -x $bin ]] || { echo "ui_api.sh: missing $bin (build it first)" >&2; exit 1; }
+source "$root/bench/lib/bench.sh"
+bench_require ui_api.sh "$bin"
 exec nice "$bin" "${2:-1000000}" "${@:3}"

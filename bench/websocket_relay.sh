@@ -7,8 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build
 if [[ $# -gt 0 && "$1" != --* ]]; then dir=$1; shift; fi
-if [[ ! -f "$dir/build.ninja" ]]; then
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-cmake --build "$dir" --target llmtap >/dev/null
+source bench/lib/bench.sh
+bench_build "$dir" llmtap
 exec node bench/websocket_relay.mjs --llmtap "$dir/cli/llmtap" "$@"

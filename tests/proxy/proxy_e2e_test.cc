@@ -15,6 +15,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.h"
 #include "common/test_source_dir.h"
 #include "proxy/certificate_authority.h"
 #include "proxy/proxy_server.h"
