@@ -83,8 +83,11 @@ int run_report(const std::vector<std::string>& args) {
   opts.until = query.selection.until;
   const std::string path = llmtap::cli::store_path(query, &error);
   if (path.empty()) return usage_error(error);
-  auto source = StoreTraceSource::open(path, &error);
-  if (!source) {
+  std::unique_ptr<TraceSource> source;
+  if (llmtap::cli::no_store_yet(path)) {
+    llmtap::cli::say_no_store_yet("report", path);
+    source = std::make_unique<EmptyTraceSource>();
+  } else if (!(source = StoreTraceSource::open(path, &error))) {
     std::fprintf(stderr, "llmtap report: %s\n", error.c_str());
     return 1;
   }

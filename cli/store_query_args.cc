@@ -1,5 +1,9 @@
 #include "cli/store_query_args.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include "common/data_dir.h"
@@ -65,6 +69,16 @@ std::string store_path(const StoreQueryArgs& args, std::string* error) {
     return "";
   }
   return exporting::store_path_in(dir);
+}
+
+bool no_store_yet(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) != 0 && errno == ENOENT;
+}
+
+void say_no_store_yet(const char* command, const std::string& path) {
+  std::fprintf(stderr, "llmtap %s: no trace store at %s yet (nothing recorded: run `llmtap proxy` or `llmtap run` first)\n",
+               command, path.c_str());
 }
 
 }  // namespace llmtap::cli

@@ -34,4 +34,10 @@ bool resolve_window(StoreQueryArgs* args, UnixNanos now, const std::string& defa
 // when there is no data directory at all.
 std::string store_path(const StoreQueryArgs& args, std::string* error);
 
+// True when nothing was ever recorded at PATH (no store file). Commands that read the store then
+// answer as for an empty store (exit 0) and say so on stderr, naming PATH, so that a mistyped
+// --data-dir still shows: a fresh data directory is not an error.
+bool no_store_yet(const std::string& path);
+void say_no_store_yet(const char* command, const std::string& path);
+
 }  // namespace llmtap::cli

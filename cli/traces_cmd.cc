@@ -82,6 +82,12 @@ int run_traces(const std::vector<std::string>& args) {
     std::fprintf(stderr, "llmtap traces: %s\n", error.c_str());
     return 2;
   }
+  if (sub == "list" && llmtap::cli::no_store_yet(path)) {
+    llmtap::cli::say_no_store_yet("traces", path);
+    if (json) std::printf("[]\n");
+    else std::printf("no traces recorded yet in %s\n", path.c_str());
+    return 0;
+  }
   auto store = TraceStoreReader::open(path, &error);
   if (!store) {
     std::fprintf(stderr, "llmtap traces: %s\n", error.c_str());

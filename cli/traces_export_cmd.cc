@@ -87,12 +87,20 @@ int run_traces_export(const std::vector<std::string>& args) {
   report::TraceSelection& selection = query.selection;
   const std::string path = store_path(query, &error);
   if (path.empty()) return usage_error(error);
-  auto source = report::StoreTraceSource::open(path, &error);
-  if (!source) return fail(error);
-  for (const auto& raw : ids) {
-    std::string id = exporting::resolve_trace_id(source->reader(), raw, &error);
-    if (id.empty()) return fail(error);
-    selection.trace_ids.push_back(id);
+  // Named traces need a store to be found in; a selection by window alone matches nothing yet.
+  std::unique_ptr<report::TraceSource> source;
+  if (ids.empty() && no_store_yet(path)) {
+    say_no_store_yet("traces export", path);
+    source = std::make_unique<report::EmptyTraceSource>();
+  } else {
+    auto store = report::StoreTraceSource::open(path, &error);
+    if (!store) return fail(error);
+    for (const auto& raw : ids) {
+      std::string id = exporting::resolve_trace_id(store->reader(), raw, &error);
+      if (id.empty()) return fail(error);
+      selection.trace_ids.push_back(id);
+    }
+    source = std::move(store);
   }
 
   std::unique_ptr<std::FILE, FileCloser> file;

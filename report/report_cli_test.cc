@@ -1,9 +1,10 @@
-// `llmtap report` and `llmtap traces export` (cli/report_cmd.cc, cli/traces_export_cmd.cc) run
+// `llmtap report`, `llmtap traces` and `traces export` (cli/report_cmd.cc, traces_cmd.cc, traces_export_cmd.cc) run
 // in-process through their self-registration, on a store of known traces.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -40,12 +41,14 @@ CliRun capture(const std::function<int()>& fn) {
   return r;
 }
 
-CliRun report(std::vector<std::string> args) {
+CliRun command(const std::string& name, std::vector<std::string> args) {
   for (const auto& c : command_registry())
-    if (std::string(c.name) == "report") return capture([&] { return c.run(args); });
-  ADD_FAILURE() << "report is not registered";
+    if (std::string(c.name) == name) return capture([&] { return c.run(args); });
+  ADD_FAILURE() << name << " is not registered";
   return {-1, "", ""};
 }
+
+CliRun report(std::vector<std::string> args) { return command("report", std::move(args)); }
 
 class ReportCli : public ::testing::Test {
  protected:
@@ -98,9 +101,14 @@ TEST_F(ReportCli, ClearErrors) {
   EXPECT_EQ(both.rc, 2);
   auto top = report({"--top", "0"});
   EXPECT_EQ(top.rc, 2);
+  // Nothing recorded yet reads as an empty store, and stderr names the path (a mistyped --data-dir shows).
   auto missing = report({"--data-dir", dir.path + "/nowhere"});
-  EXPECT_EQ(missing.rc, 1);
-  EXPECT_NE(missing.err.find("no trace store at"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.rc, 0) << missing.err;
+  EXPECT_NE(missing.err.find("no trace store at " + dir.path + "/nowhere/traces.db yet"), std::string::npos)
+      << missing.err;
+  auto missing_json = report({"--data-dir", dir.path + "/nowhere", "--json"});
+  EXPECT_EQ(missing_json.rc, 0);
+  EXPECT_EQ(nlohmann::json::parse(missing_json.out)["totals"]["calls"], 0) << missing_json.out;
   auto help = report({"--help"});
   EXPECT_EQ(help.rc, 0);
   EXPECT_NE(help.out.find("Usage: llmtap report"), std::string::npos);
@@ -131,6 +139,29 @@ TEST_F(ReportCli, TracesExportToAPrivateFile) {
   EXPECT_NE(unknown.err.find("no trace ffff"), std::string::npos);
   auto bad = capture([&] { return run_traces_export({"--data-dir", dir.path, "--until", "soon"}); });
   EXPECT_EQ(bad.rc, 2);
+}
+
+TEST_F(ReportCli, NothingRecordedYetReadsAsAnEmptyStore) {
+  // A fresh data directory (no traces.db): every reading command answers as for an empty store.
+  const std::string store = empty.path + "/traces.db";
+  auto traces = command("traces", {"list", "--data-dir", empty.path});
+  EXPECT_EQ(traces.rc, 0) << traces.err;
+  EXPECT_NE(traces.out.find("no traces recorded yet"), std::string::npos) << traces.out;
+  EXPECT_NE(traces.err.find("no trace store at " + store + " yet"), std::string::npos) << traces.err;
+  auto traces_json = command("traces", {"list", "--json", "--data-dir", empty.path});
+  EXPECT_EQ(traces_json.rc, 0);
+  EXPECT_EQ(nlohmann::json::parse(traces_json.out), nlohmann::json::array());
+  auto exported = capture([&] { return run_traces_export({"--data-dir", empty.path}); });
+  EXPECT_EQ(exported.rc, 0) << exported.err;
+  EXPECT_TRUE(exported.out.empty());
+  EXPECT_NE(exported.err.find("0 traces matched"), std::string::npos) << exported.err;
+  // A trace asked for by id is not there: that stays an error.
+  auto show = command("traces", {"show", "abcd", "--data-dir", empty.path});
+  EXPECT_EQ(show.rc, 1);
+  EXPECT_NE(show.err.find("no trace store at " + store), std::string::npos) << show.err;
+  auto named = capture([&] { return run_traces_export({"abcd", "--data-dir", empty.path}); });
+  EXPECT_EQ(named.rc, 1);
+  EXPECT_TRUE(std::filesystem::is_empty(empty.path)) << "a reading command created files";
 }
 
 }  // namespace

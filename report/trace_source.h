@@ -52,6 +52,14 @@ class StoreTraceSource final : public TraceSource {
   std::unique_ptr<exporting::TraceStoreReader> reader_;
 };
 
+// No traces: a data directory before anything was recorded in it.
+class EmptyTraceSource final : public TraceSource {
+ public:
+  std::string for_each(const TraceSelection&, const std::function<bool(const Trace& trace)>&) const override {
+    return "";
+  }
+};
+
 // True when some agent span of TRACE is named AGENT.
 bool trace_has_agent(const Trace& trace, const std::string& agent);
 
