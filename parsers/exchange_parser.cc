@@ -11,6 +11,7 @@
 #include "parsers/header_filter.h"
 #include "parsers/json_fields.h"
 #include "parsers/json_seq_splitter.h"
+#include "parsers/request_prefix.h"
 #include "parsers/route.h"
 #include "parsers/sse_decoder.h"
 
@@ -48,6 +49,7 @@ struct ExchangeParser::Impl : SseEventSink {
   std::unique_ptr<ContentDecoder> req_decoder;
   std::string req_body;
   bool req_truncated = false;
+  RequestPrefix* prefix = nullptr;  // the connection's, when requests may elide a repeated prefix
 
   bool have_response = false;
   Mode mode = Mode::kIgnore;
@@ -111,7 +113,10 @@ struct ExchangeParser::Impl : SseEventSink {
     if (request_parsed) return;
     request_parsed = true;
     if (!api || req_body.empty() || req_truncated) return;
-    parse_request_body(req_body, *api, call, json_path());
+    if (prefix != nullptr && opts.elide_request_prefix)
+      parse_request_resuming(req_body, *api, call, *prefix, json_path());
+    else
+      parse_request_body(req_body, *api, call, json_path());
     std::string().swap(req_body);
   }
 
@@ -285,6 +290,8 @@ ExchangeParser::~ExchangeParser() = default;
 void ExchangeParser::request_head(const RequestHead& head, UnixNanos ts) noexcept {
   LLMTAP_GUARD(impl_->on_request_head(head, ts));
 }
+void ExchangeParser::resume_request_from(RequestPrefix* prefix) noexcept { impl_->prefix = prefix; }
+
 void ExchangeParser::request_body(std::string_view bytes, UnixNanos ts) noexcept {
   LLMTAP_GUARD(impl_->on_request_body(bytes, ts));
 }

@@ -25,6 +25,10 @@ enum class RequestParsedBy { kFast, kReference };
 RequestParsedBy parse_request_body(std::string& body, ApiParser& api, ModelCall& call,
                                    JsonParsePath path = JsonParsePath::kAuto);
 
+// The fast path of parse_request_body alone: false, touching nothing, when `body` is not
+// simdjson-valid (within the fast path's depth) or the API has no fast path.
+bool read_request_fast(std::string& body, ApiParser& api, ModelCall& call);
+
 // A non-streamed success body on the fast path, when it is simdjson-valid, an object, not an error
 // envelope and the API has a fast path. False, touching nothing: the caller reads it as before.
 bool read_response_body_fast(std::string& body, ApiParser& api, ModelCall& call);
