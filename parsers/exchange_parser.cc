@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <vector>
 
 #include "parsers/api_parser.h"
@@ -95,7 +96,18 @@ struct ExchangeParser::Impl : SseEventSink {
     call.timings.request_start = ts;
     call.timings.request_end = ts;
     api = make_api_parser(route.shape);
-    req_decoder = std::make_unique<ContentDecoder>(header_value(head.headers, "content-encoding"));
+    const std::string encoding = header_value(head.headers, "content-encoding");
+    req_decoder = std::make_unique<ContentDecoder>(encoding);
+    if (api && encoding.empty()) reserve_announced_body(header_value(head.headers, "content-length"));
+  }
+
+  // A body whose length the head announces is read into one allocation: grown a read at a time, a
+  // 2 MB history is re-allocated and page-faulted again at every doubling (~3 ms per request here).
+  void reserve_announced_body(std::string_view content_length) {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(content_length.data(), content_length.data() + content_length.size(), n);
+    if (ec != std::errc() || end != content_length.data() + content_length.size() || n == 0) return;
+    req_body.reserve(std::min(n, cap()) + kJsonPadding);
   }
 
   void on_request_body(std::string_view bytes, UnixNanos ts) {

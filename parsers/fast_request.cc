@@ -4,6 +4,7 @@
 #include "parsers/simd_json_view.h"
 
 namespace llmtap {
+static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING);
 namespace {
 
 // Well below json_fields' 128 (past which nlohmann drops nested values): deeper bodies take the

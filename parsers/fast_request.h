@@ -20,6 +20,10 @@ using RequestParsePath = JsonParsePath;
 
 enum class RequestParsedBy { kFast, kReference };
 
+// Bytes of spare capacity the fast path wants after a text (simdjson::SIMDJSON_PADDING): a body
+// buffer reserved with them is parsed in place, without a copy.
+inline constexpr std::size_t kJsonPadding = 64;
+
 // Reads the request `body` (may be grown by a few bytes of capacity for simdjson's padding) into
 // `call`. Returns which path read it.
 RequestParsedBy parse_request_body(std::string& body, ApiParser& api, ModelCall& call,

@@ -32,6 +32,12 @@ struct ArraySpan {
 std::optional<ArraySpan> locate_array(const std::string& doc, std::string_view key) {
   if (doc.capacity() < doc.size() + simdjson::SIMDJSON_PADDING) return std::nullopt;
   thread_local simdjson::ondemand::parser parser;
+  // Its index is sized by the largest document so far: a large body's is not kept (as the DOM's).
+  struct Release {
+    ~Release() {
+      if (parser.capacity() > (4u << 20)) parser = simdjson::ondemand::parser();
+    }
+  } release;
   simdjson::ondemand::document d;
   simdjson::ondemand::object obj;
   if (parser.iterate(doc.data(), doc.size(), doc.capacity()).get(d) || d.get_object().get(obj)) return std::nullopt;
