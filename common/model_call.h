@@ -101,6 +101,16 @@ struct Attribution {
   std::vector<std::pair<std::string, std::string>> metadata;  // OpenAI metadata; other baggage members
 };
 
+// Request-prefix elision (parsers/request_prefix.h, off unless ParserOptions::elide_request_prefix):
+// when a request repeats, byte for byte, the previous request on its connection up to that one's last
+// input message, those messages are not parsed again and not in `input`; the trace stage continues
+// from the history it recorded under `elided_key` (trace/elided_history.h).
+struct InputPrefix {
+  std::uint64_t key = 0;              // this request's bytes up to its last input message; 0: none
+  std::uint64_t elided_key = 0;       // the earlier request's `key` whose messages were left out; 0: none
+  std::size_t elided_messages = 0;    // leading messages of the whole input that are not in `input`
+};
+
 enum class CallStatus {
   kComplete,    // a full, well-formed response
   kIncomplete,  // cut mid-stream, truncated stream, capture gap: what was seen is kept
@@ -136,6 +146,7 @@ struct ModelCall {
   Headers request_headers;            // secrets already dropped
   std::string traceparent;            // W3C traceparent header, if the client sent one
   Attribution attribution;
+  InputPrefix input_prefix;
 
   // Response.
   std::string response_model;

@@ -127,6 +127,7 @@ void read_anthropic_request(const V& body, ModelCall& call) {
 
 class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
  public:
+  std::string_view resumable_array() const override { return "messages"; }  // read_message: one at a time
   template <class V>
   void read_request(const V& body, ModelCall& call) {
     read_anthropic_request(body, call);

@@ -29,6 +29,10 @@ class ApiParser {
   // result. Returns false, touching nothing, when this API has no fast path: the caller then parses
   // the body with nlohmann.
   virtual bool parse_request_fast(const json_view::SimdView& /*body*/, ModelCall& /*call*/) { return false; }
+  // The request's top-level array of conversation items when each element maps to messages on its
+  // own (no state carried between elements), so that a repeated leading run of elements can be
+  // skipped (parsers/request_prefix.h); "" when the API has none such.
+  virtual std::string_view resumable_array() const { return {}; }
   // A whole non-streamed response body.
   virtual void on_json_body(const nlohmann::json& body, ModelCall& call) = 0;
   // The same from a simdjson DOM; false, touching nothing, when this API has no fast path.

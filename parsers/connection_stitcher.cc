@@ -4,6 +4,7 @@
 
 #include "parsers/header_filter.h"
 #include "parsers/http1_parser.h"
+#include "parsers/request_prefix.h"
 #include "parsers/route.h"
 #include "parsers/websocket_session.h"
 
@@ -69,6 +70,7 @@ struct ConnectionStitcher::Impl {
   void on_request_head(const Http1Head& h) {
     auto ex = std::make_shared<Exchange>();
     ex->parser = std::make_unique<ExchangeParser>(info, conn_id, opts);
+    ex->parser->resume_request_from(&request_prefix);
     ex->method = h.method;
     RequestHead head{h.method, h.target, h.headers};
     ex->parser->request_head(head, request_begin_ts);
@@ -188,6 +190,7 @@ struct ConnectionStitcher::Impl {
   ResponseSide resp_cb;
   Http1Parser req_parser;
   Http1Parser resp_parser;
+  RequestPrefix request_prefix;  // what the last request parsed left for the next (elide_request_prefix)
   std::deque<std::shared_ptr<Exchange>> pending;  // requests not yet answered, oldest first
   Exchange* current_request = nullptr;           // the request whose body is being read
   std::unique_ptr<WebSocketCapture> websocket;    // after a 101 to a WebSocket with a model API

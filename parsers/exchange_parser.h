@@ -39,7 +39,14 @@ struct ParserOptions {
   // JSON through nlohmann only, never the simdjson fast path (parsers/fast_request.h): for the
   // differential tests and fuzzing, which compare the two.
   bool reference_json_only = false;
+  // Leave out of ModelCall::input the leading messages a request repeats, byte for byte, from the
+  // previous request on its connection (parsers/request_prefix.h): per-turn parsing then costs the
+  // new messages, not the whole history. Only with content capture off: the exported input of a
+  // generation (gen_ai.input.messages) needs every message.
+  bool elide_request_prefix = false;
 };
+
+struct RequestPrefix;
 
 class ExchangeParser {
  public:
@@ -48,6 +55,9 @@ class ExchangeParser {
   ExchangeParser(const ExchangeParser&) = delete;
   ExchangeParser& operator=(const ExchangeParser&) = delete;
 
+  // With ParserOptions::elide_request_prefix: where the connection keeps what its previous request's
+  // parse left for the next one; it must outlive this parser. Null (the default): nothing elided.
+  void resume_request_from(RequestPrefix* prefix) noexcept;
   void request_head(const RequestHead& head, UnixNanos ts) noexcept;
   void request_body(std::string_view bytes, UnixNanos ts) noexcept;
   void request_end(UnixNanos ts) noexcept;

@@ -4,6 +4,7 @@
 #include "parsers/simd_json_view.h"
 
 namespace llmtap {
+static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING);
 namespace {
 
 // Well below json_fields' 128 (past which nlohmann drops nested values): deeper bodies take the
@@ -52,17 +53,18 @@ bool parse_fast(std::string& text, simdjson::dom::element& root) {
 
 }  // namespace
 
+bool read_request_fast(std::string& body, ApiParser& api, ModelCall& call) {
+  simdjson::dom::element root;
+  if (!api.has_fast_path() || !parse_fast(body, root)) return false;
+  json_view::SimdView view(root);
+  // The reference ignores non-objects too.
+  const bool read = !view.is_object() || api.parse_request_fast(view, call);
+  release_large_buffers();
+  return read;
+}
+
 RequestParsedBy parse_request_body(std::string& body, ApiParser& api, ModelCall& call, JsonParsePath path) {
-  if (path == JsonParsePath::kAuto && api.has_fast_path()) {
-    simdjson::dom::element root;
-    if (parse_fast(body, root)) {
-      json_view::SimdView view(root);
-      // The reference ignores non-objects too.
-      const bool read = !view.is_object() || api.parse_request_fast(view, call);
-      release_large_buffers();
-      if (read) return RequestParsedBy::kFast;
-    }
-  }
+  if (path == JsonParsePath::kAuto && read_request_fast(body, api, call)) return RequestParsedBy::kFast;
   json_fields::json parsed = json_fields::parse(body);
   if (parsed.is_object()) api.parse_request(parsed, call);
   return RequestParsedBy::kReference;

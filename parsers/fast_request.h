@@ -20,10 +20,18 @@ using RequestParsePath = JsonParsePath;
 
 enum class RequestParsedBy { kFast, kReference };
 
+// Bytes of spare capacity the fast path wants after a text (simdjson::SIMDJSON_PADDING): a body
+// buffer reserved with them is parsed in place, without a copy.
+inline constexpr std::size_t kJsonPadding = 64;
+
 // Reads the request `body` (may be grown by a few bytes of capacity for simdjson's padding) into
 // `call`. Returns which path read it.
 RequestParsedBy parse_request_body(std::string& body, ApiParser& api, ModelCall& call,
                                    JsonParsePath path = JsonParsePath::kAuto);
+
+// The fast path of parse_request_body alone: false, touching nothing, when `body` is not
+// simdjson-valid (within the fast path's depth) or the API has no fast path.
+bool read_request_fast(std::string& body, ApiParser& api, ModelCall& call);
 
 // A non-streamed success body on the fast path, when it is simdjson-valid, an object, not an error
 // envelope and the API has a fast path. False, touching nothing: the caller reads it as before.

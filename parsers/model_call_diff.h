@@ -76,6 +76,9 @@ inline std::string model_call_diff(const ModelCall& a, const ModelCall& b) {
   number(out, "stream", a.stream, b.stream);
   field(out, "system_instructions", a.system_instructions, b.system_instructions);
   messages(out, "input", a.input, b.input);
+  number(out, "input_prefix.key", a.input_prefix.key, b.input_prefix.key);
+  number(out, "input_prefix.elided_key", a.input_prefix.elided_key, b.input_prefix.elided_key);
+  number(out, "input_prefix.elided_messages", a.input_prefix.elided_messages, b.input_prefix.elided_messages);
   number(out, "tools.size", a.tools.size(), b.tools.size());
   for (std::size_t i = 0; i < a.tools.size() && i < b.tools.size(); ++i) {
     field(out, "tools[" + std::to_string(i) + "].name", a.tools[i].name, b.tools[i].name);

@@ -38,6 +38,7 @@ std::string tool_item_id(const V& item) {
 
 class ResponsesParser : public ViewApiParser<ResponsesParser> {
  public:
+  std::string_view resumable_array() const override { return "input"; }  // read_input_item: one item at a time
   template <class V>
   void read_request(const V& body, ModelCall& call) {
     openai_request::read_responses_request(body, call);

@@ -81,13 +81,16 @@ bool synthesized_id(const ToolCall& tc) {
 }
 }  // namespace
 
+bool synthesized_call_ids(const std::vector<Message>& messages) {
+  for (const auto& m : messages)
+    for (const auto& tc : m.tool_calls)
+      if (synthesized_id(tc)) return true;
+  return false;
+}
+
 bool stable_call_ids(const ModelCall& call) {
   if (call.api == "gemini" || call.provider == "gemini" || call.api == "ollama_chat") return false;
-  for (const auto* list : {&call.input, &call.output})
-    for (const auto& m : *list)
-      for (const auto& tc : m.tool_calls)
-        if (synthesized_id(tc)) return false;
-  return true;
+  return !synthesized_call_ids(call.input) && !synthesized_call_ids(call.output);
 }
 
 std::uint64_t chain_hash(std::uint64_t prefix, std::uint64_t item) {

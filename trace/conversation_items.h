@@ -40,6 +40,8 @@ struct ConversationItems {
 // Whether tool call ids survive a round trip through the client: not for Gemini and Ollama, nor
 // for any call carrying ids a parser synthesized ("<name>#<n>").
 bool stable_call_ids(const ModelCall& call);
+// Whether some tool call among `messages` carries an id a parser synthesized.
+bool synthesized_call_ids(const std::vector<Message>& messages);
 
 std::string_view trim(std::string_view s);
 

@@ -2,6 +2,9 @@
 // content, so the request re-sends a history that grows to ~2 MB. Prints the trace stage's CPU per
 // turn (TraceBuilder::on_model_call; the parse is the parsers' bench) and the heap the open
 // conversation holds, at turn 10 and at turn 300: both should not follow the history's size.
+// In the same run a second trace stage gets the same calls as the parser gives them with
+// ParserOptions::elide_request_prefix (parsers/request_prefix.h): the messages the previous request
+// carried left out, named by ModelCall::input_prefix; CPU per turn of both at turns 25/100/200/300.
 #include <malloc.h>
 #include <time.h>
 
@@ -38,9 +41,11 @@ int main() {
   const std::string instructions = "You are Claude Code, a coding agent. Use the tools to read and edit files.";
   const std::vector<ToolDef> tools = {{"Read", "a"}, {"Edit", "b"}, {"Bash", "c"}};
 
-  CountingSink sink;
+  CountingSink sink, elided_sink;
   TraceOptions o;
   TraceBuilder builder(o, nullptr, sink);
+  TraceBuilder elided_builder(o, nullptr, elided_sink);
+  std::vector<double> elided_cpu_us(kTurns + 1);
   std::vector<Message> history = {system_msg(instructions), user("Refactor the project's compute() calls.")};
   std::vector<double> cpu_us(kTurns + 1), held(kTurns + 1), request_bytes(kTurns + 1);
   const long long heap_start = heap_bytes();
@@ -62,6 +67,15 @@ int main() {
     c.timings = {t, t + 1000, t + 500'000'000, 0, t + 900'000'000, 0};
     const std::string id = "toolu_" + std::to_string(turn);
     c.output = {assistant("", {call(id, "Read", "{\"path\":\"src/file" + std::to_string(turn) + ".cc\"}")})};
+    ModelCall e = c;  // what the eliding parser gives: the messages after the previous request's
+    e.input_prefix.key = static_cast<std::uint64_t>(turn);
+    if (turn > 1) {
+      e.input_prefix.elided_key = static_cast<std::uint64_t>(turn - 1);
+      e.input_prefix.elided_messages = history.size() - 2;
+      e.input.assign(history.end() - 2, history.end());
+    } else {
+      e.input = history;
+    }
     c.input = history;
     std::size_t bytes = 0;
     for (const auto& m : c.input) bytes += m.text.size();
@@ -69,6 +83,9 @@ int main() {
     const double cpu0 = thread_cpu_us();
     builder.on_model_call(std::move(c));
     cpu_us[turn] = thread_cpu_us() - cpu0;
+    const double cpu1 = thread_cpu_us();
+    elided_builder.on_model_call(std::move(e));
+    elided_cpu_us[turn] = thread_cpu_us() - cpu1;
     // The call is gone: what the heap grew by beyond the bench's own history is the builder's.
     held[turn] = static_cast<double>(heap_bytes() - heap_start - history_bytes);
     // The next request: this response and the tool's result appended (counted as the bench's own).
@@ -93,7 +110,15 @@ int main() {
   std::printf("  heap held by the open conversation: %.1f KB after turn 10, %.1f KB after turn 300 "
               "(%.0f B per turn over turns 11-300)\n",
               held[10] / 1024, held[300] / 1024, (held[300] - held[10]) / 290);
+  std::printf("  %5s %10s %16s %16s\n", "turn", "request KB", "whole input us", "elided input us");
+  for (int turn : {25, 100, 200, 300})
+    if (turn <= kTurns)
+      std::printf("  %5d %10.0f %16.1f %16.1f\n", turn, request_bytes[turn] / 1024, avg(cpu_us, turn - 4, turn),
+                  avg(elided_cpu_us, turn - 4, turn));
+  std::printf("  (each the mean of the 5 turns ending there; the heap figures above include the elided stage's state)\n");
   builder.close_all(0);
-  std::printf("  closed: %zu trace(s), %zu spans\n", sink.traces, sink.spans);
+  elided_builder.close_all(0);
+  std::printf("  closed: %zu trace(s), %zu spans; elided: %zu trace(s), %zu spans\n", sink.traces, sink.spans,
+              elided_sink.traces, elided_sink.spans);
   return 0;
 }

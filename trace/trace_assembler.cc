@@ -76,8 +76,11 @@ TraceAssembler::TraceAssembler(TraceOptions options, const Pricer* pricer)
       dormant_index_(options_.continuation_max_bytes, options_.continuation_max_traces) {}
 
 void TraceAssembler::add(const ModelCall& call) {
-  const bool ids_stable = stable_call_ids(call);
-  const ConversationItems req = conversation_items(call.input, ids_stable);
+  bool ids_stable = stable_call_ids(call);
+  // Leading messages the parser left out: the digest recorded for them (trace/elided_history.h).
+  const std::optional<ElidedHistories::Entry> elided = elided_.find(call, ids_stable);
+  const ConversationItems req = elided ? conversation_items_after(elided->input, call.input, ids_stable)
+                                       : conversation_items(call.input, ids_stable);
   if (call.state_only) return add_state_only(call, ids_stable, req.items);
 
   // A call continuing a prewarm may leave out what the prewarm already said.
@@ -96,6 +99,8 @@ void TraceAssembler::add(const ModelCall& call) {
   note_wire_conversation(conv, call);
   if (is_new && !m.base.empty()) {
     conv.first_item = m.base.first;
+  } else if (is_new && elided && !elided->input.empty()) {
+    conv.first_item = elided->input.first;
   } else if (is_new && !req.items.empty()) {
     conv.first_item = req.items.front().hash;
   }
@@ -179,8 +184,9 @@ void TraceAssembler::add(const ModelCall& call) {
   // Nothing continues an embeddings call; registering its input would glue unrelated calls
   // that embed the same text.
   if (generation_operation(call) != "embeddings") {
-    HistoryDigest state = m.base;
+    HistoryDigest state = m.base.empty() && elided ? elided->input : m.base;
     for (const auto& it : req.items) state.append(it.hash);
+    if (m.base.empty()) elided_.remember(call, conv.id, state, ids_stable, elided);
     register_states(conv, call, state, ids_stable);
   }
 
@@ -215,7 +221,9 @@ TraceAssembler::Match TraceAssembler::match(const ModelCall& call, const std::ve
     m.conv = c;
     return m;
   }
-  for (std::size_t len = prefix.size() - 1; len >= 1; --len) {
+  // prefix[0] is a state too when it is the digest of messages the parser left out.
+  const std::size_t shortest = prefix.front() == kEmptyConversationHash ? 1 : 0;
+  for (std::size_t len = prefix.size(); len-- > shortest;) {
     auto it = states_.find(prefix[len]);
     if (it == states_.end() || it->second.empty()) continue;
     // Best: not continued yet, then on this connection; ties keep the oldest. A request that adds

@@ -40,6 +40,7 @@
 #include "trace/conversation_index.h"
 #include "trace/continuation_index.h"
 #include "trace/conversation_items.h"
+#include "trace/elided_history.h"
 #include "trace/side_call_joiner.h"
 #include "trace/flat_map.h"
 #include "trace/history_digest.h"
@@ -305,6 +306,7 @@ class TraceAssembler {
   ContinuationIndex dormant_index_;
   std::unordered_map<ContinuationIndex::EntryId, DormantRun> dormant_runs_;
   PendingLink pending_link_;
+  ElidedHistories elided_;  // request-prefix elision: the latest input digest of each conversation
 };
 
 }  // namespace llmtap::trace

@@ -179,7 +179,9 @@ bool TraceAssembler::resume_dormant(const ModelCall& call, const ConversationIte
   }
   if (!hit && !call.previous_response_id.empty()) hit = dormant_index_.find("r:" + call.previous_response_id);
   if (!hit && !call.conversation_id.empty()) hit = dormant_index_.find("v:" + call.conversation_id);
-  for (std::size_t len = req.prefix.size(); !hit && len-- > 1;)
+  // prefix[0] too when it is the digest of messages the parser left out (trace/elided_history.h).
+  const std::size_t shortest = req.prefix.front() == kEmptyConversationHash ? 1 : 0;
+  for (std::size_t len = req.prefix.size(); !hit && len-- > shortest;)
     if ((hit = dormant_index_.find(state_key(req.prefix[len])))) new_from = len;
   if (!hit) return false;
   auto it = dormant_runs_.find(*hit);

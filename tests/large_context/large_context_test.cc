@@ -58,9 +58,15 @@ std::vector<std::string> canonical(const Trace& t) {
   return lines;
 }
 
-std::vector<Trace> run_conversation(int turns, std::size_t result_bytes, bool reference, bool capture) {
+// `elide`: all turns on one keep-alive connection whose requests leave out the repeated history
+// (ParserOptions::elide_request_prefix); otherwise a connection per turn, every request read whole.
+std::vector<Trace> run_conversation(int turns, std::size_t result_bytes, bool reference, bool capture,
+                                    bool elide = false) {
   ParserOptions opts;
   opts.reference_json_only = reference;
+  opts.elide_request_prefix = elide;
+  Calls kept;
+  ConnectionStitcher keep_alive(ConnectionInfo{"api.anthropic.com", 443, true, "proxy", 0}, 1, opts, kept);
   TraceOptions topts;
   topts.capture_content = capture;
   Traces traces;
@@ -71,11 +77,17 @@ std::vector<Trace> run_conversation(int turns, std::size_t result_bytes, bool re
     Calls calls;
     {
       ConnectionStitcher st(ConnectionInfo{"api.anthropic.com", 443, true, "proxy", 0}, 1, opts, calls);
+      ConnectionStitcher& use = elide ? keep_alive : st;
       const std::string req = conv.http_request(conv.request_body()), resp = conv.http_response(turn);
       for (std::size_t i = 0; i < req.size(); i += 16384)
-        st.data(Direction::kClientToServer, std::string_view(req).substr(i, 16384), t);
-      st.data(Direction::kServerToClient, resp, t + 500'000'000);
+        use.data(Direction::kClientToServer, std::string_view(req).substr(i, 16384), t);
+      use.data(Direction::kServerToClient, resp, t + 500'000'000);
       st.close(t + 900'000'000);
+      if (elide) {
+        calls.calls = std::move(kept.calls);
+        kept.calls.clear();
+        if (turn > 1 && !calls.calls.empty()) EXPECT_GT(calls.calls[0].input_prefix.elided_messages, 0u) << turn;
+      }
     }
     EXPECT_EQ(calls.calls.size(), 1u) << "turn " << turn;
     for (auto& c : calls.calls) builder.on_model_call(std::move(c));
@@ -97,6 +109,15 @@ void expect_one_whole_trace(const std::vector<Trace>& traces, int turns) {
   EXPECT_EQ(tools, turns);  // every turn's Read: answered by the next request, the last one left open
 }
 
+void expect_same_traces(const std::vector<Trace>& a, const std::vector<Trace>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto x = canonical(a[i]), y = canonical(b[i]);
+    ASSERT_EQ(x.size(), y.size());
+    for (std::size_t k = 0; k < x.size(); ++k) ASSERT_EQ(x[k], y[k]) << "span " << k;
+  }
+}
+
 TEST(LargeContext, LongConversationSameTraceOnBothParsePaths) {
   constexpr int kTurns = 300;
   for (bool capture : {false, true}) {
@@ -104,13 +125,18 @@ TEST(LargeContext, LongConversationSameTraceOnBothParsePaths) {
     auto fast = run_conversation(kTurns, 600, false, capture);
     auto reference = run_conversation(kTurns, 600, true, capture);
     expect_one_whole_trace(fast, kTurns);
-    ASSERT_EQ(fast.size(), reference.size());
-    for (std::size_t i = 0; i < fast.size(); ++i) {
-      auto a = canonical(fast[i]), b = canonical(reference[i]);
-      ASSERT_EQ(a.size(), b.size());
-      for (std::size_t k = 0; k < a.size(); ++k) ASSERT_EQ(a[k], b[k]) << "span " << k;
-    }
+    expect_same_traces(fast, reference);
   }
+}
+
+// With content capture off (when the pipeline elides), a conversation whose requests leave out
+// their repeated history gives the same trace as one whose requests were read whole.
+TEST(LargeContext, ElidedHistorySameTraceAsWholeRequests) {
+  constexpr int kTurns = 120;
+  auto whole = run_conversation(kTurns, 600, false, false);
+  auto elided = run_conversation(kTurns, 600, false, false, true);
+  expect_one_whole_trace(elided, kTurns);
+  expect_same_traces(whole, elided);
 }
 
 }  // namespace
