@@ -113,6 +113,9 @@ class RunningPipeline final : public Pipeline {
     AsyncTapOptions tap_opts;
     tap_opts.parser.user_header = opts.user_header;
     tap_opts.parser.session_header = opts.session_header;
+    // Large contexts: a request repeating its connection's previous one is parsed for its new
+    // messages only (parsers/request_prefix.h); exported content needs every message.
+    tap_opts.parser.elide_request_prefix = !topts.capture_content;
     tap_ = std::make_unique<AsyncTap>(*calls_to, tap_opts);
 
     if (opts.collector_socket) {
