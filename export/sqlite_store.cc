@@ -18,6 +18,7 @@
 #include "common/thread_name.h"
 #include "export/span_codec.h"
 #include "export/sqlite_util.h"
+#include "export/store_encoding.h"
 #include "export/store_file.h"
 #include "export/store_keys.h"
 #include "export/store_rows.h"
@@ -249,8 +250,17 @@ void SqliteStore::on_trace(const Trace& trace) {
              stop_;
     });
   }
-  queue_.push_back(trace);
-  queued_bytes_ += bytes;
+  // The rows are encoded here, outside the lock, on the caller's thread (store_encoding.h); past the
+  // deadline the trace is going to the spool, so not then.
+  QueuedTrace item{trace, {}, bytes};
+  if (writer_ && !past_deadline()) {
+    lock.unlock();
+    writer_->prepare(item.trace, item.rows);
+    item.bytes += item.rows.bytes();
+    lock.lock();
+  }
+  queued_bytes_ += item.bytes;
+  queue_.push_back(std::move(item));
   lock.unlock();
   cv_.notify_one();
 }
@@ -307,11 +317,23 @@ void SqliteStore::run() {
 
 bool SqliteStore::write_queued(std::unique_lock<std::mutex>& lock) {
   if (queue_.empty()) return false;
+  if (writer_) {
+    // New keys first (a moment's transaction), so the traces queued behind them get encoded off
+    // this thread; a failure here leaves the keys to the batch's own transaction.
+    lock.unlock();
+    if (std::string why = writer_->add_wanted_keys(); !why.empty())
+      spdlog::debug("trace store {}: new attribute keys wait for the next batch: {}", path_, why);
+    lock.lock();
+    if (queue_.empty()) return false;
+  }
   std::vector<Trace> batch;
+  std::vector<EncodedTrace> rows;
   const bool spool_all = past_deadline() && spool_;
   while (!queue_.empty() && (spool_all || batch.size() < kMaxBatch)) {
-    queued_bytes_ -= std::min(queued_bytes_, codec::approx_size(queue_.front()));
-    batch.push_back(std::move(queue_.front()));
+    QueuedTrace& q = queue_.front();
+    queued_bytes_ -= std::min(queued_bytes_, q.bytes);
+    batch.push_back(std::move(q.trace));
+    if (!spool_all) rows.push_back(std::move(q.rows));
     queue_.pop_front();
   }
   room_cv_.notify_all();
@@ -335,13 +357,13 @@ bool SqliteStore::write_queued(std::unique_lock<std::mutex>& lock) {
     done_cv_.notify_all();
     return true;
   }
-  write_batch(batch, true);
+  write_batch(batch, true, &rows);
   lock.lock();
   return true;
 }
 
-void SqliteStore::write_batch(std::vector<Trace>& batch, bool own) {
-  std::string why = db_ ? writer_->write(batch) : open_error_;
+void SqliteStore::write_batch(std::vector<Trace>& batch, bool own, const std::vector<EncodedTrace>* rows) {
+  std::string why = db_ ? writer_->write(batch, rows) : open_error_;
   if (why.empty()) {
     std::lock_guard out(out_mu_);
     (own ? outcome_.stored : outcome_.recovered) += batch.size();
