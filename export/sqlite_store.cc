@@ -17,6 +17,7 @@
 #include "common/private_file.h"
 #include "common/thread_name.h"
 #include "export/span_codec.h"
+#include "export/store_checkpointer.h"
 #include "export/sqlite_util.h"
 #include "export/store_encoding.h"
 #include "export/store_file.h"
@@ -35,6 +36,8 @@ using Clock = std::chrono::steady_clock;
 // Traces per transaction: large enough that the commit is a small part of the cost, small enough
 // that a batch takes tens of milliseconds (the deadline is checked between batches).
 constexpr std::size_t kMaxBatch = 1024;
+// Queued traces past which the writer counts as behind and callers encode the rows (on_trace).
+constexpr std::size_t kEncodeHereFrom = 64;
 
 bool configure(sqlite3* db, int* from, std::string* error) {
   sqlite3_busy_timeout(db, 5000);
@@ -150,6 +153,7 @@ SqliteStore::SqliteStore(std::string path, sqlite3* db, const StoreOptions& opti
     : path_(std::move(path)), db_(db), options_(options) {
   if (db_) {
     writer_ = std::make_unique<StoreWriter>(db_);
+    checkpointer_ = std::make_unique<StoreCheckpointer>(path_, db_);
     spool_ = std::make_unique<StoreSpool>(options_.spool_dir.empty() ? path_ + "-spool" : options_.spool_dir,
                                           options_.max_spool_bytes);
     outcome_.spool_dir = spool_->dir();
@@ -168,6 +172,7 @@ SqliteStore::~SqliteStore() {
   cv_.notify_all();
   room_cv_.notify_all();
   thread_.join();
+  checkpointer_.reset();
   spool_.reset();  // closes (and unlocks) this run's segment before the database
   writer_.reset();
   if (db_) sqlite3_close(db_);
@@ -250,10 +255,12 @@ void SqliteStore::on_trace(const Trace& trace) {
              stop_;
     });
   }
-  // The rows are encoded here, outside the lock, on the caller's thread (store_encoding.h); past the
-  // deadline the trace is going to the spool, so not then.
+  // With traces waiting the writer is the bottleneck: the rows are encoded here, outside
+  // the lock, on the caller's thread (store_encoding.h). With the writer keeping up they are left to
+  // it, as the caller may be the busier thread (a SIGTERM's close of every open trace); past the
+  // deadline the trace is going to the spool.
   QueuedTrace item{trace, {}, bytes};
-  if (writer_ && !past_deadline()) {
+  if (writer_ && !past_deadline() && queue_.size() >= kEncodeHereFrom) {
     lock.unlock();
     writer_->prepare(item.trace, item.rows);
     item.bytes += item.rows.bytes();

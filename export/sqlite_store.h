@@ -29,6 +29,7 @@ struct EncodedTrace;
 struct QueuedTrace;
 class UnstoredTraces;
 class KeyTable;
+class StoreCheckpointer;
 class StoreSpool;
 class StoreWriter;
 
@@ -111,6 +112,7 @@ class SqliteStore : public TraceSink {
   std::string open_error_;  // unavailable(): why db_ is null
   const StoreOptions options_;
   std::unique_ptr<StoreWriter> writer_;
+  std::unique_ptr<StoreCheckpointer> checkpointer_;
   std::unique_ptr<StoreSpool> spool_;
   std::unique_ptr<UnstoredTraces> fallback_;
   StoreOutcome outcome_;    // under out_mu_
