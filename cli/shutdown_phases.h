@@ -17,14 +17,12 @@ class ShutdownPhases {
     spdlog::info("stopping: {} took {} ms", phase, ms(last_, now));
     last_ = now;
   }
-  // Since the signal.
-  long long total_ms() const { return ms(start_, Clock::now()); }
 
  private:
   static long long ms(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
   }
-  Clock::time_point start_ = Clock::now(), last_ = start_;
+  Clock::time_point last_ = Clock::now();
 };
 
 }  // namespace llmtap::cli

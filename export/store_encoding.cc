@@ -59,12 +59,12 @@ void encode_trace_rows(const Trace& trace, CommittedKeys& committed, EncodedTrac
     if (it != keys->end()) return it->second;
     known = false;
     committed.want(key);
-    return -1;
+    return 0;  // a stand-in: the encoding goes on to meet every unknown key, then is discarded
   };
   out.spans.resize(trace.spans.size());
-  for (std::size_t i = 0; i < trace.spans.size() && known; ++i)
-    if (!encode_span_attributes(trace.spans[i], key_id, out.spans[i].first, out.spans[i].second)) known = false;
-  if (!known || !encode_report_projection(trace, key_id, out.report)) {
+  for (std::size_t i = 0; i < trace.spans.size(); ++i)
+    encode_span_attributes(trace.spans[i], key_id, out.spans[i].first, out.spans[i].second);
+  if (!encode_report_projection(trace, key_id, out.report) || !known) {
     out.spans.clear();
     return;
   }
