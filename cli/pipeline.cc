@@ -17,6 +17,7 @@
 #include "alerts/budget_gate.h"
 #include "cli/pipeline_metrics.h"
 #include "cli/run_data_dir.h"
+#include "cli/shutdown_phases.h"
 #include "metrics/metrics_server.h"
 #include "collector/async_tap.h"
 #include "collector/collector_socket.h"
@@ -191,6 +192,7 @@ class RunningPipeline final : public Pipeline {
 
   void shutdown() override {
     if (shut_down_.exchange(true)) return;
+    ShutdownPhases phases;
     // One deadline for the whole stop, so an exporter retrying through an outage still exits in time.
     if (sink_) sink_->stop_by(std::chrono::steady_clock::now() + std::chrono::milliseconds(kShutdownBudgetMs));
     {
@@ -202,15 +204,18 @@ class RunningPipeline final : public Pipeline {
     // Order matters: stop the producers, drain the tap into the builder, close every trace, flush.
     if (proxy_) proxy_->stop();
     if (collector_) collector_->stop();
+    phases.done("stopping the proxy and collector");
     if (tap_) {
       tap_->stop();
       log_capture_problems(tap_->stats());
+      phases.done("draining the capture queue");
     }
     if (builder_) {
       // After a burst the store writes what it can until the deadline and spools the rest.
       if (const std::size_t open = builder_->open_traces(); open > 1000)
         spdlog::info("stopping: closing and exporting {} open traces", open);
       builder_->close_all(now_ns());  // also flushes the sinks
+      phases.done("closing and exporting the open traces");
       const TraceBuilderStats st = builder_->stats();
       if (st.token_counts + st.other_exchanges > 0)
         spdlog::info("not traced: {} token count call(s), {} exchange(s) that were not model calls", st.token_counts,

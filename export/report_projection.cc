@@ -65,8 +65,13 @@ Trace report_projection(const Trace& trace) {
 }
 
 bool encode_report_projection(const Trace& trace, KeyTable& keys, std::string& out) {
+  return encode_report_projection(trace, [&](std::string_view k) { return keys.id_for(k); }, out);
+}
+
+bool encode_report_projection(const Trace& trace, const std::function<std::int64_t(std::string_view)>& key_id,
+                              std::string& out) {
   out.clear();
-  return codec::encode_compact_trace(report_projection(trace), [&](std::string_view k) { return keys.id_for(k); }, out);
+  return codec::encode_compact_trace(report_projection(trace), key_id, out);
 }
 
 bool decode_report_projection(std::string_view blob, KeyTable& keys, Trace& out) {

@@ -5,6 +5,8 @@
 // time (traces.report, schema 3) so that `llmtap report`, the viewer's lists and its dashboards read
 // one small row per trace instead of every span with its content. report/'s tests check that a
 // report over projections equals the report over whole traces.
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +23,8 @@ Trace report_projection(const Trace& trace);
 
 // The stored form (span_codec.h's compact trace, keys from KEYS). False if a key id could not be had.
 bool encode_report_projection(const Trace& trace, KeyTable& keys, std::string& out);
+bool encode_report_projection(const Trace& trace, const std::function<std::int64_t(std::string_view)>& key_id,
+                              std::string& out);
 // Reads a stored projection into OUT (whose trace_id is kept); span ids become the spans' indexes.
 // Unknown key ids reload KEYS once. False if the blob does not decode.
 bool decode_report_projection(std::string_view blob, KeyTable& keys, Trace& out);

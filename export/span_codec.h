@@ -34,6 +34,10 @@ class KeyDictionary {
   void mark() { mark_ = order_.size(); }
   void rollback();
   std::size_t size() const { return order_.size(); }
+  // Every (id, key), in the order added.
+  void for_each(const std::function<void(std::uint64_t, const std::string&)>& visit) const {
+    for (std::uint64_t id : order_) visit(id, keys_.at(id));
+  }
 
  private:
   struct Hash {

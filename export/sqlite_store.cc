@@ -17,7 +17,9 @@
 #include "common/private_file.h"
 #include "common/thread_name.h"
 #include "export/span_codec.h"
+#include "export/store_checkpointer.h"
 #include "export/sqlite_util.h"
+#include "export/store_encoding.h"
 #include "export/store_file.h"
 #include "export/store_keys.h"
 #include "export/store_rows.h"
@@ -34,6 +36,8 @@ using Clock = std::chrono::steady_clock;
 // Traces per transaction: large enough that the commit is a small part of the cost, small enough
 // that a batch takes tens of milliseconds (the deadline is checked between batches).
 constexpr std::size_t kMaxBatch = 1024;
+// Queued traces past which the writer counts as behind and callers encode the rows (on_trace).
+constexpr std::size_t kEncodeHereFrom = 64;
 
 bool configure(sqlite3* db, int* from, std::string* error) {
   sqlite3_busy_timeout(db, 5000);
@@ -149,6 +153,7 @@ SqliteStore::SqliteStore(std::string path, sqlite3* db, const StoreOptions& opti
     : path_(std::move(path)), db_(db), options_(options) {
   if (db_) {
     writer_ = std::make_unique<StoreWriter>(db_);
+    checkpointer_ = std::make_unique<StoreCheckpointer>(path_, db_);
     spool_ = std::make_unique<StoreSpool>(options_.spool_dir.empty() ? path_ + "-spool" : options_.spool_dir,
                                           options_.max_spool_bytes);
     outcome_.spool_dir = spool_->dir();
@@ -167,6 +172,7 @@ SqliteStore::~SqliteStore() {
   cv_.notify_all();
   room_cv_.notify_all();
   thread_.join();
+  checkpointer_.reset();
   spool_.reset();  // closes (and unlocks) this run's segment before the database
   writer_.reset();
   if (db_) sqlite3_close(db_);
@@ -249,8 +255,19 @@ void SqliteStore::on_trace(const Trace& trace) {
              stop_;
     });
   }
-  queue_.push_back(trace);
-  queued_bytes_ += bytes;
+  // With traces waiting the writer is the bottleneck: the rows are encoded here, outside
+  // the lock, on the caller's thread (store_encoding.h). With the writer keeping up they are left to
+  // it, as the caller may be the busier thread (a SIGTERM's close of every open trace); past the
+  // deadline the trace is going to the spool.
+  QueuedTrace item{trace, {}, bytes};
+  if (writer_ && !past_deadline() && queue_.size() >= kEncodeHereFrom) {
+    lock.unlock();
+    writer_->prepare(item.trace, item.rows);
+    item.bytes += item.rows.bytes();
+    lock.lock();
+  }
+  queued_bytes_ += item.bytes;
+  queue_.push_back(std::move(item));
   lock.unlock();
   cv_.notify_one();
 }
@@ -307,11 +324,23 @@ void SqliteStore::run() {
 
 bool SqliteStore::write_queued(std::unique_lock<std::mutex>& lock) {
   if (queue_.empty()) return false;
+  if (writer_) {
+    // New keys first (a moment's transaction), so the traces queued behind them get encoded off
+    // this thread; a failure here leaves the keys to the batch's own transaction.
+    lock.unlock();
+    if (std::string why = writer_->add_wanted_keys(); !why.empty())
+      spdlog::debug("trace store {}: new attribute keys wait for the next batch: {}", path_, why);
+    lock.lock();
+    if (queue_.empty()) return false;
+  }
   std::vector<Trace> batch;
+  std::vector<EncodedTrace> rows;
   const bool spool_all = past_deadline() && spool_;
   while (!queue_.empty() && (spool_all || batch.size() < kMaxBatch)) {
-    queued_bytes_ -= std::min(queued_bytes_, codec::approx_size(queue_.front()));
-    batch.push_back(std::move(queue_.front()));
+    QueuedTrace& q = queue_.front();
+    queued_bytes_ -= std::min(queued_bytes_, q.bytes);
+    batch.push_back(std::move(q.trace));
+    if (!spool_all) rows.push_back(std::move(q.rows));
     queue_.pop_front();
   }
   room_cv_.notify_all();
@@ -335,13 +364,13 @@ bool SqliteStore::write_queued(std::unique_lock<std::mutex>& lock) {
     done_cv_.notify_all();
     return true;
   }
-  write_batch(batch, true);
+  write_batch(batch, true, &rows);
   lock.lock();
   return true;
 }
 
-void SqliteStore::write_batch(std::vector<Trace>& batch, bool own) {
-  std::string why = db_ ? writer_->write(batch) : open_error_;
+void SqliteStore::write_batch(std::vector<Trace>& batch, bool own, const std::vector<EncodedTrace>* rows) {
+  std::string why = db_ ? writer_->write(batch, rows) : open_error_;
   if (why.empty()) {
     std::lock_guard out(out_mu_);
     (own ? outcome_.stored : outcome_.recovered) += batch.size();

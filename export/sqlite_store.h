@@ -25,8 +25,11 @@ struct sqlite3;
 
 namespace llmtap::exporting {
 
+struct EncodedTrace;
+struct QueuedTrace;
 class UnstoredTraces;
 class KeyTable;
+class StoreCheckpointer;
 class StoreSpool;
 class StoreWriter;
 
@@ -97,7 +100,8 @@ class SqliteStore : public TraceSink {
   // Writes one batch from the queue (lock held on entry and exit). false if the queue was empty.
   bool write_queued(std::unique_lock<std::mutex>& lock);
   // Writes BATCH (its traces count as accepted when OWN), or sends it elsewhere on failure.
-  void write_batch(std::vector<Trace>& batch, bool own);
+  // ROWS: BATCH's rows encoded beforehand (StoreWriter::prepare), or null.
+  void write_batch(std::vector<Trace>& batch, bool own, const std::vector<EncodedTrace>* rows = nullptr);
   void write_elsewhere(const std::vector<Trace>& batch, const std::string& why);
   // Writes a spool segment's traces in; OWN: overflow of this process (counted as accepted).
   void ingest(const std::string& segment, bool own, std::unique_lock<std::mutex>& lock);
@@ -108,6 +112,7 @@ class SqliteStore : public TraceSink {
   std::string open_error_;  // unavailable(): why db_ is null
   const StoreOptions options_;
   std::unique_ptr<StoreWriter> writer_;
+  std::unique_ptr<StoreCheckpointer> checkpointer_;
   std::unique_ptr<StoreSpool> spool_;
   std::unique_ptr<UnstoredTraces> fallback_;
   StoreOutcome outcome_;    // under out_mu_
@@ -116,7 +121,7 @@ class SqliteStore : public TraceSink {
   std::condition_variable done_cv_;  // traces reached their final place
   std::condition_variable room_cv_;  // the queue shrank
   mutable std::mutex out_mu_;  // outcome_
-  std::deque<Trace> queue_;
+  std::deque<QueuedTrace> queue_;
   std::size_t queued_bytes_ = 0;
   std::uint64_t accepted_ = 0, done_ = 0;  // done: stored, spooled for good, or sent elsewhere
   bool overflowed_ = false;                // the open spool segment holds traces of this run

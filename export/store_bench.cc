@@ -9,7 +9,11 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -117,10 +121,38 @@ Trace agent_trace(std::uint64_t n) {
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
+// CPU seconds of this process's threads named NAME (the store's writer: "llmtap-store"), from
+// /proc/self/task/*/stat: the serial part, which bounds the sustained rate given a free core.
+double thread_cpu_seconds(const std::string& name) {
+  double ticks = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c != name) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string f;
+    for (int i = 3; i <= 15 && fields >> f; ++i)
+      if (i >= 14) ticks += std::stod(f);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one;
+}
+
 void run(const char* name, const std::string& dir, std::uint64_t traces, Trace (*make)(std::uint64_t)) {
   const std::string path = dir + "/" + name + ".db";
   std::string error;
   std::uint64_t spans = 0;
+  double writer_cpu = 0;
   const auto t0 = Clock::now();
   const double c0 = cpu_seconds();
   {
@@ -135,15 +167,17 @@ void run(const char* name, const std::string& dir, std::uint64_t traces, Trace (
       store->on_trace(t);
     }
     store->flush();
+    writer_cpu = thread_cpu_seconds("llmtap-store");
     if (store->outcome().stored != traces)
       std::fprintf(stderr, "%s: %s\n", name, store->outcome().describe().c_str());
   }  // closed: everything written
   const double s = seconds_since(t0), cpu = cpu_seconds() - c0;
   // Wall-clock rates depend on the neighbours on a shared machine; per CPU second they do not.
   std::printf("store_write %s spans_per_s %.0f traces_per_s %.0f spans_per_cpu_s %.0f spans %llu seconds %.2f "
-              "cpu_s %.2f mb %.1f\n",
+              "cpu_s %.2f mb %.1f writer_cpu_s %.2f spans_per_writer_cpu_s %.0f load %s\n",
               name, static_cast<double>(spans) / s, static_cast<double>(traces) / s, static_cast<double>(spans) / cpu,
-              static_cast<unsigned long long>(spans), s, cpu, static_cast<double>(std::filesystem::file_size(path)) / 1e6);
+              static_cast<unsigned long long>(spans), s, cpu, static_cast<double>(std::filesystem::file_size(path)) / 1e6, writer_cpu,
+              writer_cpu > 0 ? static_cast<double>(spans) / writer_cpu : 0.0, load_average().c_str());
   std::fflush(stdout);
 }
 

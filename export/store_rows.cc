@@ -46,11 +46,16 @@ bool is_content_key(std::string_view key) {
 }
 
 bool encode_span_attributes(const Span& span, KeyTable& keys, std::string& attrs, std::string& content) {
+  return encode_span_attributes(span, [&](std::string_view k) { return keys.id_for(k); }, attrs, content);
+}
+
+bool encode_span_attributes(const Span& span, const std::function<std::int64_t(std::string_view)>& key_id,
+                            std::string& attrs, std::string& content) {
   attrs.clear();
   content.clear();
   for (std::size_t i = 0; i < span.attributes.size(); ++i) {
     const Attribute& a = span.attributes[i];
-    std::int64_t id = keys.id_for(a.key);
+    std::int64_t id = key_id(a.key);
     if (id < 0) return false;
     codec::append_attribute(is_content_key(a.key) ? content : attrs, i, id, a);
   }

@@ -2,6 +2,8 @@
 // One span = one row of the spans table (schema 2): its fields as columns, its attributes encoded
 // (span_codec.h) in two blobs: `attrs`, and `content` for the large captured content (prompts,
 // outputs, system instructions, tool results), which a report never reads.
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,9 @@ bool is_content_key(std::string_view key);
 // Encodes SPAN's attributes into ATTRS and CONTENT (cleared first); false if a key id could not be
 // assigned.
 bool encode_span_attributes(const Span& span, KeyTable& keys, std::string& attrs, std::string& content);
+// The same with key ids from KEY_ID (-1: not known, encoding fails).
+bool encode_span_attributes(const Span& span, const std::function<std::int64_t(std::string_view)>& key_id,
+                            std::string& attrs, std::string& content);
 
 // "SELECT ... FROM spans WHERE trace_id=?1 ORDER BY start_ns, seq", with the content column when
 // WITH_CONTENT.

@@ -4,8 +4,7 @@
 
 #include <algorithm>
 
-#include <nlohmann/json.hpp>
-
+#include "export/store_encoding.h"
 #include "export/store_file.h"
 #include "export/store_rows.h"
 
@@ -64,31 +63,93 @@ TraceTotals trace_totals(const Trace& trace) {
   return t;
 }
 
+constexpr const char* kTraceColumns =
+    "traces(trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,error_count,updated_ns,report) "
+    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
+
 StoreWriter::StoreWriter(sqlite3* db)
     : db_(db),
       keys_(db, /*writable=*/true),
-      exists_(db, "SELECT 1 FROM traces WHERE trace_id=?1"),
+      committed_(std::make_shared<CommittedKeys>()),
+      // A new trace's row goes in first; no change means the trace was stored before (a trace delivered
+      // in parts), which the one uniqueness check on trace_id tells without a SELECT per trace.
+      add_trace_(db, (std::string("INSERT INTO ") + kTraceColumns + " ON CONFLICT(trace_id) DO NOTHING").c_str()),
       put_span_(db,
                 "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
                 "status_message,attrs,content) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
-      put_trace_(db,
-                 "INSERT OR REPLACE INTO traces(trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,"
-                 "error_count,updated_ns,report) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+      put_trace_(db, (std::string("INSERT OR REPLACE INTO ") + kTraceColumns).c_str()),
       stored_spans_(db, spans_of_trace_sql(false).c_str()),
       put_event_(db, "INSERT INTO span_events(trace_id,span_id,seq,time_ns,name,attrs) VALUES(?1,?2,?3,?4,?5,?6)"),
       drop_events_(db, "DELETE FROM span_events WHERE trace_id=?1 AND span_id=?2") {
-  for (auto* st : {&exists_, &put_span_, &put_trace_, &stored_spans_, &put_event_, &drop_events_})
+  for (auto* st : {&add_trace_, &put_span_, &put_trace_, &stored_spans_, &put_event_, &drop_events_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
-  if (error_.empty()) keys_.load(&error_);
+  if (error_.empty() && keys_.load(&error_)) committed_->publish(keys_.dictionary());
 }
 
-std::string StoreWriter::write_trace(const Trace& trace) {
+void StoreWriter::prepare(const Trace& trace, EncodedTrace& out) const { encode_trace_rows(trace, *committed_, out); }
+
+std::string StoreWriter::add_wanted_keys() {
+  if (!error_.empty() || !committed_->any_wanted()) return "";
+  const std::vector<std::string> wanted = committed_->take_wanted();
+  if (int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); rc != SQLITE_OK)
+    return sqlite_reason(db_, rc);
+  keys_.dictionary().mark();
+  std::string why;
+  for (const auto& key : wanted)
+    if (keys_.id_for(key) < 0) {
+      why = sqlite_reason(db_, sqlite3_errcode(db_));
+      break;
+    }
+  if (why.empty())
+    if (int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) why = sqlite_reason(db_, rc);
+  if (!why.empty()) {
+    sql::exec(db_, "ROLLBACK");
+    keys_.dictionary().rollback();
+    return why;
+  }
+  committed_->publish(keys_.dictionary());
+  return "";
+}
+
+bool StoreWriter::put_trace_row(sql::Stmt& st, const std::string& tid, const TraceTotals& t, std::string_view agents,
+                                std::string_view report) {
+  st.bind(1, std::string_view(tid))
+      .bind(2, t.start_ns)
+      .bind(3, t.end_ns)
+      .bind(4, std::string_view(t.workflow))
+      .bind(5, agents)
+      .bind(6, t.span_count);
+  if (t.cost_usd) st.bind(7, *t.cost_usd);
+  else st.bind_null(7);
+  st.bind(8, t.error_count).bind(9, now_ns()).bind_blob(10, report);
+  return st.exec();
+}
+
+std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* rows) {
   const std::string& tid = trace.trace_id.empty() ? trace.spans.front().trace_id : trace.trace_id;
-  const bool existed = exists_.bind(1, std::string_view(tid)).step() == SQLITE_ROW;
-  exists_.reset();
+  // The totals row as if the trace were new (encoded beforehand when ROWS has it).
+  TraceTotals fresh;
+  std::string fresh_agents;
+  if (!rows) {
+    fresh = trace_totals(trace);
+    fresh_agents = agents_json(fresh.agents);
+    if (!encode_report_projection(trace, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
+  }
+  if (!put_trace_row(add_trace_, tid, rows ? rows->totals : fresh, rows ? rows->agents : fresh_agents,
+                     rows ? rows->report : report_))
+    return sqlite_reason(db_, add_trace_.last_rc());
+  const bool existed = sqlite3_changes(db_) == 0;
   for (std::size_t i = 0; i < trace.spans.size(); ++i) {
     const Span& s = trace.spans[i];
-    if (!encode_span_attributes(s, keys_, attrs_, content_)) return sqlite_reason(db_, sqlite3_errcode(db_));
+    std::string_view attrs, content;
+    if (rows) {
+      attrs = rows->spans[i].first;
+      content = rows->spans[i].second;
+    } else {
+      if (!encode_span_attributes(s, keys_, attrs_, content_)) return sqlite_reason(db_, sqlite3_errcode(db_));
+      attrs = attrs_;
+      content = content_;
+    }
     put_span_.bind(1, std::string_view(tid))
         .bind(2, std::string_view(s.span_id))
         .bind(3, std::string_view(s.parent_span_id))
@@ -99,35 +160,20 @@ std::string StoreWriter::write_trace(const Trace& trace) {
         .bind(8, s.end_ns)
         .bind(9, std::int64_t{s.error ? 1 : 0})
         .bind(10, std::string_view(s.status_message))
-        .bind_blob(11, attrs_);
-    if (content_.empty()) put_span_.bind_null(12);
-    else put_span_.bind_blob(12, content_);
+        .bind_blob(11, attrs);
+    if (content.empty()) put_span_.bind_null(12);
+    else put_span_.bind_blob(12, content);
     if (!put_span_.exec()) return sqlite_reason(db_, put_span_.last_rc());
     if (std::string e = write_events(tid, s, existed); !e.empty()) return e;
   }
+  if (!existed) return "";
   // A trace delivered in parts adds up: its totals come from every span stored so far.
-  TraceTotals t;
-  if (existed) {
-    Trace stored;
-    stored.trace_id = tid;
-    if (std::string e = read_spans(stored_spans_, tid, false, {}, keys_, stored); !e.empty()) return e;
-    t = trace_totals(stored);
-    if (!encode_report_projection(stored, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
-  } else {
-    t = trace_totals(trace);
-    if (!encode_report_projection(trace, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
-  }
-  std::string agents = nlohmann::json(t.agents).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  put_trace_.bind(1, std::string_view(tid))
-      .bind(2, t.start_ns)
-      .bind(3, t.end_ns)
-      .bind(4, std::string_view(t.workflow))
-      .bind(5, std::string_view(agents))
-      .bind(6, t.span_count);
-  if (t.cost_usd) put_trace_.bind(7, *t.cost_usd);
-  else put_trace_.bind_null(7);
-  put_trace_.bind(8, t.error_count).bind(9, now_ns()).bind_blob(10, report_);
-  if (!put_trace_.exec()) return sqlite_reason(db_, put_trace_.last_rc());
+  Trace stored;
+  stored.trace_id = tid;
+  if (std::string e = read_spans(stored_spans_, tid, false, {}, keys_, stored); !e.empty()) return e;
+  const TraceTotals t = trace_totals(stored);
+  if (!encode_report_projection(stored, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
+  if (!put_trace_row(put_trace_, tid, t, agents_json(t.agents), report_)) return sqlite_reason(db_, put_trace_.last_rc());
   return "";
 }
 
@@ -151,18 +197,20 @@ std::string StoreWriter::write_events(const std::string& trace_id, const Span& s
   return "";
 }
 
-std::string StoreWriter::write(const std::vector<Trace>& batch) {
+std::string StoreWriter::write(const std::vector<Trace>& batch, const std::vector<EncodedTrace>* rows) {
   if (!error_.empty()) return error_;
   if (int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); rc != SQLITE_OK)
     return sqlite_reason(db_, rc);
   keys_.dictionary().mark();
   std::string why;
-  for (const auto& trace : batch) {
-    if (trace.spans.empty()) continue;
-    if (why = write_trace(trace); !why.empty()) break;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].spans.empty()) continue;
+    const EncodedTrace* pre = rows && i < rows->size() && (*rows)[i].ready ? &(*rows)[i] : nullptr;
+    if (why = write_trace(batch[i], pre); !why.empty()) break;
   }
   if (why.empty()) {
     if (int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) why = sqlite_reason(db_, rc);
+    else committed_->publish(keys_.dictionary());  // keys this batch added can be used by prepare() now
   }
   if (!why.empty()) {
     sql::exec(db_, "ROLLBACK");  // a failed COMMIT can leave the transaction open

@@ -4,6 +4,7 @@
 // summary row computed in memory (or, for a trace delivered in parts, from every span stored) with
 // the trace's report projection, and a row per span event.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,23 +26,36 @@ struct TraceTotals {
 };
 TraceTotals trace_totals(const Trace& trace);
 
+struct EncodedTrace;
+class CommittedKeys;
+
 class StoreWriter {
  public:
   explicit StoreWriter(sqlite3* db);
   // "" if every statement prepared, else why not.
   const std::string& error() const { return error_; }
   // "" once BATCH is committed, else why not (the transaction rolled back, nothing written).
-  std::string write(const std::vector<Trace>& batch);
+  // ROWS, when given, holds BATCH's rows encoded beforehand (prepare()), one per trace.
+  std::string write(const std::vector<Trace>& batch, const std::vector<EncodedTrace>* rows = nullptr);
+  // Encodes TRACE's rows into OUT with the keys committed so far (store_encoding.h). Any thread.
+  void prepare(const Trace& trace, EncodedTrace& out) const;
+  // Commits the keys encoders met before the writer did (CommittedKeys::want), in a transaction of
+  // their own, so that prepare() can encode with them from now on. "" or why not.
+  std::string add_wanted_keys();
 
  private:
-  std::string write_trace(const Trace& trace);
+  std::string write_trace(const Trace& trace, const EncodedTrace* rows);
+  // The traces row from totals T (ON CONFLICT: NEW_ONLY keeps a row stored before, REPLACE updates it).
+  bool put_trace_row(sql::Stmt& st, const std::string& trace_id, const TraceTotals& t, std::string_view agents,
+                     std::string_view report);
   // SPAN's events (REPLACE: after dropping those stored for it before).
   std::string write_events(const std::string& trace_id, const Span& span, bool replace);
 
   sqlite3* db_;
   std::string error_;
   KeyTable keys_;
-  sql::Stmt exists_, put_span_, put_trace_, stored_spans_, put_event_, drop_events_;
+  std::shared_ptr<CommittedKeys> committed_;
+  sql::Stmt add_trace_, put_span_, put_trace_, stored_spans_, put_event_, drop_events_;
   std::string attrs_, content_, report_;  // reused encoding buffers
 };
 

@@ -1,5 +1,7 @@
 #include "trace/trace_builder.h"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 #include "trace/trace_assembler.h"
@@ -68,15 +70,27 @@ void TraceBuilder::close_all(UnixNanos now) {
   // In parts: after a burst tens of thousands of traces are open, and each part reaches the sinks
   // (the store's queue or spool) before the next is built.
   constexpr std::size_t kPart = 1024;
+  using Clock = std::chrono::steady_clock;
+  Clock::duration building{}, emitting{};
+  std::size_t closed = 0;
   for (;;) {
     std::vector<Trace> done;
+    const auto t0 = Clock::now();
     {
       std::lock_guard<std::mutex> lock(mu_);
       done = assembler_->close_all(kPart);
     }
+    const auto t1 = Clock::now();
+    building += t1 - t0;
     if (done.empty()) break;
+    closed += done.size();
     emit(done);
+    emitting += Clock::now() - t1;
   }
+  auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  if (closed > 0)
+    spdlog::info("closed {} open trace(s): {} ms building them, {} ms handing them to the sinks", closed,
+                 ms(building), ms(emitting));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (const auto early = assembler_->budget().closed_early(); early > 0)
@@ -84,7 +98,9 @@ void TraceBuilder::close_all(UnixNanos now) {
                    early, assembler_->budget().max_open());
   }
   std::lock_guard<std::mutex> lock(emit_mu_);
+  const auto f0 = Clock::now();
   sink_.flush();
+  if (closed > 0) spdlog::info("sinks flushed in {} ms", ms(Clock::now() - f0));
 }
 
 std::size_t TraceBuilder::open_traces() const {
