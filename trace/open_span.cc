@@ -7,18 +7,28 @@
 #include <unordered_map>
 #include <vector>
 
+#include "trace/shared_strings.h"
+
 namespace llmtap::trace {
 
 void CompactString::assign(std::string_view s) {
   if (s.empty()) {
-    p_.reset();
+    release();
+    p_ = nullptr;
     return;
   }
   const auto n = static_cast<std::uint32_t>(s.size());
-  std::unique_ptr<char[]> p(new char[sizeof n + n]);
-  std::memcpy(p.get(), &n, sizeof n);
-  std::memcpy(p.get() + sizeof n, s.data(), n);
-  p_ = std::move(p);
+  const std::uint32_t one = 1;
+  char* p = static_cast<char*>(::operator new(kHeader + n));
+  std::memcpy(p, &one, sizeof one);
+  std::memcpy(p + kLengthAt, &n, sizeof n);
+  std::memcpy(p + kHeader, s.data(), n);  // S may be this string's own bytes: release after
+  release();
+  p_ = p;
+}
+
+void CompactString::release() noexcept {
+  if (p_ && __atomic_sub_fetch(refs(), 1, __ATOMIC_ACQ_REL) == 0) ::operator delete(p_);
 }
 
 namespace {
@@ -217,6 +227,19 @@ void put_entry(std::string& blob, std::uint16_t id, std::string_view key, const 
   else blob.replace(begin, end - begin, entry);
 }
 
+// A small attribute block is most often one that many spans hold byte for byte (a workflow's or an
+// agent's kind attributes, interned values included): those share one block (set() works on a
+// copy, so sharing is safe).
+constexpr std::size_t kMaxSharedBlob = 48;
+
+CompactString shared_blob(std::string_view blob) {
+  if (blob.size() > kMaxSharedBlob) return CompactString(blob);
+  static std::mutex mu;
+  static auto* pool = new SharedStrings(1024);  // never destroyed, like the key table
+  std::lock_guard lock(mu);
+  return pool->get(blob);
+}
+
 }  // namespace
 
 OpenSpan::OpenSpan(const OpenSpan& o)
@@ -226,8 +249,56 @@ OpenSpan::OpenSpan(const OpenSpan& o)
       kind(o.kind),
       error(o.error),
       start_ns(o.start_ns),
-      end_ns(o.end_ns),
-      attrs_(o.blob()) {}
+      end_ns(o.end_ns) {
+  new (&attrs_) CompactString(o.building_ ? CompactString(*o.building_text_) : o.attrs_);
+}
+
+OpenSpan::OpenSpan(OpenSpan&& o) noexcept
+    : span_id(o.span_id),
+      name(std::move(o.name)),
+      status_message(std::move(o.status_message)),
+      kind(o.kind),
+      error(o.error),
+      start_ns(o.start_ns),
+      end_ns(o.end_ns) {
+  take_attributes(o);
+}
+
+OpenSpan& OpenSpan::operator=(OpenSpan&& o) noexcept {
+  if (this == &o) return *this;
+  drop_attributes();
+  span_id = o.span_id;
+  name = std::move(o.name);
+  status_message = std::move(o.status_message);
+  kind = o.kind;
+  error = o.error;
+  start_ns = o.start_ns;
+  end_ns = o.end_ns;
+  take_attributes(o);
+  return *this;
+}
+
+void OpenSpan::take_attributes(OpenSpan& o) noexcept {
+  // Over an empty attrs_ (nothing to release): the other span's text or block, it left empty.
+  building_ = o.building_;
+  if (building_) {
+    building_text_ = o.building_text_;
+    o.building_ = false;
+    new (&o.attrs_) CompactString();
+  } else {
+    new (&attrs_) CompactString(std::move(o.attrs_));
+  }
+}
+
+void OpenSpan::drop_attributes() noexcept {
+  if (building_) {
+    delete building_text_;
+    building_ = false;
+  } else {
+    attrs_.~CompactString();
+  }
+  new (&attrs_) CompactString();  // leaves it valid (destroyed again by the caller or ~OpenSpan)
+}
 
 OpenSpan OpenSpan::from_span(const Span& s) {
   OpenSpan o;
@@ -244,14 +315,21 @@ OpenSpan OpenSpan::from_span(const Span& s) {
 }
 
 std::string& OpenSpan::building() {
-  if (!building_) building_ = std::make_unique<std::string>(attrs_.view());
-  return *building_;
+  if (!building_) {
+    auto* text = new std::string(attrs_.view());
+    attrs_.~CompactString();
+    building_text_ = text;
+    building_ = true;
+  }
+  return *building_text_;
 }
 
 void OpenSpan::shrink() {
   if (!building_) return;
-  attrs_ = std::string_view(*building_);
-  building_.reset();
+  std::string* text = building_text_;
+  new (&attrs_) CompactString(shared_blob(*text));
+  building_ = false;
+  delete text;
 }
 
 void OpenSpan::set_string(std::string_view key, std::string_view v) {

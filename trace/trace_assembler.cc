@@ -449,15 +449,15 @@ void TraceAssembler::open_agent(Conversation& conv, UnixNanos start, const std::
   a.span.set("gen_ai.operation.name", std::string("invoke_agent"));
   a.span.set("gen_ai.agent.id", fp);
   if (auto rule = rule_agent_name(options_.agent_name_rules, instructions)) {
-    a.fallback_name = *rule;
+    a.agent().fallback_name = agent_strings_.get(*rule);
     a.fallback_source = "rule";
   } else {
-    a.fallback_name = derived_agent_name(instructions, fp);
+    a.agent().fallback_name = agent_strings_.get(derived_agent_name(instructions, fp));
     a.fallback_source = "derived";
   }
-  a.agent_fp = fp;
-  conv.agent_fp = fp;
-  conv.agent_fallback = a.fallback_name;
+  a.agent().fp = agent_strings_.get(fp);
+  conv.agent_fp = a.agent_fp();
+  conv.agent_fallback = a.fallback_name();
   conv.agent_node = traces_.at(conv.trace)->tree.add(std::move(a));
   conv.top_nodes.push_back(conv.agent_node);
 }
@@ -485,14 +485,15 @@ void TraceAssembler::switch_agent(Conversation& conv, const ModelCall& call, con
     h.span.set("llmtap.handoff.inferred", true);
   }
   h.span.end_ns = std::max(h.span.start_ns, end);
-  h.handoff = std::make_unique<HandoffEnds>();
-  h.handoff->from_fp = conv.agent_fp;
-  h.handoff->from_fallback = conv.agent_fallback;
-  h.handoff->to_fp = fp;
+  auto ends = std::make_unique<HandoffEnds>();
+  ends->from_fp = conv.agent_fp;
+  ends->from_fallback = conv.agent_fallback;
+  ends->to_fp = fp;
   if (auto rule = rule_agent_name(options_.agent_name_rules, instructions))
-    h.handoff->to_fallback = *rule;
+    ends->to_fallback = *rule;
   else
-    h.handoff->to_fallback = derived_agent_name(instructions, fp);
+    ends->to_fallback = derived_agent_name(instructions, fp);
+  h.agent().handoff = std::move(ends);
   tree.add(std::move(h));
   open_agent(conv, end, fp, instructions);
 }
