@@ -308,7 +308,7 @@ class TraceAssembler {
   ContinuationIndex dormant_index_;
   std::unordered_map<ContinuationIndex::EntryId, DormantRun> dormant_runs_;
   PendingLink pending_link_;
-  SharedStrings agent_strings_;  // agent fingerprints and fallback names, shared by open traces
+  SharedStrings shared_strings_;  // agent fingerprints and names, span names: shared by open traces
 };
 
 }  // namespace llmtap::trace
