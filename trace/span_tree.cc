@@ -247,6 +247,7 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
     if (nodes_[a].span.start_ns != nodes_[b].span.start_ns) return nodes_[a].span.start_ns < nodes_[b].span.start_ns;
     return depth[a] < depth[b];  // a parent before its child when they start together
   });
+  out.spans.reserve(order.size() + 1);
   if (!spans.empty()) {
     spans[0].parent_span_id = id.remote_parent_id;
     out.spans.push_back(std::move(spans[0]));
@@ -258,6 +259,10 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
     spans[i].parent_span_id = n.parent == 0 ? root_id : spans[static_cast<std::size_t>(n.parent)].span_id;
   }
   for (std::size_t i : order) out.spans.push_back(std::move(spans[i]));
+  // A closed trace may wait in an exporter's queue (the store's holds up to 64 MB of them): not
+  // with the spare room to_span() reserved for the names and roll-ups (8 attributes, ~600 bytes
+  // a span) that most spans did not need.
+  for (auto& s : out.spans) s.attributes.shrink_to_fit();
   nodes_.clear();
   if (totals != nullptr) *totals = std::move(roll);
   return out;
