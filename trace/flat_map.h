@@ -1,10 +1,12 @@
 #pragma once
-// A map kept as one sorted vector: the per-conversation tables (states, output agents) hold a
+// A map kept as one sorted vector (a CompactVector: 8 bytes when empty): the per-conversation tables (states, output agents) hold a
 // handful of entries for most conversations, where a node-based hash map costs ~150 bytes before
 // its first entry. Lookups are binary searches; inserts move the tail (bounded tables only).
 #include <algorithm>
 #include <utility>
 #include <vector>
+
+#include "trace/compact_vector.h"
 
 namespace llmtap::trace {
 
@@ -12,12 +14,12 @@ template <class K, class V>
 class FlatMap {
  public:
   using value_type = std::pair<K, V>;
-  using iterator = typename std::vector<value_type>::iterator;
-  using const_iterator = typename std::vector<value_type>::const_iterator;
+  using iterator = typename CompactVector<value_type>::iterator;
+  using const_iterator = typename CompactVector<value_type>::const_iterator;
 
   std::size_t size() const { return v_.size(); }
   bool empty() const { return v_.empty(); }
-  void clear() { std::vector<value_type>().swap(v_); }
+  void clear() { v_.clear(); }
   iterator begin() { return v_.begin(); }
   iterator end() { return v_.end(); }
   const_iterator begin() const { return v_.begin(); }
@@ -47,7 +49,7 @@ class FlatMap {
   iterator lower(const K& k) {
     return std::lower_bound(v_.begin(), v_.end(), k, [](const value_type& e, const K& key) { return e.first < key; });
   }
-  std::vector<value_type> v_;
+  CompactVector<value_type> v_;  // 8 bytes, nothing when empty
 };
 
 }  // namespace llmtap::trace

@@ -60,20 +60,20 @@ SpanNode generation_node(const ModelCall& call, const PricedCall* priced, bool c
   if (call.capture_gap) s.set("llmtap.call.capture_gap", true);
 
   if (call.usage.present) {
-    node.input_tokens = call.usage.input_total();
-    node.output_tokens = call.usage.output_total();
-    s.set("gen_ai.usage.input_tokens", node.input_tokens);
-    s.set("gen_ai.usage.output_tokens", node.output_tokens);
+    node.usage().input_tokens = call.usage.input_total();
+    node.usage().output_tokens = call.usage.output_total();
+    s.set("gen_ai.usage.input_tokens", node.input_tokens());
+    s.set("gen_ai.usage.output_tokens", node.output_tokens());
     s.set("gen_ai.usage.cache_read.input_tokens", call.usage.cache_read);
     s.set("gen_ai.usage.cache_creation.input_tokens", call.usage.cache_write_5m + call.usage.cache_write_1h);
     s.set("gen_ai.usage.reasoning.output_tokens", call.usage.reasoning);
   }
   if (priced != nullptr && priced->cost) {
     node.priced = true;
-    node.cost = *priced->cost;
-    s.set("llm.cost.total", pico_to_usd(node.cost.total()));
-    s.set("llm.cost.prompt", pico_to_usd(node.cost.prompt));
-    s.set("llm.cost.completion", pico_to_usd(node.cost.completion));
+    node.usage().cost = *priced->cost;
+    s.set("llm.cost.total", pico_to_usd(node.cost().total()));
+    s.set("llm.cost.prompt", pico_to_usd(node.cost().prompt));
+    s.set("llm.cost.completion", pico_to_usd(node.cost().completion));
     if (!priced->table_version.empty()) s.set("llmtap.pricing.version", priced->table_version);
     if (!priced->entry_id.empty()) s.set("llmtap.pricing.entry", priced->entry_id);
   }

@@ -7,25 +7,35 @@
 #include <unordered_map>
 #include <vector>
 
+#include "trace/shared_strings.h"
+
 namespace llmtap::trace {
 
 void CompactString::assign(std::string_view s) {
   if (s.empty()) {
-    p_.reset();
+    release();
+    p_ = nullptr;
     return;
   }
   const auto n = static_cast<std::uint32_t>(s.size());
-  std::unique_ptr<char[]> p(new char[sizeof n + n]);
-  std::memcpy(p.get(), &n, sizeof n);
-  std::memcpy(p.get() + sizeof n, s.data(), n);
-  p_ = std::move(p);
+  const std::uint32_t one = 1;
+  char* p = static_cast<char*>(::operator new(kHeader + n));
+  std::memcpy(p, &one, sizeof one);
+  std::memcpy(p + kLengthAt, &n, sizeof n);
+  std::memcpy(p + kHeader, s.data(), n);  // S may be this string's own bytes: release after
+  release();
+  p_ = p;
+}
+
+void CompactString::release() noexcept {
+  if (p_ && __atomic_sub_fetch(refs(), 1, __ATOMIC_ACQ_REL) == 0) ::operator delete(p_);
 }
 
 namespace {
 
 // Interned keys live for the process: llmtap's own keys are a few dozen, metadata keys are
 // bounded by the table size.
-constexpr std::size_t kMaxInternedKeys = 4096;
+constexpr std::size_t kMaxInternedKeys = 4095;  // ids fit the entry head's 12 bits, 0xfff: inline
 
 // Values are interned too, for the keys whose values come from a small set (span kinds, models,
 // providers, hosts, agent names): they repeat in every trace, so a value is stored once per
@@ -81,10 +91,12 @@ std::string_view interned_value(std::uint16_t id) {
   return t.values.at(id);
 }
 
-// Encoding of one attribute: key id (u16), [inline key if kUninternedKey], type (u8), payload:
-// bytes (varint length), zigzag varint, 8-byte double, one byte, varint count and bytes, or a
-// u16 interned value id.
-enum class Type : std::uint8_t { kString, kInt, kDouble, kBool, kList, kInternedString };
+// Encoding of one attribute: a u16 head (type in the top 4 bits, key id in the low 12; id 0xfff:
+// the key follows inline as bytes), then the payload: bytes (varint length), zigzag varint,
+// 8-byte double, nothing (a boolean is its type), varint count and bytes, or a u16 interned
+// value id.
+enum class Type : std::uint8_t { kString, kInt, kDouble, kFalse, kList, kInternedString, kTrue };
+constexpr std::uint16_t kInlineKey = 0xfff;
 
 void put_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
@@ -106,11 +118,11 @@ void put_fixed(std::string& out, T v) {
   out.append(b, sizeof v);
 }
 
-std::uint16_t put_key(std::string& out, std::string_view key) {
-  const std::uint16_t id = attribute_key_id(key);
-  put_fixed(out, id);
+// Writes the head of the entry of type TYPE for KEY (id ID, attribute_key_id).
+void put_key(std::string& out, std::uint16_t id, std::string_view key, Type type) {
+  const std::uint16_t head_id = id == kUninternedKey ? kInlineKey : id;
+  put_fixed(out, static_cast<std::uint16_t>(static_cast<std::uint16_t>(type) << 12 | head_id));
   if (id == kUninternedKey) put_bytes(out, key);
-  return id;
 }
 
 // Reads the blob one entry at a time (the blob was written by this file: always well formed).
@@ -121,17 +133,18 @@ class Reader {
   std::size_t offset() const { return at_; }
 
   std::string_view key() {
-    std::uint16_t id = fixed<std::uint16_t>();
-    return id == kUninternedKey ? bytes() : attribute_key(id);
+    const std::uint16_t id = head();
+    return id == kInlineKey ? bytes() : attribute_key(id);
   }
   // Whether the next entry's key is ID (and, for an uninterned key, KEY); moves past the key.
   bool key_is(std::uint16_t id, std::string_view key) {
-    const std::uint16_t at = fixed<std::uint16_t>();
-    if (at != kUninternedKey) return at == id;
+    const std::uint16_t at = head();
+    if (at != kInlineKey) return at == id;
     return bytes() == key && id == kUninternedKey;
   }
+  // The value of the entry whose key was just read.
   AttrValue value() {
-    switch (static_cast<Type>(b_[at_++])) {
+    switch (type_) {
       case Type::kString: return std::string(bytes());
       case Type::kInternedString: return std::string(interned_value(fixed<std::uint16_t>()));
       case Type::kInt: {
@@ -139,7 +152,8 @@ class Reader {
         return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
       }
       case Type::kDouble: return fixed<double>();
-      case Type::kBool: return b_[at_++] != 0;
+      case Type::kFalse: return false;
+      case Type::kTrue: return true;
       case Type::kList: {
         std::vector<std::string> v(varint());
         for (auto& s : v) s = std::string(bytes());
@@ -172,8 +186,15 @@ class Reader {
     at_ += sizeof v;
     return v;
   }
+  // Reads an entry's head: keeps its type, returns its key id (kInlineKey: the key follows).
+  std::uint16_t head() {
+    const auto h = fixed<std::uint16_t>();
+    type_ = static_cast<Type>(h >> 12);
+    return h & kInlineKey;
+  }
   std::string_view b_;
   std::size_t at_ = 0;
+  Type type_ = Type::kString;
 };
 
 }  // namespace
@@ -217,6 +238,19 @@ void put_entry(std::string& blob, std::uint16_t id, std::string_view key, const 
   else blob.replace(begin, end - begin, entry);
 }
 
+// A small attribute block is most often one that many spans hold byte for byte (a workflow's or an
+// agent's kind attributes, interned values included): those share one block (set() works on a
+// copy, so sharing is safe).
+constexpr std::size_t kMaxSharedBlob = 48;
+
+CompactString shared_blob(std::string_view blob) {
+  if (blob.size() > kMaxSharedBlob) return CompactString(blob);
+  static std::mutex mu;
+  static auto* pool = new SharedStrings(1024);  // never destroyed, like the key table
+  std::lock_guard lock(mu);
+  return pool->get(blob);
+}
+
 }  // namespace
 
 OpenSpan::OpenSpan(const OpenSpan& o)
@@ -226,8 +260,56 @@ OpenSpan::OpenSpan(const OpenSpan& o)
       kind(o.kind),
       error(o.error),
       start_ns(o.start_ns),
-      end_ns(o.end_ns),
-      attrs_(o.blob()) {}
+      end_ns(o.end_ns) {
+  new (&attrs_) CompactString(o.building_ ? CompactString(*o.building_text_) : o.attrs_);
+}
+
+OpenSpan::OpenSpan(OpenSpan&& o) noexcept
+    : span_id(o.span_id),
+      name(std::move(o.name)),
+      status_message(std::move(o.status_message)),
+      kind(o.kind),
+      error(o.error),
+      start_ns(o.start_ns),
+      end_ns(o.end_ns) {
+  take_attributes(o);
+}
+
+OpenSpan& OpenSpan::operator=(OpenSpan&& o) noexcept {
+  if (this == &o) return *this;
+  drop_attributes();
+  span_id = o.span_id;
+  name = std::move(o.name);
+  status_message = std::move(o.status_message);
+  kind = o.kind;
+  error = o.error;
+  start_ns = o.start_ns;
+  end_ns = o.end_ns;
+  take_attributes(o);
+  return *this;
+}
+
+void OpenSpan::take_attributes(OpenSpan& o) noexcept {
+  // Over an empty attrs_ (nothing to release): the other span's text or block, it left empty.
+  building_ = o.building_;
+  if (building_) {
+    building_text_ = o.building_text_;
+    o.building_ = false;
+    new (&o.attrs_) CompactString();
+  } else {
+    new (&attrs_) CompactString(std::move(o.attrs_));
+  }
+}
+
+void OpenSpan::drop_attributes() noexcept {
+  if (building_) {
+    delete building_text_;
+    building_ = false;
+  } else {
+    attrs_.~CompactString();
+  }
+  new (&attrs_) CompactString();  // leaves it valid (destroyed again by the caller or ~OpenSpan)
+}
 
 OpenSpan OpenSpan::from_span(const Span& s) {
   OpenSpan o;
@@ -244,24 +326,31 @@ OpenSpan OpenSpan::from_span(const Span& s) {
 }
 
 std::string& OpenSpan::building() {
-  if (!building_) building_ = std::make_unique<std::string>(attrs_.view());
-  return *building_;
+  if (!building_) {
+    auto* text = new std::string(attrs_.view());
+    attrs_.~CompactString();
+    building_text_ = text;
+    building_ = true;
+  }
+  return *building_text_;
 }
 
 void OpenSpan::shrink() {
   if (!building_) return;
-  attrs_ = std::string_view(*building_);
-  building_.reset();
+  std::string* text = building_text_;
+  new (&attrs_) CompactString(shared_blob(*text));
+  building_ = false;
+  delete text;
 }
 
 void OpenSpan::set_string(std::string_view key, std::string_view v) {
   std::string entry;
-  const std::uint16_t id = put_key(entry, key);
+  const std::uint16_t id = attribute_key_id(key);
   if (const std::uint16_t vid = value_id(id, v); vid != kUninternedKey) {
-    entry.push_back(static_cast<char>(Type::kInternedString));
+    put_key(entry, id, key, Type::kInternedString);
     put_fixed(entry, vid);
   } else {
-    entry.push_back(static_cast<char>(Type::kString));
+    put_key(entry, id, key, Type::kString);
     put_bytes(entry, v);
   }
   put_entry(building(), id, key, entry);
@@ -270,19 +359,18 @@ void OpenSpan::set_string(std::string_view key, std::string_view v) {
 void OpenSpan::set_value(std::string_view key, const AttrValue& v) {
   if (const auto* s = std::get_if<std::string>(&v)) return set_string(key, *s);
   std::string entry;
-  const std::uint16_t id = put_key(entry, key);
+  const std::uint16_t id = attribute_key_id(key);
   if (const auto* i = std::get_if<std::int64_t>(&v)) {
-    entry.push_back(static_cast<char>(Type::kInt));
+    put_key(entry, id, key, Type::kInt);
     put_varint(entry, (static_cast<std::uint64_t>(*i) << 1) ^ static_cast<std::uint64_t>(*i >> 63));  // zigzag
   } else if (const auto* d = std::get_if<double>(&v)) {
-    entry.push_back(static_cast<char>(Type::kDouble));
+    put_key(entry, id, key, Type::kDouble);
     put_fixed(entry, *d);
   } else if (const auto* b = std::get_if<bool>(&v)) {
-    entry.push_back(static_cast<char>(Type::kBool));
-    entry.push_back(*b ? 1 : 0);
+    put_key(entry, id, key, *b ? Type::kTrue : Type::kFalse);
   } else {
     const auto& list = std::get<std::vector<std::string>>(v);
-    entry.push_back(static_cast<char>(Type::kList));
+    put_key(entry, id, key, Type::kList);
     put_varint(entry, list.size());
     for (const auto& s : list) put_bytes(entry, s);
   }

@@ -7,6 +7,7 @@
 //    key is stored once per process, not once per span.
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -16,20 +17,35 @@
 
 namespace llmtap::trace {
 
-// An immutable string in one exact-size allocation (length-prefixed), 8 bytes when held.
+// An immutable string in one exact-size allocation (reference count, length, bytes), 8 bytes
+// when held. Copies share the block (the count is atomic: a copy may be released on another
+// thread), so the agent fingerprint a conversation, its agent span and its output items all name
+// costs one block, not one each.
 class CompactString {
  public:
   CompactString() = default;
   CompactString(std::string_view s) { assign(s); }  // NOLINT: used as a drop-in for std::string
   CompactString(const std::string& s) { assign(s); }  // NOLINT
   CompactString(const char* s) { assign(s); }         // NOLINT
-  CompactString(const CompactString& o) { assign(o.view()); }
-  CompactString(CompactString&&) noexcept = default;
-  CompactString& operator=(const CompactString& o) {
-    if (this != &o) assign(o.view());
+  CompactString(const CompactString& o) noexcept : p_(o.p_) { retain(); }
+  CompactString(CompactString&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  ~CompactString() { release(); }
+  CompactString& operator=(const CompactString& o) noexcept {
+    if (p_ != o.p_) {
+      release();
+      p_ = o.p_;
+      retain();
+    }
     return *this;
   }
-  CompactString& operator=(CompactString&&) noexcept = default;
+  CompactString& operator=(CompactString&& o) noexcept {
+    if (this != &o) {
+      release();
+      p_ = o.p_;
+      o.p_ = nullptr;
+    }
+    return *this;
+  }
   CompactString& operator=(std::string_view s) { return assign(s), *this; }
   CompactString& operator=(const std::string& s) { return assign(s), *this; }
   CompactString& operator=(const char* s) { return assign(s), *this; }
@@ -37,22 +53,31 @@ class CompactString {
   std::string_view view() const {
     if (!p_) return {};
     std::uint32_t n;
-    __builtin_memcpy(&n, p_.get(), sizeof n);
-    return {p_.get() + sizeof n, n};
+    __builtin_memcpy(&n, p_ + kLengthAt, sizeof n);
+    return {p_ + kHeader, n};
   }
   std::string str() const { return std::string(view()); }
   operator std::string() const { return str(); }  // NOLINT: reads like the std::string it replaced
   bool empty() const { return !p_; }
   std::size_t size() const { return view().size(); }
-  friend bool operator==(const CompactString& a, const CompactString& b) { return a.view() == b.view(); }
+  friend bool operator==(const CompactString& a, const CompactString& b) {
+    return a.p_ == b.p_ || a.view() == b.view();
+  }
   friend bool operator==(const CompactString& a, const std::string& b) { return a.view() == b; }
   friend bool operator==(const std::string& a, const CompactString& b) { return b.view() == a; }
   friend bool operator!=(const CompactString& a, const std::string& b) { return !(a == b); }
   friend bool operator!=(const std::string& a, const CompactString& b) { return !(b == a); }
 
  private:
+  static constexpr std::size_t kLengthAt = sizeof(std::uint32_t);
+  static constexpr std::size_t kHeader = 2 * sizeof(std::uint32_t);
+  std::uint32_t* refs() const { return reinterpret_cast<std::uint32_t*>(p_); }
+  void retain() const {
+    if (p_) __atomic_fetch_add(refs(), 1, __ATOMIC_RELAXED);
+  }
+  void release() noexcept;
   void assign(std::string_view s);
-  std::unique_ptr<char[]> p_;
+  char* p_ = nullptr;
 };
 
 // The process-wide id of an attribute key. The table is bounded: keys past it (client-named
@@ -83,9 +108,10 @@ class SpanIdText {
 
 class OpenSpan {
  public:
-  OpenSpan() = default;
-  OpenSpan(OpenSpan&&) noexcept = default;
-  OpenSpan& operator=(OpenSpan&&) noexcept = default;
+  OpenSpan() { new (&attrs_) CompactString(); }
+  OpenSpan(OpenSpan&& o) noexcept;
+  OpenSpan& operator=(OpenSpan&& o) noexcept;
+  ~OpenSpan() { drop_attributes(); }
   // Copies only on purpose (a closed trace's skeleton kept for a late continuation).
   explicit OpenSpan(const OpenSpan& o);
   // A span emitted before, kept compact again (its links are the owner's to keep).
@@ -96,6 +122,11 @@ class OpenSpan {
   CompactString status_message;
   SpanKind kind = SpanKind::kGeneration;
   bool error = false;
+
+ private:
+  bool building_ = false;  // attributes are being set: building_text_ holds them, not attrs_
+
+ public:
   UnixNanos start_ns = 0;
   UnixNanos end_ns = 0;
 
@@ -129,9 +160,15 @@ class OpenSpan {
   void set_value(std::string_view key, const AttrValue& v);
   void set_string(std::string_view key, std::string_view v);
   std::string& building();
-  std::string_view blob() const { return building_ ? std::string_view(*building_) : attrs_.view(); }
-  CompactString attrs_;                      // encoded attributes (see open_span.cc), once built
-  std::unique_ptr<std::string> building_;  // while they are being set
+  std::string_view blob() const { return building_ ? std::string_view(*building_text_) : attrs_.view(); }
+  void drop_attributes() noexcept;
+  void take_attributes(OpenSpan& o) noexcept;
+  // One of the two, by building_: the encoded attributes (see open_span.cc) once built, in one
+  // shared block; the text they are built in while they are being set.
+  union {
+    CompactString attrs_;
+    std::string* building_text_;
+  };
 };
 
 }  // namespace llmtap::trace

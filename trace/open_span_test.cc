@@ -151,10 +151,10 @@ TEST(OpenSpan, ExplicitCopyAndFromSpanKeepEverything) {
   SpanNode n;
   n.span = OpenSpan::from_span(original);
   n.parent = 3;
-  n.agent_fp = std::string("fp");
+  n.agent().fp = std::string("fp");
   const SpanNode c = n.clone();
   EXPECT_EQ(c.parent, 3);
-  EXPECT_EQ(c.agent_fp.view(), "fp");
+  EXPECT_EQ(c.agent_fp().view(), "fp");
   EXPECT_EQ(c.span.to_span().name, original.name);
 }
 

@@ -8,6 +8,70 @@
 
 namespace llmtap::trace {
 
+const CompactString SpanNode::kNoString;
+
+SpanNode& SpanNode::operator=(SpanNode&& o) noexcept {
+  if (this == &o) return *this;
+  reset_role();
+  span = std::move(o.span);
+  copy_flags(o);
+  if (o.has_usage_) {
+    has_usage_ = true;
+    agent_.~AgentRef();
+    new (&usage_) GenerationUsage(o.usage_);
+  } else {
+    agent_ = std::move(o.agent_);
+  }
+  return *this;
+}
+
+SpanNode::SpanNode(const SpanNode& o) : SpanNode() {
+  span = OpenSpan(o.span);
+  copy_flags(o);
+  if (o.has_usage_) {
+    usage() = o.usage_;
+  } else {
+    agent_.fp = o.agent_.fp;
+    agent_.fallback_name = o.agent_.fallback_name;
+    if (o.agent_.handoff) agent_.handoff = std::make_unique<HandoffEnds>(*o.agent_.handoff);
+  }
+}
+
+void SpanNode::copy_flags(const SpanNode& o) {
+  parent = o.parent;
+  priced = o.priced;
+  counts_as_generation = o.counts_as_generation;
+  unpriced = o.unpriced;
+  open = o.open;
+  dropped = o.dropped;
+  fallback_source = o.fallback_source;
+}
+
+void SpanNode::reset_role() noexcept {
+  // Back to an empty agent reference, what a new node holds.
+  if (has_usage_) {
+    usage_.~GenerationUsage();
+    has_usage_ = false;
+    new (&agent_) AgentRef();
+  } else {
+    agent_ = AgentRef();
+  }
+}
+
+GenerationUsage& SpanNode::usage() {
+  if (!has_usage_) {
+    agent_.~AgentRef();
+    new (&usage_) GenerationUsage();
+    has_usage_ = true;
+  }
+  return usage_;
+}
+
+AgentRef& SpanNode::agent() {
+  if (has_usage_) reset_role();
+  return agent_;
+}
+
 SpanNode make_node(SpanKind kind, UnixNanos start, int parent, const char* openinference) {
   SpanNode n;
   n.parent = parent;
@@ -78,10 +142,10 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
     const auto& n = nodes_[i];
     if (!n.counts_as_generation) continue;
     auto& r = roll[i];
-    r.input_tokens = n.input_tokens;
-    r.output_tokens = n.output_tokens;
+    r.input_tokens = n.input_tokens();
+    r.output_tokens = n.output_tokens();
     if (n.priced) {
-      r.cost = n.cost;
+      r.cost = n.cost();
       r.priced = 1;
     }
     r.unpriced = n.unpriced ? 1 : 0;
@@ -144,8 +208,8 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
         set_rollup_attributes(s, roll[i]);
         break;
       case SpanKind::kAgent: {
-        const KnownAgentName k = known(n.agent_fp);
-        std::string name = k.name.empty() ? n.fallback_name.str() : k.name;
+        const KnownAgentName k = known(n.agent_fp());
+        std::string name = k.name.empty() ? n.fallback_name().str() : k.name;
         s.name = "invoke_agent " + name;
         s.set("gen_ai.agent.name", name);
         s.set("llmtap.agent.name_source", k.name.empty() ? std::string(n.fallback_source) : k.source);
@@ -154,7 +218,7 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
       }
       case SpanKind::kGuardrail: {
         // OpenTelemetry GenAI (proposed): "apply_guardrail {gen_ai.guardian.name} {gen_ai.security.target.type}".
-        const std::string name = name_of(n.agent_fp, n.fallback_name);
+        const std::string name = name_of(n.agent_fp(), n.fallback_name());
         const auto* target = std::get_if<std::string>(s.find("gen_ai.security.target.type"));
         s.name = "apply_guardrail " + name + (target != nullptr ? " " + *target : std::string());
         s.set("gen_ai.guardian.name", name);
@@ -163,7 +227,7 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
       }
       case SpanKind::kHandoff: {
         static const HandoffEnds kNone;
-        const HandoffEnds& ends = n.handoff ? *n.handoff : kNone;
+        const HandoffEnds& ends = n.handoff() != nullptr ? *n.handoff() : kNone;
         std::string from = name_of(ends.from_fp, ends.from_fallback);
         std::string to = name_of(ends.to_fp, ends.to_fallback);
         s.name = "handoff " + from + " -> " + to;
@@ -183,6 +247,7 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
     if (nodes_[a].span.start_ns != nodes_[b].span.start_ns) return nodes_[a].span.start_ns < nodes_[b].span.start_ns;
     return depth[a] < depth[b];  // a parent before its child when they start together
   });
+  out.spans.reserve(order.size() + 1);
   if (!spans.empty()) {
     spans[0].parent_span_id = id.remote_parent_id;
     out.spans.push_back(std::move(spans[0]));
@@ -194,6 +259,10 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
     spans[i].parent_span_id = n.parent == 0 ? root_id : spans[static_cast<std::size_t>(n.parent)].span_id;
   }
   for (std::size_t i : order) out.spans.push_back(std::move(spans[i]));
+  // A closed trace may wait in an exporter's queue (the store's holds up to 64 MB of them): not
+  // with the spare room to_span() reserved for the names and roll-ups (8 attributes, ~600 bytes
+  // a span) that most spans did not need.
+  for (auto& s : out.spans) s.attributes.shrink_to_fit();
   nodes_.clear();
   if (totals != nullptr) *totals = std::move(roll);
   return out;

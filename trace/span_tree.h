@@ -7,11 +7,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "common/span.h"
 #include "pricing/cost.h"
+#include "trace/compact_vector.h"
 #include "trace/open_span.h"
 
 namespace llmtap::trace {
@@ -47,52 +49,88 @@ struct NodeTotals {
   }
 };
 
+// Where an agent's fallback name came from: "rule", "derived" or "" (none), in one byte.
+class NameSource {
+ public:
+  NameSource() = default;
+  NameSource(const char* s) : v_(s[0] == 'r' ? 1 : s[0] == 'd' ? 2 : 0) {}  // NOLINT: set from the literal
+  operator const char*() const { return v_ == 1 ? "rule" : v_ == 2 ? "derived" : ""; }  // NOLINT
+
+ private:
+  std::uint8_t v_ = 0;
+};
+
+// A generation's own usage and cost (rolled up into ancestors at finish).
+struct GenerationUsage {
+  Cost cost;
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+};
+
+// Agent (and guardrail: the agent it ran): fingerprint and the name to use when no handoff named
+// it; handoff: its two ends.
+struct AgentRef {
+  CompactString fp;
+  CompactString fallback_name;
+  std::unique_ptr<HandoffEnds> handoff;
+};
+
+// One span of an open trace. A node is either a generation (it has usage) or not (it may name an
+// agent or a handoff's ends): the two share their bytes, so a node costs 96 bytes, not 128.
 struct SpanNode {
-  SpanNode() = default;
-  SpanNode(SpanNode&&) noexcept = default;
-  SpanNode& operator=(SpanNode&&) noexcept = default;
+  SpanNode() { new (&agent_) AgentRef(); }
+  SpanNode(SpanNode&& o) noexcept : SpanNode() { *this = std::move(o); }
+  SpanNode& operator=(SpanNode&& o) noexcept;
+  ~SpanNode() {
+    if (has_usage_)
+      usage_.~GenerationUsage();
+    else
+      agent_.~AgentRef();
+  }
   // Copies only on purpose (a closed trace's skeleton kept for a late continuation).
   SpanNode clone() const { return SpanNode(*this); }
 
   OpenSpan span;    // ids, kind, times, status, attributes known when the node was made (compact)
   int parent = -1;  // index of the parent node; -1 for the root
 
-  // Generation: own usage and cost (rolled up into ancestors at finish).
+  // Generation: priced, unpriced (reported usage the price table could not price).
   bool priced : 1 = false;
   bool counts_as_generation : 1 = false;
-  bool unpriced : 1 = false;  // reported usage the price table could not price
+  bool unpriced : 1 = false;
   // Tool: still waiting for its result; dropped when it became a handoff span.
   bool open : 1 = false;
   bool dropped : 1 = false;
-  Cost cost;
-  std::int64_t input_tokens = 0;
-  std::int64_t output_tokens = 0;
-
-  // Agent (and guardrail: the agent it ran): fingerprint and the name to use when no handoff named it.
-  CompactString agent_fp;
-  CompactString fallback_name;
-  const char* fallback_source = "";  // "rule" or "derived" (a literal)
-
-  std::unique_ptr<HandoffEnds> handoff;
 
  private:
+  bool has_usage_ : 1 = false;  // usage_ is the member of the union held (else agent_)
+
+ public:
+  NameSource fallback_source;  // agent: "rule" or "derived"
+
+  // The usage of a generation (makes this node one); zero for other nodes.
+  GenerationUsage& usage();
+  Cost cost() const { return has_usage_ ? usage_.cost : Cost{}; }
+  std::int64_t input_tokens() const { return has_usage_ ? usage_.input_tokens : 0; }
+  std::int64_t output_tokens() const { return has_usage_ ? usage_.output_tokens : 0; }
+
+  // The agent it names, or the handoff's ends (a node that is not a generation); empty for a generation.
+  AgentRef& agent();
+  const CompactString& agent_fp() const { return has_usage_ ? kNoString : agent_.fp; }
+  const CompactString& fallback_name() const { return has_usage_ ? kNoString : agent_.fallback_name; }
+  const HandoffEnds* handoff() const { return has_usage_ ? nullptr : agent_.handoff.get(); }
+
+ private:
+  static const CompactString kNoString;
+  void reset_role() noexcept;
+  void copy_flags(const SpanNode& o);  // parent, flags, name source
   // clone()'s copy, member by member (a member added above must be added here), the handoff ends
   // deep-copied.
-  SpanNode(const SpanNode& o)
-      : span(o.span),
-        parent(o.parent),
-        priced(o.priced),
-        counts_as_generation(o.counts_as_generation),
-        unpriced(o.unpriced),
-        open(o.open),
-        dropped(o.dropped),
-        cost(o.cost),
-        input_tokens(o.input_tokens),
-        output_tokens(o.output_tokens),
-        agent_fp(o.agent_fp),
-        fallback_name(o.fallback_name),
-        fallback_source(o.fallback_source),
-        handoff(o.handoff ? std::make_unique<HandoffEnds>(*o.handoff) : nullptr) {}
+  SpanNode(const SpanNode& o);
+
+  union {
+    GenerationUsage usage_;
+    AgentRef agent_;
+  };
 };
 
 // A name the wire gave an agent: "wire" (Chat `name` on its messages), "handoff" (a transfer).
@@ -139,7 +177,7 @@ class SpanTree {
                const std::vector<std::pair<int, NodeTotals>>& carried = {}, std::vector<NodeTotals>* totals = nullptr);
 
  private:
-  std::vector<SpanNode> nodes_;
+  CompactVector<SpanNode> nodes_;
 };
 
 }  // namespace llmtap::trace

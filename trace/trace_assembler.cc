@@ -133,6 +133,7 @@ void TraceAssembler::add(const ModelCall& call) {
   PricedCall priced;
   if (pricer_ != nullptr) priced = pricer_->price(call);
   SpanNode gen = generation_node(call, pricer_ != nullptr ? &priced : nullptr, options_.capture_content);
+  gen.span.name = shared_strings_.get(gen.span.name.view());  // "chat <model>": the same in many traces
   set_call_attribution(gen.span, call.attribution, options_);
   if (!call.traceparent.empty() && !caller_named) gen.span.set("llmtap.traceparent.invalid", true);
   // A caller span the trace did not adopt is linked from this call's generation.
@@ -163,7 +164,7 @@ void TraceAssembler::add(const ModelCall& call) {
       const UnixNanos start = ready(tc);
       SpanNode t = make_node(SpanKind::kTool, start, conv.agent_node, "TOOL");
       t.open = true;
-      t.span.name = "execute_tool " + tc.name;
+      t.span.name = shared_strings_.get("execute_tool " + tc.name);
       t.span.set("gen_ai.operation.name", std::string("execute_tool"));
       t.span.set("gen_ai.tool.name", tc.name);
       t.span.set("gen_ai.tool.type", tc.tool_type.empty() ? std::string("function") : tc.tool_type);
@@ -457,15 +458,15 @@ void TraceAssembler::open_agent(Conversation& conv, UnixNanos start, const std::
   a.span.set("gen_ai.operation.name", std::string("invoke_agent"));
   a.span.set("gen_ai.agent.id", fp);
   if (auto rule = rule_agent_name(options_.agent_name_rules, instructions)) {
-    a.fallback_name = *rule;
+    a.agent().fallback_name = shared_strings_.get(*rule);
     a.fallback_source = "rule";
   } else {
-    a.fallback_name = derived_agent_name(instructions, fp);
+    a.agent().fallback_name = shared_strings_.get(derived_agent_name(instructions, fp));
     a.fallback_source = "derived";
   }
-  a.agent_fp = fp;
-  conv.agent_fp = fp;
-  conv.agent_fallback = a.fallback_name;
+  a.agent().fp = shared_strings_.get(fp);
+  conv.agent_fp = a.agent_fp();
+  conv.agent_fallback = a.fallback_name();
   conv.agent_node = traces_.at(conv.trace)->tree.add(std::move(a));
   conv.top_nodes.push_back(conv.agent_node);
 }
@@ -493,14 +494,15 @@ void TraceAssembler::switch_agent(Conversation& conv, const ModelCall& call, con
     h.span.set("llmtap.handoff.inferred", true);
   }
   h.span.end_ns = std::max(h.span.start_ns, end);
-  h.handoff = std::make_unique<HandoffEnds>();
-  h.handoff->from_fp = conv.agent_fp;
-  h.handoff->from_fallback = conv.agent_fallback;
-  h.handoff->to_fp = fp;
+  auto ends = std::make_unique<HandoffEnds>();
+  ends->from_fp = conv.agent_fp;
+  ends->from_fallback = conv.agent_fallback;
+  ends->to_fp = fp;
   if (auto rule = rule_agent_name(options_.agent_name_rules, instructions))
-    h.handoff->to_fallback = *rule;
+    ends->to_fallback = *rule;
   else
-    h.handoff->to_fallback = derived_agent_name(instructions, fp);
+    ends->to_fallback = derived_agent_name(instructions, fp);
+  h.agent().handoff = std::move(ends);
   tree.add(std::move(h));
   open_agent(conv, end, fp, instructions);
 }

@@ -37,10 +37,13 @@
 #include "common/model_call.h"
 #include "common/span.h"
 #include "pricing/cost.h"
+#include "trace/boxed_optional.h"
+#include "trace/compact_vector.h"
 #include "trace/conversation_index.h"
 #include "trace/continuation_index.h"
 #include "trace/conversation_items.h"
 #include "trace/elided_history.h"
+#include "trace/shared_strings.h"
 #include "trace/side_call_joiner.h"
 #include "trace/flat_map.h"
 #include "trace/history_digest.h"
@@ -84,9 +87,9 @@ class TraceAssembler {
     std::string name;
     int node = -1;
     UnixNanos start = 0;
-    std::vector<TraceKey> nested_candidates;  // traces started while this call was open
+    CompactVector<TraceKey> nested_candidates;  // traces started while this call was open
     int nested_runs = 0;                       // sub-agents nested under it by their arguments
-    std::vector<std::uint64_t> argument_keys;  // argument_text_keys(its arguments)
+    CompactVector<std::uint64_t> argument_keys;  // argument_text_keys(its arguments)
   };
 
   // How a conversation joined a trace it did not start, as a side call of another one.
@@ -104,9 +107,9 @@ class TraceAssembler {
     CompactString agent_fallback;
     UnixNanos last_response_end = 0;
     CompactString last_output_text;
-    std::vector<OpenTool> open_tools;
+    CompactVector<OpenTool> open_tools;
     FlatMap<std::uint64_t, std::uint64_t> states;  // state hash -> its seq in states_ (to unregister)
-    std::vector<CompactString> response_ids;
+    CompactVector<CompactString> response_ids;
     std::uint64_t first_item = 0;  // hash of its first item (0: none), for filtered handoffs
     std::uint64_t last_connection = 0;
     FlatMap<std::uint64_t, CompactString> output_agents;  // output item hash -> agent fingerprint
@@ -123,15 +126,15 @@ class TraceAssembler {
     std::uint64_t first_user_key = 0;
     // user_content_keys() of its first request other than first_user_key, as indexed (most
     // requests have one user message: none).
-    std::vector<std::uint64_t> user_keys;
+    CompactVector<std::uint64_t> user_keys;
     std::array<std::uint64_t, 4> connections{};  // client connections its calls used (the first few; 0: none)
     std::uint64_t carried_key = 0;   // carried_key(last_output_text), as indexed
     CompactString first_agent_fp;    // the agent of its first call (agent_fp moves on with handoffs)
     std::uint64_t output_key = 0;    // text_key(last_output_text), as indexed
     std::uint64_t client_pid = 0;
     CompactString first_user_agent;  // its first request's User-Agent (what a side call is)
-    std::vector<int> top_nodes;      // its agent spans directly under parent_node
-    std::optional<SideLink> side;    // joined its trace as a side call of `side->host`
+    CompactVector<int> top_nodes;    // its agent spans directly under parent_node
+    BoxedOptional<SideLink> side;    // joined its trace as a side call of `side->host`
   };
 
   struct PotentialParent {
@@ -142,11 +145,11 @@ class TraceAssembler {
   struct OpenTrace {
     TraceKey key = 0;
     SpanTree tree;
-    std::vector<ConvId> conversations;
+    CompactVector<ConvId> conversations;
     CompactString remote_trace_id, remote_parent_id;
     UnixNanos start = 0;
     UnixNanos last_activity = 0;
-    std::vector<PotentialParent> potential_parents;
+    CompactVector<PotentialParent> potential_parents;
     std::int64_t token_counts = 0;  // countTokens calls counted on this run
   };
 
@@ -307,6 +310,7 @@ class TraceAssembler {
   std::unordered_map<ContinuationIndex::EntryId, DormantRun> dormant_runs_;
   PendingLink pending_link_;
   ElidedHistories elided_;  // request-prefix elision: the latest input digest of each conversation
+  SharedStrings shared_strings_;  // agent fingerprints and names, span names: shared by open traces
 };
 
 }  // namespace llmtap::trace

@@ -91,7 +91,7 @@ void TraceAssembler::mark_compaction(Conversation& host, const std::string& fp) 
   SpanTree& tree = traces_.at(host.trace)->tree;
   const int agent = tree.at(host.last_generation).parent;
   if (agent < 0) return;
-  if (tree.at(agent).agent_fp != fp) {
+  if (tree.at(agent).agent_fp() != fp) {
     // A summarizer agent of its own (its own instructions) made the summary. The run's agent did
     // not hand the run to it: the handoff inferred when the summarizer's call continued the
     // run's history (ending as that agent span starts, from the run's agent) is no span.
@@ -100,7 +100,7 @@ void TraceAssembler::mark_compaction(Conversation& host, const std::string& fp) 
     for (int i = 0; i < tree.size(); ++i) {
       SpanNode& h = tree.at(i);
       if (h.span.kind == SpanKind::kHandoff && !h.dropped && h.span.end_ns == summarizer.span.start_ns &&
-          h.parent >= 0 && tree.at(h.parent).agent_fp == fp)
+          h.parent >= 0 && tree.at(h.parent).agent_fp() == fp)
         h.dropped = true;
     }
     return;
@@ -110,10 +110,10 @@ void TraceAssembler::mark_compaction(Conversation& host, const std::string& fp) 
   const SpanNode& main = tree.at(agent);
   SpanNode c = make_node(SpanKind::kAgent, tree.at(host.last_generation).span.start_ns, agent, "AGENT");
   c.span.set("gen_ai.operation.name", std::string("invoke_agent"));
-  c.span.set("gen_ai.agent.id", main.agent_fp.str() + "/compaction");
+  c.span.set("gen_ai.agent.id", main.agent_fp().str() + "/compaction");
   c.span.set("llmtap.side_call.role", std::string(to_string(SideRole::kCompaction)));
-  c.agent_fp = main.agent_fp.str() + "/compaction";
-  c.fallback_name = main.fallback_name.str() + " compaction";
+  c.agent().fp = main.agent_fp().str() + "/compaction";
+  c.agent().fallback_name = main.fallback_name().str() + " compaction";
   c.fallback_source = main.fallback_source;
   const int node = tree.add(std::move(c));
   tree.at(host.last_generation).parent = node;
@@ -360,8 +360,8 @@ void TraceAssembler::resolve_side_calls(OpenTrace& t) {
     SpanNode g = make_node(SpanKind::kGuardrail, agent.span.start_ns, protects, "GUARDRAIL");
     g.span.set("gen_ai.operation.name", std::string("apply_guardrail"));
     g.span.set("gen_ai.security.target.type", std::string(input ? "llm_input" : "llm_output"));
-    g.agent_fp = agent.agent_fp;
-    g.fallback_name = agent.fallback_name;
+    g.agent().fp = agent.agent_fp();
+    g.agent().fallback_name = agent.fallback_name();
     // Tripped: for an input guardrail, the agent's call on that turn was abandoned once the
     // guardrail had answered (cut mid-stream), or the run stopped at that call with its tool calls
     // never run; it went on past it: allowed. Otherwise (and always for an output guardrail, after

@@ -141,7 +141,7 @@ void TraceAssembler::keep_dormant(DormantRun d, TraceLinkage linkage, Trace& out
     if (auto it = emitted.find(node.span.span_id.str()); it != emitted.end() && !node.open)
       node.span = OpenSpan::from_span(*it->second);
     d.linkage.carried.emplace_back(node.span.span_id.str(), carried[static_cast<std::size_t>(i)]);
-    bytes += sizeof(SpanNode) + node.span.heap_bytes() + node.fallback_name.size() + node.agent_fp.size() +
+    bytes += sizeof(SpanNode) + node.span.heap_bytes() + node.fallback_name().size() + node.agent_fp().size() +
              sizeof(std::pair<std::string, NodeTotals>);
   }
 
