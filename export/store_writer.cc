@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "export/store_aggregates.h"
 #include "export/store_file.h"
 #include "export/store_rows.h"
 
@@ -67,25 +68,53 @@ TraceTotals trace_totals(const Trace& trace) {
 StoreWriter::StoreWriter(sqlite3* db)
     : db_(db),
       keys_(db, /*writable=*/true),
-      exists_(db, "SELECT 1 FROM traces WHERE trace_id=?1"),
       put_span_(db,
                 "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
                 "status_message,attrs,content) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
       put_trace_(db,
                  "INSERT OR REPLACE INTO traces(trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,"
                  "error_count,updated_ns,report) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+      put_new_trace_(db,
+                     "INSERT INTO traces(trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,"
+                     "error_count,updated_ns,report) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
+                     "ON CONFLICT(trace_id) DO NOTHING"),
       stored_spans_(db, spans_of_trace_sql(false).c_str()),
       put_event_(db, "INSERT INTO span_events(trace_id,span_id,seq,time_ns,name,attrs) VALUES(?1,?2,?3,?4,?5,?6)"),
       drop_events_(db, "DELETE FROM span_events WHERE trace_id=?1 AND span_id=?2") {
-  for (auto* st : {&exists_, &put_span_, &put_trace_, &stored_spans_, &put_event_, &drop_events_})
+  for (auto* st : {&put_span_, &put_trace_, &put_new_trace_, &stored_spans_, &put_event_, &drop_events_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
   if (error_.empty()) keys_.load(&error_);
+  aggregates_ = std::make_unique<AggregateWriter>(db, keys_);
+  if (error_.empty()) error_ = aggregates_->error();
+}
+
+StoreWriter::~StoreWriter() = default;
+
+std::string StoreWriter::put_trace_row(sql::Stmt& st, const std::string& tid, const TraceTotals& t) {
+  std::string agents = nlohmann::json(t.agents).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  st.bind(1, std::string_view(tid))
+      .bind(2, t.start_ns)
+      .bind(3, t.end_ns)
+      .bind(4, std::string_view(t.workflow))
+      .bind(5, std::string_view(agents))
+      .bind(6, t.span_count);
+  if (t.cost_usd) st.bind(7, *t.cost_usd);
+  else st.bind_null(7);
+  st.bind(8, t.error_count).bind(9, now_ns()).bind_blob(10, report_);
+  return st.exec() ? "" : sqlite_reason(db_, st.last_rc());
 }
 
 std::string StoreWriter::write_trace(const Trace& trace) {
   const std::string& tid = trace.trace_id.empty() ? trace.spans.front().trace_id : trace.trace_id;
-  const bool existed = exists_.bind(1, std::string_view(tid)).step() == SQLITE_ROW;
-  exists_.reset();
+  // The row of a new trace is inserted first; the insert does nothing for a trace stored before (a
+  // continued trace re-emits its root), which is how the writer tells the two apart without a
+  // lookup per trace. The row stays as it was until this trace's spans are written.
+  if (!encode_report_projection(trace, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
+  if (std::string e = put_trace_row(put_new_trace_, tid, trace_totals(trace)); !e.empty()) return e;
+  const bool existed = sqlite3_changes(db_) == 0;
+  // What the stored parts added to the aggregates comes off before they change.
+  if (existed)
+    if (std::string e = aggregates_->retract(tid); !e.empty()) return e;
   for (std::size_t i = 0; i < trace.spans.size(); ++i) {
     const Span& s = trace.spans[i];
     if (!encode_span_attributes(s, keys_, attrs_, content_)) return sqlite_reason(db_, sqlite3_errcode(db_));
@@ -105,30 +134,14 @@ std::string StoreWriter::write_trace(const Trace& trace) {
     if (!put_span_.exec()) return sqlite_reason(db_, put_span_.last_rc());
     if (std::string e = write_events(tid, s, existed); !e.empty()) return e;
   }
+  if (!existed) return aggregates_->add(tid, trace);
   // A trace delivered in parts adds up: its totals come from every span stored so far.
-  TraceTotals t;
-  if (existed) {
-    Trace stored;
-    stored.trace_id = tid;
-    if (std::string e = read_spans(stored_spans_, tid, false, {}, keys_, stored); !e.empty()) return e;
-    t = trace_totals(stored);
-    if (!encode_report_projection(stored, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
-  } else {
-    t = trace_totals(trace);
-    if (!encode_report_projection(trace, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
-  }
-  std::string agents = nlohmann::json(t.agents).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  put_trace_.bind(1, std::string_view(tid))
-      .bind(2, t.start_ns)
-      .bind(3, t.end_ns)
-      .bind(4, std::string_view(t.workflow))
-      .bind(5, std::string_view(agents))
-      .bind(6, t.span_count);
-  if (t.cost_usd) put_trace_.bind(7, *t.cost_usd);
-  else put_trace_.bind_null(7);
-  put_trace_.bind(8, t.error_count).bind(9, now_ns()).bind_blob(10, report_);
-  if (!put_trace_.exec()) return sqlite_reason(db_, put_trace_.last_rc());
-  return "";
+  Trace stored;
+  stored.trace_id = tid;
+  if (std::string e = read_spans(stored_spans_, tid, false, {}, keys_, stored); !e.empty()) return e;
+  if (!encode_report_projection(stored, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
+  if (std::string e = put_trace_row(put_trace_, tid, trace_totals(stored)); !e.empty()) return e;
+  return aggregates_->add(tid, stored);
 }
 
 std::string StoreWriter::write_events(const std::string& trace_id, const Span& span, bool replace) {
@@ -161,12 +174,14 @@ std::string StoreWriter::write(const std::vector<Trace>& batch) {
     if (trace.spans.empty()) continue;
     if (why = write_trace(trace); !why.empty()) break;
   }
+  if (why.empty()) why = aggregates_->flush();
   if (why.empty()) {
     if (int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) why = sqlite_reason(db_, rc);
   }
   if (!why.empty()) {
     sql::exec(db_, "ROLLBACK");  // a failed COMMIT can leave the transaction open
     keys_.dictionary().rollback();
+    aggregates_->discard();
   }
   return why;
 }

@@ -4,6 +4,7 @@
 // summary row computed in memory (or, for a trace delivered in parts, from every span stored) with
 // the trace's report projection, and a row per span event.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,9 +26,12 @@ struct TraceTotals {
 };
 TraceTotals trace_totals(const Trace& trace);
 
+class AggregateWriter;
+
 class StoreWriter {
  public:
   explicit StoreWriter(sqlite3* db);
+  ~StoreWriter();
   // "" if every statement prepared, else why not.
   const std::string& error() const { return error_; }
   // "" once BATCH is committed, else why not (the transaction rolled back, nothing written).
@@ -37,11 +41,14 @@ class StoreWriter {
   std::string write_trace(const Trace& trace);
   // SPAN's events (REPLACE: after dropping those stored for it before).
   std::string write_events(const std::string& trace_id, const Span& span, bool replace);
+  // Binds the traces row (T, the projection in report_) to ST and runs it.
+  std::string put_trace_row(sql::Stmt& st, const std::string& trace_id, const TraceTotals& t);
 
   sqlite3* db_;
   std::string error_;
   KeyTable keys_;
-  sql::Stmt exists_, put_span_, put_trace_, stored_spans_, put_event_, drop_events_;
+  sql::Stmt put_span_, put_trace_, put_new_trace_, stored_spans_, put_event_, drop_events_;
+  std::unique_ptr<AggregateWriter> aggregates_;  // store_aggregates.h, kept with every trace written
   std::string attrs_, content_, report_;  // reused encoding buffers
 };
 
