@@ -218,11 +218,12 @@ ApiResult cost_dashboard(const ApiContext& ctx) {
     sqlite3* db = q->source->reader().connection();
     const auto& sel = q->query.selection;
     if (e = exporting::start_range(db, sel.since, sel.until, &range); !e.empty()) return api_error(500, e);
-    fill = [&](UnixNanos step, const std::function<void(UnixNanos, double, std::int64_t)>& sum) {
+    fill = [&, db, since = sel.since, until = sel.until](UnixNanos step,
+                                                        const std::function<void(UnixNanos, double, std::int64_t)>& sum) {
       if (step % exporting::kAggregateHourNs == 0) {  // whole hours: from the aggregates
         for (const auto& [hour, cost] : w->cost_per_hour()) sum(hour * exporting::kAggregateHourNs, cost.first, cost.second);
       } else {  // finer: each trace's start and cost from the trace_stats index
-        e = exporting::trace_costs(db, sel.since, sel.until, [&](UnixNanos start, double cost) { sum(start, cost, 1); });
+        e = exporting::trace_costs(db, since, until, [&](UnixNanos start, double cost) { sum(start, cost, 1); });
       }
     };
   } else {
