@@ -178,6 +178,8 @@ class TraceStoreReader {
   std::string scan(const TraceScan& scan, const std::function<bool(Trace&& trace)>& visit) const;
   // Why the last recent()/ids_with_prefix()/get() came back short, "" if it did not.
   const std::string& error() const { return error_; }
+  // The read-only connection, for the aggregates' reads (store_aggregates.h).
+  sqlite3* connection() const { return db_; }
 
  private:
   TraceStoreReader(sqlite3* db, std::string path);

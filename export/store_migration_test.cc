@@ -95,7 +95,7 @@ TEST(StoreMigration, AVersionOneStoreIsMigratedAndReadsBackWhatWasRecorded) {
   {
     auto store = SqliteStore::open(path, &error);
     ASSERT_TRUE(store) << error;
-    EXPECT_EQ(store->outcome().migrated, "schema 1 -> 3");
+    EXPECT_EQ(store->outcome().migrated, "schema 1 -> " + std::to_string(kStoreSchemaVersion));
     // Written after the migration: the trace delivered again with one more priced span adds up.
     Trace again = testing::numbered_trace(2, 4);
     again.spans[3].set("llm.cost.total", 0.5);
@@ -185,7 +185,8 @@ TEST(StoreMigration, AVersionTwoStoreGetsProjectionsAndEventsAndReadsTheSame) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE traces DROP COLUMN report; DROP TABLE span_events; PRAGMA user_version=2",
+  ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE traces DROP COLUMN report; DROP TABLE span_events; DROP TABLE report_hours; "
+                         "DROP TABLE trace_stats; PRAGMA user_version=2",
                          nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   Trace later = testing::numbered_trace(7, 3);
@@ -193,10 +194,10 @@ TEST(StoreMigration, AVersionTwoStoreGetsProjectionsAndEventsAndReadsTheSame) {
   {
     auto store = SqliteStore::open(path, &error);
     ASSERT_TRUE(store) << error;
-    EXPECT_EQ(store->outcome().migrated, "schema 2 -> 3");
+    EXPECT_EQ(store->outcome().migrated, "schema 2 -> " + std::to_string(kStoreSchemaVersion));
     store->on_trace(later);
   }
-  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 3);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), kStoreSchemaVersion);
   EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM traces WHERE report IS NULL"), 1);  // the one stored before
   auto reader = TraceStoreReader::open(path, &error);
   ASSERT_TRUE(reader) << error;

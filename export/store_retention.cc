@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "export/sqlite_util.h"
+#include "export/store_aggregates.h"
 #include "export/store_file.h"
+#include "export/store_keys.h"
 
 namespace llmtap::exporting {
 namespace {
@@ -45,12 +47,19 @@ std::int64_t delete_chunk(sqlite3* db, sql::Stmt& select_ids, std::uint64_t* spa
   sql::Stmt del_events(db, "DELETE FROM span_events WHERE trace_id=?1");
   sql::Stmt del_trace(db, "DELETE FROM traces WHERE trace_id=?1");
   if (!del_spans.ok() || !del_events.ok() || !del_trace.ok()) return *error = sqlite3_errmsg(db), -1;
+  // The aggregates keep to the traces that remain: what each deleted trace added comes off.
+  KeyTable keys(db, /*writable=*/false);
+  if (!keys.load(error)) return -1;
+  AggregateWriter aggregates(db, keys);
+  if (!aggregates.error().empty()) return *error = aggregates.error(), -1;
   for (const auto& id : ids) {
+    if (std::string e = aggregates.retract(id); !e.empty()) return *error = e, -1;
     if (!del_spans.bind(1, std::string_view(id)).exec()) return *error = sqlite_reason(db, del_spans.last_rc()), -1;
     *spans += static_cast<std::uint64_t>(sqlite3_changes(db));
     if (!del_events.bind(1, std::string_view(id)).exec()) return *error = sqlite_reason(db, del_events.last_rc()), -1;
     if (!del_trace.bind(1, std::string_view(id)).exec()) return *error = sqlite_reason(db, del_trace.last_rc()), -1;
   }
+  if (std::string e = aggregates.flush(); !e.empty()) return *error = e, -1;
   return static_cast<std::int64_t>(ids.size());
 }
 

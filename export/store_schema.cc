@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "export/sqlite_util.h"
+#include "export/store_aggregates.h"
 #include "export/store_file.h"
 #include "export/store_keys.h"
 #include "export/store_rows.h"
@@ -64,7 +65,7 @@ CREATE INDEX span_events_by_trace ON span_events(trace_id);
 
 bool create_latest(sqlite3* db, std::string* error) {
   return sql::exec(db, kTracesTable, error) && sql::exec(db, kSpansTable, error) && sql::exec(db, kIndexesV2, error) &&
-         sql::exec(db, kEventsTable, error);
+         sql::exec(db, kEventsTable, error) && sql::exec(db, kAggregateTables, error);
 }
 
 // Version 1 stored one row per attribute with its type as text.
@@ -124,6 +125,9 @@ bool v2_to_v3(sqlite3* db, std::string* error) {
   return sql::exec(db, "ALTER TABLE traces ADD COLUMN report BLOB", error) && sql::exec(db, kEventsTable, error);
 }
 
+// 3 -> 4: the write-time aggregates (store_aggregates.h), built from every trace stored.
+bool v3_to_v4(sqlite3* db, std::string* error) { return build_aggregates(db, error); }
+
 struct Migration {
   int from;  // applies to a store at this version, leaves it at from + 1
   bool (*apply)(sqlite3* db, std::string* error);
@@ -132,6 +136,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, v1_to_v2},
     {2, v2_to_v3},
+    {3, v3_to_v4},
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == kStoreSchemaVersion - 1, "a migration per version");
 

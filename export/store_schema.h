@@ -7,13 +7,16 @@
 //      indexes for the report's selections (time, workflow), incremental vacuum for retention
 //   3  traces.report: the report's projection of each trace (report_projection.h), written with it;
 //      span_events: span events (an alert on the trace), one row each
+//   4  report_hours and trace_stats: the report's aggregates per hour and group, kept at write time
+//      (store_aggregates.h), so that the viewer's dashboards and user/session filters do not read
+//      every trace
 #include <string>
 
 struct sqlite3;
 
 namespace llmtap::exporting {
 
-inline constexpr int kStoreSchemaVersion = 3;
+inline constexpr int kStoreSchemaVersion = 4;
 
 // Creates or migrates DB (open read-write, WAL already set) to kStoreSchemaVersion. *FROM is the
 // version found (0: a new store). false and *error (e.g. "trace store schema version 3 is newer

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "export/store_aggregates.h"
 #include "export/store_encoding.h"
 #include "export/store_file.h"
 #include "export/store_rows.h"
@@ -84,7 +85,11 @@ StoreWriter::StoreWriter(sqlite3* db)
   for (auto* st : {&add_trace_, &put_span_, &put_trace_, &stored_spans_, &put_event_, &drop_events_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
   if (error_.empty() && keys_.load(&error_)) committed_->publish(keys_.dictionary());
+  aggregates_ = std::make_unique<AggregateWriter>(db, keys_);
+  if (error_.empty()) error_ = aggregates_->error();
 }
+
+StoreWriter::~StoreWriter() = default;
 
 void StoreWriter::prepare(const Trace& trace, EncodedTrace& out) const { encode_trace_rows(trace, *committed_, out); }
 
@@ -139,6 +144,9 @@ std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* row
                      rows ? rows->report : report_))
     return sqlite_reason(db_, add_trace_.last_rc());
   const bool existed = sqlite3_changes(db_) == 0;
+  // What the stored parts added to the aggregates comes off before they change.
+  if (existed)
+    if (std::string e = aggregates_->retract(tid); !e.empty()) return e;
   for (std::size_t i = 0; i < trace.spans.size(); ++i) {
     const Span& s = trace.spans[i];
     std::string_view attrs, content;
@@ -166,7 +174,7 @@ std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* row
     if (!put_span_.exec()) return sqlite_reason(db_, put_span_.last_rc());
     if (std::string e = write_events(tid, s, existed); !e.empty()) return e;
   }
-  if (!existed) return "";
+  if (!existed) return aggregates_->add(tid, trace);
   // A trace delivered in parts adds up: its totals come from every span stored so far.
   Trace stored;
   stored.trace_id = tid;
@@ -174,7 +182,7 @@ std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* row
   const TraceTotals t = trace_totals(stored);
   if (!encode_report_projection(stored, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
   if (!put_trace_row(put_trace_, tid, t, agents_json(t.agents), report_)) return sqlite_reason(db_, put_trace_.last_rc());
-  return "";
+  return aggregates_->add(tid, stored);
 }
 
 std::string StoreWriter::write_events(const std::string& trace_id, const Span& span, bool replace) {
@@ -208,6 +216,7 @@ std::string StoreWriter::write(const std::vector<Trace>& batch, const std::vecto
     const EncodedTrace* pre = rows && i < rows->size() && (*rows)[i].ready ? &(*rows)[i] : nullptr;
     if (why = write_trace(batch[i], pre); !why.empty()) break;
   }
+  if (why.empty()) why = aggregates_->flush();
   if (why.empty()) {
     if (int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) why = sqlite_reason(db_, rc);
     else committed_->publish(keys_.dictionary());  // keys this batch added can be used by prepare() now
@@ -215,6 +224,7 @@ std::string StoreWriter::write(const std::vector<Trace>& batch, const std::vecto
   if (!why.empty()) {
     sql::exec(db_, "ROLLBACK");  // a failed COMMIT can leave the transaction open
     keys_.dictionary().rollback();
+    aggregates_->discard();
   }
   return why;
 }

@@ -26,12 +26,14 @@ struct TraceTotals {
 };
 TraceTotals trace_totals(const Trace& trace);
 
+class AggregateWriter;
 struct EncodedTrace;
 class CommittedKeys;
 
 class StoreWriter {
  public:
   explicit StoreWriter(sqlite3* db);
+  ~StoreWriter();
   // "" if every statement prepared, else why not.
   const std::string& error() const { return error_; }
   // "" once BATCH is committed, else why not (the transaction rolled back, nothing written).
@@ -56,6 +58,7 @@ class StoreWriter {
   KeyTable keys_;
   std::shared_ptr<CommittedKeys> committed_;
   sql::Stmt add_trace_, put_span_, put_trace_, stored_spans_, put_event_, drop_events_;
+  std::unique_ptr<AggregateWriter> aggregates_;  // store_aggregates.h, kept with every trace written
   std::string attrs_, content_, report_;  // reused encoding buffers
 };
 

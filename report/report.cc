@@ -4,7 +4,6 @@
 #include <cmath>
 #include <unordered_map>
 
-#include "report/span_attrs.h"
 
 namespace llmtap::report {
 namespace {
@@ -15,8 +14,6 @@ constexpr std::pair<GroupBy, std::string_view> kGroupNames[] = {
     {GroupBy::kAgent, "agent"}, {GroupBy::kTool, "tool"},       {GroupBy::kModel, "model"},
     {GroupBy::kWorkflow, "workflow"}, {GroupBy::kUser, "user"}, {GroupBy::kSession, "session"},
     {GroupBy::kRelease, "release"}};
-
-double ms(UnixNanos d) { return static_cast<double>(d) / 1e6; }
 
 // Nearest-rank percentiles (the smallest value with at least p% of values at or below it).
 template <class T>
@@ -39,18 +36,18 @@ Quantiles quantiles(std::vector<T>& v) {
 struct CallAcc {
   CallGroup g;
   std::vector<double> durations_ms;
-  void add(const Span& s) {
+  void add(const exporting::CallFacts& c) {
     ++g.calls;
-    g.errors += s.error ? 1 : 0;
-    durations_ms.push_back(ms(s.end_ns - s.start_ns));
-    g.input_tokens += int_attr(s, "gen_ai.usage.input_tokens").value_or(0);
-    g.cached_tokens += int_attr(s, "gen_ai.usage.cache_read.input_tokens").value_or(0);
-    g.output_tokens += int_attr(s, "gen_ai.usage.output_tokens").value_or(0);
-    g.reasoning_tokens += int_attr(s, "gen_ai.usage.reasoning.output_tokens").value_or(0);
-    if (auto c = double_attr(s, "llm.cost.total")) {
+    g.errors += c.error ? 1 : 0;
+    durations_ms.push_back(c.duration_ms);
+    g.input_tokens += c.input_tokens;
+    g.cached_tokens += c.cached_tokens;
+    g.output_tokens += c.output_tokens;
+    g.reasoning_tokens += c.reasoning_tokens;
+    if (c.cost_usd) {
       ++g.priced_calls;
-      g.cost_usd += *c;
-    } else if (s.find("gen_ai.usage.input_tokens") || s.find("gen_ai.usage.output_tokens")) {
+      g.cost_usd += *c.cost_usd;
+    } else if (c.usage_reported) {
       ++g.unpriced_calls;
     }
   }
@@ -107,155 +104,69 @@ ReportBuilder::ReportBuilder(ReportOptions options) : state_(std::make_unique<St
 ReportBuilder::~ReportBuilder() = default;
 
 void ReportBuilder::add(const Trace& trace) {
+  if (trace.spans.empty()) return;
+  add(trace.trace_id, static_cast<std::int64_t>(trace.spans.size()), exporting::trace_facts(trace));
+}
+
+void ReportBuilder::add(const std::string& trace_id, std::int64_t spans, const exporting::TraceFacts& f) {
   State& st = *state_;
   Report& r = st.report;
-  if (trace.spans.empty()) return;
   ++r.traces;
-  r.spans += static_cast<std::int64_t>(trace.spans.size());
+  r.spans += spans;
 
-  const Span* root = trace.spans.front().kind == SpanKind::kWorkflow ? &trace.spans.front() : nullptr;
-  std::unordered_map<std::string_view, std::size_t> index;
-  for (std::size_t i = 0; i < trace.spans.size(); ++i) index.emplace(trace.spans[i].span_id, i);
-  // Nearest agent ancestor's name, per span (memoized walk up the parents).
-  std::vector<const std::string*> agent_of(trace.spans.size(), nullptr);
-  std::vector<std::string> agent_names(trace.spans.size());
-  std::vector<char> resolved(trace.spans.size(), 0);
-  auto agent = [&](std::size_t i) -> const std::string& {
-    std::vector<std::size_t> chain;
-    std::size_t cur = i;
-    const std::string* found = nullptr;
-    for (std::size_t guard = 0; guard <= trace.spans.size(); ++guard) {
-      if (resolved[cur]) {
-        found = agent_of[cur];
-        break;
-      }
-      chain.push_back(cur);
-      const Span& s = trace.spans[cur];
-      if (s.kind == SpanKind::kAgent) {
-        agent_names[cur] = str_attr(s, "gen_ai.agent.name");
-        found = &agent_names[cur];
-        break;
-      }
-      auto p = index.find(s.parent_span_id);
-      if (p == index.end()) break;
-      cur = p->second;
-    }
-    static const std::string kNone;
-    for (auto c : chain) resolved[c] = 1, agent_of[c] = found;
-    return found ? *found : kNone;
-  };
-
-  const std::string workflow = root ? or_dash(str_attr(*root, "gen_ai.workflow.name")) : "-";
-  const std::string root_user = root ? str_attr(*root, "user.id") : "";
-  const std::string root_session = root ? str_attr(*root, "session.id") : "";
-  const std::string release = root ? str_attr(*root, "llmtap.release") : "";
-
+  const std::string workflow = or_dash(f.workflow);
   TraceRow row;
-  row.trace_id = trace.trace_id;
+  row.trace_id = trace_id;
   row.workflow = workflow;
-  row.start_ns = trace.spans.front().start_ns;
-  UnixNanos end = trace.spans.front().end_ns;
-  double cost = 0;
-  bool priced = false, failed = false;
-
-  // Generations, and the per-parent list tools look their requesting generation up in.
-  std::unordered_map<std::string_view, std::vector<std::size_t>> gens_by_parent;
-  for (std::size_t i = 0; i < trace.spans.size(); ++i) {
-    const Span& s = trace.spans[i];
-    row.start_ns = std::min(row.start_ns, s.start_ns);
-    end = std::max(end, s.end_ns);
-    failed |= s.error;
-    if (s.kind != SpanKind::kGeneration) continue;
-    ++row.model_calls;
-    gens_by_parent[s.parent_span_id].push_back(i);
-    if (auto c = double_attr(s, "llm.cost.total")) cost += *c, priced = true;
-    st.total.add(s);
+  row.start_ns = f.start_ns;
+  row.duration_ms = f.duration_ms;
+  row.cost_usd = f.cost_usd;
+  row.model_calls = f.model_calls;
+  row.tool_calls = f.tool_calls;
+  for (const auto& c : f.calls) {
+    st.total.add(c);
     if (st.options.by == GroupBy::kTool) continue;
     std::string key;
     switch (st.options.by) {
-      case GroupBy::kAgent: key = agent(i); break;
-      case GroupBy::kModel:
-        key = str_attr(s, "gen_ai.response.model");
-        if (key.empty()) key = str_attr(s, "gen_ai.request.model");
-        break;
+      case GroupBy::kAgent: key = c.agent; break;
+      case GroupBy::kModel: key = c.model; break;
       case GroupBy::kWorkflow: key = workflow; break;
-      case GroupBy::kUser:
-        key = str_attr(s, "user.id");
-        if (key.empty()) key = root_user;
-        break;
-      case GroupBy::kSession:
-        key = str_attr(s, "session.id");
-        if (key.empty()) key = root_session;
-        break;
-      case GroupBy::kRelease: key = release; break;
+      case GroupBy::kUser: key = c.user; break;
+      case GroupBy::kSession: key = c.session; break;
+      case GroupBy::kRelease: key = f.release; break;
       case GroupBy::kTool: break;
     }
     key = or_dash(std::move(key));
     auto& acc = st.groups[key];
     acc.g.key = key;
-    acc.add(s);
+    acc.add(c);
   }
-  row.duration_ms = ms(end - row.start_ns);
-  if (priced) row.cost_usd = cost;
   st.trace_durations_ms.push_back(row.duration_ms);
-  r.failed_traces += failed ? 1 : 0;
+  r.failed_traces += f.failed ? 1 : 0;
+  r.tool_arguments_missing |= f.tool_arguments_missing;
 
-  // Tools. The requesting generation: the latest generation under the same agent that started
-  // before the tool did (a tool span starts when that response ended). Its cost is split evenly
-  // over the tool calls it requested.
-  std::vector<std::pair<std::size_t, std::size_t>> tool_gen;  // (tool index, generation index)
-  std::unordered_map<std::size_t, int> requested;
-  std::map<std::pair<std::string, std::string>, int> repeats;
-  for (std::size_t i = 0; i < trace.spans.size(); ++i) {
-    const Span& s = trace.spans[i];
-    if (s.kind != SpanKind::kTool) continue;
-    ++row.tool_calls;
-    std::size_t gen = trace.spans.size();
-    if (auto it = gens_by_parent.find(s.parent_span_id); it != gens_by_parent.end())
-      for (std::size_t g : it->second)
-        if (trace.spans[g].start_ns < s.start_ns && (gen == trace.spans.size() || trace.spans[g].start_ns >= trace.spans[gen].start_ns))
-          gen = g;
-    tool_gen.emplace_back(i, gen);
-    if (gen != trace.spans.size()) ++requested[gen];
-    const AttrValue* args = s.find("gen_ai.tool.call.arguments");
-    if (args == nullptr) r.tool_arguments_missing = true;
-    ++repeats[{str_attr(s, "gen_ai.tool.name"), args ? str_attr(s, "gen_ai.tool.call.arguments") : std::string()}];
-  }
-  for (auto [i, gen] : tool_gen) {
-    const Span& s = trace.spans[i];
-    std::string name = or_dash(str_attr(s, "gen_ai.tool.name"));
+  for (const auto& t : f.tools) {
+    std::string name = or_dash(t.name);
     auto& acc = st.tools[name];
     acc.g.name = name;
     ++acc.g.calls;
-    acc.g.failures += s.error ? 1 : 0;
-    if (s.find("llmtap.tool.unanswered")) ++acc.g.unanswered;
-    acc.latencies_ms.push_back(ms(s.end_ns - s.start_ns));
-    if (gen != trace.spans.size())
-      if (auto c = double_attr(trace.spans[gen], "llm.cost.total")) acc.g.requesting_cost_usd += *c / requested[gen];
+    acc.g.failures += t.failed ? 1 : 0;
+    acc.g.unanswered += t.unanswered ? 1 : 0;
+    acc.latencies_ms.push_back(t.latency_ms);
+    acc.g.requesting_cost_usd += t.requesting_cost_usd;
   }
-
-  // Handoffs: completed when the target agent made a model call without error after the handoff.
-  bool any_handoff = false;
-  for (const Span& h : trace.spans) {
-    if (h.kind != SpanKind::kHandoff) continue;
-    any_handoff = true;
-    std::string from = or_dash(str_attr(h, "llmtap.handoff.from_agent"));
-    std::string to = or_dash(str_attr(h, "llmtap.handoff.to_agent"));
-    bool completed = false;
-    for (std::size_t i = 0; i < trace.spans.size() && !completed; ++i) {
-      const Span& g = trace.spans[i];
-      completed = g.kind == SpanKind::kGeneration && !g.error && g.start_ns >= h.start_ns && agent(i) == to;
-    }
-    auto& p = st.paths[{from, to}];
+  for (const auto& h : f.handoffs) {
+    auto& p = st.paths[{or_dash(h.from), or_dash(h.to)}];
     ++p.count;
-    p.completed += completed ? 1 : 0;
+    p.completed += h.completed ? 1 : 0;
   }
-  r.traces_with_handoff += any_handoff ? 1 : 0;
+  r.traces_with_handoff += f.handoffs.empty() ? 0 : 1;
 
   // Per run.
   st.model_calls.push_back(row.model_calls);
   st.tool_calls.push_back(row.tool_calls);
-  if (priced) {
+  if (f.cost_usd) {
+    const double cost = *f.cost_usd;
     ++r.priced_traces;
     st.trace_costs.push_back(cost);
     auto cheaper = [](const TraceRow& a, const TraceRow& b) { return *a.cost_usd > *b.cost_usd; };
@@ -272,22 +183,10 @@ void ReportBuilder::add(const Trace& trace) {
   } else {
     ++r.unpriced_traces;
   }
-
-  std::string reason;
-  const std::pair<const std::pair<std::string, std::string>, int>* worst = nullptr;
-  for (const auto& e : repeats)
-    if (worst == nullptr || e.second > worst->second) worst = &e;
-  if (worst && worst->second >= st.options.loop_repeats) {
-    reason = or_dash(worst->first.first) + " x" + std::to_string(worst->second) +
-             (worst->first.second.empty() ? " (arguments not recorded)" : " with the same arguments");
-  }
-  if (row.model_calls > st.options.loop_model_calls) {
-    if (!reason.empty()) reason += "; ";
-    reason += std::to_string(row.model_calls) + " model calls";
-  }
-  if (!reason.empty()) {
+  if (std::string reason = exporting::loop_reason(f, st.options.loop_repeats, st.options.loop_model_calls);
+      !reason.empty()) {
     ++r.loop_runs;
-    if (r.loops.size() < kMaxListedLoops) r.loops.push_back({row, reason});
+    if (r.loops.size() < kMaxListedLoops) r.loops.push_back({row, std::move(reason)});
   }
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/span.h"
+#include "export/trace_facts.h"
 #include "report/trace_source.h"
 
 namespace llmtap::report {
@@ -95,6 +96,8 @@ class ReportBuilder {
   explicit ReportBuilder(ReportOptions options);
   ~ReportBuilder();
   void add(const Trace& trace);
+  // A trace already read into its facts (SPANS: its span count).
+  void add(const std::string& trace_id, std::int64_t spans, const exporting::TraceFacts& facts);
   Report finish();
 
  private:

@@ -1,14 +1,7 @@
 #pragma once
-// Which agent each span ran under: the gen_ai.agent.name of its nearest agent ancestor (itself, for
-// an agent span), "" when none. For readers of closed traces (alerts, metrics).
-#include <string>
-#include <vector>
-
-#include "common/span.h"
+// Which agent each span ran under: export/span_agents.h (shared with the store's aggregates).
+#include "export/span_agents.h"
 
 namespace llmtap::report {
-
-// One entry per span of TRACE, in span order.
-std::vector<std::string> agent_per_span(const Trace& trace);
-
+using exporting::agent_per_span;
 }  // namespace llmtap::report

@@ -1,17 +1,10 @@
 #pragma once
-// Typed reads of span attributes for the query layer: a missing or differently typed attribute
-// reads as empty, so traces written by older or other versions never break a report.
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-
-#include "common/span.h"
+// The query layer's typed attribute reads: export/span_attrs.h (the store's write-time aggregates
+// read spans with the same rules).
+#include "export/span_attrs.h"
 
 namespace llmtap::report {
-
-std::string str_attr(const Span& s, std::string_view key);
-std::optional<std::int64_t> int_attr(const Span& s, std::string_view key);
-std::optional<double> double_attr(const Span& s, std::string_view key);
-
+using exporting::double_attr;
+using exporting::int_attr;
+using exporting::str_attr;
 }  // namespace llmtap::report

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "export/trace_facts.h"
 #include "report/span_attrs.h"
 
 namespace llmtap::report {
@@ -18,12 +19,10 @@ TraceOverview overview_of(const Trace& trace) {
   o.trace_id = trace.trace_id;
   if (trace.spans.empty()) return o;
   const Span* root = trace.spans.front().kind == SpanKind::kWorkflow ? &trace.spans.front() : nullptr;
-  if (root) {
-    o.workflow = str_attr(*root, "gen_ai.workflow.name");
-    o.user = str_attr(*root, "user.id");
-    o.session = str_attr(*root, "gen_ai.conversation.id");
-    if (o.session.empty()) o.session = str_attr(*root, "session.id");
-  }
+  if (root) o.workflow = str_attr(*root, "gen_ai.workflow.name");
+  auto parties = exporting::trace_parties(trace);
+  o.user = std::move(parties.user);
+  o.session = std::move(parties.session);
   o.start_ns = trace.spans.front().start_ns;
   o.end_ns = trace.spans.front().end_ns;
   double cost = 0;
@@ -43,8 +42,6 @@ TraceOverview overview_of(const Trace& trace) {
         o.input_tokens += int_attr(s, "gen_ai.usage.input_tokens").value_or(0);
         o.output_tokens += int_attr(s, "gen_ai.usage.output_tokens").value_or(0);
         if (auto c = double_attr(s, "llm.cost.total")) cost += *c, priced = true;
-        if (o.user.empty()) o.user = str_attr(s, "user.id");
-        if (o.session.empty()) o.session = str_attr(s, "session.id");
         break;
       }
       default: break;

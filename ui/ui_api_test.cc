@@ -255,6 +255,15 @@ TEST_F(ViewerApi, CostDashboard) {
   EXPECT_NEAR(over["buckets"][48]["cost_usd"].get<double>(), 0.023, 1e-12);
   EXPECT_NEAR(over["buckets"][50]["cost_usd"].get<double>(), 0.009, 1e-12);
   EXPECT_EQ(api("/api/dashboards/cost?bucket=86400")["over_time"]["buckets"].size(), 3u);
+  // A sub-hour bucket sums each trace from the store's per-trace index: the same totals.
+  std::int64_t bucketed_traces = 0;
+  double bucketed_cost = 0;
+  const json half_hours = api("/api/dashboards/cost?bucket=1800");
+  EXPECT_EQ(half_hours["over_time"]["bucket_seconds"], 1800);
+  for (const auto& b : half_hours["over_time"]["buckets"])
+    bucketed_traces += b["traces"].get<std::int64_t>(), bucketed_cost += b["cost_usd"].get<double>();
+  EXPECT_EQ(bucketed_traces, 4);
+  EXPECT_NEAR(bucketed_cost, 5.052, 1e-9);
   EXPECT_NE(api("/api/dashboards/cost?bucket=60", 400)["error"]["message"].get<std::string>().find("at most 1000"),
             std::string::npos);
 }

@@ -1,11 +1,11 @@
-#include "report/span_agents.h"
+#include "export/span_agents.h"
 
 #include <string_view>
 #include <unordered_map>
 
-#include "report/span_attrs.h"
+#include "export/span_attrs.h"
 
-namespace llmtap::report {
+namespace llmtap::exporting {
 
 std::vector<std::string> agent_per_span(const Trace& trace) {
   const std::size_t n = trace.spans.size();
@@ -37,4 +37,4 @@ std::vector<std::string> agent_per_span(const Trace& trace) {
   return agent;
 }
 
-}  // namespace llmtap::report
+}  // namespace llmtap::exporting

@@ -1,6 +1,6 @@
-#include "report/span_attrs.h"
+#include "export/span_attrs.h"
 
-namespace llmtap::report {
+namespace llmtap::exporting {
 
 std::string str_attr(const Span& s, std::string_view key) {
   const AttrValue* v = s.find(key);
@@ -25,4 +25,4 @@ std::optional<double> double_attr(const Span& s, std::string_view key) {
   return std::nullopt;
 }
 
-}  // namespace llmtap::report
+}  // namespace llmtap::exporting
