@@ -9,6 +9,9 @@
 
 namespace llmtap::json_view {
 
+// Appends what nlohmann's compact dump() prints for SimdView(e).to_json() (parsers/simd_json_dump.cc).
+void dump_like_nlohmann(simdjson::dom::element e, std::string& out);
+
 class SimdView {
  public:
   SimdView() = default;  // a missing member: reads as null
@@ -56,9 +59,16 @@ class SimdView {
   }
 
  private:
-  // Keys differ mostly in length or first byte: test those before calling memcmp.
+  // Keys differ mostly in length or first byte: test those first; the short rest inline (a call
+  // to memcmp per field cost more than the comparison).
   static bool same_key(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
+    if (a.size() != b.size()) return false;
+    if (a.empty()) return true;
+    if (a[0] != b[0]) return false;
+    if (a.size() > 24) return std::memcmp(a.data(), b.data(), a.size()) == 0;
+    for (std::size_t i = 1; i < a.size(); ++i)
+      if (a[i] != b[i]) return false;
+    return true;
   }
   simdjson::dom::element_type type() const { return e_.type(); }
   simdjson::dom::element e_;
