@@ -38,8 +38,8 @@ void read_content(const std::string& role, const V& content, std::vector<Message
     cur.role = role;
     cur_used = false;
   };
-  static constexpr std::array<std::string_view, 9> kKeys = {"type", "text",        "thinking", "id",     "name",
-                                                            "input", "tool_use_id", "is_error", "content"};
+  static constexpr json_view::Keys<9> kKeys{{"type", "text",        "thinking", "id",     "name",
+                                                            "input", "tool_use_id", "is_error", "content"}};
   content.for_each([&](const V& block) {
     const auto [type_v, text, thinking, id, name, input, tool_use_id, is_error, result] = block.members(kKeys);
     std::string_view type = type_v.string();
@@ -151,14 +151,14 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
   bool read_event(std::string_view event, const V& data, UnixNanos arrived, ModelCall& call) {
     streamed_ = true;
     // The members any event type reads, in one pass (an event is small; lookups are its cost).
-    static constexpr std::array<std::string_view, 7> kEvent = {"type",  "index", "delta",  "message",
-                                                               "content_block", "usage", "error"};
+    static constexpr json_view::Keys<7> kEvent{{"type",  "index", "delta",  "message",
+                                                               "content_block", "usage", "error"}};
     const auto [type_v, index, delta, message, content_block, usage, error] = data.members(kEvent);
     std::string_view type = type_v.string();
     if (type.empty()) type = event;
     if (type == "content_block_delta") {
       Block& b = blocks_[index.i64()];
-      static constexpr std::array<std::string_view, 4> kDelta = {"type", "text", "partial_json", "thinking"};
+      static constexpr json_view::Keys<4> kDelta{{"type", "text", "partial_json", "thinking"}};
       const auto [dt_v, text, partial_json, thinking] = delta.members(kDelta);
       std::string_view dt = dt_v.string();
       if (dt == "text_delta") {

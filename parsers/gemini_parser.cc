@@ -41,8 +41,8 @@ struct ContentReader {
     V parts = content.at("parts");
     if (!parts.is_array()) return;
     parts.for_each([&](const V& p) {
-      static constexpr std::array<std::string_view, 6> kPart = {"functionCall",      "function_call", "functionResponse",
-                                                                "function_response", "text",          "thought"};
+      static constexpr json_view::Keys<6> kPart{{"functionCall",      "function_call", "functionResponse",
+                                                                "function_response", "text",          "thought"}};
       const auto [fc_camel, fc_snake, fr_camel, fr_snake, text, thought] = p.members(kPart);
       const V& fc = fc_camel.is_null() ? fc_snake : fc_camel;  // as field(): camelCase unless null
       const V& fr = fr_camel.is_null() ? fr_snake : fr_camel;
@@ -175,8 +175,8 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
   template <class V>
   bool read_chunk(const V& chunk, UnixNanos arrived, ModelCall& call, bool streamed) {
     // The members read, in one pass (stream chunks are small; lookups are their cost).
-    static constexpr std::array<std::string_view, 6> kChunk = {"error",          "responseId",     "modelVersion",
-                                                               "usageMetadata", "promptFeedback", "candidates"};
+    static constexpr json_view::Keys<6> kChunk{{"error",          "responseId",     "modelVersion",
+                                                               "usageMetadata", "promptFeedback", "candidates"}};
     const auto [error, response_id, model_version, usage, feedback, cands] = chunk.members(kChunk);
     if (streamed) {
       if (error.is_object()) {
@@ -189,9 +189,9 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
     if (!response_id.string().empty()) call.response_id.assign(response_id.string());
     if (!model_version.string().empty()) call.response_model.assign(model_version.string());
     if (usage.is_object()) {
-      static constexpr std::array<std::string_view, 5> kCounts = {
+      static constexpr json_view::Keys<5> kCounts{{
           "promptTokenCount", "cachedContentTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount",
-          "thoughtsTokenCount"};
+          "thoughtsTokenCount"}};
       const auto [prompt, cached, tool_use, candidates, thoughts] = usage.members(kCounts);
       usage_ = UsageCounts{true, prompt.i64(), cached.i64(), tool_use.i64(), candidates.i64(), thoughts.i64()};
     }
@@ -204,7 +204,7 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
     if (!cands.is_array()) return false;
     std::int64_t pos = 0;
     cands.for_each([&](const V& c) {
-      static constexpr std::array<std::string_view, 3> kCandidate = {"index", "content", "finishReason"};
+      static constexpr json_view::Keys<3> kCandidate{{"index", "content", "finishReason"}};
       const auto [index, ct, finish_reason] = c.members(kCandidate);
       Candidate& st = candidates_[!index.is_null() ? index.i64() : pos];
       ++pos;

@@ -8,9 +8,10 @@ SimdView SimdView::at(std::string_view key) const {
   SimdView found;
   if (!is_object()) return found;
   // Linear, and the last match wins: nlohmann keeps a repeated key's last value.
+  const std::uint64_t word = key_word(key);
   simdjson::dom::object obj = e_.get_object().value_unsafe();
   for (auto field : obj)
-    if (same_key(field.key, key)) found = SimdView(field.value);
+    if (member_key_word(field.key) == word && same_tail(field.key, key)) found = SimdView(field.value);
   return found;
 }
 

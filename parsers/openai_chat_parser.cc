@@ -46,8 +46,8 @@ class ChatCompletionsParser : public ViewApiParser<ChatCompletionsParser> {
   template <class V>
   bool read_event(std::string_view, const V& chunk, UnixNanos arrived, ModelCall& call) {
     streamed_ = true;
-    static constexpr std::array<std::string_view, 6> kChunk = {"error", "id", "model", "service_tier", "usage",
-                                                               "choices"};
+    static constexpr json_view::Keys<6> kChunk{{"error", "id", "model", "service_tier", "usage",
+                                                               "choices"}};
     const auto [error, id, model, tier, usage, choices] = chunk.members(kChunk);
     if (error.is_object()) {
       extract_error(chunk.to_json(), call);
@@ -58,11 +58,11 @@ class ChatCompletionsParser : public ViewApiParser<ChatCompletionsParser> {
     bool content = false;
     if (!choices.is_array()) return false;
     choices.for_each([&](const V& c) {
-      static constexpr std::array<std::string_view, 3> kChoice = {"index", "delta", "finish_reason"};
+      static constexpr json_view::Keys<3> kChoice{{"index", "delta", "finish_reason"}};
       const auto [index, d, finish_reason] = c.members(kChoice);
       Choice& st = choices_[index.i64()];
-      static constexpr std::array<std::string_view, 6> kDelta = {"role",      "content",   "refusal",
-                                                                 "reasoning_content", "reasoning", "tool_calls"};
+      static constexpr json_view::Keys<6> kDelta{{"role",      "content",   "refusal",
+                                                                 "reasoning_content", "reasoning", "tool_calls"}};
       const auto [role, text, refusal, reasoning_content, reasoning, tool_calls] = d.members(kDelta);
       if (!role.string().empty()) st.role.assign(role.string());
       for (const V* f : {&text, &refusal}) {
@@ -80,7 +80,7 @@ class ChatCompletionsParser : public ViewApiParser<ChatCompletionsParser> {
         }
       }
       tool_calls.for_each([&](const V& tc) {
-        static constexpr std::array<std::string_view, 3> kCall = {"index", "id", "function"};
+        static constexpr json_view::Keys<3> kCall{{"index", "id", "function"}};
         const auto [tc_index, tc_id, fn] = tc.members(kCall);
         const std::int64_t index = !tc_index.is_null() ? tc_index.i64() : static_cast<std::int64_t>(st.calls.size());
         // Calls stream one after another: a later index means the earlier ones are complete
@@ -90,7 +90,7 @@ class ChatCompletionsParser : public ViewApiParser<ChatCompletionsParser> {
         ToolCall& t = st.calls[index];
         t.ready_at = 0;
         if (!tc_id.string().empty()) t.id.assign(tc_id.string());
-        static constexpr std::array<std::string_view, 2> kFunction = {"name", "arguments"};
+        static constexpr json_view::Keys<2> kFunction{{"name", "arguments"}};
         const auto [name, args] = fn.members(kFunction);
         if (!name.string().empty()) t.name.assign(name.string());
         if (args.is_string()) t.arguments.append(args.string());

@@ -53,8 +53,8 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
   bool read_event(std::string_view event, const V& data, UnixNanos arrived, ModelCall& call) {
     streamed_ = true;
     // The members any event type reads, in one pass (an event is small; lookups are its cost).
-    static constexpr std::array<std::string_view, 9> kEvent = {
-        "type", "output_index", "delta", "content_index", "summary_index", "item", "arguments", "response", "error"};
+    static constexpr json_view::Keys<9> kEvent{{
+        "type", "output_index", "delta", "content_index", "summary_index", "item", "arguments", "response", "error"}};
     const auto [type_v, output_index, delta_v, content_index, summary_index, item_v, arguments, response, err] =
         data.members(kEvent);
     std::string_view type = type_v.string();
