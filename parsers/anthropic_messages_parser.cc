@@ -38,8 +38,8 @@ void read_content(const std::string& role, const V& content, std::vector<Message
     cur.role = role;
     cur_used = false;
   };
-  static constexpr std::array<std::string_view, 9> kKeys = {"type", "text",        "thinking", "id",     "name",
-                                                            "input", "tool_use_id", "is_error", "content"};
+  static constexpr json_view::Keys<9> kKeys{{"type", "text",        "thinking", "id",     "name",
+                                                            "input", "tool_use_id", "is_error", "content"}};
   content.for_each([&](const V& block) {
     const auto [type_v, text, thinking, id, name, input, tool_use_id, is_error, result] = block.members(kKeys);
     std::string_view type = type_v.string();
@@ -151,44 +151,47 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
   template <class V>
   bool read_event(std::string_view event, const V& data, UnixNanos arrived, ModelCall& call) {
     streamed_ = true;
-    std::string_view type = json_view::sv(data, "type");
+    // The members any event type reads, in one pass (an event is small; lookups are its cost).
+    static constexpr json_view::Keys<7> kEvent{{"type",  "index", "delta",  "message",
+                                                               "content_block", "usage", "error"}};
+    const auto [type_v, index, delta, message, content_block, usage, error] = data.members(kEvent);
+    std::string_view type = type_v.string();
     if (type.empty()) type = event;
-    if (type == "message_start") {
-      V msg = data.at("message");
-      read_envelope(msg, call);
-      merge_usage(msg.at("usage"));
-      return false;
-    }
-    if (type == "content_block_start") {
-      V block = data.at("content_block");
-      Block& b = blocks_[json_view::i64(data, "index")];
-      if (block.is_object()) b.block = block.to_json();
-      else b.block = json::object();
-      b.started_at = arrived;
-      return false;
-    }
     if (type == "content_block_delta") {
-      Block& b = blocks_[json_view::i64(data, "index")];
-      V d = data.at("delta");
-      std::string_view dt = json_view::sv(d, "type");
+      Block& b = blocks_[index.i64()];
+      static constexpr json_view::Keys<4> kDelta{{"type", "text", "partial_json", "thinking"}};
+      const auto [dt_v, text, partial_json, thinking] = delta.members(kDelta);
+      std::string_view dt = dt_v.string();
       if (dt == "text_delta") {
-        b.text += json_view::sv(d, "text");
+        b.text += text.string();
         return true;
       }
       if (dt == "input_json_delta") {
-        b.partial_json += json_view::sv(d, "partial_json");
+        b.partial_json += partial_json.string();
         b.has_partial = true;
         return true;
       }
       if (dt == "thinking_delta") {
-        b.thinking += json_view::sv(d, "thinking");
+        b.thinking += thinking.string();
         return true;
       }
       return false;  // signature_delta, citations_delta
     }
+    if (type == "message_start") {
+      read_envelope(message, call);
+      merge_usage(message.at("usage"));
+      return false;
+    }
+    if (type == "content_block_start") {
+      Block& b = blocks_[index.i64()];
+      if (content_block.is_object()) b.block = content_block.to_json();
+      else b.block = json::object();
+      b.started_at = arrived;
+      return false;
+    }
     if (type == "message_delta") {
-      json_view::assign_nonempty(data.at("delta"), "stop_reason", stop_reason_);
-      merge_usage(data.at("usage"));
+      json_view::assign_nonempty(delta, "stop_reason", stop_reason_);
+      merge_usage(usage);
       return false;
     }
     if (type == "message_stop") {
@@ -196,7 +199,7 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
       return false;
     }
     if (type == "error") {
-      V e = data.at("error");
+      const V& e = error;
       call.error_type = json_view::str(e, "type");
       if (call.error_type.empty()) call.error_type = "error";
       call.error_message = json_view::str(e, "message");
@@ -205,7 +208,7 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
     }
     if (type == "content_block_stop") {
       // A tool_use block is complete here: the client can start the tool before the message ends.
-      if (auto it = blocks_.find(json_view::i64(data, "index")); it != blocks_.end()) it->second.stopped_at = arrived;
+      if (auto it = blocks_.find(index.i64()); it != blocks_.end()) it->second.stopped_at = arrived;
       return false;
     }
     return false;  // ping, unknown events

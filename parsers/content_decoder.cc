@@ -216,15 +216,21 @@ ContentDecoder::ContentDecoder(std::string_view content_encoding) {
 
 ContentDecoder::~ContentDecoder() = default;
 
+std::string_view ContentDecoder::pass_through(std::string_view in, std::size_t out_size, std::size_t max_out) {
+  if (failed_ || limit_reached_) return {};
+  std::size_t limit = max_out > static_cast<std::size_t>(-1) - out_size ? static_cast<std::size_t>(-1) : out_size + max_out;
+  std::size_t n = std::min(in.size(), limit - out_size);
+  if (n < in.size()) limit_reached_ = true;
+  return in.substr(0, n);
+}
+
 bool ContentDecoder::feed(std::string_view in, std::string& out, std::size_t max_out) {
   if (failed_) return false;
   if (limit_reached_) return true;
   std::size_t limit = max_out > static_cast<std::size_t>(-1) - out.size() ? static_cast<std::size_t>(-1)
                                                                             : out.size() + max_out;
   if (stages_.empty()) {
-    std::size_t n = std::min(in.size(), limit - out.size());
-    out.append(in.substr(0, n));
-    if (n < in.size()) limit_reached_ = true;
+    out.append(pass_through(in, out.size(), max_out));
     return true;
   }
   // Intermediate stages decode into scratch buffers; only the last one is bounded by the caller.

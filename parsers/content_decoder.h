@@ -21,6 +21,9 @@ class ContentDecoder {
   // Decodes `in`, appending at most `max_out` bytes to `out`. Returns false once failed. When the
   // limit is hit, output stops and limit_reached() turns true (a decompression bomb stays bounded).
   bool feed(std::string_view in, std::string& out, std::size_t max_out = static_cast<std::size_t>(-1));
+  // identity() only: what feed() would append to an output of `out_size` bytes, as a view of `in`
+  // (no copy), with the same limit.
+  std::string_view pass_through(std::string_view in, std::size_t out_size, std::size_t max_out);
   // End of input: true when every stage saw a complete stream (identity always does).
   bool finish();
 

@@ -158,11 +158,18 @@ struct ExchangeParser::Impl : SseEventSink {
     std::size_t room = limit > resp_decoded ? limit - resp_decoded : 0;
     std::string& dst = mode == Mode::kJson ? resp_body : scratch;
     std::size_t before = dst.size();
-    if (!resp_decoder->feed(bytes, dst, room)) {
+    // A stream's bytes, when not content-encoded, are framed where they are (no copy per chunk).
+    std::string_view decoded;
+    if (mode != Mode::kJson && resp_decoder->identity()) {
+      decoded = resp_decoder->pass_through(bytes, 0, room);
+      resp_decoded += decoded.size();
+    } else if (resp_decoder->feed(bytes, dst, room)) {
+      decoded = std::string_view(dst).substr(before);
+      resp_decoded += dst.size() - before;
+    } else {
       decode_failed = true;
       return;
     }
-    resp_decoded += dst.size() - before;
     if (resp_decoder->limit_reached()) {
       if (api) call.truncated = true;
       resp_truncated = true;
@@ -173,9 +180,9 @@ struct ExchangeParser::Impl : SseEventSink {
     }
     if (mode == Mode::kSse) {
       events_ts = ts;
-      sse.feed(scratch, *this);
+      sse.feed(decoded, *this);
     } else if (mode == Mode::kJsonSeq) {
-      seq.feed(scratch, values);
+      seq.feed(decoded, values);
     }
     scratch.clear();
     drain(ts);
@@ -184,11 +191,13 @@ struct ExchangeParser::Impl : SseEventSink {
   // One SSE event, as the decoder completes it.
   void on_event(SseEvent& ev) override {
     last_event_ts = events_ts;
-    if (ev.data == "[DONE]") {
+    if (ev.text == "[DONE]") {
       done_marker = true;
       return;
     }
-    if (!ev.data.empty()) read_unit(ev.event, ev.data, events_ts);
+    if (ev.text.empty()) return;
+    // In place: the decoder keeps SseEvent::kPadding readable bytes past the text.
+    note_unit(read_stream_unit(ev.event, ev.text, true, events_ts, *api, call, json_path()), events_ts);
   }
 
   void drain(UnixNanos ts) {
@@ -218,7 +227,11 @@ struct ExchangeParser::Impl : SseEventSink {
   }
 
   void read_unit(std::string_view event, std::string& data, UnixNanos ts) {
-    switch (read_stream_unit(event, data, ts, *api, call, json_path())) {
+    note_unit(read_stream_unit(event, data, ts, *api, call, json_path()), ts);
+  }
+
+  void note_unit(StreamUnitResult r, UnixNanos ts) {
+    switch (r) {
       case StreamUnitResult::kInvalidJson: invalid_json = true; break;
       case StreamUnitResult::kContent: mark_content(ts); break;
       case StreamUnitResult::kNoContent: break;

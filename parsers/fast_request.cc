@@ -2,6 +2,7 @@
 
 #include "parsers/json_fields.h"
 #include "parsers/simd_json_view.h"
+#include "parsers/sse_decoder.h"
 
 namespace llmtap {
 static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING);
@@ -36,19 +37,23 @@ void release_large_buffers() {
 }
 
 // Parses `text` into the thread's DOM. Any error (ill-formed UTF-8, syntax, depth, numbers simdjson
-// does not represent) leaves the text to the reference path, which decides what it means.
-bool parse_fast(std::string& text, simdjson::dom::element& root) {
-  if (text.capacity() < text.size() + simdjson::SIMDJSON_PADDING) {
-    // Small units (stream events) are copied to a reused padded buffer rather than reallocated.
-    thread_local std::string padded;
-    if (text.size() <= 64 * 1024) {
-      padded.reserve(text.size() + simdjson::SIMDJSON_PADDING);
-      padded.assign(text);
-      return thread_parser().parse(padded.data(), padded.size(), false).get(root) == simdjson::SUCCESS;
-    }
-    text.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+// does not represent) leaves the text to the reference path, which decides what it means. `padded`:
+// SIMDJSON_PADDING bytes past the text's end are readable, so it parses where it is.
+bool parse_fast(std::string_view text, bool padded, simdjson::dom::element& root) {
+  if (!padded) {
+    // Small units (stream events) are copied to a reused padded buffer.
+    thread_local std::string buffer;
+    buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+    buffer.assign(text);
+    text = buffer;
   }
   return thread_parser().parse(text.data(), text.size(), false).get(root) == simdjson::SUCCESS;
+}
+
+bool parse_fast(std::string& text, simdjson::dom::element& root) {
+  if (text.capacity() < text.size() + simdjson::SIMDJSON_PADDING && text.size() > 64 * 1024)
+    text.reserve(text.size() + simdjson::SIMDJSON_PADDING);  // a large text grows rather than copies
+  return parse_fast(text, text.capacity() >= text.size() + simdjson::SIMDJSON_PADDING, root);
 }
 
 }  // namespace
@@ -79,11 +84,12 @@ bool read_response_body_fast(std::string& body, ApiParser& api, ModelCall& call)
   return read;
 }
 
-StreamUnitResult read_stream_unit(std::string_view event, std::string& data, UnixNanos at, ApiParser& api,
-                                  ModelCall& call, JsonParsePath path) {
+StreamUnitResult read_stream_unit(std::string_view event, std::string_view data, bool padded, UnixNanos at,
+                                  ApiParser& api, ModelCall& call, JsonParsePath path) {
+  static_assert(SseEvent::kPadding >= simdjson::SIMDJSON_PADDING);
   if (path == JsonParsePath::kAuto && api.has_fast_path()) {
     simdjson::dom::element root;
-    if (parse_fast(data, root)) {
+    if (parse_fast(data, padded, root)) {
       std::optional<bool> content = api.on_stream_event_fast(event, json_view::SimdView(root), at, call);
       release_large_buffers();
       if (content) return *content ? StreamUnitResult::kContent : StreamUnitResult::kNoContent;
@@ -92,6 +98,14 @@ StreamUnitResult read_stream_unit(std::string_view event, std::string& data, Uni
   json_fields::json j = json_fields::parse(data);
   if (j.is_discarded()) return StreamUnitResult::kInvalidJson;
   return api.on_stream_event(event, j, at, call) ? StreamUnitResult::kContent : StreamUnitResult::kNoContent;
+}
+
+StreamUnitResult read_stream_unit(std::string_view event, std::string& data, UnixNanos at, ApiParser& api,
+                                  ModelCall& call, JsonParsePath path) {
+  if (data.capacity() < data.size() + simdjson::SIMDJSON_PADDING && data.size() > 64 * 1024)
+    data.reserve(data.size() + simdjson::SIMDJSON_PADDING);
+  return read_stream_unit(event, data, data.capacity() >= data.size() + simdjson::SIMDJSON_PADDING, at, api, call,
+                          path);
 }
 
 }  // namespace llmtap

@@ -43,5 +43,9 @@ enum class StreamUnitResult { kInvalidJson, kNoContent, kContent };
 // through ApiParser::on_stream_event (or its fast twin). `data` may be grown for padding.
 StreamUnitResult read_stream_unit(std::string_view event, std::string& data, UnixNanos at, ApiParser& api,
                                   ModelCall& call, JsonParsePath path = JsonParsePath::kAuto);
+// The same over text that stays where it is; `padded`: 64 bytes past its end are readable
+// (SseEvent::text), so simdjson parses it in place, else it is copied to a padded buffer.
+StreamUnitResult read_stream_unit(std::string_view event, std::string_view data, bool padded, UnixNanos at,
+                                  ApiParser& api, ModelCall& call, JsonParsePath path = JsonParsePath::kAuto);
 
 }  // namespace llmtap

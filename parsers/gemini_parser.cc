@@ -3,8 +3,10 @@
 // last one wins. Gemini function calls often lack ids: they get "<name>#<index of the call within
 // the conversation>", which is stable when the conversation is re-sent, so a functionResponse and
 // the call it answers carry the same id across requests.
+#include <array>
 #include <deque>
 #include <map>
+#include <optional>
 
 #include "parsers/api_factories.h"
 #include "parsers/json_fields.h"
@@ -39,8 +41,11 @@ struct ContentReader {
     V parts = content.at("parts");
     if (!parts.is_array()) return;
     parts.for_each([&](const V& p) {
-      V fc = field(p, "functionCall", "function_call");
-      V fr = field(p, "functionResponse", "function_response");
+      static constexpr json_view::Keys<6> kPart{{"functionCall",      "function_call", "functionResponse",
+                                                                "function_response", "text",          "thought"}};
+      const auto [fc_camel, fc_snake, fr_camel, fr_snake, text, thought] = p.members(kPart);
+      const V& fc = fc_camel.is_null() ? fc_snake : fc_camel;  // as field(): camelCase unless null
+      const V& fr = fr_camel.is_null() ? fr_snake : fr_camel;
       if (fc.is_object()) {
         std::string name = json_view::str(fc, "name");
         std::string id = json_view::str(fc, "id");
@@ -63,8 +68,8 @@ struct ContentReader {
         if (!q.empty()) q.pop_front();
         t.text = fr.at("response").compact_arguments();
         out.push_back(std::move(t));
-      } else if (V text = p.at("text"); text.is_string()) {
-        if (p.at("thought").boolean()) cur.reasoning += text.string();
+      } else if (text.is_string()) {
+        if (thought.boolean()) cur.reasoning += text.string();
         else cur.text += text.string();
         used = true;
       }
@@ -124,90 +129,90 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
 
   template <class V>
   void read_body(const V& body, ModelCall& call) {
-    read_chunk(body, 0, call);
+    read_chunk(body, 0, call, false);
   }
 
   template <class V>
   bool read_event(std::string_view, const V& chunk, UnixNanos arrived, ModelCall& call) {
-    if (chunk.at("error").is_object()) {
-      extract_error(chunk.to_json(), call);
-      call.status = CallStatus::kError;
-      return false;
-    }
-    streamed_ = true;
-    return read_chunk(chunk, arrived, call);
+    return read_chunk(chunk, arrived, call, true);
   }
 
   bool finish(ModelCall& call, bool) override {
     for (auto& [idx, c] : candidates_) {
-      Message m;
-      m.role = "assistant";
-      bool any = false;
-      ContentReader r;  // continues the conversation's call numbering
-      r.call_index = reader_.call_index;
-      for (std::size_t k = 0; k < c.contents.size(); ++k) {
-        std::vector<Message> msgs;
-        r.read(json_view::NlohmannView(c.contents[k]), msgs);
-        for (auto& x : msgs) {
-          m.text += x.text;
-          m.reasoning += x.reasoning;
-          for (auto& t : x.tool_calls) {
-            t.ready_at = c.arrived[k];
-            m.tool_calls.push_back(std::move(t));
-          }
-          any = true;
-        }
-      }
-      if (any || !c.finish.empty()) call.output.push_back(std::move(m));
+      c.message.role = "assistant";
+      if (c.any || !c.finish.empty()) call.output.push_back(std::move(c.message));
       if (!c.finish.empty()) call.finish_reasons.push_back(c.finish);
     }
     if (!block_reason_.empty()) call.finish_reasons.push_back(block_reason_);
-    if (usage_.is_object()) {
+    if (usage_.present) {
       Usage u;
       u.present = true;
-      std::int64_t prompt = i64(usage_, "promptTokenCount");
-      std::int64_t cached = std::min(i64(usage_, "cachedContentTokenCount"), prompt);
+      std::int64_t cached = std::min(usage_.cached, usage_.prompt);
       u.cache_read = cached;
-      u.input_uncached = prompt - cached + i64(usage_, "toolUsePromptTokenCount");
-      u.output = i64(usage_, "candidatesTokenCount");
-      u.reasoning = i64(usage_, "thoughtsTokenCount");
+      u.input_uncached = usage_.prompt - cached + usage_.tool_use_prompt;
+      u.output = usage_.candidates;
+      u.reasoning = usage_.thoughts;
       call.usage = u;
     }
     return terminal_ || !streamed_;
   }
 
  private:
+  // A candidate's output, read chunk by chunk as it arrives (no chunk is kept).
   struct Candidate {
-    std::vector<json> contents;  // every chunk's content, in order
-    std::vector<UnixNanos> arrived;  // when each content's chunk arrived (a functionCall is whole in it)
+    Message message;
+    bool any = false;  // some chunk's content gave a message
+    // Continues the request's call numbering (the request is read before the response).
+    std::optional<ContentReader> reader;
     std::string finish;
+  };
+  // The latest usageMetadata (cumulative: the last one wins), the counts finish() reads.
+  struct UsageCounts {
+    bool present = false;
+    std::int64_t prompt = 0, cached = 0, tool_use_prompt = 0, candidates = 0, thoughts = 0;
   };
 
   template <class V>
-  bool read_chunk(const V& chunk, UnixNanos arrived, ModelCall& call) {
-    json_view::assign_nonempty(chunk, "responseId", call.response_id);
-    json_view::assign_nonempty(chunk, "modelVersion", call.response_model);
-    V usage = chunk.at("usageMetadata");
-    if (usage.is_object()) usage_ = usage.to_json();
-    std::string_view block = json_view::sv(chunk.at("promptFeedback"), "blockReason");
+  bool read_chunk(const V& chunk, UnixNanos arrived, ModelCall& call, bool streamed) {
+    // The members read, in one pass (stream chunks are small; lookups are their cost).
+    static constexpr json_view::Keys<6> kChunk{{"error",          "responseId",     "modelVersion",
+                                                               "usageMetadata", "promptFeedback", "candidates"}};
+    const auto [error, response_id, model_version, usage, feedback, cands] = chunk.members(kChunk);
+    if (streamed) {
+      if (error.is_object()) {
+        extract_error(chunk.to_json(), call);
+        call.status = CallStatus::kError;
+        return false;
+      }
+      streamed_ = true;
+    }
+    if (!response_id.string().empty()) call.response_id.assign(response_id.string());
+    if (!model_version.string().empty()) call.response_model.assign(model_version.string());
+    if (usage.is_object()) {
+      static constexpr json_view::Keys<5> kCounts{{
+          "promptTokenCount", "cachedContentTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount",
+          "thoughtsTokenCount"}};
+      const auto [prompt, cached, tool_use, candidates, thoughts] = usage.members(kCounts);
+      usage_ = UsageCounts{true, prompt.i64(), cached.i64(), tool_use.i64(), candidates.i64(), thoughts.i64()};
+    }
+    std::string_view block = json_view::sv(feedback, "blockReason");
     if (!block.empty()) {
       block_reason_ = block;
       terminal_ = true;
     }
     bool content = false;
-    V cands = chunk.at("candidates");
     if (!cands.is_array()) return false;
     std::int64_t pos = 0;
     cands.for_each([&](const V& c) {
-      Candidate& st = candidates_[json_view::has(c, "index") ? json_view::i64(c, "index") : pos];
+      static constexpr json_view::Keys<3> kCandidate{{"index", "content", "finishReason"}};
+      const auto [index, ct, finish_reason] = c.members(kCandidate);
+      Candidate& st = candidates_[!index.is_null() ? index.i64() : pos];
       ++pos;
-      V ct = c.at("content");
       if (ct.is_object() && ct.at("parts").array_size() != 0) {
-        st.contents.push_back(ct.to_json());
-        st.arrived.push_back(arrived);
+        read_content(ct, arrived, st);
         content = true;
       }
-      std::string_view fr = json_view::sv(c, "finishReason");
+      std::string_view fr = finish_reason.string();
       if (!fr.empty()) {
         st.finish = fr;
         terminal_ = true;
@@ -216,9 +221,28 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
     return content;
   }
 
+  template <class V>
+  void read_content(const V& content, UnixNanos arrived, Candidate& st) {
+    if (!st.reader) {
+      st.reader.emplace();
+      st.reader->call_index = reader_.call_index;
+    }
+    std::vector<Message> msgs;
+    st.reader->read(content, msgs);
+    for (auto& x : msgs) {
+      st.message.text += x.text;
+      st.message.reasoning += x.reasoning;
+      for (auto& t : x.tool_calls) {
+        t.ready_at = arrived;  // a functionCall is whole in its chunk
+        st.message.tool_calls.push_back(std::move(t));
+      }
+      st.any = true;
+    }
+  }
+
   ContentReader reader_;
   std::map<std::int64_t, Candidate> candidates_;
-  json usage_;
+  UsageCounts usage_;
   std::string block_reason_;
   bool terminal_ = false;
   bool streamed_ = false;

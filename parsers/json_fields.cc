@@ -67,7 +67,10 @@ std::string compact_arguments(const json& args) {
 }
 
 std::string schema_hash(const json& schema) {
-  std::string canon = schema.dump(-1, ' ', false, json::error_handler_t::replace);
+  return schema_hash_of_text(schema.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+std::string schema_hash_of_text(std::string_view canon) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(canon.data(), canon.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";

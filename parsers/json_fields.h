@@ -29,6 +29,8 @@ std::string content_text(const json& content, std::string_view sep = "\n");
 std::string compact_arguments(const json& args);
 // Hex SHA-256 of the canonical (key-sorted, compact) serialization.
 std::string schema_hash(const json& schema);
+// schema_hash of an already canonical text (the fast path prints it without nlohmann).
+std::string schema_hash_of_text(std::string_view canon);
 // Parses `text`; returns a discarded value (is_discarded()) when it is not JSON. Ill-formed UTF-8
 // does not make it "not JSON": such bytes read as U+FFFD (replace_invalid_utf8), the rest as sent.
 json parse(std::string_view text);

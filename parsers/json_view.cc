@@ -8,9 +8,10 @@ SimdView SimdView::at(std::string_view key) const {
   SimdView found;
   if (!is_object()) return found;
   // Linear, and the last match wins: nlohmann keeps a repeated key's last value.
+  const std::uint64_t word = key_word(key);
   simdjson::dom::object obj = e_.get_object().value_unsafe();
   for (auto field : obj)
-    if (same_key(field.key, key)) found = SimdView(field.value);
+    if (member_key_word(field.key) == word && same_tail(field.key, key)) found = SimdView(field.value);
   return found;
 }
 
@@ -36,10 +37,17 @@ bool SimdView::boolean() const { return present_ && type() == element_type::BOOL
 std::string SimdView::compact_arguments() const {
   if (is_string()) return std::string(string());
   if (is_null()) return "{}";
-  return json_fields::compact_arguments(to_json());
+  std::string out;
+  dump_like_nlohmann(e_, out);
+  return out;
 }
 
-std::string SimdView::schema_hash() const { return json_fields::schema_hash(to_json()); }
+std::string SimdView::schema_hash() const {
+  if (!present_) return json_fields::schema_hash(nullptr);
+  std::string canon;
+  dump_like_nlohmann(e_, canon);
+  return json_fields::schema_hash_of_text(canon);
+}
 
 nlohmann::json SimdView::to_json() const {
   if (!present_) return nullptr;

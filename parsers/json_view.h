@@ -16,6 +16,25 @@
 
 namespace llmtap::json_view {
 
+// A key's length and first 7 bytes in one word (little-endian): most keys differ there, so the
+// fast path compares a member's key with each wanted key in one instruction.
+constexpr std::uint64_t key_word(std::string_view k) {
+  std::uint64_t w = 0;  // built in a register: bytes stored then read as a word would stall
+  for (std::size_t i = 0; i < k.size() && i < 7; ++i)
+    w |= static_cast<std::uint64_t>(static_cast<unsigned char>(k[i])) << (8 * i);
+  return w | (static_cast<std::uint64_t>(k.size() < 255 ? k.size() : 255) << 56);
+}
+
+// The keys one members() call looks up, with their key words computed at compile time.
+template <std::size_t N>
+struct Keys {
+  consteval Keys(const std::array<std::string_view, N>& n) : names(n), words{} {
+    for (std::size_t i = 0; i < N; ++i) words[i] = key_word(n[i]);
+  }
+  std::array<std::string_view, N> names;
+  std::array<std::uint64_t, N> words;
+};
+
 class NlohmannView {
  public:
   explicit NlohmannView(const nlohmann::json& j) : j_(&j) {}
@@ -24,6 +43,10 @@ class NlohmannView {
   template <std::size_t N>
   std::array<NlohmannView, N> members(const std::array<std::string_view, N>& keys) const {
     return members_by_at(*this, keys);
+  }
+  template <std::size_t N>
+  std::array<NlohmannView, N> members(const Keys<N>& keys) const {
+    return members_by_at(*this, keys.names);
   }
   bool is_null() const { return j_->is_null(); }
   bool is_string() const { return j_->is_string(); }

@@ -2,6 +2,7 @@
 // DeepSeek, Mistral, vLLM, Ollama /v1). Streams: choices[].delta accumulated per choice index,
 // tool_calls deltas grouped by their index; usage from any chunk that has it (the include_usage
 // chunk has empty choices, some servers put it on the last choice chunk).
+#include <array>
 #include <map>
 
 #include "parsers/api_parser.h"
@@ -40,54 +41,63 @@ class ChatCompletionsParser : public ViewApiParser<ChatCompletionsParser> {
     }
   }
 
+  // Each object's members are looked up in one pass (members()): a stream is mostly small chunks
+  // whose cost is the lookups.
   template <class V>
   bool read_event(std::string_view, const V& chunk, UnixNanos arrived, ModelCall& call) {
     streamed_ = true;
-    if (chunk.at("error").is_object()) {
+    static constexpr json_view::Keys<6> kChunk{{"error", "id", "model", "service_tier", "usage",
+                                                               "choices"}};
+    const auto [error, id, model, tier, usage, choices] = chunk.members(kChunk);
+    if (error.is_object()) {
       extract_error(chunk.to_json(), call);
       call.status = CallStatus::kError;
       return false;
     }
-    read_envelope(chunk, call);
+    read_envelope(id, model, tier, usage, call);
     bool content = false;
-    V choices = chunk.at("choices");
     if (!choices.is_array()) return false;
     choices.for_each([&](const V& c) {
-      Choice& st = choices_[json_view::i64(c, "index")];
-      V d = c.at("delta");
-      json_view::assign_nonempty(d, "role", st.role);
-      for (std::string_view f : {"content", "refusal"}) {
-        std::string_view v = json_view::sv(d, f);
+      static constexpr json_view::Keys<3> kChoice{{"index", "delta", "finish_reason"}};
+      const auto [index, d, finish_reason] = c.members(kChoice);
+      Choice& st = choices_[index.i64()];
+      static constexpr json_view::Keys<6> kDelta{{"role",      "content",   "refusal",
+                                                                 "reasoning_content", "reasoning", "tool_calls"}};
+      const auto [role, text, refusal, reasoning_content, reasoning, tool_calls] = d.members(kDelta);
+      if (!role.string().empty()) st.role.assign(role.string());
+      for (const V* f : {&text, &refusal}) {
+        std::string_view v = f->string();
         if (!v.empty()) {
           st.text.append(v);
           content = true;
         }
       }
-      for (std::string_view f : {"reasoning_content", "reasoning"}) {
-        std::string_view v = json_view::sv(d, f);
+      for (const V* f : {&reasoning_content, &reasoning}) {
+        std::string_view v = f->string();
         if (!v.empty()) {
           st.reasoning.append(v);
           content = true;
         }
       }
-      d.at("tool_calls").for_each([&](const V& tc) {
-        const std::int64_t index =
-            json_view::has(tc, "index") ? json_view::i64(tc, "index") : static_cast<std::int64_t>(st.calls.size());
+      tool_calls.for_each([&](const V& tc) {
+        static constexpr json_view::Keys<3> kCall{{"index", "id", "function"}};
+        const auto [tc_index, tc_id, fn] = tc.members(kCall);
+        const std::int64_t index = !tc_index.is_null() ? tc_index.i64() : static_cast<std::int64_t>(st.calls.size());
         // Calls stream one after another: a later index means the earlier ones are complete
         // (a delta for a call again, in an interleaving server's stream, reopens it).
         for (auto it = st.calls.begin(); it != st.calls.end() && it->first < index; ++it)
           if (it->second.ready_at == 0) it->second.ready_at = arrived;
         ToolCall& t = st.calls[index];
         t.ready_at = 0;
-        json_view::assign_nonempty(tc, "id", t.id);
-        V fn = tc.at("function");
-        json_view::assign_nonempty(fn, "name", t.name);
-        V args = fn.at("arguments");
+        if (!tc_id.string().empty()) t.id.assign(tc_id.string());
+        static constexpr json_view::Keys<2> kFunction{{"name", "arguments"}};
+        const auto [name, args] = fn.members(kFunction);
+        if (!name.string().empty()) t.name.assign(name.string());
         if (args.is_string()) t.arguments.append(args.string());
         else if (!args.is_null()) t.arguments.append(args.compact_arguments());
         content = true;
       });
-      std::string_view fr = json_view::sv(c, "finish_reason");
+      std::string_view fr = finish_reason.string();
       if (!fr.empty()) {
         st.finish.assign(fr);
         for (auto& [i, t] : st.calls)
@@ -121,11 +131,14 @@ class ChatCompletionsParser : public ViewApiParser<ChatCompletionsParser> {
 
   template <class V>
   static void read_envelope(const V& body, ModelCall& call) {
-    json_view::assign_nonempty(body, "id", call.response_id);
-    json_view::assign_nonempty(body, "model", call.response_model);
-    json_view::assign_nonempty(body, "service_tier", call.service_tier);
-    V u = body.at("usage");
-    if (u.is_object()) call.usage = openai_shared::usage(u.to_json());
+    read_envelope(body.at("id"), body.at("model"), body.at("service_tier"), body.at("usage"), call);
+  }
+  template <class V>
+  static void read_envelope(const V& id, const V& model, const V& tier, const V& usage, ModelCall& call) {
+    if (!id.string().empty()) call.response_id.assign(id.string());
+    if (!model.string().empty()) call.response_model.assign(model.string());
+    if (!tier.string().empty()) call.service_tier.assign(tier.string());
+    if (usage.is_object()) call.usage = openai_shared::usage(usage.to_json());
   }
 
   std::map<std::int64_t, Choice> choices_;

@@ -2,6 +2,7 @@
 // response.output_item.added/done and the *.delta events, and the terminal event
 // (response.completed/incomplete/failed) carries the whole response, which wins when present.
 // Output is one assistant message aggregating every item: text, function calls, reasoning.
+#include <array>
 #include <map>
 
 #include "parsers/api_factories.h"
@@ -52,19 +53,23 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
   template <class V>
   bool read_event(std::string_view event, const V& data, UnixNanos arrived, ModelCall& call) {
     streamed_ = true;
-    std::string_view type = json_view::sv(data, "type");
+    // The members any event type reads, in one pass (an event is small; lookups are its cost).
+    static constexpr json_view::Keys<9> kEvent{{
+        "type", "output_index", "delta", "content_index", "summary_index", "item", "arguments", "response", "error"}};
+    const auto [type_v, output_index, delta_v, content_index, summary_index, item_v, arguments, response, err] =
+        data.members(kEvent);
+    std::string_view type = type_v.string();
     if (type.empty()) type = event;
     if (type == "response.created" || type == "response.in_progress" || type == "response.queued") {
-      read_envelope(data.at("response"), call);
+      read_envelope(response, call);
       return false;
     }
     if (type == "response.completed" || type == "response.incomplete" || type == "response.failed") {
       terminal_ = true;
-      final_ = data.at("response").to_json();
+      final_ = response.to_json();
       return false;
     }
     if (type == "error") {
-      V err = data.at("error");
       const V& e = err.is_object() ? err : data;
       call.error_type = json_view::str(e, "code");
       if (call.error_type.empty() && json_view::sv(e, "type") != "error") call.error_type = json_view::str(e, "type");
@@ -74,9 +79,9 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
       terminal_ = true;
       return false;
     }
-    std::int64_t oi = json_view::i64(data, "output_index");
+    std::int64_t oi = output_index.i64();
     if (type == "response.output_item.added" || type == "response.output_item.done") {
-      V item = data.at("item");
+      const V& item = item_v;
       if (item.is_object()) items_[oi] = item.to_json();
       // A function call item is done: the client can run it before the response completes. A
       // hosted tool item runs on the server from its added event to its done event.
@@ -87,13 +92,13 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
       return type == "response.output_item.added";
     }
     json& item = items_[oi];
-    const std::string_view delta = json_view::sv(data, "delta");
+    const std::string_view delta = delta_v.string();
     if (type == "response.output_text.delta" || type == "response.refusal.delta") {
       if (!item.is_object()) item = json{{"type", "message"}, {"role", "assistant"}};
       json& content = item["content"];
       if (!content.is_array()) content = json::array();
       std::size_t ci = static_cast<std::size_t>(
-          std::max<std::int64_t>(0, std::min<std::int64_t>(json_view::i64(data, "content_index"), 1024)));
+          std::max<std::int64_t>(0, std::min<std::int64_t>(content_index.i64(), 1024)));
       while (content.size() <= ci) content.push_back(json{{"type", "output_text"}, {"text", ""}});
       json& part = content[ci];
       if (!part.is_object()) part = json::object();
@@ -106,8 +111,7 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
       return true;
     }
     if (type == "response.function_call_arguments.done") {
-      V args = data.at("arguments");
-      if (item.is_object() && args.is_string()) item["arguments"] = std::string(args.string());
+      if (item.is_object() && arguments.is_string()) item["arguments"] = std::string(arguments.string());
       return false;
     }
     if (type == "response.reasoning_summary_text.delta" || type == "response.reasoning_text.delta") {
@@ -115,9 +119,8 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
       const char* list = type == "response.reasoning_text.delta" ? "content" : "summary";
       json& parts = item[list];
       if (!parts.is_array()) parts = json::array();
-      const char* idx = type == "response.reasoning_text.delta" ? "content_index" : "summary_index";
-      std::size_t si =
-          static_cast<std::size_t>(std::max<std::int64_t>(0, std::min<std::int64_t>(json_view::i64(data, idx), 1024)));
+      const V& idx = type == "response.reasoning_text.delta" ? content_index : summary_index;
+      std::size_t si = static_cast<std::size_t>(std::max<std::int64_t>(0, std::min<std::int64_t>(idx.i64(), 1024)));
       while (parts.size() <= si) parts.push_back(json{{"type", "summary_text"}, {"text", ""}});
       if (!parts[si].is_object()) parts[si] = json::object();
       append_member(parts[si], "text", delta);

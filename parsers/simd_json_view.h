@@ -3,11 +3,16 @@
 // the files that instantiate the fast path, to keep simdjson out of every other translation unit.
 #include <simdjson.h>
 
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 #include "parsers/json_view.h"
 
 namespace llmtap::json_view {
+
+// Appends what nlohmann's compact dump() prints for SimdView(e).to_json() (parsers/simd_json_dump.cc).
+void dump_like_nlohmann(simdjson::dom::element e, std::string& out);
 
 class SimdView {
  public:
@@ -17,13 +22,13 @@ class SimdView {
   // at() of each of `keys` in one pass over the members (the last repeated key still wins).
   template <std::size_t N>
   std::array<SimdView, N> members(const std::array<std::string_view, N>& keys) const {
-    std::array<SimdView, N> found{};
-    if (!is_object()) return found;
-    simdjson::dom::object obj = e_.get_object().value_unsafe();
-    for (auto field : obj)
-      for (std::size_t i = 0; i < N; ++i)
-        if (same_key(field.key, keys[i])) found[i] = SimdView(field.value);
-    return found;
+    std::array<std::uint64_t, N> words;
+    for (std::size_t i = 0; i < N; ++i) words[i] = key_word(keys[i]);
+    return members_by_word(keys, words);
+  }
+  template <std::size_t N>
+  std::array<SimdView, N> members(const Keys<N>& keys) const {
+    return members_by_word(keys.names, keys.words);
   }
   bool is_null() const { return !present_ || type() == simdjson::dom::element_type::NULL_VALUE; }
   bool is_string() const { return present_ && type() == simdjson::dom::element_type::STRING; }
@@ -56,9 +61,32 @@ class SimdView {
   }
 
  private:
-  // Keys differ mostly in length or first byte: test those before calling memcmp.
-  static bool same_key(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
+  template <std::size_t N>
+  std::array<SimdView, N> members_by_word(const std::array<std::string_view, N>& keys,
+                                          const std::array<std::uint64_t, N>& words) const {
+    std::array<SimdView, N> found{};
+    if (!is_object()) return found;
+    simdjson::dom::object obj = e_.get_object().value_unsafe();
+    for (auto field : obj) {
+      const std::uint64_t w = member_key_word(field.key);
+      for (std::size_t i = 0; i < N; ++i)
+        if (w == words[i] && same_tail(field.key, keys[i])) found[i] = SimdView(field.value);
+    }
+    return found;
+  }
+  // key_word (parsers/json_view.h) of a member's key in the DOM, its 8 bytes read at once:
+  // simdjson's string buffer ends every string with a NUL and the buffer with SIMDJSON_PADDING
+  // bytes, so they are readable.
+  static std::uint64_t member_key_word(std::string_view k) {
+    std::uint64_t w;
+    std::memcpy(&w, k.data(), 8);
+    static_assert(std::endian::native == std::endian::little, "key words are read little-endian");
+    w &= k.size() < 7 ? (std::uint64_t{1} << (8 * k.size())) - 1 : 0x00FFFFFFFFFFFFFFull;
+    return w | (static_cast<std::uint64_t>(k.size() < 255 ? k.size() : 255) << 56);
+  }
+  // After equal words: the bytes past the 7th (and the length, when past 255).
+  static bool same_tail(std::string_view a, std::string_view b) {
+    return a.size() <= 7 || (a.size() == b.size() && std::memcmp(a.data() + 7, b.data() + 7, a.size() - 7) == 0);
   }
   simdjson::dom::element_type type() const { return e_.type(); }
   simdjson::dom::element e_;

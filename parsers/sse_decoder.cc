@@ -10,13 +10,17 @@ namespace {
 class VectorSink : public SseEventSink {
  public:
   explicit VectorSink(std::vector<SseEvent>& out) : out_(out) {}
-  void on_event(SseEvent& event) override { out_.push_back(std::move(event)); }
+  void on_event(SseEvent& event) override {
+    if (event.text.data() != event.data.data()) event.data.assign(event.text);  // delivered in place
+    event.text = {};
+    out_.push_back(std::move(event));
+  }
 
  private:
   std::vector<SseEvent>& out_;
 };
 
-constexpr std::size_t kDataPadding = 64;  // simdjson's SIMDJSON_PADDING: events parse in place
+constexpr std::size_t kDataPadding = SseEvent::kPadding;
 
 }  // namespace
 
@@ -38,22 +42,29 @@ void SseDecoder::feed(std::string_view bytes, SseEventSink& sink) {
   }
   const char* base = bytes.data();
   const std::size_t n = bytes.size();
+  // The next CR at or after i (n: none), searched once per CR rather than once per line: most
+  // streams end lines in LF only, and a CRLF stream's CR is found where its line's LF is.
+  auto next_cr = [&](std::size_t from) {
+    const void* p = from < n ? std::memchr(base + from, '\r', n - from) : nullptr;
+    return p ? static_cast<std::size_t>(static_cast<const char*>(p) - base) : n;
+  };
+  std::size_t cr = next_cr(i);
   while (i < n) {
-    // The line's end: the first LF, or an earlier CR (memchr is vectorized; CR is rare).
-    const void* lf = std::memchr(base + i, '\n', n - i);
-    std::size_t j = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - base) : n;
-    if (const void* cr = std::memchr(base + i, '\r', j - i)) j = static_cast<std::size_t>(static_cast<const char*>(cr) - base);
+    // The line's end: the first LF, or an earlier CR (memchr is vectorized).
+    if (cr < i) cr = next_cr(i);
+    const void* lf = std::memchr(base + i, '\n', (cr < n ? cr : n) - i);
+    std::size_t j = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - base) : cr;
     if (j == n) {
       std::size_t room = max_line_bytes > buf_.size() ? max_line_bytes - buf_.size() : 0;
       buf_.append(bytes.substr(i, std::min(room, j - i)));
-      return;
+      break;
     }
     if (buf_.empty()) {
-      line(bytes.substr(i, j - i), sink);
+      line(bytes.substr(i, j - i), true, n - j, sink);
     } else {
       std::size_t room = max_line_bytes > buf_.size() ? max_line_bytes - buf_.size() : 0;
       buf_.append(bytes.substr(i, std::min(room, j - i)));
-      line(buf_, sink);
+      line(buf_, false, 0, sink);
       buf_.clear();
     }
     if (bytes[j] == '\r') {
@@ -65,6 +76,15 @@ void SseDecoder::feed(std::string_view bytes, SseEventSink& sink) {
     }
     i = j + 1;
   }
+  // An event still open at the chunk's end keeps its data past this call.
+  keep_in_place_data();
+}
+
+void SseDecoder::keep_in_place_data() {
+  if (!has_in_place_) return;
+  cur_.data.reserve(in_place_.size() + kDataPadding);
+  cur_.data.assign(in_place_);
+  has_in_place_ = false;
 }
 
 void SseDecoder::finish(SseEventSink& sink) {
@@ -73,7 +93,7 @@ void SseDecoder::finish(SseEventSink& sink) {
   if (has_fields_) dispatch(sink);
 }
 
-void SseDecoder::line(std::string_view l, SseEventSink& sink) {
+void SseDecoder::line(std::string_view l, bool in_chunk, std::size_t rest, SseEventSink& sink) {
   if (!started_) {
     started_ = true;
     if (l.substr(0, 3) == "\xEF\xBB\xBF") l.remove_prefix(3);
@@ -90,6 +110,15 @@ void SseDecoder::line(std::string_view l, SseEventSink& sink) {
     if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
   }
   if (name == "data") {
+    // The first data line, with room for the padding after it in the chunk: left where it is.
+    if (!has_data_ && in_chunk && rest >= kDataPadding) {
+      in_place_ = value;
+      has_in_place_ = true;
+      has_data_ = true;
+      has_fields_ = true;
+      return;
+    }
+    keep_in_place_data();
     std::size_t need = cur_.data.size() + 1 + value.size() + kDataPadding;
     if (cur_.data.capacity() < need) cur_.data.reserve(need + cur_.data.size());
     if (has_data_) cur_.data.push_back('\n');
@@ -108,7 +137,14 @@ void SseDecoder::line(std::string_view l, SseEventSink& sink) {
 
 void SseDecoder::dispatch(SseEventSink& sink) {
   // Per the standard an event without data is not dispatched.
-  if (has_data_) sink.on_event(cur_);
+  if (has_data_) {
+    if (!has_in_place_ && cur_.data.capacity() < cur_.data.size() + kDataPadding)
+      cur_.data.reserve(cur_.data.size() + kDataPadding);  // "data:" with an empty value reserved nothing
+    cur_.text = has_in_place_ ? in_place_ : std::string_view(cur_.data);
+    sink.on_event(cur_);
+  }
+  has_in_place_ = false;
+  cur_.text = {};
   // Cleared, not replaced: the next event reuses the strings' storage.
   cur_.event.clear();
   cur_.data.clear();

@@ -12,12 +12,18 @@ namespace llmtap {
 
 struct SseEvent {
   std::string event;  // the `event:` field, "" when absent (WHATWG default "message")
-  std::string data;   // `data:` lines joined with "\n"
+  std::string data;   // `data:` lines joined with "\n" (in an SseEventSink: see text)
   std::string id;     // the `id:` field when the event carried one
+  // In an SseEventSink, the data: `data`, or (a single data line followed by at least kPadding
+  // more bytes of the chunk being fed) that line where it lies in the chunk, valid during
+  // on_event only. Either way kPadding bytes past its end are readable: a JSON parser that needs
+  // padding (simdjson) reads it in place, without a copy.
+  std::string_view text;
+  static constexpr std::size_t kPadding = 64;  // simdjson's SIMDJSON_PADDING
 };
 
 // Receives each completed event. The event's storage is reused for the next one (no allocation
-// per event): move from it to keep it. Its `data` has room for a JSON parser's padding (64 bytes).
+// per event): move from it to keep it.
 class SseEventSink {
  public:
   virtual ~SseEventSink() = default;
@@ -39,8 +45,10 @@ class SseDecoder {
   std::size_t max_line_bytes = 64u << 20;  // longer lines are cut (memory bound)
 
  private:
-  void line(std::string_view l, SseEventSink& sink);
+  // `in_chunk`: l lies in the bytes being fed, `rest` bytes of them follow it.
+  void line(std::string_view l, bool in_chunk, std::size_t rest, SseEventSink& sink);
   void dispatch(SseEventSink& sink);
+  void keep_in_place_data();
 
   std::string buf_;          // the current, unterminated line
   bool skip_lf_ = false;     // last chunk ended in CR: a leading LF belongs to it
@@ -48,6 +56,9 @@ class SseDecoder {
   bool has_data_ = false;
   bool has_fields_ = false;
   bool partial_at_finish_ = false;
+  // The event's only data line so far, where it lies in the bytes being fed (not yet copied).
+  std::string_view in_place_;
+  bool has_in_place_ = false;
   SseEvent cur_;
 };
 

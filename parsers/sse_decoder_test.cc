@@ -84,3 +84,55 @@ TEST(SseDecoder, CrLfSplitBetweenChunksIsOneLineEnd) {
 
 }  // namespace
 }  // namespace llmtap
+
+namespace llmtap {
+namespace {
+
+// Records each event's text as a sink sees it, checking that SseEvent::kPadding bytes past it are
+// readable: inside the chunk being fed, or inside the event's own data storage.
+struct PaddingCheckingSink : SseEventSink {
+  std::string_view chunk;
+  std::vector<std::string> texts;
+  int in_place = 0;
+  void on_event(SseEvent& ev) override {
+    const char* end = ev.text.data() + ev.text.size();
+    if (ev.text.data() >= chunk.data() && end <= chunk.data() + chunk.size()) {
+      EXPECT_GE(static_cast<std::size_t>(chunk.data() + chunk.size() - end), SseEvent::kPadding);
+      ++in_place;
+    } else {
+      EXPECT_EQ(ev.text.data(), ev.data.data());
+      EXPECT_GE(ev.data.capacity(), ev.data.size() + SseEvent::kPadding);
+    }
+    texts.emplace_back(ev.text);
+  }
+};
+
+TEST(SseDecoder, EventsReadInPlaceAreTheSameAsCopiedOnes) {
+  std::string stream;
+  for (int i = 0; i < 200; ++i) {
+    const char* eol = i % 3 == 0 ? "\r\n" : i % 3 == 1 ? "\n" : "\r";
+    stream += std::string("event: e") + std::to_string(i) + eol;
+    stream += "data: {\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(static_cast<std::size_t>(i % 90), 'x') + "\"}" + eol;
+    if (i % 5 == 0) stream += std::string("data: second line") + eol;
+    if (i % 7 == 0) stream += std::string("data:") + eol;
+    stream += eol;
+  }
+  std::vector<std::string> expected;
+  for (const SseEvent& e : decode_in_pieces(stream, 1)) expected.push_back(e.data);  // one byte at a time: copied
+  ASSERT_EQ(expected.size(), 200u);
+  for (std::size_t piece : {7u, 64u, 100u, 333u, 4096u, 1u << 20}) {
+    SCOPED_TRACE(piece);
+    SseDecoder d;
+    PaddingCheckingSink sink;
+    for (std::size_t i = 0; i < stream.size(); i += piece) {
+      sink.chunk = std::string_view(stream).substr(i, piece);
+      d.feed(sink.chunk, sink);
+    }
+    d.finish(sink);
+    EXPECT_EQ(sink.texts, expected);
+    if (piece >= 333) EXPECT_GT(sink.in_place, 0);
+  }
+}
+
+}  // namespace
+}  // namespace llmtap
