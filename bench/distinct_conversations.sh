@@ -199,5 +199,5 @@ for c in 1 50; do
 done
 echo "llmtap cpu per request: ${res[cpu.1]} us @1, ${res[cpu.50]} us @50; rss/hwm MB $(rss_mb "$lt_pid")"
 ms=$(stop_llmtap)
-echo "llmtap SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces) for $lt_requests requests wrk completed;" \
+echo "llmtap SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces), spooled: $(spooled_traces) for $lt_requests requests wrk completed;" \
      "closed early by the budget: $(closed_early)"
