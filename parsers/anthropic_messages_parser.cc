@@ -268,9 +268,16 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
     if (msgs.empty()) return;
     Message all;
     all.role = "assistant";
+    // Moved while nothing precedes them: a body's one text block is not copied again.
+    auto gather = [](std::string& into, std::string& from) {
+      if (into.empty())
+        into = std::move(from);
+      else
+        into += from;
+    };
     for (auto& m : msgs) {
-      all.text += m.text;
-      all.reasoning += m.reasoning;
+      gather(all.text, m.text);
+      gather(all.reasoning, m.reasoning);
       for (auto& t : m.tool_calls) all.tool_calls.push_back(std::move(t));
     }
     call.output.push_back(std::move(all));

@@ -93,16 +93,17 @@ struct ExchangeParser::Impl : SseEventSink {
     api = make_api_parser(route.shape);
     const std::string encoding = header_value(head.headers, "content-encoding");
     req_decoder = std::make_unique<ContentDecoder>(encoding);
-    if (api && encoding.empty()) reserve_announced_body(header_value(head.headers, "content-length"));
+    if (api && encoding.empty()) reserve_announced_body(header_value(head.headers, "content-length"), req_body);
   }
 
   // A body whose length the head announces is read into one allocation: grown a read at a time, a
-  // 2 MB history is re-allocated and page-faulted again at every doubling (~3 ms per request here).
-  void reserve_announced_body(std::string_view content_length) {
+  // 2 MB history is re-allocated and page-faulted again at every doubling (~3 ms per request here;
+  // page faults were half the time of an 8 MiB response body).
+  void reserve_announced_body(std::string_view content_length, std::string& body) {
     std::size_t n = 0;
     const auto [end, ec] = std::from_chars(content_length.data(), content_length.data() + content_length.size(), n);
     if (ec != std::errc() || end != content_length.data() + content_length.size() || n == 0) return;
-    req_body.reserve(std::min(n, cap()) + kJsonPadding);
+    body.reserve(std::min(n, cap()) + kJsonPadding);
   }
 
   void on_request_body(std::string_view bytes, UnixNanos ts) {
@@ -145,6 +146,8 @@ struct ExchangeParser::Impl : SseEventSink {
     } else {
       mode = Mode::kJson;
     }
+    if (mode == Mode::kJson && api && head.status < 400 && resp_decoder->identity())
+      reserve_announced_body(header_value(head.headers, "content-length"), resp_body);
   }
 
   void mark_content(UnixNanos ts) {

@@ -3,7 +3,9 @@
 // keeps for tool arguments and function responses and hashes for schemas.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
+#include <vector>
 
 #include "parsers/json_fields.h"
 #include "parsers/simd_json_view.h"
@@ -81,6 +83,28 @@ TEST(SimdJsonDump, RandomValuesPrintAsNlohmannDoes) {
     ASSERT_EQ(direct, reference) << text;
   }
   EXPECT_GT(compared, 2500);
+}
+
+// Long strings go eight bytes at a time past the bytes that need no escape: every escaped byte (and
+// a few that need none) at every offset of strings of every length up to 40, so each lands in each
+// byte of a word and in the tail after the last whole word.
+TEST(SimdJsonDump, EscapesAtEveryOffsetOfLongStrings) {
+  std::vector<std::string> specials = {"\\\"", "\\\\", "\x7f", "\xc3\xa9", "\xf0\x9f\x98\x80", " ", "!", "[", "]"};
+  for (int c = 0; c < 0x20; ++c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+    specials.emplace_back(buf);
+  }
+  for (std::size_t len = 0; len <= 40; ++len) {
+    for (std::size_t at = 0; at <= len; ++at) {
+      for (const std::string& special : specials) {
+        const std::string text = "\"" + std::string(at, 'a') + special + std::string(len - at, 'b') + "\"";
+        auto [reference, direct] = both(text);
+        ASSERT_FALSE(reference.empty()) << text;
+        ASSERT_EQ(direct, reference) << text;
+      }
+    }
+  }
 }
 
 TEST(SimdJsonDump, SchemaHashAndArgumentsMatchTheReferencePath) {
