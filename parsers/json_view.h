@@ -29,7 +29,12 @@ constexpr std::uint64_t key_word(std::string_view k) {
 template <std::size_t N>
 struct Keys {
   consteval Keys(const std::array<std::string_view, N>& n) : names(n), words{} {
-    for (std::size_t i = 0; i < N; ++i) words[i] = key_word(n[i]);
+    for (std::size_t i = 0; i < N; ++i) {
+      words[i] = key_word(n[i]);
+      // Distinct, so a member's key matches at most one of them (SimdView stops at the first).
+      for (std::size_t j = 0; j < i; ++j)
+        if (n[i] == n[j]) throw "a key is listed twice";  // not a constant expression: a compile error
+    }
   }
   std::array<std::string_view, N> names;
   std::array<std::uint64_t, N> words;
@@ -40,10 +45,6 @@ class NlohmannView {
   explicit NlohmannView(const nlohmann::json& j) : j_(&j) {}
   NlohmannView at(std::string_view key) const { return NlohmannView(json_fields::at(*j_, key)); }
   // at() of each of `keys` (one pass over the members where that is cheaper).
-  template <std::size_t N>
-  std::array<NlohmannView, N> members(const std::array<std::string_view, N>& keys) const {
-    return members_by_at(*this, keys);
-  }
   template <std::size_t N>
   std::array<NlohmannView, N> members(const Keys<N>& keys) const {
     return members_by_at(*this, keys.names);

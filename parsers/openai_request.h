@@ -39,9 +39,9 @@ std::string tool_choice(const V& choice) {
 
 template <class V>
 Message chat_message(const V& m) {
-  static constexpr std::array<std::string_view, 11> kKeys = {
-      "role", "content", "refusal", "reasoning_content", "reasoning", "thinking",
-      "tool_calls", "function_call", "tool_call_id", "name", "tool_name"};
+  static constexpr json_view::Keys<11> kKeys{{"role", "content", "refusal", "reasoning_content", "reasoning",
+                                               "thinking", "tool_calls", "function_call", "tool_call_id", "name",
+                                               "tool_name"}};
   const auto [role, content, refusal, reasoning_content, reasoning, thinking, tool_calls, function_call,
               tool_call_id, name, tool_name] = m.members(kKeys);
   Message msg;
@@ -120,8 +120,8 @@ std::string reasoning_text(const V& item) {
 // One Responses input item into `call.input`.
 template <class V>
 void read_input_item(const V& item, ModelCall& call) {
-  static constexpr std::array<std::string_view, 9> kKeys = {"type",   "arguments", "input", "call_id", "name",
-                                                            "output", "role",      "content", "summary"};
+  static constexpr json_view::Keys<9> kKeys{
+      {"type", "arguments", "input", "call_id", "name", "output", "role", "content", "summary"}};
   const auto [type_v, arguments, input, call_id, name, output, role, content, summary] = item.members(kKeys);
   std::string_view type = type_v.string();
   if (is_call_item(type)) {

@@ -21,12 +21,6 @@ class SimdView {
   SimdView at(std::string_view key) const;
   // at() of each of `keys` in one pass over the members (the last repeated key still wins).
   template <std::size_t N>
-  std::array<SimdView, N> members(const std::array<std::string_view, N>& keys) const {
-    std::array<std::uint64_t, N> words;
-    for (std::size_t i = 0; i < N; ++i) words[i] = key_word(keys[i]);
-    return members_by_word(keys, words);
-  }
-  template <std::size_t N>
   std::array<SimdView, N> members(const Keys<N>& keys) const {
     return members_by_word(keys.names, keys.words);
   }
@@ -36,7 +30,10 @@ class SimdView {
   bool is_array() const { return present_ && type() == simdjson::dom::element_type::ARRAY; }
   bool is_number() const;
   std::size_t array_size() const { return is_array() ? e_.get_array().value_unsafe().size() : 0; }
-  std::string_view string() const { return is_string() ? e_.get_string().value_unsafe() : std::string_view(); }
+  std::string_view string() const {
+    std::string_view s;  // one type check (is_string() then get_string() made two)
+    return present_ && e_.get(s) == simdjson::SUCCESS ? s : std::string_view();
+  }
   std::int64_t i64() const;
   bool boolean() const;
   template <class F>
@@ -70,7 +67,10 @@ class SimdView {
     for (auto field : obj) {
       const std::uint64_t w = member_key_word(field.key);
       for (std::size_t i = 0; i < N; ++i)
-        if (w == words[i] && same_tail(field.key, keys[i])) found[i] = SimdView(field.value);
+        if (w == words[i] && same_tail(field.key, keys[i])) {
+          found[i] = SimdView(field.value);
+          break;  // the keys are distinct (Keys checks it)
+        }
     }
     return found;
   }
