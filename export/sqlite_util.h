@@ -30,6 +30,16 @@ class Stmt {
     sqlite3_bind_blob(st_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  // Without SQLite's copy: the caller keeps the bytes unchanged until the statement is reset (exec()
+  // resets it). The store's writer binds this way, a copy per column per row being a tenth of its CPU.
+  Stmt& bind_ref(int i, std::string_view s) {
+    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& bind_blob_ref(int i, std::string_view b) {
+    sqlite3_bind_blob(st_, i, b.data(), static_cast<int>(b.size()), SQLITE_STATIC);
+    return *this;
+  }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return st_ ? sqlite3_step(st_) : SQLITE_MISUSE; }
   // One step then reset; false on an error, whose code last_rc() keeps.

@@ -271,17 +271,25 @@ AggregateWriter::AggregateWriter(sqlite3* db, KeyTable& keys)
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
 }
 
-std::string AggregateWriter::add(std::string_view trace_id, const Trace& trace) {
+AggregateFacts aggregate_facts(const Trace& trace) {
+  AggregateFacts a;
+  a.facts = trace_facts(trace);
+  a.spans = static_cast<std::int64_t>(trace.spans.size());
+  a.loop = !loop_reason(a.facts, kAggregateLoopRepeats, kAggregateLoopModelCalls).empty();
+  return a;
+}
+
+std::string AggregateWriter::add(std::string_view trace_id, const AggregateFacts& a) {
   if (!error_.empty()) return error_;
-  if (trace.spans.empty()) return "";
-  const TraceFacts f = trace_facts(trace);
-  add_trace(pending_, f, static_cast<std::int64_t>(trace.spans.size()), 1);
-  put_stats_.bind(1, trace_id).bind(2, f.start_ns);
+  if (a.spans == 0) return "";
+  const TraceFacts& f = a.facts;
+  add_trace(pending_, f, a.spans, 1);
+  put_stats_.bind_ref(1, trace_id).bind(2, f.start_ns);
   if (f.cost_usd) put_stats_.bind(3, *f.cost_usd);
   else put_stats_.bind_null(3);
-  put_stats_.bind(4, loop_reason(f, kAggregateLoopRepeats, kAggregateLoopModelCalls).empty() ? 0 : 1)
-      .bind(5, std::string_view(f.parties.user))
-      .bind(6, std::string_view(f.parties.session));
+  put_stats_.bind(4, a.loop ? 1 : 0)
+      .bind_ref(5, std::string_view(f.parties.user))
+      .bind_ref(6, std::string_view(f.parties.session));
   if (!put_stats_.exec()) return sqlite_reason(db_, put_stats_.last_rc());
   return "";
 }
@@ -337,8 +345,9 @@ std::string AggregateWriter::flush() {
                             row.counts[GroupAggregate::kToolCalls] == 0
                         ? drop_agg_
                         : put_agg_;
-    st.bind(1, static_cast<int>(k.kind)).bind(2, k.hour).bind(3, std::string_view(k.key));
-    if (&st == &put_agg_) put_agg_.bind_blob(4, row.encode());
+    const std::string data = &st == &put_agg_ ? row.encode() : std::string();
+    st.bind(1, static_cast<int>(k.kind)).bind(2, k.hour).bind_ref(3, std::string_view(k.key));
+    if (&st == &put_agg_) put_agg_.bind_blob_ref(4, data);
     if (!st.exec()) {
       why = sqlite_reason(db_, st.last_rc());
       break;
@@ -362,7 +371,7 @@ bool build_aggregates(sqlite3* db, std::string* error) {
   while ((rc = ids.step()) == SQLITE_ROW) {
     const std::string id(ids.view(0));
     std::string e = writer.stored_trace(id, trace, &found);
-    if (e.empty() && found) e = writer.add(id, trace);
+    if (e.empty() && found) e = writer.add(id, aggregate_facts(trace));
     // Bounded memory: the gathered rows go to the table every few thousand traces.
     if (e.empty() && ++n % 5000 == 0) e = writer.flush();
     if (!e.empty()) return *error = e, false;

@@ -85,14 +85,24 @@ using AggregateMap = std::map<AggregateKey, GroupAggregate>;
 // Adds (SIGN 1) or takes off (-1) one trace's contribution to OUT.
 void add_trace(AggregateMap& out, const TraceFacts& facts, std::int64_t spans, int sign);
 
+// What one stored trace adds to the aggregates and its trace_stats row, computed from its whole
+// stored form. Pure: encoders compute it off the store's thread with the rest of the rows
+// (store_encoding.h).
+struct AggregateFacts {
+  TraceFacts facts;
+  std::int64_t spans = 0;
+  bool loop = false;  // the loop rule at the aggregates' thresholds
+};
+AggregateFacts aggregate_facts(const Trace& trace);
+
 // The write side, on a connection inside the caller's transaction: the writer, retention and the
 // migration share it. Contributions gather in memory and go to the tables in flush().
 class AggregateWriter {
  public:
   AggregateWriter(sqlite3* db, KeyTable& keys);
   const std::string& error() const { return error_; }  // "" if every statement prepared
-  // TRACE (its whole stored form) is being stored under TRACE_ID.
-  std::string add(std::string_view trace_id, const Trace& trace);
+  // A trace with FACTS (aggregate_facts() of its whole stored form) is being stored under TRACE_ID.
+  std::string add(std::string_view trace_id, const AggregateFacts& facts);
   // The stored trace TRACE_ID is about to be replaced or deleted: what it added comes off. Reads its
   // projection (or, for a trace stored before schema 3, its spans). A trace not stored is a no-op.
   std::string retract(std::string_view trace_id);

@@ -118,15 +118,15 @@ std::string StoreWriter::add_wanted_keys() {
 
 bool StoreWriter::put_trace_row(sql::Stmt& st, const std::string& tid, const TraceTotals& t, std::string_view agents,
                                 std::string_view report) {
-  st.bind(1, std::string_view(tid))
+  st.bind_ref(1, std::string_view(tid))
       .bind(2, t.start_ns)
       .bind(3, t.end_ns)
-      .bind(4, std::string_view(t.workflow))
-      .bind(5, agents)
+      .bind_ref(4, std::string_view(t.workflow))
+      .bind_ref(5, agents)
       .bind(6, t.span_count);
   if (t.cost_usd) st.bind(7, *t.cost_usd);
   else st.bind_null(7);
-  st.bind(8, t.error_count).bind(9, now_ns()).bind_blob(10, report);
+  st.bind(8, t.error_count).bind(9, now_ns()).bind_blob_ref(10, report);
   return st.exec();
 }
 
@@ -158,23 +158,23 @@ std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* row
       attrs = attrs_;
       content = content_;
     }
-    put_span_.bind(1, std::string_view(tid))
-        .bind(2, std::string_view(s.span_id))
-        .bind(3, std::string_view(s.parent_span_id))
+    put_span_.bind_ref(1, std::string_view(tid))
+        .bind_ref(2, std::string_view(s.span_id))
+        .bind_ref(3, std::string_view(s.parent_span_id))
         .bind(4, static_cast<std::int64_t>(i))
-        .bind(5, std::string_view(s.name))
-        .bind(6, to_string(s.kind))
+        .bind_ref(5, std::string_view(s.name))
+        .bind_ref(6, to_string(s.kind))
         .bind(7, s.start_ns)
         .bind(8, s.end_ns)
         .bind(9, std::int64_t{s.error ? 1 : 0})
-        .bind(10, std::string_view(s.status_message))
-        .bind_blob(11, attrs);
+        .bind_ref(10, std::string_view(s.status_message))
+        .bind_blob_ref(11, attrs);
     if (content.empty()) put_span_.bind_null(12);
-    else put_span_.bind_blob(12, content);
+    else put_span_.bind_blob_ref(12, content);
     if (!put_span_.exec()) return sqlite_reason(db_, put_span_.last_rc());
     if (std::string e = write_events(tid, s, existed); !e.empty()) return e;
   }
-  if (!existed) return aggregates_->add(tid, trace);
+  if (!existed) return rows ? aggregates_->add(tid, rows->facts) : aggregates_->add(tid, aggregate_facts(trace));
   // A trace delivered in parts adds up: its totals come from every span stored so far.
   Trace stored;
   stored.trace_id = tid;
@@ -182,24 +182,24 @@ std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* row
   const TraceTotals t = trace_totals(stored);
   if (!encode_report_projection(stored, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
   if (!put_trace_row(put_trace_, tid, t, agents_json(t.agents), report_)) return sqlite_reason(db_, put_trace_.last_rc());
-  return aggregates_->add(tid, stored);
+  return aggregates_->add(tid, aggregate_facts(stored));
 }
 
 std::string StoreWriter::write_events(const std::string& trace_id, const Span& span, bool replace) {
   if (replace) {
-    drop_events_.bind(1, std::string_view(trace_id)).bind(2, std::string_view(span.span_id));
+    drop_events_.bind_ref(1, std::string_view(trace_id)).bind_ref(2, std::string_view(span.span_id));
     if (!drop_events_.exec()) return sqlite_reason(db_, drop_events_.last_rc());
   }
   for (std::size_t k = 0; k < span.events.size(); ++k) {
     const SpanEvent& e = span.events[k];
     attrs_.clear();
     for (std::size_t i = 0; i < e.attributes.size(); ++i) codec::append_attribute(attrs_, i, -1, e.attributes[i]);
-    put_event_.bind(1, std::string_view(trace_id))
-        .bind(2, std::string_view(span.span_id))
+    put_event_.bind_ref(1, std::string_view(trace_id))
+        .bind_ref(2, std::string_view(span.span_id))
         .bind(3, static_cast<std::int64_t>(k))
         .bind(4, e.time_ns)
-        .bind(5, std::string_view(e.name))
-        .bind_blob(6, attrs_);
+        .bind_ref(5, std::string_view(e.name))
+        .bind_blob_ref(6, attrs_);
     if (!put_event_.exec()) return sqlite_reason(db_, put_event_.last_rc());
   }
   return "";
