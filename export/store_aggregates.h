@@ -108,7 +108,10 @@ class AggregateWriter {
   std::string retract(std::string_view trace_id);
   // Writes what was gathered (call before COMMIT); "" or the error.
   std::string flush();
-  void discard() { pending_.clear(); }
+  void discard() {
+    pending_.clear();
+    stats_.clear();
+  }
   // The stored trace TRACE_ID as the report reads it (*FOUND false if it is not stored).
   std::string stored_trace(std::string_view trace_id, Trace& out, bool* found);
 
@@ -117,8 +120,20 @@ class AggregateWriter {
   sqlite3* db_;
   KeyTable& keys_;
   std::string error_;
+  // A trace_stats row waiting for flush() (written many to a statement).
+  struct StatsRow {
+    std::string trace_id;
+    UnixNanos start_ns;
+    std::optional<double> cost_usd;
+    bool loop;
+    std::string user, session;
+  };
+  std::string write_stats();
+
   AggregateMap pending_;
-  sql::Stmt get_agg_, put_agg_, drop_agg_, put_stats_, drop_stats_, get_report_, stored_spans_;
+  std::vector<StatsRow> stats_;  // in the order added (a later row of one trace replaces an earlier)
+  sql::Stmt get_agg_, put_agg_, drop_agg_, drop_stats_, get_report_, stored_spans_;
+  sql::MultiRowInsert put_stats_;
 };
 
 // Schema 4's tables (also for a new store).

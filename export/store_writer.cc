@@ -75,14 +75,15 @@ StoreWriter::StoreWriter(sqlite3* db)
       // A new trace's row goes in first; no change means the trace was stored before (a trace delivered
       // in parts), which the one uniqueness check on trace_id tells without a SELECT per trace.
       add_trace_(db, (std::string("INSERT INTO ") + kTraceColumns + " ON CONFLICT(trace_id) DO NOTHING").c_str()),
-      put_span_(db,
-                "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
-                "status_message,attrs,content) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
       put_trace_(db, (std::string("INSERT OR REPLACE INTO ") + kTraceColumns).c_str()),
       stored_spans_(db, spans_of_trace_sql(false).c_str()),
       put_event_(db, "INSERT INTO span_events(trace_id,span_id,seq,time_ns,name,attrs) VALUES(?1,?2,?3,?4,?5,?6)"),
-      drop_events_(db, "DELETE FROM span_events WHERE trace_id=?1 AND span_id=?2") {
-  for (auto* st : {&add_trace_, &put_span_, &put_trace_, &stored_spans_, &put_event_, &drop_events_})
+      drop_events_(db, "DELETE FROM span_events WHERE trace_id=?1 AND span_id=?2"),
+      put_spans_(db,
+                 "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
+                 "status_message,attrs,content) VALUES",
+                 12, 16) {
+  for (auto* st : {&add_trace_, &put_spans_.rows(1), &put_trace_, &stored_spans_, &put_event_, &drop_events_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
   if (error_.empty() && keys_.load(&error_)) committed_->publish(keys_.dictionary());
   aggregates_ = std::make_unique<AggregateWriter>(db, keys_);
@@ -147,32 +148,47 @@ std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* row
   // What the stored parts added to the aggregates comes off before they change.
   if (existed)
     if (std::string e = aggregates_->retract(tid); !e.empty()) return e;
-  for (std::size_t i = 0; i < trace.spans.size(); ++i) {
-    const Span& s = trace.spans[i];
-    std::string_view attrs, content;
-    if (rows) {
-      attrs = rows->spans[i].first;
-      content = rows->spans[i].second;
-    } else {
-      if (!encode_span_attributes(s, keys_, attrs_, content_)) return sqlite_reason(db_, sqlite3_errcode(db_));
-      attrs = attrs_;
-      content = content_;
+  // The spans in statements of up to put_spans_.max_rows() rows, in order (row ids as one INSERT per span
+  // would give them); each chunk's events after it. Encoded here (without ROWS) into per-span buffers,
+  // as the statement reads every row's bytes at its step.
+  const std::size_t n = trace.spans.size();
+  const std::size_t per_insert = put_spans_.max_rows();
+  if (!rows) span_blobs_.resize(std::min(n, per_insert));
+  for (std::size_t first = 0; first < n; first += per_insert) {
+    const std::size_t count = std::min(per_insert, n - first);
+    sql::Stmt& put = put_spans_.rows(count);
+    if (!put.ok()) return sqlite_reason(db_, sqlite3_errcode(db_));
+    for (std::size_t r = 0; r < count; ++r) {
+      const std::size_t i = first + r;
+      const Span& s = trace.spans[i];
+      std::string_view attrs, content;
+      if (rows) {
+        attrs = rows->spans[i].first;
+        content = rows->spans[i].second;
+      } else {
+        auto& [a, c] = span_blobs_[r];
+        if (!encode_span_attributes(s, keys_, a, c)) return sqlite_reason(db_, sqlite3_errcode(db_));
+        attrs = a;
+        content = c;
+      }
+      const int p = put_spans_.param(r) - 1;
+      put.bind_ref(p + 1, std::string_view(tid))
+          .bind_ref(p + 2, std::string_view(s.span_id))
+          .bind_ref(p + 3, std::string_view(s.parent_span_id))
+          .bind(p + 4, static_cast<std::int64_t>(i))
+          .bind_ref(p + 5, std::string_view(s.name))
+          .bind_ref(p + 6, to_string(s.kind))
+          .bind(p + 7, s.start_ns)
+          .bind(p + 8, s.end_ns)
+          .bind(p + 9, std::int64_t{s.error ? 1 : 0})
+          .bind_ref(p + 10, std::string_view(s.status_message))
+          .bind_blob_ref(p + 11, attrs);
+      if (content.empty()) put.bind_null(p + 12);
+      else put.bind_blob_ref(p + 12, content);
     }
-    put_span_.bind_ref(1, std::string_view(tid))
-        .bind_ref(2, std::string_view(s.span_id))
-        .bind_ref(3, std::string_view(s.parent_span_id))
-        .bind(4, static_cast<std::int64_t>(i))
-        .bind_ref(5, std::string_view(s.name))
-        .bind_ref(6, to_string(s.kind))
-        .bind(7, s.start_ns)
-        .bind(8, s.end_ns)
-        .bind(9, std::int64_t{s.error ? 1 : 0})
-        .bind_ref(10, std::string_view(s.status_message))
-        .bind_blob_ref(11, attrs);
-    if (content.empty()) put_span_.bind_null(12);
-    else put_span_.bind_blob_ref(12, content);
-    if (!put_span_.exec()) return sqlite_reason(db_, put_span_.last_rc());
-    if (std::string e = write_events(tid, s, existed); !e.empty()) return e;
+    if (!put.exec()) return sqlite_reason(db_, put.last_rc());
+    for (std::size_t i = first; i < first + count; ++i)
+      if (std::string e = write_events(tid, trace.spans[i], existed); !e.empty()) return e;
   }
   if (!existed) return rows ? aggregates_->add(tid, rows->facts) : aggregates_->add(tid, aggregate_facts(trace));
   // A trace delivered in parts adds up: its totals come from every span stored so far.
