@@ -13,6 +13,7 @@
 namespace llmtap::exporting {
 namespace {
 
+constexpr std::size_t kStatsRowsPerInsert = 32;
 constexpr std::int32_t kExponentOffset = 400;  // decimal exponents -400..; a bucket is (exponent, mantissa 100..999)
 
 double pow10(int e) {
@@ -261,28 +262,49 @@ AggregateWriter::AggregateWriter(sqlite3* db, KeyTable& keys)
       get_agg_(db, "SELECT data FROM report_hours WHERE kind=?1 AND hour=?2 AND key=?3"),
       put_agg_(db, "INSERT OR REPLACE INTO report_hours(kind,hour,key,data) VALUES(?1,?2,?3,?4)"),
       drop_agg_(db, "DELETE FROM report_hours WHERE kind=?1 AND hour=?2 AND key=?3"),
-      put_stats_(db,
-                 "INSERT OR REPLACE INTO trace_stats(trace_id,start_ns,cost_usd,loop,user,session) "
-                 "VALUES(?1,?2,?3,?4,?5,?6)"),
       drop_stats_(db, "DELETE FROM trace_stats WHERE trace_id=?1"),
       get_report_(db, "SELECT report FROM traces WHERE trace_id=?1"),
-      stored_spans_(db, spans_of_trace_sql(false).c_str()) {
-  for (auto* st : {&get_agg_, &put_agg_, &drop_agg_, &put_stats_, &drop_stats_, &get_report_, &stored_spans_})
+      stored_spans_(db, spans_of_trace_sql(false).c_str()),
+      put_stats_(db, "INSERT OR REPLACE INTO trace_stats(trace_id,start_ns,cost_usd,loop,user,session) VALUES", 6,
+                 kStatsRowsPerInsert) {
+  for (auto* st : {&get_agg_, &put_agg_, &drop_agg_, &put_stats_.rows(1), &drop_stats_, &get_report_, &stored_spans_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
 }
 
-std::string AggregateWriter::add(std::string_view trace_id, const Trace& trace) {
+AggregateFacts aggregate_facts(const Trace& trace) {
+  AggregateFacts a;
+  a.facts = trace_facts(trace);
+  a.spans = static_cast<std::int64_t>(trace.spans.size());
+  a.loop = !loop_reason(a.facts, kAggregateLoopRepeats, kAggregateLoopModelCalls).empty();
+  return a;
+}
+
+std::string AggregateWriter::add(std::string_view trace_id, const AggregateFacts& a) {
   if (!error_.empty()) return error_;
-  if (trace.spans.empty()) return "";
-  const TraceFacts f = trace_facts(trace);
-  add_trace(pending_, f, static_cast<std::int64_t>(trace.spans.size()), 1);
-  put_stats_.bind(1, trace_id).bind(2, f.start_ns);
-  if (f.cost_usd) put_stats_.bind(3, *f.cost_usd);
-  else put_stats_.bind_null(3);
-  put_stats_.bind(4, loop_reason(f, kAggregateLoopRepeats, kAggregateLoopModelCalls).empty() ? 0 : 1)
-      .bind(5, std::string_view(f.parties.user))
-      .bind(6, std::string_view(f.parties.session));
-  if (!put_stats_.exec()) return sqlite_reason(db_, put_stats_.last_rc());
+  if (a.spans == 0) return "";
+  const TraceFacts& f = a.facts;
+  add_trace(pending_, f, a.spans, 1);
+  stats_.push_back({std::string(trace_id), f.start_ns, f.cost_usd, a.loop, f.parties.user, f.parties.session});
+  return "";
+}
+
+std::string AggregateWriter::write_stats() {
+  for (std::size_t first = 0; first < stats_.size(); first += put_stats_.max_rows()) {
+    const std::size_t count = std::min(put_stats_.max_rows(), stats_.size() - first);
+    sql::Stmt& st = put_stats_.rows(count);
+    for (std::size_t r = 0; r < count; ++r) {
+      const StatsRow& row = stats_[first + r];
+      const int p = put_stats_.param(r);
+      st.bind_ref(p, std::string_view(row.trace_id)).bind(p + 1, row.start_ns);
+      if (row.cost_usd) st.bind(p + 2, *row.cost_usd);
+      else st.bind_null(p + 2);
+      st.bind(p + 3, row.loop ? 1 : 0)
+          .bind_ref(p + 4, std::string_view(row.user))
+          .bind_ref(p + 5, std::string_view(row.session));
+    }
+    if (!st.exec()) return sqlite_reason(db_, st.last_rc());
+  }
+  stats_.clear();
   return "";
 }
 
@@ -315,6 +337,8 @@ std::string AggregateWriter::retract(std::string_view trace_id) {
   bool found = false;
   if (std::string e = stored_trace(trace_id, old, &found); !e.empty() || !found) return e;
   if (!old.spans.empty()) add_trace(pending_, trace_facts(old), static_cast<std::int64_t>(old.spans.size()), -1);
+  // Its row may still wait here (an earlier part in the same transaction), or be stored.
+  std::erase_if(stats_, [&](const StatsRow& row) { return row.trace_id == trace_id; });
   drop_stats_.bind(1, trace_id);
   if (!drop_stats_.exec()) return sqlite_reason(db_, drop_stats_.last_rc());
   return "";
@@ -322,7 +346,12 @@ std::string AggregateWriter::retract(std::string_view trace_id) {
 
 std::string AggregateWriter::flush() {
   if (!error_.empty()) return error_;
-  std::string why;
+  std::string why = write_stats();
+  stats_.clear();
+  if (!why.empty()) {
+    pending_.clear();
+    return why;
+  }
   for (auto& [k, delta] : pending_) {
     GroupAggregate row;
     get_agg_.bind(1, static_cast<int>(k.kind)).bind(2, k.hour).bind(3, std::string_view(k.key));
@@ -337,8 +366,9 @@ std::string AggregateWriter::flush() {
                             row.counts[GroupAggregate::kToolCalls] == 0
                         ? drop_agg_
                         : put_agg_;
-    st.bind(1, static_cast<int>(k.kind)).bind(2, k.hour).bind(3, std::string_view(k.key));
-    if (&st == &put_agg_) put_agg_.bind_blob(4, row.encode());
+    const std::string data = &st == &put_agg_ ? row.encode() : std::string();
+    st.bind(1, static_cast<int>(k.kind)).bind(2, k.hour).bind_ref(3, std::string_view(k.key));
+    if (&st == &put_agg_) put_agg_.bind_blob_ref(4, data);
     if (!st.exec()) {
       why = sqlite_reason(db_, st.last_rc());
       break;
@@ -362,7 +392,7 @@ bool build_aggregates(sqlite3* db, std::string* error) {
   while ((rc = ids.step()) == SQLITE_ROW) {
     const std::string id(ids.view(0));
     std::string e = writer.stored_trace(id, trace, &found);
-    if (e.empty() && found) e = writer.add(id, trace);
+    if (e.empty() && found) e = writer.add(id, aggregate_facts(trace));
     // Bounded memory: the gathered rows go to the table every few thousand traces.
     if (e.empty() && ++n % 5000 == 0) e = writer.flush();
     if (!e.empty()) return *error = e, false;

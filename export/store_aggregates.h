@@ -85,20 +85,33 @@ using AggregateMap = std::map<AggregateKey, GroupAggregate>;
 // Adds (SIGN 1) or takes off (-1) one trace's contribution to OUT.
 void add_trace(AggregateMap& out, const TraceFacts& facts, std::int64_t spans, int sign);
 
+// What one stored trace adds to the aggregates and its trace_stats row, computed from its whole
+// stored form. Pure: encoders compute it off the store's thread with the rest of the rows
+// (store_encoding.h).
+struct AggregateFacts {
+  TraceFacts facts;
+  std::int64_t spans = 0;
+  bool loop = false;  // the loop rule at the aggregates' thresholds
+};
+AggregateFacts aggregate_facts(const Trace& trace);
+
 // The write side, on a connection inside the caller's transaction: the writer, retention and the
 // migration share it. Contributions gather in memory and go to the tables in flush().
 class AggregateWriter {
  public:
   AggregateWriter(sqlite3* db, KeyTable& keys);
   const std::string& error() const { return error_; }  // "" if every statement prepared
-  // TRACE (its whole stored form) is being stored under TRACE_ID.
-  std::string add(std::string_view trace_id, const Trace& trace);
+  // A trace with FACTS (aggregate_facts() of its whole stored form) is being stored under TRACE_ID.
+  std::string add(std::string_view trace_id, const AggregateFacts& facts);
   // The stored trace TRACE_ID is about to be replaced or deleted: what it added comes off. Reads its
   // projection (or, for a trace stored before schema 3, its spans). A trace not stored is a no-op.
   std::string retract(std::string_view trace_id);
   // Writes what was gathered (call before COMMIT); "" or the error.
   std::string flush();
-  void discard() { pending_.clear(); }
+  void discard() {
+    pending_.clear();
+    stats_.clear();
+  }
   // The stored trace TRACE_ID as the report reads it (*FOUND false if it is not stored).
   std::string stored_trace(std::string_view trace_id, Trace& out, bool* found);
 
@@ -107,8 +120,20 @@ class AggregateWriter {
   sqlite3* db_;
   KeyTable& keys_;
   std::string error_;
+  // A trace_stats row waiting for flush() (written many to a statement).
+  struct StatsRow {
+    std::string trace_id;
+    UnixNanos start_ns;
+    std::optional<double> cost_usd;
+    bool loop;
+    std::string user, session;
+  };
+  std::string write_stats();
+
   AggregateMap pending_;
-  sql::Stmt get_agg_, put_agg_, drop_agg_, put_stats_, drop_stats_, get_report_, stored_spans_;
+  std::vector<StatsRow> stats_;  // in the order added (a later row of one trace replaces an earlier)
+  sql::Stmt get_agg_, put_agg_, drop_agg_, drop_stats_, get_report_, stored_spans_;
+  sql::MultiRowInsert put_stats_;
 };
 
 // Schema 4's tables (also for a new store).

@@ -13,6 +13,10 @@ namespace llmtap::exporting {
 std::size_t EncodedTrace::bytes() const {
   std::size_t n = report.size() + agents.size() + sizeof(*this);
   for (const auto& [attrs, content] : spans) n += attrs.size() + content.size() + 2 * sizeof(std::string);
+  const TraceFacts& f = facts.facts;
+  n += f.calls.size() * sizeof(CallFacts) + f.tools.size() * sizeof(ToolFacts) +
+       f.handoffs.size() * sizeof(HandoffFacts);
+  for (const CallFacts& c : f.calls) n += c.agent.size() + c.model.size() + c.user.size() + c.session.size();
   return n;
 }
 
@@ -70,6 +74,7 @@ void encode_trace_rows(const Trace& trace, CommittedKeys& committed, EncodedTrac
   }
   out.totals = trace_totals(trace);
   out.agents = agents_json(out.totals.agents);
+  out.facts = aggregate_facts(trace);
   out.ready = true;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // A trace's store rows encoded before the store's SQLite thread sees it: the span attribute blobs,
-// the report projection, the totals row. Encoding is about half of the writer's CPU per span; done on
+// the report projection, the totals row, and what it adds to the aggregates (store_aggregates.h). Encoding is about half of the writer's CPU per span; done on
 // the thread that hands the trace to the store (the trace builder's), the single SQLite thread is left
 // with binding and B-tree work, so the store's sustained rate is what SQLite can insert.
 // Key ids come only from SQLite (store_keys.h: two processes on one store agree on them), so a trace
@@ -18,6 +18,7 @@
 
 #include "common/span.h"
 #include "export/span_codec.h"
+#include "export/store_aggregates.h"
 #include "export/store_writer.h"
 
 namespace llmtap::exporting {
@@ -28,6 +29,7 @@ struct EncodedTrace {
   std::string report;                                       // report_projection.h's blob
   TraceTotals totals;
   std::string agents;                                       // totals.agents as a JSON array
+  AggregateFacts facts;                                     // aggregate_facts() of the trace
   std::size_t bytes() const;
 };
 

@@ -75,14 +75,15 @@ StoreWriter::StoreWriter(sqlite3* db)
       // A new trace's row goes in first; no change means the trace was stored before (a trace delivered
       // in parts), which the one uniqueness check on trace_id tells without a SELECT per trace.
       add_trace_(db, (std::string("INSERT INTO ") + kTraceColumns + " ON CONFLICT(trace_id) DO NOTHING").c_str()),
-      put_span_(db,
-                "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
-                "status_message,attrs,content) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
       put_trace_(db, (std::string("INSERT OR REPLACE INTO ") + kTraceColumns).c_str()),
       stored_spans_(db, spans_of_trace_sql(false).c_str()),
       put_event_(db, "INSERT INTO span_events(trace_id,span_id,seq,time_ns,name,attrs) VALUES(?1,?2,?3,?4,?5,?6)"),
-      drop_events_(db, "DELETE FROM span_events WHERE trace_id=?1 AND span_id=?2") {
-  for (auto* st : {&add_trace_, &put_span_, &put_trace_, &stored_spans_, &put_event_, &drop_events_})
+      drop_events_(db, "DELETE FROM span_events WHERE trace_id=?1 AND span_id=?2"),
+      put_spans_(db,
+                 "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
+                 "status_message,attrs,content) VALUES",
+                 12, 16) {
+  for (auto* st : {&add_trace_, &put_spans_.rows(1), &put_trace_, &stored_spans_, &put_event_, &drop_events_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
   if (error_.empty() && keys_.load(&error_)) committed_->publish(keys_.dictionary());
   aggregates_ = std::make_unique<AggregateWriter>(db, keys_);
@@ -118,15 +119,15 @@ std::string StoreWriter::add_wanted_keys() {
 
 bool StoreWriter::put_trace_row(sql::Stmt& st, const std::string& tid, const TraceTotals& t, std::string_view agents,
                                 std::string_view report) {
-  st.bind(1, std::string_view(tid))
+  st.bind_ref(1, std::string_view(tid))
       .bind(2, t.start_ns)
       .bind(3, t.end_ns)
-      .bind(4, std::string_view(t.workflow))
-      .bind(5, agents)
+      .bind_ref(4, std::string_view(t.workflow))
+      .bind_ref(5, agents)
       .bind(6, t.span_count);
   if (t.cost_usd) st.bind(7, *t.cost_usd);
   else st.bind_null(7);
-  st.bind(8, t.error_count).bind(9, now_ns()).bind_blob(10, report);
+  st.bind(8, t.error_count).bind(9, now_ns()).bind_blob_ref(10, report);
   return st.exec();
 }
 
@@ -147,34 +148,49 @@ std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* row
   // What the stored parts added to the aggregates comes off before they change.
   if (existed)
     if (std::string e = aggregates_->retract(tid); !e.empty()) return e;
-  for (std::size_t i = 0; i < trace.spans.size(); ++i) {
-    const Span& s = trace.spans[i];
-    std::string_view attrs, content;
-    if (rows) {
-      attrs = rows->spans[i].first;
-      content = rows->spans[i].second;
-    } else {
-      if (!encode_span_attributes(s, keys_, attrs_, content_)) return sqlite_reason(db_, sqlite3_errcode(db_));
-      attrs = attrs_;
-      content = content_;
+  // The spans in statements of up to put_spans_.max_rows() rows, in order (row ids as one INSERT per span
+  // would give them); each chunk's events after it. Encoded here (without ROWS) into per-span buffers,
+  // as the statement reads every row's bytes at its step.
+  const std::size_t n = trace.spans.size();
+  const std::size_t per_insert = put_spans_.max_rows();
+  if (!rows) span_blobs_.resize(std::min(n, per_insert));
+  for (std::size_t first = 0; first < n; first += per_insert) {
+    const std::size_t count = std::min(per_insert, n - first);
+    sql::Stmt& put = put_spans_.rows(count);
+    if (!put.ok()) return sqlite_reason(db_, sqlite3_errcode(db_));
+    for (std::size_t r = 0; r < count; ++r) {
+      const std::size_t i = first + r;
+      const Span& s = trace.spans[i];
+      std::string_view attrs, content;
+      if (rows) {
+        attrs = rows->spans[i].first;
+        content = rows->spans[i].second;
+      } else {
+        auto& [a, c] = span_blobs_[r];
+        if (!encode_span_attributes(s, keys_, a, c)) return sqlite_reason(db_, sqlite3_errcode(db_));
+        attrs = a;
+        content = c;
+      }
+      const int p = put_spans_.param(r) - 1;
+      put.bind_ref(p + 1, std::string_view(tid))
+          .bind_ref(p + 2, std::string_view(s.span_id))
+          .bind_ref(p + 3, std::string_view(s.parent_span_id))
+          .bind(p + 4, static_cast<std::int64_t>(i))
+          .bind_ref(p + 5, std::string_view(s.name))
+          .bind_ref(p + 6, to_string(s.kind))
+          .bind(p + 7, s.start_ns)
+          .bind(p + 8, s.end_ns)
+          .bind(p + 9, std::int64_t{s.error ? 1 : 0})
+          .bind_ref(p + 10, std::string_view(s.status_message))
+          .bind_blob_ref(p + 11, attrs);
+      if (content.empty()) put.bind_null(p + 12);
+      else put.bind_blob_ref(p + 12, content);
     }
-    put_span_.bind(1, std::string_view(tid))
-        .bind(2, std::string_view(s.span_id))
-        .bind(3, std::string_view(s.parent_span_id))
-        .bind(4, static_cast<std::int64_t>(i))
-        .bind(5, std::string_view(s.name))
-        .bind(6, to_string(s.kind))
-        .bind(7, s.start_ns)
-        .bind(8, s.end_ns)
-        .bind(9, std::int64_t{s.error ? 1 : 0})
-        .bind(10, std::string_view(s.status_message))
-        .bind_blob(11, attrs);
-    if (content.empty()) put_span_.bind_null(12);
-    else put_span_.bind_blob(12, content);
-    if (!put_span_.exec()) return sqlite_reason(db_, put_span_.last_rc());
-    if (std::string e = write_events(tid, s, existed); !e.empty()) return e;
+    if (!put.exec()) return sqlite_reason(db_, put.last_rc());
+    for (std::size_t i = first; i < first + count; ++i)
+      if (std::string e = write_events(tid, trace.spans[i], existed); !e.empty()) return e;
   }
-  if (!existed) return aggregates_->add(tid, trace);
+  if (!existed) return rows ? aggregates_->add(tid, rows->facts) : aggregates_->add(tid, aggregate_facts(trace));
   // A trace delivered in parts adds up: its totals come from every span stored so far.
   Trace stored;
   stored.trace_id = tid;
@@ -182,24 +198,24 @@ std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* row
   const TraceTotals t = trace_totals(stored);
   if (!encode_report_projection(stored, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
   if (!put_trace_row(put_trace_, tid, t, agents_json(t.agents), report_)) return sqlite_reason(db_, put_trace_.last_rc());
-  return aggregates_->add(tid, stored);
+  return aggregates_->add(tid, aggregate_facts(stored));
 }
 
 std::string StoreWriter::write_events(const std::string& trace_id, const Span& span, bool replace) {
   if (replace) {
-    drop_events_.bind(1, std::string_view(trace_id)).bind(2, std::string_view(span.span_id));
+    drop_events_.bind_ref(1, std::string_view(trace_id)).bind_ref(2, std::string_view(span.span_id));
     if (!drop_events_.exec()) return sqlite_reason(db_, drop_events_.last_rc());
   }
   for (std::size_t k = 0; k < span.events.size(); ++k) {
     const SpanEvent& e = span.events[k];
     attrs_.clear();
     for (std::size_t i = 0; i < e.attributes.size(); ++i) codec::append_attribute(attrs_, i, -1, e.attributes[i]);
-    put_event_.bind(1, std::string_view(trace_id))
-        .bind(2, std::string_view(span.span_id))
+    put_event_.bind_ref(1, std::string_view(trace_id))
+        .bind_ref(2, std::string_view(span.span_id))
         .bind(3, static_cast<std::int64_t>(k))
         .bind(4, e.time_ns)
-        .bind(5, std::string_view(e.name))
-        .bind_blob(6, attrs_);
+        .bind_ref(5, std::string_view(e.name))
+        .bind_blob_ref(6, attrs_);
     if (!put_event_.exec()) return sqlite_reason(db_, put_event_.last_rc());
   }
   return "";

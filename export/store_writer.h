@@ -3,10 +3,12 @@
 // prepared once per connection: per span one row (attributes encoded, store_rows.h), per trace one
 // summary row computed in memory (or, for a trace delivered in parts, from every span stored) with
 // the trace's report projection, and a row per span event.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -57,9 +59,11 @@ class StoreWriter {
   std::string error_;
   KeyTable keys_;
   std::shared_ptr<CommittedKeys> committed_;
-  sql::Stmt add_trace_, put_span_, put_trace_, stored_spans_, put_event_, drop_events_;
+  sql::Stmt add_trace_, put_trace_, stored_spans_, put_event_, drop_events_;
+  sql::MultiRowInsert put_spans_;  // a trace's spans, up to 16 per statement
   std::unique_ptr<AggregateWriter> aggregates_;  // store_aggregates.h, kept with every trace written
-  std::string attrs_, content_, report_;  // reused encoding buffers
+  std::string attrs_, report_;  // reused encoding buffers
+  std::vector<std::pair<std::string, std::string>> span_blobs_;  // one INSERT's spans: attrs, content
 };
 
 }  // namespace llmtap::exporting
