@@ -49,6 +49,20 @@ wait_port() {
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 rss_mb() { awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{printf "%.0f %.0f", r/1024, h/1024}' "/proc/$1/status"; }
 cpu_ticks() { local p t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+# thread_ticks PID: "name ticks" per thread name of PID (the IO threads summed), to diff around a run.
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    # comm may hold spaces: the fields after the ")" are fixed.
+    printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
+  done | awk 'NF == 2 {s[$1] += $2} END {for (n in s) print n, s[n]}' | sort
+}
+# thread_cpu_per_request BEFORE AFTER REQUESTS: per-thread CPU microseconds per request, largest first.
+thread_cpu_per_request() {
+  join -a2 -e0 -o 0,1.2,2.2 <(echo "$1") <(echo "$2") |
+    awk -v n="$3" -v hz="$(getconf CLK_TCK)" 'n > 0 && $3 > $2 {printf "%s %.1f\n", $1, ($3 - $2) * 1e6 / hz / n}' |
+    sort -k2 -rn | awk '{printf "%s%s %s us", (NR > 1 ? ", " : ""), $1, $2} END {print ""}'
+}
 
 bash "$root/examples/sim-provider/make_test_ca.sh" "$work/ca"
 up_tls=$(free_port); nx_http=$(free_port); mp_http=$(free_port)
@@ -79,7 +93,7 @@ nginx -p "$work/nx-px" -c "$work/nx-px/nginx.conf" 2>"$work/nx-px/stderr" & pids
 "$llmtap" proxy --listen 127.0.0.1:0 --data-dir "$work/llmtap" --no-collector --log-level warn \
   --upstream "openai=https://127.0.0.1:$up_tls" --upstream-ca "$work/ca/ca.pem" "${extra[@]}" \
   >"$work/llmtap.out" 2>"$work/llmtap.err" & pids+=($!); lt_pid=$!
-for ((i = 0; i < 100; i++)); do [[ -s $work/llmtap.out ]] && break; sleep 0.1; done
+for ((i = 0; i < 600; i++)); do [[ -s $work/llmtap.out ]] && break; sleep 0.1; done
 lt=$(head -1 "$work/llmtap.out" | grep -o '[0-9]*$')
 cred=$(cat "$work/llmtap/proxy-credential")
 mp_pid=
@@ -157,12 +171,16 @@ echo "machine: $(nproc) cores; llmtap ${extra[*]:-(defaults)}"
 if [[ $memory != 0 ]]; then
   echo "memory run: llmtap only, wrk -t2 -c50 for ${memory}s, distinct conversations"
   echo "  start: rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"
+  t0=$(thread_ticks "$lt_pid"); c0=$(cpu_ticks "$lt_pid")
   run llmtap 50 "$memory" >"$work/mem.txt" &
   wrk_job=$!
   for ((s = 5; s <= memory; s += 5)); do sleep 5; echo "  t=${s}s rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"; done
   wait "$wrk_job"
   read -r rps p50 p99 reqs non2xx errs <"$work/mem.txt"
-  echo "  wrk: $reqs requests ($rps req/s, p99 ${p99} us), non-2xx $non2xx, socket errors $errs"
+  t1=$(thread_ticks "$lt_pid"); c1=$(cpu_ticks "$lt_pid")
+  echo "  wrk: $reqs requests ($rps req/s, p99 ${p99} us), non-2xx $non2xx, socket errors $errs  load $(load)"
+  echo "  llmtap cpu per request: $(((c1 - c0) * 1000000 / $(getconf CLK_TCK) / (reqs > 0 ? reqs : 1))) us;" \
+       "per thread: $(thread_cpu_per_request "$t0" "$t1" "$reqs")"
   echo "  end: rss/hwm MB $(rss_mb "$lt_pid")"
   ms=$(stop_llmtap)
   echo "  peak RSS (VmHWM, including the stop): $(cat "$work/peak" 2>/dev/null || echo ?) MB"
@@ -177,12 +195,13 @@ declare -A res
 for c in 1 50; do
   for n in "${names[@]}"; do
     echo "  [load $(load)] wrk -c$c ${secs}s via $n" >&2
-    c0=0; [[ $n == llmtap ]] && c0=$(cpu_ticks "$lt_pid")
+    c0=0; [[ $n == llmtap ]] && c0=$(cpu_ticks "$lt_pid") && t0=$(thread_ticks "$lt_pid")
     res[$n.$c]=$(run "$n" "$c" "$secs")
     if [[ $n == llmtap ]]; then
       read -r _ _ _ reqs _ _ <<<"${res[$n.$c]}"
       lt_requests=$((lt_requests + reqs))
       res[cpu.$c]=$((reqs > 0 ? ($(cpu_ticks "$lt_pid") - c0) * 1000000 / $(getconf CLK_TCK) / reqs : 0))
+      res[threads.$c]=$(thread_cpu_per_request "$t0" "$(thread_ticks "$lt_pid")" "$reqs")
     fi
   done
 done
@@ -198,6 +217,8 @@ for c in 1 50; do
   done
 done
 echo "llmtap cpu per request: ${res[cpu.1]} us @1, ${res[cpu.50]} us @50; rss/hwm MB $(rss_mb "$lt_pid")"
+echo "  per thread @1: ${res[threads.1]}"
+echo "  per thread @50: ${res[threads.50]}"
 ms=$(stop_llmtap)
 echo "llmtap SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces), spooled: $(spooled_traces) for $lt_requests requests wrk completed;" \
      "closed early by the budget: $(closed_early)"

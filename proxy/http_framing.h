@@ -19,14 +19,69 @@ namespace llmtap::proxy {
 namespace http = boost::beast::http;
 
 struct HeaderField {
-  std::string name;
-  std::string value;
+  std::string_view name;
+  std::string_view value;
+};
+
+// A message's header fields in arrival order, as received (names keep their case), all in one
+// buffer: a field costs no allocation of its own, and a store a connection reuses for each of its
+// messages costs none once it has grown to the connection's largest header (the proxy profile
+// showed a string pair per field and the vector's regrowth as the IO threads' top malloc callers).
+class HeaderFields {
+ public:
+  class const_iterator {
+   public:
+    HeaderField operator*() const { return owner_->at(i_); }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator!=(const const_iterator& o) const { return i_ != o.i_; }
+    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
+
+   private:
+    friend class HeaderFields;
+    const_iterator(const HeaderFields* owner, std::size_t i) : owner_(owner), i_(i) {}
+    const HeaderFields* owner_;
+    std::size_t i_;
+  };
+
+  void clear() {
+    bytes_.clear();
+    spans_.clear();
+  }
+  void add(std::string_view name, std::string_view value) {
+    spans_.push_back({static_cast<std::uint32_t>(bytes_.size()), static_cast<std::uint32_t>(name.size()),
+                      static_cast<std::uint32_t>(value.size())});
+    bytes_.append(name);
+    bytes_.append(value);
+  }
+  std::size_t size() const { return spans_.size(); }
+  bool empty() const { return spans_.empty(); }
+  HeaderField at(std::size_t i) const {
+    const Span& s = spans_[i];
+    const std::string_view all(bytes_);
+    return {all.substr(s.at, s.name_len), all.substr(s.at + s.name_len, s.value_len)};
+  }
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, spans_.size()}; }
+
+ private:
+  struct Span {
+    std::uint32_t at, name_len, value_len;  // the header is bounded by header_limit, far below 4 GB
+  };
+  std::string bytes_;
+  std::vector<Span> spans_;
 };
 
 template <bool isRequest>
 class MessageFraming final : public http::basic_parser<isRequest> {
  public:
-  explicit MessageFraming(std::size_t header_limit) {
+  explicit MessageFraming(std::size_t header_limit) : MessageFraming(header_limit, own_fields_) {}
+  // Keeps the fields in FIELDS (cleared here), which must outlive this parser: a connection passes
+  // the same store for each of its messages.
+  MessageFraming(std::size_t header_limit, HeaderFields& fields) : fields_(fields) {
+    fields_.clear();
     this->header_limit(static_cast<std::uint32_t>(header_limit));
     this->body_limit(std::numeric_limits<std::uint64_t>::max());
     this->eager(true);
@@ -39,7 +94,7 @@ class MessageFraming final : public http::basic_parser<isRequest> {
   int status() const { return status_; }
   int version() const { return version_; }
   // Header fields in arrival order, as received (names keep their case).
-  const std::vector<HeaderField>& fields() const { return fields_; }
+  const HeaderFields& fields() const { return fields_; }
   std::string_view field_value(std::string_view lower_name) const {
     for (const auto& f : fields_)
       if (iequals(f.name, lower_name)) return f.value;
@@ -74,7 +129,7 @@ class MessageFraming final : public http::basic_parser<isRequest> {
     version_ = version;
   }
   void on_field_impl(http::field, string_view name, string_view value, error_code&) override {
-    fields_.push_back({std::string(name.data(), name.size()), std::string(value.data(), value.size())});
+    fields_.add({name.data(), name.size()}, {value.data(), value.size()});
   }
   // Beast reads a request whose last transfer coding is not chunked as having no body, and its body
   // as the next request. RFC 9112 §6.3: such a request cannot be framed; answer 400 and close.
@@ -99,7 +154,8 @@ class MessageFraming final : public http::basic_parser<isRequest> {
   std::string target_;
   int status_ = 0;
   int version_ = 11;
-  std::vector<HeaderField> fields_;
+  HeaderFields own_fields_;  // unused when the caller passes a store
+  HeaderFields& fields_;
 };
 
 // How far a read buffer has been forwarded, apart from how far the parser has consumed it. Beast takes

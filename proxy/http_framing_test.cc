@@ -121,6 +121,32 @@ std::vector<std::string> forward_as_received(const std::vector<std::string>& pie
   return after_each;
 }
 
+// A connection passes one store to each of its messages: each parser sees only its own fields, in
+// arrival order and case, also when a later message has fewer and longer fields.
+TEST(HttpFraming, ReusedFieldStoreHoldsOnlyTheCurrentMessage) {
+  HeaderFields store;
+  boost::beast::error_code ec;
+  {
+    RequestFraming first(4096, store);
+    std::string wire = "GET /a HTTP/1.1\r\nHost: h\r\nX-One: 1\r\nX-Two: two\r\n\r\n";
+    first.put(boost::asio::buffer(wire), ec);
+    ASSERT_FALSE(ec);
+    ASSERT_EQ(first.fields().size(), 3u);
+    EXPECT_EQ(first.field_value("x-two"), "two");
+  }
+  RequestFraming second(4096, store);
+  second.eager(false);
+  std::string wire = "POST /b HTTP/1.1\r\nContent-Length: 0\r\nAuthorization: Bearer " + std::string(300, 'k') + "\r\n\r\n";
+  second.put(boost::asio::buffer(wire), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const HeaderField f : second.fields()) got.emplace_back(f.name, f.value);
+  const std::vector<std::pair<std::string, std::string>> want = {{"Content-Length", "0"},
+                                                                 {"Authorization", "Bearer " + std::string(300, 'k')}};
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(second.field_value("x-one").empty());
+}
+
 TEST(ForwardCursor, ChunkedResponseBytesGoOutAsTheyArrive) {
   std::string header = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
   std::vector<std::string> chunks = {"8\r\ndata: a\n\r\n", "9\r\ndata: bc\n\r\n", "0\r\n\r\n"};

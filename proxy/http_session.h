@@ -62,7 +62,7 @@ class HttpSession : public SessionBase {
 
   // Entry point once the transport is ready.
   void read_request() {
-    req_.emplace(opts().max_header_bytes);
+    req_.emplace(opts().max_header_bytes, req_fields_);
     req_->eager(false);
     header_started_ = false;  // stop after the header: it is rewritten, the body is forwarded raw
     if (client_buf_.size() > 0) return parse_request_header();
@@ -151,6 +151,7 @@ class HttpSession : public SessionBase {
   }
 
   beast::flat_buffer client_buf_;
+  HeaderFields req_fields_;  // the current request's fields, reused for the next (outlives req_)
   std::optional<RequestFraming> req_;
   bool closing_ = false;
 
@@ -456,7 +457,7 @@ class HttpSession : public SessionBase {
 
   // ---- flow B: response ----
   void read_response() {
-    resp_.emplace(kMaxResponseHeader);
+    resp_.emplace(kMaxResponseHeader, resp_fields_);
     resp_cursor_.reset();
     if (req_->method() == http::verb::head) resp_->skip(true);
     parse_response();
@@ -583,6 +584,7 @@ class HttpSession : public SessionBase {
         ->run();
   }
 
+  HeaderFields resp_fields_;  // as req_fields_, for resp_
   std::optional<ResponseFraming> resp_;
   ForwardCursor req_cursor_;   // client_buf_ bytes forwarded upstream ahead of req_'s parse
   ForwardCursor resp_cursor_;  // up_->buffer bytes forwarded to the client ahead of resp_'s parse
