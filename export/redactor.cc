@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "common/ascii.h"
+
 namespace llmtap::exporting {
 namespace {
 
@@ -76,14 +78,11 @@ bool match_auth_header(std::string_view s, std::size_t pos, std::size_t* vbegin,
 }  // namespace
 
 bool Redactor::is_auth_key(std::string_view key) {
-  std::string k;
-  k.reserve(key.size());
-  for (char c : key) k.push_back(lower(c));
+  // Called for every attribute of every exported span: compared in place, without a lowered copy.
   for (auto name : kAuthNames) {
-    if (k.size() < name.size()) continue;
-    std::size_t at = k.size() - name.size();
-    if (k.compare(at, name.size(), name) == 0 && (at == 0 || !std::isalnum(static_cast<unsigned char>(k[at - 1]))))
-      return true;
+    if (!ascii_iends_with(key, name)) continue;
+    const std::size_t at = key.size() - name.size();
+    if (at == 0 || !std::isalnum(static_cast<unsigned char>(key[at - 1]))) return true;
   }
   return false;
 }
@@ -200,8 +199,12 @@ void Redactor::redact_attributes(std::vector<Attribute>& attributes) const {
 
 Trace Redactor::redact_trace(const Trace& trace) const {
   Trace out = trace;
-  for (auto& s : out.spans) redact_span(s);
+  redact_trace_in_place(out);
   return out;
+}
+
+void Redactor::redact_trace_in_place(Trace& trace) const {
+  for (auto& s : trace.spans) redact_span(s);
 }
 
 bool is_content_attribute(std::string_view key) {
@@ -221,20 +224,29 @@ RedactingSink::RedactingSink(std::unique_ptr<TraceSink> next, bool capture_conte
       next_(std::move(next)),
       capture_content_(capture_content) {}
 
-void RedactingSink::on_trace(const Trace& trace) {
-  Trace clean = redactor_.redact_trace(trace);
+void RedactingSink::on_trace(const Trace& trace) { take_trace(Trace(trace)); }
+
+void RedactingSink::take_trace(Trace&& trace) {
+  // Content that is not exported is dropped first, not redacted and then dropped.
   if (!capture_content_) {
-    for (auto& span : clean.spans) {
+    for (auto& span : trace.spans) {
       std::erase_if(span.attributes, [](const Attribute& a) { return is_content_attribute(a.key); });
     }
   }
-  next_->on_trace(clean);
+  redactor_.redact_trace_in_place(trace);
+  next_->take_trace(std::move(trace));
 }
 
 void RedactingSink::flush() { next_->flush(); }
 
 void FanoutSink::on_trace(const Trace& trace) {
   for (auto& s : sinks_) s->on_trace(trace);
+}
+
+void FanoutSink::take_trace(Trace&& trace) {
+  if (sinks_.empty()) return;
+  for (std::size_t i = 0; i + 1 < sinks_.size(); ++i) sinks_[i]->on_trace(trace);
+  sinks_.back()->take_trace(std::move(trace));
 }
 
 void FanoutSink::flush() {

@@ -31,6 +31,7 @@ class Redactor {
   static bool is_auth_key(std::string_view key);
   void redact_span(Span& span) const;
   Trace redact_trace(const Trace& trace) const;
+  void redact_trace_in_place(Trace& trace) const;
 
  private:
   std::string redact_credentials(std::string_view text) const;
@@ -49,6 +50,7 @@ class RedactingSink : public TraceSink {
   RedactingSink(std::unique_ptr<TraceSink> next, bool capture_content,
                 std::shared_ptr<const ContentRedactor> content = nullptr);
   void on_trace(const Trace& trace) override;
+  void take_trace(Trace&& trace) override;  // redacted in place, then handed on
   void flush() override;
   void stop_by(std::chrono::steady_clock::time_point deadline) override { next_->stop_by(deadline); }
 
@@ -63,6 +65,7 @@ class ForwardingSink : public TraceSink {
  public:
   explicit ForwardingSink(TraceSink& next) : next_(next) {}
   void on_trace(const Trace& trace) override { next_.on_trace(trace); }
+  void take_trace(Trace&& trace) override { next_.take_trace(std::move(trace)); }
   void flush() override { next_.flush(); }
 
  private:
@@ -74,6 +77,7 @@ class FanoutSink : public TraceSink {
  public:
   explicit FanoutSink(std::vector<std::unique_ptr<TraceSink>> sinks) : sinks_(std::move(sinks)) {}
   void on_trace(const Trace& trace) override;
+  void take_trace(Trace&& trace) override;  // the last sink takes it, the others see it
   void flush() override;
   void stop_by(std::chrono::steady_clock::time_point deadline) override {
     for (auto& s : sinks_) s->stop_by(deadline);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "export/span_codec.h"
 #include "export/test_spans.h"
 
 namespace llmtap::exporting {
@@ -59,6 +60,13 @@ TEST(Redactor, AttributeKeysNamingAuthHeaders) {
   EXPECT_TRUE(Redactor::is_auth_key("X-Goog-Api-Key"));
   EXPECT_FALSE(Redactor::is_auth_key("gen_ai.usage.input_tokens"));
   EXPECT_FALSE(Redactor::is_auth_key("gen_ai.agent.name"));
+  // Compared in place, any case, only as the key's last word.
+  EXPECT_TRUE(Redactor::is_auth_key("HTTP.Request.Header.Proxy-Authorization"));
+  EXPECT_TRUE(Redactor::is_auth_key("x-API-KEY"));
+  EXPECT_TRUE(Redactor::is_auth_key("Cookie"));
+  EXPECT_FALSE(Redactor::is_auth_key("myauthorization"));
+  EXPECT_FALSE(Redactor::is_auth_key("cookies"));
+  EXPECT_FALSE(Redactor::is_auth_key(""));
 }
 
 TEST(Redactor, SpanEverywhere) {
@@ -106,6 +114,48 @@ TEST(RedactingSink, StripsContentWhenCaptureOffAndFansOut) {
   EXPECT_EQ(gen.find("gen_ai.input.messages"), nullptr);
   EXPECT_NE(gen.find("gen_ai.usage.input_tokens"), nullptr);  // structure and usage stay
   EXPECT_EQ(pb->got[0].spans[5].find("gen_ai.tool.call.arguments"), nullptr);
+}
+
+// A sink that tells a trace it was given (take_trace) from one it was shown (on_trace).
+struct TakingSink : CaptureSink {
+  int taken = 0;
+  void take_trace(Trace&& t) override {
+    ++taken;
+    got.push_back(std::move(t));
+  }
+};
+
+std::string encoded(const Trace& t) {
+  std::string out;
+  codec::encode_trace(t, out);
+  return out;
+}
+
+TEST(RedactingSink, ATakenTraceIsRedactedAsAShownOneAndTheLastSinkTakesIt) {
+  for (bool capture : {false, true}) {
+    auto shown = std::make_unique<TakingSink>();
+    auto taking = std::make_unique<TakingSink>();
+    auto *ps = shown.get(), *pt = taking.get();
+    std::vector<std::unique_ptr<TraceSink>> sinks;
+    sinks.push_back(std::move(shown));
+    sinks.push_back(std::move(taking));
+    RedactingSink sink(std::make_unique<FanoutSink>(std::move(sinks)), capture);
+    auto reference = std::make_unique<CaptureSink>();
+    auto* pr = reference.get();
+    RedactingSink by_copy(std::move(reference), capture);
+    const Trace input = testing::support_trace("0af7651916cd43dd8448eb211c80319c", kOpenAi);
+    by_copy.on_trace(input);
+    sink.take_trace(Trace(input));
+    sink.on_trace(input);
+    ASSERT_EQ(pr->got.size(), 1u);
+    ASSERT_EQ(ps->got.size(), 2u);
+    ASSERT_EQ(pt->got.size(), 2u);
+    EXPECT_EQ(ps->taken, 0);  // the first sink is shown the trace the last one takes
+    EXPECT_EQ(pt->taken, 2);
+    for (const auto* got : {&ps->got[0], &ps->got[1], &pt->got[0], &pt->got[1]})
+      EXPECT_EQ(encoded(*got), encoded(pr->got[0])) << "capture " << capture;
+    EXPECT_NE(encoded(pr->got[0]), encoded(input));  // something was redacted
+  }
 }
 
 TEST(RedactingSink, KeepsRedactedContentWhenCaptureOn) {

@@ -197,7 +197,12 @@ void SqliteStore::settle_overflow() {
 
 bool SqliteStore::past_deadline() const { return deadline_ != Clock::time_point::max() && Clock::now() >= deadline_; }
 
-void SqliteStore::on_trace(const Trace& trace) {
+void SqliteStore::on_trace(const Trace& trace) { accept(trace, nullptr); }
+
+void SqliteStore::take_trace(Trace&& trace) { accept(trace, &trace); }
+
+// OWNED is TRACE when the caller gave it up: it is moved into the queue rather than copied.
+void SqliteStore::accept(const Trace& trace, Trace* owned) {
   if (trace.spans.empty()) return;
   const std::size_t bytes = codec::approx_size(trace);
   {
@@ -259,7 +264,7 @@ void SqliteStore::on_trace(const Trace& trace) {
   // the lock, on the caller's thread (store_encoding.h). With the writer keeping up they are left to
   // it, as the caller may be the busier thread (a SIGTERM's close of every open trace); past the
   // deadline the trace is going to the spool.
-  QueuedTrace item{trace, {}, bytes};
+  QueuedTrace item{owned ? std::move(*owned) : Trace(trace), {}, bytes};
   if (writer_ && !past_deadline() && queue_.size() >= kEncodeHereFrom) {
     lock.unlock();
     writer_->prepare(item.trace, item.rows);

@@ -85,6 +85,7 @@ class SqliteStore : public TraceSink {
   // Queues TRACE; past the queue's bounds spools it (waits only if the spool cannot be written).
   // Never drops. Not for the forwarding path.
   void on_trace(const Trace& trace) override;
+  void take_trace(Trace&& trace) override;  // queued without a copy
   // Returns once everything accepted so far is stored or spooled, or at the stop_by() deadline
   // (then what is still queued is spooled before it returns), else after at most 10 s.
   void flush() override;
@@ -96,6 +97,7 @@ class SqliteStore : public TraceSink {
   SqliteStore(std::string path, sqlite3* db, const StoreOptions& options);
   void run();
   bool past_deadline() const;  // under mu_
+  void accept(const Trace& trace, Trace* owned);
   void settle_overflow();      // under mu_: this run's traces in the spool count as spooled for good
   // Writes one batch from the queue (lock held on entry and exit). false if the queue was empty.
   bool write_queued(std::unique_lock<std::mutex>& lock);

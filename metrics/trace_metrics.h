@@ -29,6 +29,10 @@ class MetricsTraceSink final : public TraceSink {
     metrics_.record(trace);
     next_.on_trace(trace);
   }
+  void take_trace(Trace&& trace) override {
+    metrics_.record(trace);
+    next_.take_trace(std::move(trace));
+  }
   void flush() override { next_.flush(); }
   void stop_by(std::chrono::steady_clock::time_point deadline) override { next_.stop_by(deadline); }
 

@@ -684,17 +684,22 @@ std::vector<Trace> TraceAssembler::close_over_budget() {
 std::vector<Trace> TraceAssembler::close_all(std::size_t max) {
   resolve_pending_side_calls(0, true);
   std::vector<Trace> out;
-  std::vector<TraceKey> keys;
-  keys.reserve(traces_.size());
-  for (const auto& [key, t] : traces_) keys.push_back(key);
-  if (keys.size() > max) {
-    std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(max), keys.end());
-    keys.resize(max);
+  while (out.size() < max && !traces_.empty()) {
+    if (closing_at_ == closing_order_.size()) {
+      closing_order_.clear();
+      closing_order_.reserve(traces_.size());
+      for (const auto& [key, t] : traces_) closing_order_.push_back(key);
+      std::sort(closing_order_.begin(), closing_order_.end());  // oldest first, as they were opened
+      closing_at_ = 0;
+    }
+    const TraceKey key = closing_order_[closing_at_++];
+    if (traces_.contains(key)) out.push_back(finish(key));
   }
-  std::sort(keys.begin(), keys.end());  // oldest first, as they were opened
-  out.reserve(keys.size());
-  for (TraceKey key : keys) out.push_back(finish(key));
-  if (traces_.empty()) activity_queue_ = {};
+  if (traces_.empty()) {
+    activity_queue_ = {};
+    closing_order_ = {};
+    closing_at_ = 0;
+  }
   return out;
 }
 

@@ -279,6 +279,11 @@ class TraceAssembler {
                       std::greater<>>
       activity_queue_;
   std::set<TraceKey> due_candidates_;
+  // close_all()'s order, taken once for all its parts (listing every open trace for each part of a
+  // burst made closing N traces cost N * N / part), consumed from closing_at_; a key no longer open
+  // is skipped, and traces opened meanwhile are listed once this one is used up.
+  std::vector<TraceKey> closing_order_;
+  std::size_t closing_at_ = 0;
   std::unordered_map<ConvId, std::unique_ptr<Conversation>> conversations_;
   std::unordered_map<std::uint64_t, StateRefs> states_;
   // By the hash of the response id (the id itself is kept once, in its conversation's

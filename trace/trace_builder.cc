@@ -1,9 +1,13 @@
 #include "trace/trace_builder.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "common/thread_name.h"
 #include "trace/trace_assembler.h"
 
 namespace llmtap {
@@ -30,7 +34,7 @@ void TraceBuilder::on_model_call(ModelCall call) {
       case ExchangeKind::kOther: ++stats_.other_exchanges; return;
     }
   }
-  emit(over_budget);
+  emit(std::move(over_budget));
 }
 
 TraceBuilderStats TraceBuilder::stats() const {
@@ -56,23 +60,45 @@ void TraceBuilder::tick(UnixNanos now) {
     report = assembler_->budget().report_due(now);
   }
   if (!report.empty()) spdlog::warn("{}", report);
-  emit(done);
+  emit(std::move(done));
 }
 
-void TraceBuilder::emit(const std::vector<Trace>& traces) {
+void TraceBuilder::emit(std::vector<Trace> traces) {
   // Outside mu_: a slow sink must not stall the collector thread.
   std::lock_guard<std::mutex> lock(emit_mu_);
-  for (const auto& t : traces) sink_.on_trace(t);
+  for (auto& t : traces) sink_.take_trace(std::move(t));
 }
 
 void TraceBuilder::close_all(UnixNanos now) {
   (void)now;  // every open trace closes at its own last observed time
   // In parts: after a burst tens of thousands of traces are open, and each part reaches the sinks
-  // (the store's queue or spool) before the next is built.
-  constexpr std::size_t kPart = 1024;
+  // (the store's queue or spool) while the next is built. Building (the assembler, under mu_) and
+  // handing over (redaction, the store's encoding or spool, under emit_mu_) are each about half of
+  // a stop's work and share nothing, so on two cores they overlap; at most kWaiting built parts wait.
+  constexpr std::size_t kPart = 1024, kWaiting = 2;
   using Clock = std::chrono::steady_clock;
   Clock::duration building{}, emitting{};
   std::size_t closed = 0;
+  std::mutex parts_mu;
+  std::condition_variable parts_cv;
+  std::deque<std::vector<Trace>> parts;
+  bool built_all = false;
+  std::thread emitter([&] {
+    name_this_thread("llmtap-close");
+    std::unique_lock lock(parts_mu);
+    for (;;) {
+      parts_cv.wait(lock, [&] { return !parts.empty() || built_all; });
+      if (parts.empty()) return;
+      std::vector<Trace> part = std::move(parts.front());
+      parts.pop_front();
+      lock.unlock();
+      parts_cv.notify_all();
+      const auto t0 = Clock::now();
+      emit(std::move(part));
+      lock.lock();
+      emitting += Clock::now() - t0;
+    }
+  });
   for (;;) {
     std::vector<Trace> done;
     const auto t0 = Clock::now();
@@ -80,16 +106,24 @@ void TraceBuilder::close_all(UnixNanos now) {
       std::lock_guard<std::mutex> lock(mu_);
       done = assembler_->close_all(kPart);
     }
-    const auto t1 = Clock::now();
-    building += t1 - t0;
+    building += Clock::now() - t0;
     if (done.empty()) break;
     closed += done.size();
-    emit(done);
-    emitting += Clock::now() - t1;
+    std::unique_lock lock(parts_mu);
+    parts_cv.wait(lock, [&] { return parts.size() < kWaiting; });
+    parts.push_back(std::move(done));
+    lock.unlock();
+    parts_cv.notify_all();
   }
+  {
+    std::lock_guard lock(parts_mu);
+    built_all = true;
+  }
+  parts_cv.notify_all();
+  emitter.join();
   auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   if (closed > 0)
-    spdlog::info("closed {} open trace(s): {} ms building them, {} ms handing them to the sinks", closed,
+    spdlog::info("closed {} open trace(s): {} ms building them, {} ms handing them to the sinks (overlapping)", closed,
                  ms(building), ms(emitting));
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -41,7 +41,8 @@ class TraceBuilder : public ModelCallSink {
   void on_model_call(ModelCall call) override;
   // Closes and emits every trace idle for longer than the idle timeout at `now`.
   void tick(UnixNanos now);
-  // Closes and emits every open trace (shutdown), then flushes the sink.
+  // Closes and emits every open trace (shutdown), then flushes the sink. The traces are built here
+  // and handed to the sink on a second thread, one part behind (one sink call at a time still).
   void close_all(UnixNanos now);
 
   // Traces currently open (for tests and stats).
@@ -51,7 +52,7 @@ class TraceBuilder : public ModelCallSink {
   std::uint64_t closed_early_traces() const;
 
  private:
-  void emit(const std::vector<Trace>& traces);
+  void emit(std::vector<Trace> traces);  // the sink takes them (TraceSink::take_trace)
 
   TraceSink& sink_;
   mutable std::mutex mu_;

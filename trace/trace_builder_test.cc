@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "trace/trace_assembler.h"
 #include "trace/trace_test_util.h"
 
 namespace llmtap::trace::testing {
@@ -179,6 +181,73 @@ TEST(TraceBuilder, RetriesJoinButLaterIdenticalRequestsStartNewTraces) {
   ASSERT_EQ(sink.traces.size(), 2u);
   EXPECT_EQ(spans_of(sink.traces[0], SpanKind::kGeneration).size(), 4u);
   EXPECT_EQ(spans_of(sink.traces[1], SpanKind::kGeneration).size(), 1u);
+}
+
+// A sink that takes what it is given and fails a test if two calls ever overlap.
+class OneAtATimeSink : public TraceSink {
+ public:
+  std::vector<Trace> traces;
+  int flushes = 0, taken = 0;
+  bool overlapped = false, flushed_before_all = false;
+  std::size_t expected = 0;
+  void on_trace(const Trace& t) override { take_trace(Trace(t)); }
+  void take_trace(Trace&& t) override {
+    if (busy_.exchange(true)) overlapped = true;
+    ++taken;
+    traces.push_back(std::move(t));
+    busy_ = false;
+  }
+  void flush() override {
+    if (traces.size() < expected) flushed_before_all = true;
+    ++flushes;
+  }
+
+ private:
+  std::atomic<bool> busy_{false};
+};
+
+TEST(TraceBuilder, CloseAllHandsEveryTraceOverOnceOldestFirstThenFlushes) {
+  constexpr int kOpen = 3000;  // about three parts, built while the previous one is handed over
+  OneAtATimeSink sink;
+  sink.expected = kOpen;
+  TraceOptions o;
+  o.idle_timeout_ns = 3'600'000 * kMs;
+  TraceBuilder b(o, nullptr, sink);
+  for (int i = 0; i < kOpen; ++i) b.on_model_call(distinct_chat_call(i, kT0 + i * kMs));
+  ASSERT_EQ(b.open_traces(), static_cast<std::size_t>(kOpen));
+  b.close_all(0);
+  EXPECT_EQ(b.open_traces(), 0u);
+  ASSERT_EQ(sink.traces.size(), static_cast<std::size_t>(kOpen));
+  EXPECT_EQ(sink.taken, kOpen);  // handed over, not copied
+  EXPECT_FALSE(sink.overlapped);
+  EXPECT_FALSE(sink.flushed_before_all);
+  EXPECT_EQ(sink.flushes, 1);
+  std::set<std::string> ids;
+  for (int i = 0; i < kOpen; ++i) {
+    const Trace& t = sink.traces[static_cast<std::size_t>(i)];
+    ids.insert(t.trace_id);
+    ASSERT_FALSE(t.spans.empty());
+    ASSERT_EQ(t.spans.front().start_ns, sink.traces.front().spans.front().start_ns + i * kMs) << i;
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kOpen));
+}
+
+TEST(TraceAssembler, CloseAllInPartsClosesEachTraceOnceIncludingOnesOpenedMeanwhile) {
+  TraceOptions o;
+  o.idle_timeout_ns = 3'600'000 * kMs;
+  TraceAssembler a(o, nullptr);
+  for (int i = 0; i < 5; ++i) a.add(distinct_chat_call(i, kT0 + i * kMs));
+  std::vector<Trace> closed = a.close_all(2);
+  ASSERT_EQ(closed.size(), 2u);
+  a.add(distinct_chat_call(5, kT0 + 5 * kMs));  // opened between two parts
+  for (std::vector<Trace> part; !(part = a.close_all(2)).empty();)
+    for (auto& t : part) closed.push_back(std::move(t));
+  EXPECT_EQ(a.open_traces(), 0u);
+  ASSERT_EQ(closed.size(), 6u);
+  for (std::size_t i = 0; i < closed.size(); ++i)
+    EXPECT_EQ(closed[i].spans.front().start_ns, closed[0].spans.front().start_ns + static_cast<UnixNanos>(i) * kMs) << i;
+  a.add(distinct_chat_call(6, kT0 + 6 * kMs));  // after a close_all that emptied it
+  EXPECT_EQ(a.close_all().size(), 1u);
 }
 
 TEST(TraceBuilder, TraceparentMakesRootAChildOfTheRemoteSpan) {
