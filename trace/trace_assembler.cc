@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include "common/ids.h"
 #include "trace/agent_identity.h"
@@ -72,8 +73,12 @@ bool parse_traceparent(std::string_view v, std::string& trace_id, std::string& s
 TraceAssembler::TraceAssembler(TraceOptions options, const Pricer* pricer)
     : options_(std::move(options)),
       pricer_(pricer),
-      budget_(options_.max_open_traces),
-      dormant_index_(options_.continuation_max_bytes, options_.continuation_max_traces) {}
+      budget_(options_.max_open_traces, options_.memory_budget),
+      dormant_index_(options_.continuation_max_bytes, options_.continuation_max_traces, options_.memory_budget) {}
+
+TraceAssembler::~TraceAssembler() {
+  for (auto& [key, t] : traces_) forget_charge(*t);
+}
 
 void TraceAssembler::add(const ModelCall& call) {
   bool ids_stable = stable_call_ids(call);
@@ -449,6 +454,7 @@ void TraceAssembler::graft_trace(TraceKey child_key, TraceKey host_key, int pare
   touched(host);
   due_candidates_.erase(child_key);
   side_pending_.erase(child_key);
+  forget_charge(*it->second);
   traces_.erase(it);
 }
 
@@ -630,9 +636,17 @@ UnixNanos TraceAssembler::activity(const OpenTrace& t) const {
   return a;
 }
 
-void TraceAssembler::touched(const OpenTrace& t) {
+void TraceAssembler::touched(OpenTrace& t) {
+  const auto bytes = static_cast<std::uint32_t>(OpenTraceBudget::estimate(static_cast<std::size_t>(t.tree.size())));
+  if (bytes > t.charged_bytes) budget_.charge(bytes - t.charged_bytes);
+  else budget_.release(t.charged_bytes - bytes);
+  t.charged_bytes = bytes;
   activity_queue_.emplace(t.last_activity, t.key);
   if (t.tree.size() > kMaxSpansPerTrace) due_candidates_.insert(t.key);
+}
+
+void TraceAssembler::forget_charge(OpenTrace& t) {
+  budget_.release(std::exchange(t.charged_bytes, 0));
 }
 
 std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
@@ -674,9 +688,9 @@ std::vector<Trace> TraceAssembler::close_over_budget() {
     activity_queue_.pop();
     auto it = traces_.find(key);
     if (it == traces_.end() || it->second->last_activity != at) continue;
+    budget_.record_early_close(traces_.size());
     out.push_back(finish(key));
     if (!out.back().spans.empty()) out.back().spans.front().set(kClosedEarlyAttribute, true);
-    budget_.record_early_close();
   }
   return out;
 }
@@ -739,6 +753,7 @@ Trace TraceAssembler::finish(TraceKey key) {
       },
       carried_nodes(t.tree, linkage), &totals);
   keep_dormant(std::move(dormant), std::move(linkage), out, totals);
+  forget_charge(t);
   traces_.erase(key);
   due_candidates_.erase(key);
   return out;

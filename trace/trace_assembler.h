@@ -62,6 +62,9 @@ struct AnsweredTransfer;
 class TraceAssembler {
  public:
   TraceAssembler(TraceOptions options, const Pricer* pricer);
+  ~TraceAssembler();  // returns what the open traces charged to the memory budget
+  TraceAssembler(const TraceAssembler&) = delete;
+  TraceAssembler& operator=(const TraceAssembler&) = delete;
 
   void add(const ModelCall& call);
   // A token count (countTokens): no generation; counted on the run whose user turn it counts, if
@@ -150,7 +153,8 @@ class TraceAssembler {
     UnixNanos start = 0;
     UnixNanos last_activity = 0;
     CompactVector<PotentialParent> potential_parents;
-    std::int64_t token_counts = 0;  // countTokens calls counted on this run
+    std::uint32_t token_counts = 0;  // countTokens calls counted on this run
+    std::uint32_t charged_bytes = 0;  // what it charges to the memory budget (OpenTraceBudget::estimate)
   };
 
   struct StateRef {
@@ -246,7 +250,8 @@ class TraceAssembler {
   void find_client_transfer(const Conversation& conv, const ModelCall& call,
                             const std::vector<ConversationItem>& items, std::size_t new_from,
                             AnsweredTransfer* transfer);
-  void touched(const OpenTrace& t);
+  void touched(OpenTrace& t);
+  void forget_charge(OpenTrace& t);
   bool deferred(const OpenTrace& t) const;
   UnixNanos activity(const OpenTrace& t) const;
   Trace finish(TraceKey key);

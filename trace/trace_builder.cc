@@ -94,8 +94,9 @@ void TraceBuilder::close_all(UnixNanos now) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (const auto early = assembler_->budget().closed_early(); early > 0)
-      spdlog::warn("{} trace(s) were closed before their idle timeout by the open-trace budget ({} open at most)",
-                   early, assembler_->budget().max_open());
+      spdlog::warn("{} trace(s) were closed before their idle timeout by the open-trace budget: {} because more "
+                   "than {} were open (--max-open-traces), the rest by the memory budget (--memory-budget-mb)",
+                   early, assembler_->budget().closed_early_by_count(), assembler_->budget().max_open());
   }
   std::lock_guard<std::mutex> lock(emit_mu_);
   const auto f0 = Clock::now();
