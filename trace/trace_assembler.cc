@@ -649,7 +649,7 @@ void TraceAssembler::forget_charge(OpenTrace& t) {
   budget_.release(std::exchange(t.charged_bytes, 0));
 }
 
-std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
+std::vector<Trace> TraceAssembler::close_idle(UnixNanos now, std::size_t max) {
   resolve_pending_side_calls(now, false);
   // Traces whose own last activity is older than the timeout become candidates; an entry whose
   // trace has moved on since (or closed) is stale: a newer entry stands for it.
@@ -660,7 +660,7 @@ std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
       due_candidates_.insert(key);
   }
   std::vector<Trace> out;
-  for (bool progress = true; progress;) {
+  for (bool progress = true; progress && out.size() < max;) {
     progress = false;
     std::vector<TraceKey> due;
     for (TraceKey key : due_candidates_) {
@@ -673,6 +673,7 @@ std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
       if (oversized || (idle > options_.idle_timeout_ns && (overdue || !deferred(t)))) due.push_back(key);
     }
     for (TraceKey key : due) {
+      if (out.size() >= max) break;
       out.push_back(finish(key));
       progress = true;
     }
@@ -680,10 +681,10 @@ std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
   return out;
 }
 
-std::vector<Trace> TraceAssembler::close_over_budget() {
+std::vector<Trace> TraceAssembler::close_over_budget(std::size_t max) {
   std::vector<Trace> out;
   // The oldest valid entry of the activity queue is the least recently active trace.
-  while (budget_.exceeded(traces_.size()) && !activity_queue_.empty()) {
+  while (out.size() < max && budget_.exceeded(traces_.size()) && !activity_queue_.empty()) {
     const auto [at, key] = activity_queue_.top();
     activity_queue_.pop();
     auto it = traces_.find(key);

@@ -70,14 +70,15 @@ class TraceAssembler {
   // A token count (countTokens): no generation; counted on the run whose user turn it counts, if
   // exactly one open run has that turn.
   void count_tokens(const ModelCall& call);
-  std::vector<Trace> close_idle(UnixNanos now);
+  // At most MAX traces per call (the rest stay due for the next call), as close_all() below.
+  std::vector<Trace> close_idle(UnixNanos now, std::size_t max = static_cast<std::size_t>(-1));
   // Closes every open trace, oldest first, at most MAX of them per call (the caller emits each
   // part before asking for the next, so a burst is not held as finished traces all at once).
   std::vector<Trace> close_all(std::size_t max = static_cast<std::size_t>(-1));
   std::size_t open_traces() const { return traces_.size(); }
   // Past the open-trace budget (TraceOptions::max_open_traces): closes the least recently active
   // traces until it holds again, their roots marked llmtap.trace.closed_early.
-  std::vector<Trace> close_over_budget();
+  std::vector<Trace> close_over_budget(std::size_t max = static_cast<std::size_t>(-1));
   OpenTraceBudget& budget() { return budget_; }
   ContinuationStats continuation_stats() const { return dormant_index_.stats(); }
 

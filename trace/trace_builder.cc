@@ -8,6 +8,12 @@
 
 namespace llmtap {
 
+namespace {
+// Traces closed and handed to the sinks per part (idle, over budget, at the stop), so finished
+// traces wait in memory a part at a time.
+constexpr std::size_t kClosePart = 1024;
+}  // namespace
+
 TraceBuilder::TraceBuilder(TraceOptions options, const Pricer* pricer, TraceSink& sink)
     : sink_(sink), assembler_(std::make_unique<trace::TraceAssembler>(std::move(options), pricer)) {}
 
@@ -21,7 +27,8 @@ void TraceBuilder::on_model_call(ModelCall call) {
       case ExchangeKind::kModelCall:
         ++stats_.model_calls;
         assembler_->add(call);
-        over_budget = assembler_->close_over_budget();
+        // A part at a time: the next call closes more if the budget is still exceeded.
+        over_budget = assembler_->close_over_budget(kClosePart);
         break;
       case ExchangeKind::kTokenCount:
         ++stats_.token_counts;
@@ -48,15 +55,23 @@ TraceBuilderStats TraceBuilder::stats() const {
 std::uint64_t TraceBuilder::closed_early_traces() const { return stats().closed_early; }
 
 void TraceBuilder::tick(UnixNanos now) {
-  std::vector<Trace> done;
   std::string report;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    done = assembler_->close_idle(now);
     report = assembler_->budget().report_due(now);
   }
   if (!report.empty()) spdlog::warn("{}", report);
-  emit(done);
+  // In parts: a burst's traces reach their idle timeout together, and tens of thousands of
+  // finished traces held at once would be memory no budget counts.
+  for (;;) {
+    std::vector<Trace> done;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done = assembler_->close_idle(now, kClosePart);
+    }
+    if (done.empty()) break;
+    emit(done);
+  }
 }
 
 void TraceBuilder::emit(const std::vector<Trace>& traces) {
@@ -69,7 +84,6 @@ void TraceBuilder::close_all(UnixNanos now) {
   (void)now;  // every open trace closes at its own last observed time
   // In parts: after a burst tens of thousands of traces are open, and each part reaches the sinks
   // (the store's queue or spool) before the next is built.
-  constexpr std::size_t kPart = 1024;
   using Clock = std::chrono::steady_clock;
   Clock::duration building{}, emitting{};
   std::size_t closed = 0;
@@ -78,7 +92,7 @@ void TraceBuilder::close_all(UnixNanos now) {
     const auto t0 = Clock::now();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      done = assembler_->close_all(kPart);
+      done = assembler_->close_all(kClosePart);
     }
     const auto t1 = Clock::now();
     building += t1 - t0;
