@@ -63,6 +63,9 @@ class RunningPipeline final : public Pipeline {
     for (const auto& w : warnings) spdlog::warn("{}", w);
     topts.idle_timeout_ns = opts.trace_idle_ms * 1'000'000;
     topts.max_open_traces = static_cast<std::size_t>(opts.max_open_traces);
+    // One byte budget for all the traffic held in memory (common/memory_budget.h says who sheds what).
+    memory_budget_ = std::make_shared<MemoryBudget>(static_cast<std::size_t>(opts.memory_budget_mb) << 20);
+    topts.memory_budget = memory_budget_;
     if (topts.process_name.empty()) topts.process_name = opts.process_name;
     topts.raw_user_ids = opts.raw_user_ids;
     if (!opts.raw_user_ids) {
@@ -84,6 +87,7 @@ class RunningPipeline final : public Pipeline {
     eopts.redaction.disabled_classes = opts.no_redact_classes;
     eopts.store_retention = opts.store_retention;
     eopts.store_max_spool_bytes = opts.store_max_spool_bytes;
+    eopts.memory_budget = memory_budget_;
     std::string export_error;
     auto exporters = exporting::make_export_setup(opts.exports, data_dir_, &export_error, eopts);
     if (!exporters.sink) return fail(error, export_error);
@@ -117,6 +121,11 @@ class RunningPipeline final : public Pipeline {
     // Large contexts: a request repeating its connection's previous one is parsed for its new
     // messages only (parsers/request_prefix.h); exported content needs every message.
     tap_opts.parser.elide_request_prefix = !topts.capture_content;
+    // The capture queue's own share, 3/8 of the budget in payload (about half with each record's
+    // overhead): a decoder that falls behind may not take the whole budget and so close every open
+    // trace early.
+    tap_opts.budget = memory_budget_;
+    tap_opts.max_queued_bytes = std::min(tap_opts.max_queued_bytes, memory_budget_->limit() / 8 * 3);
     tap_ = std::make_unique<AsyncTap>(*calls_to, tap_opts);
 
     if (opts.collector_socket) {
@@ -148,7 +157,7 @@ class RunningPipeline final : public Pipeline {
     if (address_.empty()) return fail(error, e);
     if (!opts.metrics_listen.empty()) {
       PipelineMetricSources src{trace_metrics_.get(), builder_.get(), tap_.get(), stores_, otlp_, proxy_.get(),
-                                alerting_.get()};
+                                alerting_.get(), memory_budget_.get()};
       metrics_server_ = metrics::MetricsServer::start(opts.metrics_listen, opts.allow_remote,
                                                       [src] { return render_pipeline_metrics(src); }, &e);
       if (!metrics_server_) return fail(error, e);
@@ -276,6 +285,7 @@ class RunningPipeline final : public Pipeline {
   }
 
   std::string data_dir_, data_dir_note_, address_, store_path_;
+  std::shared_ptr<MemoryBudget> memory_budget_;  // shared by the tap, the builder and the store
   PriceTable prices_;
   std::unique_ptr<RunTraces> traces_ = std::make_unique<RunTraces>(0);  // before sink_, which feeds it
   std::vector<const exporting::SqliteStore*> stores_;  // owned by sink_

@@ -25,6 +25,7 @@ struct PipelineOptions {
   std::vector<std::string> pricing_files;           // --pricing FILE
   std::int64_t trace_idle_ms = 30000;               // --trace-idle-ms
   std::int64_t max_open_traces = 50000;             // --max-open-traces (TraceOptions::kDefaultMaxOpenTraces)
+  std::int64_t memory_budget_mb = 128;              // --memory-budget-mb (MemoryBudget::kDefaultBytes)
   std::int64_t io_threads = 2;                      // --io-threads
   std::string data_dir;                             // --data-dir (default: default_data_dir())
   std::string agent_names_file;                     // --agent-names FILE (regex -> name mapping)

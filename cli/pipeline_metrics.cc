@@ -18,7 +18,22 @@ const char* kClasses[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
 std::string render_pipeline_metrics(const PipelineMetricSources& src) {
   Exposition out;
   if (src.traces) src.traces->write(out);
-  if (src.builder) one(out, "llmtap_open_traces", "gauge", "Traces open (waiting for more activity)", static_cast<double>(src.builder->open_traces()));
+  if (src.builder) {
+    one(out, "llmtap_open_traces", "gauge", "Traces open (waiting for more activity)", static_cast<double>(src.builder->open_traces()));
+    one(out, "llmtap_traces_closed_early_total", "counter", "Traces closed before their idle timeout by --max-open-traces or --memory-budget-mb (exported, marked)",
+        static_cast<double>(src.builder->closed_early_traces()));
+  }
+  if (src.memory) {
+    one(out, "llmtap_memory_budget_bytes", "gauge", "The shared memory budget (--memory-budget-mb)", static_cast<double>(src.memory->limit()));
+    static const std::pair<MemoryBudget::Account, const char*> kAccounts[] = {
+        {MemoryBudget::Account::kCaptureQueue, "capture_queue"},
+        {MemoryBudget::Account::kOpenTraces, "open_traces"},
+        {MemoryBudget::Account::kClosedTraceIndex, "closed_trace_index"},
+        {MemoryBudget::Account::kStoreQueue, "store_queue"}};
+    out.family("llmtap_memory_budget_used_bytes", "gauge", "Estimated bytes charged to the shared memory budget, by holder");
+    for (const auto& [account, name] : kAccounts)
+      out.sample("llmtap_memory_budget_used_bytes", {{"holder", name}}, static_cast<double>(src.memory->held(account)));
+  }
   if (src.tap) {
     const AsyncTapStats t = src.tap->stats();
     one(out, "llmtap_capture_bytes_total", "counter", "Captured bytes accepted for decoding", static_cast<double>(t.bytes_accepted));

@@ -23,6 +23,7 @@ struct PipelineMetricSources {
   std::vector<const exporting::OtlpExporter*> otlp;
   const proxy::ProxyServer* proxy = nullptr;
   const alerts::Alerting* alerting = nullptr;
+  const MemoryBudget* memory = nullptr;
 };
 
 std::string render_pipeline_metrics(const PipelineMetricSources& sources);

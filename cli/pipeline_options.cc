@@ -64,6 +64,10 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "  --trace-idle-ms N        close a trace after N ms without activity (default 30000)\n"
          "  --max-open-traces N      at most N traces open at once; past it the least recently active\n"
          "                           close early, exported with llmtap.trace.closed_early (default 50000)\n"
+         "  --memory-budget-mb N     bytes held for traffic in memory, shared by the capture queue, open\n"
+         "                           traces, the closed-trace index and the store queue; near it the\n"
+         "                           store spools, the oldest idle traces close early (marked as above)\n"
+         "                           and, at it, capture drops counted bytes (default 128)\n"
          "  --retention AGE          delete stored traces older than AGE (7d, 12h, 2w; off keeps all;\n"
          "                           default 30d), checked at start and every minute in the background\n"
          "  --max-store-mb N         delete the oldest stored traces while the store exceeds N MB\n"
@@ -95,7 +99,7 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
 bool pipeline_option_takes_value(std::string_view name) {
   static constexpr std::string_view kWithValue[] = {
       "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
-      "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--max-open-traces", "--io-threads", "--data-dir", "--log-level",
+      "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--max-open-traces", "--memory-budget-mb", "--io-threads", "--data-dir", "--log-level",
       "--user-header", "--session-header", "--alert-rules", "--metrics-listen", "--retention", "--max-store-mb",
       "--max-spool-mb"};
   for (auto k : kWithValue)
@@ -185,6 +189,9 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     } else if (name == "--max-open-traces") {
       if (!parse_int(value, opts.max_open_traces) || opts.max_open_traces < 1)
         return "--max-open-traces wants a positive integer, got '" + value + "'";
+    } else if (name == "--memory-budget-mb") {
+      if (!parse_int(value, opts.memory_budget_mb) || opts.memory_budget_mb < 1 || opts.memory_budget_mb > (1 << 20))
+        return "--memory-budget-mb wants a whole number of MB from 1 to 1048576, got '" + value + "'";
     } else if (name == "--io-threads") {
       if (!parse_int(value, opts.io_threads) || opts.io_threads < 1 || opts.io_threads > 256)
         return "--io-threads wants a whole number from 1 to 256, got '" + value + "'";

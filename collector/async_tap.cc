@@ -21,6 +21,7 @@ AsyncTap::~AsyncTap() { stop(); }
 void AsyncTap::push_locked(Event&& ev) {
   if (ev.kind == Kind::kGap) ++stats_.gaps_marked;
   stats_.queued_bytes += ev.bytes.size();
+  if (opts_.budget) opts_.budget->charge(MemoryBudget::Account::kCaptureQueue, held_bytes(ev));
   queue_.push_back(std::move(ev));
   ++pushed_;
   // A busy worker takes the queue when it finishes its batch: waking it costs a syscall per record.
@@ -59,8 +60,10 @@ void AsyncTap::data(std::uint64_t conn_id, Direction dir, std::string_view bytes
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return;
-  if (!copied || stats_.queued_bytes + bytes.size() > opts_.max_queued_bytes) {
+  const bool over_budget = opts_.budget && !opts_.budget->fits_hard(sizeof(Event) + bytes.size());
+  if (!copied || stats_.queued_bytes + bytes.size() > opts_.max_queued_bytes || over_budget) {
     ++stats_.records_dropped;
+    if (over_budget) ++stats_.records_dropped_over_budget;
     stats_.bytes_dropped += bytes.size();
     try {
       pending_gaps_.insert({conn_id, dir});
@@ -146,13 +149,15 @@ void AsyncTap::run() {
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);
     }
-    std::size_t bytes = 0;
+    std::size_t bytes = 0, held = 0;
     for (Event& ev : batch) {
       bytes += ev.bytes.size();
+      held += held_bytes(ev);
       process(ev);
     }
     const std::size_t n = batch.size();
     batch.clear();
+    if (opts_.budget) opts_.budget->release(MemoryBudget::Account::kCaptureQueue, held);
     std::lock_guard<std::mutex> lock(mu_);
     stats_.queued_bytes -= bytes;
     processed_ += n;

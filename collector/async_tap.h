@@ -19,6 +19,7 @@
 
 #include "collector/connection_decoder.h"
 #include "collector/tap.h"
+#include "common/memory_budget.h"
 #include "common/sinks.h"
 #include "parsers/exchange_parser.h"
 
@@ -26,6 +27,9 @@ namespace llmtap {
 
 struct AsyncTapOptions {
   std::size_t max_queued_bytes = 64u << 20;  // payload bytes waiting for the worker
+  // The pipeline's shared budget (common/memory_budget.h), or null. The queue charges what it
+  // holds to it and drops once the whole budget is used: the last holder to give way.
+  std::shared_ptr<MemoryBudget> budget;
   ParserOptions parser;
 };
 
@@ -33,6 +37,7 @@ struct AsyncTapStats {
   std::uint64_t bytes_accepted = 0;
   std::uint64_t bytes_dropped = 0;
   std::uint64_t records_dropped = 0;  // data() calls dropped because the queue was full
+  std::uint64_t records_dropped_over_budget = 0;  // of those, dropped because the shared budget was used up
   std::uint64_t gaps_marked = 0;      // gaps queued (from drops here or reported by the capture side)
   std::uint64_t connections_opened = 0;
   std::size_t queued_bytes = 0;
@@ -77,6 +82,8 @@ class AsyncTap final : public Tap {
     std::unique_ptr<ConnectionInfo> info;
   };
 
+  // What an event holds in memory while queued, as charged to the budget.
+  static std::size_t held_bytes(const Event& ev) { return sizeof(Event) + ev.bytes.capacity(); }
   void push_locked(Event&& ev);
   bool take_pending_gap_locked(std::uint64_t conn_id, Direction dir, UnixNanos ts);
   void run();

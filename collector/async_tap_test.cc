@@ -142,6 +142,44 @@ TEST(AsyncTapTest, FullQueueDropsBytesAndMarksGapBeforeNextRecord) {
   EXPECT_EQ(st.queued_bytes, 0u);
 }
 
+TEST(AsyncTapTest, TheSharedBudgetIsChargedAndAtItsLimitTheQueueDrops) {
+  Recorder rec;
+  AsyncTapOptions opts;
+  // Room for the held record plus one more record of 8 bytes, counted with its queue entry.
+  auto budget = std::make_shared<MemoryBudget>(std::size_t{4} << 10);
+  opts.budget = budget;
+  AsyncTap tap(std::make_unique<RecordingFactory>(rec), opts);
+  tap.open(1, info_for("a"), 1);
+  tap.flush();
+  EXPECT_EQ(budget->held(MemoryBudget::Account::kCaptureQueue), 0u) << "decoded events return their charge";
+  {
+    std::lock_guard<std::mutex> lock(rec.mu);
+    rec.hold = true;
+  }
+  tap.data(1, Direction::kClientToServer, "aaaa", 2);
+  rec.wait_holding();
+  const std::size_t one = budget->held(MemoryBudget::Account::kCaptureQueue);
+  EXPECT_GE(one, 4u) << "the record in the worker's hands is still charged";
+  tap.data(1, Direction::kClientToServer, "bbbbbbbb", 3);
+  EXPECT_GT(budget->held(MemoryBudget::Account::kCaptureQueue), one);
+  // Another holder (open traces, say) takes the rest of the budget: the next record is dropped.
+  const std::size_t rest = budget->limit() - budget->used();
+  budget->charge(MemoryBudget::Account::kOpenTraces, rest);
+  tap.data(1, Direction::kClientToServer, "cccc", 4);
+  AsyncTapStats st = tap.stats();
+  EXPECT_EQ(st.records_dropped, 1u);
+  EXPECT_EQ(st.records_dropped_over_budget, 1u);
+  EXPECT_EQ(st.bytes_dropped, 4u);
+  budget->release(MemoryBudget::Account::kOpenTraces, rest);
+  rec.release();
+  tap.flush();
+  tap.data(1, Direction::kClientToServer, "dddd", 5);  // room again, after the owed gap
+  tap.flush();
+  EXPECT_EQ(rec.events, (std::vector<std::string>{"open:1 a", "data:1:c:aaaa", "data:1:c:bbbbbbbb", "gap:1:c",
+                                                  "data:1:c:dddd"}));
+  EXPECT_EQ(budget->held(MemoryBudget::Account::kCaptureQueue), 0u);
+}
+
 TEST(AsyncTapTest, ConcurrentProducersKeepPerConnectionOrder) {
   Recorder rec;
   AsyncTap tap(std::make_unique<RecordingFactory>(rec), AsyncTapOptions{});

@@ -88,6 +88,7 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
     StoreOptions store_options;
     store_options.retention = options.store_retention;
     store_options.max_spool_bytes = options.store_max_spool_bytes;
+    store_options.budget = options.memory_budget;
     if (dir.usable()) store = SqliteStore::open(p, &err, store_options);
     if (!store) {
       spdlog::error("trace store {} is unavailable ({}); this run's traces go to a fallback file instead", p, err);

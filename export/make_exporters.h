@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/memory_budget.h"
 #include "common/sinks.h"
 #include "export/content_redactor.h"
 #include "export/otlp_config.h"
@@ -30,6 +31,7 @@ struct ExportOptions {
   RedactionOptions redaction;           // --redact, --no-redact-class
   RetentionPolicy store_retention;      // --retention, --max-store-mb (default here: keep everything)
   std::uint64_t store_max_spool_bytes = std::uint64_t{1} << 30;  // --max-spool-mb (0: no cap)
+  std::shared_ptr<MemoryBudget> memory_budget;  // --memory-budget-mb: the store's queue is charged to it
 };
 
 struct ExportSetup {

@@ -211,8 +211,12 @@ void SqliteStore::accept(const Trace& trace, Trace* owned) {
   }
   std::unique_lock lock(mu_);
   ++accepted_;
-  const bool full = queue_.size() >= options_.max_queued ||
-                    (!queue_.empty() && queued_bytes_ + bytes > options_.max_queued_bytes);
+  // The queue always takes one trace, so the writer has work while the rest goes to the spool.
+  auto has_room = [&] {
+    return queue_.empty() || (queue_.size() < options_.max_queued && queued_bytes_ + bytes <= options_.max_queued_bytes &&
+                              (!options_.budget || options_.budget->fits_soft(bytes)));
+  };
+  const bool full = !has_room();
   if (full && spool_) {
     lock.unlock();
     std::string error;
@@ -255,10 +259,7 @@ void SqliteStore::accept(const Trace& trace, Trace* owned) {
       spdlog::warn("trace store {}: {} traces waiting to be written; closing traces waits for the disk", path_,
                    queue_.size());
     }
-    room_cv_.wait(lock, [&] {
-      return queue_.empty() || (queue_.size() < options_.max_queued && queued_bytes_ + bytes <= options_.max_queued_bytes) ||
-             stop_;
-    });
+    room_cv_.wait(lock, [&] { return has_room() || stop_; });
   }
   // With traces waiting the writer is the bottleneck: the rows are encoded here, outside
   // the lock, on the caller's thread (store_encoding.h). With the writer keeping up they are left to
@@ -272,6 +273,7 @@ void SqliteStore::accept(const Trace& trace, Trace* owned) {
     lock.lock();
   }
   queued_bytes_ += item.bytes;
+  if (options_.budget) options_.budget->charge(MemoryBudget::Account::kStoreQueue, item.bytes);
   queue_.push_back(std::move(item));
   lock.unlock();
   cv_.notify_one();
@@ -344,6 +346,7 @@ bool SqliteStore::write_queued(std::unique_lock<std::mutex>& lock) {
   while (!queue_.empty() && (spool_all || batch.size() < kMaxBatch)) {
     QueuedTrace& q = queue_.front();
     queued_bytes_ -= std::min(queued_bytes_, q.bytes);
+    if (options_.budget) options_.budget->release(MemoryBudget::Account::kStoreQueue, q.bytes);
     batch.push_back(std::move(q.trace));
     if (!spool_all) rows.push_back(std::move(q.rows));
     queue_.pop_front();

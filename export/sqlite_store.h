@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/memory_budget.h"
 #include "common/sinks.h"
 #include "common/span.h"
 #include "export/store_retention.h"
@@ -40,6 +41,9 @@ struct StoreOptions {
   // spool (StoreSpool) and is written in when the queue is empty again.
   std::size_t max_queued = 50000;
   std::size_t max_queued_bytes = std::size_t{64} << 20;
+  // The pipeline's shared budget (common/memory_budget.h), or null: the queue charges its traces to
+  // it and, past its soft limit, spools a new trace rather than hold it in memory.
+  std::shared_ptr<MemoryBudget> budget;
   RetentionPolicy retention;          // enforced on the store's thread (store_retention.h)
   std::chrono::milliseconds prune_every{60000};
   std::string spool_dir;              // default: PATH + "-spool"

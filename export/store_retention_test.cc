@@ -257,6 +257,40 @@ TEST(StoreBurst, OverflowIsSpooledAndWrittenInWhenTheQueueDrains) {
   EXPECT_EQ(reader->recent(5000).size(), 2000u);
 }
 
+TEST(StoreBurst, PastTheSharedMemoryBudgetTracesAreSpooledAndAllStored) {
+  // Another holder (the capture queue, say) takes most of the shared budget: the store keeps one
+  // trace queued and spools the rest instead of holding them in memory. All are stored.
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  constexpr int kProduced = 500;
+  auto budget = std::make_shared<MemoryBudget>(std::size_t{1} << 20);
+  budget->charge(MemoryBudget::Account::kCaptureQueue, budget->soft_limit());
+  std::size_t most_charged = 0;
+  {
+    StoreOptions options;
+    options.budget = budget;
+    auto store = SqliteStore::open(path, &error, options);
+    ASSERT_TRUE(store) << error;
+    for (int n = 0; n < kProduced; ++n) {
+      store->on_trace(testing::numbered_trace(n, 2));
+      most_charged = std::max(most_charged, budget->held(MemoryBudget::Account::kStoreQueue));
+    }
+    store->flush();
+    auto o = store->outcome();
+    EXPECT_EQ(o.stored, static_cast<std::uint64_t>(kProduced)) << o.describe();
+    EXPECT_GT(o.overflowed, 0u) << "the budget sent traces to the spool";
+    EXPECT_EQ(o.lost + o.unstored + o.spooled, 0u) << o.describe();
+    EXPECT_EQ(budget->held(MemoryBudget::Account::kStoreQueue), 0u) << "written traces return their charge";
+  }
+  EXPECT_GT(most_charged, 0u);
+  EXPECT_LT(most_charged, std::size_t{64} << 10) << "one trace at a time in memory, not the 64 MB queue";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM traces"), kProduced);
+  sqlite3_close(db);
+}
+
 TEST(StoreBurst, SpoolCapHoldsAndNothingIsDropped) {
   // A queue of 4 traces overflows at once; a 64 KB spool fills after a few hundred traces. Past
   // the cap a closing trace waits for the queue instead (on_trace blocks): all are stored.

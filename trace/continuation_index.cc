@@ -4,8 +4,13 @@
 
 namespace llmtap::trace {
 
-ContinuationIndex::ContinuationIndex(std::size_t max_bytes, std::size_t max_entries)
-    : max_bytes_(max_bytes), max_entries_(max_entries) {}
+ContinuationIndex::ContinuationIndex(std::size_t max_bytes, std::size_t max_entries,
+                                     std::shared_ptr<MemoryBudget> budget)
+    : max_bytes_(max_bytes), max_entries_(max_entries), budget_(std::move(budget)) {}
+
+ContinuationIndex::~ContinuationIndex() {
+  if (budget_) budget_->release(MemoryBudget::Account::kClosedTraceIndex, bytes_);
+}
 
 ContinuationIndex::EntryId ContinuationIndex::insert(std::vector<std::string> keys, std::vector<std::string> shared_keys,
                                                      std::size_t bytes) {
@@ -28,6 +33,7 @@ ContinuationIndex::EntryId ContinuationIndex::insert(std::vector<std::string> ke
   e.keys.insert(e.keys.end(), std::make_move_iterator(shared_keys.begin()), std::make_move_iterator(shared_keys.end()));
   for (const auto& k : e.keys) e.bytes += k.size() + sizeof(KeyRef) + 32;  // the key map's share
   bytes_ += e.bytes;
+  if (budget_) budget_->charge(MemoryBudget::Account::kClosedTraceIndex, e.bytes);
   entries_.emplace(id, std::move(e));
   evict_over_budget();
   return id;
@@ -55,12 +61,14 @@ void ContinuationIndex::erase(EntryId id) {
   }
   lru_.erase(it->second.lru);
   bytes_ -= it->second.bytes;
+  if (budget_) budget_->release(MemoryBudget::Account::kClosedTraceIndex, it->second.bytes);
   entries_.erase(it);
 }
 
 void ContinuationIndex::evict_over_budget() {
   // The newest entry stays even when it alone exceeds the budget: it is the likeliest to continue.
-  while (entries_.size() > 1 && (bytes_ > max_bytes_ || entries_.size() > max_entries_)) {
+  while (entries_.size() > 1 &&
+         (bytes_ > max_bytes_ || entries_.size() > max_entries_ || (budget_ && budget_->over_soft()))) {
     const EntryId oldest = lru_.back();
     erase(oldest);
     evicted_.push_back(oldest);

@@ -10,13 +10,18 @@
 // A key names the latest entry that registered it (a conversation's later trace wins); a shared key
 // (a conversation state two runs can both be in: identical first turns) names an entry only while
 // it alone holds it, so an ambiguous continuation never picks one of several runs.
+// With a shared MemoryBudget the entries' bytes are charged to it, and past its soft limit the
+// least recently used entries are evicted too.
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "common/memory_budget.h"
 
 namespace llmtap::trace {
 
@@ -32,7 +37,10 @@ class ContinuationIndex {
  public:
   using EntryId = std::uint64_t;
 
-  ContinuationIndex(std::size_t max_bytes, std::size_t max_entries);
+  ContinuationIndex(std::size_t max_bytes, std::size_t max_entries, std::shared_ptr<MemoryBudget> budget = nullptr);
+  ~ContinuationIndex();
+  ContinuationIndex(const ContinuationIndex&) = delete;
+  ContinuationIndex& operator=(const ContinuationIndex&) = delete;
 
   // Adds an entry of about BYTES under KEYS and SHARED_KEYS (the most recent use). May evict older
   // entries. Returns 0 (nothing kept) when the bounds are 0.
@@ -62,6 +70,7 @@ class ContinuationIndex {
   void evict_over_budget();
 
   std::size_t max_bytes_, max_entries_;
+  std::shared_ptr<MemoryBudget> budget_;
   EntryId next_id_ = 1;
   std::size_t bytes_ = 0;
   std::unordered_map<EntryId, Entry> entries_;

@@ -205,6 +205,25 @@ TEST(Continuation, IndexEvictsLeastRecentlyUsedOverItsByteBudget) {
   EXPECT_TRUE(off.empty());
 }
 
+TEST(Continuation, IndexChargesTheSharedBudgetAndEvictsPastItsSoftLimit) {
+  auto budget = std::make_shared<MemoryBudget>(std::size_t{1} << 20);
+  {
+    ContinuationIndex idx(std::size_t{1} << 20, 100, budget);
+    auto a = idx.insert({"c:a"}, {}, 400);
+    auto b = idx.insert({"c:b"}, {}, 400);
+    EXPECT_EQ(budget->held(MemoryBudget::Account::kClosedTraceIndex), idx.stats().bytes);
+    EXPECT_GE(idx.stats().bytes, 800u);
+    // Another holder takes the budget's soft limit: the next insert evicts all but the newest.
+    budget->charge(MemoryBudget::Account::kStoreQueue, budget->soft_limit());
+    auto c = idx.insert({"c:c"}, {}, 400);
+    EXPECT_EQ(idx.take_evicted(), (std::vector<ContinuationIndex::EntryId>{a, b}));
+    EXPECT_EQ(idx.find("c:c"), c);
+    EXPECT_EQ(budget->held(MemoryBudget::Account::kClosedTraceIndex), idx.stats().bytes);
+    budget->release(MemoryBudget::Account::kStoreQueue, budget->soft_limit());
+  }
+  EXPECT_EQ(budget->used(), 0u) << "the index returns its charge when it goes";
+}
+
 TEST(Continuation, IndexKeysNameTheLatestEntryAndSharedKeysOnlyAnUnambiguousOne) {
   ContinuationIndex idx(1 << 20, 100);
   auto a = idx.insert({"v:conv"}, {"s:1"}, 10);

@@ -8,9 +8,13 @@ std::string OpenTraceBudget::report_due(UnixNanos now) {
   const std::uint64_t since = closed_early_ - reported_;
   reported_ = closed_early_;
   last_report_ = now;
-  return std::to_string(since) + " trace(s) closed before their idle timeout: more than " +
-         std::to_string(max_open_) + " traces were open (--max-open-traces); " + std::to_string(closed_early_) +
-         " so far, each exported with " + kClosedEarlyAttribute + "=true";
+  std::string why = "more than " + std::to_string(max_open_) + " traces were open (--max-open-traces)";
+  if (memory_)
+    why += " or the memory budget of " + std::to_string(memory_->limit() >> 20) +
+           " MB was nearly used (--memory-budget-mb): " + std::to_string(closed_early_by_count_) + " by count, " +
+           std::to_string(closed_early_ - closed_early_by_count_) + " by bytes";
+  return std::to_string(since) + " trace(s) closed before their idle timeout: " + why + "; " +
+         std::to_string(closed_early_) + " so far, each exported with " + kClosedEarlyAttribute + "=true";
 }
 
 }  // namespace llmtap::trace

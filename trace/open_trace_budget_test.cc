@@ -1,5 +1,6 @@
-// The open-trace budget: past TraceOptions::max_open_traces the least recently active traces
-// close early, exported with llmtap.trace.closed_early and counted; none is lost.
+// The open-trace budget: past TraceOptions::max_open_traces, or past the soft limit of the shared
+// memory budget, the least recently active traces close early, exported with
+// llmtap.trace.closed_early and counted; none is lost.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -83,17 +84,82 @@ TEST(OpenTraceBudget, ARecentlyActiveConversationStaysOpen) {
 TEST(OpenTraceBudget, ReportsEarlyClosesAtMostOncePerMinute) {
   OpenTraceBudget b(100);
   EXPECT_EQ(b.report_due(kT0), "") << "nothing closed early";
-  b.record_early_close();
-  b.record_early_close();
+  b.record_early_close(101);
+  b.record_early_close(101);
   const std::string first = b.report_due(kT0);
   EXPECT_NE(first.find("2 trace(s) closed"), std::string::npos) << first;
   EXPECT_NE(first.find("--max-open-traces"), std::string::npos) << first;
-  b.record_early_close();
+  b.record_early_close(101);
   EXPECT_EQ(b.report_due(kT0 + 30'000 * kMs), "") << "within the minute";
   const std::string second = b.report_due(kT0 + 61'000 * kMs);
   EXPECT_NE(second.find("1 trace(s) closed"), std::string::npos) << second;
   EXPECT_NE(second.find("3 so far"), std::string::npos) << second;
   EXPECT_EQ(b.report_due(kT0 + 200'000 * kMs), "") << "none since";
+}
+
+TEST(OpenTraceBudget, PastATinyByteBudgetTheOldestTracesCloseEarlyAndNoneIsLost) {
+  // Room for about three single-call traces under the soft limit, whatever their span count.
+  const std::size_t per_trace = OpenTraceBudget::estimate(4);
+  auto memory = std::make_shared<MemoryBudget>((3 * per_trace) * 8 / 7 + 1);
+  RecordingSink sink;
+  TraceOptions o;
+  o.memory_budget = memory;
+  o.continuation_max_traces = 0;  // the closed-trace index would take a share of this tiny budget
+  {
+    TraceBuilder builder(o, nullptr, sink);
+    for (int i = 0; i < 20; ++i) {
+      builder.on_model_call(single_call(i, kT0 + i * 100 * kMs));
+      EXPECT_LE(memory->held(MemoryBudget::Account::kOpenTraces), memory->soft_limit()) << i;
+      EXPECT_EQ(memory->held(MemoryBudget::Account::kOpenTraces) > 0, builder.open_traces() > 0) << i;
+    }
+    const std::size_t open = builder.open_traces();
+    EXPECT_GE(open, 1u);
+    EXPECT_LE(open, 3u);
+    EXPECT_EQ(sink.traces.size(), 20u - open);
+    EXPECT_EQ(builder.closed_early_traces(), 20u - open);
+    for (std::size_t i = 0; i < sink.traces.size(); ++i) {
+      EXPECT_TRUE(closed_early(sink.traces[i])) << i;
+      EXPECT_EQ(find_span(sink.traces[i], SpanKind::kGeneration)->start_ns, kT0 + static_cast<int>(i) * 100 * kMs)
+          << "oldest first";
+    }
+    builder.close_all(kT0 + 10'000 * kMs);
+    EXPECT_EQ(memory->held(MemoryBudget::Account::kOpenTraces), 0u) << "closing returns every charge";
+  }
+  ASSERT_EQ(sink.traces.size(), 20u);
+  std::set<UnixNanos> starts;
+  for (const Trace& t : sink.traces) starts.insert(find_span(t, SpanKind::kGeneration)->start_ns);
+  EXPECT_EQ(starts.size(), 20u) << "every call is in exactly one trace";
+}
+
+TEST(OpenTraceBudget, OtherHoldersOfTheSharedBudgetMakeOpenTracesCloseEarly) {
+  auto memory = std::make_shared<MemoryBudget>(1u << 20);
+  RecordingSink sink;
+  TraceOptions o;
+  o.memory_budget = memory;
+  TraceBuilder builder(o, nullptr, sink);
+  for (int i = 0; i < 5; ++i) builder.on_model_call(single_call(i, kT0 + i * 100 * kMs));
+  EXPECT_EQ(builder.open_traces(), 5u) << "well within the budget";
+  EXPECT_TRUE(sink.traces.empty());
+  // The capture queue (say) now holds the budget's soft limit: the next call closes the others.
+  memory->charge(MemoryBudget::Account::kCaptureQueue, memory->soft_limit());
+  builder.on_model_call(single_call(5, kT0 + 600 * kMs));
+  EXPECT_EQ(sink.traces.size(), 6u);
+  EXPECT_EQ(builder.open_traces(), 0u);
+  memory->release(MemoryBudget::Account::kCaptureQueue, memory->soft_limit());
+  builder.on_model_call(single_call(6, kT0 + 700 * kMs));
+  EXPECT_EQ(builder.open_traces(), 1u) << "room again: traces stay open";
+  EXPECT_EQ(builder.stats().closed_early, 6u);
+}
+
+TEST(OpenTraceBudget, TheReportNamesBothBounds) {
+  auto memory = std::make_shared<MemoryBudget>(std::size_t{3} << 20);
+  OpenTraceBudget b(10, memory);
+  b.record_early_close(11);
+  b.record_early_close(5);
+  const std::string line = b.report_due(kT0);
+  EXPECT_NE(line.find("--memory-budget-mb"), std::string::npos) << line;
+  EXPECT_NE(line.find("3 MB"), std::string::npos) << line;
+  EXPECT_NE(line.find("1 by count, 1 by bytes"), std::string::npos) << line;
 }
 
 }  // namespace

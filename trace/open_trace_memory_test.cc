@@ -58,18 +58,28 @@ TEST(OpenTraceMemory, IdleSingleCallTraceHoldsUnderOneAndAQuarterKilobytes) {
   TraceOptions o;
   o.idle_timeout_ns = 3'600'000 * kMs;  // nothing closes by time during the test
   o.max_open_traces = kTraces * 2;
+  auto memory = std::make_shared<MemoryBudget>(std::size_t{1} << 30);
+  o.memory_budget = memory;
   auto builder = std::make_unique<TraceBuilder>(o, &pricer, sink);
   // Warm up once-only allocations (hash tables' first buckets, interned keys).
   for (int i = 0; i < 200; ++i) builder->on_model_call(distinct_chat_call(-1 - i, kT0));
   const long long before = live();
+  const std::size_t charged_before = memory->held(MemoryBudget::Account::kOpenTraces);
   for (int i = 0; i < kTraces; ++i) builder->on_model_call(distinct_chat_call(i, kT0 + i * kMs));
   const long long per_trace = (live() - before) / kTraces;
+  const auto charged_per_trace =
+      static_cast<long long>((memory->held(MemoryBudget::Account::kOpenTraces) - charged_before) / kTraces);
   ASSERT_EQ(builder->open_traces(), static_cast<std::size_t>(kTraces + 200));
   RecordProperty("bytes_per_open_trace", static_cast<int>(per_trace));
   std::printf("bytes held per open idle single-call trace: %lld\n", per_trace);
   EXPECT_LE(per_trace, 1280);
+  // The shared memory budget is charged at least what the traces hold, and not grossly more.
+  std::printf("bytes charged to the memory budget per such trace: %lld\n", charged_per_trace);
+  EXPECT_GE(charged_per_trace, per_trace);
+  EXPECT_LE(charged_per_trace, per_trace * 3 / 2);
   builder->close_all(0);
   EXPECT_EQ(sink.traces, static_cast<std::size_t>(kTraces + 200));
+  EXPECT_EQ(memory->held(MemoryBudget::Account::kOpenTraces), 0u);
 }
 
 }  // namespace

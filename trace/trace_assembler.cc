@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include "common/ids.h"
 #include "trace/agent_identity.h"
@@ -72,8 +73,12 @@ bool parse_traceparent(std::string_view v, std::string& trace_id, std::string& s
 TraceAssembler::TraceAssembler(TraceOptions options, const Pricer* pricer)
     : options_(std::move(options)),
       pricer_(pricer),
-      budget_(options_.max_open_traces),
-      dormant_index_(options_.continuation_max_bytes, options_.continuation_max_traces) {}
+      budget_(options_.max_open_traces, options_.memory_budget),
+      dormant_index_(options_.continuation_max_bytes, options_.continuation_max_traces, options_.memory_budget) {}
+
+TraceAssembler::~TraceAssembler() {
+  for (auto& [key, t] : traces_) forget_charge(*t);
+}
 
 void TraceAssembler::add(const ModelCall& call) {
   bool ids_stable = stable_call_ids(call);
@@ -449,6 +454,7 @@ void TraceAssembler::graft_trace(TraceKey child_key, TraceKey host_key, int pare
   touched(host);
   due_candidates_.erase(child_key);
   side_pending_.erase(child_key);
+  forget_charge(*it->second);
   traces_.erase(it);
 }
 
@@ -630,12 +636,20 @@ UnixNanos TraceAssembler::activity(const OpenTrace& t) const {
   return a;
 }
 
-void TraceAssembler::touched(const OpenTrace& t) {
+void TraceAssembler::touched(OpenTrace& t) {
+  const auto bytes = static_cast<std::uint32_t>(OpenTraceBudget::estimate(static_cast<std::size_t>(t.tree.size())));
+  if (bytes > t.charged_bytes) budget_.charge(bytes - t.charged_bytes);
+  else budget_.release(t.charged_bytes - bytes);
+  t.charged_bytes = bytes;
   activity_queue_.emplace(t.last_activity, t.key);
   if (t.tree.size() > kMaxSpansPerTrace) due_candidates_.insert(t.key);
 }
 
-std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
+void TraceAssembler::forget_charge(OpenTrace& t) {
+  budget_.release(std::exchange(t.charged_bytes, 0));
+}
+
+std::vector<Trace> TraceAssembler::close_idle(UnixNanos now, std::size_t max) {
   resolve_pending_side_calls(now, false);
   // Traces whose own last activity is older than the timeout become candidates; an entry whose
   // trace has moved on since (or closed) is stale: a newer entry stands for it.
@@ -646,7 +660,7 @@ std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
       due_candidates_.insert(key);
   }
   std::vector<Trace> out;
-  for (bool progress = true; progress;) {
+  for (bool progress = true; progress && out.size() < max;) {
     progress = false;
     std::vector<TraceKey> due;
     for (TraceKey key : due_candidates_) {
@@ -659,6 +673,7 @@ std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
       if (oversized || (idle > options_.idle_timeout_ns && (overdue || !deferred(t)))) due.push_back(key);
     }
     for (TraceKey key : due) {
+      if (out.size() >= max) break;
       out.push_back(finish(key));
       progress = true;
     }
@@ -666,17 +681,17 @@ std::vector<Trace> TraceAssembler::close_idle(UnixNanos now) {
   return out;
 }
 
-std::vector<Trace> TraceAssembler::close_over_budget() {
+std::vector<Trace> TraceAssembler::close_over_budget(std::size_t max) {
   std::vector<Trace> out;
   // The oldest valid entry of the activity queue is the least recently active trace.
-  while (budget_.exceeded(traces_.size()) && !activity_queue_.empty()) {
+  while (out.size() < max && budget_.exceeded(traces_.size()) && !activity_queue_.empty()) {
     const auto [at, key] = activity_queue_.top();
     activity_queue_.pop();
     auto it = traces_.find(key);
     if (it == traces_.end() || it->second->last_activity != at) continue;
+    budget_.record_early_close(traces_.size());
     out.push_back(finish(key));
     if (!out.back().spans.empty()) out.back().spans.front().set(kClosedEarlyAttribute, true);
-    budget_.record_early_close();
   }
   return out;
 }
@@ -744,6 +759,7 @@ Trace TraceAssembler::finish(TraceKey key) {
       },
       carried_nodes(t.tree, linkage), &totals);
   keep_dormant(std::move(dormant), std::move(linkage), out, totals);
+  forget_charge(t);
   traces_.erase(key);
   due_candidates_.erase(key);
   return out;

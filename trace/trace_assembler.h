@@ -62,19 +62,23 @@ struct AnsweredTransfer;
 class TraceAssembler {
  public:
   TraceAssembler(TraceOptions options, const Pricer* pricer);
+  ~TraceAssembler();  // returns what the open traces charged to the memory budget
+  TraceAssembler(const TraceAssembler&) = delete;
+  TraceAssembler& operator=(const TraceAssembler&) = delete;
 
   void add(const ModelCall& call);
   // A token count (countTokens): no generation; counted on the run whose user turn it counts, if
   // exactly one open run has that turn.
   void count_tokens(const ModelCall& call);
-  std::vector<Trace> close_idle(UnixNanos now);
+  // At most MAX traces per call (the rest stay due for the next call), as close_all() below.
+  std::vector<Trace> close_idle(UnixNanos now, std::size_t max = static_cast<std::size_t>(-1));
   // Closes every open trace, oldest first, at most MAX of them per call (the caller emits each
   // part before asking for the next, so a burst is not held as finished traces all at once).
   std::vector<Trace> close_all(std::size_t max = static_cast<std::size_t>(-1));
   std::size_t open_traces() const { return traces_.size(); }
   // Past the open-trace budget (TraceOptions::max_open_traces): closes the least recently active
   // traces until it holds again, their roots marked llmtap.trace.closed_early.
-  std::vector<Trace> close_over_budget();
+  std::vector<Trace> close_over_budget(std::size_t max = static_cast<std::size_t>(-1));
   OpenTraceBudget& budget() { return budget_; }
   ContinuationStats continuation_stats() const { return dormant_index_.stats(); }
 
@@ -150,7 +154,8 @@ class TraceAssembler {
     UnixNanos start = 0;
     UnixNanos last_activity = 0;
     CompactVector<PotentialParent> potential_parents;
-    std::int64_t token_counts = 0;  // countTokens calls counted on this run
+    std::uint32_t token_counts = 0;  // countTokens calls counted on this run
+    std::uint32_t charged_bytes = 0;  // what it charges to the memory budget (OpenTraceBudget::estimate)
   };
 
   struct StateRef {
@@ -246,7 +251,8 @@ class TraceAssembler {
   void find_client_transfer(const Conversation& conv, const ModelCall& call,
                             const std::vector<ConversationItem>& items, std::size_t new_from,
                             AnsweredTransfer* transfer);
-  void touched(const OpenTrace& t);
+  void touched(OpenTrace& t);
+  void forget_charge(OpenTrace& t);
   bool deferred(const OpenTrace& t) const;
   UnixNanos activity(const OpenTrace& t) const;
   Trace finish(TraceKey key);

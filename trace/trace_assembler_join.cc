@@ -296,11 +296,11 @@ void TraceAssembler::count_tokens(const ModelCall& call) {
     found = t;
     return !several;
   });
-  if (found != 0 && !several) ++traces_.at(found)->token_counts;
+  if (found != 0 && !several && traces_.at(found)->token_counts < UINT32_MAX) ++traces_.at(found)->token_counts;
 }
 
 void TraceAssembler::resolve_side_calls(OpenTrace& t) {
-  if (t.token_counts > 0) t.tree.at(0).span.set("llmtap.token_count.calls", t.token_counts);
+  if (t.token_counts > 0) t.tree.at(0).span.set("llmtap.token_count.calls", static_cast<std::int64_t>(t.token_counts));
   std::vector<Conversation*> convs;
   bool any_side = false;
   for (ConvId cid : t.conversations) {

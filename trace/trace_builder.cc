@@ -12,6 +12,12 @@
 
 namespace llmtap {
 
+namespace {
+// Traces closed and handed to the sinks per part (idle, over budget, at the stop), so finished
+// traces wait in memory a part at a time.
+constexpr std::size_t kClosePart = 1024;
+}  // namespace
+
 TraceBuilder::TraceBuilder(TraceOptions options, const Pricer* pricer, TraceSink& sink)
     : sink_(sink), assembler_(std::make_unique<trace::TraceAssembler>(std::move(options), pricer)) {}
 
@@ -25,7 +31,8 @@ void TraceBuilder::on_model_call(ModelCall call) {
       case ExchangeKind::kModelCall:
         ++stats_.model_calls;
         assembler_->add(call);
-        over_budget = assembler_->close_over_budget();
+        // A part at a time: the next call closes more if the budget is still exceeded.
+        over_budget = assembler_->close_over_budget(kClosePart);
         break;
       case ExchangeKind::kTokenCount:
         ++stats_.token_counts;
@@ -52,15 +59,23 @@ TraceBuilderStats TraceBuilder::stats() const {
 std::uint64_t TraceBuilder::closed_early_traces() const { return stats().closed_early; }
 
 void TraceBuilder::tick(UnixNanos now) {
-  std::vector<Trace> done;
   std::string report;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    done = assembler_->close_idle(now);
     report = assembler_->budget().report_due(now);
   }
   if (!report.empty()) spdlog::warn("{}", report);
-  emit(std::move(done));
+  // In parts: a burst's traces reach their idle timeout together, and tens of thousands of
+  // finished traces held at once would be memory no budget counts.
+  for (;;) {
+    std::vector<Trace> done;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done = assembler_->close_idle(now, kClosePart);
+    }
+    if (done.empty()) break;
+    emit(std::move(done));
+  }
 }
 
 void TraceBuilder::emit(std::vector<Trace> traces) {
@@ -75,7 +90,7 @@ void TraceBuilder::close_all(UnixNanos now) {
   // (the store's queue or spool) while the next is built. Building (the assembler, under mu_) and
   // handing over (redaction, the store's encoding or spool, under emit_mu_) are each about half of
   // a stop's work and share nothing, so on two cores they overlap; at most kWaiting built parts wait.
-  constexpr std::size_t kPart = 1024, kWaiting = 2;
+  constexpr std::size_t kWaiting = 2;
   using Clock = std::chrono::steady_clock;
   Clock::duration building{}, emitting{};
   std::size_t closed = 0;
@@ -104,7 +119,7 @@ void TraceBuilder::close_all(UnixNanos now) {
     const auto t0 = Clock::now();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      done = assembler_->close_all(kPart);
+      done = assembler_->close_all(kClosePart);
     }
     building += Clock::now() - t0;
     if (done.empty()) break;
@@ -128,8 +143,9 @@ void TraceBuilder::close_all(UnixNanos now) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (const auto early = assembler_->budget().closed_early(); early > 0)
-      spdlog::warn("{} trace(s) were closed before their idle timeout by the open-trace budget ({} open at most)",
-                   early, assembler_->budget().max_open());
+      spdlog::warn("{} trace(s) were closed before their idle timeout by the open-trace budget: {} because more "
+                   "than {} were open (--max-open-traces), the rest by the memory budget (--memory-budget-mb)",
+                   early, assembler_->budget().closed_early_by_count(), assembler_->budget().max_open());
   }
   std::lock_guard<std::mutex> lock(emit_mu_);
   const auto f0 = Clock::now();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/memory_budget.h"
 #include "common/safe_regex.h"
 
 namespace llmtap {
@@ -43,6 +44,10 @@ struct TraceOptions {
   // close early (exported with llmtap.trace.closed_early), never dropped. See open_trace_budget.h.
   static constexpr std::size_t kDefaultMaxOpenTraces = 50000;
   std::size_t max_open_traces = kDefaultMaxOpenTraces;
+  // The pipeline's shared byte budget (--memory-budget-mb), or null: open traces and the
+  // closed-trace index charge their estimated bytes to it, and past its soft limit the least
+  // recently active traces close early as above.
+  std::shared_ptr<MemoryBudget> memory_budget;
   std::string workflow_name;                   // LLMTAP_WORKFLOW_NAME
   std::string group_id;                        // LLMTAP_GROUP_ID -> gen_ai.conversation.id
   std::map<std::string, std::string> metadata; // LLMTAP_METADATA (JSON object or k=v,...) -> llmtap.metadata.*
