@@ -46,11 +46,14 @@ void print_usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before any thread starts: glibc gives each thread an arena of its own. Capture records are
+#ifndef LLMTAP_WITH_MIMALLOC
+  // A build with glibc's malloc (no libmimalloc-dev). Before any thread starts: glibc gives each
+  // thread an arena of its own. Capture records are
   // allocated on the proxy's threads and freed on the decoder's, traces on the decoder, the ticker
   // and the store, and each arena keeps its own fragmented peak: at full speed that was ~55 MB of
   // RSS past what --memory-budget-mb holds (docs/benchmarks.md). MALLOC_ARENA_MAX, when set, wins.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+#endif
   // Logs go to stderr: stdout carries machine-readable output (`listening ADDR`, --json, trees).
   spdlog::set_default_logger(spdlog::stderr_color_mt("llmtap"));
   // Log messages quote wire data (hosts, models, provider errors): escape their control characters.
