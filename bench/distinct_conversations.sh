@@ -143,8 +143,10 @@ stop_llmtap() {
   kill -TERM "$lt_pid" 2>/dev/null || true
   for ((i = 0; i < 3000; i++)); do
     kill -0 "$lt_pid" 2>/dev/null || break
-    # The peak RSS includes the stop: the last VmHWM read before the process is gone.
-    awk '/^VmHWM/{printf "%.0f", $2/1024}' "/proc/$lt_pid/status" >"$work/peak.tmp" 2>/dev/null && mv "$work/peak.tmp" "$work/peak"
+    # The peak RSS includes the stop: the last VmHWM read before the process is gone (a zombie's
+    # status has no VmHWM line, so an empty read keeps the previous one).
+    awk '/^VmHWM/{printf "%.0f", $2/1024}' "/proc/$lt_pid/status" >"$work/peak.tmp" 2>/dev/null &&
+      [[ -s "$work/peak.tmp" ]] && mv "$work/peak.tmp" "$work/peak"
     sleep 0.1
   done
   wait "$lt_pid" 2>/dev/null || true
