@@ -1,6 +1,6 @@
 // The running llmtap: proxy and preload collector feed one AsyncTap; its worker parses exchanges
-// into ModelCalls for the TraceBuilder; finished traces go to the exporters. A ticker closes idle
-// traces. Everything on the forwarding path stops at the Tap, which never blocks.
+// into ModelCalls for the TraceBuilder; finished traces go through the export hand-off's thread to
+// the exporters. A ticker closes idle traces. Everything on the forwarding path stops at the Tap, which never blocks.
 #include "cli/pipeline.h"
 
 #include <spdlog/spdlog.h>
@@ -28,6 +28,7 @@
 #include "pricing/price_table.h"
 #include "proxy/proxy_server.h"
 #include "trace/trace_builder.h"
+#include "trace/trace_hand_off.h"
 #include "common/thread_name.h"
 
 namespace llmtap::cli {
@@ -108,7 +109,10 @@ class RunningPipeline final : public Pipeline {
       alert_sink_ = std::make_unique<alerts::AlertingTraceSink>(*alerting_, *traces_to);
       traces_to = alert_sink_.get();
     }
-    builder_ = std::make_unique<TraceBuilder>(topts, &prices_, *traces_to);
+    // The decode thread closes traces (early, under the budget) and the ticker closes idle ones; the
+    // export thread hands them to the sinks, so neither waits for redaction or the store.
+    hand_off_ = std::make_unique<TraceHandOff>(*traces_to, memory_budget_);
+    builder_ = std::make_unique<TraceBuilder>(topts, &prices_, *hand_off_);
     ModelCallSink* calls_to = builder_.get();
     if (alerting_) {
       call_sink_ = std::make_unique<alerts::AlertingCallSink>(
@@ -295,6 +299,7 @@ class RunningPipeline final : public Pipeline {
   std::unique_ptr<TraceSink> metrics_sink_;           // feeds sink_
   std::unique_ptr<alerts::Alerting> alerting_;
   std::unique_ptr<TraceSink> alert_sink_;             // feeds metrics_sink_ or sink_
+  std::unique_ptr<TraceHandOff> hand_off_;            // feeds alert_sink_, metrics_sink_ or sink_
   std::unique_ptr<TraceBuilder> builder_;
   std::unique_ptr<ModelCallSink> call_sink_;          // feeds builder_
   std::unique_ptr<AsyncTap> tap_;

@@ -29,7 +29,8 @@ std::string render_pipeline_metrics(const PipelineMetricSources& src) {
         {MemoryBudget::Account::kCaptureQueue, "capture_queue"},
         {MemoryBudget::Account::kOpenTraces, "open_traces"},
         {MemoryBudget::Account::kClosedTraceIndex, "closed_trace_index"},
-        {MemoryBudget::Account::kStoreQueue, "store_queue"}};
+        {MemoryBudget::Account::kStoreQueue, "store_queue"},
+        {MemoryBudget::Account::kExportQueue, "export_queue"}};
     out.family("llmtap_memory_budget_used_bytes", "gauge", "Estimated bytes charged to the shared memory budget, by holder");
     for (const auto& [account, name] : kAccounts)
       out.sample("llmtap_memory_budget_used_bytes", {{"holder", name}}, static_cast<double>(src.memory->held(account)));

@@ -1,7 +1,8 @@
 #pragma once
 // One byte budget for everything the pipeline holds in memory on behalf of the traffic: the capture
 // queue (bytes waiting to be decoded), open traces and their conversation state, the closed-trace
-// index (continuations) and the store's queue (closed traces waiting for the disk). Each holder
+// index (continuations), the export hand-off (closed traces waiting for redaction and the store,
+// trace/trace_hand_off.h) and the store's queue (closed traces waiting for the disk). Each holder
 // charges what it holds to its account; all of them read the same total, so one holder's growth
 // makes the others shed (--memory-budget-mb, SPEC.md "Memory").
 //
@@ -22,7 +23,7 @@ namespace llmtap {
 
 class MemoryBudget {
  public:
-  enum class Account : std::uint8_t { kCaptureQueue, kOpenTraces, kClosedTraceIndex, kStoreQueue, kCount };
+  enum class Account : std::uint8_t { kCaptureQueue, kOpenTraces, kClosedTraceIndex, kStoreQueue, kExportQueue, kCount };
   static constexpr std::size_t kAccounts = static_cast<std::size_t>(Account::kCount);
   // The default keeps a full-speed proxy under 256 MB RSS (docs/benchmarks.md, "memory run"): the
   // rest is code, TLS and connection buffers, the store's page cache and allocator overhead.

@@ -1,5 +1,7 @@
 #include "export/span_codec.h"
 
+#include "common/trace_size.h"
+
 #include <functional>
 
 #include <cstring>
@@ -322,19 +324,6 @@ bool decode_compact_trace(std::string_view in, const KeyDictionary& keys, Trace&
   return r.ok && r.done();
 }
 
-std::size_t approx_size(const Trace& trace) {
-  std::size_t n = sizeof(Trace) + trace.trace_id.size();
-  for (const auto& s : trace.spans) {
-    n += sizeof(Span) + s.trace_id.size() + s.span_id.size() + s.parent_span_id.size() + s.name.size() +
-         s.status_message.size() + s.events.size() * (sizeof(SpanEvent) + 64);
-    for (const auto& a : s.attributes) {
-      n += sizeof(Attribute) + a.key.size();
-      if (auto* str = std::get_if<std::string>(&a.value)) n += str->size();
-      else if (auto* list = std::get_if<std::vector<std::string>>(&a.value))
-        for (const auto& e : *list) n += sizeof(std::string) + e.size();
-    }
-  }
-  return n;
-}
+std::size_t approx_size(const Trace& trace) { return approx_trace_bytes(trace); }
 
 }  // namespace llmtap::exporting::codec

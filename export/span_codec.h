@@ -73,7 +73,7 @@ bool encode_compact_trace(const Trace& trace, const std::function<std::int64_t(s
 // OUT.trace_id is kept. False on malformed input or an id KEYS does not know (*unknown_id set to it).
 bool decode_compact_trace(std::string_view in, const KeyDictionary& keys, Trace& out, std::uint64_t* unknown_id);
 
-// Rough bytes a trace holds in memory (queue bounds).
+// Rough bytes a trace holds in memory (queue bounds): approx_trace_bytes (common/trace_size.h).
 std::size_t approx_size(const Trace& trace);
 
 }  // namespace llmtap::exporting::codec

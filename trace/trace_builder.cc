@@ -1,13 +1,9 @@
 #include "trace/trace_builder.h"
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
-#include "common/thread_name.h"
 #include "trace/trace_assembler.h"
 
 namespace llmtap {
@@ -87,33 +83,13 @@ void TraceBuilder::emit(std::vector<Trace> traces) {
 void TraceBuilder::close_all(UnixNanos now) {
   (void)now;  // every open trace closes at its own last observed time
   // In parts: after a burst tens of thousands of traces are open, and each part reaches the sinks
-  // (the store's queue or spool) while the next is built. Building (the assembler, under mu_) and
-  // handing over (redaction, the store's encoding or spool, under emit_mu_) are each about half of
-  // a stop's work and share nothing, so on two cores they overlap; at most kWaiting built parts wait.
-  constexpr std::size_t kWaiting = 2;
+  // before the next is built. In the pipeline the sink is the export hand-off (trace_hand_off.h):
+  // building (here, under mu_) and exporting (redaction, the store's encoding or spool, on the
+  // export thread) are each about half of a stop's work and share nothing, so on two cores they
+  // overlap; the hand-off holds at most two parts.
   using Clock = std::chrono::steady_clock;
   Clock::duration building{}, emitting{};
   std::size_t closed = 0;
-  std::mutex parts_mu;
-  std::condition_variable parts_cv;
-  std::deque<std::vector<Trace>> parts;
-  bool built_all = false;
-  std::thread emitter([&] {
-    name_this_thread("llmtap-close");
-    std::unique_lock lock(parts_mu);
-    for (;;) {
-      parts_cv.wait(lock, [&] { return !parts.empty() || built_all; });
-      if (parts.empty()) return;
-      std::vector<Trace> part = std::move(parts.front());
-      parts.pop_front();
-      lock.unlock();
-      parts_cv.notify_all();
-      const auto t0 = Clock::now();
-      emit(std::move(part));
-      lock.lock();
-      emitting += Clock::now() - t0;
-    }
-  });
   for (;;) {
     std::vector<Trace> done;
     const auto t0 = Clock::now();
@@ -121,25 +97,17 @@ void TraceBuilder::close_all(UnixNanos now) {
       std::lock_guard<std::mutex> lock(mu_);
       done = assembler_->close_all(kClosePart);
     }
-    building += Clock::now() - t0;
+    const auto t1 = Clock::now();
+    building += t1 - t0;
     if (done.empty()) break;
     closed += done.size();
-    std::unique_lock lock(parts_mu);
-    parts_cv.wait(lock, [&] { return parts.size() < kWaiting; });
-    parts.push_back(std::move(done));
-    lock.unlock();
-    parts_cv.notify_all();
+    emit(std::move(done));
+    emitting += Clock::now() - t1;
   }
-  {
-    std::lock_guard lock(parts_mu);
-    built_all = true;
-  }
-  parts_cv.notify_all();
-  emitter.join();
   auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   if (closed > 0)
-    spdlog::info("closed {} open trace(s): {} ms building them, {} ms handing them to the sinks (overlapping)", closed,
-                 ms(building), ms(emitting));
+    spdlog::info("closed {} open trace(s): {} ms building them, {} ms handing them to the sinks", closed, ms(building),
+                 ms(emitting));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (const auto early = assembler_->budget().closed_early(); early > 0)

@@ -3,7 +3,9 @@
 //
 // Sans-IO: it owns no thread and reads no clock; time comes from the calls' wire timestamps and
 // from the `now` given to tick()/close_all(). Internally synchronized, so the collector thread
-// and a timer may call it concurrently. Finished traces go to the TraceSink outside the lock.
+// and a timer may call it concurrently. Finished traces go to the TraceSink outside the lock, on
+// the thread that closed them; the pipeline's sink is the export hand-off (trace_hand_off.h), so
+// redaction and the store run on its export thread, not on the decode thread.
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -41,8 +43,8 @@ class TraceBuilder : public ModelCallSink {
   void on_model_call(ModelCall call) override;
   // Closes and emits every trace idle for longer than the idle timeout at `now`.
   void tick(UnixNanos now);
-  // Closes and emits every open trace (shutdown), then flushes the sink. The traces are built here
-  // and handed to the sink on a second thread, one part behind (one sink call at a time still).
+  // Closes and emits every open trace (shutdown), a part at a time, then flushes the sink. With the
+  // export hand-off as the sink (trace_hand_off.h) the next part is built while one is exported.
   void close_all(UnixNanos now);
 
   // Traces currently open (for tests and stats).

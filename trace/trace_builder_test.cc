@@ -5,12 +5,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "trace/trace_assembler.h"
+#include "trace/trace_hand_off.h"
 #include "trace/trace_test_util.h"
 
 namespace llmtap::trace::testing {
@@ -208,28 +212,103 @@ class OneAtATimeSink : public TraceSink {
 
 TEST(TraceBuilder, CloseAllHandsEveryTraceOverOnceOldestFirstThenFlushes) {
   constexpr int kOpen = 3000;  // about three parts, built while the previous one is handed over
-  OneAtATimeSink sink;
-  sink.expected = kOpen;
+  for (const bool through_hand_off : {false, true}) {
+    SCOPED_TRACE(through_hand_off ? "through the export hand-off" : "to the sink directly");
+    OneAtATimeSink sink;
+    sink.expected = kOpen;
+    std::optional<TraceHandOff> hand_off;
+    if (through_hand_off) hand_off.emplace(sink);
+    TraceOptions o;
+    o.idle_timeout_ns = 3'600'000 * kMs;
+    TraceBuilder b(o, nullptr, hand_off ? static_cast<TraceSink&>(*hand_off) : sink);
+    for (int i = 0; i < kOpen; ++i) b.on_model_call(distinct_chat_call(i, kT0 + i * kMs));
+    ASSERT_EQ(b.open_traces(), static_cast<std::size_t>(kOpen));
+    b.close_all(0);
+    EXPECT_EQ(b.open_traces(), 0u);
+    ASSERT_EQ(sink.traces.size(), static_cast<std::size_t>(kOpen));  // all there once close_all returned
+    EXPECT_EQ(sink.taken, kOpen);  // handed over, not copied
+    EXPECT_FALSE(sink.overlapped);
+    EXPECT_FALSE(sink.flushed_before_all);
+    EXPECT_EQ(sink.flushes, 1);
+    std::set<std::string> ids;
+    for (int i = 0; i < kOpen; ++i) {
+      const Trace& t = sink.traces[static_cast<std::size_t>(i)];
+      ids.insert(t.trace_id);
+      ASSERT_FALSE(t.spans.empty());
+      ASSERT_EQ(t.spans.front().start_ns, sink.traces.front().spans.front().start_ns + i * kMs) << i;
+    }
+    EXPECT_EQ(ids.size(), static_cast<std::size_t>(kOpen));
+  }
+}
+
+// A sink slower than the builder: traces closed early (one open trace allowed, so every new call
+// closes the previous one) wait in the export hand-off, and on_model_call does not wait for the
+// sink until the hand-off is full. Every trace still arrives once, in the order it closed, with
+// the sink called one trace at a time.
+TEST(TraceBuilder, ClosedTracesWaitInTheHandOffNotInOnModelCallUntilItIsFull) {
+  constexpr std::size_t kCapacity = 4;
+  constexpr int kCalls = 40;
+  struct GatedSink : TraceSink {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    std::atomic<int> entered{0};
+    OneAtATimeSink inner;
+    void on_trace(const Trace& t) override { take_trace(Trace(t)); }
+    void take_trace(Trace&& t) override {
+      entered.fetch_add(1);
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return open; });
+      }
+      inner.take_trace(std::move(t));
+    }
+    void flush() override { inner.flush(); }
+    void release() {
+      {
+        std::lock_guard lock(mu);
+        open = true;
+      }
+      cv.notify_all();
+    }
+  } sink;
+  sink.inner.expected = kCalls;
+  TraceHandOff hand_off(sink, nullptr, kCapacity);
   TraceOptions o;
   o.idle_timeout_ns = 3'600'000 * kMs;
-  TraceBuilder b(o, nullptr, sink);
-  for (int i = 0; i < kOpen; ++i) b.on_model_call(distinct_chat_call(i, kT0 + i * kMs));
-  ASSERT_EQ(b.open_traces(), static_cast<std::size_t>(kOpen));
+  o.max_open_traces = 1;
+  TraceBuilder b(o, nullptr, hand_off);
+  // Call i closes trace i-1. The first closed trace is held in the sink, the next kCapacity wait
+  // in the hand-off: those calls all return while the sink is stuck.
+  const int returning = static_cast<int>(kCapacity) + 2;
+  b.on_model_call(distinct_chat_call(0, kT0));
+  b.on_model_call(distinct_chat_call(1, kT0 + kMs));            // closes trace 0...
+  while (sink.entered.load() == 0) std::this_thread::yield();  // ...which the export thread holds
+  for (int i = 2; i < returning; ++i) b.on_model_call(distinct_chat_call(i, kT0 + i * kMs));
+  EXPECT_EQ(b.closed_early_traces(), static_cast<std::uint64_t>(returning - 1));
+  EXPECT_EQ(hand_off.full_waits(), 0u);
+  EXPECT_EQ(sink.entered.load(), 1);
+  // The next close finds the hand-off full: that call waits for the sink.
+  std::thread producer([&] {
+    for (int i = returning; i < kCalls; ++i) b.on_model_call(distinct_chat_call(i, kT0 + i * kMs));
+  });
+  while (hand_off.full_waits() == 0) std::this_thread::yield();
+  EXPECT_EQ(sink.entered.load(), 1);
+  sink.release();
+  producer.join();
   b.close_all(0);
-  EXPECT_EQ(b.open_traces(), 0u);
-  ASSERT_EQ(sink.traces.size(), static_cast<std::size_t>(kOpen));
-  EXPECT_EQ(sink.taken, kOpen);  // handed over, not copied
-  EXPECT_FALSE(sink.overlapped);
-  EXPECT_FALSE(sink.flushed_before_all);
-  EXPECT_EQ(sink.flushes, 1);
+  ASSERT_EQ(sink.inner.traces.size(), static_cast<std::size_t>(kCalls));
+  EXPECT_FALSE(sink.inner.overlapped);
+  EXPECT_FALSE(sink.inner.flushed_before_all);
+  EXPECT_EQ(sink.inner.flushes, 1);
   std::set<std::string> ids;
-  for (int i = 0; i < kOpen; ++i) {
-    const Trace& t = sink.traces[static_cast<std::size_t>(i)];
+  for (int i = 0; i < kCalls; ++i) {
+    const Trace& t = sink.inner.traces[static_cast<std::size_t>(i)];
     ids.insert(t.trace_id);
     ASSERT_FALSE(t.spans.empty());
-    ASSERT_EQ(t.spans.front().start_ns, sink.traces.front().spans.front().start_ns + i * kMs) << i;
+    ASSERT_EQ(t.spans.front().start_ns, sink.inner.traces.front().spans.front().start_ns + i * kMs) << i;
   }
-  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kOpen));
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kCalls));
 }
 
 TEST(TraceAssembler, CloseAllInPartsClosesEachTraceOnceIncludingOnesOpenedMeanwhile) {

@@ -17,6 +17,7 @@
 #include "export/sqlite_store.h"
 #include "export/store_spool.h"
 #include "trace/trace_builder.h"
+#include "trace/trace_hand_off.h"
 #include "trace/trace_test_util.h"
 
 namespace llmtap {
@@ -61,15 +62,18 @@ TEST(ShutdownBurst, EveryOpenTraceIsStoredOrSpooledAtTheDeadline) {
   TraceOptions options;
   options.idle_timeout_ns = 3'600'000 * kMs;  // the burst is still open when the signal comes
   options.max_open_traces = static_cast<std::size_t>(kOpen) * 2;
-  auto builder = std::make_unique<TraceBuilder>(options, &pricer, *store);
+  // As in the pipeline: closed traces reach the store through the export hand-off's thread.
+  auto hand_off = std::make_unique<TraceHandOff>(*store);
+  auto builder = std::make_unique<TraceBuilder>(options, &pricer, *hand_off);
   for (int i = 0; i < kOpen; ++i) builder->on_model_call(distinct_chat_call(i, kT0 + i * kMs));
   ASSERT_EQ(builder->open_traces(), static_cast<std::size_t>(kOpen));
 
   const auto signalled = Clock::now();
   store->stop_by(signalled + std::chrono::milliseconds(cli::kShutdownBudgetMs));
-  builder->close_all(0);  // also flushes the store
+  builder->close_all(0);  // also flushes the hand-off and the store
   const exporting::StoreOutcome outcome = store->outcome();
   builder.reset();
+  hand_off.reset();
   store.reset();
   const double secs = std::chrono::duration<double>(Clock::now() - signalled).count();
 

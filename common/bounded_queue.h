@@ -1,0 +1,96 @@
+#pragma once
+// A first-in first-out hand-off between producer threads and one consumer thread, bounded in items:
+// a producer waits while it is full (back-pressure, never a drop), the consumer waits while it is
+// empty. The consumer says when it has handled what it popped, so a producer can wait until
+// everything it handed over is done (a flush), not merely taken. close() ends it: pushes are
+// refused, pops return what is left, then nothing.
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+namespace llmtap {
+
+template <class T>
+class BoundedQueue {
+ public:
+  explicit BoundedQueue(std::size_t capacity) : capacity_(capacity < 1 ? 1 : capacity) {}
+  BoundedQueue(const BoundedQueue&) = delete;
+  BoundedQueue& operator=(const BoundedQueue&) = delete;
+
+  // Waits while CAPACITY items wait. False once closed; ITEM is then not moved from.
+  bool push(T&& item) {
+    std::unique_lock lock(mu_);
+    if (items_.size() >= capacity_) {
+      ++full_waits_;
+      room_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
+    }
+    if (closed_) return false;
+    items_.push_back(std::move(item));
+    ++pushed_;
+    lock.unlock();
+    ready_.notify_one();
+    return true;
+  }
+
+  // Waits for an item; nullopt once closed and empty. Each item popped is handled() after.
+  std::optional<T> pop() {
+    std::unique_lock lock(mu_);
+    ready_.wait(lock, [&] { return !items_.empty() || closed_; });
+    if (items_.empty()) return std::nullopt;
+    std::optional<T> item(std::move(items_.front()));
+    items_.pop_front();
+    lock.unlock();
+    room_.notify_one();
+    return item;
+  }
+
+  // The consumer is done with an item pop() gave it.
+  void handled() {
+    {
+      std::lock_guard lock(mu_);
+      ++handled_;
+    }
+    done_.notify_all();
+  }
+
+  // Returns once every item pushed before the call has been handled (the consumer keeps popping
+  // after close() until the queue is empty, so this also holds across a close).
+  void wait_handled() {
+    std::unique_lock lock(mu_);
+    const std::uint64_t target = pushed_;
+    done_.wait(lock, [&] { return handled_ >= target; });
+  }
+
+  void close() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+    room_.notify_all();
+    done_.notify_all();
+  }
+
+  std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return items_.size();
+  }
+  // Pushes that found the queue full and waited (how often the consumer held the producers up).
+  std::uint64_t full_waits() const {
+    std::lock_guard lock(mu_);
+    return full_waits_;
+  }
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable ready_, room_, done_;
+  std::deque<T> items_;
+  std::uint64_t pushed_ = 0, handled_ = 0, full_waits_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace llmtap
