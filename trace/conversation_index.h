@@ -46,6 +46,9 @@ class ConversationIndex {
     }
   }
 
+  // No key indexed: a caller may skip computing the keys it would look up.
+  bool empty() const { return slots_.empty(); }
+
   // Calls VISIT(conv) for the conversations under KEY, oldest first, until it returns false.
   template <class Visit>
   void for_each(std::uint64_t key, Visit&& visit) const {

@@ -54,10 +54,15 @@ TraceAssembler::Conversation* TraceAssembler::continue_after_compaction(const Mo
     }
     return nullptr;
   };
+  // No open conversation's answer is long enough to be carried: no window of the request can match
+  // (the scan below keys every window of every long user message).
+  if (by_carried_output_.empty()) return nullptr;
   Conversation* host = nullptr;
   Conversation* run = nullptr;
   for (const auto& m : call.input) {
-    if (m.role != "user" || !m.tool_calls.empty() || text_chars(m.text) <= kCarryWindow) continue;
+    if (m.role != "user" || !m.tool_calls.empty()) continue;
+    const std::size_t chars = text_chars(m.text);
+    if (chars <= kCarryWindow) continue;
     bool ambiguous = false;
     find_carried_keys(m.text, [&](std::uint64_t key) {
       by_carried_output_.for_each(key, [&](ConvId id) {
@@ -66,7 +71,7 @@ TraceAssembler::Conversation* TraceAssembler::continue_after_compaction(const Mo
         if (r == nullptr || !c.last_asked_anew) return true;  // no run of this agent, or no summary asked for
         const UnixNanos since = call.timings.request_start - c.last_response_end;
         if (since + kCompactionSlack < 0 || since > kCompactionWindow) return true;
-        if (text_chars(m.text) <= text_chars(c.last_output_text.view()) || !carries_text(m.text, c.last_output_text.view()))
+        if (chars <= text_chars(c.last_output_text.view()) || !carries_text(m.text, c.last_output_text.view()))
           return true;
         if (host != nullptr && host->trace != c.trace) {
           ambiguous = true;
@@ -120,6 +125,7 @@ void TraceAssembler::mark_compaction(Conversation& host, const std::string& fp) 
 }
 
 TraceAssembler::Conversation* TraceAssembler::nest_by_arguments(const ModelCall& call, std::string_view first_user) {
+  if (with_open_tools_.empty()) return nullptr;  // no tool call to nest under: skip keying the message
   const std::uint64_t want = text_key(first_user);
   Conversation* host = nullptr;
   OpenTool* tool = nullptr;
