@@ -189,6 +189,8 @@ if [[ $memory != 0 ]]; then
   echo "  SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces), spooled: $(spooled_traces) for $reqs requests" \
        "wrk completed (+ those in flight when wrk stopped); closed early by the budget: $(closed_early)"
   grep -i "warn\|error" "$work/llmtap.err" | grep -v "closed before their idle timeout" | tail -3 | cut -c1-300 | sed 's/^/  llmtap: /'
+  # The stop's phases (logged at info: `-- --log-level info`).
+  grep -E "stopping: |open trace\(s\): |sinks flushed" "$work/llmtap.err" | sed -E 's/^\[[^]]*\] \[[^]]*\] \[[^]]*\] /  stop: /'
   exit 0
 fi
 

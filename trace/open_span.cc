@@ -136,6 +136,10 @@ class Reader {
     const std::uint16_t id = head();
     return id == kInlineKey ? bytes() : attribute_key(id);
   }
+  // Past the next entry's key, without looking it up (the key table takes a lock).
+  void skip_key() {
+    if (head() == kInlineKey) (void)bytes();
+  }
   // Whether the next entry's key is ID (and, for an uninterned key, KEY); moves past the key.
   bool key_is(std::uint16_t id, std::string_view key) {
     const std::uint16_t at = head();
@@ -162,7 +166,21 @@ class Reader {
     }
     return std::string();
   }
-  void skip_value() { (void)value(); }
+  // Past the value of the entry whose key was just read, without making it (find_entry() skips
+  // every entry before the one it looks for: building a string for each was most of a set()).
+  void skip_value() {
+    switch (type_) {
+      case Type::kString: (void)bytes(); return;
+      case Type::kInternedString: (void)fixed<std::uint16_t>(); return;
+      case Type::kInt: (void)varint(); return;
+      case Type::kDouble: (void)fixed<double>(); return;
+      case Type::kFalse:
+      case Type::kTrue: return;
+      case Type::kList:
+        for (std::uint64_t n = varint(); n > 0; --n) (void)bytes();
+        return;
+    }
+  }
 
  private:
   std::uint64_t varint() {
@@ -380,7 +398,7 @@ void OpenSpan::set_value(std::string_view key, const AttrValue& v) {
 std::size_t OpenSpan::attribute_count() const {
   std::size_t n = 0;
   for (Reader r(blob()); !r.done(); ++n) {
-    (void)r.key();
+    r.skip_key();
     r.skip_value();
   }
   return n;
