@@ -90,6 +90,14 @@ std::string_view first_user_text(const std::vector<Message>& input) {
   return {};
 }
 
+std::uint64_t first_user_key(const std::vector<Message>& input, const std::vector<std::uint64_t>& keys) {
+  const std::string_view first = first_user_text(input);
+  if (first.empty() || keys.empty()) return text_key(first);
+  // FIRST is a user text (is_user_text): with no other, KEYS[0] folded exactly its text.
+  const auto users = std::count_if(input.begin(), input.end(), is_user_text);
+  return users == 1 ? keys.front() : text_key(first);
+}
+
 std::string final_text(const std::vector<Message>& output) {
   for (auto it = output.rbegin(); it != output.rend(); ++it)
     if (!trim(it->text).empty()) return std::string(trim(it->text));

@@ -28,6 +28,10 @@ std::string_view first_user_text(const std::vector<Message>& input);
 // text compares them alike. Empty when the request has no user text.
 std::vector<std::uint64_t> user_content_keys(const std::vector<Message>& input);
 
+// text_key(first_user_text(input)), given KEYS = user_content_keys(input): when the first user
+// message is the only user text (most requests), that is KEYS[0], and the text is not folded again.
+std::uint64_t first_user_key(const std::vector<Message>& input, const std::vector<std::uint64_t>& keys);
+
 // The text a response ends with: the last non-empty assistant text of its output.
 std::string final_text(const std::vector<Message>& output);
 

@@ -11,6 +11,7 @@ namespace llmtap::trace {
 namespace {
 
 using testing::assistant;
+using testing::call;
 using testing::tool_result;
 using testing::user;
 
@@ -37,6 +38,24 @@ TEST(RunEvidence, UserContentComparesSplitAndMergedTurnsAlike) {
   std::vector<Message> long_history;
   for (int i = 0; i < 100; ++i) long_history.push_back(user("a user message long enough number " + std::to_string(i)));
   EXPECT_LE(user_content_keys(long_history).size(), 5u);
+}
+
+// first_user_key() takes KEYS[0] only where it equals keying the first user message's text.
+TEST(RunEvidence, FirstUserKeyIsTheFirstUserMessagesTextKey) {
+  Message calling = assistant("", {call("c1", "lookup")});
+  calling.role = "user";  // a user message carrying tool calls is no user text
+  const std::vector<std::vector<Message>> inputs = {
+      {user("  Weather in Paris?\n")},
+      {user("Weather in Paris?"), assistant("Sunny."), user("And in Rome?")},
+      {user("   "), user("Weather in Paris?")},
+      {tool_result("c1", "done"), user("Thanks, now summarize.")},
+      {calling, user("Weather in Paris?")},
+      {assistant("Hello")},
+      {},
+  };
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    EXPECT_EQ(first_user_key(inputs[i], user_content_keys(inputs[i])), text_key(first_user_text(inputs[i]))) << i;
+  EXPECT_NE(first_user_key(inputs[1], user_content_keys(inputs[1])), user_content_keys(inputs[1]).front());
 }
 
 TEST(RunEvidence, GuardrailVerdictsByTheTable) {

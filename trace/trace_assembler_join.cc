@@ -231,8 +231,9 @@ void TraceAssembler::note_call(Conversation& conv, const ModelCall& call, int ge
     conv.client_pid = call.client_pid;
     for (const auto& h : call.request_headers)
       if (h.name.size() == 10 && strcasecmp(h.name.c_str(), "user-agent") == 0) conv.first_user_agent = h.value;
-    conv.first_user_key = text_key(first_user_text(call.input));
-    conv.user_keys = user_content_keys(call.input);
+    std::vector<std::uint64_t> user_keys = user_content_keys(call.input);
+    conv.first_user_key = first_user_key(call.input, user_keys);
+    conv.user_keys = std::move(user_keys);
     conv.whole_is_first = conv.user_keys.empty() || conv.user_keys.front() == conv.first_user_key;
     conv.user_keys.erase(std::remove(conv.user_keys.begin(), conv.user_keys.end(), conv.first_user_key),
                          conv.user_keys.end());
