@@ -1,6 +1,7 @@
 // The running llmtap: proxy and preload collector feed one AsyncTap; its worker parses exchanges
 // into ModelCalls for the TraceBuilder; finished traces go through the export hand-off's thread to
-// the exporters. A ticker closes idle traces. Everything on the forwarding path stops at the Tap, which never blocks.
+// the exporters. A ticker closes idle traces. Everything on the forwarding path stops at the Tap,
+// which never blocks.
 #include "cli/pipeline.h"
 
 #include <spdlog/spdlog.h>
@@ -97,7 +98,7 @@ class RunningPipeline final : public Pipeline {
     stores_ = exporters.stores;
     otlp_ = exporters.otlp;
     sink_ = std::move(exporters.sink);
-    // Closed traces: builder -> alerting -> metrics -> exporters; calls: tap -> alerting -> builder.
+    // Closed traces: builder -> hand-off -> alerting -> metrics -> exporters; calls: tap -> alerting -> builder.
     TraceSink* traces_to = sink_.get();
     if (!opts.metrics_listen.empty()) {
       trace_metrics_ = std::make_unique<metrics::TraceMetrics>();

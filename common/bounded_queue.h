@@ -4,6 +4,7 @@
 // empty. The consumer says when it has handled what it popped, so a producer can wait until
 // everything it handed over is done (a flush), not merely taken. close() ends it: pushes are
 // refused, pops return what is left, then nothing.
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +17,14 @@ namespace llmtap {
 template <class T>
 class BoundedQueue {
  public:
-  explicit BoundedQueue(std::size_t capacity) : capacity_(capacity < 1 ? 1 : capacity) {}
+  // CAPACITY items may wait. A consumer sleeping on an empty queue is woken when WAKE_AT items wait
+  // (or by close() and wait_handled()), else it looks again after MAX_DELAY: waking it for every
+  // item costs the producer a futex call and both threads a context switch per item.
+  explicit BoundedQueue(std::size_t capacity, std::size_t wake_at = 1,
+                        std::chrono::milliseconds max_delay = std::chrono::milliseconds(20))
+      : capacity_(capacity < 1 ? 1 : capacity),
+        wake_at_(wake_at < 1 ? 1 : wake_at > capacity_ ? capacity_ : wake_at),
+        max_delay_(max_delay) {}
   BoundedQueue(const BoundedQueue&) = delete;
   BoundedQueue& operator=(const BoundedQueue&) = delete;
 
@@ -30,15 +38,19 @@ class BoundedQueue {
     if (closed_) return false;
     items_.push_back(std::move(item));
     ++pushed_;
+    const bool wake = items_.size() >= wake_at_;
     lock.unlock();
-    ready_.notify_one();
+    if (wake) ready_.notify_one();
     return true;
   }
 
   // Waits for an item; nullopt once closed and empty. Each item popped is handled() after.
   std::optional<T> pop() {
     std::unique_lock lock(mu_);
-    ready_.wait(lock, [&] { return !items_.empty() || closed_; });
+    auto ready = [&] { return !items_.empty() || closed_; };
+    if (wake_at_ == 1) ready_.wait(lock, ready);
+    else
+      while (!ready()) ready_.wait_for(lock, max_delay_);
     if (items_.empty()) return std::nullopt;
     std::optional<T> item(std::move(items_.front()));
     items_.pop_front();
@@ -61,6 +73,7 @@ class BoundedQueue {
   void wait_handled() {
     std::unique_lock lock(mu_);
     const std::uint64_t target = pushed_;
+    if (handled_ < target) ready_.notify_one();  // fewer than wake_at may wait: no need to wait max_delay
     done_.wait(lock, [&] { return handled_ >= target; });
   }
 
@@ -86,6 +99,8 @@ class BoundedQueue {
 
  private:
   const std::size_t capacity_;
+  const std::size_t wake_at_;
+  const std::chrono::milliseconds max_delay_;
   mutable std::mutex mu_;
   std::condition_variable ready_, room_, done_;
   std::deque<T> items_;

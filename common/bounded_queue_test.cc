@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,6 +63,30 @@ TEST(BoundedQueue, AFullQueueHoldsTheProducerBackAndWaitHandledSeesEveryItemHand
   ASSERT_EQ(seen.size(), static_cast<std::size_t>(kItems));
   for (int i = 0; i < kItems; ++i) ASSERT_EQ(seen[static_cast<std::size_t>(i)], i);
   EXPECT_LE(most_waiting, kCapacity);
+}
+
+// A consumer woken only once WAKE_AT items wait still gets fewer: after its delay, or at once when
+// a producer waits for them to be handled.
+TEST(BoundedQueue, FewerItemsThanWakeAtStillArrive) {
+  BoundedQueue<int> q(16, 8, std::chrono::milliseconds(5));
+  std::atomic<int> handled{0};
+  std::thread consumer([&] {
+    while (auto v = q.pop()) {
+      handled.fetch_add(1);
+      q.handled();
+    }
+  });
+  int one = 1;
+  ASSERT_TRUE(q.push(std::move(one)));
+  while (handled.load() < 1) std::this_thread::yield();  // taken after the delay, not left waiting
+  for (int i = 0; i < 3; ++i) {
+    int v = i;
+    ASSERT_TRUE(q.push(std::move(v)));
+  }
+  q.wait_handled();
+  EXPECT_EQ(handled.load(), 4);
+  q.close();
+  consumer.join();
 }
 
 TEST(BoundedQueue, CloseWakesAProducerWaitingForRoom) {

@@ -6,7 +6,7 @@
 namespace llmtap {
 
 TraceHandOff::TraceHandOff(TraceSink& next, std::shared_ptr<MemoryBudget> budget, std::size_t capacity)
-    : next_(next), budget_(std::move(budget)), queue_(capacity) {
+    : next_(next), budget_(std::move(budget)), queue_(capacity, kWakeAt) {
   exporter_ = std::thread([this] {
     name_this_thread("llmtap-export");
     run();

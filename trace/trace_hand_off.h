@@ -21,6 +21,9 @@ class TraceHandOff final : public TraceSink {
  public:
   // Two of the builder's close parts (trace_builder.cc): a part can be built while one is exported.
   static constexpr std::size_t kDefaultCapacity = 2048;
+  // The export thread, when idle, is woken once this many traces wait (else within 20 ms): one
+  // wake per closed trace cost the decode thread a futex call and a context switch per call.
+  static constexpr std::size_t kWakeAt = 64;
 
   // NEXT must outlive the hand-off. BUDGET (may be null) is charged for the queued traces.
   explicit TraceHandOff(TraceSink& next, std::shared_ptr<MemoryBudget> budget = nullptr,
