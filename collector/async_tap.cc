@@ -24,8 +24,7 @@ struct AsyncTap::Cursor {
   bool cut = false;
   std::deque<Event> batch_rest;
   std::optional<capture::SpoolItem> item;
-  std::uint64_t run = 0;
-  std::vector<std::string> rest_chunks;
+  std::unique_ptr<capture::Spool::Front> rest;  // the item's undecoded rest, being written
 };
 
 AsyncTap::AsyncTap(ModelCallSink& sink, AsyncTapOptions opts)
@@ -319,7 +318,7 @@ bool AsyncTap::decode_spooled(Cursor& cut) {
   std::string bad_record;
   const std::string error = spool_->read(*item, [&](const capture::SegmentHeader& h, std::string& plaintext) {
     if (at_deadline) {  // the rest of the segment, kept for the next start
-      cut.rest_chunks.push_back(std::move(plaintext));
+      cut.rest->add(plaintext);
       return true;
     }
     std::string_view in = plaintext;
@@ -327,8 +326,8 @@ bool AsyncTap::decode_spooled(Cursor& cut) {
     for (;;) {
       if (past_deadline()) {
         at_deadline = true;
-        cut.run = h.run_id;
-        if (!in.empty()) cut.rest_chunks.emplace_back(in);
+        cut.rest = spool_->begin_front(h.run_id);
+        cut.rest->add(in);
         return true;
       }
       const capture::DecodeStatus st = capture::next_record(in, rec, &bad_record);
@@ -393,18 +392,16 @@ void AsyncTap::finish_leftover_if_done() {
 }
 
 void AsyncTap::park(Cursor& cut) {
-  // The producers are stopped: whatever they appended reaches its segments first.
-  spool_->flush_to_disk();
   std::string error;
-  auto keep_front = [&](std::uint64_t run, const std::vector<std::string>& chunks) {
-    if (std::string e = spool_->write_front(run, chunks); !e.empty() && error.empty()) error = e;
+  auto note = [&](const std::string& e) {
+    if (!e.empty() && error.empty()) error = e;
   };
   if (cut.item) {
-    // The rest of the segment the worker was in goes before every other segment; the segment goes.
-    keep_front(cut.run, cut.rest_chunks);
+    // The rest of the segment the worker was in now stands before every other segment.
+    note(cut.rest->finish());
     spool_->remove(*cut.item);
   } else {
-    // Memory records not yet decoded precede every spooled one.
+    // Memory records not yet decoded precede every spooled one; each is freed once written.
     std::deque<Event> rest = std::move(cut.batch_rest);
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -412,16 +409,22 @@ void AsyncTap::park(Cursor& cut) {
       queue_.clear();
       stats_.queued_bytes = 0;
     }
-    std::vector<std::string> chunks(1);
-    std::size_t held = 0;
-    for (const Event& ev : rest) {
-      if (chunks.back().size() >= opts_.spool.chunk_bytes) chunks.emplace_back();
-      capture::append_record(chunks.back(), ev.kind, ev.dir, ev.conn_id, ev.ts, ev.bytes, ev.info.get());
-      held += held_bytes(ev);
+    std::unique_ptr<capture::Spool::Front> front = spool_->begin_front(run_id_);
+    std::string chunk;
+    while (!rest.empty()) {
+      const Event& ev = rest.front();
+      capture::append_record(chunk, ev.kind, ev.dir, ev.conn_id, ev.ts, ev.bytes, ev.info.get());
+      if (opts_.budget) opts_.budget->release(MemoryBudget::Account::kCaptureQueue, held_bytes(ev));
+      rest.pop_front();
+      if (chunk.size() >= opts_.spool.chunk_bytes || rest.empty()) {
+        front->add(chunk);
+        chunk.clear();
+      }
     }
-    if (opts_.budget) opts_.budget->release(MemoryBudget::Account::kCaptureQueue, held);
-    keep_front(run_id_, chunks);
+    note(front->finish());
   }
+  // The producers are stopped: whatever they appended reaches its segments.
+  spool_->flush_to_disk();
   // Connections open at the cut continue in the spool: the replay opens them again, starting at a
   // gap (HTTP/1.1 resyncs at the next message; the exchange in flight ends incomplete here).
   if (!spool_->segments().empty()) {
@@ -433,9 +436,13 @@ void AsyncTap::park(Cursor& cut) {
       capture::append_record(chunk, Kind::kGap, Direction::kClientToServer, d.conn, ts, {}, nullptr);
       capture::append_record(chunk, Kind::kGap, Direction::kServerToClient, d.conn, ts, {}, nullptr);
     }
-    for (const auto& [run, chunk] : reopen) keep_front(run, {chunk});
+    for (const auto& [run, chunk] : reopen) {
+      std::unique_ptr<capture::Spool::Front> front = spool_->begin_front(run);
+      front->add(chunk);
+      note(front->finish());
+    }
   }
-  if (std::string e = spool_->persist_key(); !e.empty() && error.empty()) error = e;
+  note(spool_->persist_key());
   if (!error.empty()) spdlog::warn("capture spool: at the stop: {}", error);
   const capture::SpoolStats s = spool_->stats();
   {

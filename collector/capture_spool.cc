@@ -323,7 +323,7 @@ std::string Spool::read(const SpoolItem& item, const ChunkFn& on_chunk) const {
   int fd = ::open(item.path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return "cannot open " + item.path + ": " + std::strerror(errno);
   SegmentReader reader(key_);
-  std::string buf(1u << 20, '\0'), plaintext, error;
+  std::string buf(256u << 10, '\0'), plaintext, error;
   bool stopped = false;
   for (;;) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
@@ -353,23 +353,48 @@ std::string Spool::read(const SpoolItem& item, const ChunkFn& on_chunk) const {
   return stopped ? "" : error;
 }
 
-std::string Spool::write_front(std::uint64_t run_id, const std::vector<std::string>& chunks) {
-  SegmentHeader h{run_id, random_u64()};
-  std::string out;
-  append_segment_header(out, h);
-  std::uint32_t index = 0;
-  for (const std::string& c : chunks)
-    if (!c.empty() && !seal_chunk(key_, h, index++, c, out)) return "cannot seal a chunk";
-  if (index == 0) return "";
+std::unique_ptr<Spool::Front> Spool::begin_front(std::uint64_t run_id) {
   std::uint64_t seq;
   {
     std::lock_guard lock(mu_);
     seq = front_seq_--;
   }
-  if (std::string e = write_new_file(segment_path(seq), out, 0600); !e.empty()) return e;
-  std::lock_guard lock(mu_);
-  stats_.disk_bytes += out.size();
-  return "";
+  std::unique_ptr<Front> front(new Front(*this, segment_path(seq), SegmentHeader{run_id, random_u64()}));
+  front->fd_ = ::open(front->path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (front->fd_ < 0) front->error_ = "cannot create " + front->path_ + ": " + std::strerror(errno);
+  else append_segment_header(front->buf_, front->header_);
+  return front;
+}
+
+void Spool::Front::add(std::string_view plaintext) {
+  if (fd_ < 0 || !error_.empty() || plaintext.empty()) return;
+  if (!seal_chunk(spool_.key_, header_, chunks_, plaintext, buf_)) {
+    error_ = "cannot seal a chunk";
+    return;
+  }
+  if (!write_all(fd_, buf_)) {
+    error_ = "cannot write " + path_ + ": " + std::strerror(errno);
+    return;
+  }
+  bytes_ += buf_.size();
+  buf_.clear();
+  ++chunks_;
+}
+
+std::string Spool::Front::finish() {
+  if (finished_) return error_;
+  finished_ = true;
+  if (fd_ >= 0) {
+    if (error_.empty() && ::fsync(fd_) != 0) error_ = "cannot sync " + path_ + ": " + std::strerror(errno);
+    ::close(fd_);
+    if (!error_.empty() || chunks_ == 0) {
+      ::unlink(path_.c_str());
+    } else {
+      std::lock_guard lock(spool_.mu_);
+      spool_.stats_.disk_bytes += bytes_;
+    }
+  }
+  return error_;
 }
 
 std::vector<std::string> Spool::segments() const {

@@ -100,9 +100,26 @@ class Spool {
 
   // Stop side: waits until everything appended is on disk in sealed segments.
   void flush_to_disk();
-  // Writes a segment of PLAINTEXT chunks ordered before every other segment (the rest of what the
-  // reader had taken but not decoded at a stop). "" on success.
-  std::string write_front(std::uint64_t run_id, const std::vector<std::string>& chunks);
+  // A segment ordered before every other one (the rest of what the reader had taken but not
+  // decoded at a stop), written a chunk at a time so the rest never sits in memory twice. Each
+  // begin_front() orders its segment before the previous one's.
+  class Front {
+   public:
+    ~Front() { finish(); }
+    void add(std::string_view plaintext);  // seals and writes one chunk of whole records
+    std::string finish();                  // "" or the first error; a segment without chunks is removed
+   private:
+    friend class Spool;
+    Front(Spool& spool, std::string path, SegmentHeader h) : spool_(spool), path_(std::move(path)), header_(h) {}
+    Spool& spool_;
+    std::string path_, error_, buf_;
+    SegmentHeader header_;
+    int fd_ = -1;
+    std::uint32_t chunks_ = 0;
+    std::uint64_t bytes_ = 0;
+    bool finished_ = false;
+  };
+  std::unique_ptr<Front> begin_front(std::uint64_t run_id);
   // Segments on disk now (after flush_to_disk: everything undecoded).
   std::vector<std::string> segments() const;
   // Keeps the key for the next process when segments remain, removes it otherwise. "" or the error.
