@@ -34,7 +34,9 @@ AsyncTap::AsyncTap(std::unique_ptr<ConnectionDecoderFactory> factory, AsyncTapOp
     : factory_(std::move(factory)), opts_(opts), run_id_(capture::random_run_id()) {
   if (!opts_.spool.dir.empty()) {
     std::string e;
-    spool_ = capture::Spool::open(opts_.spool, run_id_, &e);
+    capture::SpoolOptions so = opts_.spool;
+    if (!so.budget) so.budget = opts_.budget;
+    spool_ = capture::Spool::open(std::move(so), run_id_, &e);
     if (!spool_) {
       spdlog::warn("capture spool off ({}): capture the queue cannot hold is dropped", e);
     } else if (const capture::SpoolStats s = spool_->stats(); s.leftover_segments > 0) {
@@ -308,9 +310,7 @@ bool AsyncTap::decode_spooled(Cursor& cut) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.records_dropped += item->records;
     stats_.bytes_dropped += item->lost_bytes;
-    spooled_decoded_ += item->records;
-    processed_ += item->records;
-    drained_.notify_all();
+    done_with_spooled_locked(item->records);
     return true;
   }
   std::uint64_t replayed = 0;
@@ -360,15 +360,25 @@ bool AsyncTap::decode_spooled(Cursor& cut) {
     std::lock_guard<std::mutex> lock(mu_);
     if (damaged) ++stats_.spool_segments_damaged;
     stats_.replayed_records += replayed;
-    spooled_decoded_ += item->records;
-    processed_ += item->records;
-    drained_.notify_all();
+    done_with_spooled_locked(item->records);
   }
   if (item->leftover) {
     --leftover_segments_left_;
     finish_leftover_if_done();
   }
   return true;
+}
+
+// RECORDS of this process came out of the spool. When nothing is left in it, new records go to the
+// memory queue again, decided before flush() can see them counted.
+void AsyncTap::done_with_spooled_locked(std::uint64_t records) {
+  spooled_decoded_ += records;
+  processed_ += records;
+  if (!spool_->has_unread()) {
+    spooling_ = false;
+    spooling_hint_.store(false, std::memory_order_relaxed);
+  }
+  drained_.notify_all();
 }
 
 // After the last segment an earlier run left: its connections still open end (that run is over).

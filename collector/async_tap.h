@@ -123,6 +123,7 @@ class AsyncTap final : public Tap {
   void run();
   // Decodes the spool's oldest segment; false when the stop deadline came in it (*CUT set).
   bool decode_spooled(Cursor& cut);
+  void done_with_spooled_locked(std::uint64_t records);
   void finish_leftover_if_done();
   void park(Cursor& cut);  // at the stop deadline: leaves the undecoded rest in the spool
   void process(Event& ev) { process(ev.kind, run_id_, ev.conn_id, ev.dir, ev.ts, ev.bytes, ev.info.get()); }

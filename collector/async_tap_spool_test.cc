@@ -207,6 +207,31 @@ TEST(AsyncTapSpool, AFullSpoolDropsCountedBytesAndTheDecodersSeeAGap) {
 
 }
 
+TEST(AsyncTapSpool, ASpoolThatCannotBeWrittenDropsCountedBytesAndTheDecodersSeeAGap) {
+  TempDir dir;
+  GateSink sink;
+  sink.hold = true;
+  AsyncTapOptions opts = spooled(dir.path, 4096);
+  AsyncTap tap(sink, opts);
+  fs::remove_all(opts.spool.dir);  // the writer's segments can no longer be created
+  send_traffic(tap, sink, 1, 30, true);
+  sink.release();
+  tap.flush();
+  const AsyncTapStats st = tap.stats();
+  EXPECT_GT(st.records_dropped, 0u);
+  EXPECT_GT(st.bytes_dropped, 0u);
+  EXPECT_EQ(st.spool_records, 0u);
+  // The queue's own share still decodes what fits in it, after the gap.
+  tap.data(1, Direction::kClientToServer, request(1000), 5000);
+  tap.data(1, Direction::kServerToClient, response(1000), 5001);
+  tap.close(1, 5002);
+  tap.flush();
+  const std::vector<std::string> ids = sink.ids();
+  EXPECT_EQ(ids.front(), "chatcmpl-0");
+  EXPECT_LT(ids.size(), expected_ids(1, 30).size());
+  EXPECT_NE(std::find(ids.end() - std::min<std::size_t>(2, ids.size()), ids.end(), "chatcmpl-1000"), ids.end());
+}
+
 // Leaves part of the traffic undecoded in the spool of DATA_DIR: a stop whose deadline has passed
 // while the worker was held in its first call. Returns the calls decoded before the stop.
 std::vector<std::string> leave_a_backlog(const std::string& data_dir, int exchanges) {

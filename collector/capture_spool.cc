@@ -142,7 +142,7 @@ std::string Spool::start() {
   front_seq_ = seqs.empty() ? kFirstSeq - 1 : seqs.front() - 1;
   next_seq_ = seqs.empty() ? kFirstSeq : seqs.back() + 1;
   writer_ = std::thread([this] {
-    name_this_thread("llmtap-spool");
+    name_this_thread("llmtap-capspool");
     writer_loop();
   });
   return "";
@@ -155,6 +155,7 @@ Spool::~Spool() {
     wake_writer_.notify_all();
   }
   if (writer_.joinable()) writer_.join();
+  if (opts_.budget) opts_.budget->release(MemoryBudget::Account::kCaptureQueue, open_chunk_.size());
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
@@ -193,6 +194,7 @@ bool Spool::append(RecordKind kind, Direction dir, std::uint64_t conn_id, UnixNa
   } catch (...) {
     return ++stats_.refused_full, false;
   }
+  if (opts_.budget) opts_.budget->charge(MemoryBudget::Account::kCaptureQueue, size);
   ++open_records_;
   ++stats_.records_appended;
   stats_.bytes_appended += bytes.size();
@@ -248,6 +250,7 @@ void Spool::writer_loop() {
     lock.unlock();
     std::string error;
     const bool ok = job.plaintext.empty() || write_chunk(job.plaintext, &error);
+    if (opts_.budget) opts_.budget->release(MemoryBudget::Account::kCaptureQueue, job.plaintext.size());
     lock.lock();
     stats_.pending_bytes -= std::min<std::uint64_t>(stats_.pending_bytes, job.plaintext.size());
     if (ok) {

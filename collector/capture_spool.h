@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "collector/capture_record.h"
+#include "common/memory_budget.h"
 
 namespace llmtap::capture {
 
@@ -42,7 +43,9 @@ struct SpoolOptions {
   std::uint64_t max_bytes = std::uint64_t{4096} << 20;
   std::size_t chunk_bytes = 256u << 10;     // plaintext per sealed chunk
   std::size_t segment_bytes = 16u << 20;    // a segment is closed past this size (a stop rewrites at most one)
-  std::size_t max_pending_chunks = 32;      // chunks waiting for the writer (memory: about 8 MB)
+  std::size_t max_pending_chunks = 64;      // chunks waiting for the writer (at most 16 MB, charged to the budget)
+  // The pipeline's shared budget, or null: the chunks in memory are charged to its capture queue.
+  std::shared_ptr<MemoryBudget> budget;
 };
 
 // One unit of the spool's order, as the reader takes it.
