@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "collector/async_tap.h"
+#include "collector/hold_gate_test_util.h"
 
 namespace llmtap {
 namespace {
@@ -28,28 +29,12 @@ namespace fs = std::filesystem;
 constexpr const char* kSecret = "sk-live-Zq8SECRETvalue1234";
 
 // Collects calls; with hold set, the worker waits inside its first call until release().
-struct GateSink : ModelCallSink {
-  std::mutex mu;
-  std::condition_variable cv;
+struct GateSink : ModelCallSink, HoldGate {
   std::vector<ModelCall> calls;
-  bool hold = false, holding = false;
   void on_model_call(ModelCall call) override {
     std::unique_lock<std::mutex> lock(mu);
     calls.push_back(std::move(call));
-    if (!hold) return;
-    holding = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return !hold; });
-    holding = false;
-  }
-  void wait_holding() {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return holding; });
-  }
-  void release() {
-    std::lock_guard<std::mutex> lock(mu);
-    hold = false;
-    cv.notify_all();
+    if (hold) wait_while_held(lock);
   }
   std::vector<std::string> ids() {
     std::lock_guard<std::mutex> lock(mu);
@@ -232,6 +217,14 @@ TEST(AsyncTapSpool, ASpoolThatCannotBeWrittenDropsCountedBytesAndTheDecodersSeeA
   EXPECT_NE(std::find(ids.end() - std::min<std::size_t>(2, ids.size()), ids.end(), "chatcmpl-1000"), ids.end());
 }
 
+// New traffic queues behind a replay: once it is decoded, so is the replay.
+void send_after_the_replay(AsyncTap& tap) {
+  tap.open(7, conn_info(), 1);
+  tap.data(7, Direction::kClientToServer, request(5000), 2);
+  tap.data(7, Direction::kServerToClient, response(5000), 3);
+  tap.flush();
+}
+
 // Leaves part of the traffic undecoded in the spool of DATA_DIR: a stop whose deadline has passed
 // while the worker was held in its first call. Returns the calls decoded before the stop.
 std::vector<std::string> leave_a_backlog(const std::string& data_dir, int exchanges) {
@@ -271,11 +264,7 @@ TEST(AsyncTapSpool, AStopAtItsDeadlineLeavesTheRestAndTheNextTapOnTheDirectoryRe
 
   GateSink sink;
   AsyncTap tap(sink, spooled(dir.path, 64u << 20));
-  // New traffic queues behind the replay; flushing it means the replay is done.
-  tap.open(7, conn_info(), 1);
-  tap.data(7, Direction::kClientToServer, request(5000), 2);
-  tap.data(7, Direction::kServerToClient, response(5000), 3);
-  tap.flush();
+  send_after_the_replay(tap);
   std::vector<std::string> all = first;
   const std::vector<std::string> second = sink.ids();
   all.insert(all.end(), second.begin(), second.end() - 1);
@@ -303,10 +292,7 @@ TEST(AsyncTapSpool, DamagedAndCutShortSegmentsAreSkippedCountedAndTheRestDecodes
   }
   GateSink sink;
   AsyncTap tap(sink, spooled(dir.path, 64u << 20));
-  tap.open(7, conn_info(), 1);
-  tap.data(7, Direction::kClientToServer, request(5000), 2);
-  tap.data(7, Direction::kServerToClient, response(5000), 3);
-  tap.flush();
+  send_after_the_replay(tap);
   EXPECT_EQ(tap.stats().spool_segments_damaged, 3u);
   EXPECT_GT(tap.stats().replayed_records, 0u);
   EXPECT_EQ(sink.ids().back(), "chatcmpl-5000");

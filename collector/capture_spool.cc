@@ -25,16 +25,6 @@ constexpr std::size_t kSeqDigits = 20;
 // Segments are numbered from here up; a stop's front segment takes the number below the oldest.
 constexpr std::uint64_t kFirstSeq = std::uint64_t{1} << 40;
 
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 // The sequence number of a segment file name, or 0 for any other name.
 std::uint64_t segment_seq(const char* name) {
   const std::size_t len = std::strlen(name);
