@@ -5,21 +5,30 @@
 # side by side in one run with wrk at 1 and 50 connections. Prints req/s, p50/p99, ratios to nginx,
 # llmtap's CPU per request, RSS and how many traces its store holds for the requests it answered.
 # `--memory SECS` instead runs only llmtap for SECS seconds at 50 connections, printing its RSS every
-# 5 s, then stops it (SIGTERM) and counts the stored traces: the bounded-memory run.
+# 5 s, then stops it (SIGTERM) and counts the stored traces: the bounded-memory run. With --drain it
+# first waits (up to 15 min) until the capture backlog (memory queue and capture spool) is decoded,
+# printing how long that took; with --replay it starts llmtap again on the same data directory
+# after the stop, waits until the capture spool the stop left is replayed, stops it and counts the
+# traces again (SIGTERM, then restart: "loses no trace").
 # Loopback only; every step bounded in time; all processes stopped at exit. Not a test.
 # Needs nginx, wrk (mitmdump optional): scripts/setup --with-bench.
-# Usage: bench/distinct_conversations.sh [BUILD_DIR] [--secs N] [--memory SECS] [-- EXTRA LLMTAP OPTIONS]
+# Usage: bench/distinct_conversations.sh [BUILD_DIR] [--secs N] [--memory SECS [--drain] [--replay]]
+#        [-- EXTRA LLMTAP OPTIONS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
 if [[ $# -gt 0 && $1 != --* ]]; then build=$(cd "$1" && pwd); shift; fi
 secs=8
 memory=0
+drain=0
+replay=0
 extra=()
 while (($#)); do
   case $1 in
     --secs) secs=$2; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
+    --drain) drain=1; shift ;;
+    --replay) replay=1; shift ;;
     --) shift; extra=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -35,6 +44,8 @@ cleanup() {
   local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # $LLMTAP_BENCH_LOGS=DIR keeps llmtap's logs of the run there.
+  [[ -n ${LLMTAP_BENCH_LOGS:-} ]] && mkdir -p "$LLMTAP_BENCH_LOGS" && cp "$work"/*.err "$LLMTAP_BENCH_LOGS"/ 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -90,10 +101,17 @@ nginx_conf "$work/nx-px" 2 "upstream up { server 127.0.0.1:$up_tls; keepalive 64
     proxy_ssl_session_reuse on; location / { proxy_pass https://up; } }" >"$work/nx-px/nginx.conf"
 nginx -p "$work/nx-px" -c "$work/nx-px/nginx.conf" 2>"$work/nx-px/stderr" & pids+=($!); nx_pid=$!
 
-"$llmtap" proxy --listen 127.0.0.1:0 --data-dir "$work/llmtap" --no-collector --log-level warn \
-  --upstream "openai=https://127.0.0.1:$up_tls" --upstream-ca "$work/ca/ca.pem" "${extra[@]}" \
-  >"$work/llmtap.out" 2>"$work/llmtap.err" & pids+=($!); lt_pid=$!
-for ((i = 0; i < 600; i++)); do [[ -s $work/llmtap.out ]] && break; sleep 0.1; done
+# The capture backlog is watched through the metrics endpoint (only with --drain or --replay: the
+# endpoint's trace sink is not part of the measured pipeline otherwise).
+metrics=()
+((drain || replay)) && metrics_port=$(free_port) && metrics=(--metrics-listen "127.0.0.1:$metrics_port")
+start_llmtap() {  # OUT_NAME [LOG_LEVEL]: starts llmtap on $work/llmtap, sets lt_pid
+  "$llmtap" proxy --listen 127.0.0.1:0 --data-dir "$work/llmtap" --no-collector --log-level "${2:-warn}" \
+    --upstream "openai=https://127.0.0.1:$up_tls" --upstream-ca "$work/ca/ca.pem" "${metrics[@]}" "${extra[@]}" \
+    >"$work/$1.out" 2>"$work/$1.err" & pids+=($!); lt_pid=$!
+  for ((i = 0; i < 600; i++)); do [[ -s $work/$1.out ]] && break; sleep 0.1; done
+}
+start_llmtap llmtap
 lt=$(head -1 "$work/llmtap.out" | grep -o '[0-9]*$')
 cred=$(cat "$work/llmtap/proxy-credential")
 mp_pid=
@@ -168,6 +186,29 @@ print(n)
 PY
 }
 closed_early() { grep -o '[0-9]* trace(s) were closed before' "$work/llmtap.err" | grep -o '^[0-9]*' || echo 0; }
+metric() {  # NAME: its value on the running llmtap's metrics endpoint ("" if unreachable)
+  "$py" - "http://127.0.0.1:$metrics_port/metrics" "$1" <<'PY' 2>/dev/null || true
+import sys, urllib.request
+for line in urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().splitlines():
+    if line.startswith(sys.argv[2] + " "): print(int(float(line.split()[1])))
+PY
+}
+# Waits until the capture queue and spool are empty (checked twice in a row), at most SECS seconds;
+# prints the seconds it took.
+wait_capture_drained() {
+  local t0 n=0 q s
+  t0=$(date +%s)
+  while (($(date +%s) - t0 < $1)); do
+    q=$(metric llmtap_capture_queue_bytes); s=$(metric llmtap_capture_spool_bytes)
+    if [[ $q == 0 && $s == 0 ]]; then ((++n >= 2)) && break; else n=0; fi
+    sleep 1
+  done
+  echo $(($(date +%s) - t0))
+}
+capture_spool_left() {  # after llmtap exited: "MB in N segment(s)"
+  local d=$work/llmtap/capture-spool
+  echo "$(du -cm "$d"/*.seg 2>/dev/null | tail -1 | cut -f1 || echo 0) MB in $(ls "$d"/*.seg 2>/dev/null | wc -l) segment(s)"
+}
 
 echo "machine: $(nproc) cores; llmtap ${extra[*]:-(defaults)}"
 if [[ $memory != 0 ]]; then
@@ -184,13 +225,30 @@ if [[ $memory != 0 ]]; then
   echo "  llmtap cpu per request: $(((c1 - c0) * 1000000 / $(getconf CLK_TCK) / (reqs > 0 ? reqs : 1))) us;" \
        "per thread: $(thread_cpu_per_request "$t0" "$t1" "$reqs")"
   echo "  end: rss/hwm MB $(rss_mb "$lt_pid")"
+  if ((drain)); then
+    secs_drained=$(wait_capture_drained 900)
+    echo "  capture backlog decoded ${secs_drained} s after wrk ended; rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"
+  fi
   ms=$(stop_llmtap)
   echo "  peak RSS (VmHWM, including the stop): $(cat "$work/peak" 2>/dev/null || echo ?) MB"
-  echo "  SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces), spooled: $(spooled_traces) for $reqs requests" \
+  stored=$(stored_traces); spooled=$(spooled_traces)
+  echo "  SIGTERM to exit: ${ms} ms; traces stored: $stored, spooled: $spooled for $reqs requests" \
        "wrk completed (+ those in flight when wrk stopped); closed early by the budget: $(closed_early)"
+  echo "  capture spool left for the next start: $(capture_spool_left)"
   grep -i "warn\|error" "$work/llmtap.err" | grep -v "closed before their idle timeout" | tail -3 | cut -c1-300 | sed 's/^/  llmtap: /'
   # The stop's phases (logged at info: `-- --log-level info`).
-  grep -E "stopping: |open trace\(s\): |sinks flushed" "$work/llmtap.err" | sed -E 's/^\[[^]]*\] \[[^]]*\] \[[^]]*\] /  stop: /'
+  grep -E "stopping: |open trace\(s\): |sinks flushed|left undecoded" "$work/llmtap.err" | sed -E 's/^\[[^]]*\] \[[^]]*\] \[[^]]*\] /  stop: /'
+  if ((replay)); then
+    t0=$(date +%s%N)
+    start_llmtap replay info
+    secs_drained=$(wait_capture_drained 900)
+    echo "  restart: the capture spool replayed in ${secs_drained} s; peak rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"
+    ms=$(stop_llmtap)
+    echo "  restart SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces), spooled: $(spooled_traces)" \
+         "for $reqs requests wrk completed; capture spool left: $(capture_spool_left)"
+    grep -i "warn\|error\|replay" "$work/replay.err" | grep -v "closed before their idle timeout" | tail -3 | cut -c1-300 |
+      sed 's/^/  llmtap (restart): /'
+  fi
   exit 0
 fi
 

@@ -131,6 +131,12 @@ class RunningPipeline final : public Pipeline {
     // trace early.
     tap_opts.budget = memory_budget_;
     tap_opts.max_queued_bytes = std::min(tap_opts.max_queued_bytes, memory_budget_->limit() / 8 * 3);
+    // Past that share the capture is deferred to disk, not dropped (collector/capture_spool.h).
+    if (opts.capture_spool_max_bytes > 0) {
+      tap_opts.spool.dir = data_dir_ + "/capture-spool";
+      tap_opts.spool.key_path = data_dir_ + "/capture-spool.key";
+      tap_opts.spool.max_bytes = opts.capture_spool_max_bytes;
+    }
     tap_ = std::make_unique<AsyncTap>(*calls_to, tap_opts);
 
     if (opts.collector_socket) {
@@ -206,6 +212,7 @@ class RunningPipeline final : public Pipeline {
 
   void shutdown() override {
     if (shut_down_.exchange(true)) return;
+    const auto began = std::chrono::steady_clock::now();
     ShutdownPhases phases;
     // One deadline for the whole stop, so an exporter retrying through an outage still exits in time.
     if (sink_) sink_->stop_by(std::chrono::steady_clock::now() + std::chrono::milliseconds(kShutdownBudgetMs));
@@ -220,7 +227,7 @@ class RunningPipeline final : public Pipeline {
     if (collector_) collector_->stop();
     phases.done("stopping the proxy and collector");
     if (tap_) {
-      tap_->stop();
+      tap_->stop(began + std::chrono::milliseconds(kCaptureDrainMs));
       log_capture_problems(tap_->stats());
       phases.done("draining the capture queue");
     }
@@ -267,11 +274,16 @@ class RunningPipeline final : public Pipeline {
 
   // What the capture side lost or could not read (forwarding was unaffected either way).
   static void log_capture_problems(const AsyncTapStats& s) {
+    if (s.spooled_records > 0 || s.replayed_records > 0)
+      spdlog::info("capture spool: {} record(s) ({} MB) deferred to disk, {} replayed from an earlier run, {} MB left "
+                   "for the next start, {} damaged segment(s) skipped",
+                   s.spooled_records, s.spooled_bytes >> 20, s.replayed_records, s.left_in_spool_bytes >> 20,
+                   s.spool_segments_damaged);
     if (s.bytes_dropped == 0 && s.websocket_protocol_errors == 0 && s.websocket_oversized_messages == 0 &&
         s.websocket_parse_errors == 0)
       return;
     spdlog::warn(
-        "capture: {} bytes dropped (queue full), {} WebSocket directions undecodable, {} WebSocket messages over "
+        "capture: {} bytes dropped (queue and capture spool full), {} WebSocket directions undecodable, {} WebSocket messages over "
         "the parse cap, {} WebSocket messages not JSON ({} WebSocket API sessions)",
         s.bytes_dropped, s.websocket_protocol_errors, s.websocket_oversized_messages, s.websocket_parse_errors,
         s.websocket_sessions);

@@ -45,6 +45,7 @@ struct PipelineOptions {
   std::string metrics_listen;                       // --metrics-listen ADDR:PORT ("" = no endpoint)
   exporting::RetentionPolicy store_retention = exporting::default_retention();  // --retention, --max-store-mb
   std::uint64_t store_max_spool_bytes = std::uint64_t{1} << 30;                 // --max-spool-mb (0: no cap)
+  std::uint64_t capture_spool_max_bytes = std::uint64_t{4096} << 20;            // --max-capture-spool-mb (0: none)
 };
 
 // Parses the shared proxy options out of ARGS (removing them); returns "" or an error message.
@@ -93,5 +94,8 @@ class Pipeline {
 // How long shutdown() may spend before the exporters must stop retrying: the rest of the 10 s is
 // margin for writing the spool and the store and for exiting.
 inline constexpr int kShutdownBudgetMs = 8000;
+// The share of it the capture backlog may take through the decoder; what is left undecoded then
+// stays in the capture spool for the next start (the open traces and the store need the rest).
+inline constexpr int kCaptureDrainMs = 3000;
 
 }  // namespace llmtap::cli

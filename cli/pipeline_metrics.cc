@@ -40,6 +40,12 @@ std::string render_pipeline_metrics(const PipelineMetricSources& src) {
     one(out, "llmtap_capture_bytes_total", "counter", "Captured bytes accepted for decoding", static_cast<double>(t.bytes_accepted));
     one(out, "llmtap_capture_dropped_bytes_total", "counter", "Captured bytes dropped because the decode queue was full (forwarding unaffected)", static_cast<double>(t.bytes_dropped));
     one(out, "llmtap_capture_queue_bytes", "gauge", "Captured bytes waiting to be decoded", static_cast<double>(t.queued_bytes));
+    one(out, "llmtap_capture_spool_bytes", "gauge", "Bytes of captured traffic waiting in the capture spool (disk and its writer)", static_cast<double>(t.spool_bytes));
+    one(out, "llmtap_capture_spool_records", "gauge", "Captured records of this process waiting in the capture spool", static_cast<double>(t.spool_records));
+    one(out, "llmtap_capture_spooled_records_total", "counter", "Captured records deferred to the capture spool because the decode queue was full", static_cast<double>(t.spooled_records));
+    one(out, "llmtap_capture_spooled_bytes_total", "counter", "Captured bytes deferred to the capture spool", static_cast<double>(t.spooled_bytes));
+    one(out, "llmtap_capture_replayed_records_total", "counter", "Captured records decoded from a capture spool an earlier run left", static_cast<double>(t.replayed_records));
+    one(out, "llmtap_capture_spool_damaged_segments_total", "counter", "Capture spool segments that could not be read to their end (the rest skipped)", static_cast<double>(t.spool_segments_damaged + t.spool_segments_unreadable));
   }
   if (!src.stores.empty()) {
     double accepted = 0, stored = 0, unstored = 0, lost = 0, overflowed = 0, spool_full = 0, spool_bytes = 0;

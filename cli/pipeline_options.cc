@@ -74,6 +74,10 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "                           (0: no cap; default 1024)\n"
          "  --max-spool-mb N         at most N MB of traces waiting on disk when the store falls behind;\n"
          "                           past it closing traces waits for the store (0: no cap; default 1024)\n"
+         "  --max-capture-spool-mb N at most N MB of captured traffic waiting on disk (encrypted)\n"
+         "                           when decoding falls behind its memory share; past it capture\n"
+         "                           drops counted bytes; a stop leaves the rest for the next start\n"
+         "                           (0: no spool, drop at once; default 4096)\n"
          "  --io-threads N           threads forwarding traffic (default 2; one more thread decodes\n"
          "                           the captured bytes, others export)\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
@@ -101,7 +105,7 @@ bool pipeline_option_takes_value(std::string_view name) {
       "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
       "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--max-open-traces", "--memory-budget-mb", "--io-threads", "--data-dir", "--log-level",
       "--user-header", "--session-header", "--alert-rules", "--metrics-listen", "--retention", "--max-store-mb",
-      "--max-spool-mb"};
+      "--max-spool-mb", "--max-capture-spool-mb"};
   for (auto k : kWithValue)
     if (name == k) return true;
   return false;
@@ -211,6 +215,9 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
       if (auto e = exporting::parse_max_store_mb(value, &opts.store_retention.max_bytes); !e.empty()) return e;
     } else if (name == "--max-spool-mb") {
       if (auto e = exporting::parse_megabytes("--max-spool-mb", value, &opts.store_max_spool_bytes); !e.empty()) return e;
+    } else if (name == "--max-capture-spool-mb") {
+      if (auto e = exporting::parse_megabytes("--max-capture-spool-mb", value, &opts.capture_spool_max_bytes); !e.empty())
+        return e;
     } else if (name == "--log-level") {
       if (std::string e = set_log_level(value, "--log-level"); !e.empty()) return e;
     }

@@ -1,4 +1,5 @@
 #include "collector/async_tap.h"
+#include "collector/hold_gate_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -13,12 +14,8 @@ namespace llmtap {
 namespace {
 
 // Records what the worker delivers, per connection, and can hold the worker inside data().
-struct Recorder {
-  std::mutex mu;
-  std::condition_variable cv;
+struct Recorder : HoldGate {
   std::vector<std::string> events;  // "open:1 host", "data:1:c:bytes", "gap:1:c", "close:1"
-  bool hold = false;     // data() blocks while true
-  bool holding = false;  // the worker is blocked in data()
 
   void add(std::string e) {
     std::lock_guard<std::mutex> lock(mu);
@@ -26,19 +23,7 @@ struct Recorder {
   }
   void block_in_data() {
     std::unique_lock<std::mutex> lock(mu);
-    holding = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return !hold; });
-    holding = false;
-  }
-  void wait_holding() {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return holding; });
-  }
-  void release() {
-    std::lock_guard<std::mutex> lock(mu);
-    hold = false;
-    cv.notify_all();
+    wait_while_held(lock);
   }
 };
 

@@ -19,6 +19,8 @@ std::string octal_mode(mode_t m) {
   return buf;
 }
 
+}  // namespace
+
 bool write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
@@ -28,8 +30,6 @@ bool write_all(int fd, std::string_view data) {
   }
   return true;
 }
-
-}  // namespace
 
 std::string parent_dir(const std::string& path) {
   auto slash = path.rfind('/');

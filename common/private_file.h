@@ -28,6 +28,9 @@ bool write_file_atomically(const std::string& path, std::string_view content, mo
 // "" on success; else the reason with the path and the OS error, and no file is left behind.
 std::string write_new_file(const std::string& path, std::string_view content, mode_t mode);
 
+// write(2) of all of DATA, retrying short writes and EINTR. false (errno set) on an error.
+bool write_all(int fd, std::string_view data);
+
 // The directory part of PATH ("." when there is none).
 std::string parent_dir(const std::string& path);
 
