@@ -8,6 +8,7 @@
 #include "common/ascii.h"
 #include "parsers/api_parser.h"
 #include "parsers/attribution.h"
+#include "parsers/body_buffer.h"
 #include "parsers/content_decoder.h"
 #include "parsers/fast_request.h"
 #include "parsers/header_filter.h"
@@ -65,6 +66,10 @@ struct ExchangeParser::Impl : SseEventSink {
   bool resp_truncated = false;
 
   Impl(const ConnectionInfo& c, const ParserOptions& o) : conn(c), opts(o) {}
+  ~Impl() override {
+    body_buffer::give_back(req_body);
+    body_buffer::give_back(resp_body);
+  }
 
   std::size_t cap() const { return opts.body_cap; }
   JsonParsePath json_path() const { return opts.reference_json_only ? JsonParsePath::kReference : JsonParsePath::kAuto; }
@@ -93,17 +98,19 @@ struct ExchangeParser::Impl : SseEventSink {
     api = make_api_parser(route.shape);
     const std::string encoding = header_value(head.headers, "content-encoding");
     req_decoder = std::make_unique<ContentDecoder>(encoding);
-    if (api && encoding.empty()) reserve_announced_body(header_value(head.headers, "content-length"), req_body);
+    if (api) req_body = body_buffer_for(head.headers, encoding.empty());
   }
 
-  // A body whose length the head announces is read into one allocation: grown a read at a time, a
-  // 2 MB history is re-allocated and page-faulted again at every doubling (~3 ms per request here;
-  // page faults were half the time of an 8 MiB response body).
-  void reserve_announced_body(std::string_view content_length, std::string& body) {
+  // The buffer a body of these headers is read into: one allocation of the announced length (an
+  // identity-encoded body's Content-Length), or the thread's spare for a large or unknown-length
+  // body (parsers/body_buffer.h). Grown a read at a time, an 8 MiB body is re-allocated and
+  // page-faulted again at every doubling (page faults were half the time of an 8 MiB body).
+  std::string body_buffer_for(const Headers& headers, bool identity) const {
+    const std::string content_length = identity ? header_value(headers, "content-length") : std::string();
     std::size_t n = 0;
     const auto [end, ec] = std::from_chars(content_length.data(), content_length.data() + content_length.size(), n);
-    if (ec != std::errc() || end != content_length.data() + content_length.size() || n == 0) return;
-    body.reserve(std::min(n, cap()) + kJsonPadding);
+    if (ec != std::errc() || end != content_length.data() + content_length.size()) n = 0;
+    return body_buffer::take(n, n == 0 ? 0 : std::min(n, cap()) + kJsonPadding);
   }
 
   void on_request_body(std::string_view bytes, UnixNanos ts) {
@@ -120,12 +127,13 @@ struct ExchangeParser::Impl : SseEventSink {
   void parse_request_once() {
     if (request_parsed) return;
     request_parsed = true;
-    if (!api || req_body.empty() || req_truncated) return;
-    if (prefix != nullptr && opts.elide_request_prefix)
-      parse_request_resuming(req_body, *api, call, *prefix, json_path());
-    else
-      parse_request_body(req_body, *api, call, json_path());
-    std::string().swap(req_body);
+    if (api && !req_body.empty() && !req_truncated) {
+      if (prefix != nullptr && opts.elide_request_prefix)
+        parse_request_resuming(req_body, *api, call, *prefix, json_path());
+      else
+        parse_request_body(req_body, *api, call, json_path());
+    }
+    body_buffer::give_back(req_body);
   }
 
   void on_response_head(const ResponseHead& head, UnixNanos ts) {
@@ -146,8 +154,7 @@ struct ExchangeParser::Impl : SseEventSink {
     } else {
       mode = Mode::kJson;
     }
-    if (mode == Mode::kJson && api && head.status < 400 && resp_decoder->identity())
-      reserve_announced_body(header_value(head.headers, "content-length"), resp_body);
+    if (mode == Mode::kJson && api && head.status < 400) resp_body = body_buffer_for(head.headers, resp_decoder->identity());
   }
 
   void mark_content(UnixNanos ts) {
@@ -287,6 +294,7 @@ struct ExchangeParser::Impl : SseEventSink {
       if (!have_request && !have_response) ok = false;
       call.status = ok ? CallStatus::kComplete : CallStatus::kIncomplete;
     }
+    body_buffer::give_back(resp_body);
     return std::move(call);
   }
 

@@ -229,9 +229,15 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
     }
     std::vector<Message> msgs;
     st.reader->read(content, msgs);
+    // The first text is taken, not copied: a non-streamed body's one long text is 8 MiB of fresh
+    // pages when copied.
+    auto append = [](std::string& to, std::string& from) {
+      if (to.empty()) to.swap(from);
+      else to += from;
+    };
     for (auto& x : msgs) {
-      st.message.text += x.text;
-      st.message.reasoning += x.reasoning;
+      append(st.message.text, x.text);
+      append(st.message.reasoning, x.reasoning);
       for (auto& t : x.tool_calls) {
         t.ready_at = arrived;  // a functionCall is whole in its chunk
         st.message.tool_calls.push_back(std::move(t));
