@@ -55,6 +55,7 @@ struct ExchangeParser::Impl : SseEventSink {
   std::string scratch;      // stream modes: decoded bytes of the current chunk
   std::size_t resp_decoded = 0;
   SseDecoder sse;
+  StreamUnitBatch batch;    // SSE events of the bytes being fed, read together (parsers/fast_request.h)
   JsonSeqSplitter seq;
   UnixNanos events_ts = 0;  // arrival of the bytes the SSE decoder is being fed
   std::vector<std::string> values;
@@ -190,7 +191,7 @@ struct ExchangeParser::Impl : SseEventSink {
     }
     if (mode == Mode::kSse) {
       events_ts = ts;
-      sse.feed(decoded, *this);
+      feed_sse(decoded);
     } else if (mode == Mode::kJsonSeq) {
       seq.feed(decoded, values);
     }
@@ -206,8 +207,31 @@ struct ExchangeParser::Impl : SseEventSink {
       return;
     }
     if (ev.text.empty()) return;
+    if (json_path() == JsonParsePath::kAuto && api->has_fast_path() && StreamUnitBatch::batchable(ev.text)) {
+      if (!batch.fits(ev.text)) read_batch();
+      batch.add(ev.event, ev.text);
+      return;
+    }
+    read_batch();  // the events before this one first
     // In place: the decoder keeps SseEvent::kPadding readable bytes past the text.
     note_unit(read_stream_unit(ev.event, ev.text, true, events_ts, *api, call, json_path()), events_ts);
+  }
+
+  // The events batched since the last call (all of them from the bytes fed at events_ts).
+  void read_batch() {
+    if (batch.empty()) return;
+    const StreamUnitBatch::Results r = batch.read(events_ts, *api, call);
+    if (r.invalid_json) invalid_json = true;
+    if (r.content) mark_content(events_ts);
+  }
+
+  void feed_sse(std::string_view bytes) {
+    sse.feed(bytes, *this);
+    read_batch();
+  }
+  void finish_sse() {
+    sse.finish(*this);
+    read_batch();
   }
 
   void drain(UnixNanos ts) {
@@ -224,8 +248,8 @@ struct ExchangeParser::Impl : SseEventSink {
       // An event stream sent without its content type (some compatible servers).
       call.stream = true;
       events_ts = ts;
-      sse.feed(resp_body, *this);
-      sse.finish(*this);
+      feed_sse(resp_body);
+      finish_sse();
     } else if (body.is_discarded()) {
       if (!http_error && api) invalid_json = true;
     } else if (http_error || json_fields::looks_like_error_body(body)) {
@@ -269,7 +293,7 @@ struct ExchangeParser::Impl : SseEventSink {
     }
     if (have_response && mode == Mode::kSse && api) {
       events_ts = ts;
-      sse.finish(*this);
+      finish_sse();
     }
     if (have_response && mode == Mode::kJsonSeq && api && seq.in_value()) complete = false;
     bool http_error = call.http_status >= 400;

@@ -108,6 +108,52 @@ StreamUnitResult read_stream_unit(std::string_view event, std::string_view data,
   return api.on_stream_event(event, j, at, call) ? StreamUnitResult::kContent : StreamUnitResult::kNoContent;
 }
 
+void StreamUnitBatch::add(std::string_view event, std::string_view data) {
+  if (text_.capacity() < kMaxBatch + simdjson::SIMDJSON_PADDING) text_.reserve(kMaxBatch + simdjson::SIMDJSON_PADDING);
+  units_.push_back(Unit{static_cast<std::uint32_t>(text_.size()), static_cast<std::uint32_t>(data.size()),
+                        static_cast<std::uint32_t>(events_.size()), static_cast<std::uint32_t>(event.size())});
+  text_.append(data).push_back('\n');
+  events_.append(event);
+}
+
+StreamUnitBatch::Results StreamUnitBatch::read(UnixNanos at, ApiParser& api, ModelCall& call) {
+  Results out;
+  auto note = [&out](StreamUnitResult r) {
+    if (r == StreamUnitResult::kInvalidJson) out.invalid_json = true;
+    if (r == StreamUnitResult::kContent) out.content = true;
+  };
+  auto event = [this](const Unit& u) { return std::string_view(events_).substr(u.event_at, u.event_size); };
+  // Each unit is followed by the rest of the batch and its padding: readable past its end.
+  auto text = [this](const Unit& u) { return std::string_view(text_).substr(u.text_at, u.text_size); };
+  std::size_t i = 0;
+  if (units_.size() > 1 && api.has_fast_path()) {
+    // Its own parser: a unit read alone (below, or nested in a mapping) uses the thread's.
+    thread_local simdjson::dom::parser parser = [] {
+      simdjson::dom::parser p = fresh_parser();
+      p.threaded = false;  // one batch of a few KiB: no stage 1 thread
+      return p;
+    }();
+    simdjson::dom::document_stream stream;
+    if (parser.parse_many(text_.data(), text_.size(), kMaxBatch).get(stream) == simdjson::SUCCESS) {
+      for (auto it = stream.begin(); it != stream.end() && i < units_.size(); ++it, ++i) {
+        const Unit& u = units_[i];
+        simdjson::dom::element root;
+        if ((*it).get(root) != simdjson::SUCCESS || it.current_index() != u.text_at || it.source().size() != u.text_size)
+          break;
+        std::optional<bool> content = api.on_stream_event_fast(event(u), json_view::SimdView(root), at, call);
+        // As read_stream_unit: a unit the fast mapping declines goes to the reference path.
+        note(content ? (*content ? StreamUnitResult::kContent : StreamUnitResult::kNoContent)
+                     : read_stream_unit(event(u), text(u), true, at, api, call, JsonParsePath::kReference));
+      }
+    }
+  }
+  for (; i < units_.size(); ++i) note(read_stream_unit(event(units_[i]), text(units_[i]), true, at, api, call));
+  text_.clear();
+  events_.clear();
+  units_.clear();
+  return out;
+}
+
 StreamUnitResult read_stream_unit(std::string_view event, std::string& data, UnixNanos at, ApiParser& api,
                                   ModelCall& call, JsonParsePath path) {
   if (data.capacity() < data.size() + simdjson::SIMDJSON_PADDING && data.size() > 64 * 1024)
