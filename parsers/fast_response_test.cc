@@ -66,6 +66,18 @@ void expect_paths_agree(const ApiTarget& t, const std::string& request_body, con
   compare("gzip", http_response(200, content_type, compress("gzip", response_body), "gzip"), {});
 }
 
+// The exchange fed whole under both paths, each record compared; the fast path's records.
+std::vector<ModelCall> fast_agrees_whole(const ConnectionInfo& conn, const std::string& req, const std::string& resp,
+                                         const std::string& what) {
+  ParserOptions ref_opts;
+  ref_opts.reference_json_only = true;
+  auto fast = run_exchange(conn, req, resp, {}, {}, {});
+  auto ref = run_exchange(conn, req, resp, {}, {}, ref_opts);
+  EXPECT_EQ(fast.size(), ref.size()) << what;
+  for (std::size_t i = 0; i < fast.size() && i < ref.size(); ++i) EXPECT_EQ(model_call_diff(fast[i], ref[i]), "") << what;
+  return fast;
+}
+
 std::vector<std::string> fixtures_with(const std::vector<std::string>& suffixes) {
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(std::string(llmtap::test_support::source_dir()) + "/parsers/testdata")) {
@@ -149,13 +161,7 @@ TEST(FastResponse, MutatedFixturesAgree) {
         const std::string content_type = kind == "sse" || (kind.empty() && is_event_stream(m)) ? "text/event-stream" : "application/json";
         const std::string r = http_request("POST", seq ? t.stream_target : t.json_target, t.host, req);
         const std::string resp = http_response(200, content_type, m);
-        ParserOptions ref_opts;
-        ref_opts.reference_json_only = true;
-        auto fast = run_exchange(conn, r, resp, {}, {}, {});
-        auto ref = run_exchange(conn, r, resp, {}, {}, ref_opts);
-        ASSERT_EQ(fast.size(), ref.size());
-        for (std::size_t i = 0; i < fast.size(); ++i)
-          EXPECT_EQ(model_call_diff(fast[i], ref[i]), "") << t.name << " " << n << " round " << round << ": " << m.substr(0, 400);
+        fast_agrees_whole(conn, r, resp, std::string(t.name) + " " + n + " round " + std::to_string(round) + ": " + m.substr(0, 400));
       }
       if (::testing::Test::HasFailure()) return;
     }
@@ -202,13 +208,7 @@ TEST(FastResponse, BatchedEventsAgreeAroundAnIllFormedOne) {
         const ConnectionInfo conn{st.target.host, 443, true, "proxy", 0};
         const std::string r = http_request("POST", st.target.json_target, st.target.host, request_for(""));
         const std::string resp = http_response(200, "text/event-stream", m);
-        ParserOptions ref_opts;
-        ref_opts.reference_json_only = true;
-        auto fast = run_exchange(conn, r, resp, {}, {}, {});
-        auto ref = run_exchange(conn, r, resp, {}, {}, ref_opts);
-        ASSERT_EQ(fast.size(), ref.size());
-        for (std::size_t i = 0; i < fast.size(); ++i)
-          EXPECT_EQ(model_call_diff(fast[i], ref[i]), "") << st.target.name << " at " << at << ": " << b;
+        const auto fast = fast_agrees_whole(conn, r, resp, std::string(st.target.name) + " at " + std::to_string(at) + ": " + b);
         ASSERT_FALSE(fast.empty());
         EXPECT_FALSE(fast[0].output.empty()) << st.target.name << ": the events around the bad one were read";
       }
