@@ -109,7 +109,6 @@ StreamUnitResult read_stream_unit(std::string_view event, std::string_view data,
 }
 
 void StreamUnitBatch::add(std::string_view event, std::string_view data) {
-  if (text_.capacity() < kMaxBatch + simdjson::SIMDJSON_PADDING) text_.reserve(kMaxBatch + simdjson::SIMDJSON_PADDING);
   units_.push_back(Unit{static_cast<std::uint32_t>(text_.size()), static_cast<std::uint32_t>(data.size()),
                         static_cast<std::uint32_t>(events_.size()), static_cast<std::uint32_t>(event.size())});
   text_.append(data).push_back('\n');
@@ -125,6 +124,7 @@ StreamUnitBatch::Results StreamUnitBatch::read(UnixNanos at, ApiParser& api, Mod
   auto event = [this](const Unit& u) { return std::string_view(events_).substr(u.event_at, u.event_size); };
   // Each unit is followed by the rest of the batch and its padding: readable past its end.
   auto text = [this](const Unit& u) { return std::string_view(text_).substr(u.text_at, u.text_size); };
+  text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);
   std::size_t i = 0;
   if (units_.size() > 1 && api.has_fast_path()) {
     // Its own parser: a unit read alone (below, or nested in a mapping) uses the thread's.
@@ -148,6 +148,8 @@ StreamUnitBatch::Results StreamUnitBatch::read(UnixNanos at, ApiParser& api, Mod
     }
   }
   for (; i < units_.size(); ++i) note(read_stream_unit(event(units_[i]), text(units_[i]), true, at, api, call));
+  // A batch is empty between reads; an open stream keeps at most kKeptBytes of its buffer.
+  if (text_.capacity() > kKeptBytes) std::string().swap(text_);
   text_.clear();
   events_.clear();
   units_.clear();

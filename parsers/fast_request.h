@@ -63,6 +63,8 @@ class StreamUnitBatch {
   static constexpr std::size_t kMaxUnit = 4096;
   // Bytes of units a batch holds before it is read.
   static constexpr std::size_t kMaxBatch = 64 * 1024;
+  // Capacity a batch keeps between reads (one per open stream): a 16 KiB read's events.
+  static constexpr std::size_t kKeptBytes = 32 * 1024;
 
   // True when `data` may wait in a batch: an object (starts with '{', ends with '}') of at most
   // kMaxUnit bytes. The caller reads any other unit alone, after reading the batch.
