@@ -8,6 +8,7 @@
 #include "common/ascii.h"
 #include "parsers/api_parser.h"
 #include "parsers/attribution.h"
+#include "parsers/body_buffer.h"
 #include "parsers/content_decoder.h"
 #include "parsers/fast_request.h"
 #include "parsers/header_filter.h"
@@ -54,6 +55,7 @@ struct ExchangeParser::Impl : SseEventSink {
   std::string scratch;      // stream modes: decoded bytes of the current chunk
   std::size_t resp_decoded = 0;
   SseDecoder sse;
+  StreamUnitBatch batch;    // SSE events of the bytes being fed, read together (parsers/fast_request.h)
   JsonSeqSplitter seq;
   UnixNanos events_ts = 0;  // arrival of the bytes the SSE decoder is being fed
   std::vector<std::string> values;
@@ -65,6 +67,10 @@ struct ExchangeParser::Impl : SseEventSink {
   bool resp_truncated = false;
 
   Impl(const ConnectionInfo& c, const ParserOptions& o) : conn(c), opts(o) {}
+  ~Impl() override {
+    body_buffer::give_back(req_body);
+    body_buffer::give_back(resp_body);
+  }
 
   std::size_t cap() const { return opts.body_cap; }
   JsonParsePath json_path() const { return opts.reference_json_only ? JsonParsePath::kReference : JsonParsePath::kAuto; }
@@ -93,17 +99,19 @@ struct ExchangeParser::Impl : SseEventSink {
     api = make_api_parser(route.shape);
     const std::string encoding = header_value(head.headers, "content-encoding");
     req_decoder = std::make_unique<ContentDecoder>(encoding);
-    if (api && encoding.empty()) reserve_announced_body(header_value(head.headers, "content-length"), req_body);
+    if (api) req_body = body_buffer_for(head.headers, encoding.empty());
   }
 
-  // A body whose length the head announces is read into one allocation: grown a read at a time, a
-  // 2 MB history is re-allocated and page-faulted again at every doubling (~3 ms per request here;
-  // page faults were half the time of an 8 MiB response body).
-  void reserve_announced_body(std::string_view content_length, std::string& body) {
+  // The buffer a body of these headers is read into: one allocation of the announced length (an
+  // identity-encoded body's Content-Length), or the thread's spare for a large or unknown-length
+  // body (parsers/body_buffer.h). Grown a read at a time, an 8 MiB body is re-allocated and
+  // page-faulted again at every doubling (page faults were half the time of an 8 MiB body).
+  std::string body_buffer_for(const Headers& headers, bool identity) const {
+    const std::string content_length = identity ? header_value(headers, "content-length") : std::string();
     std::size_t n = 0;
     const auto [end, ec] = std::from_chars(content_length.data(), content_length.data() + content_length.size(), n);
-    if (ec != std::errc() || end != content_length.data() + content_length.size() || n == 0) return;
-    body.reserve(std::min(n, cap()) + kJsonPadding);
+    if (ec != std::errc() || end != content_length.data() + content_length.size()) n = 0;
+    return body_buffer::take(n, n == 0 ? 0 : std::min(n, cap()) + kJsonPadding);
   }
 
   void on_request_body(std::string_view bytes, UnixNanos ts) {
@@ -120,12 +128,13 @@ struct ExchangeParser::Impl : SseEventSink {
   void parse_request_once() {
     if (request_parsed) return;
     request_parsed = true;
-    if (!api || req_body.empty() || req_truncated) return;
-    if (prefix != nullptr && opts.elide_request_prefix)
-      parse_request_resuming(req_body, *api, call, *prefix, json_path());
-    else
-      parse_request_body(req_body, *api, call, json_path());
-    std::string().swap(req_body);
+    if (api && !req_body.empty() && !req_truncated) {
+      if (prefix != nullptr && opts.elide_request_prefix)
+        parse_request_resuming(req_body, *api, call, *prefix, json_path());
+      else
+        parse_request_body(req_body, *api, call, json_path());
+    }
+    body_buffer::give_back(req_body);
   }
 
   void on_response_head(const ResponseHead& head, UnixNanos ts) {
@@ -146,8 +155,7 @@ struct ExchangeParser::Impl : SseEventSink {
     } else {
       mode = Mode::kJson;
     }
-    if (mode == Mode::kJson && api && head.status < 400 && resp_decoder->identity())
-      reserve_announced_body(header_value(head.headers, "content-length"), resp_body);
+    if (mode == Mode::kJson && api && head.status < 400) resp_body = body_buffer_for(head.headers, resp_decoder->identity());
   }
 
   void mark_content(UnixNanos ts) {
@@ -183,7 +191,7 @@ struct ExchangeParser::Impl : SseEventSink {
     }
     if (mode == Mode::kSse) {
       events_ts = ts;
-      sse.feed(decoded, *this);
+      feed_sse(decoded);
     } else if (mode == Mode::kJsonSeq) {
       seq.feed(decoded, values);
     }
@@ -199,8 +207,31 @@ struct ExchangeParser::Impl : SseEventSink {
       return;
     }
     if (ev.text.empty()) return;
+    if (json_path() == JsonParsePath::kAuto && api->has_fast_path() && StreamUnitBatch::batchable(ev.text)) {
+      if (!batch.fits(ev.text)) read_batch();
+      batch.add(ev.event, ev.text);
+      return;
+    }
+    read_batch();  // the events before this one first
     // In place: the decoder keeps SseEvent::kPadding readable bytes past the text.
     note_unit(read_stream_unit(ev.event, ev.text, true, events_ts, *api, call, json_path()), events_ts);
+  }
+
+  // The events batched since the last call (all of them from the bytes fed at events_ts).
+  void read_batch() {
+    if (batch.empty()) return;
+    const StreamUnitBatch::Results r = batch.read(events_ts, *api, call);
+    if (r.invalid_json) invalid_json = true;
+    if (r.content) mark_content(events_ts);
+  }
+
+  void feed_sse(std::string_view bytes) {
+    sse.feed(bytes, *this);
+    read_batch();
+  }
+  void finish_sse() {
+    sse.finish(*this);
+    read_batch();
   }
 
   void drain(UnixNanos ts) {
@@ -217,8 +248,8 @@ struct ExchangeParser::Impl : SseEventSink {
       // An event stream sent without its content type (some compatible servers).
       call.stream = true;
       events_ts = ts;
-      sse.feed(resp_body, *this);
-      sse.finish(*this);
+      feed_sse(resp_body);
+      finish_sse();
     } else if (body.is_discarded()) {
       if (!http_error && api) invalid_json = true;
     } else if (http_error || json_fields::looks_like_error_body(body)) {
@@ -262,7 +293,7 @@ struct ExchangeParser::Impl : SseEventSink {
     }
     if (have_response && mode == Mode::kSse && api) {
       events_ts = ts;
-      sse.finish(*this);
+      finish_sse();
     }
     if (have_response && mode == Mode::kJsonSeq && api && seq.in_value()) complete = false;
     bool http_error = call.http_status >= 400;
@@ -287,6 +318,7 @@ struct ExchangeParser::Impl : SseEventSink {
       if (!have_request && !have_response) ok = false;
       call.status = ok ? CallStatus::kComplete : CallStatus::kIncomplete;
     }
+    body_buffer::give_back(resp_body);
     return std::move(call);
   }
 

@@ -12,10 +12,15 @@ namespace {
 // reference path, so the two never disagree about what a deep value holds.
 constexpr std::size_t kFastMaxDepth = 64;
 
-// The DOM parser holds about 14 bytes per byte of its largest document (tape, structural indexes,
-// strings). Up to this document size the buffers are kept for the next parse; a larger body gets
-// them for its own parse only.
-constexpr std::size_t kRetainedCapacity = 4u << 20;
+// The DOM parser's buffers are sized by the largest document so far, about 14 bytes per byte (tape 8,
+// structural indexes 4, strings 5/3), of which a parse writes only what the document needs: its
+// strings, 4 bytes per structural character for the index and about 8 per structural for the tape
+// (a number is two tape words and one structural, its comma or colon none). The buffers are kept for the next parse (a large body then parses into pages already
+// mapped: 8 MiB of fresh pages cost ~3 ms here, an 8 MiB body's whole budget at 1 GB/s) as long as
+// they hold documents of up to kRetainedCapacity bytes and the last parse wrote at most
+// kRetainedTouched bytes of them, so what a thread's parser keeps resident stays bounded.
+constexpr std::size_t kRetainedCapacity = 16u << 20;
+constexpr std::size_t kRetainedTouched = 16u << 20;
 
 simdjson::dom::parser fresh_parser() {
   simdjson::dom::parser p;
@@ -30,10 +35,13 @@ simdjson::dom::parser& thread_parser() {
   return parser;
 }
 
-// Called once the DOM is no longer read: gives back the buffers of a body past kRetainedCapacity.
-void release_large_buffers() {
+// Called once the DOM of a `bytes`-long document is no longer read: gives back the buffers past the
+// bounds above.
+void release_large_buffers(std::size_t bytes) {
   simdjson::dom::parser& p = thread_parser();
-  if (p.capacity() > kRetainedCapacity) p = fresh_parser();
+  if (p.capacity() <= 64 * 1024) return;
+  const std::size_t structurals = p.implementation ? p.implementation->n_structural_indexes : 0;
+  if (p.capacity() > kRetainedCapacity || bytes + 12 * structurals > kRetainedTouched) p = fresh_parser();
 }
 
 // Parses `text` into the thread's DOM. Any error (ill-formed UTF-8, syntax, depth, numbers simdjson
@@ -64,7 +72,7 @@ bool read_request_fast(std::string& body, ApiParser& api, ModelCall& call) {
   json_view::SimdView view(root);
   // The reference ignores non-objects too.
   const bool read = !view.is_object() || api.parse_request_fast(view, call);
-  release_large_buffers();
+  release_large_buffers(body.size());
   return read;
 }
 
@@ -80,7 +88,7 @@ bool read_response_body_fast(std::string& body, ApiParser& api, ModelCall& call)
   if (!api.has_fast_path() || !parse_fast(body, root)) return false;
   json_view::SimdView view(root);
   const bool read = view.is_object() && !json_view::looks_like_error_body(view) && api.on_json_body_fast(view, call);
-  release_large_buffers();
+  release_large_buffers(body.size());
   return read;
 }
 
@@ -91,13 +99,61 @@ StreamUnitResult read_stream_unit(std::string_view event, std::string_view data,
     simdjson::dom::element root;
     if (parse_fast(data, padded, root)) {
       std::optional<bool> content = api.on_stream_event_fast(event, json_view::SimdView(root), at, call);
-      release_large_buffers();
+      release_large_buffers(data.size());
       if (content) return *content ? StreamUnitResult::kContent : StreamUnitResult::kNoContent;
     }
   }
   json_fields::json j = json_fields::parse(data);
   if (j.is_discarded()) return StreamUnitResult::kInvalidJson;
   return api.on_stream_event(event, j, at, call) ? StreamUnitResult::kContent : StreamUnitResult::kNoContent;
+}
+
+void StreamUnitBatch::add(std::string_view event, std::string_view data) {
+  units_.push_back(Unit{static_cast<std::uint32_t>(text_.size()), static_cast<std::uint32_t>(data.size()),
+                        static_cast<std::uint32_t>(events_.size()), static_cast<std::uint32_t>(event.size())});
+  text_.append(data).push_back('\n');
+  events_.append(event);
+}
+
+StreamUnitBatch::Results StreamUnitBatch::read(UnixNanos at, ApiParser& api, ModelCall& call) {
+  Results out;
+  auto note = [&out](StreamUnitResult r) {
+    if (r == StreamUnitResult::kInvalidJson) out.invalid_json = true;
+    if (r == StreamUnitResult::kContent) out.content = true;
+  };
+  auto event = [this](const Unit& u) { return std::string_view(events_).substr(u.event_at, u.event_size); };
+  // Each unit is followed by the rest of the batch and its padding: readable past its end.
+  auto text = [this](const Unit& u) { return std::string_view(text_).substr(u.text_at, u.text_size); };
+  text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);
+  std::size_t i = 0;
+  if (units_.size() > 1 && api.has_fast_path()) {
+    // Its own parser: a unit read alone (below, or nested in a mapping) uses the thread's.
+    thread_local simdjson::dom::parser parser = [] {
+      simdjson::dom::parser p = fresh_parser();
+      p.threaded = false;  // one batch of a few KiB: no stage 1 thread
+      return p;
+    }();
+    simdjson::dom::document_stream stream;
+    if (parser.parse_many(text_.data(), text_.size(), kMaxBatch).get(stream) == simdjson::SUCCESS) {
+      for (auto it = stream.begin(); it != stream.end() && i < units_.size(); ++it, ++i) {
+        const Unit& u = units_[i];
+        simdjson::dom::element root;
+        if ((*it).get(root) != simdjson::SUCCESS || it.current_index() != u.text_at || it.source().size() != u.text_size)
+          break;
+        std::optional<bool> content = api.on_stream_event_fast(event(u), json_view::SimdView(root), at, call);
+        // As read_stream_unit: a unit the fast mapping declines goes to the reference path.
+        note(content ? (*content ? StreamUnitResult::kContent : StreamUnitResult::kNoContent)
+                     : read_stream_unit(event(u), text(u), true, at, api, call, JsonParsePath::kReference));
+      }
+    }
+  }
+  for (; i < units_.size(); ++i) note(read_stream_unit(event(units_[i]), text(units_[i]), true, at, api, call));
+  // A batch is empty between reads; an open stream keeps at most kKeptBytes of its buffer.
+  if (text_.capacity() > kKeptBytes) std::string().swap(text_);
+  text_.clear();
+  events_.clear();
+  units_.clear();
+  return out;
 }
 
 StreamUnitResult read_stream_unit(std::string_view event, std::string& data, UnixNanos at, ApiParser& api,

@@ -3,7 +3,7 @@
 // Responses, Anthropic Messages and Gemini. Input "<request body>\n====\n<response body>" (the
 // per-API targets' corpora); the response goes as SSE when it looks like one, else as JSON (for
 // Gemini on its JSON-array stream path when the input's length is odd), cut into pieces whose size
-// derives from the input.
+// derives from the input, and whole.
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -49,12 +49,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                  {"generativelanguage.googleapis.com",
                   size % 2 ? "/v1beta/models/g:streamGenerateContent" : "/v1beta/models/g:generateContent"}};
   for (const auto& t : targets) {
-    llmtap::ModelCall fast = run(t.host, t.path, req, resp, sse, piece, false);
-    llmtap::ModelCall reference = run(t.host, t.path, req, resp, sse, piece, true);
-    std::string diff = llmtap::testing::model_call_diff(fast, reference);
-    if (!diff.empty()) {
-      std::fprintf(stderr, "fast and reference paths differ (%s): %s\n", t.path.c_str(), diff.c_str());
-      __builtin_trap();
+    // In pieces, and whole (a stream's events then arrive together and are read as one batch).
+    for (std::size_t p : {piece, size + 1}) {
+      llmtap::ModelCall fast = run(t.host, t.path, req, resp, sse, p, false);
+      llmtap::ModelCall reference = run(t.host, t.path, req, resp, sse, p, true);
+      std::string diff = llmtap::testing::model_call_diff(fast, reference);
+      if (!diff.empty()) {
+        std::fprintf(stderr, "fast and reference paths differ (%s, pieces of %zu): %s\n", t.path.c_str(), p, diff.c_str());
+        __builtin_trap();
+      }
     }
   }
   return 0;

@@ -66,6 +66,18 @@ void expect_paths_agree(const ApiTarget& t, const std::string& request_body, con
   compare("gzip", http_response(200, content_type, compress("gzip", response_body), "gzip"), {});
 }
 
+// The exchange fed whole under both paths, each record compared; the fast path's records.
+std::vector<ModelCall> fast_agrees_whole(const ConnectionInfo& conn, const std::string& req, const std::string& resp,
+                                         const std::string& what) {
+  ParserOptions ref_opts;
+  ref_opts.reference_json_only = true;
+  auto fast = run_exchange(conn, req, resp, {}, {}, {});
+  auto ref = run_exchange(conn, req, resp, {}, {}, ref_opts);
+  EXPECT_EQ(fast.size(), ref.size()) << what;
+  for (std::size_t i = 0; i < fast.size() && i < ref.size(); ++i) EXPECT_EQ(model_call_diff(fast[i], ref[i]), "") << what;
+  return fast;
+}
+
 std::vector<std::string> fixtures_with(const std::vector<std::string>& suffixes) {
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(std::string(llmtap::test_support::source_dir()) + "/parsers/testdata")) {
@@ -149,13 +161,56 @@ TEST(FastResponse, MutatedFixturesAgree) {
         const std::string content_type = kind == "sse" || (kind.empty() && is_event_stream(m)) ? "text/event-stream" : "application/json";
         const std::string r = http_request("POST", seq ? t.stream_target : t.json_target, t.host, req);
         const std::string resp = http_response(200, content_type, m);
-        ParserOptions ref_opts;
-        ref_opts.reference_json_only = true;
-        auto fast = run_exchange(conn, r, resp, {}, {}, {});
-        auto ref = run_exchange(conn, r, resp, {}, {}, ref_opts);
-        ASSERT_EQ(fast.size(), ref.size());
-        for (std::size_t i = 0; i < fast.size(); ++i)
-          EXPECT_EQ(model_call_diff(fast[i], ref[i]), "") << t.name << " " << n << " round " << round << ": " << m.substr(0, 400);
+        fast_agrees_whole(conn, r, resp, std::string(t.name) + " " + n + " round " + std::to_string(round) + ": " + m.substr(0, 400));
+      }
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
+
+// A chunk's events are read through one parse_many (StreamUnitBatch): an ill-formed event at any place
+// among well-formed ones, the whole stream fed at once, must give what each event read alone gives.
+TEST(FastResponse, BatchedEventsAgreeAroundAnIllFormedOne) {
+  const std::string deep = "{\"a\":" + std::string(70, '[') + std::string(70, ']') + "}";
+  const std::vector<std::string> bad = {
+      "{\"type\":\"content_block_delta\",\"x\":\"unclosed}",  // its string runs into the next event
+      "{\"a\":1}{\"b\":2}",                                     // two documents in one event
+      "{\"a\":1} {\"type\":\"message_stop\"}",
+      "{\"a\":{\"b\":1}",                                       // an object left open
+      "{\"t\":\"\xff\"}",                                       // ill-formed UTF-8
+      "{\"s\":\"a\x01" "b\"}",                                  // a control character in a string
+      "{\"n\":1e999}",                                          // a number simdjson refuses
+      deep,                                                     // deeper than the fast path's 64
+      "{\"type\":\"x\",\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"k\"}}",
+      "{}",
+  };
+  std::mt19937 rng(5);
+  struct Stream {
+    const ApiTarget& target;
+    std::string body;
+    std::string sep;
+  } streams[] = {
+      {kTargets[0], chat_stream_body(3000), "\n\n"},
+      {kTargets[1], responses_stream_body(3000), "\n\n"},
+      {kTargets[2], anthropic_stream_body(3000), "\n\n"},
+      {kTargets[3], gemini_stream_body(3000), "\r\n\r\n"},
+  };
+  for (const auto& st : streams) {
+    std::vector<std::size_t> ends;  // just past each event
+    for (std::size_t p = st.body.find(st.sep); p != std::string::npos; p = st.body.find(st.sep, p + 1))
+      ends.push_back(p + st.sep.size());
+    ASSERT_GT(ends.size(), 10u) << st.target.name;
+    for (const std::string& b : bad) {
+      for (std::size_t at : {ends[0], ends[ends.size() / 2], ends[ends.size() - 2]}) {
+        std::string m = st.body;
+        m.insert(at, "data: " + b + st.sep);
+        const ConnectionInfo conn{st.target.host, 443, true, "proxy", 0};
+        const std::string r = http_request("POST", st.target.json_target, st.target.host, request_for(""));
+        const std::string resp = http_response(200, "text/event-stream", m);
+        const auto fast = fast_agrees_whole(conn, r, resp, std::string(st.target.name) + " at " + std::to_string(at) + ": " + b);
+        ASSERT_FALSE(fast.empty());
+        EXPECT_FALSE(fast[0].output.empty()) << st.target.name << ": the events around the bad one were read";
       }
       if (::testing::Test::HasFailure()) return;
     }

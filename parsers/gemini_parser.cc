@@ -33,12 +33,13 @@ struct ContentReader {
 
   template <class V>
   void read(const V& content, std::vector<Message>& out) {
-    std::string role = json_view::str(content, "role");
+    static constexpr json_view::Keys<2> kContent{{"role", "parts"}};  // one pass over the members
+    const auto [role_v, parts] = content.members(kContent);
+    std::string role(role_v.string());
     role = role == "model" ? "assistant" : role.empty() || role == "function" ? "user" : role;
     Message cur;
     cur.role = role;
     bool used = false;
-    V parts = content.at("parts");
     if (!parts.is_array()) return;
     parts.for_each([&](const V& p) {
       static constexpr json_view::Keys<6> kPart{{"functionCall",      "function_call", "functionResponse",
@@ -227,11 +228,18 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
       st.reader.emplace();
       st.reader->call_index = reader_.call_index;
     }
-    std::vector<Message> msgs;
+    std::vector<Message>& msgs = scratch_;  // reused: a stream reads one per chunk
+    msgs.clear();
     st.reader->read(content, msgs);
+    // The first text is taken, not copied: a non-streamed body's one long text is 8 MiB of fresh
+    // pages when copied.
+    auto append = [](std::string& to, std::string& from) {
+      if (to.empty()) to.swap(from);
+      else to += from;
+    };
     for (auto& x : msgs) {
-      st.message.text += x.text;
-      st.message.reasoning += x.reasoning;
+      append(st.message.text, x.text);
+      append(st.message.reasoning, x.reasoning);
       for (auto& t : x.tool_calls) {
         t.ready_at = arrived;  // a functionCall is whole in its chunk
         st.message.tool_calls.push_back(std::move(t));
@@ -241,6 +249,7 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
   }
 
   ContentReader reader_;
+  std::vector<Message> scratch_;  // read_content's messages of one chunk
   std::map<std::int64_t, Candidate> candidates_;
   UsageCounts usage_;
   std::string block_reason_;

@@ -25,12 +25,22 @@ constexpr std::uint64_t key_word(std::string_view k) {
   return w | (static_cast<std::uint64_t>(k.size() < 255 ? k.size() : 255) << 56);
 }
 
-// The keys one members() call looks up, with their key words computed at compile time.
+// A key's bytes past its 7th, up to 8 of them, in one word (little-endian), for keys of 8 to 15 bytes;
+// 0 for others.
+constexpr std::uint64_t tail_word(std::string_view k) {
+  std::uint64_t w = 0;
+  for (std::size_t i = 7; k.size() > 7 && k.size() <= 15 && i < k.size(); ++i)
+    w |= static_cast<std::uint64_t>(static_cast<unsigned char>(k[i])) << (8 * (i - 7));
+  return w;
+}
+
+// The keys one members() call looks up, with their key and tail words computed at compile time.
 template <std::size_t N>
 struct Keys {
-  consteval Keys(const std::array<std::string_view, N>& n) : names(n), words{} {
+  consteval Keys(const std::array<std::string_view, N>& n) : names(n), words{}, tails{} {
     for (std::size_t i = 0; i < N; ++i) {
       words[i] = key_word(n[i]);
+      tails[i] = tail_word(n[i]);
       // Distinct, so a member's key matches at most one of them (SimdView stops at the first).
       for (std::size_t j = 0; j < i; ++j)
         if (n[i] == n[j]) throw "a key is listed twice";  // not a constant expression: a compile error
@@ -38,6 +48,7 @@ struct Keys {
   }
   std::array<std::string_view, N> names;
   std::array<std::uint64_t, N> words;
+  std::array<std::uint64_t, N> tails;
 };
 
 class NlohmannView {

@@ -10,7 +10,10 @@
 // prints MB per CPU-second of one thread for both paths and their ratio.
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <vector>
@@ -124,7 +127,7 @@ double thread_cpu_seconds() {
 }
 
 enum class Shape { kRequest, kBody, kStream };
-const char* shape_name(Shape s) { return s == Shape::kRequest ? "request" : s == Shape::kBody ? "json body" : "sse stream"; }
+const char* shape_name(Shape s) { return s == Shape::kRequest ? "request" : s == Shape::kBody ? "body" : "stream"; }
 
 struct Api {
   const char* name;
@@ -225,16 +228,82 @@ double best_mbps(const Api& api, Shape shape, bool reference, int reps) {
   return static_cast<double>(input(api, shape).size()) / best / 1e6;
 }
 
+// The target for the fast path: 1 GB/s per core on every 8 MiB body and stream.
+constexpr double kTargetMbps = 1000;
+
+std::string load_average() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  char buf[64] = {};
+  if (f != nullptr) {
+    if (std::fgets(buf, sizeof buf, f) == nullptr) buf[0] = 0;
+    std::fclose(f);
+  }
+  std::string s(buf);
+  for (int fields = 0, i = 0; i < static_cast<int>(s.size()); ++i)  // the three averages
+    if (s[i] == ' ' && ++fields == 3) return s.substr(0, i);
+  return s;
+}
+
 void print_ratios() {
-  std::printf("\nparse stage, 8 MiB inputs, MB per CPU-second of one thread (best of 10):\n");
-  std::printf("%-18s %-10s %14s %14s %8s\n", "api", "shape", "nlohmann MB/s", "simdjson MB/s", "ratio");
+  std::printf("\nparse stage, 8 MiB inputs, MB per CPU-second of one thread (best of 10), target %.0f MB/s per core;"
+              " load average before %s\n", kTargetMbps, load_average().c_str());
+  std::printf("%-18s %-8s %14s %14s %8s %10s %7s\n", "api", "shape", "nlohmann MB/s", "simdjson MB/s", "ratio", "vs target",
+              "target");
   for (const Api& api : kApis) {
     for (Shape shape : {Shape::kRequest, Shape::kBody, Shape::kStream}) {
       double ref = best_mbps(api, shape, true, 10);
       double fast = best_mbps(api, shape, false, 10);
-      std::printf("%-18s %-10s %14.0f %14.0f %7.1fx\n", api.name, shape_name(shape), ref, fast, ref > 0 ? fast / ref : 0);
+      std::printf("%-18s %-8s %14.0f %14.0f %7.1fx %9.2fx %7s\n", api.name, shape_name(shape), ref, fast,
+                  ref > 0 ? fast / ref : 0, fast / kTargetMbps, fast >= kTargetMbps ? "reached" : "missed");
     }
   }
+  std::printf("load average after %s\n", load_average().c_str());
+}
+
+// Thread CPU time split into user and system (page faults are system time) and minor faults.
+struct ThreadUsage {
+  double user = 0, sys = 0;
+  long faults = 0;
+  static ThreadUsage now() {
+    rusage r{};
+    getrusage(RUSAGE_THREAD, &r);
+    auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+    return {sec(r.ru_utime), sec(r.ru_stime), r.ru_minflt};
+  }
+};
+
+// --case=<api>/<request|body|stream>[/nlohmann] --reps=N: that case alone, N times, each run's CPU
+// time (user, system), minor page faults and MB/s; for profilers (callgrind --toggle-collect=*time_case*).
+int run_one_case(std::string_view spec, int reps) {
+  const std::size_t a = spec.find('/');
+  const std::string_view api_name = spec.substr(0, a);
+  std::string_view rest = a == std::string_view::npos ? "" : spec.substr(a + 1);
+  const bool reference = rest.size() > 9 && rest.substr(rest.size() - 9) == "/nlohmann";
+  if (reference) rest.remove_suffix(9);
+  const Api* api = nullptr;
+  for (const Api& x : kApis)
+    if (api_name == x.name) api = &x;
+  if (api == nullptr || (rest != "request" && rest != "body" && rest != "stream")) {
+    std::fprintf(stderr, "--case=<api>/<request|body|stream>[/nlohmann], api one of");
+    for (const Api& x : kApis) std::fprintf(stderr, " %s", x.name);
+    std::fprintf(stderr, "\n");
+    return 2;
+  }
+  const Shape shape = rest == "request" ? Shape::kRequest : rest == "body" ? Shape::kBody : Shape::kStream;
+  const std::size_t bytes = input(*api, shape).size();
+  for (int i = 0; i < reps; ++i) {
+    const ThreadUsage u0 = ThreadUsage::now();
+    const double s = time_case(*api, shape, reference);
+    const ThreadUsage u1 = ThreadUsage::now();
+    if (s < 0) {
+      std::fprintf(stderr, "no complete record, or not read by the expected path\n");
+      return 1;
+    }
+    std::printf("%s %s: %.2f ms cpu (user %.2f, sys %.2f, whole run), %ld page faults, %.0f MB/s\n", api->name,
+                shape_name(shape), s * 1e3, (u1.user - u0.user) * 1e3, (u1.sys - u0.sys) * 1e3, u1.faults - u0.faults,
+                static_cast<double>(bytes) / s / 1e6);
+  }
+  return 0;
 }
 
 void register_cases() {
@@ -264,8 +333,18 @@ int main(int argc, char** argv) {
   // skips the table, which runs every case and would not be JSON.
   bool table = true, benchmarks = true;
   std::vector<char*> args;
+  std::string_view one_case;
+  int reps = 1;
   for (int i = 0; i < argc; ++i) {
     std::string_view a(argv[i]);
+    if (a.rfind("--case=", 0) == 0) {
+      one_case = a.substr(7);
+      continue;
+    }
+    if (a.rfind("--reps=", 0) == 0) {
+      reps = std::atoi(argv[i] + 7);
+      continue;
+    }
     if (a == "--table_only") {
       benchmarks = false;
       continue;
@@ -273,6 +352,7 @@ int main(int argc, char** argv) {
     if (a.rfind("--benchmark_filter", 0) == 0 || a.rfind("--benchmark_format=json", 0) == 0) table = false;
     args.push_back(argv[i]);
   }
+  if (!one_case.empty()) return run_one_case(one_case, reps);
   if (benchmarks) {
     int n = static_cast<int>(args.size());
     register_cases();

@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "parsers/json_view.h"
 
@@ -22,7 +23,7 @@ class SimdView {
   // at() of each of `keys` in one pass over the members (the last repeated key still wins).
   template <std::size_t N>
   std::array<SimdView, N> members(const Keys<N>& keys) const {
-    return members_by_word(keys.names, keys.words);
+    return members_by_word(keys);
   }
   bool is_null() const { return !present_ || type() == simdjson::dom::element_type::NULL_VALUE; }
   bool is_string() const { return present_ && type() == simdjson::dom::element_type::STRING; }
@@ -59,18 +60,19 @@ class SimdView {
 
  private:
   template <std::size_t N>
-  std::array<SimdView, N> members_by_word(const std::array<std::string_view, N>& keys,
-                                          const std::array<std::uint64_t, N>& words) const {
+  std::array<SimdView, N> members_by_word(const Keys<N>& keys) const {
     std::array<SimdView, N> found{};
     if (!is_object()) return found;
     simdjson::dom::object obj = e_.get_object().value_unsafe();
     for (auto field : obj) {
       const std::uint64_t w = member_key_word(field.key);
-      for (std::size_t i = 0; i < N; ++i)
-        if (w == words[i] && same_tail(field.key, keys[i])) {
-          found[i] = SimdView(field.value);
-          break;  // the keys are distinct (Keys checks it)
-        }
+      // Unrolled over the keys (a loop's counter and bounds were a third of a stream's lookups);
+      // stops at the first match: the keys are distinct (Keys checks it).
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (void)((w == keys.words[I] && same_tail(field.key, keys.names[I], keys.tails[I]) &&
+                (found[I] = SimdView(field.value), true)) ||
+               ...);
+      }(std::make_index_sequence<N>());
     }
     return found;
   }
@@ -87,6 +89,15 @@ class SimdView {
   // After equal words: the bytes past the 7th (and the length, when past 255).
   static bool same_tail(std::string_view a, std::string_view b) {
     return a.size() <= 7 || (a.size() == b.size() && std::memcmp(a.data() + 7, b.data() + 7, a.size() - 7) == 0);
+  }
+  // The same with b's tail_word (json_view.h): a key of 8 to 15 bytes compares in one more word,
+  // read from the DOM's string buffer as member_key_word reads (equal words: equal lengths).
+  static bool same_tail(std::string_view a, std::string_view b, std::uint64_t b_tail) {
+    if (a.size() <= 7) return true;
+    if (a.size() > 15) return same_tail(a, b);
+    std::uint64_t w;
+    std::memcpy(&w, a.data() + 7, 8);
+    return (w & (~std::uint64_t{0} >> (8 * (15 - a.size())))) == b_tail;
   }
   simdjson::dom::element_type type() const { return e_.type(); }
   simdjson::dom::element e_;

@@ -52,8 +52,11 @@ void SseDecoder::feed(std::string_view bytes, SseEventSink& sink) {
   while (i < n) {
     // The line's end: the first LF, or an earlier CR (memchr is vectorized).
     if (cr < i) cr = next_cr(i);
-    const void* lf = std::memchr(base + i, '\n', (cr < n ? cr : n) - i);
-    std::size_t j = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - base) : cr;
+    std::size_t j = i;  // a blank line (every event's last) needs no search
+    if (bytes[i] != '\n') {
+      const void* lf = std::memchr(base + i, '\n', (cr < n ? cr : n) - i);
+      j = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - base) : cr;
+    }
     if (j == n) {
       std::size_t room = max_line_bytes > buf_.size() ? max_line_bytes - buf_.size() : 0;
       buf_.append(bytes.substr(i, std::min(room, j - i)));

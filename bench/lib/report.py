@@ -171,6 +171,24 @@ if ps:
     for name, mbs in ps:
         print("| %s | %s |" % (name, mbs))
     print()
+pt = pick("parser_table")
+if pt:
+    # Rows: api shape nlohmann simdjson ratio vs-target reached|missed (parsers/parser_bench.cc).
+    rows_t = [r for r in pt if len(r) == 7 and r[6] in ("reached", "missed")]
+    loads = [l.split("load average ", 1)[1] for l in (" ".join(r) for r in pt) if "load average " in l]
+    print("## Parsers per API and shape (parser_bench --table_only, 8 MiB inputs, best of 10), MB per CPU second")
+    print()
+    print("load average: %s" % "; ".join(loads))
+    print()
+    print("| api | shape | nlohmann MB/s | simdjson MB/s | simdjson/nlohmann | vs 1 GB/s | target |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    for r in rows_t:
+        print("| %s |" % " | ".join(r))
+    print()
+    if rows_t:
+        missed = ["%s %s %s MB/s" % (r[0], r[1], r[3]) for r in rows_t if r[6] != "reached"]
+        verdict(">= 1 GB/s per core on 8 MiB bodies and streams (simdjson path)", not missed,
+                "missed: " + ", ".join(missed) if missed else "all %d cases" % len(rows_t))
 sw = pick("store_write")
 if sw:
     # Schema 1 (before this store) wrote about 3,500 traces/s of two spans (issue 16) = 7,000 spans/s.
