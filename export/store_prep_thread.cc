@@ -12,7 +12,7 @@ namespace llmtap::exporting {
 StorePrepThread::StorePrepThread(const StoreWriter& writer, std::size_t batch, std::shared_ptr<MemoryBudget> budget)
     : writer_(writer), batch_(batch), budget_(std::move(budget)) {
   thread_ = std::thread([this] {
-    name_this_thread("llmtap-store-prep");
+    name_this_thread("llmtap-st-prep");  // at most 15 characters, or the name is not set
     run();
   });
 }
