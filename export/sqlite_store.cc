@@ -22,6 +22,7 @@
 #include "export/store_encoding.h"
 #include "export/store_file.h"
 #include "export/store_keys.h"
+#include "export/store_prep_thread.h"
 #include "export/store_rows.h"
 #include "export/store_spool.h"
 #include "export/store_writer.h"
@@ -54,6 +55,14 @@ bool configure(sqlite3* db, int* from, std::string* error) {
   return bring_schema_up_to_date(db, from, error);
 }
 
+// SQLite's allocation statistics take a global mutex and a memory barrier on every sqlite3_malloc
+// and free (~5 % of the writer's CPU); llmtap never reads them (no sqlite3_memory_used, no heap
+// limit). Only possible before SQLite initialises: a process that used SQLite first keeps them.
+void turn_off_sqlite_memstatus() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 }  // namespace
 
 std::string StoreOutcome::describe() const {
@@ -77,6 +86,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
 
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* error,
                                                const StoreOptions& options) {
+  turn_off_sqlite_memstatus();
   // First of all, before any check or rename: a symlink or a file of another user at the path is
   // refused (SQLite would turn a link's target into a store; "damage" there is not ours to move).
   // Creating the file 0600 here also gives SQLite's -wal and -shm files that mode.
@@ -153,6 +163,7 @@ SqliteStore::SqliteStore(std::string path, sqlite3* db, const StoreOptions& opti
     : path_(std::move(path)), db_(db), options_(options) {
   if (db_) {
     writer_ = std::make_unique<StoreWriter>(db_);
+    prep_ = std::make_unique<StorePrepThread>(*writer_, kMaxBatch, options_.budget);
     checkpointer_ = std::make_unique<StoreCheckpointer>(path_, db_);
     spool_ = std::make_unique<StoreSpool>(options_.spool_dir.empty() ? path_ + "-spool" : options_.spool_dir,
                                           options_.max_spool_bytes);
@@ -172,6 +183,7 @@ SqliteStore::~SqliteStore() {
   cv_.notify_all();
   room_cv_.notify_all();
   thread_.join();
+  prep_.reset();
   checkpointer_.reset();
   spool_.reset();  // closes (and unlocks) this run's segment before the database
   writer_.reset();
@@ -367,12 +379,15 @@ bool SqliteStore::write_queued(std::unique_lock<std::mutex>& lock) {
       outcome_.overflowed += spooled;
     }
     if (!unspooled.empty()) write_batch(unspooled, true);
+    if (prep_) prep_->discard(PreparedBatch{std::move(batch), {}, 0});
     lock.lock();
     done_ += spooled;
     done_cv_.notify_all();
     return true;
   }
   write_batch(batch, true, &rows);
+  // Freed off this thread: the strings and vectors of a thousand traces are a tenth of the writer.
+  if (prep_) prep_->discard(PreparedBatch{std::move(batch), std::move(rows), 0});
   lock.lock();
   return true;
 }
@@ -394,52 +409,62 @@ void SqliteStore::write_batch(std::vector<Trace>& batch, bool own, const std::ve
 
 void SqliteStore::ingest(const std::string& path, bool own, std::unique_lock<std::mutex>& lock) {
   lock.unlock();
-  auto segment = SpoolSegment::claim(path);
+  auto claimed = SpoolSegment::claim(path);
   std::uint64_t recovered = 0;
   std::string error;
   bool interrupted = false, keep = false;
-  if (segment) {
-    std::vector<Trace> batch;
-    Trace t;
-    for (;;) {
-      bool more = segment->next(t);
-      if (more) batch.push_back(std::move(t));
-      if (batch.size() >= kMaxBatch || (!more && !batch.empty())) {
-        std::string why = writer_->write(batch);
-        if (!why.empty() && own) {
-          write_elsewhere(batch, why);
-        } else if (!why.empty()) {
-          spdlog::warn("trace store {}: cannot write in spooled traces of {}: {}; they stay spooled", path_, path, why);
-          keep = true;
-          break;
-        }
-        recovered += batch.size();
-        {
-          std::lock_guard out(out_mu_);
-          if (why.empty()) (own ? outcome_.stored : outcome_.recovered) += batch.size();
-        }
-        if (own) {
-          std::lock_guard l(mu_);
-          done_ += batch.size();
-          overflow_pending_ -= std::min<std::uint64_t>(overflow_pending_, batch.size());
-          done_cv_.notify_all();
-        }
-        batch.clear();
-        // New traces first; past the deadline, the rest of the segment stays spooled.
-        lock.lock();
-        while (!past_deadline() && write_queued(lock)) {
-        }
-        interrupted = past_deadline();
-        lock.unlock();
-        if (interrupted) break;
+  if (claimed) {
+    // The prep thread decodes the segment's traces and encodes their rows a batch or two ahead;
+    // this thread writes each batch and hands it back to be freed.
+    prep_->read(std::move(claimed));
+    PreparedBatch batch;
+    while (prep_->next(batch)) {
+      // Keys the prep thread met first are committed now, so that the batches after use them.
+      if (std::string why = writer_->add_wanted_keys(); !why.empty())
+        spdlog::debug("trace store {}: new attribute keys wait for the next batch: {}", path_, why);
+      const std::size_t n = batch.traces.size();
+      std::string why = writer_->write(batch.traces, &batch.rows);
+      if (!why.empty() && own) {
+        write_elsewhere(batch.traces, why);
+      } else if (!why.empty()) {
+        spdlog::warn("trace store {}: cannot write in spooled traces of {}: {}; they stay spooled", path_, path, why);
+        keep = true;
+        prep_->discard(std::move(batch));
+        break;
       }
-      if (!more) break;
+      prep_->discard(std::move(batch));
+      batch = PreparedBatch();
+      recovered += n;
+      {
+        std::lock_guard out(out_mu_);
+        if (why.empty()) (own ? outcome_.stored : outcome_.recovered) += n;
+      }
+      if (own) {
+        std::lock_guard l(mu_);
+        done_ += n;
+        overflow_pending_ -= std::min<std::uint64_t>(overflow_pending_, n);
+        done_cv_.notify_all();
+      }
+      // New traces first; past the deadline, the rest of the segment stays spooled.
+      lock.lock();
+      while (!past_deadline() && write_queued(lock)) {
+      }
+      interrupted = past_deadline();
+      lock.unlock();
+      if (interrupted) break;
     }
+    std::vector<PreparedBatch> untaken;
+    std::unique_ptr<SpoolSegment> segment = prep_->take_back(&untaken);
     if (segment->damaged()) spdlog::warn("trace store {}: spool segment {} ends in a damaged record", path_, path);
     if (interrupted) {
-      // Past the deadline: keep only the unread records (still counted as pending overflow when
-      // ours), and settle this run's overflow as spooled for good.
-      if (!segment->finish(*spool_, &error))
+      // Past the deadline: keep only what was not written, the traces read ahead and the unread
+      // records (still counted as pending overflow when ours), and settle this run's overflow as
+      // spooled for good.
+      bool kept = true;
+      for (const PreparedBatch& b : untaken)
+        for (const Trace& t : b.traces)
+          if (kept && !spool_->append(t, &error)) kept = false;
+      if (!kept || !segment->finish(*spool_, &error))
         spdlog::warn("trace store {}: cannot keep the rest of {}: {}", path_, path, error);
       spool_->rotate();
       std::lock_guard l(mu_);
@@ -448,6 +473,7 @@ void SqliteStore::ingest(const std::string& path, bool own, std::unique_lock<std
     } else if (!keep && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
       spdlog::warn("trace store {}: cannot remove spool segment {}: {}", path_, path, std::strerror(errno));
     }
+    for (PreparedBatch& b : untaken) prep_->discard(std::move(b));
     spool_->recount();
   }
   if (!own && recovered > 0)

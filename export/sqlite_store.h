@@ -31,6 +31,7 @@ struct QueuedTrace;
 class UnstoredTraces;
 class KeyTable;
 class StoreCheckpointer;
+class StorePrepThread;
 class StoreSpool;
 class StoreWriter;
 
@@ -118,6 +119,7 @@ class SqliteStore : public TraceSink {
   std::string open_error_;  // unavailable(): why db_ is null
   const StoreOptions options_;
   std::unique_ptr<StoreWriter> writer_;
+  std::unique_ptr<StorePrepThread> prep_;  // reads spool segments ahead, frees written batches
   std::unique_ptr<StoreCheckpointer> checkpointer_;
   std::unique_ptr<StoreSpool> spool_;
   std::unique_ptr<UnstoredTraces> fallback_;

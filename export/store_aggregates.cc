@@ -243,13 +243,15 @@ CREATE TABLE IF NOT EXISTS report_hours(
   data BLOB NOT NULL,            -- GroupAggregate::encode()
   PRIMARY KEY(kind, hour, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS trace_stats(
-  trace_id TEXT PRIMARY KEY,
+  trace_id TEXT NOT NULL,
   start_ns INTEGER NOT NULL,
   cost_usd REAL,                 -- over priced model calls (the report's trace cost); NULL when none was priced
   loop INTEGER NOT NULL,         -- 1: the report's loop rule (default thresholds) holds
   user TEXT NOT NULL,            -- trace_facts.h TraceParties
-  session TEXT NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS trace_stats_by_time ON trace_stats(start_ns, cost_usd);
+  session TEXT NOT NULL,
+  -- Schema 5: keyed by start, so that a new row is an append (trace ids are random) and the window
+  -- reads (costs over time, start range) need no index of their own.
+  PRIMARY KEY(start_ns, trace_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS trace_stats_by_cost ON trace_stats(cost_usd) WHERE cost_usd IS NOT NULL;
 CREATE INDEX IF NOT EXISTS trace_stats_loops ON trace_stats(start_ns) WHERE loop = 1;
 CREATE INDEX IF NOT EXISTS trace_stats_by_user ON trace_stats(user, start_ns);
@@ -262,12 +264,14 @@ AggregateWriter::AggregateWriter(sqlite3* db, KeyTable& keys)
       get_agg_(db, "SELECT data FROM report_hours WHERE kind=?1 AND hour=?2 AND key=?3"),
       put_agg_(db, "INSERT OR REPLACE INTO report_hours(kind,hour,key,data) VALUES(?1,?2,?3,?4)"),
       drop_agg_(db, "DELETE FROM report_hours WHERE kind=?1 AND hour=?2 AND key=?3"),
-      drop_stats_(db, "DELETE FROM trace_stats WHERE trace_id=?1"),
+      drop_stats_(db, "DELETE FROM trace_stats WHERE start_ns=?1 AND trace_id=?2"),
+      drop_stats_any_start_(db, "DELETE FROM trace_stats WHERE trace_id=?1"),
       get_report_(db, "SELECT report FROM traces WHERE trace_id=?1"),
       stored_spans_(db, spans_of_trace_sql(false).c_str()),
       put_stats_(db, "INSERT OR REPLACE INTO trace_stats(trace_id,start_ns,cost_usd,loop,user,session) VALUES", 6,
                  kStatsRowsPerInsert) {
-  for (auto* st : {&get_agg_, &put_agg_, &drop_agg_, &put_stats_.rows(1), &drop_stats_, &get_report_, &stored_spans_})
+  for (auto* st : {&get_agg_, &put_agg_, &drop_agg_, &put_stats_.rows(1), &drop_stats_, &drop_stats_any_start_, &get_report_,
+                   &stored_spans_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
 }
 
@@ -336,11 +340,23 @@ std::string AggregateWriter::retract(std::string_view trace_id) {
   Trace old;
   bool found = false;
   if (std::string e = stored_trace(trace_id, old, &found); !e.empty() || !found) return e;
-  if (!old.spans.empty()) add_trace(pending_, trace_facts(old), static_cast<std::int64_t>(old.spans.size()), -1);
+  UnixNanos start = 0;
+  if (!old.spans.empty()) {
+    const TraceFacts facts = trace_facts(old);
+    start = facts.start_ns;
+    add_trace(pending_, facts, static_cast<std::int64_t>(old.spans.size()), -1);
+  }
   // Its row may still wait here (an earlier part in the same transaction), or be stored.
-  std::erase_if(stats_, [&](const StatsRow& row) { return row.trace_id == trace_id; });
-  drop_stats_.bind(1, trace_id);
+  const bool waiting = std::erase_if(stats_, [&](const StatsRow& row) { return row.trace_id == trace_id; }) > 0;
+  // The stored row's key is the start computed from this same stored form (add() and the 3 -> 4
+  // migration took it from the trace as stored); a stored row not found under it is looked for by
+  // id alone (a scan, never expected) rather than left behind.
+  drop_stats_.bind(1, start).bind(2, trace_id);
   if (!drop_stats_.exec()) return sqlite_reason(db_, drop_stats_.last_rc());
+  if (sqlite3_changes(db_) == 0 && !waiting) {
+    drop_stats_any_start_.bind(1, trace_id);
+    if (!drop_stats_any_start_.exec()) return sqlite_reason(db_, drop_stats_any_start_.last_rc());
+  }
   return "";
 }
 
@@ -376,6 +392,21 @@ std::string AggregateWriter::flush() {
   }
   pending_.clear();
   return why;
+}
+
+bool rekey_trace_stats(sqlite3* db, std::string* error) {
+  // Schema 4's indexes go with the old table's name; the rows are copied in key order (appends).
+  return sql::exec(db,
+                   "ALTER TABLE trace_stats RENAME TO trace_stats_v4; DROP INDEX IF EXISTS trace_stats_by_time; "
+                   "DROP INDEX IF EXISTS trace_stats_by_cost; DROP INDEX IF EXISTS trace_stats_loops; "
+                   "DROP INDEX IF EXISTS trace_stats_by_user; DROP INDEX IF EXISTS trace_stats_by_session;",
+                   error) &&
+         sql::exec(db, kAggregateTables, error) &&
+         sql::exec(db,
+                   "INSERT INTO trace_stats(trace_id,start_ns,cost_usd,loop,user,session) "
+                   "SELECT trace_id,start_ns,cost_usd,loop,user,session FROM trace_stats_v4 ORDER BY start_ns, trace_id; "
+                   "DROP TABLE trace_stats_v4;",
+                   error);
 }
 
 bool build_aggregates(sqlite3* db, std::string* error) {

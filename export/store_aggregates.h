@@ -132,14 +132,17 @@ class AggregateWriter {
 
   AggregateMap pending_;
   std::vector<StatsRow> stats_;  // in the order added (a later row of one trace replaces an earlier)
-  sql::Stmt get_agg_, put_agg_, drop_agg_, drop_stats_, get_report_, stored_spans_;
+  sql::Stmt get_agg_, put_agg_, drop_agg_, drop_stats_, drop_stats_any_start_, get_report_, stored_spans_;
   sql::MultiRowInsert put_stats_;
 };
 
-// Schema 4's tables (also for a new store).
+// The aggregate tables of the current schema (also for a new store).
 extern const char* const kAggregateTables;
 // The 3 -> 4 migration's second half: every stored trace added to the (empty) aggregates.
 bool build_aggregates(sqlite3* db, std::string* error);
+// The 4 -> 5 migration: trace_stats keyed by (start_ns, trace_id) instead of trace_id, without its
+// by-time index; the same rows.
+bool rekey_trace_stats(sqlite3* db, std::string* error);
 
 // The read side. Calls VISIT with every aggregate row of KIND (all kinds if nullopt) for hours in
 // [FIRST_HOUR, END_HOUR); "" or the error.

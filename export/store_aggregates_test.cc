@@ -11,6 +11,7 @@
 
 #include "export/sqlite_store.h"
 #include "export/store_retention.h"
+#include "export/store_schema.h"
 #include "export/test_spans.h"
 
 namespace llmtap::exporting {
@@ -150,11 +151,101 @@ TEST(StoreAggregates, TheMigrationBuildsThemFromAVersionThreeStore) {
   {
     auto store = SqliteStore::open(path, &error);
     ASSERT_TRUE(store) << error;
-    EXPECT_EQ(store->outcome().migrated, "schema 3 -> 4");
+    EXPECT_EQ(store->outcome().migrated, "schema 3 -> " + std::to_string(kStoreSchemaVersion));
     store->on_trace(support_at(7));
   }
-  EXPECT_EQ(count(path, "PRAGMA user_version"), 4);
+  EXPECT_EQ(count(path, "PRAGMA user_version"), kStoreSchemaVersion);
   EXPECT_EQ(count(path, "SELECT COUNT(*) FROM trace_stats"), 6);
+  expect_consistent(path, 6);
+}
+
+// Every row of QUERY as text, one line per row.
+std::vector<std::string> rows_of(const std::string& path, const char* query) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  std::vector<std::string> out;
+  if (sqlite3_prepare_v2(db, query, -1, &st, nullptr) == SQLITE_OK)
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string row;
+      for (int c = 0; c < sqlite3_column_count(st); ++c) {
+        const unsigned char* text = sqlite3_column_text(st, c);
+        row += (text ? reinterpret_cast<const char*>(text) : "NULL") + std::string("|");
+      }
+      out.push_back(row);
+    }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+// What the viewer reads of trace_stats (store_aggregates.h's queries), as text.
+std::vector<std::string> stats_reads(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  std::vector<std::string> out, ids;
+  const UnixNanos since = kT0 - kAggregateHourNs, until = kT0 + 100 * kAggregateHourNs;
+  EXPECT_EQ(most_expensive_traces(db, since, until, 3, &ids), "");
+  EXPECT_EQ(loop_traces(db, since, until, 10, &ids), "");
+  EXPECT_EQ(traces_of(db, "user", "u-1", since, until, true, &ids), "");
+  EXPECT_EQ(traces_of(db, "session", "s-1", since, until, false, &ids), "");
+  EXPECT_EQ(trace_costs(db, since, until, [&](UnixNanos start, double cost) {
+              out.push_back(std::to_string(start) + " " + std::to_string(cost));
+            }),
+            "");
+  std::optional<std::pair<UnixNanos, UnixNanos>> range;
+  EXPECT_EQ(start_range(db, since, until, &range), "");
+  if (range) out.push_back(std::to_string(range->first) + "-" + std::to_string(range->second));
+  sqlite3_close(db);
+  out.insert(out.end(), ids.begin(), ids.end());
+  return out;
+}
+
+// A store as schema 4 left it: trace_stats keyed by trace_id with a by-time index.
+TEST(StoreAggregates, TheVersionFourStatsTableIsRekeyedWithTheSameRowsAndReads) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    for (int n = 0; n < 6; ++n) {
+      Trace t = support_at(n);
+      t.spans[0].set("user.id", "u-" + std::to_string(n % 2));
+      t.spans[0].set("session.id", "s-" + std::to_string(n % 3));
+      store->on_trace(t);
+    }
+  }
+  const char* kAll = "SELECT * FROM trace_stats ORDER BY trace_id";
+  const std::vector<std::string> rows = rows_of(path, kAll), reads = stats_reads(path);
+  ASSERT_EQ(rows.size(), 6u);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, R"sql(
+    ALTER TABLE trace_stats RENAME TO stats_now; DROP INDEX trace_stats_by_cost; DROP INDEX trace_stats_loops;
+    DROP INDEX trace_stats_by_user; DROP INDEX trace_stats_by_session;
+    CREATE TABLE trace_stats(trace_id TEXT PRIMARY KEY, start_ns INTEGER NOT NULL, cost_usd REAL,
+      loop INTEGER NOT NULL, user TEXT NOT NULL, session TEXT NOT NULL) WITHOUT ROWID;
+    CREATE INDEX trace_stats_by_time ON trace_stats(start_ns, cost_usd);
+    CREATE INDEX trace_stats_by_cost ON trace_stats(cost_usd) WHERE cost_usd IS NOT NULL;
+    CREATE INDEX trace_stats_loops ON trace_stats(start_ns) WHERE loop = 1;
+    CREATE INDEX trace_stats_by_user ON trace_stats(user, start_ns);
+    CREATE INDEX trace_stats_by_session ON trace_stats(session, start_ns);
+    INSERT INTO trace_stats SELECT * FROM stats_now; DROP TABLE stats_now; PRAGMA user_version=4;)sql",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_EQ(rows_of(path, kAll), rows);
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    EXPECT_EQ(store->outcome().migrated, "schema 4 -> " + std::to_string(kStoreSchemaVersion));
+  }
+  EXPECT_EQ(count(path, "PRAGMA user_version"), kStoreSchemaVersion);
+  EXPECT_EQ(rows_of(path, kAll), rows);
+  EXPECT_EQ(stats_reads(path), reads);
+  EXPECT_EQ(count(path, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('trace_stats_v4','trace_stats_by_time')"), 0);
+  EXPECT_EQ(count(path, "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND tbl_name='trace_stats' AND name NOT LIKE 'sqlite_%'"), 4);
   expect_consistent(path, 6);
 }
 

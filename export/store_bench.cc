@@ -152,7 +152,7 @@ void run(const char* name, const std::string& dir, std::uint64_t traces, Trace (
   const std::string path = dir + "/" + name + ".db";
   std::string error;
   std::uint64_t spans = 0;
-  double writer_cpu = 0;
+  double writer_cpu = 0, prep_cpu = 0;
   const auto t0 = Clock::now();
   const double c0 = cpu_seconds();
   {
@@ -168,16 +168,17 @@ void run(const char* name, const std::string& dir, std::uint64_t traces, Trace (
     }
     store->flush();
     writer_cpu = thread_cpu_seconds("llmtap-store");
+    prep_cpu = thread_cpu_seconds("llmtap-st-prep");  // store_prep_thread.h
     if (store->outcome().stored != traces)
       std::fprintf(stderr, "%s: %s\n", name, store->outcome().describe().c_str());
   }  // closed: everything written
   const double s = seconds_since(t0), cpu = cpu_seconds() - c0;
   // Wall-clock rates depend on the neighbours on a shared machine; per CPU second they do not.
   std::printf("store_write %s spans_per_s %.0f traces_per_s %.0f spans_per_cpu_s %.0f spans %llu seconds %.2f "
-              "cpu_s %.2f mb %.1f writer_cpu_s %.2f spans_per_writer_cpu_s %.0f load %s\n",
+              "cpu_s %.2f mb %.1f writer_cpu_s %.2f spans_per_writer_cpu_s %.0f prep_cpu_s %.2f load %s\n",
               name, static_cast<double>(spans) / s, static_cast<double>(traces) / s, static_cast<double>(spans) / cpu,
               static_cast<unsigned long long>(spans), s, cpu, static_cast<double>(std::filesystem::file_size(path)) / 1e6, writer_cpu,
-              writer_cpu > 0 ? static_cast<double>(spans) / writer_cpu : 0.0, load_average().c_str());
+              writer_cpu > 0 ? static_cast<double>(spans) / writer_cpu : 0.0, prep_cpu, load_average().c_str());
   std::fflush(stdout);
 }
 

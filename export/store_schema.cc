@@ -128,6 +128,9 @@ bool v2_to_v3(sqlite3* db, std::string* error) {
 // 3 -> 4: the write-time aggregates (store_aggregates.h), built from every trace stored.
 bool v3_to_v4(sqlite3* db, std::string* error) { return build_aggregates(db, error); }
 
+// 4 -> 5: trace_stats rows keyed by start (store_aggregates.h rekey_trace_stats).
+bool v4_to_v5(sqlite3* db, std::string* error) { return rekey_trace_stats(db, error); }
+
 struct Migration {
   int from;  // applies to a store at this version, leaves it at from + 1
   bool (*apply)(sqlite3* db, std::string* error);
@@ -137,6 +140,7 @@ constexpr Migration kMigrations[] = {
     {1, v1_to_v2},
     {2, v2_to_v3},
     {3, v3_to_v4},
+    {4, v4_to_v5},
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == kStoreSchemaVersion - 1, "a migration per version");
 

@@ -10,13 +10,15 @@
 //   4  report_hours and trace_stats: the report's aggregates per hour and group, kept at write time
 //      (store_aggregates.h), so that the viewer's dashboards and user/session filters do not read
 //      every trace
+//   5  trace_stats keyed by (start_ns, trace_id), WITHOUT ROWID: a new row is an append, and the
+//      start-ordered reads need no separate index (one B-tree insert fewer per trace)
 #include <string>
 
 struct sqlite3;
 
 namespace llmtap::exporting {
 
-inline constexpr int kStoreSchemaVersion = 4;
+inline constexpr int kStoreSchemaVersion = 5;
 
 // Creates or migrates DB (open read-write, WAL already set) to kStoreSchemaVersion. *FROM is the
 // version found (0: a new store). false and *error (e.g. "trace store schema version 3 is newer

@@ -1,0 +1,119 @@
+#include "export/store_prep_thread.h"
+
+#include <utility>
+
+#include "common/thread_name.h"
+#include "export/span_codec.h"
+#include "export/store_spool.h"
+#include "export/store_writer.h"
+
+namespace llmtap::exporting {
+
+StorePrepThread::StorePrepThread(const StoreWriter& writer, std::size_t batch, std::shared_ptr<MemoryBudget> budget)
+    : writer_(writer), batch_(batch), budget_(std::move(budget)) {
+  thread_ = std::thread([this] {
+    name_this_thread("llmtap-st-prep");  // at most 15 characters, or the name is not set
+    run();
+  });
+}
+
+StorePrepThread::~StorePrepThread() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  thread_.join();
+  for (auto& b : ready_) discard(std::move(b));
+  ready_.clear();
+  garbage_.clear();
+}
+
+void StorePrepThread::read(std::unique_ptr<SpoolSegment> segment) {
+  {
+    std::lock_guard lock(mu_);
+    segment_ = std::move(segment);
+    at_end_ = !segment_;
+  }
+  work_cv_.notify_all();
+}
+
+bool StorePrepThread::next(PreparedBatch& out) {
+  std::unique_lock lock(mu_);
+  ready_cv_.wait(lock, [&] { return !ready_.empty() || at_end_ || !segment_; });
+  if (ready_.empty()) return false;
+  out = std::move(ready_.front());
+  ready_.erase(ready_.begin());
+  lock.unlock();
+  work_cv_.notify_all();  // room to read the next one
+  return true;
+}
+
+std::unique_ptr<SpoolSegment> StorePrepThread::take_back(std::vector<PreparedBatch>* untaken) {
+  std::unique_lock lock(mu_);
+  ready_cv_.wait(lock, [&] { return !reading_; });
+  for (auto& b : ready_) untaken->push_back(std::move(b));
+  ready_.clear();
+  at_end_ = false;
+  return std::move(segment_);
+}
+
+void StorePrepThread::discard(PreparedBatch&& batch) {
+  if (budget_ && batch.charged > 0) budget_->release(MemoryBudget::Account::kStoreQueue, batch.charged);
+  batch.charged = 0;
+  std::unique_lock lock(mu_);
+  if (garbage_.size() >= kMaxGarbage || stop_) {
+    lock.unlock();
+    PreparedBatch freed_here = std::move(batch);
+    return;
+  }
+  garbage_.push_back(std::move(batch));
+  lock.unlock();
+  work_cv_.notify_all();
+}
+
+bool StorePrepThread::read_batch(PreparedBatch& out) {
+  bool more = true;
+  Trace t;
+  while (out.traces.size() < batch_ && (more = segment_->next(t))) out.traces.push_back(std::move(t));
+  out.rows.resize(out.traces.size());
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < out.traces.size(); ++i) {
+    writer_.prepare(out.traces[i], out.rows[i]);
+    bytes += codec::approx_size(out.traces[i]) + out.rows[i].bytes();
+  }
+  if (budget_) budget_->charge(MemoryBudget::Account::kStoreQueue, bytes);
+  out.charged = bytes;
+  return more;
+}
+
+void StorePrepThread::run() {
+  std::unique_lock lock(mu_);
+  auto can_read = [&] { return segment_ && !at_end_ && ready_.size() < kAhead; };
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stop_ || !garbage_.empty() || can_read(); });
+    if (!stop_ && can_read()) {  // the writer may be waiting for this: before freeing
+      reading_ = true;
+      lock.unlock();
+      PreparedBatch batch;
+      const bool more = read_batch(batch);
+      lock.lock();
+      reading_ = false;
+      if (!batch.empty()) ready_.push_back(std::move(batch));
+      if (!more) at_end_ = true;
+      ready_cv_.notify_all();
+      continue;
+    }
+    if (!garbage_.empty()) {
+      std::vector<PreparedBatch> freeing = std::move(garbage_);
+      garbage_.clear();
+      lock.unlock();
+      freeing.clear();
+      lock.lock();
+      continue;
+    }
+    if (stop_) return;
+  }
+}
+
+}  // namespace llmtap::exporting
