@@ -1,6 +1,7 @@
 #include "trace/span_tree.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "common/ids.h"
@@ -84,14 +85,205 @@ SpanNode make_node(SpanKind kind, UnixNanos start, int parent, const char* openi
   return n;
 }
 
+// The single-call form: the root, its agent and the agent's generation, each with only the
+// fields such nodes use, in one allocation followed by the generation's encoded attributes.
+// A node that is not like that (a tool, a handoff, an error's message, a second generation) is
+// never put here: it makes the tree general first.
+struct SpanTree::SingleCall {
+  enum Flag : std::uint8_t { kPriced = 1, kCountsAsGeneration = 2, kUnpriced = 4, kHasUsage = 8, kError = 16 };
+
+  std::uint32_t attribute_bytes = 0;  // the generation's, right after this struct
+  std::uint8_t count = 0;             // 1: the root; 2: and its agent; 3: and the agent's generation
+  std::uint8_t kinds = 0;             // the root's kind | the agent's << 4
+  NameSource agent_source;
+  std::uint8_t generation_flags = 0;
+  UnixNanos start = 0;  // the root's and the agent's start and end, and the generation's start
+  UnixNanos generation_end = 0;
+  SpanIdText ids[3];
+  CompactString root_attributes, agent_attributes;  // their blocks (shared by most such spans)
+  CompactString agent_fp, agent_fallback, generation_name;
+  GenerationUsage usage;
+
+  char* attributes() { return reinterpret_cast<char*>(this + 1); }
+
+  static SingleCall* make(std::size_t attribute_bytes) {
+    void* p = ::operator new(sizeof(SingleCall) + attribute_bytes);
+    auto* b = new (p) SingleCall();
+    b->attribute_bytes = static_cast<std::uint32_t>(attribute_bytes);
+    return b;
+  }
+  static void destroy(SingleCall* b) noexcept {
+    b->~SingleCall();
+    ::operator delete(b);
+  }
+};
+
+namespace {
+
+// A node with nothing of its own but ids, kind, one time and attributes (a root or an agent as
+// start_conversation() and open_agent() make them).
+bool plain(const SpanNode& n) {
+  return !n.has_usage() && n.handoff() == nullptr && !n.priced && !n.counts_as_generation && !n.unpriced && !n.open &&
+         !n.dropped && n.span.name.empty() && n.span.status_message.empty() && !n.span.error &&
+         n.span.end_ns == n.span.start_ns;
+}
+
+bool no_agent(const SpanNode& n) {
+  return n.agent_fp().empty() && n.fallback_name().empty() && *static_cast<const char*>(n.fallback_source) == '\0';
+}
+
+}  // namespace
+
+SpanTree::SingleCall* SpanTree::single() const {
+  std::uintptr_t w;
+  std::memcpy(&w, static_cast<const void*>(this), sizeof w);
+  return (w & 1) != 0 ? reinterpret_cast<SingleCall*>(w & ~std::uintptr_t{1}) : nullptr;
+}
+
+SpanTree::SpanTree(SpanTree&& o) noexcept {
+  if (SingleCall* b = o.single()) {
+    single_ = reinterpret_cast<std::uintptr_t>(b) | 1;
+    new (&o.nodes_) CompactVector<SpanNode>();
+  } else {
+    new (&nodes_) CompactVector<SpanNode>(std::move(o.nodes_));
+  }
+}
+
+SpanTree& SpanTree::operator=(SpanTree&& o) noexcept {
+  if (this == &o) return *this;
+  reset();
+  nodes_.~CompactVector();
+  new (this) SpanTree(std::move(o));
+  return *this;
+}
+
+void SpanTree::reset() noexcept {
+  if (SingleCall* b = single()) {
+    SingleCall::destroy(b);
+    new (&nodes_) CompactVector<SpanNode>();
+  } else {
+    nodes_.clear();
+  }
+}
+
+int SpanTree::size() const {
+  if (const SingleCall* b = single()) return b->count;
+  return static_cast<int>(nodes_.size());
+}
+
+bool SpanTree::add_to_single(SpanNode& n) {
+  SingleCall* b = single();
+  const int at = b != nullptr ? b->count : static_cast<int>(nodes_.size());
+  if (at < 2) n.span.shrink();  // their blocks are kept as they are (most are shared)
+  if (at == 0) {
+    if (!plain(n) || !no_agent(n) || n.parent != -1) return false;
+    b = SingleCall::make(0);
+    b->count = 1;
+    b->kinds = static_cast<std::uint8_t>(n.span.kind);
+    b->start = n.span.start_ns;
+    b->ids[0] = n.span.span_id;
+    b->root_attributes = n.span.attribute_block();
+    nodes_.~CompactVector();  // empty
+    single_ = reinterpret_cast<std::uintptr_t>(b) | 1;
+    return true;
+  }
+  if (b == nullptr) return false;
+  if (at == 1) {
+    if (!plain(n) || n.parent != 0 || n.span.start_ns != b->start) return false;
+    b->count = 2;
+    b->kinds = static_cast<std::uint8_t>(b->kinds | static_cast<unsigned>(n.span.kind) << 4);
+    b->ids[1] = n.span.span_id;
+    b->agent_attributes = n.span.attribute_block();
+    b->agent_fp = n.agent_fp();
+    b->agent_fallback = n.fallback_name();
+    b->agent_source = n.fallback_source;
+    return true;
+  }
+  if (at != 2 || n.parent != 1 || n.span.kind != SpanKind::kGeneration || n.span.start_ns != b->start ||
+      !n.span.status_message.empty() || n.open || n.dropped || n.handoff() != nullptr || !no_agent(n))
+    return false;
+  const std::string_view attrs = n.span.encoded_attributes();  // built or shrunk: the same bytes
+  SingleCall* g = SingleCall::make(attrs.size());
+  g->count = 3;
+  g->kinds = b->kinds;
+  g->agent_source = b->agent_source;
+  g->start = b->start;
+  for (int i = 0; i < 2; ++i) g->ids[i] = b->ids[i];
+  g->root_attributes = std::move(b->root_attributes);
+  g->agent_attributes = std::move(b->agent_attributes);
+  g->agent_fp = std::move(b->agent_fp);
+  g->agent_fallback = std::move(b->agent_fallback);
+  g->ids[2] = n.span.span_id;
+  g->generation_end = n.span.end_ns;
+  g->generation_name = std::move(n.span.name);
+  g->generation_flags = static_cast<std::uint8_t>(
+      (n.priced ? SingleCall::kPriced : 0) | (n.counts_as_generation ? SingleCall::kCountsAsGeneration : 0) |
+      (n.unpriced ? SingleCall::kUnpriced : 0) | (n.has_usage() ? SingleCall::kHasUsage : 0) |
+      (n.span.error ? SingleCall::kError : 0));
+  if (n.has_usage()) g->usage = n.usage();
+  std::memcpy(g->attributes(), attrs.data(), attrs.size());
+  SingleCall::destroy(b);
+  single_ = reinterpret_cast<std::uintptr_t>(g) | 1;
+  return true;
+}
+
+CompactVector<SpanNode>& SpanTree::nodes() const {
+  auto& self = const_cast<SpanTree&>(*this);
+  SingleCall* b = single();
+  if (b == nullptr) return self.nodes_;
+  CompactVector<SpanNode> nodes;
+  nodes.reserve(3);  // as add() reserves for a single call's trace
+  SpanNode root;
+  root.span.kind = static_cast<SpanKind>(b->kinds & 0xf);
+  root.span.span_id = b->ids[0];
+  root.span.start_ns = root.span.end_ns = b->start;
+  root.span.set_attribute_block(std::move(b->root_attributes));
+  nodes.push_back(std::move(root));
+  if (b->count >= 2) {
+    SpanNode agent;
+    agent.parent = 0;
+    agent.span.kind = static_cast<SpanKind>(b->kinds >> 4);
+    agent.span.span_id = b->ids[1];
+    agent.span.start_ns = agent.span.end_ns = b->start;
+    agent.span.set_attribute_block(std::move(b->agent_attributes));
+    agent.agent().fp = std::move(b->agent_fp);
+    agent.agent().fallback_name = std::move(b->agent_fallback);
+    agent.fallback_source = b->agent_source;
+    nodes.push_back(std::move(agent));
+  }
+  if (b->count == 3) {
+    SpanNode gen;
+    gen.parent = 1;
+    gen.span.kind = SpanKind::kGeneration;
+    gen.span.span_id = b->ids[2];
+    gen.span.name = std::move(b->generation_name);
+    gen.span.start_ns = b->start;
+    gen.span.end_ns = b->generation_end;
+    gen.span.error = (b->generation_flags & SingleCall::kError) != 0;
+    gen.span.set_encoded_attributes(std::string_view(b->attributes(), b->attribute_bytes));
+    gen.priced = (b->generation_flags & SingleCall::kPriced) != 0;
+    gen.counts_as_generation = (b->generation_flags & SingleCall::kCountsAsGeneration) != 0;
+    gen.unpriced = (b->generation_flags & SingleCall::kUnpriced) != 0;
+    if ((b->generation_flags & SingleCall::kHasUsage) != 0) gen.usage() = b->usage;
+    nodes.push_back(std::move(gen));
+  }
+  SingleCall::destroy(b);
+  new (&self.nodes_) CompactVector<SpanNode>(std::move(nodes));
+  return self.nodes_;
+}
+
 int SpanTree::add(SpanNode node) {
-  if (nodes_.empty()) nodes_.reserve(3);  // a single call's trace: workflow, agent, generation
+  if (add_to_single(node)) return size() - 1;
   node.span.shrink();
-  nodes_.push_back(std::move(node));
-  return static_cast<int>(nodes_.size()) - 1;
+  CompactVector<SpanNode>& all = nodes();
+  if (all.empty()) all.reserve(3);  // a single call's trace: workflow, agent, generation
+  all.push_back(std::move(node));
+  return static_cast<int>(all.size()) - 1;
 }
 
 int SpanTree::graft(SpanTree&& other, int new_parent) {
+  nodes();
+  other.nodes();
   // The root (index 0) is left behind, so other's index i lands at i - 1 + size().
   const int offset = size() - 1;
   for (std::size_t i = 1; i < other.nodes_.size(); ++i) {
@@ -104,6 +296,7 @@ int SpanTree::graft(SpanTree&& other, int new_parent) {
 }
 
 UnixNanos SpanTree::latest_time() const {
+  if (const SingleCall* b = single()) return b->count == 3 ? std::max(b->start, b->generation_end) : b->start;
   UnixNanos t = 0;
   for (const auto& n : nodes_) t = std::max({t, n.span.start_ns, n.span.end_ns});
   return t;
@@ -126,6 +319,7 @@ void set_rollup_attributes(Span& s, const NodeTotals& r) {
 
 Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_names,
                        const std::vector<std::pair<int, NodeTotals>>& carried, std::vector<NodeTotals>* totals) {
+  nodes();
   const UnixNanos trace_end = latest_time();
   for (auto& n : nodes_) {
     if (n.span.kind != SpanKind::kTool || !n.open) continue;
