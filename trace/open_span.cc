@@ -9,6 +9,7 @@
 
 #include "pricing/cost.h"
 #include "trace/shared_strings.h"
+#include "trace/varint.h"
 
 namespace llmtap::trace {
 
@@ -99,21 +100,9 @@ std::string_view interned_value(std::uint16_t id) {
 enum class Type : std::uint8_t { kString, kInt, kDouble, kFalse, kList, kInternedString, kTrue, kPicoUsd };
 constexpr std::uint16_t kInlineKey = 0xfff;
 
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
 void put_bytes(std::string& out, std::string_view s) {
   put_varint(out, s.size());
   out.append(s);
-}
-
-void put_zigzag(std::string& out, std::int64_t v) {
-  put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
 }
 
 template <class T>
@@ -168,18 +157,8 @@ class Reader {
   void skip_value() { (void)value(); }
 
  private:
-  std::int64_t zigzag() {
-    const std::uint64_t z = varint();
-    return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
-  }
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      const auto c = static_cast<unsigned char>(b_[at_++]);
-      v |= static_cast<std::uint64_t>(c & 0x7f) << shift;
-      if (c < 0x80) return v;
-    }
-  }
+  std::int64_t zigzag() { return read_zigzag(b_, at_); }
+  std::uint64_t varint() { return read_varint(b_, at_); }
   std::string_view bytes() {
     const std::size_t n = varint();
     std::string_view s = b_.substr(at_, n);

@@ -1,11 +1,13 @@
 #include "trace/span_tree.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <numeric>
 
 #include "common/ids.h"
 #include "trace/attribution_attrs.h"
+#include "trace/varint.h"
 
 namespace llmtap::trace {
 
@@ -86,35 +88,59 @@ SpanNode make_node(SpanKind kind, UnixNanos start, int parent, const char* openi
 }
 
 // The single-call form: the root, its agent and the agent's generation, each with only the
-// fields such nodes use, in one allocation followed by the generation's encoded attributes.
-// A node that is not like that (a tool, a handoff, an error's message, a second generation) is
-// never put here: it makes the tree general first.
+// fields such nodes use, in one allocation; after the fixed fields (the generation's, from the
+// third node on) its end, usage and cost as varints, then its encoded attributes. A node that
+// is not like that (a tool, a handoff, an error's message, a second generation) is never put
+// here: it makes the tree general first.
 struct SpanTree::SingleCall {
   enum Flag : std::uint8_t { kPriced = 1, kCountsAsGeneration = 2, kUnpriced = 4, kHasUsage = 8, kError = 16 };
 
-  std::uint32_t attribute_bytes = 0;  // the generation's, right after this struct
-  std::uint8_t count = 0;             // 1: the root; 2: and its agent; 3: and the agent's generation
-  std::uint8_t kinds = 0;             // the root's kind | the agent's << 4
-  NameSource agent_source;
-  std::uint8_t generation_flags = 0;
-  UnixNanos start = 0;  // the root's and the agent's start and end, and the generation's start
-  UnixNanos generation_end = 0;
   SpanIdText ids[3];
   CompactString root_attributes, agent_attributes;  // their blocks (shared by most such spans)
   CompactString agent_fp, agent_fallback, generation_name;
-  GenerationUsage usage;
+  UnixNanos start = 0;  // the root's and the agent's start and end, and the generation's start
+  std::uint8_t count = 0;  // 1: the root; 2: and its agent; 3: and the agent's generation
+  std::uint8_t kinds = 0;  // the root's kind | the agent's << 4
+  NameSource agent_source;
+  std::uint8_t generation_flags = 0;  // the last fixed byte: the varints follow it
 
-  char* attributes() { return reinterpret_cast<char*>(this + 1); }
+  static std::size_t fixed_bytes() { return offsetof(SingleCall, generation_flags) + 1; }
 
-  static SingleCall* make(std::size_t attribute_bytes) {
-    void* p = ::operator new(sizeof(SingleCall) + attribute_bytes);
+  // The varints and attributes (empty before the generation).
+  std::string_view tail(std::size_t bytes) const { return {reinterpret_cast<const char*>(this) + fixed_bytes(), bytes}; }
+
+  static SingleCall* make(std::string_view tail) {
+    void* p = ::operator new(std::max(sizeof(SingleCall), fixed_bytes() + tail.size()));
     auto* b = new (p) SingleCall();
-    b->attribute_bytes = static_cast<std::uint32_t>(attribute_bytes);
+    std::memcpy(reinterpret_cast<char*>(p) + fixed_bytes(), tail.data(), tail.size());
     return b;
   }
   static void destroy(SingleCall* b) noexcept {
     b->~SingleCall();
     ::operator delete(b);
+  }
+
+  // What the tail holds, read back.
+  struct Generation {
+    UnixNanos end = 0;
+    GenerationUsage usage;
+    std::string_view attributes;
+  };
+  Generation generation() const {
+    // The attributes' length comes first, so the whole tail's length is known from its start.
+    std::size_t at = 0;
+    const std::string_view head = tail(6 * 10);  // at most six varints of at most 10 bytes
+    Generation g;
+    const std::size_t attribute_bytes = read_varint(head, at);
+    g.end = start + static_cast<UnixNanos>(read_varint(head, at));
+    if ((generation_flags & kHasUsage) != 0) {
+      g.usage.input_tokens = read_zigzag(head, at);
+      g.usage.output_tokens = read_zigzag(head, at);
+      g.usage.cost.prompt = read_zigzag(head, at);
+      g.usage.cost.completion = read_zigzag(head, at);
+    }
+    g.attributes = std::string_view(reinterpret_cast<const char*>(this) + fixed_bytes() + at, attribute_bytes);
+    return g;
   }
 };
 
@@ -177,7 +203,7 @@ bool SpanTree::add_to_single(SpanNode& n) {
   if (at < 2) n.span.shrink();  // their blocks are kept as they are (most are shared)
   if (at == 0) {
     if (!plain(n) || !no_agent(n) || n.parent != -1) return false;
-    b = SingleCall::make(0);
+    b = SingleCall::make({});
     b->count = 1;
     b->kinds = static_cast<std::uint8_t>(n.span.kind);
     b->start = n.span.start_ns;
@@ -200,10 +226,22 @@ bool SpanTree::add_to_single(SpanNode& n) {
     return true;
   }
   if (at != 2 || n.parent != 1 || n.span.kind != SpanKind::kGeneration || n.span.start_ns != b->start ||
+      n.span.end_ns < n.span.start_ns ||
       !n.span.status_message.empty() || n.open || n.dropped || n.handoff() != nullptr || !no_agent(n))
     return false;
   const std::string_view attrs = n.span.encoded_attributes();  // built or shrunk: the same bytes
-  SingleCall* g = SingleCall::make(attrs.size());
+  std::string tail;
+  tail.reserve(32 + attrs.size());
+  put_varint(tail, attrs.size());
+  put_varint(tail, static_cast<std::uint64_t>(n.span.end_ns - n.span.start_ns));
+  if (n.has_usage()) {
+    put_zigzag(tail, n.input_tokens());
+    put_zigzag(tail, n.output_tokens());
+    put_zigzag(tail, n.cost().prompt);
+    put_zigzag(tail, n.cost().completion);
+  }
+  tail.append(attrs);
+  SingleCall* g = SingleCall::make(tail);
   g->count = 3;
   g->kinds = b->kinds;
   g->agent_source = b->agent_source;
@@ -214,14 +252,11 @@ bool SpanTree::add_to_single(SpanNode& n) {
   g->agent_fp = std::move(b->agent_fp);
   g->agent_fallback = std::move(b->agent_fallback);
   g->ids[2] = n.span.span_id;
-  g->generation_end = n.span.end_ns;
   g->generation_name = std::move(n.span.name);
   g->generation_flags = static_cast<std::uint8_t>(
       (n.priced ? SingleCall::kPriced : 0) | (n.counts_as_generation ? SingleCall::kCountsAsGeneration : 0) |
       (n.unpriced ? SingleCall::kUnpriced : 0) | (n.has_usage() ? SingleCall::kHasUsage : 0) |
       (n.span.error ? SingleCall::kError : 0));
-  if (n.has_usage()) g->usage = n.usage();
-  std::memcpy(g->attributes(), attrs.data(), attrs.size());
   SingleCall::destroy(b);
   single_ = reinterpret_cast<std::uintptr_t>(g) | 1;
   return true;
@@ -252,19 +287,20 @@ CompactVector<SpanNode>& SpanTree::nodes() const {
     nodes.push_back(std::move(agent));
   }
   if (b->count == 3) {
+    const SingleCall::Generation g = b->generation();
     SpanNode gen;
     gen.parent = 1;
     gen.span.kind = SpanKind::kGeneration;
     gen.span.span_id = b->ids[2];
     gen.span.name = std::move(b->generation_name);
     gen.span.start_ns = b->start;
-    gen.span.end_ns = b->generation_end;
+    gen.span.end_ns = g.end;
     gen.span.error = (b->generation_flags & SingleCall::kError) != 0;
-    gen.span.set_encoded_attributes(std::string_view(b->attributes(), b->attribute_bytes));
+    gen.span.set_encoded_attributes(g.attributes);
     gen.priced = (b->generation_flags & SingleCall::kPriced) != 0;
     gen.counts_as_generation = (b->generation_flags & SingleCall::kCountsAsGeneration) != 0;
     gen.unpriced = (b->generation_flags & SingleCall::kUnpriced) != 0;
-    if ((b->generation_flags & SingleCall::kHasUsage) != 0) gen.usage() = b->usage;
+    if ((b->generation_flags & SingleCall::kHasUsage) != 0) gen.usage() = g.usage;
     nodes.push_back(std::move(gen));
   }
   SingleCall::destroy(b);
@@ -296,7 +332,7 @@ int SpanTree::graft(SpanTree&& other, int new_parent) {
 }
 
 UnixNanos SpanTree::latest_time() const {
-  if (const SingleCall* b = single()) return b->count == 3 ? std::max(b->start, b->generation_end) : b->start;
+  if (const SingleCall* b = single()) return b->count == 3 ? std::max(b->start, b->generation().end) : b->start;
   UnixNanos t = 0;
   for (const auto& n : nodes_) t = std::max({t, n.span.start_ns, n.span.end_ns});
   return t;
