@@ -132,7 +132,7 @@ struct SpanTree::SingleCall {
     const std::string_view head = tail(6 * 10);  // at most six varints of at most 10 bytes
     Generation g;
     const std::size_t attribute_bytes = read_varint(head, at);
-    g.end = start + static_cast<UnixNanos>(read_varint(head, at));
+    g.end = static_cast<UnixNanos>(static_cast<std::uint64_t>(start) + read_varint(head, at));  // end >= start
     if ((generation_flags & kHasUsage) != 0) {
       g.usage.input_tokens = read_zigzag(head, at);
       g.usage.output_tokens = read_zigzag(head, at);
@@ -233,7 +233,7 @@ bool SpanTree::add_to_single(SpanNode& n) {
   std::string tail;
   tail.reserve(32 + attrs.size());
   put_varint(tail, attrs.size());
-  put_varint(tail, static_cast<std::uint64_t>(n.span.end_ns - n.span.start_ns));
+  put_varint(tail, static_cast<std::uint64_t>(n.span.end_ns) - static_cast<std::uint64_t>(n.span.start_ns));
   if (n.has_usage()) {
     put_zigzag(tail, n.input_tokens());
     put_zigzag(tail, n.output_tokens());
