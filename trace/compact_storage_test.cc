@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "trace/boxed_optional.h"
@@ -164,22 +165,16 @@ std::vector<SpanNode> single_call_nodes(const ModelCall& call, bool error) {
 }
 
 void expect_same_spans(const Trace& a, const Trace& b) {
+  auto fields = [](const Span& s) {
+    return std::tie(s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns, s.error, s.status_message);
+  };
   ASSERT_EQ(a.spans.size(), b.spans.size());
   for (std::size_t i = 0; i < a.spans.size(); ++i) {
-    const Span& x = a.spans[i];
-    const Span& y = b.spans[i];
-    EXPECT_EQ(x.span_id, y.span_id);
-    EXPECT_EQ(x.parent_span_id, y.parent_span_id);
-    EXPECT_EQ(x.name, y.name);
-    EXPECT_EQ(x.kind, y.kind);
-    EXPECT_EQ(x.start_ns, y.start_ns);
-    EXPECT_EQ(x.end_ns, y.end_ns);
-    EXPECT_EQ(x.error, y.error);
-    EXPECT_EQ(x.status_message, y.status_message);
-    ASSERT_EQ(x.attributes.size(), y.attributes.size()) << x.name;
-    for (std::size_t j = 0; j < x.attributes.size(); ++j) {
-      EXPECT_EQ(x.attributes[j].key, y.attributes[j].key);
-      EXPECT_TRUE(x.attributes[j].value == y.attributes[j].value) << x.attributes[j].key;
+    EXPECT_EQ(fields(a.spans[i]), fields(b.spans[i]));
+    ASSERT_EQ(a.spans[i].attributes.size(), b.spans[i].attributes.size()) << a.spans[i].name;
+    for (std::size_t j = 0; j < a.spans[i].attributes.size(); ++j) {
+      const Attribute &x = a.spans[i].attributes[j], &y = b.spans[i].attributes[j];
+      EXPECT_EQ(std::tie(x.key, x.value), std::tie(y.key, y.value));
     }
   }
 }

@@ -109,10 +109,13 @@ struct SpanTree::SingleCall {
   // The varints and attributes (empty before the generation).
   std::string_view tail(std::size_t bytes) const { return {reinterpret_cast<const char*>(this) + fixed_bytes(), bytes}; }
 
-  static SingleCall* make(std::string_view tail) {
-    void* p = ::operator new(std::max(sizeof(SingleCall), fixed_bytes() + tail.size()));
+  // A block whose tail is VARINTS then ATTRIBUTES.
+  static SingleCall* make(std::string_view varints, std::string_view attributes) {
+    void* p = ::operator new(std::max(sizeof(SingleCall), fixed_bytes() + varints.size() + attributes.size()));
     auto* b = new (p) SingleCall();
-    std::memcpy(reinterpret_cast<char*>(p) + fixed_bytes(), tail.data(), tail.size());
+    char* tail = reinterpret_cast<char*>(p) + fixed_bytes();
+    std::memcpy(tail, varints.data(), varints.size());
+    if (!attributes.empty()) std::memcpy(tail + varints.size(), attributes.data(), attributes.size());
     return b;
   }
   static void destroy(SingleCall* b) noexcept {
@@ -129,7 +132,7 @@ struct SpanTree::SingleCall {
   Generation generation() const {
     // The attributes' length comes first, so the whole tail's length is known from its start.
     std::size_t at = 0;
-    const std::string_view head = tail(6 * 10);  // at most six varints of at most 10 bytes
+    const std::string_view head = tail(6 * kMaxVarintBytes);  // at most six varints
     Generation g;
     const std::size_t attribute_bytes = read_varint(head, at);
     g.end = static_cast<UnixNanos>(static_cast<std::uint64_t>(start) + read_varint(head, at));  // end >= start
@@ -203,7 +206,7 @@ bool SpanTree::add_to_single(SpanNode& n) {
   if (at < 2) n.span.shrink();  // their blocks are kept as they are (most are shared)
   if (at == 0) {
     if (!plain(n) || !no_agent(n) || n.parent != -1) return false;
-    b = SingleCall::make({});
+    b = SingleCall::make({}, {});
     b->count = 1;
     b->kinds = static_cast<std::uint8_t>(n.span.kind);
     b->start = n.span.start_ns;
@@ -230,18 +233,16 @@ bool SpanTree::add_to_single(SpanNode& n) {
       !n.span.status_message.empty() || n.open || n.dropped || n.handoff() != nullptr || !no_agent(n))
     return false;
   const std::string_view attrs = n.span.encoded_attributes();  // built or shrunk: the same bytes
-  std::string tail;
-  tail.reserve(32 + attrs.size());
-  put_varint(tail, attrs.size());
-  put_varint(tail, static_cast<std::uint64_t>(n.span.end_ns) - static_cast<std::uint64_t>(n.span.start_ns));
+  char varints[6 * kMaxVarintBytes];
+  char* end = put_varint(varints, attrs.size());
+  end = put_varint(end, static_cast<std::uint64_t>(n.span.end_ns) - static_cast<std::uint64_t>(n.span.start_ns));
   if (n.has_usage()) {
-    put_zigzag(tail, n.input_tokens());
-    put_zigzag(tail, n.output_tokens());
-    put_zigzag(tail, n.cost().prompt);
-    put_zigzag(tail, n.cost().completion);
+    end = put_varint(end, zigzag(n.input_tokens()));
+    end = put_varint(end, zigzag(n.output_tokens()));
+    end = put_varint(end, zigzag(n.cost().prompt));
+    end = put_varint(end, zigzag(n.cost().completion));
   }
-  tail.append(attrs);
-  SingleCall* g = SingleCall::make(tail);
+  SingleCall* g = SingleCall::make(std::string_view(varints, static_cast<std::size_t>(end - varints)), attrs);
   g->count = 3;
   g->kinds = b->kinds;
   g->agent_source = b->agent_source;
@@ -268,14 +269,13 @@ CompactVector<SpanNode>& SpanTree::nodes() const {
   if (b == nullptr) return self.nodes_;
   CompactVector<SpanNode> nodes;
   nodes.reserve(3);  // as add() reserves for a single call's trace
-  SpanNode root;
+  SpanNode& root = nodes.emplace_back();
   root.span.kind = static_cast<SpanKind>(b->kinds & 0xf);
   root.span.span_id = b->ids[0];
   root.span.start_ns = root.span.end_ns = b->start;
   root.span.set_attribute_block(std::move(b->root_attributes));
-  nodes.push_back(std::move(root));
   if (b->count >= 2) {
-    SpanNode agent;
+    SpanNode& agent = nodes.emplace_back();
     agent.parent = 0;
     agent.span.kind = static_cast<SpanKind>(b->kinds >> 4);
     agent.span.span_id = b->ids[1];
@@ -284,11 +284,10 @@ CompactVector<SpanNode>& SpanTree::nodes() const {
     agent.agent().fp = std::move(b->agent_fp);
     agent.agent().fallback_name = std::move(b->agent_fallback);
     agent.fallback_source = b->agent_source;
-    nodes.push_back(std::move(agent));
   }
   if (b->count == 3) {
     const SingleCall::Generation g = b->generation();
-    SpanNode gen;
+    SpanNode& gen = nodes.emplace_back();
     gen.parent = 1;
     gen.span.kind = SpanKind::kGeneration;
     gen.span.span_id = b->ids[2];
@@ -301,7 +300,6 @@ CompactVector<SpanNode>& SpanTree::nodes() const {
     gen.counts_as_generation = (b->generation_flags & SingleCall::kCountsAsGeneration) != 0;
     gen.unpriced = (b->generation_flags & SingleCall::kUnpriced) != 0;
     if ((b->generation_flags & SingleCall::kHasUsage) != 0) gen.usage() = g.usage;
-    nodes.push_back(std::move(gen));
   }
   SingleCall::destroy(b);
   new (&self.nodes_) CompactVector<SpanNode>(std::move(nodes));

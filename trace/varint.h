@@ -9,17 +9,28 @@
 
 namespace llmtap::trace {
 
-inline void put_varint(std::string& out, std::uint64_t v) {
+inline constexpr std::size_t kMaxVarintBytes = 10;
+
+// Writes V at OUT (at most kMaxVarintBytes); returns the end.
+inline char* put_varint(char* out, std::uint64_t v) {
   while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
+    *out++ = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  *out++ = static_cast<char>(v);
+  return out;
 }
 
-inline void put_zigzag(std::string& out, std::int64_t v) {
-  put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+inline std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
 }
+
+inline void put_varint(std::string& out, std::uint64_t v) {
+  char b[kMaxVarintBytes];
+  out.append(b, put_varint(b, v));
+}
+
+inline void put_zigzag(std::string& out, std::int64_t v) { put_varint(out, zigzag(v)); }
 
 // Reads what put_varint/put_zigzag wrote at AT (moved past it). The bytes are this process's own
 // encoding, always well formed: no bounds are checked.
