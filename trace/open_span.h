@@ -162,7 +162,6 @@ class OpenSpan {
   void set_attribute_block(CompactString block);
   std::string_view encoded_attributes() const { return blob(); }
   void set_encoded_attributes(std::string_view bytes);  // as shrink() keeps them
-  bool building_attributes() const { return building_; }
   // Heap bytes it holds (for the budgets of what is kept).
   std::size_t heap_bytes() const { return name.size() + status_message.size() + blob().size(); }
 

@@ -196,7 +196,7 @@ class SpanTree {
                const std::vector<std::pair<int, NodeTotals>>& carried = {}, std::vector<NodeTotals>* totals = nullptr);
 
  private:
-  struct SingleCall;  // span_tree.cc
+  struct SingleCall;  // span_tree_single_call.cc
 
   // The single-call block, or null in the general form. The word the union holds tells: a
   // node array's block is 16-byte aligned (or null), a single-call block is marked by bit 0.
