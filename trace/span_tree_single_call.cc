@@ -36,7 +36,7 @@ struct SpanTree::SingleCall {
     void* p = ::operator new(std::max(sizeof(SingleCall), fixed_bytes() + varints.size() + attributes.size()));
     auto* b = new (p) SingleCall();
     char* tail = reinterpret_cast<char*>(p) + fixed_bytes();
-    std::memcpy(tail, varints.data(), varints.size());
+    if (!varints.empty()) std::memcpy(tail, varints.data(), varints.size());
     if (!attributes.empty()) std::memcpy(tail + varints.size(), attributes.data(), attributes.size());
     return b;
   }
