@@ -71,9 +71,9 @@ SpanNode generation_node(const ModelCall& call, const PricedCall* priced, bool c
   if (priced != nullptr && priced->cost) {
     node.priced = true;
     node.usage().cost = *priced->cost;
-    s.set("llm.cost.total", pico_to_usd(node.cost().total()));
-    s.set("llm.cost.prompt", pico_to_usd(node.cost().prompt));
-    s.set("llm.cost.completion", pico_to_usd(node.cost().completion));
+    s.set_usd("llm.cost.total", node.cost().total());
+    s.set_usd("llm.cost.prompt", node.cost().prompt);
+    s.set_usd("llm.cost.completion", node.cost().completion);
     if (!priced->table_version.empty()) s.set("llmtap.pricing.version", priced->table_version);
     if (!priced->entry_id.empty()) s.set("llmtap.pricing.entry", priced->entry_id);
   }

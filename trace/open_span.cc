@@ -7,7 +7,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pricing/cost.h"
 #include "trace/shared_strings.h"
+#include "trace/varint.h"
 
 namespace llmtap::trace {
 
@@ -93,18 +95,10 @@ std::string_view interned_value(std::uint16_t id) {
 
 // Encoding of one attribute: a u16 head (type in the top 4 bits, key id in the low 12; id 0xfff:
 // the key follows inline as bytes), then the payload: bytes (varint length), zigzag varint,
-// 8-byte double, nothing (a boolean is its type), varint count and bytes, or a u16 interned
-// value id.
-enum class Type : std::uint8_t { kString, kInt, kDouble, kFalse, kList, kInternedString, kTrue };
+// 8-byte double, nothing (a boolean is its type), varint count and bytes, a u16 interned
+// value id, or a zigzag varint of picodollars (a double when read).
+enum class Type : std::uint8_t { kString, kInt, kDouble, kFalse, kList, kInternedString, kTrue, kPicoUsd };
 constexpr std::uint16_t kInlineKey = 0xfff;
-
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
 
 void put_bytes(std::string& out, std::string_view s) {
   put_varint(out, s.size());
@@ -151,10 +145,8 @@ class Reader {
     switch (type_) {
       case Type::kString: return std::string(bytes());
       case Type::kInternedString: return std::string(interned_value(fixed<std::uint16_t>()));
-      case Type::kInt: {
-        const std::uint64_t z = varint();
-        return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
-      }
+      case Type::kInt: return zigzag();
+      case Type::kPicoUsd: return pico_to_usd(zigzag());
       case Type::kDouble: return fixed<double>();
       case Type::kFalse: return false;
       case Type::kTrue: return true;
@@ -183,14 +175,8 @@ class Reader {
   }
 
  private:
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      const auto c = static_cast<unsigned char>(b_[at_++]);
-      v |= static_cast<std::uint64_t>(c & 0x7f) << shift;
-      if (c < 0x80) return v;
-    }
-  }
+  std::int64_t zigzag() { return read_zigzag(b_, at_); }
+  std::uint64_t varint() { return read_varint(b_, at_); }
   std::string_view bytes() {
     const std::size_t n = varint();
     std::string_view s = b_.substr(at_, n);
@@ -380,7 +366,7 @@ void OpenSpan::set_value(std::string_view key, const AttrValue& v) {
   const std::uint16_t id = attribute_key_id(key);
   if (const auto* i = std::get_if<std::int64_t>(&v)) {
     put_key(entry, id, key, Type::kInt);
-    put_varint(entry, (static_cast<std::uint64_t>(*i) << 1) ^ static_cast<std::uint64_t>(*i >> 63));  // zigzag
+    put_zigzag(entry, *i);
   } else if (const auto* d = std::get_if<double>(&v)) {
     put_key(entry, id, key, Type::kDouble);
     put_fixed(entry, *d);
@@ -394,6 +380,21 @@ void OpenSpan::set_value(std::string_view key, const AttrValue& v) {
   }
   put_entry(building(), id, key, entry);
 }
+
+void OpenSpan::set_usd(std::string_view key, std::int64_t pico) {
+  std::string entry;
+  const std::uint16_t id = attribute_key_id(key);
+  put_key(entry, id, key, Type::kPicoUsd);
+  put_zigzag(entry, pico);
+  put_entry(building(), id, key, entry);
+}
+
+void OpenSpan::set_attribute_block(CompactString block) {
+  drop_attributes();
+  attrs_ = std::move(block);
+}
+
+void OpenSpan::set_encoded_attributes(std::string_view bytes) { set_attribute_block(shared_blob(bytes)); }
 
 std::size_t OpenSpan::attribute_count() const {
   std::size_t n = 0;

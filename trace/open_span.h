@@ -146,6 +146,9 @@ class OpenSpan {
       set_string(key, std::string_view(value));
     }
   }
+  // Sets KEY to the dollars PICO picodollars are (pico_to_usd), kept as the integer: a cost
+  // takes 4-6 bytes instead of a double's 8, and reads back as the same double.
+  void set_usd(std::string_view key, std::int64_t pico);
   std::size_t attribute_count() const;
   void reserve_attributes(std::size_t bytes) { building().reserve(bytes); }
   // Stores the attributes in one exact-size block once the span is built (it then waits in an
@@ -153,6 +156,12 @@ class OpenSpan {
   void shrink();
   // The span as export/ sees it (trace and parent ids are set by the caller).
   Span to_span() const;
+  // The encoded attributes once shrunk, for storage that keeps a span's parts apart (SpanTree's
+  // single-call form): the block they are in, or their bytes; set back the same way.
+  const CompactString& attribute_block() const { return attrs_; }
+  void set_attribute_block(CompactString block);
+  std::string_view encoded_attributes() const { return blob(); }
+  void set_encoded_attributes(std::string_view bytes);  // as shrink() keeps them
   // Heap bytes it holds (for the budgets of what is kept).
   std::size_t heap_bytes() const { return name.size() + status_message.size() + blob().size(); }
 

@@ -85,13 +85,17 @@ SpanNode make_node(SpanKind kind, UnixNanos start, int parent, const char* openi
 }
 
 int SpanTree::add(SpanNode node) {
-  if (nodes_.empty()) nodes_.reserve(3);  // a single call's trace: workflow, agent, generation
+  if (add_to_single(node)) return size() - 1;
   node.span.shrink();
-  nodes_.push_back(std::move(node));
-  return static_cast<int>(nodes_.size()) - 1;
+  CompactVector<SpanNode>& all = nodes();
+  if (all.empty()) all.reserve(3);  // a single call's trace: workflow, agent, generation
+  all.push_back(std::move(node));
+  return static_cast<int>(all.size()) - 1;
 }
 
 int SpanTree::graft(SpanTree&& other, int new_parent) {
+  nodes();
+  other.nodes();
   // The root (index 0) is left behind, so other's index i lands at i - 1 + size().
   const int offset = size() - 1;
   for (std::size_t i = 1; i < other.nodes_.size(); ++i) {
@@ -101,12 +105,6 @@ int SpanTree::graft(SpanTree&& other, int new_parent) {
   }
   other.nodes_.clear();
   return offset;
-}
-
-UnixNanos SpanTree::latest_time() const {
-  UnixNanos t = 0;
-  for (const auto& n : nodes_) t = std::max({t, n.span.start_ns, n.span.end_ns});
-  return t;
 }
 
 namespace {
@@ -126,6 +124,7 @@ void set_rollup_attributes(Span& s, const NodeTotals& r) {
 
 Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_names,
                        const std::vector<std::pair<int, NodeTotals>>& carried, std::vector<NodeTotals>* totals) {
+  nodes();
   const UnixNanos trace_end = latest_time();
   for (auto& n : nodes_) {
     if (n.span.kind != SpanKind::kTool || !n.open) continue;

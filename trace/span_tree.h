@@ -109,6 +109,7 @@ struct SpanNode {
 
   // The usage of a generation (makes this node one); zero for other nodes.
   GenerationUsage& usage();
+  bool has_usage() const { return has_usage_; }
   Cost cost() const { return has_usage_ ? usage_.cost : Cost{}; }
   std::int64_t input_tokens() const { return has_usage_ ? usage_.input_tokens : 0; }
   std::int64_t output_tokens() const { return has_usage_ ? usage_.output_tokens : 0; }
@@ -153,12 +154,30 @@ struct TraceIdentity {
 // A new node: ids, kind, start (= end until children widen it) and the kind attributes.
 SpanNode make_node(SpanKind kind, UnixNanos start, int parent, const char* openinference);
 
+// The spans of one open trace. A trace of a single call (a root, its agent and the agent's
+// generation, as most traces of a gateway are while they wait for a next call that may never
+// come) is held as one block: the three spans' own fields, the generation's attributes inline,
+// about half the bytes of three nodes and an attribute block. Any other node added, and any
+// access to a node, first turns it into the general form (a node array) with the nodes exactly
+// as they were added.
 class SpanTree {
  public:
+  SpanTree() { new (&nodes_) CompactVector<SpanNode>(); }
+  SpanTree(SpanTree&& o) noexcept;
+  SpanTree& operator=(SpanTree&& o) noexcept;
+  SpanTree(const SpanTree&) = delete;
+  SpanTree& operator=(const SpanTree&) = delete;
+  ~SpanTree() {
+    reset();
+    nodes_.~CompactVector();
+  }
+
   int add(SpanNode node);
-  SpanNode& at(int i) { return nodes_[static_cast<std::size_t>(i)]; }
-  const SpanNode& at(int i) const { return nodes_[static_cast<std::size_t>(i)]; }
-  int size() const { return static_cast<int>(nodes_.size()); }
+  SpanNode& at(int i) { return nodes()[static_cast<std::size_t>(i)]; }
+  const SpanNode& at(int i) const { return nodes()[static_cast<std::size_t>(i)]; }
+  int size() const;
+  // Whether it is held in the single-call form (for tests of its memory).
+  bool single_call_form() const { return single() != nullptr; }
 
   // Moves every node of `other` except its root here; the root's children go under `new_parent`.
   // Returns the offset added to `other`'s indices (index i there is i + offset here).
@@ -177,7 +196,22 @@ class SpanTree {
                const std::vector<std::pair<int, NodeTotals>>& carried = {}, std::vector<NodeTotals>* totals = nullptr);
 
  private:
-  CompactVector<SpanNode> nodes_;
+  struct SingleCall;  // span_tree_single_call.cc
+
+  // The single-call block, or null in the general form. The word the union holds tells: a
+  // node array's block is 16-byte aligned (or null), a single-call block is marked by bit 0.
+  SingleCall* single() const;
+  // Keeps NODE in the single-call form when it is the next node such a trace holds.
+  bool add_to_single(SpanNode& node);
+  // The general form's node array, made from the single-call block first if needed (a const
+  // access too: the nodes are the same, only how they are held changes).
+  CompactVector<SpanNode>& nodes() const;
+  void reset() noexcept;
+
+  union {
+    CompactVector<SpanNode> nodes_;
+    std::uintptr_t single_;  // a SingleCall's address | 1
+  };
 };
 
 }  // namespace llmtap::trace

@@ -31,9 +31,48 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+long rss_kb() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  long kb = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr)
+    if (std::sscanf(line, "VmRSS: %ld", &kb) == 1) break;
+  std::fclose(f);
+  return kb;
+}
+
 }  // namespace
 
 int main() {
+  {
+    // A gateway's load: every call a new conversation whose trace then waits, idle, for a next
+    // call (issue 16: at most 1 KB each). RSS growth per open trace, allocator overhead included.
+    constexpr int kOpen = 200000, kBatch = 1000;
+    CountingSink sink;
+    FakePricer pricer;
+    TraceOptions o;
+    o.idle_timeout_ns = 3'600'000 * kMs;
+    o.max_open_traces = kOpen * 2;
+    TraceBuilder builder(o, &pricer, sink);
+    const long rss_before = rss_kb();
+    double add_cpu = 0;
+    for (int base = 0; base < kOpen; base += kBatch) {
+      std::vector<ModelCall> calls;
+      for (int i = base; i < base + kBatch; ++i) calls.push_back(distinct_chat_call(i, kT0 + i * kMs));
+      std::clock_t cpu = std::clock();
+      for (auto& c : calls) builder.on_model_call(std::move(c));
+      add_cpu += static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC;
+    }
+    const long rss_open = rss_kb();
+    std::clock_t cpu = std::clock();
+    builder.close_all(0);
+    const double close_cpu = static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC;
+    std::printf("distinct single calls held open: %d traces, RSS +%.0f B per open trace, %.1f us cpu/call to add, "
+                "%.1f us cpu/trace to close, %zu traces\n",
+                kOpen, 1024.0 * static_cast<double>(rss_open - rss_before) / kOpen, 1e6 * add_cpu / kOpen,
+                1e6 * close_cpu / kOpen, sink.traces);
+  }
   {
     constexpr int kRuns = 20000, kConcurrent = 200;
     std::vector<ModelCall> calls;
