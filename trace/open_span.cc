@@ -164,7 +164,8 @@ class Reader {
     switch (type_) {
       case Type::kString: (void)bytes(); return;
       case Type::kInternedString: (void)fixed<std::uint16_t>(); return;
-      case Type::kInt: (void)varint(); return;
+      case Type::kInt:
+      case Type::kPicoUsd: (void)varint(); return;  // both zigzag varints
       case Type::kDouble: (void)fixed<double>(); return;
       case Type::kFalse:
       case Type::kTrue: return;
