@@ -216,7 +216,9 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     } else if (name == "--max-spool-mb") {
       if (auto e = exporting::parse_megabytes("--max-spool-mb", value, &opts.store_max_spool_bytes); !e.empty()) return e;
     } else if (name == "--max-capture-spool-mb") {
-      if (auto e = exporting::parse_megabytes("--max-capture-spool-mb", value, &opts.capture_spool_max_bytes); !e.empty())
+      if (auto e = exporting::parse_megabytes("--max-capture-spool-mb", value, &opts.capture_spool_max_bytes,
+                                               "no capture spool");
+          !e.empty())
         return e;
     } else if (name == "--log-level") {
       if (std::string e = set_log_level(value, "--log-level"); !e.empty()) return e;

@@ -110,11 +110,14 @@ std::string parse_retention_age(const std::string& value, std::int64_t* max_age_
   return "";
 }
 
-std::string parse_megabytes(std::string_view option, const std::string& value, std::uint64_t* bytes) {
+std::string parse_megabytes(std::string_view option, const std::string& value, std::uint64_t* bytes,
+                            std::string_view zero_means) {
   std::uint64_t n = 0;
   bool ok = !value.empty() && value.size() <= 9;
   for (char c : value) ok &= c >= '0' && c <= '9', n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  if (!ok) return std::string(option) + " wants a whole number of megabytes (0: no cap), got '" + value + "'";
+  if (!ok)
+    return std::string(option) + " wants a whole number of megabytes (0: " + std::string(zero_means) + "), got '" +
+           value + "'";
   *bytes = n << 20;
   return "";
 }

@@ -28,8 +28,9 @@ RetentionPolicy default_retention();
 std::string parse_retention_age(const std::string& value, std::int64_t* max_age_ns);
 // --max-store-mb N: a whole number of MiB; 0 removes the cap.
 std::string parse_max_store_mb(const std::string& value, std::int64_t* max_bytes);
-// A whole number of megabytes for OPTION (0: no cap), as bytes.
-std::string parse_megabytes(std::string_view option, const std::string& value, std::uint64_t* bytes);
+// A whole number of megabytes for OPTION, as bytes; ZERO_MEANS says what 0 does (in the error text).
+std::string parse_megabytes(std::string_view option, const std::string& value, std::uint64_t* bytes,
+                            std::string_view zero_means = "no cap");
 
 // What one prune() removed.
 struct PruneResult {

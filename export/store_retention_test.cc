@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "export/sqlite_store.h"
+#include "export/store_retention.h"
 #include "export/store_spool.h"
 #include "export/test_spans.h"
 
@@ -354,6 +355,22 @@ TEST(StoreBurst, AtTheDeadlineWithAFullSpoolTheRestIsStoredLate) {
   const std::uint64_t in_spool = count_spooled(path + "-spool");
   EXPECT_GT(in_spool, 0u);
   EXPECT_EQ(static_cast<std::uint64_t>(in_db) + in_spool, static_cast<std::uint64_t>(kProduced));
+}
+
+TEST(StoreRetention, MegabyteOptionsParseWholeNumbersAndSayWhatZeroDoes) {
+  std::uint64_t bytes = 7;
+  EXPECT_EQ(parse_megabytes("--max-spool-mb", "0", &bytes), "");
+  EXPECT_EQ(bytes, 0u);
+  EXPECT_EQ(parse_megabytes("--max-spool-mb", "12", &bytes), "");
+  EXPECT_EQ(bytes, 12u << 20);
+  for (const char* bad : {"", "-1", "1.5", "12MB", "1234567890"}) {
+    bytes = 7;
+    EXPECT_EQ(parse_megabytes("--max-spool-mb", bad, &bytes),
+              std::string("--max-spool-mb wants a whole number of megabytes (0: no cap), got '") + bad + "'");
+    EXPECT_EQ(bytes, 7u) << bad;
+  }
+  EXPECT_EQ(parse_megabytes("--max-capture-spool-mb", "x", &bytes, "no capture spool"),
+            "--max-capture-spool-mb wants a whole number of megabytes (0: no capture spool), got 'x'");
 }
 
 }  // namespace
