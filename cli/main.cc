@@ -7,6 +7,9 @@
 #include <vector>
 
 #include <malloc.h>
+#ifdef LLMTAP_WITH_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -53,6 +56,12 @@ int main(int argc, char** argv) {
   // and the store, and each arena keeps its own fragmented peak: at full speed that was ~55 MB of
   // RSS past what --memory-budget-mb holds (docs/benchmarks.md). MALLOC_ARENA_MAX, when set, wins.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+#else
+  // Memory a thread frees goes back to the OS at once, not after mimalloc's default 25 ms: traces
+  // are built on the decode thread and freed on the export and store threads, and at full speed
+  // the delayed pages held ~55 MB of RSS past --memory-budget-mb (docs/benchmarks.md). The
+  // variable, when set, wins.
+  if (std::getenv("MIMALLOC_RESET_DELAY") == nullptr) mi_option_set(mi_option_decommit_delay, 0);
 #endif
   // Logs go to stderr: stdout carries machine-readable output (`listening ADDR`, --json, trees).
   spdlog::set_default_logger(spdlog::stderr_color_mt("llmtap"));
