@@ -57,7 +57,9 @@ TEST(FastRequest, EveryFixtureIdenticalUnderEveryShape) {
     for (ApiShape s : kShapes) {
       RequestParsedBy by = expect_same(s, body, n);
       if (by == RequestParsedBy::kFast) ++fast;
-      if (!has_fast_path(s)) EXPECT_EQ(by, RequestParsedBy::kReference) << n;
+      if (!has_fast_path(s)) {
+        EXPECT_EQ(by, RequestParsedBy::kReference) << n;
+      }
     }
   }
   // Well-formed fixtures take the fast path for Chat, Responses, Anthropic and Gemini (all but the bad-UTF-8 one).

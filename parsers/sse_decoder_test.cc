@@ -130,7 +130,9 @@ TEST(SseDecoder, EventsReadInPlaceAreTheSameAsCopiedOnes) {
     }
     d.finish(sink);
     EXPECT_EQ(sink.texts, expected);
-    if (piece >= 333) EXPECT_GT(sink.in_place, 0);
+    if (piece >= 333) {
+      EXPECT_GT(sink.in_place, 0);
+    }
   }
 }
 

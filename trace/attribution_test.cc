@@ -49,7 +49,9 @@ TEST(Attribution, UserIdsAreHashedWithTheSaltByDefault) {
   EXPECT_EQ(str_attr(*gen, "llmtap.metadata.tenant"), "acme");
   for (const auto& s : t.spans)
     for (const auto& a : s.attributes)
-      if (auto* v = std::get_if<std::string>(&a.value)) EXPECT_EQ(v->find("alice"), std::string::npos) << a.key;
+      if (auto* v = std::get_if<std::string>(&a.value)) {
+        EXPECT_EQ(v->find("alice"), std::string::npos) << a.key;
+      }
 
   const Span& root = t.spans[0];
   EXPECT_EQ(str_attr(root, "user.id"), hash_user_id("0123456789abcdef", "alice@example.com"));

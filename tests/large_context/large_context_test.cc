@@ -86,7 +86,9 @@ std::vector<Trace> run_conversation(int turns, std::size_t result_bytes, bool re
       if (elide) {
         calls.calls = std::move(kept.calls);
         kept.calls.clear();
-        if (turn > 1 && !calls.calls.empty()) EXPECT_GT(calls.calls[0].input_prefix.elided_messages, 0u) << turn;
+        if (turn > 1 && !calls.calls.empty()) {
+          EXPECT_GT(calls.calls[0].input_prefix.elided_messages, 0u) << turn;
+        }
       }
     }
     EXPECT_EQ(calls.calls.size(), 1u) << "turn " << turn;

@@ -102,7 +102,9 @@ TEST_F(CliTrust, NoHomeMeansNoDataDirectoryNotTmp) {
   auto r = llmtap({"ca", "path"}, {"-u", "HOME"});
   EXPECT_NE(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("HOME is not set"), std::string::npos) << r.out;
-  if (!existed) EXPECT_FALSE(fs::exists("/tmp/.local/share/llmtap"));
+  if (!existed) {
+    EXPECT_FALSE(fs::exists("/tmp/.local/share/llmtap"));
+  }
   r = llmtap({"traces", "list"}, {"-u", "HOME"});
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("LLMTAP_DATA_DIR"), std::string::npos) << r.out;

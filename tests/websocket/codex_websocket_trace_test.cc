@@ -179,7 +179,9 @@ void expect_same_trace(const Trace& https, const Trace& ws) {
     EXPECT_EQ(a.end_ns, b.end_ns);
     EXPECT_EQ(a.error, b.error);
     EXPECT_EQ(a.parent_span_id.empty(), b.parent_span_id.empty());
-    if (!a.parent_span_id.empty()) EXPECT_EQ(https_index[a.parent_span_id], ws_index[b.parent_span_id]);
+    if (!a.parent_span_id.empty()) {
+      EXPECT_EQ(https_index[a.parent_span_id], ws_index[b.parent_span_id]);
+    }
     std::map<std::string, std::string> aa, bb;
     for (const auto& at : a.attributes)
       if (!transport_specific(at.key)) aa[at.key] = render(at.value);
