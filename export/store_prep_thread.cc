@@ -1,5 +1,7 @@
 #include "export/store_prep_thread.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "common/thread_name.h"
@@ -73,14 +75,21 @@ void StorePrepThread::discard(PreparedBatch&& batch) {
 }
 
 bool StorePrepThread::read_batch(PreparedBatch& out) {
+  // A batch also ends at 1/128 of the budget in its traces' bytes: large traces (content capture)
+  // must not make kAhead batches of BATCH traces a read-ahead no budget holds.
+  const std::size_t max_bytes = budget_ ? std::max<std::size_t>(budget_->limit() / 128, 1) : SIZE_MAX;
   bool more = true;
-  Trace t;
-  while (out.traces.size() < batch_ && (more = segment_->next(t))) out.traces.push_back(std::move(t));
-  out.rows.resize(out.traces.size());
   std::size_t bytes = 0;
+  Trace t;
+  while (out.traces.size() < batch_ && bytes < max_bytes && (more = segment_->next(t))) {
+    bytes += codec::approx_size(t);
+    out.traces.push_back(std::move(t));
+  }
+  // Rows after the traces have stopped moving (a row may point into its trace's strings).
+  out.rows.resize(out.traces.size());
   for (std::size_t i = 0; i < out.traces.size(); ++i) {
     writer_.prepare(out.traces[i], out.rows[i]);
-    bytes += codec::approx_size(out.traces[i]) + out.rows[i].bytes();
+    bytes += out.rows[i].bytes();
   }
   if (budget_) budget_->charge(MemoryBudget::Account::kStoreQueue, bytes);
   out.charged = bytes;

@@ -4,9 +4,9 @@
 // binds and steps, and it frees the batches the writer is done with (a written trace's strings and
 // vectors were ~11 % of the writer's instructions). In a burst most traces take the spool path
 // (the queue full), so without it the SQLite thread decoded and encoded each of them itself.
-// Bounded: at most kAhead batches read ahead, kMaxGarbage batches waiting to be freed (past that
-// the caller frees its own); batches read ahead are charged to the store queue's share of the
-// memory budget until they are discarded.
+// Bounded: at most kAhead batches read ahead, each of at most BATCH traces and 1/128 of the budget
+// in their bytes, kMaxGarbage batches waiting to be freed (past that the caller frees its own);
+// batches read ahead are charged to the store queue's share of the memory budget until discarded.
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
