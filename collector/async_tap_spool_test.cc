@@ -20,6 +20,7 @@
 
 #include "collector/async_tap.h"
 #include "collector/hold_gate_test_util.h"
+#include "common/test_temp_dir.h"
 
 namespace llmtap {
 namespace {
@@ -44,13 +45,8 @@ struct GateSink : ModelCallSink, HoldGate {
   }
 };
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/llmtap-capture-spool-test.XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : test_support::TempDir {
+  TempDir() : test_support::TempDir("llmtap-capture-spool-test") {}
 };
 
 ConnectionInfo conn_info() {

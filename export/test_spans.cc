@@ -58,13 +58,6 @@ Trace support_trace(const std::string& trace_id, const std::string& secret) {
   return t;
 }
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/llmtap-export-XXXXXX";
-  path = ::mkdtemp(tmpl);
-}
-
-TempDir::~TempDir() { std::filesystem::remove_all(path); }
-
 bool any_file_contains(const std::string& dir, const std::string& needle) {
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;

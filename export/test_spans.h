@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/span.h"
+#include "common/test_temp_dir.h"
 
 namespace llmtap::exporting::testing {
 
@@ -16,10 +17,8 @@ Trace support_trace(const std::string& trace_id = "0af7651916cd43dd8448eb211c803
                     const std::string& secret = "");
 
 // A private temporary directory, removed with its contents.
-struct TempDir {
-  TempDir();
-  ~TempDir();
-  std::string path;
+struct TempDir : test_support::TempDir {
+  TempDir() : test_support::TempDir("llmtap-export") {}
 };
 
 // True if any regular file under DIR (recursively) contains NEEDLE.

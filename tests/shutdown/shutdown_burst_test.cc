@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "cli/pipeline.h"
+#include "common/test_temp_dir.h"
 #include "export/sqlite_store.h"
 #include "export/store_spool.h"
 #include "trace/trace_builder.h"
@@ -28,13 +29,8 @@ using trace::testing::distinct_chat_call;
 using trace::testing::kMs;
 using trace::testing::kT0;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/llmtap-shutdown-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
+struct TempDir : test_support::TempDir {
+  TempDir() : test_support::TempDir("llmtap-shutdown") {}
 };
 
 std::int64_t stored_traces(const std::string& path) {
