@@ -182,6 +182,16 @@ def read_log(path):
         return [json.loads(l) for l in f if l.strip()]
 
 
+def read_log_after_closes(path, closes, deadline_s=10.0):
+    # The sim echoes a close frame before it logs the close, so the client can be done first.
+    end = time.monotonic() + deadline_s
+    while True:
+        entries = read_log(path)
+        if sum(1 for e in entries if e.get("event") == "close") >= closes or time.monotonic() > end:
+            return entries
+        time.sleep(0.05)
+
+
 def check_tool_loop(c, fragments=1, ping_between=False, force_64=False):
     # Prewarm: the request's state, no output, zero usage.
     c.send_json(create([{"type": "message", "role": "developer", "content": "You are a shell agent."}],
@@ -267,7 +277,7 @@ def main():
         # Not a Responses path: no upgrade.
         assert Client(port, path="/v1/realtime").status == 404
 
-        entries = read_log(log)
+        entries = read_log_after_closes(log, closes=2)
         upgrades = [e for e in entries if e.get("event") == "upgrade" and e.get("status") == 101]
         assert [u["path"] for u in upgrades] == ["/v1/responses", "/backend-api/codex/responses"], upgrades
         assert upgrades[0]["deflate"] == "permessage-deflate" and upgrades[1]["deflate"] is None
