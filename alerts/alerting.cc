@@ -84,18 +84,27 @@ void Alerting::tick(UnixNanos now) {
   dispatch(events);
 }
 
-void AlertingTraceSink::on_trace(const Trace& trace) {
-  const UnixNanos now = now_ns();
-  std::vector<std::string> hit = alerting_.on_trace(trace, now);
-  if (hit.empty() || trace.spans.empty()) return next_.on_trace(trace);
-  Trace marked = trace;  // rare: only traces that set a rule off are copied
-  Span& root = marked.spans.front();
+void AlertingTraceSink::mark(Trace& trace, std::vector<std::string> hit) const {
+  Span& root = trace.spans.front();
   // An event per rule, at the root's end (when the trace was judged): the OTLP view of the alert.
   for (const auto& rule : hit)
     root.events.push_back({"llmtap.alert", std::max(root.end_ns, root.start_ns),
                            {{"llmtap.alert.rule", rule}, {"llmtap.alert.kind", alerting_.kind_of(rule)}}});
   root.set("llmtap.alerts", std::move(hit));
-  next_.on_trace(marked);
+}
+
+void AlertingTraceSink::on_trace(const Trace& trace) {
+  std::vector<std::string> hit = alerting_.on_trace(trace, now_ns());
+  if (hit.empty() || trace.spans.empty()) return next_.on_trace(trace);
+  Trace marked = trace;  // only traces that set a rule off are copied, and only when shown, not taken
+  mark(marked, std::move(hit));
+  next_.take_trace(std::move(marked));
+}
+
+void AlertingTraceSink::take_trace(Trace&& trace) {
+  std::vector<std::string> hit = alerting_.on_trace(trace, now_ns());
+  if (!hit.empty() && !trace.spans.empty()) mark(trace, std::move(hit));
+  next_.take_trace(std::move(trace));
 }
 
 void AlertingCallSink::on_model_call(ModelCall call) {

@@ -59,10 +59,12 @@ class AlertingTraceSink final : public TraceSink {
  public:
   AlertingTraceSink(Alerting& alerting, TraceSink& next) : alerting_(alerting), next_(next) {}
   void on_trace(const Trace& trace) override;
+  void take_trace(Trace&& trace) override;  // marked in place, handed on without a copy
   void flush() override { next_.flush(); }
   void stop_by(std::chrono::steady_clock::time_point deadline) override { next_.stop_by(deadline); }
 
  private:
+  void mark(Trace& trace, std::vector<std::string> hit) const;
   Alerting& alerting_;
   TraceSink& next_;
 };
