@@ -84,8 +84,9 @@ StoreWriter::StoreWriter(sqlite3* db)
       // New traces' rows go in first; a trace not returned was stored before (a trace delivered in
       // parts), which the one uniqueness check on trace_id tells without a SELECT per trace.
       add_traces_(db, std::string("INSERT INTO ") + kTraceColumns, kTraceColumnCount, kTraceRowsPerInsert,
-                  " ON CONFLICT(trace_id) DO NOTHING RETURNING trace_id") {
-  for (auto* st : {&add_traces_.rows(1), &put_spans_.rows(1), &put_trace_, &stored_spans_, &put_event_, &drop_events_})
+                  " ON CONFLICT(trace_id) DO NOTHING"),
+      inserted_ids_(db, "SELECT trace_id FROM traces WHERE rowid>=?1 AND rowid<=?2") {
+  for (auto* st : {&add_traces_.rows(1), &inserted_ids_, &put_spans_.rows(1), &put_trace_, &stored_spans_, &put_event_, &drop_events_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
   if (error_.empty() && keys_.load(&error_)) committed_->publish(keys_.dictionary());
   aggregates_ = std::make_unique<AggregateWriter>(db, keys_);
@@ -162,18 +163,28 @@ std::string StoreWriter::write_traces(const std::vector<Trace>& batch, const std
     }
     bind_trace_row(add, p, trace_id_of(t), f.totals, f.agents, f.report);
   }
+  if (!add.exec()) return sqlite_reason(db_, add.last_rc());
+  // Every row went in: no trace was stored before (the common case). Otherwise the ones that did
+  // are told by their row ids: each new row takes the largest rowid + 1, a row left out takes none,
+  // so this statement's rows are the last CHANGES ids up to the last inserted one. (RETURNING would
+  // say the same for a B-tree insert per row into a temporary table.)
+  const auto changes = static_cast<std::size_t>(sqlite3_changes(db_));
   inserted_.clear();
-  int rc;
-  while ((rc = add.step()) == SQLITE_ROW) inserted_.emplace_back(add.view(0));
-  add.reset();
-  if (rc != SQLITE_DONE) return sqlite_reason(db_, rc);
+  if (changes > 0 && changes < n) {
+    const std::int64_t last = sqlite3_last_insert_rowid(db_);
+    inserted_ids_.bind(1, last - static_cast<std::int64_t>(changes) + 1).bind(2, last);
+    int rc;
+    while ((rc = inserted_ids_.step()) == SQLITE_ROW) inserted_.emplace_back(inserted_ids_.view(0));
+    inserted_ids_.reset();
+    if (rc != SQLITE_DONE) return sqlite_reason(db_, rc);
+  }
   for (std::size_t r = 0; r < n; ++r) {
     const std::string& tid = trace_id_of(batch[at[r]]);
-    // Inserted: returned, and the first of this statement's rows with its id (a later one with the
-    // same id met that row: a later part).
+    // Inserted: the first of this statement's rows with its id (a later one with the same id met that
+    // row: a later part), and among the rows that went in.
     bool first = true;
     for (std::size_t e = 0; e < r && first; ++e) first = trace_id_of(batch[at[e]]) != tid;
-    const bool existed = !first || std::find(inserted_.begin(), inserted_.end(), tid) == inserted_.end();
+    const bool existed = !first || (changes < n && std::find(inserted_.begin(), inserted_.end(), tid) == inserted_.end());
     if (std::string e = write_trace(batch[at[r]], pre_of(at[r]), existed); !e.empty()) return e;
   }
   return "";

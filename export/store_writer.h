@@ -66,8 +66,9 @@ class StoreWriter {
   KeyTable keys_;
   std::shared_ptr<CommittedKeys> committed_;
   sql::Stmt put_trace_, stored_spans_, put_event_, drop_events_;
-  sql::MultiRowInsert add_traces_;  // new traces rows, up to 32 per statement (RETURNING those inserted)
-  sql::MultiRowInsert put_spans_;  // a trace's spans, up to 16 per statement
+  sql::MultiRowInsert put_spans_;   // a trace's spans, up to 16 per statement
+  sql::MultiRowInsert add_traces_;  // new traces rows, up to 32 per statement
+  sql::Stmt inserted_ids_;          // the trace ids of a range of traces rowids
   // The traces rows of one add_traces_ statement, for traces the writer encodes itself (their bytes
   // must outlive the statement's step).
   struct FreshRow {
@@ -75,7 +76,7 @@ class StoreWriter {
     std::string agents, report;
   };
   std::vector<FreshRow> fresh_rows_;
-  std::vector<std::string> inserted_;  // the trace ids add_traces_ returned
+  std::vector<std::string> inserted_;  // the trace ids an add_traces_ statement inserted, when not all
   std::unique_ptr<AggregateWriter> aggregates_;  // store_aggregates.h, kept with every trace written
   std::string attrs_, report_;  // reused encoding buffers
   std::vector<std::pair<std::string, std::string>> span_blobs_;  // one INSERT's spans: attrs, content
