@@ -275,7 +275,7 @@ std::string StoreWriter::write(const std::vector<Trace>& batch, const std::vecto
   if (int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); rc != SQLITE_OK)
     return sqlite_reason(db_, rc);
   keys_.dictionary().mark();
-  std::string why;
+  std::string why = aggregates_->begin();
   std::vector<std::size_t> at;  // a statement's traces (those with spans), by position in BATCH
   for (std::size_t i = 0; i < batch.size() && why.empty(); ++i) {
     if (!batch[i].spans.empty()) at.push_back(i);
@@ -287,7 +287,10 @@ std::string StoreWriter::write(const std::vector<Trace>& batch, const std::vecto
   if (why.empty()) why = aggregates_->flush();
   if (why.empty()) {
     if (int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) why = sqlite_reason(db_, rc);
-    else committed_->publish(keys_.dictionary());  // keys this batch added can be used by prepare() now
+    else {
+      committed_->publish(keys_.dictionary());  // keys this batch added can be used by prepare() now
+      aggregates_->committed();
+    }
   }
   if (!why.empty()) {
     sql::exec(db_, "ROLLBACK");  // a failed COMMIT can leave the transaction open
