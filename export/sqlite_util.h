@@ -80,13 +80,14 @@ class Stmt {
   int last_rc_ = SQLITE_OK;
 };
 
-// HEAD ("INSERT INTO t(a,b) VALUES") with 1..MAX_ROWS rows of COLUMNS parameters, one statement per
-// row count prepared on first use: a statement's fixed cost (cursors opened, the halt) is shared by
-// its rows. Row r's column c (both from 0) is parameter r * COLUMNS + c + 1.
+// HEAD ("INSERT INTO t(a,b) VALUES") with 1..MAX_ROWS rows of COLUMNS parameters, then TAIL (an
+// upsert or RETURNING clause, or nothing), one statement per row count prepared on first use: a
+// statement's fixed cost (cursors opened, the halt) is shared by its rows. Row r's column c (both
+// from 0) is parameter r * COLUMNS + c + 1.
 class MultiRowInsert {
  public:
-  MultiRowInsert(sqlite3* db, std::string head, int columns, std::size_t max_rows)
-      : db_(db), head_(std::move(head)), columns_(columns), statements_(max_rows) {}
+  MultiRowInsert(sqlite3* db, std::string head, int columns, std::size_t max_rows, std::string tail = "")
+      : db_(db), head_(std::move(head)), tail_(std::move(tail)), columns_(columns), statements_(max_rows) {}
   std::size_t max_rows() const { return statements_.size(); }
   // The first parameter of row R.
   int param(std::size_t r, int column = 0) const { return static_cast<int>(r) * columns_ + column + 1; }
@@ -99,6 +100,7 @@ class MultiRowInsert {
         for (int c = 0; c < columns_; ++c) text += (c ? ",?" : "?") + std::to_string(param(r, c));
         text += ")";
       }
+      text += tail_;
       st = std::make_unique<Stmt>(db_, text.c_str());
     }
     return *st;
@@ -106,7 +108,7 @@ class MultiRowInsert {
 
  private:
   sqlite3* db_;
-  std::string head_;
+  std::string head_, tail_;
   int columns_;
   std::vector<std::unique_ptr<Stmt>> statements_;  // [n - 1]: n rows
 };

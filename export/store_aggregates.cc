@@ -261,6 +261,7 @@ CREATE INDEX IF NOT EXISTS trace_stats_by_session ON trace_stats(session, start_
 AggregateWriter::AggregateWriter(sqlite3* db, KeyTable& keys)
     : db_(db),
       keys_(keys),
+      data_version_st_(db, "PRAGMA data_version"),
       get_agg_(db, "SELECT data FROM report_hours WHERE kind=?1 AND hour=?2 AND key=?3"),
       put_agg_(db, "INSERT OR REPLACE INTO report_hours(kind,hour,key,data) VALUES(?1,?2,?3,?4)"),
       drop_agg_(db, "DELETE FROM report_hours WHERE kind=?1 AND hour=?2 AND key=?3"),
@@ -270,7 +271,7 @@ AggregateWriter::AggregateWriter(sqlite3* db, KeyTable& keys)
       stored_spans_(db, spans_of_trace_sql(false).c_str()),
       put_stats_(db, "INSERT OR REPLACE INTO trace_stats(trace_id,start_ns,cost_usd,loop,user,session) VALUES", 6,
                  kStatsRowsPerInsert) {
-  for (auto* st : {&get_agg_, &put_agg_, &drop_agg_, &put_stats_.rows(1), &drop_stats_, &drop_stats_any_start_, &get_report_,
+  for (auto* st : {&data_version_st_, &get_agg_, &put_agg_, &drop_agg_, &put_stats_.rows(1), &drop_stats_, &drop_stats_any_start_, &get_report_,
                    &stored_spans_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
 }
@@ -370,12 +371,16 @@ std::string AggregateWriter::flush() {
   }
   for (auto& [k, delta] : pending_) {
     GroupAggregate row;
-    get_agg_.bind(1, static_cast<int>(k.kind)).bind(2, k.hour).bind(3, std::string_view(k.key));
-    const int rc = get_agg_.step();
-    if (rc == SQLITE_ROW && !row.decode(get_agg_.blob(0))) why = "a stored aggregate does not decode";
-    else if (rc != SQLITE_ROW && rc != SQLITE_DONE) why = sqlite_reason(db_, rc);
-    get_agg_.reset();
-    if (!why.empty()) break;
+    if (auto kept = kept_.find(k); kept != kept_.end()) {
+      row = std::move(kept->second);  // as stored (an absent row kept as all zero, as it reads)
+    } else {
+      get_agg_.bind(1, static_cast<int>(k.kind)).bind(2, k.hour).bind(3, std::string_view(k.key));
+      const int rc = get_agg_.step();
+      if (rc == SQLITE_ROW && !row.decode(get_agg_.blob(0))) why = "a stored aggregate does not decode";
+      else if (rc != SQLITE_ROW && rc != SQLITE_DONE) why = sqlite_reason(db_, rc);
+      get_agg_.reset();
+      if (!why.empty()) break;
+    }
     row.merge(delta);
     // A group every trace of which went away leaves no row behind.
     sql::Stmt& st = row.counts[GroupAggregate::kCalls] == 0 && row.counts[GroupAggregate::kTraces] == 0 &&
@@ -389,9 +394,34 @@ std::string AggregateWriter::flush() {
       why = sqlite_reason(db_, st.last_rc());
       break;
     }
+    // A dropped row reads back as a fresh one (not the rounding its sums were left with).
+    if (keep_) written_.insert_or_assign(k, &st == &drop_agg_ ? GroupAggregate() : std::move(row));
   }
   pending_.clear();
   return why;
+}
+
+std::int64_t AggregateWriter::data_version() {
+  const std::int64_t v = data_version_st_.step() == SQLITE_ROW ? data_version_st_.i64(0) : -1;
+  data_version_st_.reset();
+  return v;
+}
+
+std::string AggregateWriter::begin() {
+  if (!error_.empty()) return error_;
+  keep_ = true;
+  written_.clear();
+  const std::int64_t version = data_version();
+  if (version < 0 || version != kept_version_ || sqlite3_total_changes64(db_) != kept_changes_) kept_.clear();
+  return "";
+}
+
+void AggregateWriter::committed() {
+  // Rows not written by this transaction are let go: what is kept is at most one batch's groups.
+  kept_ = std::move(written_);
+  written_.clear();
+  kept_version_ = data_version();
+  kept_changes_ = sqlite3_total_changes64(db_);
 }
 
 bool rekey_trace_stats(sqlite3* db, std::string* error) {

@@ -111,7 +111,17 @@ class AggregateWriter {
   void discard() {
     pending_.clear();
     stats_.clear();
+    kept_.clear();
+    written_.clear();
   }
+  // A writer of many transactions keeps the report_hours rows its last one wrote (one batch's
+  // groups: bounded) and its next flush() merges into them instead of reading and decoding each row
+  // again. begin(), after BEGIN, lets go of them if the store changed since the last committed()
+  // other than by this writer (another connection: PRAGMA data_version; this one, as retention or
+  // a key insert: its change count); committed() after COMMIT keeps what flush() wrote. Without
+  // begin() nothing is kept (retention, migrations). "" or the error.
+  std::string begin();
+  void committed();
   // The stored trace TRACE_ID as the report reads it (*FOUND false if it is not stored).
   std::string stored_trace(std::string_view trace_id, Trace& out, bool* found);
 
@@ -130,8 +140,14 @@ class AggregateWriter {
   };
   std::string write_stats();
 
+  std::int64_t data_version();
+
   AggregateMap pending_;
   std::vector<StatsRow> stats_;  // in the order added (a later row of one trace replaces an earlier)
+  bool keep_ = false;                 // begin() was called: flush() fills written_
+  AggregateMap kept_, written_;       // rows as stored at the last committed(); as this transaction writes them
+  std::int64_t kept_version_ = -1, kept_changes_ = -1;  // data_version and total changes at committed()
+  sql::Stmt data_version_st_;
   sql::Stmt get_agg_, put_agg_, drop_agg_, drop_stats_, drop_stats_any_start_, get_report_, stored_spans_;
   sql::MultiRowInsert put_stats_;
 };

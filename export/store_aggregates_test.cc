@@ -12,6 +12,7 @@
 #include "export/sqlite_store.h"
 #include "export/store_retention.h"
 #include "export/store_schema.h"
+#include "export/store_writer.h"
 #include "export/test_spans.h"
 
 namespace llmtap::exporting {
@@ -269,6 +270,53 @@ TEST(StoreAggregates, RetentionTakesOffWhatItDeletes) {
   EXPECT_EQ(r.traces(), 4u);
   EXPECT_EQ(count(path, "SELECT COUNT(*) FROM trace_stats"), 4);
   expect_consistent(path, 4);
+}
+
+// What another writer (another process's retention, say) does to the store: trace ID deleted and
+// the aggregates rebuilt from the traces left, in one transaction on DB.
+void delete_and_rebuild(sqlite3* db, const std::string& id) {
+  const std::string del = "BEGIN IMMEDIATE; DELETE FROM spans WHERE trace_id='" + id + "'; DELETE FROM traces WHERE trace_id='" +
+                          id + "'; DELETE FROM report_hours; DELETE FROM trace_stats;";
+  ASSERT_EQ(sqlite3_exec(db, del.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::string error;
+  ASSERT_TRUE(build_aggregates(db, &error)) << error;
+  ASSERT_EQ(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+}
+
+TEST(StoreAggregates, AWriterMergesIntoTheRowsItKeptOnlyWhileNoOneElseChangedTheStore) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  auto id = [](int n) {
+    char s[33];
+    std::snprintf(s, sizeof s, "%032x", n + 1);
+    return std::string(s);
+  };
+  // Every trace in the same hour, so that each batch merges into the groups the one before wrote.
+  auto trace = [&](int n) { return testing::support_trace(id(n)); };
+  sqlite3* db = nullptr;
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  int from = 0;
+  std::string error;
+  ASSERT_TRUE(bring_schema_up_to_date(db, &from, &error)) << error;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  {
+    StoreWriter writer(db);
+    ASSERT_EQ(writer.error(), "");
+    ASSERT_EQ(writer.write({trace(0), trace(1)}), "");
+    ASSERT_EQ(writer.write({trace(2)}), "");  // merged into the kept rows
+    expect_consistent(path, 3);
+    // Another connection changes them: the next batch reads them again.
+    delete_and_rebuild(other, id(0));
+    ASSERT_EQ(writer.write({trace(3)}), "");
+    expect_consistent(path, 3);
+    // So does a change by the writer's own connection outside its batches (retention runs there).
+    delete_and_rebuild(db, id(1));
+    ASSERT_EQ(writer.write({trace(4)}), "");
+    expect_consistent(path, 3);
+  }
+  sqlite3_close(other);
+  sqlite3_close(db);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // for ten-span agent traces. Then the cost of opening a reader and of the writer's quick_check on the
 // resulting store. Uses only SqliteStore's public API, so the same file measures any version.
 // Usage: store_bench [TRACES] [--keep DIR]     (default 100,000 traces per workload)
+//        store_bench --writer [TRACES]          the SQLite thread's work alone, without threads (below)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,7 +19,10 @@
 #include <spdlog/spdlog.h>
 
 #include "export/sqlite_store.h"
+#include "export/sqlite_util.h"
+#include "export/store_encoding.h"
 #include "export/store_file.h"
+#include "export/store_writer.h"
 
 using namespace llmtap;
 using namespace llmtap::exporting;
@@ -182,14 +186,68 @@ void run(const char* name, const std::string& dir, std::uint64_t traces, Trace (
   std::fflush(stdout);
 }
 
+double thread_cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// --writer: what the store's SQLite thread does per batch, and nothing else, the same on every run
+// and every version: batches of 1,024 traces, their rows encoded beforehand (as the prep thread and
+// the callers do), written by StoreWriter on this thread, a checkpoint after each batch outside the
+// measured part. With threads, which traces the writer encodes itself and how many go in a batch
+// depend on timing; here they do not, so instruction counts compare versions exactly:
+//   valgrind --tool=callgrind --toggle-collect='*StoreWriter::write*' export/store_bench --writer 20000
+void run_writer(const char* name, const std::string& dir, std::uint64_t traces, Trace (*make)(std::uint64_t)) {
+  const std::string path = dir + "/" + name + "-writer.db";
+  std::string error;
+  SqliteStore::open(path, &error).reset();  // a store of the current schema
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK ||
+      !sql::exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; "
+                     "PRAGMA wal_autocheckpoint=0;", &error)) {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), error.empty() ? sqlite3_errmsg(db) : error.c_str());
+    std::exit(1);
+  }
+  std::uint64_t spans = 0;
+  double writer_cpu = 0;
+  {
+    StoreWriter writer(db);
+    for (std::uint64_t first = 0; first < traces; first += 1024) {
+      std::vector<Trace> batch;
+      for (std::uint64_t n = first; n < std::min(traces, first + 1024); ++n) batch.push_back(make(n));
+      std::vector<EncodedTrace> rows(batch.size());
+      for (std::size_t i = 0; i < batch.size(); ++i) writer.prepare(batch[i], rows[i]);
+      if (writer.add_wanted_keys().empty())  // a new store's first keys, then every trace encodes
+        for (std::size_t i = 0; i < batch.size(); ++i)
+          if (!rows[i].ready) writer.prepare(batch[i], rows[i]);
+      for (const auto& t : batch) spans += t.spans.size();
+      const double c0 = thread_cpu_now();
+      if (std::string why = writer.write(batch, &rows); !why.empty()) {
+        std::fprintf(stderr, "%s: %s\n", name, why.c_str());
+        std::exit(1);
+      }
+      writer_cpu += thread_cpu_now() - c0;
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+  }
+  sqlite3_close(db);
+  std::printf("store_writer %s spans %llu writer_cpu_s %.2f spans_per_writer_cpu_s %.0f mb %.1f load %s\n", name,
+              static_cast<unsigned long long>(spans), writer_cpu, writer_cpu > 0 ? static_cast<double>(spans) / writer_cpu : 0.0,
+              static_cast<double>(std::filesystem::file_size(path)) / 1e6, load_average().c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::uint64_t traces = 100000;
   std::string dir;
+  bool writer_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--keep" && i + 1 < argc) dir = argv[++i];
+    else if (a == "--writer") writer_only = true;
     else traces = std::strtoull(argv[i], nullptr, 10);
   }
   spdlog::set_level(spdlog::level::warn);
@@ -197,6 +255,13 @@ int main(int argc, char** argv) {
   if (temporary) {
     char tmpl[] = "/tmp/llmtap-store-bench-XXXXXX";
     dir = ::mkdtemp(tmpl);
+  }
+  if (writer_only) {
+    run_writer("gateway", dir, traces, [](std::uint64_t n) { return gateway_trace(n, false); });
+    run_writer("gateway_content", dir, traces, [](std::uint64_t n) { return gateway_trace(n, true); });
+    run_writer("agents", dir, traces / 5, agent_trace);
+    if (temporary) std::filesystem::remove_all(dir);
+    return 0;
   }
   run("gateway", dir, traces, [](std::uint64_t n) { return gateway_trace(n, false); });
   run("gateway_content", dir, traces, [](std::uint64_t n) { return gateway_trace(n, true); });

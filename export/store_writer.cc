@@ -65,25 +65,28 @@ TraceTotals trace_totals(const Trace& trace) {
 }
 
 constexpr const char* kTraceColumns =
-    "traces(trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,error_count,updated_ns,report) "
-    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
+    "traces(trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,error_count,updated_ns,report) VALUES";
+constexpr int kTraceColumnCount = 10;
+constexpr std::size_t kTraceRowsPerInsert = 32;
 
 StoreWriter::StoreWriter(sqlite3* db)
     : db_(db),
       keys_(db, /*writable=*/true),
       committed_(std::make_shared<CommittedKeys>()),
-      // A new trace's row goes in first; no change means the trace was stored before (a trace delivered
-      // in parts), which the one uniqueness check on trace_id tells without a SELECT per trace.
-      add_trace_(db, (std::string("INSERT INTO ") + kTraceColumns + " ON CONFLICT(trace_id) DO NOTHING").c_str()),
-      put_trace_(db, (std::string("INSERT OR REPLACE INTO ") + kTraceColumns).c_str()),
+      put_trace_(db, (std::string("INSERT OR REPLACE INTO ") + kTraceColumns + "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)").c_str()),
       stored_spans_(db, spans_of_trace_sql(false).c_str()),
       put_event_(db, "INSERT INTO span_events(trace_id,span_id,seq,time_ns,name,attrs) VALUES(?1,?2,?3,?4,?5,?6)"),
       drop_events_(db, "DELETE FROM span_events WHERE trace_id=?1 AND span_id=?2"),
       put_spans_(db,
                  "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
                  "status_message,attrs,content) VALUES",
-                 12, 16) {
-  for (auto* st : {&add_trace_, &put_spans_.rows(1), &put_trace_, &stored_spans_, &put_event_, &drop_events_})
+                 12, 16),
+      // New traces' rows go in first; a trace not returned was stored before (a trace delivered in
+      // parts), which the one uniqueness check on trace_id tells without a SELECT per trace.
+      add_traces_(db, std::string("INSERT INTO ") + kTraceColumns, kTraceColumnCount, kTraceRowsPerInsert,
+                  " ON CONFLICT(trace_id) DO NOTHING"),
+      inserted_ids_(db, "SELECT trace_id FROM traces WHERE rowid>=?1 AND rowid<=?2") {
+  for (auto* st : {&add_traces_.rows(1), &inserted_ids_, &put_spans_.rows(1), &put_trace_, &stored_spans_, &put_event_, &drop_events_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
   if (error_.empty() && keys_.load(&error_)) committed_->publish(keys_.dictionary());
   aggregates_ = std::make_unique<AggregateWriter>(db, keys_);
@@ -117,34 +120,78 @@ std::string StoreWriter::add_wanted_keys() {
   return "";
 }
 
-bool StoreWriter::put_trace_row(sql::Stmt& st, const std::string& tid, const TraceTotals& t, std::string_view agents,
-                                std::string_view report) {
-  st.bind_ref(1, std::string_view(tid))
-      .bind(2, t.start_ns)
-      .bind(3, t.end_ns)
-      .bind_ref(4, std::string_view(t.workflow))
-      .bind_ref(5, agents)
-      .bind(6, t.span_count);
-  if (t.cost_usd) st.bind(7, *t.cost_usd);
-  else st.bind_null(7);
-  st.bind(8, t.error_count).bind(9, now_ns()).bind_blob_ref(10, report);
-  return st.exec();
+void StoreWriter::bind_trace_row(sql::Stmt& st, int first, const std::string& tid, const TraceTotals& t,
+                                 std::string_view agents, std::string_view report) {
+  const int p = first - 1;
+  st.bind_ref(p + 1, std::string_view(tid))
+      .bind(p + 2, t.start_ns)
+      .bind(p + 3, t.end_ns)
+      .bind_ref(p + 4, std::string_view(t.workflow))
+      .bind_ref(p + 5, agents)
+      .bind(p + 6, t.span_count);
+  if (t.cost_usd) st.bind(p + 7, *t.cost_usd);
+  else st.bind_null(p + 7);
+  st.bind(p + 8, t.error_count).bind(p + 9, now_ns()).bind_blob_ref(p + 10, report);
 }
 
-std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* rows) {
-  const std::string& tid = trace.trace_id.empty() ? trace.spans.front().trace_id : trace.trace_id;
-  // The totals row as if the trace were new (encoded beforehand when ROWS has it).
-  TraceTotals fresh;
-  std::string fresh_agents;
-  if (!rows) {
-    fresh = trace_totals(trace);
-    fresh_agents = agents_json(fresh.agents);
-    if (!encode_report_projection(trace, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
+namespace {
+const std::string& trace_id_of(const Trace& t) { return t.trace_id.empty() ? t.spans.front().trace_id : t.trace_id; }
+}  // namespace
+
+std::string StoreWriter::write_traces(const std::vector<Trace>& batch, const std::vector<EncodedTrace>* rows,
+                                      const std::vector<std::size_t>& at) {
+  auto pre_of = [&](std::size_t i) -> const EncodedTrace* {
+    return rows && i < rows->size() && (*rows)[i].ready ? &(*rows)[i] : nullptr;
+  };
+  const std::size_t n = at.size();
+  sql::Stmt& add = add_traces_.rows(n);
+  if (!add.ok()) return sqlite_reason(db_, sqlite3_errcode(db_));
+  if (fresh_rows_.size() < n) fresh_rows_.resize(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    const Trace& t = batch[at[r]];
+    const int p = add_traces_.param(r);
+    if (const EncodedTrace* pre = pre_of(at[r])) {
+      bind_trace_row(add, p, trace_id_of(t), pre->totals, pre->agents, pre->report);
+      continue;
+    }
+    FreshRow& f = fresh_rows_[r];
+    f.totals = trace_totals(t);
+    f.agents = agents_json(f.totals.agents);
+    if (!encode_report_projection(t, keys_, f.report)) {
+      add.reset();
+      return sqlite_reason(db_, sqlite3_errcode(db_));
+    }
+    bind_trace_row(add, p, trace_id_of(t), f.totals, f.agents, f.report);
   }
-  if (!put_trace_row(add_trace_, tid, rows ? rows->totals : fresh, rows ? rows->agents : fresh_agents,
-                     rows ? rows->report : report_))
-    return sqlite_reason(db_, add_trace_.last_rc());
-  const bool existed = sqlite3_changes(db_) == 0;
+  if (!add.exec()) return sqlite_reason(db_, add.last_rc());
+  // Every row went in: no trace was stored before (the common case). Otherwise the ones that did
+  // are told by their row ids: each new row takes the largest rowid + 1, a row left out takes none,
+  // so this statement's rows are the last CHANGES ids up to the last inserted one. (RETURNING would
+  // say the same for a B-tree insert per row into a temporary table.)
+  const auto changes = static_cast<std::size_t>(sqlite3_changes(db_));
+  inserted_.clear();
+  if (changes > 0 && changes < n) {
+    const std::int64_t last = sqlite3_last_insert_rowid(db_);
+    inserted_ids_.bind(1, last - static_cast<std::int64_t>(changes) + 1).bind(2, last);
+    int rc;
+    while ((rc = inserted_ids_.step()) == SQLITE_ROW) inserted_.emplace_back(inserted_ids_.view(0));
+    inserted_ids_.reset();
+    if (rc != SQLITE_DONE) return sqlite_reason(db_, rc);
+  }
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::string& tid = trace_id_of(batch[at[r]]);
+    // Inserted: the first of this statement's rows with its id (a later one with the same id met that
+    // row: a later part), and among the rows that went in.
+    bool first = true;
+    for (std::size_t e = 0; e < r && first; ++e) first = trace_id_of(batch[at[e]]) != tid;
+    const bool existed = !first || (changes < n && std::find(inserted_.begin(), inserted_.end(), tid) == inserted_.end());
+    if (std::string e = write_trace(batch[at[r]], pre_of(at[r]), existed); !e.empty()) return e;
+  }
+  return "";
+}
+
+std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* rows, bool existed) {
+  const std::string& tid = trace_id_of(trace);
   // What the stored parts added to the aggregates comes off before they change.
   if (existed)
     if (std::string e = aggregates_->retract(tid); !e.empty()) return e;
@@ -197,7 +244,9 @@ std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* row
   if (std::string e = read_spans(stored_spans_, tid, false, {}, keys_, stored); !e.empty()) return e;
   const TraceTotals t = trace_totals(stored);
   if (!encode_report_projection(stored, keys_, report_)) return sqlite_reason(db_, sqlite3_errcode(db_));
-  if (!put_trace_row(put_trace_, tid, t, agents_json(t.agents), report_)) return sqlite_reason(db_, put_trace_.last_rc());
+  const std::string agents = agents_json(t.agents);
+  bind_trace_row(put_trace_, 1, tid, t, agents, report_);
+  if (!put_trace_.exec()) return sqlite_reason(db_, put_trace_.last_rc());
   return aggregates_->add(tid, aggregate_facts(stored));
 }
 
@@ -226,16 +275,22 @@ std::string StoreWriter::write(const std::vector<Trace>& batch, const std::vecto
   if (int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); rc != SQLITE_OK)
     return sqlite_reason(db_, rc);
   keys_.dictionary().mark();
-  std::string why;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].spans.empty()) continue;
-    const EncodedTrace* pre = rows && i < rows->size() && (*rows)[i].ready ? &(*rows)[i] : nullptr;
-    if (why = write_trace(batch[i], pre); !why.empty()) break;
+  std::string why = aggregates_->begin();
+  std::vector<std::size_t> at;  // a statement's traces (those with spans), by position in BATCH
+  for (std::size_t i = 0; i < batch.size() && why.empty(); ++i) {
+    if (!batch[i].spans.empty()) at.push_back(i);
+    if (at.size() == add_traces_.max_rows() || (i + 1 == batch.size() && !at.empty())) {
+      why = write_traces(batch, rows, at);
+      at.clear();
+    }
   }
   if (why.empty()) why = aggregates_->flush();
   if (why.empty()) {
     if (int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) why = sqlite_reason(db_, rc);
-    else committed_->publish(keys_.dictionary());  // keys this batch added can be used by prepare() now
+    else {
+      committed_->publish(keys_.dictionary());  // keys this batch added can be used by prepare() now
+      aggregates_->committed();
+    }
   }
   if (!why.empty()) {
     sql::exec(db_, "ROLLBACK");  // a failed COMMIT can leave the transaction open

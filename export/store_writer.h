@@ -48,10 +48,16 @@ class StoreWriter {
   std::string add_wanted_keys();
 
  private:
-  std::string write_trace(const Trace& trace, const EncodedTrace* rows);
-  // The traces row from totals T (ON CONFLICT: NEW_ONLY keeps a row stored before, REPLACE updates it).
-  bool put_trace_row(sql::Stmt& st, const std::string& trace_id, const TraceTotals& t, std::string_view agents,
-                     std::string_view report);
+  // BATCH[AT...]'s traces rows as if each trace were new, in multi-row INSERTs that leave a row stored
+  // before alone, then the rest of each trace (write_trace) in order.
+  std::string write_traces(const std::vector<Trace>& batch, const std::vector<EncodedTrace>* rows,
+                           const std::vector<std::size_t>& at);
+  // TRACE's spans, events and aggregates, after its traces row went in (EXISTED: a row was stored
+  // before, so the trace is a later part and its totals are recomputed from every span stored).
+  std::string write_trace(const Trace& trace, const EncodedTrace* rows, bool existed);
+  // Binds the traces row from totals T at parameters FIRST.. of ST (10 columns).
+  void bind_trace_row(sql::Stmt& st, int first, const std::string& trace_id, const TraceTotals& t,
+                      std::string_view agents, std::string_view report);
   // SPAN's events (REPLACE: after dropping those stored for it before).
   std::string write_events(const std::string& trace_id, const Span& span, bool replace);
 
@@ -59,8 +65,18 @@ class StoreWriter {
   std::string error_;
   KeyTable keys_;
   std::shared_ptr<CommittedKeys> committed_;
-  sql::Stmt add_trace_, put_trace_, stored_spans_, put_event_, drop_events_;
-  sql::MultiRowInsert put_spans_;  // a trace's spans, up to 16 per statement
+  sql::Stmt put_trace_, stored_spans_, put_event_, drop_events_;
+  sql::MultiRowInsert put_spans_;   // a trace's spans, up to 16 per statement
+  sql::MultiRowInsert add_traces_;  // new traces rows, up to 32 per statement
+  sql::Stmt inserted_ids_;          // the trace ids of a range of traces rowids
+  // The traces rows of one add_traces_ statement, for traces the writer encodes itself (their bytes
+  // must outlive the statement's step).
+  struct FreshRow {
+    TraceTotals totals;
+    std::string agents, report;
+  };
+  std::vector<FreshRow> fresh_rows_;
+  std::vector<std::string> inserted_;  // the trace ids an add_traces_ statement inserted, when not all
   std::unique_ptr<AggregateWriter> aggregates_;  // store_aggregates.h, kept with every trace written
   std::string attrs_, report_;  // reused encoding buffers
   std::vector<std::pair<std::string, std::string>> span_blobs_;  // one INSERT's spans: attrs, content
