@@ -16,7 +16,6 @@
 
 #include "cli/command.h"
 #include "cli/pipeline.h"
-#include "common/heap_collect.h"
 #include "common/version.h"
 #include "common/terminal_text.h"
 
@@ -63,8 +62,6 @@ int main(int argc, char** argv) {
   // the delayed pages held ~55 MB of RSS past --memory-budget-mb (docs/benchmarks.md). The
   // variable, when set, wins.
   if (std::getenv("MIMALLOC_RESET_DELAY") == nullptr) mi_option_set(mi_option_decommit_delay, 0);
-  // The pipeline's threads collect their heaps now and then (common/heap_collect.h).
-  llmtap::set_heap_collect([] { mi_collect(false); });
 #endif
   // Logs go to stderr: stdout carries machine-readable output (`listening ADDR`, --json, trees).
   spdlog::set_default_logger(spdlog::stderr_color_mt("llmtap"));

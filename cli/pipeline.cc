@@ -30,7 +30,6 @@
 #include "proxy/proxy_server.h"
 #include "trace/trace_builder.h"
 #include "trace/trace_hand_off.h"
-#include "common/heap_collect.h"
 #include "common/thread_name.h"
 
 namespace llmtap::cli {
@@ -291,7 +290,6 @@ class RunningPipeline final : public Pipeline {
   }
 
   void tick_loop() {
-    HeapCollectTimer heap;  // idle traces are closed (built) here and freed on the store's threads
     std::unique_lock lock(tick_mu_);
     while (!stop_ticker_) {
       tick_cv_.wait_for(lock, std::chrono::milliseconds(200));
@@ -299,7 +297,6 @@ class RunningPipeline final : public Pipeline {
       lock.unlock();
       builder_->tick(now_ns());
       if (alerting_) alerting_->tick(now_ns());
-      heap.tick();
       lock.lock();
     }
   }

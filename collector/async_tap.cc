@@ -5,7 +5,6 @@
 #include <map>
 
 #include "collector/http_decoder_factory.h"
-#include "common/heap_collect.h"
 #include "common/thread_name.h"
 
 namespace llmtap {
@@ -235,9 +234,7 @@ bool AsyncTap::past_deadline() const {
 void AsyncTap::run() {
   Cursor cut;
   std::deque<Event> batch;
-  HeapCollectTimer heap;  // this thread builds the open traces other threads free
   for (;;) {
-    heap.tick();
     bool from_spool = false;
     {
       std::unique_lock<std::mutex> lock(mu_);

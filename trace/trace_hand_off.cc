@@ -1,6 +1,5 @@
 #include "trace/trace_hand_off.h"
 
-#include "common/heap_collect.h"
 #include "common/thread_name.h"
 #include "common/trace_size.h"
 
@@ -37,9 +36,7 @@ void TraceHandOff::flush() {
 }
 
 void TraceHandOff::run() {
-  HeapCollectTimer heap;  // redaction and the store's rows are allocated here, freed on the store's threads
   while (std::optional<Queued> q = queue_.pop()) {
-    heap.tick();
     // Released once taken off the queue: from here NEXT holds (and charges) it.
     if (budget_) budget_->release(MemoryBudget::Account::kExportQueue, q->bytes);
     next_.take_trace(std::move(q->trace));
