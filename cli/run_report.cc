@@ -78,9 +78,13 @@ Trace tree_copy(const Trace& trace, std::size_t* bytes) {
 
 void RunTraces::on_trace(const Trace& trace) {
   if (trace.spans.empty()) return;
+  if (max_kept_bytes_ == 0) {  // no report: the count is all that is read
+    std::lock_guard lock(mu_);
+    ++s_.total;
+    return;
+  }
   std::size_t bytes = 0;
-  std::optional<Trace> copy;
-  if (max_kept_bytes_ > 0) copy = tree_copy(trace, &bytes);
+  std::optional<Trace> copy = tree_copy(trace, &bytes);
   std::lock_guard lock(mu_);
   ++s_.total;
   // A continued trace comes again with its root re-emitted (same span id): one workflow, one tree.
@@ -96,8 +100,10 @@ void RunTraces::on_trace(const Trace& trace) {
     kept_index_.emplace(trace.trace_id, s_.kept.size());
     kept_bytes_ += bytes;
     s_.kept.push_back(std::move(*copy));
-  } else {
+  } else if (s_.not_kept_ids.size() < kMaxListedIds) {
     s_.not_kept_ids.push_back(trace.trace_id);
+  } else {
+    ++s_.not_listed;
   }
 }
 
@@ -136,9 +142,11 @@ void print_run_report(FILE* out, const RunTraces::Snapshot& run, const std::vect
     std::fprintf(out, "\ntrace %s\n%s", terminal_safe(t.trace_id).c_str(), tree.c_str());
   }
   if (!run.not_kept_ids.empty()) {
-    std::fprintf(out, "\n(%zu more trace%s, too many to keep in memory for this report:)\n", run.not_kept_ids.size(),
-                 run.not_kept_ids.size() == 1 ? "" : "s");
+    const std::size_t more = run.not_kept_ids.size() + run.not_listed;
+    std::fprintf(out, "\n(%zu more trace%s, too many to keep in memory for this report:)\n", more, more == 1 ? "" : "s");
     for (const auto& id : run.not_kept_ids) std::fprintf(out, "trace %s\n", terminal_safe(id).c_str());
+    if (run.not_listed > 0)
+      std::fprintf(out, "(and %zu more, not listed: `llmtap traces list` shows the stored ones)\n", run.not_listed);
   }
   const CostSummary& s = run.cost;
   if (run.total > 0) {

@@ -31,10 +31,15 @@ CostSummary summarize_costs(const std::vector<Trace>& traces);
 
 // Every finished trace of this process, as built in memory (after redaction). Trees are kept without
 // their content attributes (the tree does not show them) up to about MAX_KEPT_BYTES in all (bounded
-// memory; 0 keeps none, as the proxy does); the count and the cost summary cover every trace.
+// memory; 0 keeps none, as the proxy does); the count and the cost summary cover every trace. The
+// ids of traces not kept are listed up to kMaxListedIds and counted past it. With 0 (no report to
+// print: the proxy, `run --quiet`) only the count is kept: a proxy closes millions of traces, and a
+// list of their ids grew by ~80 B a trace without bound (docs/benchmarks.md, "RSS of the 60 s run,
+// round 3").
 class RunTraces : public TraceSink {
  public:
   static constexpr std::size_t kDefaultKeptBytes = 32u << 20;
+  static constexpr std::size_t kMaxListedIds = 1000;
   explicit RunTraces(std::size_t max_kept_bytes = kDefaultKeptBytes) : max_kept_bytes_(max_kept_bytes) {}
   void on_trace(const Trace& trace) override;
 
@@ -43,7 +48,8 @@ class RunTraces : public TraceSink {
     std::size_t total = 0;            // traces finished (one per workflow root or more)
     std::size_t workflows = 0;        // workflow spans among them
     std::size_t distinct_ids = 0;     // distinct trace ids (workflows can share a client's traceparent id)
-    std::vector<std::string> not_kept_ids;  // over the memory budget: listed by id only
+    std::vector<std::string> not_kept_ids;  // over the memory budget: listed by id only, the first kMaxListedIds
+    std::size_t not_listed = 0;             // not kept and past kMaxListedIds: counted only
     CostSummary cost;
   };
   Snapshot snapshot() const;

@@ -28,6 +28,7 @@ namespace llmtap::exporting {
 
 struct EncodedTrace;
 struct QueuedTrace;
+struct PreparedBatch;
 class UnstoredTraces;
 class KeyTable;
 class StoreCheckpointer;
@@ -110,6 +111,9 @@ class SqliteStore : public TraceSink {
   // ROWS: BATCH's rows encoded beforehand (StoreWriter::prepare), or null.
   void write_batch(std::vector<Trace>& batch, bool own, const std::vector<EncodedTrace>* rows = nullptr);
   void write_elsewhere(const std::vector<Trace>& batch, const std::string& why);
+  // Frees a batch taken from the queue (on the prep thread when there is one) and then releases its
+  // charge to the budget.
+  void discard(PreparedBatch&& batch);
   // Writes a spool segment's traces in; OWN: overflow of this process (counted as accepted).
   void ingest(const std::string& segment, bool own, std::unique_lock<std::mutex>& lock);
   void maybe_prune();

@@ -26,9 +26,8 @@ StorePrepThread::~StorePrepThread() {
   }
   work_cv_.notify_all();
   thread_.join();
-  for (auto& b : ready_) discard(std::move(b));
-  ready_.clear();
-  garbage_.clear();
+  free_batches(ready_);
+  free_batches(garbage_);
 }
 
 void StorePrepThread::read(std::unique_ptr<SpoolSegment> segment) {
@@ -60,13 +59,22 @@ std::unique_ptr<SpoolSegment> StorePrepThread::take_back(std::vector<PreparedBat
   return std::move(segment_);
 }
 
+void StorePrepThread::free_batches(std::vector<PreparedBatch>& batches) {
+  // The charge goes once the memory is freed: batches waiting here are as much held as queued ones
+  // (up to kMaxGarbage of them, each up to a thousand traces with their rows).
+  std::size_t charged = 0;
+  for (const auto& b : batches) charged += b.charged;
+  batches.clear();
+  if (budget_ && charged > 0) budget_->release(MemoryBudget::Account::kStoreQueue, charged);
+}
+
 void StorePrepThread::discard(PreparedBatch&& batch) {
-  if (budget_ && batch.charged > 0) budget_->release(MemoryBudget::Account::kStoreQueue, batch.charged);
-  batch.charged = 0;
   std::unique_lock lock(mu_);
   if (garbage_.size() >= kMaxGarbage || stop_) {
     lock.unlock();
-    PreparedBatch freed_here = std::move(batch);
+    std::vector<PreparedBatch> freed_here;
+    freed_here.push_back(std::move(batch));
+    free_batches(freed_here);
     return;
   }
   garbage_.push_back(std::move(batch));
@@ -117,7 +125,7 @@ void StorePrepThread::run() {
       std::vector<PreparedBatch> freeing = std::move(garbage_);
       garbage_.clear();
       lock.unlock();
-      freeing.clear();
+      free_batches(freeing);
       lock.lock();
       continue;
     }

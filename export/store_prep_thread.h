@@ -6,7 +6,8 @@
 // (the queue full), so without it the SQLite thread decoded and encoded each of them itself.
 // Bounded: at most kAhead batches read ahead, each of at most BATCH traces and 1/128 of the budget
 // in their bytes, kMaxGarbage batches waiting to be freed (past that the caller frees its own);
-// batches read ahead are charged to the store queue's share of the memory budget until discarded.
+// batches are charged to the store queue's share of the memory budget until they are freed: those
+// read ahead, and those the writer hands to discard() with their charge (what it wrote).
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
@@ -51,12 +52,13 @@ class StorePrepThread {
   // Stops reading and gives the segment back, positioned after the last record read; the batches
   // read but not handed out by next() are appended to UNTAKEN (oldest first).
   std::unique_ptr<SpoolSegment> take_back(std::vector<PreparedBatch>* untaken);
-  // Frees BATCH on this thread (or here, when too many wait), releasing its charge.
+  // Frees BATCH on this thread (or here, when too many wait), releasing its charge once freed.
   void discard(PreparedBatch&& batch);
 
  private:
   void run();
   bool read_batch(PreparedBatch& out);  // off the lock; false at the segment's end
+  void free_batches(std::vector<PreparedBatch>& batches);  // frees them, then releases their charge
 
   const StoreWriter& writer_;
   const std::size_t batch_;

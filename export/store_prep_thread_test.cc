@@ -47,7 +47,8 @@ struct Fixture {
 TEST(StorePrepThread, HandsOutEverySpooledTraceOnceInOrderWithItsRows) {
   Fixture f(50);
   auto budget = std::make_shared<MemoryBudget>(std::size_t{64} << 20);
-  StorePrepThread prep(*f.writer, 7, budget);
+  auto owned = std::make_unique<StorePrepThread>(*f.writer, 7, budget);
+  StorePrepThread& prep = *owned;
   prep.read(SpoolSegment::claim(f.segment));
   std::vector<std::string> ids;
   PreparedBatch batch;
@@ -73,6 +74,8 @@ TEST(StorePrepThread, HandsOutEverySpooledTraceOnceInOrderWithItsRows) {
   EXPECT_FALSE(segment->damaged());
   ASSERT_EQ(ids.size(), 50u);
   for (int i = 0; i < 50; ++i) EXPECT_EQ(ids[i], testing::numbered_trace(i, 2).trace_id);
+  // A discarded batch is charged until the prep thread has freed it; all are once it has stopped.
+  owned.reset();
   EXPECT_EQ(budget->used(), 0u);  // every batch's charge released
 }
 

@@ -37,10 +37,17 @@ class OpenTraceBudget {
   std::uint64_t closed_early_by_count() const { return closed_early_by_count_; }
 
   // What open traces charge to the shared budget: an estimate of the bytes one holds with its
-  // conversation state, checked against counted allocations by open_trace_memory_test.
-  static constexpr std::size_t kTraceBytes = 768;
+  // conversation state, checked against counted allocations by open_trace_memory_test. Every trace
+  // holds kTraceBytes besides its spans (its OpenTrace, Conversation, their index entries and
+  // hash nodes: 793 B counted for a single chat call). A trace of one call keeps its spans in one
+  // block (SpanTree's single-call form, SINGLE_CALL_BLOCK bytes, 200 for that call): charged as
+  // it is, 1,000 B for the 993 held, where the per-span figure charged 1,344. Other traces are
+  // charged kSpanBytes per span (a node and its share of attribute blocks).
+  static constexpr std::size_t kTraceBytes = 800;
   static constexpr std::size_t kSpanBytes = 192;
-  static std::size_t estimate(std::size_t spans) { return kTraceBytes + kSpanBytes * spans; }
+  static std::size_t estimate(std::size_t spans, std::size_t single_call_block = 0) {
+    return kTraceBytes + (single_call_block > 0 ? single_call_block : kSpanBytes * spans);
+  }
   void charge(std::size_t bytes) {
     if (memory_) memory_->charge(MemoryBudget::Account::kOpenTraces, bytes);
   }

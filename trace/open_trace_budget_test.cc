@@ -98,8 +98,18 @@ TEST(OpenTraceBudget, ReportsEarlyClosesAtMostOncePerMinute) {
 }
 
 TEST(OpenTraceBudget, PastATinyByteBudgetTheOldestTracesCloseEarlyAndNoneIsLost) {
-  // Room for about three single-call traces under the soft limit, whatever their span count.
-  const std::size_t per_trace = OpenTraceBudget::estimate(4);
+  // Room for about three single-call traces under the soft limit: what one of them is charged.
+  std::size_t per_trace = 0;
+  {
+    auto probe = std::make_shared<MemoryBudget>(std::size_t{1} << 30);
+    TraceOptions po;
+    po.memory_budget = probe;
+    RecordingSink unused;
+    TraceBuilder one(po, nullptr, unused);
+    one.on_model_call(single_call(0, kT0));
+    per_trace = probe->held(MemoryBudget::Account::kOpenTraces);
+  }
+  ASSERT_GT(per_trace, 0u);
   auto memory = std::make_shared<MemoryBudget>((3 * per_trace) * 8 / 7 + 1);
   RecordingSink sink;
   TraceOptions o;

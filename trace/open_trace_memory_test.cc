@@ -74,10 +74,11 @@ TEST(OpenTraceMemory, IdleSingleCallTraceHoldsAtMostOneKilobyte) {
   RecordProperty("bytes_per_open_trace", static_cast<int>(per_trace));
   std::printf("bytes held per open idle single-call trace: %lld\n", per_trace);
   EXPECT_LE(per_trace, 1024);
-  // The shared memory budget is charged at least what the traces hold, and not grossly more.
+  // The shared memory budget is charged at least what the traces hold, and at most 5 % more (the
+  // single-call block is charged as allocated; the per-span estimate charged 1,344 B for 993).
   std::printf("bytes charged to the memory budget per such trace: %lld\n", charged_per_trace);
   EXPECT_GE(charged_per_trace, per_trace);
-  EXPECT_LE(charged_per_trace, per_trace * 3 / 2);
+  EXPECT_LE(charged_per_trace, per_trace * 21 / 20);
   builder->close_all(0);
   EXPECT_EQ(sink.traces, static_cast<std::size_t>(kTraces + 200));
   EXPECT_EQ(memory->held(MemoryBudget::Account::kOpenTraces), 0u);

@@ -178,6 +178,8 @@ class SpanTree {
   int size() const;
   // Whether it is held in the single-call form (for tests of its memory).
   bool single_call_form() const { return single() != nullptr; }
+  // The single-call form's block, in bytes; 0 in the general form (the memory budget's estimate).
+  std::size_t single_call_bytes() const;
 
   // Moves every node of `other` except its root here; the root's children go under `new_parent`.
   // Returns the offset added to `other`'s indices (index i there is i + offset here).

@@ -40,6 +40,13 @@ struct SpanTree::SingleCall {
     if (!attributes.empty()) std::memcpy(tail + varints.size(), attributes.data(), attributes.size());
     return b;
   }
+  // The block's bytes as allocated by make().
+  std::size_t block_bytes() const {
+    if (count < 3) return sizeof(SingleCall);
+    const std::string_view attrs = generation().attributes;
+    const auto used = static_cast<std::size_t>(attrs.data() + attrs.size() - reinterpret_cast<const char*>(this));
+    return std::max(sizeof(SingleCall), used);
+  }
   static void destroy(SingleCall* b) noexcept {
     b->~SingleCall();
     ::operator delete(b);
@@ -115,6 +122,11 @@ void SpanTree::reset() noexcept {
   } else {
     nodes_.clear();
   }
+}
+
+std::size_t SpanTree::single_call_bytes() const {
+  const SingleCall* b = single();
+  return b != nullptr ? b->block_bytes() : 0;
 }
 
 int SpanTree::size() const {

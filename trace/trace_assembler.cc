@@ -637,7 +637,8 @@ UnixNanos TraceAssembler::activity(const OpenTrace& t) const {
 }
 
 void TraceAssembler::touched(OpenTrace& t) {
-  const auto bytes = static_cast<std::uint32_t>(OpenTraceBudget::estimate(static_cast<std::size_t>(t.tree.size())));
+  const auto bytes = static_cast<std::uint32_t>(
+      OpenTraceBudget::estimate(static_cast<std::size_t>(t.tree.size()), t.tree.single_call_bytes()));
   if (bytes > t.charged_bytes) budget_.charge(bytes - t.charged_bytes);
   else budget_.release(t.charged_bytes - bytes);
   t.charged_bytes = bytes;

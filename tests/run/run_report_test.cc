@@ -77,10 +77,29 @@ TEST(RunReport, ContinuedTraceCountsItsWorkflowOnce) {
 }
 
 TEST(RunReport, TheProxyKeepsNoTreesOnlyCounts) {
+  // Nothing per trace: no tree, no id (the proxy closes millions; a list of ids grew without bound).
   RunTraces traces(0);
-  traces.on_trace(exporting::testing::support_trace());
-  EXPECT_EQ(traces.total(), 1u);
-  EXPECT_TRUE(traces.snapshot().kept.empty());
+  for (int i = 0; i < 3000; ++i) traces.on_trace(exporting::testing::numbered_trace(i, 2));
+  EXPECT_EQ(traces.total(), 3000u);
+  const auto snap = traces.snapshot();
+  EXPECT_TRUE(snap.kept.empty());
+  EXPECT_TRUE(snap.not_kept_ids.empty());
+  EXPECT_EQ(snap.not_listed, 0u);
+}
+
+TEST(RunReport, ListsTheIdsOfTracesNotKeptUpToACapAndCountsTheRest) {
+  RunTraces traces(/*max_kept_bytes=*/1);  // no tree fits
+  const std::size_t n = RunTraces::kMaxListedIds + 7;
+  for (std::size_t i = 0; i < n; ++i) traces.on_trace(exporting::testing::numbered_trace(static_cast<int>(i), 2));
+  const auto snap = traces.snapshot();
+  EXPECT_EQ(snap.total, n);
+  EXPECT_TRUE(snap.kept.empty());
+  EXPECT_EQ(snap.not_kept_ids.size(), RunTraces::kMaxListedIds);
+  EXPECT_EQ(snap.not_listed, 7u);
+  const std::string out = report(traces);
+  EXPECT_NE(out.find("(" + std::to_string(n) + " more traces, too many"), std::string::npos) << out.substr(0, 300);
+  EXPECT_NE(out.find("(and 7 more, not listed"), std::string::npos);
+  EXPECT_NE(out.find("trace " + snap.not_kept_ids.back() + "\n"), std::string::npos);
 }
 
 TEST(RunReport, ShowsTreesAndCostFromMemoryWithNoStore) {
