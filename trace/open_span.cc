@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bitset>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -269,12 +270,46 @@ std::pair<std::size_t, std::size_t> find_entry(std::string_view blob, std::uint1
   return {std::string::npos, 0};
 }
 
-// Appends ENTRY (one encoded attribute for KEY), or puts it in place of KEY's earlier entry, so
-// attributes keep the order they were first set in (as Span::set).
-void put_entry(std::string& blob, std::uint16_t id, std::string_view key, const std::string& entry) {
+// Puts KEY's entry, written by ENCODE(std::string& out) (appending its head and payload), at the end
+// of BLOB, or in place of KEY's earlier entry, so attributes keep the order they were first set in
+// (as Span::set). A new key, the common case, is encoded straight into the blob.
+template <class Encode>
+void put_entry(std::string& blob, std::uint16_t id, std::string_view key, const Encode& encode) {
   auto [begin, end] = find_entry(blob, id, key);
-  if (begin == std::string::npos) blob.append(entry);
-  else blob.replace(begin, end - begin, entry);
+  if (begin == std::string::npos) return encode(blob);
+  std::string entry;
+  encode(entry);
+  blob.replace(begin, end - begin, entry);
+}
+
+// Appends the entry of V for KEY (id ID).
+void encode_string(std::string& out, std::uint16_t id, std::string_view key, std::string_view v) {
+  if (const std::uint16_t vid = value_id(id, v); vid != kUninternedKey) {
+    put_key(out, id, key, Type::kInternedString);
+    put_fixed(out, vid);
+  } else {
+    put_key(out, id, key, Type::kString);
+    put_bytes(out, v);
+  }
+}
+
+void encode_value(std::string& out, std::uint16_t id, std::string_view key, const AttrValue& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    encode_string(out, id, key, *s);
+  } else if (const auto* i = std::get_if<std::int64_t>(&v)) {
+    put_key(out, id, key, Type::kInt);
+    put_zigzag(out, *i);
+  } else if (const auto* d = std::get_if<double>(&v)) {
+    put_key(out, id, key, Type::kDouble);
+    put_fixed(out, *d);
+  } else if (const auto* b = std::get_if<bool>(&v)) {
+    put_key(out, id, key, *b ? Type::kTrue : Type::kFalse);
+  } else {
+    const auto& list = std::get<std::vector<std::string>>(v);
+    put_key(out, id, key, Type::kList);
+    put_varint(out, list.size());
+    for (const auto& e : list) put_bytes(out, e);
+  }
 }
 
 // A small attribute block is most often one that many spans hold byte for byte (a workflow's or an
@@ -359,7 +394,19 @@ OpenSpan OpenSpan::from_span(const Span& s) {
   o.error = s.error;
   o.start_ns = s.start_ns;
   o.end_ns = s.end_ns;
-  for (const auto& a : s.attributes) o.set_value(a.key, a.value);
+  // Straight into the blob, with no search for an earlier entry, unless the key came before (set()
+  // semantics: the last value at the first place) or is stored inline.
+  std::string& blob = o.building();
+  std::bitset<kMaxInternedKeys> seen;
+  for (const auto& a : s.attributes) {
+    const std::uint16_t id = attribute_key_id(a.key);
+    if (id == kUninternedKey || seen.test(id)) {
+      o.set_value(a.key, a.value);
+      continue;
+    }
+    seen.set(id);
+    encode_value(blob, id, a.key, a.value);
+  }
   o.shrink();
   return o;
 }
@@ -383,45 +430,21 @@ void OpenSpan::shrink() {
 }
 
 void OpenSpan::set_string(std::string_view key, std::string_view v) {
-  std::string entry;
   const std::uint16_t id = attribute_key_id(key);
-  if (const std::uint16_t vid = value_id(id, v); vid != kUninternedKey) {
-    put_key(entry, id, key, Type::kInternedString);
-    put_fixed(entry, vid);
-  } else {
-    put_key(entry, id, key, Type::kString);
-    put_bytes(entry, v);
-  }
-  put_entry(building(), id, key, entry);
+  put_entry(building(), id, key, [&](std::string& out) { encode_string(out, id, key, v); });
 }
 
 void OpenSpan::set_value(std::string_view key, const AttrValue& v) {
-  if (const auto* s = std::get_if<std::string>(&v)) return set_string(key, *s);
-  std::string entry;
   const std::uint16_t id = attribute_key_id(key);
-  if (const auto* i = std::get_if<std::int64_t>(&v)) {
-    put_key(entry, id, key, Type::kInt);
-    put_zigzag(entry, *i);
-  } else if (const auto* d = std::get_if<double>(&v)) {
-    put_key(entry, id, key, Type::kDouble);
-    put_fixed(entry, *d);
-  } else if (const auto* b = std::get_if<bool>(&v)) {
-    put_key(entry, id, key, *b ? Type::kTrue : Type::kFalse);
-  } else {
-    const auto& list = std::get<std::vector<std::string>>(v);
-    put_key(entry, id, key, Type::kList);
-    put_varint(entry, list.size());
-    for (const auto& s : list) put_bytes(entry, s);
-  }
-  put_entry(building(), id, key, entry);
+  put_entry(building(), id, key, [&](std::string& out) { encode_value(out, id, key, v); });
 }
 
 void OpenSpan::set_usd(std::string_view key, std::int64_t pico) {
-  std::string entry;
   const std::uint16_t id = attribute_key_id(key);
-  put_key(entry, id, key, Type::kPicoUsd);
-  put_zigzag(entry, pico);
-  put_entry(building(), id, key, entry);
+  put_entry(building(), id, key, [&](std::string& out) {
+    put_key(out, id, key, Type::kPicoUsd);
+    put_zigzag(out, pico);
+  });
 }
 
 void OpenSpan::set_attribute_block(CompactString block) {

@@ -64,6 +64,26 @@ TEST(OpenSpan, KeysPastTheInternTableAreKeptInline) {
   EXPECT_EQ(attribute_key_id("llmtap.metadata.k4999"), kUninternedKey);
 }
 
+TEST(OpenSpan, FromSpanOfRepeatedKeysKeepsTheFirstPlaceAndTheLastValue) {
+  // from_span() writes entries straight into the blob; a repeated key, interned or inline, still
+  // reads as Span::set leaves it.
+  Span s;
+  s.attributes.push_back({"gen_ai.agent.name", std::string("A")});
+  s.attributes.push_back({"llmtap.metadata.k4990", std::string("x")});  // inline (the table is full)
+  s.attributes.push_back({"gen_ai.usage.input_tokens", std::int64_t{1}});
+  s.attributes.push_back({"gen_ai.agent.name", std::string("B")});
+  s.attributes.push_back({"llmtap.metadata.k4990", std::string("y")});
+  for (int i = 0; i < 5000; ++i) (void)attribute_key_id("llmtap.metadata.k" + std::to_string(i));
+  ASSERT_EQ(attribute_key_id("llmtap.metadata.k4990"), kUninternedKey);
+  const Span back = OpenSpan::from_span(s).to_span();
+  ASSERT_EQ(back.attributes.size(), 3u);
+  EXPECT_EQ(back.attributes[0].key, "gen_ai.agent.name");
+  EXPECT_EQ(std::get<std::string>(back.attributes[0].value), "B");
+  EXPECT_EQ(back.attributes[1].key, "llmtap.metadata.k4990");
+  EXPECT_EQ(std::get<std::string>(back.attributes[1].value), "y");
+  EXPECT_EQ(std::get<std::int64_t>(back.attributes[2].value), 1);
+}
+
 TEST(CompactString, ReadsLikeTheStringItHolds) {
   CompactString a;
   EXPECT_TRUE(a.empty());
