@@ -7,17 +7,24 @@
 
 namespace llmtap {
 
-bool is_credential_header(std::string_view name) {
-  std::string n = ascii_lower(name);
+namespace {
+
+// is_credential_header() of a name already in lower case.
+bool is_credential_lower(std::string_view n) {
   if (n == "cookie" || n == "set-cookie" || n == "authorization" || n == "proxy-authorization") return true;
   for (std::string_view w : {"key", "token", "secret", "auth", "cookie", "password"}) {
-    if (n.find(w) != std::string::npos) return true;
+    if (n.find(w) != std::string_view::npos) return true;
   }
   return false;
 }
 
+}  // namespace
+
+bool is_credential_header(std::string_view name) { return is_credential_lower(ascii_lower(name)); }
+
 bool is_secret_header(std::string_view name) {
-  return is_credential_header(name) || ascii_lower(name).find("session") != std::string::npos;
+  const std::string n = ascii_lower(name);  // once for both tests (every request header passes here)
+  return is_credential_lower(n) || n.find("session") != std::string::npos;
 }
 
 Headers without_secrets(const Headers& headers) {

@@ -28,19 +28,24 @@ Usage usage_of(const V& u) {
   Usage out;
   if (!u.is_object()) return out;
   out.present = true;
-  using json_view::has;
-  using json_view::i64;
-  bool chat = has(u, "prompt_tokens") || has(u, "completion_tokens");
-  std::int64_t input = chat ? i64(u, "prompt_tokens") : i64(u, "input_tokens");
-  std::int64_t output = chat ? i64(u, "completion_tokens") : i64(u, "output_tokens");
-  const V in_d = u.at(chat ? "prompt_tokens_details" : "input_tokens_details");
-  const V out_d = u.at(chat ? "completion_tokens_details" : "output_tokens_details");
-  std::int64_t cached = i64(in_d, "cached_tokens");
-  if (cached == 0) cached = i64(u, "prompt_cache_hit_tokens");  // DeepSeek
-  std::int64_t write = i64(in_d, "cache_write_tokens");
-  if (write == 0) write = i64(in_d, "cache_creation_tokens");
-  if (write == 0) write = i64(u, "cache_write_tokens");
-  std::int64_t reasoning = i64(out_d, "reasoning_tokens");
+  // Each object's members in one pass (members()): a response's cost here is the lookups.
+  static constexpr json_view::Keys<10> kUsage{{"prompt_tokens", "completion_tokens", "input_tokens", "output_tokens",
+                                               "prompt_tokens_details", "completion_tokens_details",
+                                               "input_tokens_details", "output_tokens_details",
+                                               "prompt_cache_hit_tokens", "cache_write_tokens"}};
+  const auto [prompt, completion, input_v, output_v, prompt_d, completion_d, input_d, output_d, cache_hit, write_v] =
+      u.members(kUsage);
+  const bool chat = !prompt.is_null() || !completion.is_null();
+  std::int64_t input = chat ? prompt.i64() : input_v.i64();
+  std::int64_t output = chat ? completion.i64() : output_v.i64();
+  static constexpr json_view::Keys<3> kInDetails{{"cached_tokens", "cache_write_tokens", "cache_creation_tokens"}};
+  const auto [cached_v, detail_write, detail_creation] = (chat ? prompt_d : input_d).members(kInDetails);
+  std::int64_t cached = cached_v.i64();
+  if (cached == 0) cached = cache_hit.i64();  // DeepSeek
+  std::int64_t write = detail_write.i64();
+  if (write == 0) write = detail_creation.i64();
+  if (write == 0) write = write_v.i64();
+  std::int64_t reasoning = (chat ? completion_d : output_d).at("reasoning_tokens").i64();
   auto clamp = [](std::int64_t v) { return v < 0 ? 0 : v; };
   out.cache_read = clamp(std::min(cached, input));
   out.cache_write_5m = clamp(std::min(write, input - out.cache_read));

@@ -270,17 +270,28 @@ std::pair<std::size_t, std::size_t> find_entry(std::string_view blob, std::uint1
   return {std::string::npos, 0};
 }
 
+}  // namespace
+
 // Puts KEY's entry, written by ENCODE(std::string& out) (appending its head and payload), at the end
-// of BLOB, or in place of KEY's earlier entry, so attributes keep the order they were first set in
-// (as Span::set). A new key, the common case, is encoded straight into the blob.
+// of the attributes B builds, or in place of KEY's earlier entry, so attributes keep the order they
+// were first set in (as Span::set). A key not set before, the common case, is encoded straight in,
+// without a search when its bit in ids_maybe_set is clear.
 template <class Encode>
-void put_entry(std::string& blob, std::uint16_t id, std::string_view key, const Encode& encode) {
-  auto [begin, end] = find_entry(blob, id, key);
-  if (begin == std::string::npos) return encode(blob);
+void OpenSpan::put_entry(Building& b, std::uint16_t id, std::string_view key, const Encode& encode) {
+  const std::uint64_t bit = id == kUninternedKey ? 0 : std::uint64_t{1} << (id % 64);
+  if (bit != 0 && (b.ids_maybe_set & bit) == 0) {
+    b.ids_maybe_set |= bit;
+    return encode(b.text);
+  }
+  b.ids_maybe_set |= bit;
+  auto [begin, end] = find_entry(b.text, id, key);
+  if (begin == std::string::npos) return encode(b.text);
   std::string entry;
   encode(entry);
-  blob.replace(begin, end - begin, entry);
+  b.text.replace(begin, end - begin, entry);
 }
+
+namespace {
 
 // Appends the entry of V for KEY (id ID).
 void encode_string(std::string& out, std::uint16_t id, std::string_view key, std::string_view v) {
@@ -335,7 +346,7 @@ OpenSpan::OpenSpan(const OpenSpan& o)
       error(o.error),
       start_ns(o.start_ns),
       end_ns(o.end_ns) {
-  new (&attrs_) CompactString(o.building_ ? CompactString(*o.building_text_) : o.attrs_);
+  new (&attrs_) CompactString(o.building_ ? CompactString(o.building_text_->text) : o.attrs_);
 }
 
 OpenSpan::OpenSpan(OpenSpan&& o) noexcept
@@ -396,7 +407,9 @@ OpenSpan OpenSpan::from_span(const Span& s) {
   o.end_ns = s.end_ns;
   // Straight into the blob, with no search for an earlier entry, unless the key came before (set()
   // semantics: the last value at the first place) or is stored inline.
-  std::string& blob = o.building();
+  Building& building = o.building_state();
+  std::string& blob = building.text;
+  building.ids_maybe_set = ~std::uint64_t{0};  // entries are written around put_entry
   std::bitset<kMaxInternedKeys> seen;
   for (const auto& a : s.attributes) {
     const std::uint16_t id = attribute_key_id(a.key);
@@ -411,11 +424,12 @@ OpenSpan OpenSpan::from_span(const Span& s) {
   return o;
 }
 
-std::string& OpenSpan::building() {
+OpenSpan::Building& OpenSpan::building_state() {
   if (!building_) {
-    auto* text = new std::string(attrs_.view());
+    const bool empty = attrs_.view().empty();
+    auto* b = new Building{std::string(attrs_.view()), empty ? std::uint64_t{0} : ~std::uint64_t{0}};
     attrs_.~CompactString();
-    building_text_ = text;
+    building_text_ = b;
     building_ = true;
   }
   return *building_text_;
@@ -423,25 +437,25 @@ std::string& OpenSpan::building() {
 
 void OpenSpan::shrink() {
   if (!building_) return;
-  std::string* text = building_text_;
-  new (&attrs_) CompactString(shared_blob(*text));
+  Building* b = building_text_;
+  new (&attrs_) CompactString(shared_blob(b->text));
   building_ = false;
-  delete text;
+  delete b;
 }
 
 void OpenSpan::set_string(std::string_view key, std::string_view v) {
   const std::uint16_t id = attribute_key_id(key);
-  put_entry(building(), id, key, [&](std::string& out) { encode_string(out, id, key, v); });
+  put_entry(building_state(), id, key, [&](std::string& out) { encode_string(out, id, key, v); });
 }
 
 void OpenSpan::set_value(std::string_view key, const AttrValue& v) {
   const std::uint16_t id = attribute_key_id(key);
-  put_entry(building(), id, key, [&](std::string& out) { encode_value(out, id, key, v); });
+  put_entry(building_state(), id, key, [&](std::string& out) { encode_value(out, id, key, v); });
 }
 
 void OpenSpan::set_usd(std::string_view key, std::int64_t pico) {
   const std::uint16_t id = attribute_key_id(key);
-  put_entry(building(), id, key, [&](std::string& out) {
+  put_entry(building_state(), id, key, [&](std::string& out) {
     put_key(out, id, key, Type::kPicoUsd);
     put_zigzag(out, pico);
   });

@@ -50,6 +50,23 @@ TEST(OpenSpan, BecomesTheSpanItWasBuiltAs) {
   EXPECT_EQ(std::get<std::string>(s.attributes[5].value), "");
 }
 
+TEST(OpenSpan, ASetOfAKeySetBeforeReplacesItWhileBuildingWhateverKeysShareItsBit) {
+  // A new key is appended without a search (its id's bit is clear); a key set before, or one whose
+  // bit another key set, is searched for and replaced in place.
+  OpenSpan o;
+  for (int i = 0; i < 130; ++i) o.set("llmtap.test.bit" + std::to_string(i), std::int64_t{i});
+  for (int i = 0; i < 130; i += 7) o.set("llmtap.test.bit" + std::to_string(i), std::int64_t{-i});
+  o.set("llmtap.test.bit129", std::string("last"));
+  ASSERT_NE(attribute_key_id("llmtap.test.bit129"), kUninternedKey);  // before the table is filled below
+  const Span s = o.to_span();
+  ASSERT_EQ(s.attributes.size(), 130u);
+  for (int i = 0; i < 129; ++i) {
+    ASSERT_EQ(s.attributes[static_cast<std::size_t>(i)].key, "llmtap.test.bit" + std::to_string(i));
+    ASSERT_EQ(std::get<std::int64_t>(s.attributes[static_cast<std::size_t>(i)].value), i % 7 == 0 ? -i : i);
+  }
+  EXPECT_EQ(std::get<std::string>(s.attributes.back().value), "last");
+}
+
 TEST(OpenSpan, KeysPastTheInternTableAreKeptInline) {
   OpenSpan o;
   for (int i = 0; i < 5000; ++i) o.set("llmtap.metadata.k" + std::to_string(i), std::to_string(i));
