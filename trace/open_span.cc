@@ -477,7 +477,7 @@ std::size_t OpenSpan::attribute_count() const {
   return n;
 }
 
-Span OpenSpan::to_span() const {
+Span OpenSpan::to_span(std::size_t spare) const {
   Span s;
   s.span_id = span_id.str();
   s.name = name.str();
@@ -486,7 +486,7 @@ Span OpenSpan::to_span() const {
   s.error = error;
   s.start_ns = start_ns;
   s.end_ns = end_ns;
-  s.attributes.reserve(attribute_count() + 8);  // finish() adds names and roll-ups
+  s.attributes.reserve(attribute_count() + spare);
   for (Reader r(blob()); !r.done();) {
     std::string key(r.key());
     s.attributes.push_back({std::move(key), r.value()});

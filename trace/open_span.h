@@ -154,8 +154,9 @@ class OpenSpan {
   // Stores the attributes in one exact-size block once the span is built (it then waits in an
   // open trace); a later set() works on a copy.
   void shrink();
-  // The span as export/ sees it (trace and parent ids are set by the caller).
-  Span to_span() const;
+  // The span as export/ sees it (trace and parent ids are set by the caller), with room for SPARE
+  // more attributes.
+  Span to_span(std::size_t spare = 0) const;
   // The encoded attributes once shrunk, for storage that keeps a span's parts apart (SpanTree's
   // single-call form): the block they are in, or their bytes; set back the same way.
   const CompactString& attribute_block() const { return attrs_; }
