@@ -249,7 +249,22 @@ class Reader {
 
 }  // namespace
 
-std::uint16_t attribute_key_id(std::string_view key) { return key_table().keys.id(key); }
+std::uint16_t attribute_key_id(std::string_view key) {
+  // Keys are mostly string literals, looked up ~90 times per model call: a per-thread cache by the
+  // key's address skips the hash and the probe. The entry's text is still compared, so a buffer
+  // reused at the same address for another key cannot alias.
+  struct Slot {
+    const char* at;
+    const InternTable::Entry* entry;
+  };
+  thread_local Slot cache[256];
+  Slot& slot = cache[(reinterpret_cast<std::uintptr_t>(key.data()) >> 3) & 255];
+  if (slot.at == key.data() && slot.entry != nullptr && std::string_view(slot.entry->text) == key) return slot.entry->id;
+  const InternTable::Entry* e = key_table().keys.find_or_add(key);
+  if (e == nullptr) return kUninternedKey;
+  slot = {key.data(), e};
+  return e->id;
+}
 
 std::string_view attribute_key(std::uint16_t id) {
   const InternTable::Entry* e = key_table().keys.at(id);
