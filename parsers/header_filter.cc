@@ -1,7 +1,6 @@
 #include "parsers/header_filter.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "common/ascii.h"
 
