@@ -79,13 +79,17 @@ void read_message(const V& m, std::vector<Message>& out) {
   read_content(json_view::str(m, "role"), m.at("content"), out);
 }
 
-Usage anthropic_usage(const json& u) {
+// Read through a view: the fast path reads its simdjson DOM without an nlohmann copy.
+template <class V>
+Usage anthropic_usage(const V& u) {
   Usage out;
   if (!u.is_object()) return out;
   out.present = true;
+  using json_view::has;
+  using json_view::i64;
   out.input_uncached = i64(u, "input_tokens");
   out.cache_read = i64(u, "cache_read_input_tokens");
-  const json& split = at(u, "cache_creation");
+  const V split = u.at("cache_creation");
   if (split.is_object() && (has(split, "ephemeral_5m_input_tokens") || has(split, "ephemeral_1h_input_tokens"))) {
     out.cache_write_5m = i64(split, "ephemeral_5m_input_tokens");
     out.cache_write_1h = i64(split, "ephemeral_1h_input_tokens");
@@ -143,7 +147,7 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
     if (!stop.empty()) call.finish_reasons.emplace_back(stop);
     V u = body.at("usage");
     if (u.is_object()) {
-      call.usage = anthropic_usage(u.to_json());
+      call.usage = anthropic_usage(u);
       read_tier(u, call);
     }
   }
@@ -249,7 +253,7 @@ class AnthropicMessagesParser : public ViewApiParser<AnthropicMessagesParser> {
     }
     if (!stop_reason_.empty()) call.finish_reasons.push_back(stop_reason_);
     if (!usage_.is_null()) {
-      call.usage = anthropic_usage(usage_);
+      call.usage = anthropic_usage(json_view::NlohmannView(usage_));
       read_tier(json_view::NlohmannView(usage_), call);
     }
     return stopped_;

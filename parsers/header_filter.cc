@@ -1,23 +1,29 @@
 #include "parsers/header_filter.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "common/ascii.h"
 
 namespace llmtap {
 
-bool is_credential_header(std::string_view name) {
-  std::string n = ascii_lower(name);
+namespace {
+
+// is_credential_header() of a name already in lower case.
+bool is_credential_lower(std::string_view n) {
   if (n == "cookie" || n == "set-cookie" || n == "authorization" || n == "proxy-authorization") return true;
   for (std::string_view w : {"key", "token", "secret", "auth", "cookie", "password"}) {
-    if (n.find(w) != std::string::npos) return true;
+    if (n.find(w) != std::string_view::npos) return true;
   }
   return false;
 }
 
+}  // namespace
+
+bool is_credential_header(std::string_view name) { return is_credential_lower(ascii_lower(name)); }
+
 bool is_secret_header(std::string_view name) {
-  return is_credential_header(name) || ascii_lower(name).find("session") != std::string::npos;
+  const std::string n = ascii_lower(name);  // once for both tests (every request header passes here)
+  return is_credential_lower(n) || n.find("session") != std::string::npos;
 }
 
 Headers without_secrets(const Headers& headers) {
@@ -31,7 +37,7 @@ Headers without_secrets(const Headers& headers) {
 bool iequals_ascii(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return true;
 }
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/ascii.h"
 #include "common/transfer_coding.h"
 
 namespace llmtap {
@@ -11,10 +12,11 @@ namespace {
 
 constexpr std::size_t kMaxLine = 8 * 1024;
 
+// ASCII case folding inline (common/ascii.h): std::tolower is a libc call per byte, and every
+// header name of every message is compared here.
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
 bool icontains_token(std::string_view list, std::string_view token) {

@@ -138,7 +138,7 @@ class ChatCompletionsParser : public ViewApiParser<ChatCompletionsParser> {
     if (!id.string().empty()) call.response_id.assign(id.string());
     if (!model.string().empty()) call.response_model.assign(model.string());
     if (!tier.string().empty()) call.service_tier.assign(tier.string());
-    if (usage.is_object()) call.usage = openai_shared::usage(usage.to_json());
+    if (usage.is_object()) call.usage = openai_shared::usage_of(usage);
   }
 
   std::map<std::int64_t, Choice> choices_;

@@ -208,7 +208,7 @@ class ResponsesParser : public ViewApiParser<ResponsesParser> {
     read_envelope(r, call);
     read_output(r.at("output"), call);
     V u = r.at("usage");
-    if (u.is_object()) call.usage = openai_shared::usage(u.to_json());
+    if (u.is_object()) call.usage = openai_shared::usage_of(u);
     std::string_view status = json_view::sv(r, "status");
     if (status == "incomplete") {
       std::string reason = json_view::str(r.at("incomplete_details"), "reason");

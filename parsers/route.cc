@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/ascii.h"
 #include "common/gateway_route.h"
 #include "common/provider_hosts.h"
 
@@ -21,9 +22,7 @@ std::string lower_host(std::string_view h) {
   } else if (auto c = h.rfind(':'); c != std::string_view::npos && h.find(':') == c) {
     h = h.substr(0, c);
   }
-  std::string r(h);
-  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
+  return ascii_lower(h);
 }
 
 std::uint16_t port_of(std::string_view h) {

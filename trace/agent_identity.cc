@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
 #include "common/ascii.h"
 #include "trace/conversation_items.h"
+#include "trace/hex64.h"
 #include "trace/volatile_tokens.h"
 
 namespace llmtap::trace {
@@ -35,9 +35,7 @@ std::string agent_fingerprint(const std::string& instructions, const std::vector
     h = fnv1a64(std::string_view("\0", 1), h);
     h = fnv1a64(n, h);
   }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return hex64(h);
 }
 
 namespace {

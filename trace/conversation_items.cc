@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "trace/squeezed_hash.h"
+
 namespace llmtap::trace {
 
 std::uint64_t fnv1a64(std::string_view data, std::uint64_t seed) {
@@ -16,36 +18,6 @@ std::uint64_t fnv1a64(std::string_view data, std::uint64_t seed) {
 
 namespace {
 
-// Hashes fields with their lengths, so ("ab","c") and ("a","bc") differ.
-// Whitespace, which item text is hashed without.
-bool is_squeezed(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
-class FieldHasher {
- public:
-  FieldHasher& add(std::string_view field) {
-    std::uint64_t len = field.size();
-    h_ = fnv1a64(std::string_view(reinterpret_cast<const char*>(&len), sizeof len), h_);
-    h_ = fnv1a64(field, h_);
-    return *this;
-  }
-  // As add() of TEXT without its whitespace, without making that copy (histories re-send megabytes).
-  FieldHasher& add_squeezed(std::string_view text) {
-    std::uint64_t len = 0;
-    for (char c : text) len += !is_squeezed(c);
-    h_ = fnv1a64(std::string_view(reinterpret_cast<const char*>(&len), sizeof len), h_);
-    for (char c : text) {
-      if (is_squeezed(c)) continue;
-      h_ ^= static_cast<unsigned char>(c);
-      h_ *= 0x100000001b3ULL;
-    }
-    return *this;
-  }
-  std::uint64_t value() const { return h_; }
-
- private:
-  std::uint64_t h_ = 0xcbf29ce484222325ULL;
-};
-
 std::uint64_t mix64(std::uint64_t x) {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -57,15 +29,14 @@ std::uint64_t mix64(std::uint64_t x) {
 
 bool is_instruction_role(std::string_view role) { return role == "system" || role == "developer"; }
 
-// Text is hashed without any whitespace (FieldHasher::add_squeezed), so parts joined with or
+// Text is hashed without any whitespace (FieldHash::add_squeezed), so parts joined with or
 // without newlines, trailing spaces and re-indented text still agree.
 
 }  // namespace
 
 std::string_view trim(std::string_view s) {
-  auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_squeezed_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_squeezed_space(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -106,23 +77,23 @@ ConversationItems conversation_items(const std::vector<Message>& messages, bool 
     const Message& msg = messages[m];
     if (is_instruction_role(msg.role)) continue;
     if (msg.role == "assistant" || msg.role == "model") {
-      const bool has_text = std::any_of(msg.text.begin(), msg.text.end(), [](char c) { return !is_squeezed(c); });
-      if (has_text) push(ItemKind::kAssistantText, FieldHasher().add("a").add_squeezed(msg.text).value(), m, 0);
+      const bool has_text = std::any_of(msg.text.begin(), msg.text.end(), [](char c) { return !is_squeezed_space(c); });
+      if (has_text) push(ItemKind::kAssistantText, FieldHash().add("a").add_squeezed(msg.text).value(), m, 0);
       for (std::size_t t = 0; t < msg.tool_calls.size(); ++t) {
         const ToolCall& tc = msg.tool_calls[t];
         // A server-side tool call is complete within its response and clients differ in whether
         // they re-send it (like reasoning): not an item.
         if (tc.server_side) continue;
         push(ItemKind::kToolCall,
-             FieldHasher().add("c").add(tc.name).add(ids_stable ? tc.id : std::string()).value(), m, t);
+             FieldHash().add("c").add(tc.name).add(ids_stable ? tc.id : std::string()).value(), m, t);
       }
     } else if (msg.role == "tool") {
       std::uint64_t h = ids_stable && !msg.tool_call_id.empty()
-                            ? FieldHasher().add("r").add(msg.tool_call_id).value()
-                            : FieldHasher().add("r~").add(msg.tool_name).add_squeezed(msg.text).value();
+                            ? FieldHash().add("r").add(msg.tool_call_id).value()
+                            : FieldHash().add("r~").add(msg.tool_name).add_squeezed(msg.text).value();
       push(ItemKind::kToolResult, h, m, 0);
     } else {
-      push(ItemKind::kUser, FieldHasher().add("u").add(msg.role).add_squeezed(msg.text).value(), m, 0);
+      push(ItemKind::kUser, FieldHash().add("u").add(msg.role).add_squeezed(msg.text).value(), m, 0);
     }
   }
   out.prefix.reserve(out.items.size() + 1);

@@ -1,15 +1,19 @@
 #include "trace/open_span.h"
 
 #include <algorithm>
+#include <atomic>
+#include <bitset>
 #include <cstring>
-#include <deque>
+#include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "pricing/cost.h"
 #include "trace/shared_strings.h"
 #include "trace/varint.h"
+
+#define XXH_INLINE_ALL  // the one-shot hash of a short key, inlined
+#include <xxhash.h>
 
 namespace llmtap::trace {
 
@@ -52,24 +56,66 @@ constexpr std::string_view kFewValuedKeys[] = {
     "llmtap.handoff.from_agent", "llmtap.handoff.to_agent", "llmtap.release",
 };
 
-struct InternTable {
-  std::deque<std::string> text;  // id -> text; a deque keeps the strings in place as it grows
-  std::unordered_map<std::string_view, std::uint16_t> ids;
+// An append-only table of interned strings that is read without a lock: the span code looks a key
+// up two or three times per attribute it writes or reads (about 110 times per model call), and a
+// mutex per lookup was ~7k instructions per call on the decode thread (issue 16). Entries are never
+// removed and the table is bounded, so a lookup probes a fixed open-addressed array of published
+// pointers; only an insert takes the lock.
+class InternTable {
+ public:
+  struct Entry {
+    std::string text;
+    std::uint64_t hash;
+    std::uint16_t id;
+    bool few_valued;  // a key whose values are interned too (kFewValuedKeys)
+  };
 
-  std::uint16_t id(std::string_view s, std::size_t bound) {
-    if (auto it = ids.find(s); it != ids.end()) return it->second;
-    if (text.size() >= bound) return kUninternedKey;
-    const auto n = static_cast<std::uint16_t>(text.size());
-    ids.emplace(text.emplace_back(s), n);
-    return n;
+  explicit InternTable(std::size_t bound)
+      : bound_(bound), by_id_(new std::atomic<const Entry*>[bound]()), slots_(new std::atomic<const Entry*>[kSlots]()) {}
+
+  // S's entry, interning it if the table has room; null when it is full.
+  const Entry* find_or_add(std::string_view s) {
+    const std::uint64_t h = XXH3_64bits(s.data(), s.size());
+    if (const Entry* e = find(s, h)) return e;
+    std::lock_guard lock(mu_);
+    if (const Entry* e = find(s, h)) return e;  // added by another thread meanwhile
+    const std::size_t n = count_.load(std::memory_order_relaxed);
+    if (n >= bound_) return nullptr;
+    auto* e = new Entry{std::string(s), h, static_cast<std::uint16_t>(n),
+                        std::find(std::begin(kFewValuedKeys), std::end(kFewValuedKeys), s) != std::end(kFewValuedKeys)};
+    by_id_[n].store(e, std::memory_order_release);
+    std::size_t i = h & (kSlots - 1);
+    while (slots_[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & (kSlots - 1);
+    slots_[i].store(e, std::memory_order_release);
+    count_.store(n + 1, std::memory_order_release);
+    return e;
   }
-  std::string_view at(std::uint16_t n) const { return n < text.size() ? std::string_view(text[n]) : std::string_view(); }
+  std::uint16_t id(std::string_view s) {
+    const Entry* e = find_or_add(s);
+    return e ? e->id : kUninternedKey;
+  }
+  const Entry* at(std::uint16_t n) const { return n < bound_ ? by_id_[n].load(std::memory_order_acquire) : nullptr; }
+
+ private:
+  static constexpr std::size_t kSlots = 8192;  // a power of two, at least twice any bound
+
+  const Entry* find(std::string_view s, std::uint64_t h) const {
+    for (std::size_t i = h & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
+      const Entry* e = slots_[i].load(std::memory_order_acquire);
+      if (e == nullptr) return nullptr;
+      if (e->hash == h && e->text == s) return e;
+    }
+  }
+
+  const std::size_t bound_;
+  std::unique_ptr<std::atomic<const Entry*>[]> by_id_;
+  std::unique_ptr<std::atomic<const Entry*>[]> slots_;
+  std::atomic<std::size_t> count_{0};
+  std::mutex mu_;  // inserts
 };
 
 struct KeyTable {
-  std::mutex mu;
-  InternTable keys, values;
-  std::vector<bool> few_valued;  // by key id: its values are interned
+  InternTable keys{kMaxInternedKeys}, values{kMaxInternedValues};
 };
 
 KeyTable& key_table() {
@@ -82,15 +128,14 @@ KeyTable& key_table() {
 std::uint16_t value_id(std::uint16_t key_id, std::string_view v) {
   if (key_id == kUninternedKey || v.size() > kMaxInternedValueSize) return kUninternedKey;
   KeyTable& t = key_table();
-  std::lock_guard lock(t.mu);
-  if (key_id >= t.few_valued.size() || !t.few_valued[key_id]) return kUninternedKey;
-  return t.values.id(v, kMaxInternedValues);
+  const InternTable::Entry* key = t.keys.at(key_id);
+  if (key == nullptr || !key->few_valued) return kUninternedKey;
+  return t.values.id(v);
 }
 
 std::string_view interned_value(std::uint16_t id) {
-  KeyTable& t = key_table();
-  std::lock_guard lock(t.mu);
-  return t.values.at(id);
+  const InternTable::Entry* e = key_table().values.at(id);
+  return e ? std::string_view(e->text) : std::string_view();
 }
 
 // Encoding of one attribute: a u16 head (type in the top 4 bits, key id in the low 12; id 0xfff:
@@ -205,20 +250,25 @@ class Reader {
 }  // namespace
 
 std::uint16_t attribute_key_id(std::string_view key) {
-  KeyTable& t = key_table();
-  std::lock_guard lock(t.mu);
-  const std::uint16_t id = t.keys.id(key, kMaxInternedKeys);
-  if (id != kUninternedKey && id >= t.few_valued.size()) {
-    t.few_valued.resize(id + 1u, false);
-    t.few_valued[id] = std::find(std::begin(kFewValuedKeys), std::end(kFewValuedKeys), key) != std::end(kFewValuedKeys);
-  }
-  return id;
+  // Keys are mostly string literals, looked up ~90 times per model call: a per-thread cache by the
+  // key's address skips the hash and the probe. The entry's text is still compared, so a buffer
+  // reused at the same address for another key cannot alias.
+  struct Slot {
+    const char* at;
+    const InternTable::Entry* entry;
+  };
+  thread_local Slot cache[256];
+  Slot& slot = cache[(reinterpret_cast<std::uintptr_t>(key.data()) >> 3) & 255];
+  if (slot.at == key.data() && slot.entry != nullptr && std::string_view(slot.entry->text) == key) return slot.entry->id;
+  const InternTable::Entry* e = key_table().keys.find_or_add(key);
+  if (e == nullptr) return kUninternedKey;
+  slot = {key.data(), e};
+  return e->id;
 }
 
 std::string_view attribute_key(std::uint16_t id) {
-  KeyTable& t = key_table();
-  std::lock_guard lock(t.mu);
-  return t.keys.at(id);
+  const InternTable::Entry* e = key_table().keys.at(id);
+  return e ? std::string_view(e->text) : std::string_view();
 }
 
 namespace {
@@ -235,12 +285,57 @@ std::pair<std::size_t, std::size_t> find_entry(std::string_view blob, std::uint1
   return {std::string::npos, 0};
 }
 
-// Appends ENTRY (one encoded attribute for KEY), or puts it in place of KEY's earlier entry, so
-// attributes keep the order they were first set in (as Span::set).
-void put_entry(std::string& blob, std::uint16_t id, std::string_view key, const std::string& entry) {
-  auto [begin, end] = find_entry(blob, id, key);
-  if (begin == std::string::npos) blob.append(entry);
-  else blob.replace(begin, end - begin, entry);
+}  // namespace
+
+// Puts KEY's entry, written by ENCODE(std::string& out) (appending its head and payload), at the end
+// of the attributes B builds, or in place of KEY's earlier entry, so attributes keep the order they
+// were first set in (as Span::set). A key not set before, the common case, is encoded straight in,
+// without a search when its bit in ids_maybe_set is clear.
+template <class Encode>
+void OpenSpan::put_entry(Building& b, std::uint16_t id, std::string_view key, const Encode& encode) {
+  const std::uint64_t bit = id == kUninternedKey ? 0 : std::uint64_t{1} << (id % 64);
+  if (bit != 0 && (b.ids_maybe_set & bit) == 0) {
+    b.ids_maybe_set |= bit;
+    return encode(b.text);
+  }
+  b.ids_maybe_set |= bit;
+  auto [begin, end] = find_entry(b.text, id, key);
+  if (begin == std::string::npos) return encode(b.text);
+  std::string entry;
+  encode(entry);
+  b.text.replace(begin, end - begin, entry);
+}
+
+namespace {
+
+// Appends the entry of V for KEY (id ID).
+void encode_string(std::string& out, std::uint16_t id, std::string_view key, std::string_view v) {
+  if (const std::uint16_t vid = value_id(id, v); vid != kUninternedKey) {
+    put_key(out, id, key, Type::kInternedString);
+    put_fixed(out, vid);
+  } else {
+    put_key(out, id, key, Type::kString);
+    put_bytes(out, v);
+  }
+}
+
+void encode_value(std::string& out, std::uint16_t id, std::string_view key, const AttrValue& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    encode_string(out, id, key, *s);
+  } else if (const auto* i = std::get_if<std::int64_t>(&v)) {
+    put_key(out, id, key, Type::kInt);
+    put_zigzag(out, *i);
+  } else if (const auto* d = std::get_if<double>(&v)) {
+    put_key(out, id, key, Type::kDouble);
+    put_fixed(out, *d);
+  } else if (const auto* b = std::get_if<bool>(&v)) {
+    put_key(out, id, key, *b ? Type::kTrue : Type::kFalse);
+  } else {
+    const auto& list = std::get<std::vector<std::string>>(v);
+    put_key(out, id, key, Type::kList);
+    put_varint(out, list.size());
+    for (const auto& e : list) put_bytes(out, e);
+  }
 }
 
 // A small attribute block is most often one that many spans hold byte for byte (a workflow's or an
@@ -266,7 +361,7 @@ OpenSpan::OpenSpan(const OpenSpan& o)
       error(o.error),
       start_ns(o.start_ns),
       end_ns(o.end_ns) {
-  new (&attrs_) CompactString(o.building_ ? CompactString(*o.building_text_) : o.attrs_);
+  new (&attrs_) CompactString(o.building_ ? CompactString(o.building_text_->text) : o.attrs_);
 }
 
 OpenSpan::OpenSpan(OpenSpan&& o) noexcept
@@ -325,16 +420,31 @@ OpenSpan OpenSpan::from_span(const Span& s) {
   o.error = s.error;
   o.start_ns = s.start_ns;
   o.end_ns = s.end_ns;
-  for (const auto& a : s.attributes) o.set_value(a.key, a.value);
+  // Straight into the blob, with no search for an earlier entry, unless the key came before (set()
+  // semantics: the last value at the first place) or is stored inline.
+  Building& building = o.building_state();
+  std::string& blob = building.text;
+  building.ids_maybe_set = ~std::uint64_t{0};  // entries are written around put_entry
+  std::bitset<kMaxInternedKeys> seen;
+  for (const auto& a : s.attributes) {
+    const std::uint16_t id = attribute_key_id(a.key);
+    if (id == kUninternedKey || seen.test(id)) {
+      o.set_value(a.key, a.value);
+      continue;
+    }
+    seen.set(id);
+    encode_value(blob, id, a.key, a.value);
+  }
   o.shrink();
   return o;
 }
 
-std::string& OpenSpan::building() {
+OpenSpan::Building& OpenSpan::building_state() {
   if (!building_) {
-    auto* text = new std::string(attrs_.view());
+    const bool empty = attrs_.view().empty();
+    auto* b = new Building{std::string(attrs_.view()), empty ? std::uint64_t{0} : ~std::uint64_t{0}};
     attrs_.~CompactString();
-    building_text_ = text;
+    building_text_ = b;
     building_ = true;
   }
   return *building_text_;
@@ -342,52 +452,28 @@ std::string& OpenSpan::building() {
 
 void OpenSpan::shrink() {
   if (!building_) return;
-  std::string* text = building_text_;
-  new (&attrs_) CompactString(shared_blob(*text));
+  Building* b = building_text_;
+  new (&attrs_) CompactString(shared_blob(b->text));
   building_ = false;
-  delete text;
+  delete b;
 }
 
 void OpenSpan::set_string(std::string_view key, std::string_view v) {
-  std::string entry;
   const std::uint16_t id = attribute_key_id(key);
-  if (const std::uint16_t vid = value_id(id, v); vid != kUninternedKey) {
-    put_key(entry, id, key, Type::kInternedString);
-    put_fixed(entry, vid);
-  } else {
-    put_key(entry, id, key, Type::kString);
-    put_bytes(entry, v);
-  }
-  put_entry(building(), id, key, entry);
+  put_entry(building_state(), id, key, [&](std::string& out) { encode_string(out, id, key, v); });
 }
 
 void OpenSpan::set_value(std::string_view key, const AttrValue& v) {
-  if (const auto* s = std::get_if<std::string>(&v)) return set_string(key, *s);
-  std::string entry;
   const std::uint16_t id = attribute_key_id(key);
-  if (const auto* i = std::get_if<std::int64_t>(&v)) {
-    put_key(entry, id, key, Type::kInt);
-    put_zigzag(entry, *i);
-  } else if (const auto* d = std::get_if<double>(&v)) {
-    put_key(entry, id, key, Type::kDouble);
-    put_fixed(entry, *d);
-  } else if (const auto* b = std::get_if<bool>(&v)) {
-    put_key(entry, id, key, *b ? Type::kTrue : Type::kFalse);
-  } else {
-    const auto& list = std::get<std::vector<std::string>>(v);
-    put_key(entry, id, key, Type::kList);
-    put_varint(entry, list.size());
-    for (const auto& s : list) put_bytes(entry, s);
-  }
-  put_entry(building(), id, key, entry);
+  put_entry(building_state(), id, key, [&](std::string& out) { encode_value(out, id, key, v); });
 }
 
 void OpenSpan::set_usd(std::string_view key, std::int64_t pico) {
-  std::string entry;
   const std::uint16_t id = attribute_key_id(key);
-  put_key(entry, id, key, Type::kPicoUsd);
-  put_zigzag(entry, pico);
-  put_entry(building(), id, key, entry);
+  put_entry(building_state(), id, key, [&](std::string& out) {
+    put_key(out, id, key, Type::kPicoUsd);
+    put_zigzag(out, pico);
+  });
 }
 
 void OpenSpan::set_attribute_block(CompactString block) {
@@ -406,7 +492,7 @@ std::size_t OpenSpan::attribute_count() const {
   return n;
 }
 
-Span OpenSpan::to_span() const {
+Span OpenSpan::to_span(std::size_t spare) const {
   Span s;
   s.span_id = span_id.str();
   s.name = name.str();
@@ -415,7 +501,7 @@ Span OpenSpan::to_span() const {
   s.error = error;
   s.start_ns = start_ns;
   s.end_ns = end_ns;
-  s.attributes.reserve(attribute_count() + 8);  // finish() adds names and roll-ups
+  s.attributes.reserve(attribute_count() + spare);
   for (Reader r(blob()); !r.done();) {
     std::string key(r.key());
     s.attributes.push_back({std::move(key), r.value()});

@@ -124,7 +124,7 @@ class OpenSpan {
   bool error = false;
 
  private:
-  bool building_ = false;  // attributes are being set: building_text_ holds them, not attrs_
+  bool building_ = false;  // attributes are being set: building_ holds them, not attrs_
 
  public:
   UnixNanos start_ns = 0;
@@ -154,8 +154,9 @@ class OpenSpan {
   // Stores the attributes in one exact-size block once the span is built (it then waits in an
   // open trace); a later set() works on a copy.
   void shrink();
-  // The span as export/ sees it (trace and parent ids are set by the caller).
-  Span to_span() const;
+  // The span as export/ sees it (trace and parent ids are set by the caller), with room for SPARE
+  // more attributes.
+  Span to_span(std::size_t spare = 0) const;
   // The encoded attributes once shrunk, for storage that keeps a span's parts apart (SpanTree's
   // single-call form): the block they are in, or their bytes; set back the same way.
   const CompactString& attribute_block() const { return attrs_; }
@@ -168,15 +169,26 @@ class OpenSpan {
  private:
   void set_value(std::string_view key, const AttrValue& v);
   void set_string(std::string_view key, std::string_view v);
-  std::string& building();
-  std::string_view blob() const { return building_ ? std::string_view(*building_text_) : attrs_.view(); }
+  // The attributes while they are being set, with which keys may already hold an entry: bit
+  // (id % 64) of a key id set once, so the common set() of a new key appends without reading the
+  // entries before it (a generation span sets ~25 keys; the search was O(n^2)). All ones: unknown
+  // (the text was made from a built blob).
+  struct Building {
+    std::string text;
+    std::uint64_t ids_maybe_set = ~std::uint64_t{0};
+  };
+  std::string& building() { return building_state().text; }
+  Building& building_state();
+  template <class Encode>
+  static void put_entry(Building& b, std::uint16_t id, std::string_view key, const Encode& encode);
+  std::string_view blob() const { return building_ ? std::string_view(building_text_->text) : attrs_.view(); }
   void drop_attributes() noexcept;
   void take_attributes(OpenSpan& o) noexcept;
   // One of the two, by building_: the encoded attributes (see open_span.cc) once built, in one
   // shared block; the text they are built in while they are being set.
   union {
     CompactString attrs_;
-    std::string* building_text_;
+    Building* building_text_;
   };
 };
 

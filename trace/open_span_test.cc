@@ -50,6 +50,23 @@ TEST(OpenSpan, BecomesTheSpanItWasBuiltAs) {
   EXPECT_EQ(std::get<std::string>(s.attributes[5].value), "");
 }
 
+TEST(OpenSpan, ASetOfAKeySetBeforeReplacesItWhileBuildingWhateverKeysShareItsBit) {
+  // A new key is appended without a search (its id's bit is clear); a key set before, or one whose
+  // bit another key set, is searched for and replaced in place.
+  OpenSpan o;
+  for (int i = 0; i < 130; ++i) o.set("llmtap.test.bit" + std::to_string(i), std::int64_t{i});
+  for (int i = 0; i < 130; i += 7) o.set("llmtap.test.bit" + std::to_string(i), std::int64_t{-i});
+  o.set("llmtap.test.bit129", std::string("last"));
+  ASSERT_NE(attribute_key_id("llmtap.test.bit129"), kUninternedKey);  // before the table is filled below
+  const Span s = o.to_span();
+  ASSERT_EQ(s.attributes.size(), 130u);
+  for (int i = 0; i < 129; ++i) {
+    ASSERT_EQ(s.attributes[static_cast<std::size_t>(i)].key, "llmtap.test.bit" + std::to_string(i));
+    ASSERT_EQ(std::get<std::int64_t>(s.attributes[static_cast<std::size_t>(i)].value), i % 7 == 0 ? -i : i);
+  }
+  EXPECT_EQ(std::get<std::string>(s.attributes.back().value), "last");
+}
+
 TEST(OpenSpan, KeysPastTheInternTableAreKeptInline) {
   OpenSpan o;
   for (int i = 0; i < 5000; ++i) o.set("llmtap.metadata.k" + std::to_string(i), std::to_string(i));
@@ -62,6 +79,26 @@ TEST(OpenSpan, KeysPastTheInternTableAreKeptInline) {
   }
   EXPECT_EQ(std::get<std::string>(s.attributes.back().value), "last");
   EXPECT_EQ(attribute_key_id("llmtap.metadata.k4999"), kUninternedKey);
+}
+
+TEST(OpenSpan, FromSpanOfRepeatedKeysKeepsTheFirstPlaceAndTheLastValue) {
+  // from_span() writes entries straight into the blob; a repeated key, interned or inline, still
+  // reads as Span::set leaves it.
+  Span s;
+  s.attributes.push_back({"gen_ai.agent.name", std::string("A")});
+  s.attributes.push_back({"llmtap.metadata.k4990", std::string("x")});  // inline (the table is full)
+  s.attributes.push_back({"gen_ai.usage.input_tokens", std::int64_t{1}});
+  s.attributes.push_back({"gen_ai.agent.name", std::string("B")});
+  s.attributes.push_back({"llmtap.metadata.k4990", std::string("y")});
+  for (int i = 0; i < 5000; ++i) (void)attribute_key_id("llmtap.metadata.k" + std::to_string(i));
+  ASSERT_EQ(attribute_key_id("llmtap.metadata.k4990"), kUninternedKey);
+  const Span back = OpenSpan::from_span(s).to_span();
+  ASSERT_EQ(back.attributes.size(), 3u);
+  EXPECT_EQ(back.attributes[0].key, "gen_ai.agent.name");
+  EXPECT_EQ(std::get<std::string>(back.attributes[0].value), "B");
+  EXPECT_EQ(back.attributes[1].key, "llmtap.metadata.k4990");
+  EXPECT_EQ(std::get<std::string>(back.attributes[1].value), "y");
+  EXPECT_EQ(std::get<std::int64_t>(back.attributes[2].value), 1);
 }
 
 TEST(CompactString, ReadsLikeTheStringItHolds) {

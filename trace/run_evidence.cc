@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trace/conversation_items.h"
+#include "trace/squeezed_hash.h"
 
 namespace llmtap::trace {
 
@@ -23,21 +24,6 @@ constexpr std::size_t kMaxUserSuffixes = 4;
 // A suffix shorter than this ("yes", "continue") would match unrelated runs.
 constexpr std::size_t kMinSuffixChars = 16;
 
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
-constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
-
-// Folds TEXT's non-space bytes into H (FNV-1a); returns how many it folded.
-std::size_t fold(std::uint64_t& h, std::string_view text) {
-  std::size_t n = 0;
-  for (char c : text) {
-    if (is_space(c)) continue;
-    ++n;
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return n;
-}
 
 bool is_user_text(const Message& m) { return m.role == "user" && m.tool_calls.empty() && !trim(m.text).empty(); }
 
@@ -55,9 +41,10 @@ void string_leaves(const nlohmann::json& j, std::vector<std::uint64_t>& out, int
 }  // namespace
 
 std::uint64_t text_key(std::string_view text) {
-  std::uint64_t h = kFnvBasis;
-  const bool any = fold(h, text) != 0;
-  return any ? (h == 0 ? 1 : h) : 0;
+  SqueezedHash hash;
+  if (hash.add_squeezed(text) == 0) return 0;
+  const std::uint64_t h = hash.value();
+  return h == 0 ? 1 : h;
 }
 
 std::vector<std::uint64_t> user_content_keys(const std::vector<Message>& input) {
@@ -73,11 +60,12 @@ std::vector<std::uint64_t> user_content_keys(const std::vector<Message>& input) 
     if (from != users.front()) starts.push_back(from);
   }
   for (std::size_t s = 0; s < starts.size(); ++s) {
-    std::uint64_t h = kFnvBasis;
+    SqueezedHash hash;  // the texts joined, as text_key() of their concatenation
     std::size_t chars = 0;
     for (std::size_t i : users)
-      if (i >= starts[s]) chars += fold(h, input[i].text);
+      if (i >= starts[s]) chars += hash.add_squeezed(input[i].text);
     if (chars == 0 || (s > 0 && chars < kMinSuffixChars)) continue;
+    std::uint64_t h = hash.value();
     if (h == 0) h = 1;
     if (std::find(keys.begin(), keys.end(), h) == keys.end()) keys.push_back(h);
   }
@@ -136,7 +124,7 @@ std::string without_space(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text)
-    if (!is_space(c)) out.push_back(c);
+    if (!is_squeezed_space(c)) out.push_back(c);
   return out;
 }
 
@@ -144,7 +132,7 @@ std::string without_space(std::string_view text) {
 
 std::size_t text_chars(std::string_view text) {
   std::size_t n = 0;
-  for (char c : text) n += is_space(c) ? 0 : 1;
+  for (char c : text) n += is_squeezed_space(c) ? 0 : 1;
   return n;
 }
 
@@ -152,7 +140,7 @@ std::uint64_t carried_key(std::string_view text) {
   std::uint64_t h = 0;
   std::size_t n = 0;
   for (char c : text) {
-    if (is_space(c)) continue;
+    if (is_squeezed_space(c)) continue;
     h = h * kRollBase + static_cast<unsigned char>(c);
     if (++n == kCarryWindow) return h == 0 ? 1 : h;
   }
@@ -167,7 +155,7 @@ bool find_carried_keys(std::string_view text, const std::function<bool(std::uint
   std::uint64_t h = 0;
   std::size_t n = 0;
   for (char c : text) {
-    if (is_space(c)) continue;
+    if (is_squeezed_space(c)) continue;
     const auto in = static_cast<unsigned char>(c);
     if (n >= kCarryWindow) h -= static_cast<unsigned char>(window[n % kCarryWindow]) * top;
     h = h * kRollBase + in;

@@ -188,7 +188,14 @@ Trace SpanTree::finish(const TraceIdentity& id, const AgentNameLookup& known_nam
   out.trace_id = id.trace_id;
   std::vector<Span> spans;
   spans.reserve(nodes_.size());
-  for (const auto& n : nodes_) spans.push_back(n.span.to_span());
+  // Room for the names and roll-ups added below, in the spans that get them: a generation span,
+  // the largest, is then built at its exact size and not moved again by the shrink_to_fit below.
+  auto spare = [](SpanKind k) {
+    const bool named = k == SpanKind::kWorkflow || k == SpanKind::kAgent || k == SpanKind::kGuardrail ||
+                       k == SpanKind::kHandoff;
+    return named ? std::size_t{8} : std::size_t{0};
+  };
+  for (const auto& n : nodes_) spans.push_back(n.span.to_span(spare(n.span.kind)));
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     auto& n = nodes_[i];
     auto& s = spans[i];

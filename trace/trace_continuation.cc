@@ -14,18 +14,19 @@
 // What ties an open trace to others (its part, links, carried totals) lives in linkage_, only for
 // the traces that have any: an ordinary open trace holds nothing more for it.
 #include <algorithm>
-#include <cstdio>
 
 #include "trace/trace_assembler.h"
+
+#include "trace/hex64.h"
 
 namespace llmtap::trace {
 
 namespace {
 
 std::string state_key(std::uint64_t h) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "s:%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  std::string key = "s:";
+  append_hex64(key, h);
+  return key;
 }
 
 const std::string* string_attr(const Span& s, std::string_view key) {
