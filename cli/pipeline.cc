@@ -213,9 +213,10 @@ class RunningPipeline final : public Pipeline {
   void shutdown() override {
     if (shut_down_.exchange(true)) return;
     const auto began = std::chrono::steady_clock::now();
-    ShutdownPhases phases;
-    // One deadline for the whole stop, so an exporter retrying through an outage still exits in time.
-    if (sink_) sink_->stop_by(std::chrono::steady_clock::now() + std::chrono::milliseconds(kShutdownBudgetMs));
+    ShutdownPhases phases(began);
+    // One deadline for the sinks (pipeline.h gives each phase its own), so an exporter retrying
+    // through an outage, or a store far behind, still leaves the time to spool and exit.
+    if (sink_) sink_->stop_by(began + std::chrono::milliseconds(kExportDeadlineMs));
     {
       std::lock_guard lock(tick_mu_);
       stop_ticker_ = true;
@@ -225,18 +226,27 @@ class RunningPipeline final : public Pipeline {
     // Order matters: stop the producers, drain the tap into the builder, close every trace, flush.
     if (proxy_) proxy_->stop();
     if (collector_) collector_->stop();
-    phases.done("stopping the proxy and collector");
+    phases.done("proxy and collector");
     if (tap_) {
       tap_->stop(began + std::chrono::milliseconds(kCaptureDrainMs));
-      log_capture_problems(tap_->stats());
-      phases.done("draining the capture queue");
+      const AsyncTapStats ts = tap_->stats();
+      log_capture_problems(ts);
+      phases.done("capture drain", ts.left_in_spool_bytes > 0
+                                       ? std::to_string(ts.left_in_spool_bytes >> 20) + " MB left in the capture spool"
+                                       : std::string());
     }
     if (builder_) {
-      // After a burst the store writes what it can until the deadline and spools the rest.
-      if (const std::size_t open = builder_->open_traces(); open > 1000)
-        spdlog::info("stopping: closing and exporting {} open traces", open);
+      // The store writes what it can until the export deadline and then spools the rest in bulk.
+      const std::size_t open = builder_->open_traces();
       builder_->close_all(now_ns());  // also flushes the sinks
-      phases.done("closing and exporting the open traces");
+      std::string stored;
+      for (const auto* store : stores_) {
+        const exporting::StoreOutcome o = store->outcome();
+        stored += (stored.empty() ? "" : "; ") + std::string("store ") + std::to_string(o.stored) + " stored, " +
+                  std::to_string(o.spooled) + " spooled";
+        if (o.spool_at_stop_ms > 0) stored += " in bulk in " + std::to_string(o.spool_at_stop_ms) + " ms";
+      }
+      phases.done("closing " + std::to_string(open) + " open traces and the sinks' flush", stored);
       const TraceBuilderStats st = builder_->stats();
       if (st.token_counts + st.other_exchanges > 0)
         spdlog::info("not traced: {} token count call(s), {} exchange(s) that were not model calls", st.token_counts,
@@ -245,6 +255,7 @@ class RunningPipeline final : public Pipeline {
         spdlog::info("continuations: {} kept, {} evicted, {} rejoined, {} linked", st.continuations_kept,
                      st.continuations_evicted, st.continuations_rejoined, st.continuations_linked);
     }
+    phases.log(kShutdownBudgetMs);
   }
 
  private:

@@ -64,6 +64,7 @@ struct StoreOutcome {
   std::uint64_t overflowed = 0;   // traces of this run that went to the spool (queue full or shutdown)
   std::uint64_t spool_full = 0;   // traces that waited for the queue because the spool was at its cap
   std::uint64_t spool_bytes = 0;  // the spool's segments on disk now
+  std::int64_t spool_at_stop_ms = 0;  // what the store's thread spent spooling past the stop deadline
   std::string store_error;        // why the first batch could not be stored (file and reason)
   std::string fallback_path;      // UnstoredTraces file, "" if never needed
   std::string fallback_error;     // why the fallback failed, if it did
@@ -102,6 +103,8 @@ class SqliteStore : public TraceSink {
   SqliteStore(std::string path, sqlite3* db, const StoreOptions& options);
   void run();
   bool past_deadline() const;  // under mu_
+  bool stopping() const;       // under mu_: stop_by() was called, or the destructor runs
+  void note_spool_at_stop(std::chrono::steady_clock::time_point began);  // adds to spool_at_stop_ms
   void accept(const Trace& trace, Trace* owned);
   void settle_overflow();      // under mu_: this run's traces in the spool count as spooled for good
   // Writes one batch from the queue (lock held on entry and exit). false if the queue was empty.
