@@ -273,6 +273,42 @@ TEST(AsyncTapSpool, AStopAtItsDeadlineLeavesTheRestAndTheNextTapOnTheDirectoryRe
   EXPECT_NE(::stat((dir.path + "/capture-spool.key").c_str(), &st), 0) << "the key goes with the last segment";
 }
 
+TEST(AsyncTapSpool, AStopDuringTheReplayLeavesTheRestAndTheStartAfterReplaysItEachCallOnce) {
+  TempDir dir;
+  const std::vector<std::string> first = leave_a_backlog(dir.path, 25);
+  ASSERT_FALSE(segment_files(dir.path).empty());
+  // The next start is replaying when its stop comes: its worker is held in the first replayed call
+  // while the stop's deadline passes.
+  std::vector<std::string> second;
+  {
+    GateSink sink;
+    sink.hold = true;
+    AsyncTap tap(sink, spooled(dir.path, 64u << 20));
+    sink.wait_holding();
+    std::thread stopper([&] { tap.stop(std::chrono::steady_clock::now()); });
+    for (std::uint64_t probe = 100;; ++probe) {  // as in leave_a_backlog: the stop has begun
+      const std::uint64_t before = tap.stats().connections_opened;
+      tap.open(probe, conn_info(), 9100);
+      if (tap.stats().connections_opened == before) break;
+      std::this_thread::yield();
+    }
+    sink.release();
+    stopper.join();
+    second = sink.ids();
+    EXPECT_FALSE(segment_files(dir.path).empty()) << "the rest of the replay stays spooled";
+  }
+  ASSERT_LT(first.size() + second.size(), expected_ids(2, 25).size());
+  GateSink sink;
+  AsyncTap tap(sink, spooled(dir.path, 64u << 20));
+  send_after_the_replay(tap);
+  std::vector<std::string> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  const std::vector<std::string> third = sink.ids();
+  all.insert(all.end(), third.begin(), third.end() - 1);
+  EXPECT_EQ(all, expected_ids(2, 25));  // each call once, in order, across the three taps
+  EXPECT_TRUE(segment_files(dir.path).empty());
+}
+
 TEST(AsyncTapSpool, DamagedAndCutShortSegmentsAreSkippedCountedAndTheRestDecodes) {
   TempDir dir;
   leave_a_backlog(dir.path, 80);
