@@ -237,16 +237,16 @@ class RunningPipeline final : public Pipeline {
     }
     if (builder_) {
       // The store writes what it can until the export deadline and then spools the rest in bulk.
-      const std::size_t open = builder_->open_traces();
-      builder_->close_all(now_ns());  // also flushes the sinks
-      std::string stored;
+      const TraceBuilder::CloseAllTimes closing = builder_->close_all(now_ns());  // also flushes the sinks
+      std::string detail = "building " + std::to_string(closing.building_ms) + " ms, handing over " +
+                           std::to_string(closing.handing_ms) + " ms, overlapping; the sinks' flush " +
+                           std::to_string(closing.flush_ms) + " ms";
       for (const auto* store : stores_) {
         const exporting::StoreOutcome o = store->outcome();
-        stored += (stored.empty() ? "" : "; ") + std::string("store ") + std::to_string(o.stored) + " stored, " +
-                  std::to_string(o.spooled) + " spooled";
-        if (o.spool_at_stop_ms > 0) stored += " in bulk in " + std::to_string(o.spool_at_stop_ms) + " ms";
+        detail += "; store " + std::to_string(o.stored) + " stored, " + std::to_string(o.spooled) + " spooled";
+        if (o.spool_at_stop_ms > 0) detail += " in bulk in " + std::to_string(o.spool_at_stop_ms) + " ms";
       }
-      phases.done("closing " + std::to_string(open) + " open traces and the sinks' flush", stored);
+      phases.done("closing " + std::to_string(closing.closed) + " open traces", detail);
       const TraceBuilderStats st = builder_->stats();
       if (st.token_counts + st.other_exchanges > 0)
         spdlog::info("not traced: {} token count call(s), {} exchange(s) that were not model calls", st.token_counts,

@@ -94,13 +94,16 @@ class Pipeline {
 // The stop's budget (SPEC.md: exit within 10 s of SIGTERM), phase by phase, each a deadline counted
 // from the signal, so that no backlog can push a later phase past the 10 s:
 //   until kCaptureDrainMs    the capture backlog goes through the decoder; what is left undecoded
-//                            stays in the capture spool for the next start (a replay stops too);
+//                            stays in the capture spool for the next start (a replay stops too).
+//                            Short: every call decoded now is one more trace to build and store
+//                            before the export deadline (or, at the open-trace cap, an early close),
+//                            and nothing undecoded is lost;
 //   until kExportDeadlineMs  the open traces close and the sinks deliver: the store writes in, an
 //                            OTLP exporter retries;
 //   until kShutdownBudgetMs  past its deadline the store spools what it still holds, in bulk (one
 //                            sequential write), for the next start; retention never runs in a stop;
 //   the rest of the 10 s     margin for closing SQLite and exiting on a loaded machine.
-inline constexpr int kCaptureDrainMs = 3000;
+inline constexpr int kCaptureDrainMs = 1500;
 inline constexpr int kExportDeadlineMs = 6500;
 inline constexpr int kShutdownBudgetMs = 8000;
 
