@@ -167,7 +167,8 @@ class RunningPipeline final : public Pipeline {
     address_ = proxy_->start(&e);
     if (address_.empty()) return fail(error, e);
     if (!opts.metrics_listen.empty()) {
-      PipelineMetricSources src{trace_metrics_.get(), builder_.get(), tap_.get(), stores_, otlp_, proxy_.get(),
+      PipelineMetricSources src{trace_metrics_.get(), builder_.get(), tap_.get(),
+                                {stores_.begin(), stores_.end()}, otlp_, proxy_.get(),
                                 alerting_.get(), memory_budget_.get()};
       metrics_server_ = metrics::MetricsServer::start(opts.metrics_listen, opts.allow_remote,
                                                       [src] { return render_pipeline_metrics(src); }, &e);
@@ -182,7 +183,10 @@ class RunningPipeline final : public Pipeline {
     return true;
   }
 
-  ~RunningPipeline() override { shutdown(); }
+  ~RunningPipeline() override {
+    shutdown();
+    teardown_.from = std::chrono::steady_clock::now();
+  }
 
   std::string proxy_address() const override { return address_; }
   std::string collector_socket() const override { return collector_ ? collector_->path() : ""; }
@@ -247,6 +251,9 @@ class RunningPipeline final : public Pipeline {
         if (o.spool_at_stop_ms > 0) detail += " in bulk in " + std::to_string(o.spool_at_stop_ms) + " ms";
       }
       phases.done("closing " + std::to_string(closing.closed) + " open traces", detail);
+      // Inside the budget and timed: the store's thread ends and SQLite closes (its WAL checkpoint).
+      for (auto* store : stores_) store->close();
+      if (!stores_.empty()) phases.done("closing the store");
       const TraceBuilderStats st = builder_->stats();
       if (st.token_counts + st.other_exchanges > 0)
         spdlog::info("not traced: {} token count call(s), {} exchange(s) that were not model calls", st.token_counts,
@@ -312,11 +319,22 @@ class RunningPipeline final : public Pipeline {
     }
   }
 
+  // Declared first, so destroyed last: what the rest of the pipeline took to come apart after
+  // shutdown() (threads joined, memory freed), which also counts against the 10 s.
+  struct TeardownTimer {
+    std::chrono::steady_clock::time_point from{};
+    ~TeardownTimer() {
+      if (from == std::chrono::steady_clock::time_point{}) return;
+      const auto ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - from).count();
+      spdlog::log(ms >= 500 ? spdlog::level::info : spdlog::level::debug, "stopping: the teardown took {} ms", ms);
+    }
+  } teardown_;
   std::string data_dir_, data_dir_note_, address_, store_path_;
   std::shared_ptr<MemoryBudget> memory_budget_;  // shared by the tap, the builder and the store
   PriceTable prices_;
   std::unique_ptr<RunTraces> traces_ = std::make_unique<RunTraces>(0);  // before sink_, which feeds it
-  std::vector<const exporting::SqliteStore*> stores_;  // owned by sink_
+  std::vector<exporting::SqliteStore*> stores_;  // owned by sink_
   std::vector<const exporting::OtlpExporter*> otlp_;   // owned by sink_
   std::unique_ptr<TraceSink> sink_;
   std::unique_ptr<metrics::TraceMetrics> trace_metrics_;

@@ -223,13 +223,8 @@ void send_after_the_replay(AsyncTap& tap) {
 
 // Leaves part of the traffic undecoded in the spool of DATA_DIR: a stop whose deadline has passed
 // while the worker was held in its first call. Returns the calls decoded before the stop.
-std::vector<std::string> leave_a_backlog(const std::string& data_dir, int exchanges) {
-  GateSink sink;
-  sink.hold = true;
-  AsyncTap tap(sink, spooled(data_dir));
-  send_traffic(tap, sink, 2, exchanges, true);
-  tap.close(1, 9000);
-  tap.close(2, 9001);
+// Stops TAP at a deadline already passed while SINK holds its worker in a call, then lets it go.
+void stop_while_held(AsyncTap& tap, GateSink& sink) {
   std::thread stopper([&] { tap.stop(std::chrono::steady_clock::now()); });
   // stop() sets its deadline and refuses new records in one step: once an open is no longer
   // counted, the worker may go on, and stops at the deadline.
@@ -241,6 +236,16 @@ std::vector<std::string> leave_a_backlog(const std::string& data_dir, int exchan
   }
   sink.release();
   stopper.join();
+}
+
+std::vector<std::string> leave_a_backlog(const std::string& data_dir, int exchanges) {
+  GateSink sink;
+  sink.hold = true;
+  AsyncTap tap(sink, spooled(data_dir));
+  send_traffic(tap, sink, 2, exchanges, true);
+  tap.close(1, 9000);
+  tap.close(2, 9001);
+  stop_while_held(tap, sink);
   return sink.ids();
 }
 
@@ -285,15 +290,7 @@ TEST(AsyncTapSpool, AStopDuringTheReplayLeavesTheRestAndTheStartAfterReplaysItEa
     sink.hold = true;
     AsyncTap tap(sink, spooled(dir.path, 64u << 20));
     sink.wait_holding();
-    std::thread stopper([&] { tap.stop(std::chrono::steady_clock::now()); });
-    for (std::uint64_t probe = 100;; ++probe) {  // as in leave_a_backlog: the stop has begun
-      const std::uint64_t before = tap.stats().connections_opened;
-      tap.open(probe, conn_info(), 9100);
-      if (tap.stats().connections_opened == before) break;
-      std::this_thread::yield();
-    }
-    sink.release();
-    stopper.join();
+    stop_while_held(tap, sink);
     second = sink.ids();
     EXPECT_FALSE(segment_files(dir.path).empty()) << "the rest of the replay stays spooled";
   }

@@ -153,11 +153,8 @@ std::unique_ptr<SqliteStore> SqliteStore::unavailable(const std::string& path, c
 }
 
 StoreOutcome SqliteStore::outcome() const {
-  StoreOutcome o;
-  {
-    std::lock_guard lock(out_mu_);
-    o = outcome_;
-  }
+  std::lock_guard lock(out_mu_);
+  StoreOutcome o = outcome_;
   if (spool_) o.spool_bytes = spool_->disk_bytes();
   return o;
 }
@@ -178,19 +175,28 @@ SqliteStore::SqliteStore(std::string path, sqlite3* db, const StoreOptions& opti
   });
 }
 
-SqliteStore::~SqliteStore() {
+SqliteStore::~SqliteStore() { close(); }
+
+void SqliteStore::close() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
   room_cv_.notify_all();
+  if (!thread_.joinable()) return;
   thread_.join();
   prep_.reset();
   checkpointer_.reset();
-  spool_.reset();  // closes (and unlocks) this run's segment before the database
+  {
+    // outcome() may be asked meanwhile (the metrics endpoint): it reads the spool under out_mu_.
+    std::lock_guard out(out_mu_);
+    if (spool_) outcome_.spool_bytes = spool_->disk_bytes();
+    spool_.reset();  // closes (and unlocks) this run's segment before the database
+  }
   writer_.reset();
   if (db_) sqlite3_close(db_);
+  db_ = nullptr;
 }
 
 void SqliteStore::stop_by(Clock::time_point deadline) {

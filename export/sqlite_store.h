@@ -96,6 +96,10 @@ class SqliteStore : public TraceSink {
   // (then what is still queued is spooled before it returns), else after at most 10 s.
   void flush() override;
   void stop_by(std::chrono::steady_clock::time_point deadline) override;
+  // What the destructor does, at a time of the caller's choosing (the stop times it): writes or
+  // spools what is queued, ends the store's thread and closes the database. outcome() still
+  // answers; nothing may be handed over after it.
+  void close();
   const std::string& path() const { return path_; }
   StoreOutcome outcome() const;
 
@@ -131,7 +135,7 @@ class SqliteStore : public TraceSink {
   std::condition_variable cv_;       // work queued / stop
   std::condition_variable done_cv_;  // traces reached their final place
   std::condition_variable room_cv_;  // the queue shrank
-  mutable std::mutex out_mu_;  // outcome_
+  mutable std::mutex out_mu_;  // outcome_, and spool_ being closed
   std::deque<QueuedTrace> queue_;
   std::size_t queued_bytes_ = 0;
   std::uint64_t accepted_ = 0, done_ = 0;  // done: stored, spooled for good, or sent elsewhere

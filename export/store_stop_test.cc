@@ -120,18 +120,23 @@ TEST(StoreStop, AFinishedSegmentKeepsItsUnreadRestUnchangedAndInOrder) {
   EXPECT_EQ(count_spooled(spool_dir), traces.size() - kRead);
 }
 
+// Hands STORE N traces ten days old and waits until they are written.
+void write_old_traces(SqliteStore& store, int n) {
+  const UnixNanos old = now_ns() - 10 * kDay;
+  for (Trace& t : numbered(0, n)) {
+    for (Span& s : t.spans) s.start_ns = old, s.end_ns = old + 1000;
+    store.on_trace(t);
+  }
+  store.flush();
+  EXPECT_EQ(store.outcome().stored, static_cast<std::uint64_t>(n));
+}
+
 // A store at PATH holding N traces ten days old.
 void store_old_traces(const std::string& path, int n) {
   std::string error;
   auto store = SqliteStore::open(path, &error);
   ASSERT_TRUE(store) << error;
-  const UnixNanos old = now_ns() - 10 * kDay;
-  for (Trace& t : numbered(0, n)) {
-    for (Span& s : t.spans) s.start_ns = old, s.end_ns = old + 1000;
-    store->on_trace(t);
-  }
-  store->flush();
-  ASSERT_EQ(store->outcome().stored, static_cast<std::uint64_t>(n));
+  write_old_traces(*store, n);
 }
 
 TEST(StoreStop, RetentionStopsBetweenChunksWhenAskedAndTheNextPassTakesUpTheRest) {
@@ -168,13 +173,7 @@ TEST(StoreStop, NoRetentionRunsOnceTheStopHasBegun) {
     auto store = SqliteStore::open(path, &error, options);
     ASSERT_TRUE(store) << error;
     store->stop_by(Clock::now() + std::chrono::hours(1));  // the stop has begun; writing goes on
-    const UnixNanos old = now_ns() - 10 * kDay;
-    for (Trace& t : numbered(0, kOld)) {
-      for (Span& s : t.spans) s.start_ns = old, s.end_ns = old + 1000;
-      store->on_trace(t);
-    }
-    store->flush();
-    EXPECT_EQ(store->outcome().stored, static_cast<std::uint64_t>(kOld));
+    write_old_traces(*store, kOld);
     // The store's thread keeps turning until the destructor stops it: a pass would delete the
     // old traces within moments. Watched for a while (a pass that ran would show; none may).
     for (int i = 0; i < 20 && stored_ids(path).size() == static_cast<std::size_t>(kOld); ++i)
