@@ -217,9 +217,10 @@ void SqliteStore::settle_overflow() {
 }
 
 void SqliteStore::note_spool_at_stop(Clock::time_point began) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began).count();
   std::lock_guard out(out_mu_);
-  outcome_.spool_at_stop_ms += std::max<std::int64_t>(ms, 1);
+  spool_at_stop_us_ += us;
+  outcome_.spool_at_stop_ms = std::max<std::int64_t>(spool_at_stop_us_ / 1000, 1);
 }
 
 bool SqliteStore::stopping() const { return stop_ || deadline_ != Clock::time_point::max(); }

@@ -64,7 +64,8 @@ struct StoreOutcome {
   std::uint64_t overflowed = 0;   // traces of this run that went to the spool (queue full or shutdown)
   std::uint64_t spool_full = 0;   // traces that waited for the queue because the spool was at its cap
   std::uint64_t spool_bytes = 0;  // the spool's segments on disk now
-  std::int64_t spool_at_stop_ms = 0;  // what the store's thread spent spooling past the stop deadline
+  std::int64_t spool_at_stop_ms = 0;  // the store's thread spooling past the stop deadline (it may
+                                      // overlap the building of the last open traces)
   std::string store_error;        // why the first batch could not be stored (file and reason)
   std::string fallback_path;      // UnstoredTraces file, "" if never needed
   std::string fallback_error;     // why the fallback failed, if it did
@@ -131,6 +132,7 @@ class SqliteStore : public TraceSink {
   std::unique_ptr<StoreSpool> spool_;
   std::unique_ptr<UnstoredTraces> fallback_;
   StoreOutcome outcome_;    // under out_mu_
+  std::int64_t spool_at_stop_us_ = 0;  // under out_mu_: outcome_.spool_at_stop_ms, unrounded
   std::mutex mu_;
   std::condition_variable cv_;       // work queued / stop
   std::condition_variable done_cv_;  // traces reached their final place
