@@ -9,11 +9,13 @@
 # first waits (up to 15 min) until the capture backlog (memory queue and capture spool) is decoded,
 # printing how long that took; with --replay it starts llmtap again on the same data directory
 # after the stop, waits until the capture spool the stop left is replayed, stops it and counts the
-# traces again (SIGTERM, then restart: "loses no trace").
+# traces again (SIGTERM, then restart: "loses no trace"). With --replay-stop SECS the restart gets
+# its SIGTERM SECS seconds into the replay instead (the stop of a replaying start), and a third start
+# replays the rest and counts again. Each stop prints its phases (the "stopping:" line, at info).
 # Loopback only; every step bounded in time; all processes stopped at exit. Not a test.
 # Needs nginx, wrk (mitmdump optional): scripts/setup --with-bench.
-# Usage: bench/distinct_conversations.sh [BUILD_DIR] [--secs N] [--memory SECS [--drain] [--replay]]
-#        [-- EXTRA LLMTAP OPTIONS]
+# Usage: bench/distinct_conversations.sh [BUILD_DIR] [--secs N] [--memory SECS [--drain] [--replay]
+#        [--replay-stop SECS]] [-- EXTRA LLMTAP OPTIONS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
@@ -22,6 +24,7 @@ secs=8
 memory=0
 drain=0
 replay=0
+replay_stop=0
 extra=()
 while (($#)); do
   case $1 in
@@ -29,6 +32,8 @@ while (($#)); do
     --memory) memory=$2; shift 2 ;;
     --drain) drain=1; shift ;;
     --replay) replay=1; shift ;;
+    --replay-stop) replay=1; replay_stop=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -239,15 +244,29 @@ if [[ $memory != 0 ]]; then
   # The stop's phases (logged at info: `-- --log-level info`).
   grep -E "stopping: |open trace\(s\): |sinks flushed|left undecoded" "$work/llmtap.err" | sed -E 's/^\[[^]]*\] \[[^]]*\] \[[^]]*\] /  stop: /'
   if ((replay)); then
-    t0=$(date +%s%N)
     start_llmtap replay info
-    secs_drained=$(wait_capture_drained 900)
-    echo "  restart: the capture spool replayed in ${secs_drained} s; peak rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"
+    if ((replay_stop)); then
+      sleep "$replay_stop"
+      echo "  restart: SIGTERM ${replay_stop} s into the replay; rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"
+    else
+      secs_drained=$(wait_capture_drained 900)
+      echo "  restart: the capture spool replayed in ${secs_drained} s; peak rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"
+    fi
     ms=$(stop_llmtap)
     echo "  restart SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces), spooled: $(spooled_traces)" \
          "for $reqs requests wrk completed; capture spool left: $(capture_spool_left)"
     grep -i "warn\|error\|replay" "$work/replay.err" | grep -v "closed before their idle timeout" | tail -3 | cut -c1-300 |
       sed 's/^/  llmtap (restart): /'
+    grep -E "stopping: [0-9]+ ms|stopping: .* took" "$work/replay.err" | sed -E 's/^\[[^]]*\] \[[^]]*\] \[[^]]*\] /  restart stop: /'
+    if ((replay_stop)); then
+      start_llmtap replay2 info
+      secs_drained=$(wait_capture_drained 900)
+      echo "  third start: the rest replayed in ${secs_drained} s  load $(load)"
+      ms=$(stop_llmtap)
+      echo "  third start SIGTERM to exit: ${ms} ms; traces stored: $(stored_traces), spooled: $(spooled_traces)" \
+           "for $reqs requests wrk completed; capture spool left: $(capture_spool_left)"
+      grep -E "stopping: [0-9]+ ms|stopping: .* took" "$work/replay2.err" | sed -E 's/^\[[^]]*\] \[[^]]*\] \[[^]]*\] /  third stop: /'
+    fi
   fi
   exit 0
 fi

@@ -167,7 +167,8 @@ class RunningPipeline final : public Pipeline {
     address_ = proxy_->start(&e);
     if (address_.empty()) return fail(error, e);
     if (!opts.metrics_listen.empty()) {
-      PipelineMetricSources src{trace_metrics_.get(), builder_.get(), tap_.get(), stores_, otlp_, proxy_.get(),
+      PipelineMetricSources src{trace_metrics_.get(), builder_.get(), tap_.get(),
+                                {stores_.begin(), stores_.end()}, otlp_, proxy_.get(),
                                 alerting_.get(), memory_budget_.get()};
       metrics_server_ = metrics::MetricsServer::start(opts.metrics_listen, opts.allow_remote,
                                                       [src] { return render_pipeline_metrics(src); }, &e);
@@ -182,7 +183,10 @@ class RunningPipeline final : public Pipeline {
     return true;
   }
 
-  ~RunningPipeline() override { shutdown(); }
+  ~RunningPipeline() override {
+    shutdown();
+    teardown_.from = std::chrono::steady_clock::now();
+  }
 
   std::string proxy_address() const override { return address_; }
   std::string collector_socket() const override { return collector_ ? collector_->path() : ""; }
@@ -213,9 +217,10 @@ class RunningPipeline final : public Pipeline {
   void shutdown() override {
     if (shut_down_.exchange(true)) return;
     const auto began = std::chrono::steady_clock::now();
-    ShutdownPhases phases;
-    // One deadline for the whole stop, so an exporter retrying through an outage still exits in time.
-    if (sink_) sink_->stop_by(std::chrono::steady_clock::now() + std::chrono::milliseconds(kShutdownBudgetMs));
+    ShutdownPhases phases(began);
+    // One deadline for the sinks (pipeline.h gives each phase its own), so an exporter retrying
+    // through an outage, or a store far behind, still leaves the time to spool and exit.
+    if (sink_) sink_->stop_by(began + std::chrono::milliseconds(kExportDeadlineMs));
     {
       std::lock_guard lock(tick_mu_);
       stop_ticker_ = true;
@@ -225,18 +230,30 @@ class RunningPipeline final : public Pipeline {
     // Order matters: stop the producers, drain the tap into the builder, close every trace, flush.
     if (proxy_) proxy_->stop();
     if (collector_) collector_->stop();
-    phases.done("stopping the proxy and collector");
+    phases.done("proxy and collector");
     if (tap_) {
       tap_->stop(began + std::chrono::milliseconds(kCaptureDrainMs));
-      log_capture_problems(tap_->stats());
-      phases.done("draining the capture queue");
+      const AsyncTapStats ts = tap_->stats();
+      log_capture_problems(ts);
+      phases.done("capture drain", ts.left_in_spool_bytes > 0
+                                       ? std::to_string(ts.left_in_spool_bytes >> 20) + " MB left in the capture spool"
+                                       : std::string());
     }
     if (builder_) {
-      // After a burst the store writes what it can until the deadline and spools the rest.
-      if (const std::size_t open = builder_->open_traces(); open > 1000)
-        spdlog::info("stopping: closing and exporting {} open traces", open);
-      builder_->close_all(now_ns());  // also flushes the sinks
-      phases.done("closing and exporting the open traces");
+      // The store writes what it can until the export deadline and then spools the rest in bulk.
+      const TraceBuilder::CloseAllTimes closing = builder_->close_all(now_ns());  // also flushes the sinks
+      std::string detail = "building " + std::to_string(closing.building_ms) + " ms, handing over " +
+                           std::to_string(closing.handing_ms) + " ms, overlapping; the sinks' flush " +
+                           std::to_string(closing.flush_ms) + " ms";
+      for (const auto* store : stores_) {
+        const exporting::StoreOutcome o = store->outcome();
+        detail += "; store " + std::to_string(o.stored) + " stored, " + std::to_string(o.spooled) + " spooled";
+        if (o.spool_at_stop_ms > 0) detail += " in bulk in " + std::to_string(o.spool_at_stop_ms) + " ms";
+      }
+      phases.done("closing " + std::to_string(closing.closed) + " open traces", detail);
+      // Inside the budget and timed: the store's thread ends and SQLite closes (its WAL checkpoint).
+      for (auto* store : stores_) store->close();
+      if (!stores_.empty()) phases.done("closing the store");
       const TraceBuilderStats st = builder_->stats();
       if (st.token_counts + st.other_exchanges > 0)
         spdlog::info("not traced: {} token count call(s), {} exchange(s) that were not model calls", st.token_counts,
@@ -245,6 +262,7 @@ class RunningPipeline final : public Pipeline {
         spdlog::info("continuations: {} kept, {} evicted, {} rejoined, {} linked", st.continuations_kept,
                      st.continuations_evicted, st.continuations_rejoined, st.continuations_linked);
     }
+    phases.log(kShutdownBudgetMs);
   }
 
  private:
@@ -301,11 +319,22 @@ class RunningPipeline final : public Pipeline {
     }
   }
 
+  // Declared first, so destroyed last: what the rest of the pipeline took to come apart after
+  // shutdown() (threads joined, memory freed), which also counts against the 10 s.
+  struct TeardownTimer {
+    std::chrono::steady_clock::time_point from{};
+    ~TeardownTimer() {
+      if (from == std::chrono::steady_clock::time_point{}) return;
+      const auto ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - from).count();
+      spdlog::log(ms >= 500 ? spdlog::level::info : spdlog::level::debug, "stopping: the teardown took {} ms", ms);
+    }
+  } teardown_;
   std::string data_dir_, data_dir_note_, address_, store_path_;
   std::shared_ptr<MemoryBudget> memory_budget_;  // shared by the tap, the builder and the store
   PriceTable prices_;
   std::unique_ptr<RunTraces> traces_ = std::make_unique<RunTraces>(0);  // before sink_, which feeds it
-  std::vector<const exporting::SqliteStore*> stores_;  // owned by sink_
+  std::vector<exporting::SqliteStore*> stores_;  // owned by sink_
   std::vector<const exporting::OtlpExporter*> otlp_;   // owned by sink_
   std::unique_ptr<TraceSink> sink_;
   std::unique_ptr<metrics::TraceMetrics> trace_metrics_;

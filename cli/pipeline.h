@@ -91,11 +91,20 @@ class Pipeline {
   virtual std::vector<Note> destinations() const = 0;
 };
 
-// How long shutdown() may spend before the exporters must stop retrying: the rest of the 10 s is
-// margin for writing the spool and the store and for exiting.
+// The stop's budget (SPEC.md: exit within 10 s of SIGTERM), phase by phase, each a deadline counted
+// from the signal, so that no backlog can push a later phase past the 10 s:
+//   until kCaptureDrainMs    the capture backlog goes through the decoder; what is left undecoded
+//                            stays in the capture spool for the next start (a replay stops too).
+//                            Short: every call decoded now is one more trace to build and store
+//                            before the export deadline (or, at the open-trace cap, an early close),
+//                            and nothing undecoded is lost;
+//   until kExportDeadlineMs  the open traces close and the sinks deliver: the store writes in, an
+//                            OTLP exporter retries;
+//   until kShutdownBudgetMs  past its deadline the store spools what it still holds, in bulk (one
+//                            sequential write), for the next start; retention never runs in a stop;
+//   the rest of the 10 s     margin for closing SQLite and exiting on a loaded machine.
+inline constexpr int kCaptureDrainMs = 1500;
+inline constexpr int kExportDeadlineMs = 6500;
 inline constexpr int kShutdownBudgetMs = 8000;
-// The share of it the capture backlog may take through the decoder; what is left undecoded then
-// stays in the capture spool for the next start (the open traces and the store need the rest).
-inline constexpr int kCaptureDrainMs = 3000;
 
 }  // namespace llmtap::cli

@@ -223,13 +223,8 @@ void send_after_the_replay(AsyncTap& tap) {
 
 // Leaves part of the traffic undecoded in the spool of DATA_DIR: a stop whose deadline has passed
 // while the worker was held in its first call. Returns the calls decoded before the stop.
-std::vector<std::string> leave_a_backlog(const std::string& data_dir, int exchanges) {
-  GateSink sink;
-  sink.hold = true;
-  AsyncTap tap(sink, spooled(data_dir));
-  send_traffic(tap, sink, 2, exchanges, true);
-  tap.close(1, 9000);
-  tap.close(2, 9001);
+// Stops TAP at a deadline already passed while SINK holds its worker in a call, then lets it go.
+void stop_while_held(AsyncTap& tap, GateSink& sink) {
   std::thread stopper([&] { tap.stop(std::chrono::steady_clock::now()); });
   // stop() sets its deadline and refuses new records in one step: once an open is no longer
   // counted, the worker may go on, and stops at the deadline.
@@ -241,6 +236,16 @@ std::vector<std::string> leave_a_backlog(const std::string& data_dir, int exchan
   }
   sink.release();
   stopper.join();
+}
+
+std::vector<std::string> leave_a_backlog(const std::string& data_dir, int exchanges) {
+  GateSink sink;
+  sink.hold = true;
+  AsyncTap tap(sink, spooled(data_dir));
+  send_traffic(tap, sink, 2, exchanges, true);
+  tap.close(1, 9000);
+  tap.close(2, 9001);
+  stop_while_held(tap, sink);
   return sink.ids();
 }
 
@@ -271,6 +276,34 @@ TEST(AsyncTapSpool, AStopAtItsDeadlineLeavesTheRestAndTheNextTapOnTheDirectoryRe
   EXPECT_EQ(s.spool_segments_damaged, 0u);
   EXPECT_TRUE(segment_files(dir.path).empty());
   EXPECT_NE(::stat((dir.path + "/capture-spool.key").c_str(), &st), 0) << "the key goes with the last segment";
+}
+
+TEST(AsyncTapSpool, AStopDuringTheReplayLeavesTheRestAndTheStartAfterReplaysItEachCallOnce) {
+  TempDir dir;
+  const std::vector<std::string> first = leave_a_backlog(dir.path, 25);
+  ASSERT_FALSE(segment_files(dir.path).empty());
+  // The next start is replaying when its stop comes: its worker is held in the first replayed call
+  // while the stop's deadline passes.
+  std::vector<std::string> second;
+  {
+    GateSink sink;
+    sink.hold = true;
+    AsyncTap tap(sink, spooled(dir.path, 64u << 20));
+    sink.wait_holding();
+    stop_while_held(tap, sink);
+    second = sink.ids();
+    EXPECT_FALSE(segment_files(dir.path).empty()) << "the rest of the replay stays spooled";
+  }
+  ASSERT_LT(first.size() + second.size(), expected_ids(2, 25).size());
+  GateSink sink;
+  AsyncTap tap(sink, spooled(dir.path, 64u << 20));
+  send_after_the_replay(tap);
+  std::vector<std::string> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  const std::vector<std::string> third = sink.ids();
+  all.insert(all.end(), third.begin(), third.end() - 1);
+  EXPECT_EQ(all, expected_ids(2, 25));  // each call once, in order, across the three taps
+  EXPECT_TRUE(segment_files(dir.path).empty());
 }
 
 TEST(AsyncTapSpool, DamagedAndCutShortSegmentsAreSkippedCountedAndTheRestDecodes) {

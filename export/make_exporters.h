@@ -38,8 +38,9 @@ struct ExportSetup {
   std::unique_ptr<TraceSink> sink;        // RedactingSink -> FanoutSink -> exporters
   std::string store_path;                 // SQLite store in use, "" if none
   std::vector<std::string> descriptions;  // one human line per exporter, e.g. "sqlite /x/traces.db"
-  // The stores in the chain (owned by sink), for their StoreOutcome at the end.
-  std::vector<const SqliteStore*> stores;
+  // The stores in the chain (owned by sink), for their StoreOutcome at the end (and the stop's
+  // close, timed with its other phases).
+  std::vector<SqliteStore*> stores;
   // The OTLP exporters in the chain (owned by sink), for their queue, spool and drop counts.
   std::vector<const OtlpExporter*> otlp;
 };

@@ -39,6 +39,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kMaxBatch = 1024;
 // Queued traces past which the writer counts as behind and callers encode the rows (on_trace).
 constexpr std::size_t kEncodeHereFrom = 64;
+// A retention pass deletes at most this many traces before the queue is written again, each chunk
+// in its own transaction (store_retention.h); a stop is noticed between chunks.
+constexpr std::uint64_t kPruneTraces = 20000, kPruneChunk = 2000;
 
 bool configure(sqlite3* db, int* from, std::string* error) {
   sqlite3_busy_timeout(db, 5000);
@@ -150,11 +153,8 @@ std::unique_ptr<SqliteStore> SqliteStore::unavailable(const std::string& path, c
 }
 
 StoreOutcome SqliteStore::outcome() const {
-  StoreOutcome o;
-  {
-    std::lock_guard lock(out_mu_);
-    o = outcome_;
-  }
+  std::lock_guard lock(out_mu_);
+  StoreOutcome o = outcome_;
   if (spool_) o.spool_bytes = spool_->disk_bytes();
   return o;
 }
@@ -175,19 +175,28 @@ SqliteStore::SqliteStore(std::string path, sqlite3* db, const StoreOptions& opti
   });
 }
 
-SqliteStore::~SqliteStore() {
+SqliteStore::~SqliteStore() { close(); }
+
+void SqliteStore::close() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
   room_cv_.notify_all();
+  if (!thread_.joinable()) return;
   thread_.join();
   prep_.reset();
   checkpointer_.reset();
-  spool_.reset();  // closes (and unlocks) this run's segment before the database
+  {
+    // outcome() may be asked meanwhile (the metrics endpoint): it reads the spool under out_mu_.
+    std::lock_guard out(out_mu_);
+    if (spool_) outcome_.spool_bytes = spool_->disk_bytes();
+    spool_.reset();  // closes (and unlocks) this run's segment before the database
+  }
   writer_.reset();
   if (db_) sqlite3_close(db_);
+  db_ = nullptr;
 }
 
 void SqliteStore::stop_by(Clock::time_point deadline) {
@@ -206,6 +215,15 @@ void SqliteStore::settle_overflow() {
   done_ += std::exchange(overflow_pending_, 0);
   done_cv_.notify_all();
 }
+
+void SqliteStore::note_spool_at_stop(Clock::time_point began) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began).count();
+  std::lock_guard out(out_mu_);
+  spool_at_stop_us_ += us;
+  outcome_.spool_at_stop_ms = std::max<std::int64_t>(spool_at_stop_us_ / 1000, 1);
+}
+
+bool SqliteStore::stopping() const { return stop_ || deadline_ != Clock::time_point::max(); }
 
 bool SqliteStore::past_deadline() const { return deadline_ != Clock::time_point::max() && Clock::now() >= deadline_; }
 
@@ -332,7 +350,8 @@ void SqliteStore::run() {
         for (const auto& segment : spool_->segments()) ingest(segment, /*own=*/false, lock);
       continue;
     }
-    if (options_.retention.enabled() && Clock::now() >= next_prune_) {
+    // Retention never runs once the stop has begun: the time until the deadline is the traces'.
+    if (options_.retention.enabled() && !stopping() && Clock::now() >= next_prune_) {
       next_prune_ = Clock::now() + options_.prune_every;
       lock.unlock();
       maybe_prune();
@@ -372,11 +391,13 @@ bool SqliteStore::write_queued(std::unique_lock<std::mutex>& lock) {
   if (spool_all) {
     // Past the shutdown deadline: what is still queued goes to the spool, for the next open.
     // A spool at its cap (or failing) leaves the rest to be written now: late, never dropped.
-    std::vector<Trace> unspooled;
+    // In bulk: encoded and written a megabyte at a time, in one pass.
+    const auto began = Clock::now();
     std::string error;
-    for (auto& t : batch)
-      if (!spool_->append(t, &error)) unspooled.push_back(std::move(t));
-    const std::uint64_t spooled = batch.size() - unspooled.size();
+    const std::uint64_t spooled = spool_->append_all(batch, &error);
+    note_spool_at_stop(began);
+    std::vector<Trace> unspooled(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(spooled)),
+                                 std::make_move_iterator(batch.end()));
     {
       std::lock_guard out(out_mu_);
       outcome_.spooled += spooled;
@@ -471,13 +492,14 @@ void SqliteStore::ingest(const std::string& path, bool own, std::unique_lock<std
       // Past the deadline: keep only what was not written, the traces read ahead and the unread
       // records (still counted as pending overflow when ours), and settle this run's overflow as
       // spooled for good.
+      const auto began = Clock::now();
       bool kept = true;
       for (const PreparedBatch& b : untaken)
-        for (const Trace& t : b.traces)
-          if (kept && !spool_->append(t, &error)) kept = false;
+        if (kept && spool_->append_all(b.traces, &error) != b.traces.size()) kept = false;
       if (!kept || !segment->finish(*spool_, &error))
         spdlog::warn("trace store {}: cannot keep the rest of {}: {}", path_, path, error);
       spool_->rotate();
+      note_spool_at_stop(began);
       std::lock_guard l(mu_);
       overflowed_ = false;
       settle_overflow();
@@ -495,9 +517,16 @@ void SqliteStore::ingest(const std::string& path, bool own, std::unique_lock<std
 void SqliteStore::maybe_prune() {
   // Chunked: between rounds the queue is written, so a large first prune never holds up new traces
   // for long.
+  // A stop (stop_by() or the destructor) ends the pass before its next chunk; the next pass, in
+  // this run or the next start, takes up what is left.
+  auto stop_requested = [this] {
+    std::lock_guard lock(mu_);
+    return stopping();
+  };
   PruneResult total;
+  bool paused = false;
   for (;;) {
-    PruneResult r = prune(db_, options_.retention, now_ns());
+    PruneResult r = prune(db_, options_.retention, now_ns(), kPruneTraces, kPruneChunk, stop_requested);
     const bool nothing_yet = total.traces() == 0 && total.alerts == 0;
     if (nothing_yet && r.traces() == 0 && r.alerts == 0 && r.error.empty()) return;
     if (nothing_yet) total.bytes_before = r.bytes_before;
@@ -514,10 +543,14 @@ void SqliteStore::maybe_prune() {
     std::unique_lock lock(mu_);
     while (!past_deadline() && write_queued(lock)) {
     }
-    if (stop_) break;
+    if (stopping()) {
+      paused = true;
+      break;
+    }
   }
   if (total.traces() > 0 || total.alerts > 0)
-    spdlog::info("trace store {}: {} ({})", path_, total.describe(options_.retention), options_.retention.describe());
+    spdlog::info("trace store {}: {} ({}){}", path_, total.describe(options_.retention), options_.retention.describe(),
+                 paused ? "; paused for the stop, the next start resumes it" : "");
 }
 
 void SqliteStore::write_elsewhere(const std::vector<Trace>& batch, const std::string& why) {

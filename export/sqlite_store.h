@@ -65,6 +65,8 @@ struct StoreOutcome {
   std::uint64_t overflowed = 0;   // traces of this run that went to the spool (queue full or shutdown)
   std::uint64_t spool_full = 0;   // traces that waited for the queue because the spool was at its cap
   std::uint64_t spool_bytes = 0;  // the spool's segments on disk now
+  std::int64_t spool_at_stop_ms = 0;  // the store's thread spooling past the stop deadline (it may
+                                      // overlap the building of the last open traces)
   std::string store_error;        // why the first batch could not be stored (file and reason)
   std::string fallback_path;      // UnstoredTraces file, "" if never needed
   std::string fallback_error;     // why the fallback failed, if it did
@@ -96,6 +98,10 @@ class SqliteStore : public TraceSink {
   // (then what is still queued is spooled before it returns), else after at most 10 s.
   void flush() override;
   void stop_by(std::chrono::steady_clock::time_point deadline) override;
+  // What the destructor does, at a time of the caller's choosing (the stop times it): writes or
+  // spools what is queued, ends the store's thread and closes the database. outcome() still
+  // answers; nothing may be handed over after it.
+  void close();
   const std::string& path() const { return path_; }
   StoreOutcome outcome() const;
 
@@ -103,6 +109,8 @@ class SqliteStore : public TraceSink {
   SqliteStore(std::string path, sqlite3* db, const StoreOptions& options);
   void run();
   bool past_deadline() const;  // under mu_
+  bool stopping() const;       // under mu_: stop_by() was called, or the destructor runs
+  void note_spool_at_stop(std::chrono::steady_clock::time_point began);  // adds to spool_at_stop_ms
   void accept(const Trace& trace, Trace* owned);
   void settle_overflow();      // under mu_: this run's traces in the spool count as spooled for good
   // Writes one batch from the queue (lock held on entry and exit). false if the queue was empty.
@@ -128,11 +136,12 @@ class SqliteStore : public TraceSink {
   std::unique_ptr<StoreSpool> spool_;
   std::unique_ptr<UnstoredTraces> fallback_;
   StoreOutcome outcome_;    // under out_mu_
+  std::int64_t spool_at_stop_us_ = 0;  // under out_mu_: outcome_.spool_at_stop_ms, unrounded
   std::mutex mu_;
   std::condition_variable cv_;       // work queued / stop
   std::condition_variable done_cv_;  // traces reached their final place
   std::condition_variable room_cv_;  // the queue shrank
-  mutable std::mutex out_mu_;  // outcome_
+  mutable std::mutex out_mu_;  // outcome_, and spool_ being closed
   std::deque<QueuedTrace> queue_;
   std::size_t queued_bytes_ = 0;
   std::uint64_t accepted_ = 0, done_ = 0;  // done: stored, spooled for good, or sent elsewhere

@@ -155,7 +155,7 @@ std::int64_t store_bytes(sqlite3* db) {
 }
 
 PruneResult prune(sqlite3* db, const RetentionPolicy& policy, UnixNanos now, std::uint64_t max_traces,
-                  std::uint64_t chunk) {
+                  std::uint64_t chunk, const std::function<bool()>& stop_requested) {
   PruneResult r;
   r.bytes_before = r.bytes_after = store_bytes(db);
   auto in_transaction = [&](sql::Stmt& ids, std::uint64_t* counter) -> std::int64_t {
@@ -168,14 +168,18 @@ PruneResult prune(sqlite3* db, const RetentionPolicy& policy, UnixNanos now, std
     *counter += static_cast<std::uint64_t>(n);
     return n;
   };
-  auto budget = [&] { return std::min<std::uint64_t>(chunk, max_traces - std::min(max_traces, r.traces())); };
+  auto budget = [&]() -> std::uint64_t {
+    if (stop_requested && stop_requested()) return 0;
+    return std::min<std::uint64_t>(chunk, max_traces - std::min(max_traces, r.traces()));
+  };
 
   if (policy.max_age_ns > 0) {
     sql::Stmt old(db, "SELECT trace_id FROM traces WHERE start_ns < ?1 ORDER BY start_ns LIMIT ?2");
     if (!old.ok()) return r.error = sqlite3_errmsg(db), r;
     for (;;) {
-      if (budget() == 0) return r.more = true, r;
-      old.bind(1, now - policy.max_age_ns).bind(2, static_cast<std::int64_t>(budget()));
+      const std::uint64_t take = budget();
+      if (take == 0) return r.more = true, r.bytes_after = store_bytes(db), r;
+      old.bind(1, now - policy.max_age_ns).bind(2, static_cast<std::int64_t>(take));
       std::int64_t n = in_transaction(old, &r.traces_by_age);
       if (n < 0) return r;
       if (n == 0) break;
@@ -186,14 +190,15 @@ PruneResult prune(sqlite3* db, const RetentionPolicy& policy, UnixNanos now, std
     sql::Stmt oldest(db, "SELECT trace_id FROM traces ORDER BY start_ns, trace_id LIMIT ?1");
     if (!oldest.ok()) return r.error = sqlite3_errmsg(db), r;
     for (std::int64_t used = store_bytes(db); used > target; used = store_bytes(db)) {
-      if (budget() == 0) return r.more = true, r;
+      const std::uint64_t take = budget();
+      if (take == 0) return r.more = true, r.bytes_after = store_bytes(db), r;
       // Deleting a share of the traces frees about that share of the pages (a bit less: index pages
       // keyed by random trace ids empty slowly), so the loop takes a few chunks at most.
       const std::int64_t count = pragma_int(db, "SELECT COUNT(*) FROM traces");
       if (count == 0) break;
       auto share = static_cast<std::uint64_t>(
           std::ceil(static_cast<double>(count) * static_cast<double>(used - target) / static_cast<double>(used)));
-      oldest.bind(1, static_cast<std::int64_t>(std::clamp<std::uint64_t>(share, 1, budget())));
+      oldest.bind(1, static_cast<std::int64_t>(std::clamp<std::uint64_t>(share, 1, take)));
       std::int64_t n = in_transaction(oldest, &r.traces_by_size);
       if (n <= 0) break;
     }

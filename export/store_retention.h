@@ -4,6 +4,7 @@
 // the forwarding path, never holding the write lock for long), and the freed pages returned to the
 // file system where the store allows it (auto_vacuum=incremental, every store created by schema 2).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -50,8 +51,10 @@ std::int64_t store_bytes(sqlite3* db);
 // Deletes at most MAX_TRACES traces that POLICY says must go at NOW (oldest first), each chunk of
 // CHUNK traces in its own transaction. A store over max_bytes is brought to 90% of it so that it is
 // not pruned again for every new trace. Alert rows go with the traces: those older than the age
-// limit, and those older than the oldest trace left after pruning by size.
+// limit, and those older than the oldest trace left after pruning by size. STOP_REQUESTED (or
+// empty), asked before each chunk, ends the call early with more set (a process stopping); what is
+// committed stays deleted, and the next call takes up the rest.
 PruneResult prune(sqlite3* db, const RetentionPolicy& policy, UnixNanos now, std::uint64_t max_traces = 20000,
-                  std::uint64_t chunk = 2000);
+                  std::uint64_t chunk = 2000, const std::function<bool()>& stop_requested = {});
 
 }  // namespace llmtap::exporting

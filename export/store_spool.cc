@@ -30,7 +30,7 @@ std::uint32_t get_u32(const char* p) {
   return v;
 }
 
-bool write_all(int fd, const std::string& bytes) {
+bool write_all(int fd, std::string_view bytes) {
   std::size_t off = 0;
   while (off < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
@@ -40,6 +40,48 @@ bool write_all(int fd, const std::string& bytes) {
   }
   return true;
 }
+
+// Copies FROM, from its file offset to its end, onto TO: in the kernel where it can, else read and
+// written through a buffer. The bytes copied, or -1 (errno set).
+std::int64_t copy_rest(int from, int to) {
+  std::int64_t total = 0;
+  for (;;) {
+    const ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, std::size_t{1} << 30, 0);
+    if (n > 0) {
+      total += n;
+      continue;
+    }
+    if (n == 0) return total;
+    if (errno == EINTR) continue;
+    if (total == 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) break;
+    return -1;
+  }
+  char chunk[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(from, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) return total;
+    if (!write_all(to, std::string_view(chunk, static_cast<std::size_t>(n)))) return -1;
+    total += n;
+  }
+}
+
+// Appends TRACE to OUT as one record (header, then encode_trace() bytes).
+void append_record(std::string& out, const Trace& trace) {
+  const std::size_t at = out.size();
+  out.append(kHeader, '\0');
+  codec::encode_trace(trace, out);
+  const std::size_t n = out.size() - at - kHeader;
+  std::string header;
+  put_u32(header, static_cast<std::uint32_t>(n));
+  put_u32(header, static_cast<std::uint32_t>(
+                      ::crc32(0, reinterpret_cast<const Bytef*>(out.data() + at + kHeader), static_cast<uInt>(n))));
+  out.replace(at, kHeader, header);
+}
+
+// Records are encoded this many bytes at a time and written with one write().
+constexpr std::size_t kWriteChunk = std::size_t{1} << 20;
 
 bool is_segment(const std::string& name) {
   return name.size() > std::strlen(kSuffix) && name[0] != '.' &&
@@ -87,28 +129,61 @@ bool StoreSpool::open_segment(std::string* error) {
 }
 
 bool StoreSpool::append(const Trace& trace, std::string* error, bool* full) {
-  std::string record(kHeader, '\0');
-  codec::encode_trace(trace, record);
-  const std::size_t n = record.size() - kHeader;
-  std::string header;
-  put_u32(header, static_cast<std::uint32_t>(n));
-  put_u32(header, static_cast<std::uint32_t>(
-                      ::crc32(0, reinterpret_cast<const Bytef*>(record.data() + kHeader), static_cast<uInt>(n))));
-  record.replace(0, kHeader, header);
-  std::lock_guard lock(mu_);
-  if (max_bytes_ > 0 && usage_locked() + record.size() > max_bytes_) {
-    *error = dir_ + " holds " + std::to_string(usage_ >> 20) + " MB, its cap is " + std::to_string(max_bytes_ >> 20) +
-             " MB";
-    if (full) *full = true;
-    return false;
+  return append_all(std::span<const Trace>(&trace, 1), error, full) == 1;
+}
+
+std::size_t StoreSpool::append_all(std::span<const Trace> traces, std::string* error, bool* full) {
+  std::string chunk;
+  std::vector<std::size_t> ends;  // where each record of CHUNK ends
+  std::size_t written = 0;
+  for (std::size_t i = 0; i < traces.size();) {
+    // Encoded off the lock, a chunk at a time.
+    chunk.clear();
+    ends.clear();
+    while (i < traces.size() && chunk.size() < kWriteChunk) {
+      append_record(chunk, traces[i++]);
+      ends.push_back(chunk.size());
+    }
+    std::lock_guard lock(mu_);
+    std::size_t fit = ends.size();
+    if (max_bytes_ > 0) {
+      const std::uint64_t used = usage_locked();
+      fit = 0;
+      while (fit < ends.size() && used + ends[fit] <= max_bytes_) ++fit;
+    }
+    if (fit > 0) {
+      if (!open_segment(error)) return written;
+      if (!write_all(fd_, std::string_view(chunk.data(), ends[fit - 1]))) {
+        *error = "cannot write " + path_ + ": " + std::strerror(errno);
+        return written;
+      }
+      usage_ += ends[fit - 1];
+      records_ += fit;
+      written += fit;
+    }
+    if (fit < ends.size()) {
+      *error = dir_ + " holds " + std::to_string(usage_ >> 20) + " MB, its cap is " +
+               std::to_string(max_bytes_ >> 20) + " MB";
+      if (full) *full = true;
+      return written;
+    }
   }
+  return written;
+}
+
+bool StoreSpool::append_moved(std::string_view buffered, int from, std::string* error) {
+  std::lock_guard lock(mu_);
   if (!open_segment(error)) return false;
-  if (!write_all(fd_, record)) {
+  if (!write_all(fd_, buffered)) {
     *error = "cannot write " + path_ + ": " + std::strerror(errno);
     return false;
   }
-  usage_ += record.size();
-  ++records_;
+  const std::int64_t copied = copy_rest(from, fd_);
+  if (copied < 0) {
+    *error = "cannot copy into " + path_ + ": " + std::strerror(errno);
+    return false;
+  }
+  usage_ += buffered.size() + static_cast<std::uint64_t>(copied);
   return true;
 }
 
@@ -220,9 +295,12 @@ bool SpoolSegment::next(Trace& out) {
 }
 
 bool SpoolSegment::finish(StoreSpool& spool, std::string* error) {
-  Trace t;
-  while (next(t))
-    if (!spool.append(t, error)) return false;
+  // The unread records are moved as they are, not decoded and encoded again: at a stop's deadline
+  // the rest of a large segment must take moments. A damaged record ended the reading: what follows
+  // it is not kept.
+  if (!damaged_ && (buf_.size() > pos_ || !eof_) &&
+      !spool.append_moved(std::string_view(buf_).substr(pos_), fd_, error))
+    return false;
   if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
     *error = "cannot remove " + path_ + ": " + std::strerror(errno);
     return false;

@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/span.h"
@@ -28,6 +30,13 @@ class StoreSpool {
   // *error (the path and OS reason) if it could not be written; false and *full when it would take
   // the spool past its cap (nothing written).
   bool append(const Trace& trace, std::string* error, bool* full = nullptr);
+  // Appends TRACES in order, encoded and written a megabyte at a time (a stop's deadline spools a
+  // whole queue): how many were written, the first ones; fewer on an error or at the cap, as above.
+  std::size_t append_all(std::span<const Trace> traces, std::string* error, bool* full = nullptr);
+  // Appends records already encoded: BUFFERED, then FROM's bytes from its file offset to its end
+  // (SpoolSegment::finish moving a segment's unread rest). Not held to the cap: those bytes are on
+  // disk already. false and *error if they could not all be written.
+  bool append_moved(std::string_view buffered, int from, std::string* error);
   // Bytes of segments in the directory (every process's), as last counted plus this process's
   // appends since. recount() after removing segments.
   std::uint64_t disk_bytes() const;
@@ -62,7 +71,8 @@ class SpoolSegment {
   // The next trace; false at the end (or at a damaged record: damaged() then).
   bool next(Trace& out);
   bool damaged() const { return damaged_; }
-  // Removes the segment, keeping its unread records (if any) in a new segment of DIR first.
+  // Removes the segment, keeping its unread records (if any) in a new segment of SPOOL first,
+  // moved as they are (not decoded again).
   // false and *error if the rest could not be kept (the segment then stays as it is).
   bool finish(StoreSpool& spool, std::string* error);
   const std::string& path() const { return path_; }

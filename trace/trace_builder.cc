@@ -80,7 +80,7 @@ void TraceBuilder::emit(std::vector<Trace> traces) {
   for (auto& t : traces) sink_.take_trace(std::move(t));
 }
 
-void TraceBuilder::close_all(UnixNanos now) {
+TraceBuilder::CloseAllTimes TraceBuilder::close_all(UnixNanos now) {
   (void)now;  // every open trace closes at its own last observed time
   // In parts: after a burst tens of thousands of traces are open, and each part reaches the sinks
   // before the next is built. In the pipeline the sink is the export hand-off (trace_hand_off.h):
@@ -104,10 +104,10 @@ void TraceBuilder::close_all(UnixNanos now) {
     emit(std::move(done));
     emitting += Clock::now() - t1;
   }
-  auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
-  if (closed > 0)
-    spdlog::info("closed {} open trace(s): {} ms building them, {} ms handing them to the sinks", closed, ms(building),
-                 ms(emitting));
+  auto ms = [](Clock::duration d) {
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
+  CloseAllTimes times{closed, ms(building), ms(emitting), 0};
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (const auto early = assembler_->budget().closed_early(); early > 0)
@@ -118,7 +118,8 @@ void TraceBuilder::close_all(UnixNanos now) {
   std::lock_guard<std::mutex> lock(emit_mu_);
   const auto f0 = Clock::now();
   sink_.flush();
-  if (closed > 0) spdlog::info("sinks flushed in {} ms", ms(Clock::now() - f0));
+  times.flush_ms = ms(Clock::now() - f0);
+  return times;
 }
 
 std::size_t TraceBuilder::open_traces() const {

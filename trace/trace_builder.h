@@ -43,9 +43,14 @@ class TraceBuilder : public ModelCallSink {
   void on_model_call(ModelCall call) override;
   // Closes and emits every trace idle for longer than the idle timeout at `now`.
   void tick(UnixNanos now);
+  // What close_all() did, for the stop's one log line (cli/shutdown_phases.h).
+  struct CloseAllTimes {
+    std::size_t closed = 0;
+    long long building_ms = 0, handing_ms = 0, flush_ms = 0;  // building and handing overlap
+  };
   // Closes and emits every open trace (shutdown), a part at a time, then flushes the sink. With the
   // export hand-off as the sink (trace_hand_off.h) the next part is built while one is exported.
-  void close_all(UnixNanos now);
+  CloseAllTimes close_all(UnixNanos now);
 
   // Traces currently open (for tests and stats).
   std::size_t open_traces() const;

@@ -1,5 +1,5 @@
 // A SIGTERM after a burst of distinct conversations (issue 16, item 5), in the order
-// Pipeline::shutdown() takes: a deadline for the sinks (kShutdownBudgetMs), then every open trace
+// Pipeline::shutdown() takes: a deadline for the sinks (kExportDeadlineMs), then every open trace
 // closes into the SQLite store, then the store closes. Every trace must end up stored or spooled
 // (counted in the database and in the spool files, not taken from the store's own report); the
 // stop's duration is printed (SPEC.md gives a SIGTERM 10 s; measured in bench/). The traces all answered with
@@ -65,7 +65,7 @@ TEST(ShutdownBurst, EveryOpenTraceIsStoredOrSpooledAtTheDeadline) {
   ASSERT_EQ(builder->open_traces(), static_cast<std::size_t>(kOpen));
 
   const auto signalled = Clock::now();
-  store->stop_by(signalled + std::chrono::milliseconds(cli::kShutdownBudgetMs));
+  store->stop_by(signalled + std::chrono::milliseconds(cli::kExportDeadlineMs));
   builder->close_all(0);  // also flushes the hand-off and the store
   const exporting::StoreOutcome outcome = store->outcome();
   builder.reset();
