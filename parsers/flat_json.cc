@@ -85,21 +85,18 @@ int hex(char c) {
   return -1;
 }
 
-bool ends_token(char c) { return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
 // A non-negative integer of at most 18 digits (below 2^63: simdjson's int64, nlohmann's unsigned,
-// the same i64). Floats, negatives and longer numbers are declined.
+// the same i64). Floats, negatives and longer numbers are declined: the byte after the digits
+// must then be one that ends a value (',', '}', ']', space), which the caller checks.
 bool integer(const char*& p, const char* end, std::int64_t& out) {
   const char* start = p;
   std::int64_t x = 0;
-  while (p < end && *p >= '0' && *p <= '9') x = x * 10 + (*p++ - '0');
+  for (unsigned d; p < end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) < 10; ++p) x = x * 10 + d;
   const std::ptrdiff_t digits = p - start;
   if (digits == 0 || digits > 18 || (digits > 1 && *start == '0')) return false;
-  if (p < end && !ends_token(*p)) return false;
   out = x;
   return true;
 }
-
 }  // namespace
 
 bool FlatJson::parse(std::string_view text) {
@@ -242,8 +239,7 @@ value:
     } else if (c == 't' || c == 'f' || c == 'n') {
       const std::string_view lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
       if (static_cast<std::size_t>(end - p) < lit.size() || std::memcmp(p, lit.data(), lit.size()) != 0) return false;
-      p += lit.size();
-      if (p < end && !ends_token(*p)) return false;
+      p += lit.size();  // what follows is checked as after any value
       v.type = c == 't' ? Type::kTrue : c == 'f' ? Type::kFalse : Type::kNull;
       v.next = ++n;
     } else {
