@@ -3,15 +3,13 @@
 #include <simdjson.h>
 
 #include <bit>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+
+#include "parsers/json_string_scan.h"
 
 namespace llmtap::json_view {
 
 namespace {
 
-constexpr std::uint64_t kOnes = 0x0101010101010101ull;
 constexpr std::uint64_t kHighs = 0x8080808080808080ull;
 
 std::uint64_t load8(const char* p) {
@@ -20,54 +18,24 @@ std::uint64_t load8(const char* p) {
   return w;
 }
 
-#if !defined(__SSE2__)
-// The bytes of `w` that are '"', '\\' or below 0x20, as their high bits. Exact up to its lowest set
-// bit (a borrow can only flag bytes above a true one), which is all the scan reads.
-std::uint64_t special_bytes(std::uint64_t w) {
-  auto zero = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
-  return zero(w ^ (kOnes * '"')) | zero(w ^ (kOnes * '\\')) | ((w - kOnes * 0x20) & ~w & kHighs);
-}
-#endif
-
 // The first quote, backslash or control byte at or after `s`, 16 bytes at a time (the padding
 // makes the bytes past `end` readable; what lies there is never taken); `end` when there is none
-// before it. `high` gathers every byte read: a byte >= 0x80 anywhere only costs a UTF-8 check.
+// before it. `high` notes a byte >= 0x80 among those read: it only costs a UTF-8 check.
 // Most strings (keys, tokens) end within the first block, so the loop's branch is predictable.
 [[gnu::always_inline]] inline const char* find_special(const char* s, const char* end, std::uint64_t& high) {
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i control = _mm_set1_epi8(0x1F);
-  __m128i seen = _mm_setzero_si128();
+  unsigned seen = 0;
   for (;;) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
-    seen = _mm_or_si128(seen, v);
-    // Below 0x20: max(v, 0x1F) == 0x1F (unsigned).
-    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                                     _mm_cmpeq_epi8(_mm_max_epu8(v, control), control));
-    if (const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(hit)); m != 0) {
-      if (_mm_movemask_epi8(seen) != 0) high |= kHighs;
-      s += std::countr_zero(m);
-      return s < end ? s : end;
+    const StringBlock b = scan_string_block(s);
+    seen |= b.high;
+    if (b.special != 0) {
+      s += std::countr_zero(b.special);
+      break;
     }
     s += 16;
-    if (s >= end) {
-      if (_mm_movemask_epi8(seen) != 0) high |= kHighs;
-      return end;
-    }
+    if (s >= end) break;
   }
-#else
-  for (;;) {
-    const std::uint64_t w = load8(s);
-    high |= w;
-    if (const std::uint64_t m = special_bytes(w); m != 0) {
-      s += std::countr_zero(m) / 8;
-      return s < end ? s : end;
-    }
-    s += 8;
-    if (s >= end) return end;
-  }
-#endif
+  if (seen != 0) high |= kHighs;
+  return s < end ? s : end;
 }
 
 // key_word (json_view.h) of a key followed by at least 8 readable bytes.
