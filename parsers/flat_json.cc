@@ -109,7 +109,7 @@ bool FlatJson::match(Layout& l, std::string_view text) {
     if (static_cast<std::size_t>(end - p) < piece.size || !same_bytes(p, l.text.data() + piece.at, piece.size))
       return false;
     p += piece.size;
-    if (piece.node == 0) break;  // the last piece (the root is never a value of a piece)
+    if (piece.node == kNoNode) break;  // the last piece
     Node& v = l.nodes[piece.node];
     if (v.type == Type::kString ? !string(p, end, high, v.str) : !integer(p, end, v.num)) return false;
   }
@@ -120,7 +120,8 @@ bool FlatJson::match(Layout& l, std::string_view text) {
 
 // The last full parse's text and nodes as a layout, in place of the least recently used one.
 void FlatJson::learn(std::string_view text) {
-  if (text.size() > kMaxLayoutText) return;
+  // Only objects and arrays: a layout's pieces are the bytes around values inside the root.
+  if (text.size() > kMaxLayoutText || (nodes_[0].type != Type::kObject && nodes_[0].type != Type::kArray)) return;
   Layout* slot = &layouts_[0];
   for (Layout& l : layouts_)
     if (l.used < slot->used) slot = &l;
@@ -145,7 +146,7 @@ void FlatJson::learn(std::string_view text) {
     l.pieces.push_back(Layout::Piece{from, v.at - from, i});
     from = v.end;
   }
-  l.pieces.push_back(Layout::Piece{from, static_cast<std::uint32_t>(text.size()) - from, 0});
+  l.pieces.push_back(Layout::Piece{from, static_cast<std::uint32_t>(text.size()) - from, kNoNode});
 }
 
 bool FlatJson::parse_whole(std::string_view text) {

@@ -59,10 +59,11 @@ class FlatJson {
   // kinds has the same nodes but for those values: it is read by comparing the bytes and scanning
   // the values only. Its JSON is valid (each value is scanned as a full parse would), so it reads
   // as the full parse would have read it.
+  static constexpr std::uint32_t kNoNode = ~std::uint32_t{0};
   struct Layout {
     struct Piece {
       std::uint32_t at = 0, size = 0;  // bytes of `text` the event must have here
-      std::uint32_t node = 0;          // then the value of nodes[node] (none after the last piece)
+      std::uint32_t node = kNoNode;    // then the value of nodes[node] (none after the last piece)
     };
     std::string text;  // the text it was learned from (the nodes' keys point into it)
     std::vector<Piece> pieces;

@@ -104,6 +104,18 @@ TEST(FlatJson, LayoutsReadAsTheReference) {
   for (const std::string& t : invalid) EXPECT_FALSE(read_like_reference(doc, t)) << t;
 }
 
+// A root that is not an object or array teaches no layout (found by flat_json_fuzz: after "0" the
+// empty text matched the layout of a lone value).
+TEST(FlatJson, ScalarRootsTeachNoLayout) {
+  FlatJson doc;
+  for (const std::string t : {"0", "\"s\"", "true"}) {
+    EXPECT_TRUE(read_like_reference(doc, t)) << t;
+    EXPECT_FALSE(read_like_reference(doc, "")) << t;
+    EXPECT_FALSE(read_like_reference(doc, "\t")) << t;
+    EXPECT_TRUE(read_like_reference(doc, "1")) << t;
+  }
+}
+
 // Several layouts alternate (a stream's starts, deltas and stops): each keeps reading as the reference.
 TEST(FlatJson, AlternatingLayoutsReadAsTheReference) {
   FlatJson doc;

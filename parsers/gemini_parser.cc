@@ -189,8 +189,12 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
       }
       streamed_ = true;
     }
-    if (!response_id.string().empty()) call.response_id.assign(response_id.string());
-    if (!model_version.string().empty()) call.response_model.assign(model_version.string());
+    // Every chunk repeats them: assigned only when they change.
+    auto keep = [](std::string_view v, std::string& out) {
+      if (!v.empty() && v != out) out.assign(v);
+    };
+    keep(response_id.string(), call.response_id);
+    keep(model_version.string(), call.response_model);
     if (usage.is_object()) {
       static constexpr json_view::Keys<5> kCounts{{
           "promptTokenCount", "cachedContentTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount",
