@@ -58,11 +58,11 @@ int hex(char c) {
 // must then be one that ends a value (',', '}', ']', space), which the caller checks.
 bool integer(const char*& p, const char* end, std::int64_t& out) {
   const char* start = p;
-  std::int64_t x = 0;
+  std::uint64_t x = 0;  // unsigned: a longer run (declined) wraps instead of overflowing
   for (unsigned d; p < end && (d = static_cast<unsigned char>(*p) - unsigned{'0'}) < 10; ++p) x = x * 10 + d;
   const std::ptrdiff_t digits = p - start;
   if (digits == 0 || digits > 18 || (digits > 1 && *start == '0')) return false;
-  out = x;
+  out = static_cast<std::int64_t>(x);
   return true;
 }
 }  // namespace

@@ -49,6 +49,7 @@ TEST(FlatJson, AcceptsTheSubsetWithTheReferenceValues) {
 TEST(FlatJson, DeclinesWhatItDoesNotKnowAndWhatIsInvalid) {
   std::vector<std::string> texts = {
       R"({"a":1.5})", R"({"a":-1})", R"({"a":1e5})", R"({"a":01})", R"({"a":1234567890123456789})",
+      R"({"a":5555555555555555555555555})",
       R"({"a":"\ud83d\ude00"})", R"({"a":"\udc00"})", R"({"a":"\x"})", R"({"a":"\u12"})",
       "{\"a\":\"\xc3\"}", "{\"a\":\"\xff\"}", "{\"a\":\"ctl\x01\"}", R"({"a":1,})", R"({"a":1}x)",
       R"({"a":1} {"b":2})", R"({"a" 1})", R"({"a":tru})", R"({"a":nul})", R"({"a":truex})", R"({a:1})",
