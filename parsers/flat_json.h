@@ -134,13 +134,9 @@ class FlatView {
   nlohmann::json to_json() const;
   template <class F>
   void with_members(std::initializer_list<std::string_view> keys, F&& f) const {
-    nlohmann::json j = nlohmann::json::object();
-    for (std::string_view k : keys) {
-      FlatView v = at(k);
-      if (v.n_ != nullptr) j[std::string(k)] = v.to_json();
-    }
-    f(j);
+    with_members_as_json(*this, keys, f);
   }
+  bool present() const { return n_ != nullptr; }  // false: a missing member
 
  private:
   FlatView(const FlatJson::Node* n, const FlatJson::Node* base) : n_(n), base_(base) {}
