@@ -15,6 +15,7 @@ namespace llmtap {
 
 namespace json_view {
 class SimdView;
+class FlatView;
 }
 
 class ApiParser {
@@ -45,6 +46,12 @@ class ApiParser {
   // The same from a simdjson DOM (what on_stream_event would return); nullopt, touching nothing,
   // when this API has no fast path.
   virtual std::optional<bool> on_stream_event_fast(std::string_view /*event*/, const json_view::SimdView& /*data*/,
+                                                   UnixNanos /*at*/, ModelCall& /*call*/) {
+    return std::nullopt;
+  }
+  // The same from a small event read by json_view::FlatJson (parsers/flat_json.h); nullopt, touching
+  // nothing, when this API has no fast path.
+  virtual std::optional<bool> on_stream_event_flat(std::string_view /*event*/, const json_view::FlatView& /*data*/,
                                                    UnixNanos /*at*/, ModelCall& /*call*/) {
     return std::nullopt;
   }

@@ -208,6 +208,14 @@ struct ExchangeParser::Impl : SseEventSink {
     }
     if (ev.text.empty()) return;
     if (json_path() == JsonParsePath::kAuto && api->has_fast_path() && StreamUnitBatch::batchable(ev.text)) {
+      // Most events are small and simple enough for FlatJson, a fraction of a DOM parse; the others
+      // wait in the batch. Its own document: the batch's units read alone use read_stream_unit's.
+      thread_local json_view::FlatJson doc;
+      if (doc.parse(ev.text)) {
+        read_batch();  // the events before this one first
+        note_unit(read_flat_unit(ev.event, doc, ev.text, events_ts, *api, call), events_ts);
+        return;
+      }
       if (!batch.fits(ev.text)) read_batch();
       batch.add(ev.event, ev.text);
       return;

@@ -95,7 +95,11 @@ bool read_response_body_fast(std::string& body, ApiParser& api, ModelCall& call)
 StreamUnitResult read_stream_unit(std::string_view event, std::string_view data, bool padded, UnixNanos at,
                                   ApiParser& api, ModelCall& call, JsonParsePath path) {
   static_assert(SseEvent::kPadding >= simdjson::SIMDJSON_PADDING);
+  static_assert(json_view::FlatJson::kPadding <= simdjson::SIMDJSON_PADDING);
   if (path == JsonParsePath::kAuto && api.has_fast_path()) {
+    // A small unit first through FlatJson (its own document: a batch's units read alone come here).
+    thread_local json_view::FlatJson doc;
+    if (padded && doc.parse(data)) return read_flat_unit(event, doc, data, at, api, call);
     simdjson::dom::element root;
     if (parse_fast(data, padded, root)) {
       std::optional<bool> content = api.on_stream_event_fast(event, json_view::SimdView(root), at, call);
@@ -106,6 +110,13 @@ StreamUnitResult read_stream_unit(std::string_view event, std::string_view data,
   json_fields::json j = json_fields::parse(data);
   if (j.is_discarded()) return StreamUnitResult::kInvalidJson;
   return api.on_stream_event(event, j, at, call) ? StreamUnitResult::kContent : StreamUnitResult::kNoContent;
+}
+
+StreamUnitResult read_flat_unit(std::string_view event, const json_view::FlatJson& doc, std::string_view data,
+                                UnixNanos at, ApiParser& api, ModelCall& call) {
+  std::optional<bool> content = api.on_stream_event_flat(event, json_view::FlatView(doc), at, call);
+  if (content) return *content ? StreamUnitResult::kContent : StreamUnitResult::kNoContent;
+  return read_stream_unit(event, data, true, at, api, call, JsonParsePath::kReference);
 }
 
 void StreamUnitBatch::add(std::string_view event, std::string_view data) {

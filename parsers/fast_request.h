@@ -11,6 +11,7 @@
 
 #include "common/model_call.h"
 #include "parsers/api_parser.h"
+#include "parsers/flat_json.h"
 
 namespace llmtap {
 
@@ -49,6 +50,11 @@ StreamUnitResult read_stream_unit(std::string_view event, std::string& data, Uni
 // (SseEvent::text), so simdjson parses it in place, else it is copied to a padded buffer.
 StreamUnitResult read_stream_unit(std::string_view event, std::string_view data, bool padded, UnixNanos at,
                                   ApiParser& api, ModelCall& call, JsonParsePath path = JsonParsePath::kAuto);
+
+// A unit that json_view::FlatJson read (`doc` holds `data`, parsed) into `call`, as read_stream_unit
+// would read `data`: the mapping is the same template over another view of the same values.
+StreamUnitResult read_flat_unit(std::string_view event, const json_view::FlatJson& doc, std::string_view data,
+                                UnixNanos at, ApiParser& api, ModelCall& call);
 
 // Stream units that arrived together (one chunk's SSE events), read through one simdjson
 // parse_many: one stage 1 over all of them instead of one per event (the per-parse cost is most of a

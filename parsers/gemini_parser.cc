@@ -35,8 +35,8 @@ struct ContentReader {
   void read(const V& content, std::vector<Message>& out) {
     static constexpr json_view::Keys<2> kContent{{"role", "parts"}};  // one pass over the members
     const auto [role_v, parts] = content.members(kContent);
-    std::string role(role_v.string());
-    role = role == "model" ? "assistant" : role.empty() || role == "function" ? "user" : role;
+    const std::string_view given = role_v.string();  // a view: no string built per content
+    const std::string_view role = given == "model" ? "assistant" : given.empty() || given == "function" ? "user" : given;
     Message cur;
     cur.role = role;
     bool used = false;
@@ -106,7 +106,9 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
     if (!model.empty() && call.request_model.empty()) call.request_model = model;
     V sys = field(body, "systemInstruction", "system_instruction");
     call.system_instructions = sys.is_string() ? std::string(sys.string()) : json_view::content_text(sys.at("parts"), "\n");
-    body.at("contents").for_each([&](const V& c) { reader_.read(c, call.input); });
+    V contents = body.at("contents");
+    call.input.reserve(call.input.size() + contents.array_size());  // about one message per content
+    contents.for_each([&](const V& c) { reader_.read(c, call.input); });
     body.at("tools").for_each([&](const V& t) {
       V decls = field(t, "functionDeclarations", "function_declarations");
       if (decls.is_array()) {
@@ -187,8 +189,12 @@ class GeminiParser : public ViewApiParser<GeminiParser> {
       }
       streamed_ = true;
     }
-    if (!response_id.string().empty()) call.response_id.assign(response_id.string());
-    if (!model_version.string().empty()) call.response_model.assign(model_version.string());
+    // Every chunk repeats them: assigned only when they change.
+    auto keep = [](std::string_view v, std::string& out) {
+      if (!v.empty() && v != out) out.assign(v);
+    };
+    keep(response_id.string(), call.response_id);
+    keep(model_version.string(), call.response_model);
     if (usage.is_object()) {
       static constexpr json_view::Keys<5> kCounts{{
           "promptTokenCount", "cachedContentTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount",

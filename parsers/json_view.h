@@ -97,6 +97,18 @@ std::array<V, N> members_by_at(const V& v, const std::array<std::string_view, N>
   }(std::make_index_sequence<N>());
 }
 
+// with_members of a view over a parsed document (SimdView, FlatView): an nlohmann object of the
+// members of `keys` that are present.
+template <class V, class F>
+void with_members_as_json(const V& v, std::initializer_list<std::string_view> keys, F&& f) {
+  nlohmann::json j = nlohmann::json::object();
+  for (std::string_view k : keys) {
+    V m = v.at(k);
+    if (m.present()) j[std::string(k)] = m.to_json();
+  }
+  f(j);
+}
+
 // Member `key` as a string ("" when missing or not a string).
 template <class V>
 std::string str(const V& v, std::string_view key) {

@@ -5,11 +5,13 @@
 // (", \, \b \f \n \r \t, other bytes below 0x20 as \u00xx, everything else as-is: simdjson's strings
 // are valid UTF-8), integers in decimal, floats through nlohmann itself (its shortest round trip).
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "parsers/json_string_scan.h"
 #include "parsers/simd_json_view.h"
 
 namespace llmtap::json_view {
@@ -18,30 +20,28 @@ namespace {
 
 using simdjson::dom::element_type;
 
-// Whether any of the 8 bytes at p is below 0x20, '"' or '\\'. SWAR: a word x has a byte below n
-// (n <= 128) exactly when (x - 0x01..*n) & ~x & 0x80.. is non-zero; '"' and '\\' are the zero bytes of
-// x xor that byte repeated.
-bool needs_escape(const char* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w;
-  const std::uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
-  return ((below_space | ((q - kOnes) & ~q) | ((b - kOnes) & ~b)) & kHigh) != 0;
-}
-
 void dump_string(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);  // at least: grows by doubling
   out.push_back('"');
-  std::size_t run = 0;  // start of the bytes copied as they are
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    // Eight bytes at a time past those that print as they are (most of a tool result's text).
-    while (i + 8 <= s.size() && !needs_escape(s.data() + i)) i += 8;
-    if (i >= s.size()) break;
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  for (;;) {
+    // To the next byte that needs an escape, 16 at a time (most of a tool result's text).
+    const char* run = p;
+    while (end - p >= 16) {
+      const unsigned m = scan_string_block(p).special;
+      if (m != 0) {
+        p += std::countr_zero(m);
+        goto found;
+      }
+      p += 16;
+    }
+    while (p < end && !is_string_special(static_cast<unsigned char>(*p))) ++p;
+  found:
+    out.append(run, static_cast<std::size_t>(p - run));
+    if (p == end) break;
+    const unsigned char c = static_cast<unsigned char>(*p++);
     out.push_back('\\');
     switch (c) {
       case '"': out.push_back('"'); break;
@@ -57,7 +57,6 @@ void dump_string(std::string_view s, std::string& out) {
         out.push_back(kHex[c & 0xF]);
     }
   }
-  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 

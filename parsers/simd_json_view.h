@@ -50,13 +50,9 @@ class SimdView {
   nlohmann::json to_json() const;
   template <class F>
   void with_members(std::initializer_list<std::string_view> keys, F&& f) const {
-    nlohmann::json j = nlohmann::json::object();
-    for (std::string_view k : keys) {
-      SimdView v = at(k);
-      if (v.present_) j[std::string(k)] = v.to_json();
-    }
-    f(j);
+    with_members_as_json(*this, keys, f);
   }
+  bool present() const { return present_; }  // false: a missing member
 
  private:
   template <std::size_t N>

@@ -1,13 +1,14 @@
 #pragma once
 // An ApiParser whose request, body and stream mappings are written once, as templates over a
-// json_view (parsers/json_view.h), and read from both the nlohmann DOM (reference path) and the
-// simdjson DOM (fast path, parsers/fast_request.h): the two paths give the same ModelCall by
-// construction. Derived provides
+// json_view (parsers/json_view.h), and read from the nlohmann DOM (reference path), the simdjson
+// DOM and, for small stream events, json_view::FlatJson (fast paths, parsers/fast_request.h): the
+// paths give the same ModelCall by construction. Derived provides
 //   template <class V> void read_request(const V& body, ModelCall&);
 //   template <class V> void read_body(const V& body, ModelCall&);
 //   template <class V> bool read_event(std::string_view event, const V& data, UnixNanos at, ModelCall&);
 // Included only by the parser files (it brings simdjson in).
 #include "parsers/api_parser.h"
+#include "parsers/flat_json.h"
 #include "parsers/json_view.h"
 #include "parsers/simd_json_view.h"
 
@@ -35,6 +36,10 @@ class ViewApiParser : public ApiParser {
     return self().read_event(event, json_view::NlohmannView(data), at, call);
   }
   std::optional<bool> on_stream_event_fast(std::string_view event, const json_view::SimdView& data, UnixNanos at,
+                                           ModelCall& call) override {
+    return self().read_event(event, data, at, call);
+  }
+  std::optional<bool> on_stream_event_flat(std::string_view event, const json_view::FlatView& data, UnixNanos at,
                                            ModelCall& call) override {
     return self().read_event(event, data, at, call);
   }
