@@ -172,7 +172,7 @@ bool Spool::append(RecordKind kind, Direction dir, std::uint64_t conn_id, UnixNa
     return ++stats_.refused_full, false;
   }
   if (!open_chunk_.empty() && open_chunk_.size() + size > opts_.chunk_bytes) {
-    if (jobs_.size() >= opts_.max_pending_chunks) return ++stats_.refused_full, false;
+    if (writer_behind_locked()) return ++stats_.refused_full, false;
     jobs_.push_back(Job{std::move(open_chunk_), std::exchange(open_records_, 0), false});
     stats_.pending_bytes += jobs_.back().plaintext.size();
     open_chunk_ = std::string();
@@ -189,6 +189,12 @@ bool Spool::append(RecordKind kind, Direction dir, std::uint64_t conn_id, UnixNa
   ++stats_.records_appended;
   stats_.bytes_appended += bytes.size();
   return true;
+}
+
+bool Spool::writer_behind_locked() const {
+  if (jobs_.size() < opts_.max_pending_chunks) return false;
+  return jobs_.size() >= opts_.max_pending_chunks_in_budget || !opts_.budget ||
+         !opts_.budget->fits_hard(open_chunk_.size());
 }
 
 bool Spool::has_unread() const {
@@ -266,7 +272,8 @@ void Spool::writer_loop() {
 }
 
 bool Spool::write_chunk(const std::string& plaintext, std::string* error) {
-  std::string out;
+  std::string& out = sealed_buf_;  // kept: a fresh 256 KB buffer per chunk faulted its pages in each time
+  out.clear();
   if (seg_fd_ < 0) {
     const std::string path = segment_path(next_seq_++);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -7,8 +7,9 @@
 // segments oldest first and removes each once decoded.
 //
 // Bounded: the segments on disk plus the chunks waiting for the writer stay within max_bytes; past
-// it (until an eighth is free again), while the writer is behind by max_pending_chunks, or once
-// the disk refused a write, append() refuses and the caller drops (counted, gap-marked). A chunk
+// it (until an eighth is free again), while the writer is behind by max_pending_chunks (or, with a
+// budget that still has room, by max_pending_chunks_in_budget), or once the disk refused a write,
+// append() refuses and the caller drops (counted, gap-marked). A chunk
 // the writer cannot write becomes a loss marker in the segment order, so the reader marks gaps
 // where its records were.
 //
@@ -44,6 +45,9 @@ struct SpoolOptions {
   std::size_t chunk_bytes = 256u << 10;     // plaintext per sealed chunk
   std::size_t segment_bytes = 16u << 20;    // a segment is closed past this size (a stop rewrites at most one)
   std::size_t max_pending_chunks = 64;      // chunks waiting for the writer (at most 16 MB, charged to the budget)
+  // A writer starved of CPU (a loaded machine) falls behind in bursts: past max_pending_chunks more
+  // wait, up to this many, as long as the budget has room for them; only then is capture dropped.
+  std::size_t max_pending_chunks_in_budget = 256;
   // The pipeline's shared budget, or null: the chunks in memory are charged to its capture queue.
   std::shared_ptr<MemoryBudget> budget;
 };
@@ -144,6 +148,7 @@ class Spool {
   std::string start();
   void writer_loop();
   bool write_chunk(const std::string& plaintext, std::string* error);  // writer thread only
+  bool writer_behind_locked() const;
   void close_segment_locked();                                         // under mu_
   std::string segment_path(std::uint64_t seq) const;
 
@@ -168,6 +173,7 @@ class Spool {
   int seg_fd_ = -1;
   std::string seg_path_;
   SegmentHeader seg_header_;
+  std::string sealed_buf_;  // writer thread only: the chunk being sealed
   std::uint32_t seg_chunks_ = 0;
   std::uint64_t seg_bytes_ = 0, seg_records_ = 0;
 };
