@@ -495,9 +495,11 @@ void SqliteStore::ingest(const std::string& path, bool own, std::unique_lock<std
       const auto began = Clock::now();
       bool kept = true;
       for (const PreparedBatch& b : untaken)
-        if (kept && spool_->append_all(b.traces, &error) != b.traces.size()) kept = false;
+        if (kept && spool_->append_all(b.traces, &error, nullptr, StoreSpool::Cap::kMoved) != b.traces.size())
+          kept = false;
       if (!kept || !segment->finish(*spool_, &error))
-        spdlog::warn("trace store {}: cannot keep the rest of {}: {}", path_, path, error);
+        spdlog::warn("trace store {}: cannot move the rest of {} to a new segment ({}); it stays as it is, and "
+                     "the next start writes it in again, its traces already stored included", path_, path, error);
       spool_->rotate();
       note_spool_at_stop(began);
       std::lock_guard l(mu_);

@@ -132,7 +132,7 @@ bool StoreSpool::append(const Trace& trace, std::string* error, bool* full) {
   return append_all(std::span<const Trace>(&trace, 1), error, full) == 1;
 }
 
-std::size_t StoreSpool::append_all(std::span<const Trace> traces, std::string* error, bool* full) {
+std::size_t StoreSpool::append_all(std::span<const Trace> traces, std::string* error, bool* full, Cap cap) {
   std::string chunk;
   std::vector<std::size_t> ends;  // where each record of CHUNK ends
   std::size_t written = 0;
@@ -146,7 +146,7 @@ std::size_t StoreSpool::append_all(std::span<const Trace> traces, std::string* e
     }
     std::lock_guard lock(mu_);
     std::size_t fit = ends.size();
-    if (max_bytes_ > 0) {
+    if (max_bytes_ > 0 && cap == Cap::kHeld) {
       const std::uint64_t used = usage_locked();
       fit = 0;
       while (fit < ends.size() && used + ends[fit] <= max_bytes_) ++fit;

@@ -32,7 +32,11 @@ class StoreSpool {
   bool append(const Trace& trace, std::string* error, bool* full = nullptr);
   // Appends TRACES in order, encoded and written a megabyte at a time (a stop's deadline spools a
   // whole queue): how many were written, the first ones; fewer on an error or at the cap, as above.
-  std::size_t append_all(std::span<const Trace> traces, std::string* error, bool* full = nullptr);
+  // kMoved: traces read back from a segment that is removed once they are appended (a stop's
+  // read-ahead), so not held to the cap, like append_moved().
+  enum class Cap { kHeld, kMoved };
+  std::size_t append_all(std::span<const Trace> traces, std::string* error, bool* full = nullptr,
+                         Cap cap = Cap::kHeld);
   // Appends records already encoded: BUFFERED, then FROM's bytes from its file offset to its end
   // (SpoolSegment::finish moving a segment's unread rest). Not held to the cap: those bytes are on
   // disk already. false and *error if they could not all be written.

@@ -93,6 +93,14 @@ TEST(StoreStop, TheSpoolTakesAWholeQueueInOrderAndAtItsCapKeepsTheFirstTraces) {
   const std::vector<Trace> kept = read_spool(dir.path + "/capped");
   ASSERT_EQ(kept.size(), written);
   for (std::size_t i = 0; i < kept.size(); ++i) ASSERT_EQ(kept[i].trace_id, traces[i].trace_id) << i;
+
+  // Traces a stop read back from a segment it then removes are moved, not held to the cap.
+  StoreSpool moved(dir.path + "/moved", cap);
+  full = false;
+  EXPECT_EQ(moved.append_all(traces, &error, &full, StoreSpool::Cap::kMoved), traces.size()) << error;
+  EXPECT_FALSE(full);
+  moved.rotate();
+  EXPECT_EQ(read_spool(dir.path + "/moved").size(), traces.size());
 }
 
 TEST(StoreStop, AFinishedSegmentKeepsItsUnreadRestUnchangedAndInOrder) {
