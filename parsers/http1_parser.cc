@@ -103,6 +103,19 @@ bool Http1Parser::feed(std::string_view bytes) {
         cb_.on_tunnel_data(bytes);
         return true;
       case State::kResync: {
+        // A chunk is what one read returned, and a client or server usually writes a message's head
+        // in one write: a chunk that starts with a start line is a message boundary. Without this
+        // check, a keep-alive connection whose bodies do not end in a newline (JSON) never resyncs:
+        // each start line follows the last body's closing brace, never a '\n'.
+        if (const auto nl = bytes.find('\n'); nl != std::string_view::npos) {
+          std::string_view line = bytes.substr(0, nl);
+          if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+          if (looks_like_start_line(kind_, line)) {
+            buf_.clear();
+            state_ = State::kHead;
+            break;
+          }
+        }
         buf_.append(bytes);
         bytes = {};
         if (!try_resync()) return true;

@@ -146,6 +146,29 @@ TEST(Http1Parser, ResyncFindsTheNextMessage) {
   EXPECT_EQ(r.ev, (std::vector<std::string>{"head POST /a", "body partial", "head GET /b", "end"}));
 }
 
+TEST(Http1Parser, ResyncFindsAMessageThatStartsAChunkAfterABodyWithoutANewline) {
+  // Keep-alive JSON: the body lost to the gap ends in '}', so the next start line follows no '\n';
+  // it starts the next read, as a client writes a request's head in one write.
+  for (Http1Kind kind : {Http1Kind::kRequest, Http1Kind::kResponse}) {
+    Recorder r;
+    Http1Parser p(kind, r);
+    const bool req = kind == Http1Kind::kRequest;
+    p.feed(req ? "POST /a HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"partial"
+               : "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"partial");
+    p.resync();
+    p.feed("\":\"lost tail of the body\"}");
+    p.feed(req ? "POST /b HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}" : "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}");
+    p.feed(req ? "POST /c HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}" : "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}");
+    r.flush();
+    if (req)
+      EXPECT_EQ(r.ev, (std::vector<std::string>{"head POST /a", "body {\"partial", "head POST /b", "body {}", "end",
+                                                "head POST /c", "body {}", "end"}));
+    else
+      EXPECT_EQ(r.ev, (std::vector<std::string>{"head 200", "body {\"partial", "head 201", "body {}", "end",
+                                                "head 202", "body {}", "end"}));
+  }
+}
+
 TEST(Http1Parser, EofMidBodyReportsCut) {
   Recorder r;
   Http1Parser p(Http1Kind::kResponse, r);
