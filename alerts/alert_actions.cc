@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "alerts/alert_store.h"
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 #include "export/http_client.h"
 #include "export/span_json.h"
 
@@ -38,7 +38,7 @@ std::unique_ptr<AlertActions> AlertActions::start(const RuleSet& rules, const st
   }
   a->store_path_ = store_path;
   a->thread_ = std::thread([p = a.get()] {
-    name_this_thread("llmtap-alerts");
+    enter_background_thread("llmtap-alerts");
     p->run();
   });
   return a;

@@ -36,7 +36,7 @@
 #include "common/bench_clock.h"
 #include "common/clock.h"
 #include "common/memory_budget.h"
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 #include "export/make_exporters.h"
 #include "trace/trace_builder.h"
 #include "trace/trace_hand_off.h"

@@ -30,7 +30,7 @@
 #include "proxy/proxy_server.h"
 #include "trace/trace_builder.h"
 #include "trace/trace_hand_off.h"
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 
 namespace llmtap::cli {
 
@@ -65,6 +65,8 @@ class RunningPipeline final : public Pipeline {
     for (const auto& w : warnings) spdlog::warn("{}", w);
     topts.idle_timeout_ns = opts.trace_idle_ms * 1'000'000;
     topts.max_open_traces = static_cast<std::size_t>(opts.max_open_traces);
+    // Before any thread starts: the background threads take their priority from it.
+    set_background_nice(static_cast<int>(opts.background_nice));
     // One byte budget for all the traffic held in memory (common/memory_budget.h says who sheds what).
     memory_budget_ = std::make_shared<MemoryBudget>(static_cast<std::size_t>(opts.memory_budget_mb) << 20);
     topts.memory_budget = memory_budget_;
@@ -177,7 +179,7 @@ class RunningPipeline final : public Pipeline {
     }
 
     ticker_ = std::thread([this] {
-      name_this_thread("llmtap-ticker");
+      enter_background_thread("llmtap-ticker");
       tick_loop();
     });
     return true;

@@ -27,6 +27,7 @@ struct PipelineOptions {
   std::int64_t max_open_traces = 50000;             // --max-open-traces (TraceOptions::kDefaultMaxOpenTraces)
   std::int64_t memory_budget_mb = 128;              // --memory-budget-mb (MemoryBudget::kDefaultBytes)
   std::int64_t io_threads = 2;                      // --io-threads
+  std::int64_t background_nice = 10;                // --background-nice (kDefaultBackgroundNice)
   std::string data_dir;                             // --data-dir (default: default_data_dir())
   std::string agent_names_file;                     // --agent-names FILE (regex -> name mapping)
   std::vector<std::string> redact_patterns;         // --redact PATTERN (RE2)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/pipeline.h"
+#include "common/thread_priority.h"
 #include "parsers/header_filter.h"
 
 #include <spdlog/spdlog.h>
@@ -80,6 +81,10 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "                           (0: no spool, drop at once; default 4096)\n"
          "  --io-threads N           threads forwarding traffic (default 2; one more thread decodes\n"
          "                           the captured bytes, others export)\n"
+         "  --background-nice N      run decoding, trace building, export and the store N nice levels\n"
+         "                           below the threads forwarding traffic, so that on a busy machine\n"
+         "                           they yield to the app's requests and catch up when it is idle\n"
+         "                           (0 to 19; 0: same priority; default 10)\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
          "                           $XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap)\n"
          "  --user-header NAME       request header naming the end user (recorded as user.id, hashed)\n"
@@ -103,7 +108,7 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
 bool pipeline_option_takes_value(std::string_view name) {
   static constexpr std::string_view kWithValue[] = {
       "--listen", "--upstream", "--upstream-ca", "--intercept-host", "--export",
-      "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--max-open-traces", "--memory-budget-mb", "--io-threads", "--data-dir", "--log-level",
+      "--pricing", "--agent-names", "--redact", "--no-redact-class", "--trace-idle-ms", "--max-open-traces", "--memory-budget-mb", "--io-threads", "--background-nice", "--data-dir", "--log-level",
       "--user-header", "--session-header", "--alert-rules", "--metrics-listen", "--retention", "--max-store-mb",
       "--max-spool-mb", "--max-capture-spool-mb"};
   for (auto k : kWithValue)
@@ -199,6 +204,9 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
     } else if (name == "--io-threads") {
       if (!parse_int(value, opts.io_threads) || opts.io_threads < 1 || opts.io_threads > 256)
         return "--io-threads wants a whole number from 1 to 256, got '" + value + "'";
+    } else if (name == "--background-nice") {
+      if (!parse_int(value, opts.background_nice) || opts.background_nice < 0 || opts.background_nice > kMaxBackgroundNice)
+        return "--background-nice wants a whole number from 0 to 19, got '" + value + "'";
     } else if (name == "--data-dir") {
       opts.data_dir = value;
     } else if (name == "--user-header" || name == "--session-header") {

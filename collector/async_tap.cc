@@ -5,7 +5,7 @@
 #include <map>
 
 #include "collector/http_decoder_factory.h"
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 
 namespace llmtap {
 
@@ -49,7 +49,7 @@ AsyncTap::AsyncTap(std::unique_ptr<ConnectionDecoderFactory> factory, AsyncTapOp
     }
   }
   worker_ = std::thread([this] {
-    name_this_thread("llmtap-decode");
+    enter_background_thread("llmtap-decode");
     run();
   });
 }

@@ -15,7 +15,7 @@
 
 #include "common/ids.h"
 #include "common/private_file.h"
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 
 namespace llmtap::capture {
 namespace {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "preload/wire_format.h"
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 
 namespace llmtap {
 namespace {

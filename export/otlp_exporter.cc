@@ -12,7 +12,7 @@
 #include "export/disk_spool.h"
 #include "export/http_client.h"
 #include "export/redactor.h"
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 
 namespace llmtap::exporting {
 namespace {
@@ -67,7 +67,7 @@ std::unique_ptr<OtlpExporter> OtlpExporter::create(OtlpConfig config, std::strin
   spdlog::info("OTLP export to {} ({}{}{})", e->http_->url().loggable(), e->cfg_.protocol,
                e->cfg_.gzip ? ", gzip" : "", e->cfg_.headers.empty() ? "" : ", with configured headers");
   e->thread_ = std::thread([p = e.get()] {
-    name_this_thread("llmtap-otlp");
+    enter_background_thread("llmtap-otlp");
     p->run();
   });
   return e;

@@ -15,7 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/private_file.h"
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 #include "export/span_codec.h"
 #include "export/store_checkpointer.h"
 #include "export/sqlite_util.h"
@@ -170,7 +170,7 @@ SqliteStore::SqliteStore(std::string path, sqlite3* db, const StoreOptions& opti
     outcome_.spool_dir = spool_->dir();
   }
   thread_ = std::thread([this] {
-    name_this_thread("llmtap-store");
+    enter_background_thread("llmtap-store");
     run();
   });
 }

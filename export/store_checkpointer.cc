@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 
 namespace llmtap::exporting {
 
@@ -14,7 +14,7 @@ StoreCheckpointer::StoreCheckpointer(const std::string& path, sqlite3* writer_db
   sqlite3_wal_autocheckpoint(writer_db_, 0);
   sqlite3_wal_hook(writer_db_, &StoreCheckpointer::on_commit, this);
   thread_ = std::thread([this] {
-    name_this_thread("llmtap-ckpt");
+    enter_background_thread("llmtap-ckpt");
     run();
   });
 }

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 #include "export/span_codec.h"
 #include "export/store_spool.h"
 #include "export/store_writer.h"
@@ -14,7 +14,7 @@ namespace llmtap::exporting {
 StorePrepThread::StorePrepThread(const StoreWriter& writer, std::size_t batch, std::shared_ptr<MemoryBudget> budget)
     : writer_(writer), batch_(batch), budget_(std::move(budget)) {
   thread_ = std::thread([this] {
-    name_this_thread("llmtap-st-prep");  // at most 15 characters, or the name is not set
+    enter_background_thread("llmtap-st-prep");  // at most 15 characters, or the name is not set
     run();
   });
 }

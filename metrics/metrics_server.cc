@@ -10,7 +10,7 @@
 #include <optional>
 #include <thread>
 
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 #include "proxy/request_routing.h"
 
 namespace llmtap::metrics {
@@ -130,7 +130,7 @@ class RunningMetricsServer final : public MetricsServer {
                std::to_string(bound.port());
     do_accept();
     thread_ = std::thread([this] {
-      name_this_thread("llmtap-metrics");
+      enter_background_thread("llmtap-metrics");
       ioc_.run();
     });
     return true;

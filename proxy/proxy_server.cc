@@ -15,7 +15,7 @@
 #include "proxy/client_sessions.h"
 #include "proxy/proxy_auth.h"
 #include "proxy/proxy_context.h"
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 
 namespace llmtap::proxy {
 

@@ -1,6 +1,6 @@
 #include "trace/trace_hand_off.h"
 
-#include "common/thread_name.h"
+#include "common/thread_priority.h"
 #include "common/trace_size.h"
 
 namespace llmtap {
@@ -8,7 +8,7 @@ namespace llmtap {
 TraceHandOff::TraceHandOff(TraceSink& next, std::shared_ptr<MemoryBudget> budget, std::size_t capacity)
     : next_(next), budget_(std::move(budget)), queue_(capacity, kWakeAt) {
   exporter_ = std::thread([this] {
-    name_this_thread("llmtap-export");
+    enter_background_thread("llmtap-export");
     run();
   });
 }

@@ -42,11 +42,27 @@ TEST(RunArgs, EverySharedValueOptionIsSkippedWhenFindingTheCommand) {
   EXPECT_EQ(ra.command, (V{"node", "app.mjs"}));
 }
 
+TEST(RunArgs, BackgroundNiceTakesZeroToNineteen) {
+  RunArgs ra;
+  PipelineOptions opts;
+  EXPECT_EQ(opts.background_nice, 10);
+  ASSERT_EQ(parse_run_args({"--background-nice", "0", "--", "x"}, ra, opts), "");
+  EXPECT_EQ(opts.background_nice, 0);
+  ASSERT_EQ(parse_run_args({"--background-nice=19", "--", "x"}, ra, opts), "");
+  EXPECT_EQ(opts.background_nice, 19);
+  for (const char* bad : {"20", "-1", "ten", ""}) {
+    PipelineOptions b;
+    EXPECT_NE(parse_run_args({"--background-nice", bad, "--", "x"}, ra, b).find("--background-nice wants"),
+              std::string::npos)
+        << bad;
+  }
+}
+
 // Each option once, with the default the command really applies.
 TEST(RunArgs, HelpListsEachOptionOnceWithItsDefault) {
   const std::string help = pipeline_options_help({.listen = "127.0.0.1:0", .log_level = "warn"});
   for (const char* opt : {"--listen", "--upstream ", "--upstream-ca", "--intercept-host", "--export", "--pricing",
-                          "--agent-names", "--trace-idle-ms", "--io-threads", "--data-dir", "--no-collector",
+                          "--agent-names", "--trace-idle-ms", "--io-threads", "--background-nice", "--data-dir", "--no-collector",
                           "--log-level"}) {
     const std::string line_start = std::string("  ") + opt;
     auto first = help.find(line_start);

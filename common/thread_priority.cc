@@ -1,0 +1,42 @@
+#include "common/thread_priority.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+
+namespace llmtap {
+namespace {
+
+std::atomic<int> g_increment{kDefaultBackgroundNice};
+// The nice value background threads count from: the thread that configured them (main). -1000 means
+// unset: then each background thread counts from its own inherited value.
+std::atomic<int> g_base{-1000};
+
+int this_thread_nice() noexcept {
+  errno = 0;
+  const int n = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));  // per thread on Linux
+  return errno == 0 ? n : 0;
+}
+
+}  // namespace
+
+void set_background_nice(int increment) noexcept {
+  g_increment.store(std::clamp(increment, 0, kMaxBackgroundNice), std::memory_order_relaxed);
+  g_base.store(this_thread_nice(), std::memory_order_relaxed);
+}
+
+int background_nice() noexcept { return g_increment.load(std::memory_order_relaxed); }
+
+bool enter_background_thread(const char* name) noexcept {
+  name_this_thread(name);
+  int base = g_base.load(std::memory_order_relaxed);
+  if (base == -1000) base = this_thread_nice();
+  const int target = std::min(base + background_nice(), kMaxBackgroundNice);
+  if (target == this_thread_nice()) return true;
+  return setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), target) == 0;
+}
+
+}  // namespace llmtap
