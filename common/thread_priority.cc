@@ -10,10 +10,12 @@
 namespace llmtap {
 namespace {
 
+constexpr int kNoBase = -1000;  // below any nice value (-20..19)
+
 std::atomic<int> g_increment{kDefaultBackgroundNice};
-// The nice value background threads count from: the thread that configured them (main). -1000 means
-// unset: then each background thread counts from its own inherited value.
-std::atomic<int> g_base{-1000};
+// The nice value background threads count from: the thread that configured them (main). kNoBase
+// until set_background_nice(): each background thread then counts from its own inherited value.
+std::atomic<int> g_base{kNoBase};
 
 int this_thread_nice() noexcept {
   errno = 0;
@@ -33,7 +35,7 @@ int background_nice() noexcept { return g_increment.load(std::memory_order_relax
 bool enter_background_thread(const char* name) noexcept {
   name_this_thread(name);
   int base = g_base.load(std::memory_order_relaxed);
-  if (base == -1000) base = this_thread_nice();
+  if (base == kNoBase) base = this_thread_nice();
   const int target = std::min(base + background_nice(), kMaxBackgroundNice);
   if (target == this_thread_nice()) return true;
   return setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), target) == 0;
