@@ -23,6 +23,7 @@ TraceBuilder::~TraceBuilder() = default;
 
 void TraceBuilder::on_model_call(ModelCall call) {
   std::vector<Trace> over_budget;
+  std::uint64_t turn = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     switch (call.kind) {
@@ -31,6 +32,7 @@ void TraceBuilder::on_model_call(ModelCall call) {
         assembler_->add(call);
         // A part at a time: the next call closes more if the budget is still exceeded.
         over_budget = assembler_->close_over_budget(kClosePart);
+        if (!over_budget.empty()) turn = next_turn_++;
         break;
       case ExchangeKind::kTokenCount:
         ++stats_.token_counts;
@@ -39,7 +41,7 @@ void TraceBuilder::on_model_call(ModelCall call) {
       case ExchangeKind::kOther: ++stats_.other_exchanges; return;
     }
   }
-  emit(std::move(over_budget));
+  if (!over_budget.empty()) emit(turn, std::move(over_budget));
 }
 
 TraceBuilderStats TraceBuilder::stats() const {
@@ -67,19 +69,36 @@ void TraceBuilder::tick(UnixNanos now) {
   // finished traces held at once would be memory no budget counts.
   for (;;) {
     std::vector<Trace> done;
+    std::uint64_t turn = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       done = assembler_->close_idle(now, kClosePart);
+      if (!done.empty()) turn = next_turn_++;
     }
     if (done.empty()) break;
-    emit(std::move(done));
+    emit(turn, std::move(done));
   }
 }
 
-void TraceBuilder::emit(std::vector<Trace> traces) {
+template <class Deliver>
+void TraceBuilder::in_turn(std::uint64_t turn, Deliver&& deliver) {
   // Outside mu_: a slow sink must not stall the collector thread.
-  std::lock_guard<std::mutex> lock(emit_mu_);
-  for (auto& t : traces) sink_.take_trace(std::move(t));
+  std::unique_lock<std::mutex> lock(emit_mu_);
+  turn_done_.wait(lock, [&] { return serving_ == turn; });
+  struct Done {  // the next turn goes on even if the sink throws
+    TraceBuilder& b;
+    ~Done() {
+      ++b.serving_;
+      b.turn_done_.notify_all();
+    }
+  } done{*this};
+  deliver();
+}
+
+void TraceBuilder::emit(std::uint64_t turn, std::vector<Trace> traces) {
+  in_turn(turn, [&] {
+    for (auto& t : traces) sink_.take_trace(std::move(t));
+  });
 }
 
 TraceBuilder::CloseAllTimes TraceBuilder::close_all(UnixNanos now) {
@@ -94,33 +113,38 @@ TraceBuilder::CloseAllTimes TraceBuilder::close_all(UnixNanos now) {
   std::size_t closed = 0;
   for (;;) {
     std::vector<Trace> done;
+    std::uint64_t turn = 0;
     const auto t0 = Clock::now();
     {
       std::lock_guard<std::mutex> lock(mu_);
       done = assembler_->close_all(kClosePart);
+      if (!done.empty()) turn = next_turn_++;
     }
     const auto t1 = Clock::now();
     building += t1 - t0;
     if (done.empty()) break;
     closed += done.size();
-    emit(std::move(done));
+    emit(turn, std::move(done));
     emitting += Clock::now() - t1;
   }
   auto ms = [](Clock::duration d) {
     return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
   };
   CloseAllTimes times{closed, ms(building), ms(emitting), 0};
+  std::uint64_t flush_turn = 0;  // after every emission built before it
   {
     std::lock_guard<std::mutex> lock(mu_);
+    flush_turn = next_turn_++;
     if (const auto early = assembler_->budget().closed_early(); early > 0)
       spdlog::warn("{} trace(s) were closed before their idle timeout by the open-trace budget: {} because more "
                    "than {} were open (--max-open-traces), the rest by the memory budget (--memory-budget-mb)",
                    early, assembler_->budget().closed_early_by_count(), assembler_->budget().max_open());
   }
-  std::lock_guard<std::mutex> lock(emit_mu_);
-  const auto f0 = Clock::now();
-  sink_.flush();
-  times.flush_ms = ms(Clock::now() - f0);
+  in_turn(flush_turn, [&] {
+    const auto f0 = Clock::now();
+    sink_.flush();
+    times.flush_ms = ms(Clock::now() - f0);
+  });
   return times;
 }
 

@@ -6,6 +6,7 @@
 // and a timer may call it concurrently. Finished traces go to the TraceSink outside the lock, on
 // the thread that closed them; the pipeline's sink is the export hand-off (trace_hand_off.h), so
 // redaction and the store run on its export thread, not on the decode thread.
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -59,11 +60,22 @@ class TraceBuilder : public ModelCallSink {
   std::uint64_t closed_early_traces() const;
 
  private:
-  void emit(std::vector<Trace> traces);  // the sink takes them (TraceSink::take_trace)
+  // The sink takes them (TraceSink::take_trace) in `turn`'s order. Turns are taken under mu_
+  // as the traces are built: a trace closed, revived by a late call and closed again is emitted
+  // twice, maybe by two threads (the ticker, the decode thread), and the store keeps the version
+  // that arrives last, so the later build must reach the sink last.
+  void emit(std::uint64_t turn, std::vector<Trace> traces);
+  // Runs `deliver` with the sink to itself once every earlier turn is done.
+  template <class Deliver>
+  void in_turn(std::uint64_t turn, Deliver&& deliver);
 
   TraceSink& sink_;
   mutable std::mutex mu_;
-  std::mutex emit_mu_;  // the sink sees one call at a time, without holding up on_model_call
+  std::uint64_t next_turn_ = 0;  // under mu_
+  // The sink sees one call at a time, without holding up on_model_call (mu_ is not held).
+  std::mutex emit_mu_;
+  std::condition_variable turn_done_;
+  std::uint64_t serving_ = 0;  // under emit_mu_
   std::unique_ptr<trace::TraceAssembler> assembler_;
   TraceBuilderStats stats_;  // under mu_
 };

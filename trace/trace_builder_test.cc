@@ -619,8 +619,18 @@ TEST(TraceBuilder, ManyIdenticalFirstTurnsEachContinueTheirOwnConversation) {
   EXPECT_EQ(spans_of(sink.traces.back(), SpanKind::kGeneration).size(), 1u);
 }
 
+// Yields inside every delivery, so builders queue for the sink and the order they reach it in is
+// tested rather than given by timing.
+class YieldingSink : public RecordingSink {
+ public:
+  void on_trace(const Trace& t) override {
+    std::this_thread::yield();
+    RecordingSink::on_trace(t);
+  }
+};
+
 TEST(TraceBuilder, ConcurrentCallersAreSerialized) {
-  RecordingSink sink;
+  YieldingSink sink;
   TraceOptions o;
   o.idle_timeout_ns = 1;
   TraceBuilder b(o, nullptr, sink);
