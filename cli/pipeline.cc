@@ -254,8 +254,17 @@ class RunningPipeline final : public Pipeline {
       }
       phases.done("closing " + std::to_string(closing.closed) + " open traces", detail);
       // Inside the budget and timed: the store's thread ends and SQLite closes (its WAL checkpoint).
-      for (auto* store : stores_) store->close();
-      if (!stores_.empty()) phases.done("closing the store");
+      std::string closed;
+      for (auto* store : stores_) {
+        store->close(began + std::chrono::milliseconds(kShutdownBudgetMs));
+        const exporting::StoreOutcome o = store->outcome();
+        if (o.close_checkpoint_ms < 0) continue;
+        closed += closed.empty() ? "" : "; ";
+        closed += "WAL copied in for " + std::to_string(o.close_checkpoint_ms) + " ms";
+        if (o.wal_left_bytes > 0)
+          closed += ", " + std::to_string(o.wal_left_bytes >> 20) + " MB left in it for the next open (the budget's end)";
+      }
+      if (!stores_.empty()) phases.done("closing the store", closed);
       const TraceBuilderStats st = builder_->stats();
       if (st.token_counts + st.other_exchanges > 0)
         spdlog::info("not traced: {} token count call(s), {} exchange(s) that were not model calls", st.token_counts,

@@ -171,28 +171,37 @@ std::string Redactor::redact_credentials(std::string_view s) const {
   return out;
 }
 
-void Redactor::redact_span(Span& span) const {
-  span.name = redact(span.name);
+void Redactor::clean(std::string& text, TextKind kind, Memos* memos) const {
+  if (memos == nullptr) {
+    text = redact_until_stable(text, kind);
+    return;
+  }
+  (*memos)[kind == TextKind::kFreeText ? 1 : 0].apply(text, [&](std::string_view t) { return redact_until_stable(t, kind); });
+}
+
+void Redactor::redact_span(Span& span, Memos* memos) const {
+  clean(span.name, TextKind::kAny, memos);
   // Error messages often echo the prompt (even with capture off): always treated as free text.
-  span.status_message = redact_free_text(span.status_message);
-  redact_attributes(span.attributes);
+  clean(span.status_message, TextKind::kFreeText, memos);
+  redact_attributes(span.attributes, memos);
   for (auto& e : span.events) {
-    e.name = redact(e.name);
-    redact_attributes(e.attributes);
+    clean(e.name, TextKind::kAny, memos);
+    redact_attributes(e.attributes, memos);
   }
 }
 
-void Redactor::redact_attributes(std::vector<Attribute>& attributes) const {
+void Redactor::redact_attributes(std::vector<Attribute>& attributes, Memos* memos) const {
   for (auto& a : attributes) {
     const bool whole = is_auth_key(a.key);
-    const bool free_text = is_content_attribute(a.key);
-    auto clean = [&](const std::string& v) {
-      return whole ? std::string(kRedacted) : free_text ? redact_free_text(v) : redact(v);
+    const TextKind kind = is_content_attribute(a.key) ? TextKind::kFreeText : TextKind::kAny;
+    auto scrub = [&](std::string& v) {
+      if (whole) v = std::string(kRedacted);
+      else clean(v, kind, memos);
     };
     if (auto* str = std::get_if<std::string>(&a.value)) {
-      *str = clean(*str);
+      scrub(*str);
     } else if (auto* list = std::get_if<std::vector<std::string>>(&a.value)) {
-      for (auto& item : *list) item = clean(item);
+      for (auto& item : *list) scrub(item);
     }
   }
 }
@@ -203,8 +212,8 @@ Trace Redactor::redact_trace(const Trace& trace) const {
   return out;
 }
 
-void Redactor::redact_trace_in_place(Trace& trace) const {
-  for (auto& s : trace.spans) redact_span(s);
+void Redactor::redact_trace_in_place(Trace& trace, Memos* memos) const {
+  for (auto& s : trace.spans) redact_span(s, memos);
 }
 
 bool is_content_attribute(std::string_view key) {
@@ -233,7 +242,7 @@ void RedactingSink::take_trace(Trace&& trace) {
       std::erase_if(span.attributes, [](const Attribute& a) { return is_content_attribute(a.key); });
     }
   }
-  redactor_.redact_trace_in_place(trace);
+  redactor_.redact_trace_in_place(trace, &memos_);
   next_->take_trace(std::move(trace));
 }
 

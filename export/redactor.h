@@ -8,6 +8,7 @@
 #include "common/sinks.h"
 #include "common/span.h"
 #include "export/content_redactor.h"
+#include "export/redaction_memo.h"
 
 namespace llmtap::exporting {
 
@@ -29,14 +30,19 @@ class Redactor {
   std::string redact_free_text(std::string_view text) const;
   // True when an attribute key names a credential-bearing header: its whole value is dropped.
   static bool is_auth_key(std::string_view key);
-  void redact_span(Span& span) const;
+  // MEMOS, if given, remember what short strings became ([0]: names and ids, [1]: free text), so
+  // values that recur from trace to trace are redacted once.
+  using Memos = RedactionMemo[2];
+  void redact_span(Span& span, Memos* memos = nullptr) const;
   Trace redact_trace(const Trace& trace) const;
-  void redact_trace_in_place(Trace& trace) const;
+  void redact_trace_in_place(Trace& trace, Memos* memos = nullptr) const;
 
  private:
   std::string redact_credentials(std::string_view text) const;
   std::string redact_until_stable(std::string_view text, TextKind kind) const;
-  void redact_attributes(std::vector<Attribute>& attributes) const;
+  // TEXT redacted in place as KIND, through MEMOS when given.
+  void clean(std::string& text, TextKind kind, Memos* memos) const;
+  void redact_attributes(std::vector<Attribute>& attributes, Memos* memos) const;
   std::shared_ptr<const ContentRedactor> content_;
 };
 
@@ -56,6 +62,7 @@ class RedactingSink : public TraceSink {
 
  private:
   Redactor redactor_;
+  Redactor::Memos memos_;  // the sink sees one call at a time
   std::unique_ptr<TraceSink> next_;
   bool capture_content_;
 };

@@ -177,7 +177,7 @@ SqliteStore::SqliteStore(std::string path, sqlite3* db, const StoreOptions& opti
 
 SqliteStore::~SqliteStore() { close(); }
 
-void SqliteStore::close() {
+void SqliteStore::close(Clock::time_point by) {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -195,6 +195,12 @@ void SqliteStore::close() {
     spool_.reset();  // closes (and unlocks) this run's segment before the database
   }
   writer_.reset();
+  if (db_ && by != Clock::time_point::max()) {
+    const CloseCheckpoint c = checkpoint_before_close(db_, path_, by);
+    std::lock_guard out(out_mu_);
+    outcome_.close_checkpoint_ms = c.ms;
+    outcome_.wal_left_bytes = c.complete ? 0 : c.wal_bytes;
+  }
   if (db_) sqlite3_close(db_);
   db_ = nullptr;
 }

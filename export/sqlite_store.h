@@ -73,6 +73,8 @@ struct StoreOutcome {
   std::string set_aside;          // a damaged store renamed at open, "" if none
   std::string spool_dir;          // where spooled traces wait
   std::string migrated;           // "schema 1 -> 2" when this open migrated the store, else ""
+  std::int64_t close_checkpoint_ms = -1;  // close(by): copying the WAL in before the close (-1: not timed)
+  std::int64_t wal_left_bytes = 0;        // close(by): what BY left in the WAL for the next open
   // "stored 28 of 30 traces" plus, when short, why and where the rest went.
   std::string describe() const;
 };
@@ -100,8 +102,9 @@ class SqliteStore : public TraceSink {
   void stop_by(std::chrono::steady_clock::time_point deadline) override;
   // What the destructor does, at a time of the caller's choosing (the stop times it): writes or
   // spools what is queued, ends the store's thread and closes the database. outcome() still
-  // answers; nothing may be handed over after it.
-  void close();
+  // answers; nothing may be handed over after it. BY bounds the close's copy of the WAL into the
+  // database (checkpoint_before_close): what is not copied by then waits in the WAL, stored.
+  void close(std::chrono::steady_clock::time_point by = std::chrono::steady_clock::time_point::max());
   const std::string& path() const { return path_; }
   StoreOutcome outcome() const;
 

@@ -3,6 +3,10 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -23,6 +27,7 @@ StoreCheckpointer::~StoreCheckpointer() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
+    if (own_db_) sqlite3_interrupt(own_db_);  // PASSIVE checkpoints stop between pages
   }
   cv_.notify_all();
   thread_.join();
@@ -58,6 +63,7 @@ void StoreCheckpointer::run() {
   }
   sqlite3_busy_timeout(db, 0);  // PASSIVE never waits; a busy database is tried again at the next commit
   std::unique_lock lock(mu_);
+  own_db_ = db;
   while (!stop_) {
     cv_.wait_for(lock, std::chrono::seconds(1), [&] { return due_ || stop_; });
     if (stop_) break;
@@ -66,8 +72,42 @@ void StoreCheckpointer::run() {
     sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     lock.lock();
   }
+  own_db_ = nullptr;
   lock.unlock();
   sqlite3_close(db);
+}
+
+CloseCheckpoint checkpoint_before_close(sqlite3* db, const std::string& path, std::chrono::steady_clock::time_point by) {
+  using Clock = std::chrono::steady_clock;
+  const auto began = Clock::now();
+  CloseCheckpoint out;
+  int rc = SQLITE_INTERRUPT;
+  if (began < by) {
+    // A watchdog interrupts the copy at BY; sqlite3_interrupt is safe from another thread.
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    std::thread watchdog([&] {
+      std::unique_lock lock(mu);
+      if (!cv.wait_until(lock, by, [&] { return done; })) sqlite3_interrupt(db);
+    });
+    rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    {
+      std::lock_guard lock(mu);
+      done = true;
+    }
+    cv.notify_all();
+    watchdog.join();
+  }
+  out.ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
+  if (rc == SQLITE_OK) return out;
+  // Not copied in by BY (or it failed): the close must not copy it either.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  out.complete = false;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path + "-wal", ec);
+  out.wal_bytes = ec ? 0 : static_cast<long long>(size);
+  return out;
 }
 
 }  // namespace llmtap::exporting

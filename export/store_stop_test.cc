@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -227,6 +228,52 @@ TEST(StoreStop, AStopWhileSpooledTracesAreWrittenInLeavesTheRestSpooledAndTheNex
   }
   EXPECT_EQ(count_spooled(spool_dir), 0u);
   EXPECT_EQ(stored_ids(path).size(), static_cast<std::size_t>(kSpooled));
+}
+
+
+// The close's copy of the WAL into the database keeps to the stop's budget: past it, the WAL stays
+// for the next open, which reads every trace from it; within it, the WAL is copied in and removed.
+TEST(StoreStopClose, PastTheBudgetTheWalStaysAndTheNextOpenReadsEveryTrace) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  constexpr int kTraces = 300;
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    for (auto& t : numbered(0, kTraces)) store->take_trace(std::move(t));
+    store->flush();
+    store->close(Clock::now() - std::chrono::milliseconds(1));
+    const StoreOutcome o = store->outcome();
+    EXPECT_EQ(o.stored, static_cast<std::uint64_t>(kTraces));
+    EXPECT_GE(o.close_checkpoint_ms, 0);
+    EXPECT_GT(o.wal_left_bytes, 0);
+  }
+  ASSERT_TRUE(std::filesystem::exists(path + "-wal"));
+  auto reader = TraceStoreReader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(reader->recent(kTraces + 10).size(), static_cast<std::size_t>(kTraces));
+}
+
+TEST(StoreStopClose, WithinTheBudgetTheWalIsCopiedInAndRemoved) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  constexpr int kTraces = 300;
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    for (auto& t : numbered(0, kTraces)) store->take_trace(std::move(t));
+    store->flush();
+    store->close(Clock::now() + std::chrono::seconds(60));
+    const StoreOutcome o = store->outcome();
+    EXPECT_GE(o.close_checkpoint_ms, 0);
+    EXPECT_EQ(o.wal_left_bytes, 0);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+  auto reader = TraceStoreReader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(reader->recent(kTraces + 10).size(), static_cast<std::size_t>(kTraces));
 }
 
 }  // namespace
