@@ -32,15 +32,16 @@ TEST(RedactionMemo, GivesWhatRedactionGivesAcrossGenerations) {
   for (const auto kind : {TextKind::kAny, TextKind::kFreeText}) {
     RedactionMemo memo(/*max_entries=*/3);  // rolls over every few values
     for (int round = 0; round < 5; ++round) {
-      for (const auto& value : corpus())
+      for (const auto& value : corpus()) {
         for (int twice = 0; twice < 2; ++twice) {  // the second from the memo
-        std::string text = value;
-        const std::string expected = kind == TextKind::kAny ? r.redact(value) : r.redact_free_text(value);
-        memo.apply(text, [&](std::string_view t) {
-          return kind == TextKind::kAny ? r.redact(t) : r.redact_free_text(t);
-        });
-        EXPECT_EQ(text, expected) << value;
+          std::string text = value;
+          const std::string expected = kind == TextKind::kAny ? r.redact(value) : r.redact_free_text(value);
+          memo.apply(text, [&](std::string_view t) {
+            return kind == TextKind::kAny ? r.redact(t) : r.redact_free_text(t);
+          });
+          EXPECT_EQ(text, expected) << value;
         }
+      }
     }
     EXPECT_GT(memo.hits(), 0u);
   }
