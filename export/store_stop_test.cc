@@ -233,48 +233,47 @@ TEST(StoreStop, AStopWhileSpooledTracesAreWrittenInLeavesTheRestSpooledAndTheNex
 
 // The close's copy of the WAL into the database keeps to the stop's budget: past it, the WAL stays
 // for the next open, which reads every trace from it; within it, the WAL is copied in and removed.
+constexpr int kClosedTraces = 300;
+
+// Stores kClosedTraces traces at PATH and closes the store by BY; what the close said.
+StoreOutcome store_and_close_by(const std::string& path, Clock::time_point by) {
+  std::string error;
+  auto store = SqliteStore::open(path, &error);
+  EXPECT_TRUE(store) << error;
+  if (!store) return {};
+  for (auto& t : numbered(0, kClosedTraces)) store->take_trace(std::move(t));
+  store->flush();
+  store->close(by);
+  return store->outcome();
+}
+
+std::size_t traces_read_back(const std::string& path) {
+  std::string error;
+  auto reader = TraceStoreReader::open(path, &error);
+  EXPECT_TRUE(reader) << error;
+  return reader ? reader->recent(kClosedTraces + 10).size() : 0;
+}
+
 TEST(StoreStopClose, PastTheBudgetTheWalStaysAndTheNextOpenReadsEveryTrace) {
   TempDir dir;
   const std::string path = dir.path + "/traces.db";
-  std::string error;
-  constexpr int kTraces = 300;
-  {
-    auto store = SqliteStore::open(path, &error);
-    ASSERT_TRUE(store) << error;
-    for (auto& t : numbered(0, kTraces)) store->take_trace(std::move(t));
-    store->flush();
-    store->close(Clock::now() - std::chrono::milliseconds(1));
-    const StoreOutcome o = store->outcome();
-    EXPECT_EQ(o.stored, static_cast<std::uint64_t>(kTraces));
-    EXPECT_GE(o.close_checkpoint_ms, 0);
-    EXPECT_GT(o.wal_left_bytes, 0);
-  }
-  ASSERT_TRUE(std::filesystem::exists(path + "-wal"));
-  auto reader = TraceStoreReader::open(path, &error);
-  ASSERT_TRUE(reader) << error;
-  EXPECT_EQ(reader->recent(kTraces + 10).size(), static_cast<std::size_t>(kTraces));
+  const StoreOutcome o = store_and_close_by(path, Clock::now() - std::chrono::milliseconds(1));
+  EXPECT_EQ(o.stored, static_cast<std::uint64_t>(kClosedTraces));
+  EXPECT_GE(o.close_checkpoint_ms, 0);
+  EXPECT_GT(o.wal_left_bytes, 0);
+  EXPECT_TRUE(std::filesystem::exists(path + "-wal"));
+  EXPECT_EQ(traces_read_back(path), static_cast<std::size_t>(kClosedTraces));
 }
 
 TEST(StoreStopClose, WithinTheBudgetTheWalIsCopiedInAndRemoved) {
   TempDir dir;
   const std::string path = dir.path + "/traces.db";
-  std::string error;
-  constexpr int kTraces = 300;
-  {
-    auto store = SqliteStore::open(path, &error);
-    ASSERT_TRUE(store) << error;
-    for (auto& t : numbered(0, kTraces)) store->take_trace(std::move(t));
-    store->flush();
-    store->close(Clock::now() + std::chrono::seconds(60));
-    const StoreOutcome o = store->outcome();
-    EXPECT_GE(o.close_checkpoint_ms, 0);
-    EXPECT_EQ(o.wal_left_bytes, 0);
-  }
+  const StoreOutcome o = store_and_close_by(path, Clock::now() + std::chrono::seconds(60));
+  EXPECT_EQ(o.stored, static_cast<std::uint64_t>(kClosedTraces));
+  EXPECT_GE(o.close_checkpoint_ms, 0);
+  EXPECT_EQ(o.wal_left_bytes, 0);
   EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
-  auto reader = TraceStoreReader::open(path, &error);
-  ASSERT_TRUE(reader) << error;
-  EXPECT_EQ(reader->recent(kTraces + 10).size(), static_cast<std::size_t>(kTraces));
+  EXPECT_EQ(traces_read_back(path), static_cast<std::size_t>(kClosedTraces));
 }
-
 }  // namespace
 }  // namespace llmtap::exporting
