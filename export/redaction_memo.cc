@@ -19,19 +19,20 @@ void RedactionMemo::apply(std::string& text, const std::function<std::string(std
     ++hits_;
     Entry e = std::move(it->second);
     previous_.erase(it);
-    if (current_.size() >= max_entries_) previous_ = std::exchange(current_, Map{});
-    auto [placed, inserted] = current_.emplace(text, std::move(e));
-    use(text, placed->second);
+    use(text, remember(text, std::move(e)));
     return;
   }
-  ++misses_;
   std::string out = redact(text);
   Entry e;
   e.unchanged = out == text;
   if (!e.unchanged) e.redacted = out;
-  if (current_.size() >= max_entries_) previous_ = std::exchange(current_, Map{});
-  current_.emplace(text, std::move(e));
+  remember(text, std::move(e));
   text = std::move(out);
+}
+
+const RedactionMemo::Entry& RedactionMemo::remember(const std::string& text, Entry e) {
+  if (current_.size() >= max_entries_) previous_ = std::exchange(current_, Map{});
+  return current_.emplace(text, std::move(e)).first->second;
 }
 
 }  // namespace llmtap::exporting

@@ -29,7 +29,6 @@ class RedactionMemo {
   void apply(std::string& text, const std::function<std::string(std::string_view)>& redact);
 
   std::size_t hits() const { return hits_; }
-  std::size_t misses() const { return misses_; }
   std::size_t entries() const { return current_.size() + previous_.size(); }
 
  private:
@@ -46,10 +45,12 @@ class RedactionMemo {
   static void use(std::string& text, const Entry& e) {
     if (!e.unchanged) text = e.redacted;
   }
+  // Puts E in the current generation, which first becomes the previous one when full.
+  const Entry& remember(const std::string& text, Entry e);
 
   std::size_t max_entries_;
   Map current_, previous_;
-  std::size_t hits_ = 0, misses_ = 0;
+  std::size_t hits_ = 0;
 };
 
 }  // namespace llmtap::exporting

@@ -199,7 +199,7 @@ void SqliteStore::close(Clock::time_point by) {
     const CloseCheckpoint c = checkpoint_before_close(db_, path_, by);
     std::lock_guard out(out_mu_);
     outcome_.close_checkpoint_ms = c.ms;
-    outcome_.wal_left_bytes = c.complete ? 0 : c.wal_bytes;
+    outcome_.wal_left_bytes = c.wal_bytes;
   }
   if (db_) sqlite3_close(db_);
   db_ = nullptr;

@@ -103,7 +103,6 @@ CloseCheckpoint checkpoint_before_close(sqlite3* db, const std::string& path, st
   if (rc == SQLITE_OK) return out;
   // Not copied in by BY (or it failed): the close must not copy it either.
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-  out.complete = false;
   std::error_code ec;
   const auto size = std::filesystem::file_size(path + "-wal", ec);
   out.wal_bytes = ec ? 0 : static_cast<long long>(size);

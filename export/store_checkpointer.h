@@ -48,8 +48,7 @@ class StoreCheckpointer {
 // that follows is told not to checkpoint. Call on the writer's connection, with nothing else using
 // it, just before sqlite3_close.
 struct CloseCheckpoint {
-  bool complete = true;     // the WAL was copied in; the close removes it
-  long long wal_bytes = 0;  // left in the WAL for the next open when not complete
+  long long wal_bytes = 0;  // left in the WAL for the next open; 0 when it was copied in (the close removes it)
   long long ms = 0;
 };
 CloseCheckpoint checkpoint_before_close(sqlite3* db, const std::string& path, std::chrono::steady_clock::time_point by);
