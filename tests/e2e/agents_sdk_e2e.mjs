@@ -12,7 +12,7 @@
 // taken in the processor's callbacks, which the SDK calls synchronously right after it stamps its
 // millisecond ISO times.
 import { writeFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { wallNs } from './wall_clock.mjs';
 import {
   Agent, getCurrentTrace, run, setOpenAIAPI, setTraceProcessors, tool, withTrace,
 } from '@openai/agents';
@@ -27,8 +27,6 @@ if (!OUT) throw new Error('usage: agents_sdk_e2e.mjs OUT.json');
 if (API === 'chat') setOpenAIAPI('chat_completions');
 else if (API !== 'responses') throw new Error(`E2E_API must be responses or chat, not ${API}`);
 
-// Wall clock in ns with sub-ms resolution (performance.timeOrigin is wall-clock ms with a fraction).
-const wallNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e6);
 
 const spans = new Map();  // spanId -> record
 class CollectingProcessor {

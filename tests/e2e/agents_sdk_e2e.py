@@ -49,10 +49,17 @@ import llmtap_proxy  # noqa: E402  (reads the proxy's credential as a user would
 SIM = os.path.join(ROOT, "examples", "sim-provider", "sim_provider.py")
 MAKE_CA = os.path.join(ROOT, "examples", "sim-provider", "make_test_ca.sh")
 NODE_SCRIPT = os.path.join(HERE, "agents_sdk_e2e.mjs")
+WALL_CLOCK = os.path.join(HERE, "wall_clock.mjs")  # imported by every client script
 API_KEY = "sk-e2e-DO-NOT-LEAK-7f3a9c"  # must never show up in llmtap's export or logs
 SKIP = 77
 # Names the first agent exactly, for the extra pass that checks --agent-names.
 AGENT_NAMES = [{"pattern": "first-line support agent of the e2e shop", "name": "Triage agent"}]
+
+
+def copy_node_script(script, workdir):
+    """Copies the client SCRIPT into WORKDIR with the wall_clock.mjs it imports."""
+    for p in (script, WALL_CLOCK):
+        shutil.copy(p, os.path.join(workdir, os.path.basename(p)))
 
 
 class Failures:
@@ -593,7 +600,7 @@ def main():
     try:
         subprocess.run(["bash", MAKE_CA, workdir], check=True)
         ca = os.path.join(workdir, "ca.pem")
-        shutil.copy(NODE_SCRIPT, os.path.join(workdir, "agents_sdk_e2e.mjs"))
+        copy_node_script(NODE_SCRIPT, workdir)
         os.symlink(nm, os.path.join(workdir, "node_modules"))  # ESM resolves packages from the script's dir
         names_file = os.path.join(workdir, "agent-names.json")
         with open(names_file, "w") as f:

@@ -7,7 +7,7 @@
 // E2E_STREAM=0|1; E2E_WAIT_MS: the long wait (the human deciding, the user coming back).
 // Usage: node agents_sdk_features_e2e.mjs OUT.json
 import { writeFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { wallNs } from './wall_clock.mjs';
 import {
   Agent, getCurrentTrace, hostedMcpTool, run, setTraceProcessors, tool, webSearchTool, withTrace,
 } from '@openai/agents';
@@ -20,7 +20,6 @@ const WAIT_MS = Number(process.env.E2E_WAIT_MS || '4000');
 const OUT = process.argv[2];
 if (!OUT) throw new Error('usage: agents_sdk_features_e2e.mjs OUT.json');
 
-const wallNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e6);
 const spans = new Map();
 setTraceProcessors([{
   async onTraceStart() {}, async onTraceEnd() {},

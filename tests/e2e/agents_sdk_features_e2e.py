@@ -240,7 +240,7 @@ def main():
     try:
         subprocess.run(["bash", base.MAKE_CA, workdir], check=True)
         ca = os.path.join(workdir, "ca.pem")
-        shutil.copy(NODE_SCRIPT, os.path.join(workdir, "agents_sdk_features_e2e.mjs"))
+        base.copy_node_script(NODE_SCRIPT, workdir)
         os.symlink(nm, os.path.join(workdir, "node_modules"))
         sim_log = os.path.join(workdir, "sim-requests.jsonl")
         open(sim_log, "w").close()

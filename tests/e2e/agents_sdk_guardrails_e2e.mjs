@@ -7,7 +7,7 @@
 // Usage: node agents_sdk_guardrails_e2e.mjs OUT.json
 // Writes {runs: [{input, sdkTraceId, finalOutput, tripped: false|'input'|'output'}], spans: [...]} to OUT.json.
 import { writeFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { wallNs } from './wall_clock.mjs';
 import {
   Agent, InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered, getCurrentTrace, run, setTraceProcessors, tool, withTrace,
 } from '@openai/agents';
@@ -17,7 +17,6 @@ const STREAM = process.env.E2E_STREAM === '1';
 const OUT = process.argv[2];
 if (!OUT) throw new Error('usage: agents_sdk_guardrails_e2e.mjs OUT.json');
 
-const wallNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e6);
 const spans = new Map();
 class CollectingProcessor {
   async onTraceStart() {}

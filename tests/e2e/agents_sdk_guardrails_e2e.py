@@ -204,7 +204,7 @@ def main():
     try:
         subprocess.run(["bash", base.MAKE_CA, workdir], check=True)
         ca = os.path.join(workdir, "ca.pem")
-        shutil.copy(NODE_SCRIPT, os.path.join(workdir, os.path.basename(NODE_SCRIPT)))
+        base.copy_node_script(NODE_SCRIPT, workdir)
         os.symlink(nm, os.path.join(workdir, "node_modules"))
         # Streamed events 100 ms apart: the agent's stream is still running when its input
         # guardrail answers, so a tripped guardrail abandons it mid-stream as with a real model.

@@ -17,6 +17,7 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { createSupervisor } from "@langchain/langgraph-supervisor";
 import { z } from "zod";
+import { wallMs } from "./wall_clock.mjs";
 
 export const PROMPTS = [
   "Please ask the research_expert about the Eiffel tower, then ask the math_expert to divide 0 by 0.",
@@ -24,7 +25,7 @@ export const PROMPTS = [
   "Please ask the research_expert about the Louvre museum.",
 ];
 
-const now = () => performance.timeOrigin + performance.now(); // ms, sub-millisecond
+const now = wallMs; // ms, sub-millisecond, the system clock llmtap stamps with
 
 class Recorder extends BaseCallbackHandler {
   name = "llmtap-e2e-recorder";

@@ -41,6 +41,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from agents_sdk_e2e import copy_node_script  # noqa: E402
 from real_client_e2e import (SKIP, Checks, Llmtap, attrs, check_generations, check_no_secret,  # noqa: E402
                              check_bracket, check_run_summary, make_test_ca, missing_program, parse_args,
                              mutate_first, print_margins, run_canaries, run_client, start_sim, wrap_up)
@@ -63,7 +64,7 @@ def one_pass(c, args, tmp, tag, ca, procs):
     lt = Llmtap(args, tmp, tag, sim_addr, ca, provider="openai")
     work = os.path.join(tmp, f"work-{tag}")
     os.makedirs(work)
-    shutil.copy(NODE_SCRIPT, os.path.join(work, "langgraph_e2e.mjs"))
+    copy_node_script(NODE_SCRIPT, work)
     os.symlink(os.path.abspath(args.node_modules), os.path.join(work, "node_modules"))
     out = os.path.join(work, "langgraph.json")
     env = dict(lt.env, OPENAI_API_KEY=API_KEY, E2E_STREAM=PASSES[tag])
