@@ -214,7 +214,9 @@ wait_capture_drained() {
 }
 capture_spool_left() {  # after llmtap exited: "MB in N segment(s)"
   local d=$work/llmtap/capture-spool
-  echo "$(du -cm "$d"/*.seg 2>/dev/null | tail -1 | cut -f1 || echo 0) MB in $(ls "$d"/*.seg 2>/dev/null | wc -l) segment(s)"
+  local mb=0
+  compgen -G "$d/*.seg" >/dev/null && mb=$(du -cm "$d"/*.seg | tail -1 | cut -f1)
+  echo "$mb MB in $(compgen -G "$d/*.seg" | wc -l) segment(s)"
 }
 
 echo "machine: $(nproc) cores; llmtap ${extra[*]:-(defaults)}"
@@ -274,14 +276,31 @@ if [[ $memory != 0 ]]; then
 fi
 
 names=(nginx llmtap); [[ -n $mp_pid ]] && names+=(mitmproxy)
+nx_workers=$(pgrep -P "$nx_pid" | tr '\n' ' ')
+# syscalls PIDS SECS OUT: system calls the processes make in SECS seconds (perf, when it may trace).
+syscalls() {
+  command -v perf >/dev/null || return 0
+  perf stat -x, -e raw_syscalls:sys_enter -p "$(tr ' ' ',' <<<"${1% }")" -o "$3" -- sleep "$2" 2>/dev/null || rm -f "$3"
+}
+per_request() { awk -v a="$1" -v n="$2" 'BEGIN{if (n > 0 && a != "") printf "%.1f", a / n; else printf "?"}'; }
 declare -A res
 for c in 1 50; do
   for n in "${names[@]}"; do
     echo "  [load $(load)] wrk -c$c ${secs}s via $n" >&2
-    c0=0; [[ $n == llmtap ]] && c0=$(cpu_ticks "$lt_pid") && t0=$(thread_ticks "$lt_pid")
+    watched=""; [[ $n == nginx ]] && watched=$nx_workers; [[ $n == llmtap ]] && watched=$lt_pid
+    c0=0; [[ -n $watched ]] && c0=$(cpu_ticks $watched)
+    [[ $n == llmtap ]] && t0=$(thread_ticks "$lt_pid")
+    rm -f "$work/sys.csv"; sys_job=
+    [[ -n $watched ]] && { syscalls "$watched" "$secs" "$work/sys.csv" & sys_job=$!; }
     res[$n.$c]=$(run "$n" "$c" "$secs")
+    [[ -n $sys_job ]] && wait "$sys_job"
+    read -r _ _ _ reqs _ _ <<<"${res[$n.$c]}"
+    if [[ -n $watched ]]; then
+      # Both proxies' own CPU and system calls per request while wrk ran (llmtap's background work aside).
+      res[own_cpu.$n.$c]=$(per_request "$((($(cpu_ticks $watched) - c0) * 1000000 / $(getconf CLK_TCK)))" "$reqs")
+      res[sys.$n.$c]=$(per_request "$(awk -F, '/raw_syscalls/{print $1}' "$work/sys.csv" 2>/dev/null)" "$reqs")
+    fi
     if [[ $n == llmtap ]]; then
-      read -r _ _ _ reqs _ _ <<<"${res[$n.$c]}"
       lt_requests=$((lt_requests + reqs))
       res[cpu.$c]=$((reqs > 0 ? ($(cpu_ticks "$lt_pid") - c0) * 1000000 / $(getconf CLK_TCK) / reqs : 0))
       res[threads.$c]=$(thread_cpu_per_request "$t0" "$(thread_ticks "$lt_pid")" "$reqs")
@@ -305,6 +324,9 @@ for c in 1 50; do
   done
 done
 echo "llmtap cpu per request while wrk ran: ${res[cpu.1]} us @1, ${res[cpu.50]} us @50; rss/hwm MB $(rss_mb "$lt_pid")"
+echo "cpu us / system calls per request while wrk ran: nginx ${res[own_cpu.nginx.1]} / ${res[sys.nginx.1]} @1," \
+     "${res[own_cpu.nginx.50]} / ${res[sys.nginx.50]} @50; llmtap ${res[own_cpu.llmtap.1]} / ${res[sys.llmtap.1]} @1," \
+     "${res[own_cpu.llmtap.50]} / ${res[sys.llmtap.50]} @50"
 echo "  per thread @1: ${res[threads.1]}"
 echo "  per thread @50: ${res[threads.50]}"
 echo "llmtap capture backlog decoded ${res[caught_up.1]} s after wrk ended @1, ${res[caught_up.50]} s @50;" \
