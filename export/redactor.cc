@@ -192,6 +192,9 @@ void Redactor::redact_span(Span& span, Memos* memos) const {
 
 void Redactor::redact_attributes(std::vector<Attribute>& attributes, Memos* memos) const {
   for (auto& a : attributes) {
+    // Numbers and flags hold no text: the key checks are for the string values only.
+    if (!std::holds_alternative<std::string>(a.value) && !std::holds_alternative<std::vector<std::string>>(a.value))
+      continue;
     const bool whole = is_auth_key(a.key);
     const TextKind kind = is_content_attribute(a.key) ? TextKind::kFreeText : TextKind::kAny;
     auto scrub = [&](std::string& v) {
@@ -217,12 +220,16 @@ void Redactor::redact_trace_in_place(Trace& trace, Memos* memos) const {
 }
 
 bool is_content_attribute(std::string_view key) {
+  // Asked of every attribute of every exported span: the shared prefix is compared once and the
+  // first letter rules out most names before any compare.
+  constexpr std::string_view kPrefix = "gen_ai.";
   static constexpr std::array<std::string_view, 7> kContent = {
-      "gen_ai.system_instructions", "gen_ai.input.messages",   "gen_ai.output.messages",
-      "gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.prompt",
-      "gen_ai.completion"};
+      "system_instructions", "input.messages", "output.messages", "tool.call.arguments",
+      "tool.call.result",    "prompt",         "completion"};
+  if (!key.starts_with(kPrefix)) return false;
+  key.remove_prefix(kPrefix.size());
   for (auto k : kContent)
-    if (key == k || (key.size() > k.size() && key.substr(0, k.size()) == k && key[k.size()] == '.'))
+    if (!key.empty() && key[0] == k[0] && key.starts_with(k) && (key.size() == k.size() || key[k.size()] == '.'))
       return true;
   return false;
 }

@@ -69,6 +69,32 @@ TEST(Redactor, AttributeKeysNamingAuthHeaders) {
   EXPECT_FALSE(Redactor::is_auth_key(""));
 }
 
+TEST(Redactor, ContentAttributeNames) {
+  for (const char* k : {"gen_ai.system_instructions", "gen_ai.input.messages", "gen_ai.output.messages",
+                        "gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.prompt",
+                        "gen_ai.completion", "gen_ai.prompt.0.content", "gen_ai.input.messages.raw"})
+    EXPECT_TRUE(is_content_attribute(k)) << k;
+  // Names that share a prefix or a first letter with a content name are not content.
+  for (const char* k : {"gen_ai.prompt_tokens", "gen_ai.provider.name", "gen_ai.completions",
+                        "gen_ai.tool.call.id", "gen_ai.tool.name", "gen_ai.system", "gen_ai.operation.name",
+                        "gen_ai.conversation.id", "gen_ai.input", "gen_ai.", "gen_ai", "", "x.gen_ai.prompt",
+                        "llm.input.messages"})
+    EXPECT_FALSE(is_content_attribute(k)) << k;
+}
+
+TEST(Redactor, NumericAttributesAreLeftAsTheyAre) {
+  Redactor r;
+  std::vector<Attribute> attrs{{"http.request.header.authorization", std::int64_t{42}},
+                               {"gen_ai.usage.input_tokens", 1.5},
+                               {"http.request.header.x-api-key", std::string(kOpenAi)}};
+  Span s;
+  s.attributes = attrs;
+  r.redact_span(s);
+  EXPECT_EQ(std::get<std::int64_t>(s.attributes[0].value), 42);
+  EXPECT_EQ(std::get<double>(s.attributes[1].value), 1.5);
+  EXPECT_EQ(std::get<std::string>(s.attributes[2].value), "[REDACTED]");
+}
+
 TEST(Redactor, SpanEverywhere) {
   Redactor r;
   Trace t = testing::support_trace("0af7651916cd43dd8448eb211c80319c", kAnthropic);
