@@ -200,6 +200,17 @@ for line in urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().split
     if line.startswith(sys.argv[2] + " "): print(int(float(line.split()[1])))
 PY
 }
+budget_held() {  # what each holder has charged to the memory budget, in MB ("" without metrics)
+  [[ -n ${metrics_port:-} ]] || return 0
+  "$py" - "http://127.0.0.1:$metrics_port/metrics" <<'PY' 2>/dev/null || true
+import re, sys, urllib.request
+held = []
+for line in urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().splitlines():
+    m = re.match(r'llmtap_memory_budget_used_bytes\{holder="([^"]+)"\} (\S+)', line)
+    if m: held.append("%s %.0f" % (m.group(1), float(m.group(2)) / 2**20))
+print("  budget MB: " + ", ".join(held) if held else "")
+PY
+}
 # Waits until the capture queue and spool are empty (checked twice in a row), at most SECS seconds;
 # prints the seconds it took.
 wait_capture_drained() {
@@ -226,7 +237,7 @@ if [[ $memory != 0 ]]; then
   t0=$(thread_ticks "$lt_pid"); c0=$(cpu_ticks "$lt_pid")
   run llmtap 50 "$memory" >"$work/mem.txt" &
   wrk_job=$!
-  for ((s = 5; s <= memory; s += 5)); do sleep 5; echo "  t=${s}s rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"; done
+  for ((s = 5; s <= memory; s += 5)); do sleep 5; echo "  t=${s}s rss/hwm MB $(rss_mb "$lt_pid")  load $(load)$(budget_held)"; done
   wait "$wrk_job"
   read -r rps p50 p99 reqs non2xx errs <"$work/mem.txt"
   t1=$(thread_ticks "$lt_pid"); c1=$(cpu_ticks "$lt_pid")
@@ -235,7 +246,11 @@ if [[ $memory != 0 ]]; then
        "per thread: $(thread_cpu_per_request "$t0" "$t1" "$reqs")"
   echo "  end: rss/hwm MB $(rss_mb "$lt_pid")"
   if ((drain)); then
+    # While the backlog is decoded, the RSS and the budget every 5 s: where a catch-up's memory goes.
+    (s=0; while sleep 5; do s=$((s + 5)); echo "  drain t=${s}s rss/hwm MB $(rss_mb "$lt_pid")$(budget_held)"; done) &
+    drain_watch=$!
     secs_drained=$(wait_capture_drained 900)
+    kill "$drain_watch" 2>/dev/null; wait "$drain_watch" 2>/dev/null || true
     echo "  capture backlog decoded ${secs_drained} s after wrk ended; rss/hwm MB $(rss_mb "$lt_pid")  load $(load)"
   fi
   ms=$(stop_llmtap)

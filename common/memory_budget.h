@@ -12,7 +12,9 @@
 //     closed-trace index evicts its least recently used entries; none of this loses a trace;
 //   - at the hard limit (the budget) the capture queue drops bytes (counted), because the tap must
 //     never block the app. The capture queue also has a share of its own (3/8 of the budget
-//     in payload, cli/pipeline.cc), so a decoder that falls behind cannot make every open trace close early.
+//     in payload, cli/pipeline.cc), so a decoder that falls behind cannot make every open trace close early;
+//     the store queue has one too (1/4, export/make_exporters.cc), so a decoder catching up on a
+//     backlog faster than the disk takes it spools closed traces rather than fill the budget.
 // The charges are estimates of live bytes (sizes of what is held plus per-entry overhead), read
 // and written with relaxed atomics: a holder may overshoot by one item, never without bound.
 #include <atomic>

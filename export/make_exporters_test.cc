@@ -34,6 +34,25 @@ TEST(MakeExporters, DefaultIsTheSqliteStoreInTheDataDir) {
   EXPECT_EQ(reader->recent(10).size(), 1u);
 }
 
+TEST(MakeExporters, TheStoreQueueHasAQuarterOfTheMemoryBudget) {
+  testing::TempDir dir;
+  std::string error;
+  ExportOptions opts = no_env();
+  opts.memory_budget = std::make_shared<MemoryBudget>(std::size_t{16} << 20);
+  auto setup = make_export_setup({}, dir.path + "/a", &error, opts);
+  ASSERT_TRUE(setup.sink) << error;
+  ASSERT_EQ(setup.stores.size(), 1u);
+  EXPECT_EQ(setup.stores[0]->max_queued_bytes(), std::size_t{4} << 20);
+  // A budget larger than four times the store's own bound leaves that bound; no budget, no share.
+  opts.memory_budget = std::make_shared<MemoryBudget>(std::size_t{1} << 30);
+  auto big = make_export_setup({}, dir.path + "/b", &error, opts);
+  ASSERT_TRUE(big.sink) << error;
+  EXPECT_EQ(big.stores[0]->max_queued_bytes(), StoreOptions{}.max_queued_bytes);
+  auto none = make_export_setup({}, dir.path + "/c", &error, no_env());
+  ASSERT_TRUE(none.sink) << error;
+  EXPECT_EQ(none.stores[0]->max_queued_bytes(), StoreOptions{}.max_queued_bytes);
+}
+
 TEST(MakeExporters, JsonlNeverWritesThroughASymlink) {
   testing::TempDir dir;
   std::string victim = dir.path + "/victim", link = dir.path + "/out.jsonl", error;

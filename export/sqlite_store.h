@@ -108,6 +108,9 @@ class SqliteStore : public TraceSink {
   const std::string& path() const { return path_; }
   StoreOutcome outcome() const;
 
+  // The queue's byte bound (StoreOptions::max_queued_bytes as the store was opened with it).
+  std::size_t max_queued_bytes() const { return options_.max_queued_bytes; }
+
  private:
   SqliteStore(std::string path, sqlite3* db, const StoreOptions& options);
   void run();
