@@ -1,6 +1,7 @@
 #include "trace/continuation_index.h"
 
-#include <iterator>
+#define XXH_INLINE_ALL  // the one-shot hash of a short key, inlined
+#include <xxhash.h>
 
 namespace llmtap::trace {
 
@@ -12,6 +13,8 @@ ContinuationIndex::~ContinuationIndex() {
   if (budget_) budget_->release(MemoryBudget::Account::kClosedTraceIndex, bytes_);
 }
 
+std::uint64_t ContinuationIndex::hash_of(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
 ContinuationIndex::EntryId ContinuationIndex::insert(std::vector<std::string> keys, std::vector<std::string> shared_keys,
                                                      std::size_t bytes) {
   if (max_entries_ == 0 || max_bytes_ == 0) return 0;  // continuations off: nothing kept
@@ -20,18 +23,17 @@ ContinuationIndex::EntryId ContinuationIndex::insert(std::vector<std::string> ke
   Entry e;
   e.bytes = bytes;
   e.lru = lru_.begin();
+  e.keys.reserve(keys.size() + shared_keys.size());
   for (const auto& k : keys) {
-    KeyRef& r = keys_[k];
+    KeyRef& r = keys_[e.keys.emplace_back(hash_of(k))];
     ++r.holders;
     r.id = id;  // the latest trace a key names wins
   }
   for (const auto& k : shared_keys) {
-    KeyRef& r = keys_[k];
+    KeyRef& r = keys_[e.keys.emplace_back(hash_of(k))];
     r.id = ++r.holders == 1 ? id : 0;
   }
-  e.keys = std::move(keys);
-  e.keys.insert(e.keys.end(), std::make_move_iterator(shared_keys.begin()), std::make_move_iterator(shared_keys.end()));
-  for (const auto& k : e.keys) e.bytes += k.size() + sizeof(KeyRef) + 32;  // the key map's share
+  e.bytes += e.keys.size() * (2 * sizeof(std::uint64_t) + sizeof(KeyRef) + 32);  // the key map's share
   bytes_ += e.bytes;
   if (budget_) budget_->charge(MemoryBudget::Account::kClosedTraceIndex, e.bytes);
   entries_.emplace(id, std::move(e));
@@ -40,7 +42,7 @@ ContinuationIndex::EntryId ContinuationIndex::insert(std::vector<std::string> ke
 }
 
 std::optional<ContinuationIndex::EntryId> ContinuationIndex::find(std::string_view key) {
-  auto it = keys_.find(std::string(key));
+  auto it = keys_.find(hash_of(key));
   if (it == keys_.end() || it->second.id == 0) return std::nullopt;
   Entry& e = entries_.at(it->second.id);
   lru_.splice(lru_.begin(), lru_, e.lru);

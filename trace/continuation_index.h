@@ -12,6 +12,9 @@
 // it alone holds it, so an ambiguous continuation never picks one of several runs.
 // With a shared MemoryBudget the entries' bytes are charged to it, and past its soft limit the
 // least recently used entries are evicted too.
+// Keys are held as their 64-bit XXH3 hashes, as the open traces' response ids are
+// (trace_assembler.h, response_key): a closed trace costs no key strings, and a lookup no copy.
+// Two keys that hash alike would act as one (odds ~1e-10 with 100k entries kept).
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -62,8 +65,9 @@ class ContinuationIndex {
     EntryId id = 0;  // 0: held by several entries, names none
     std::uint32_t holders = 0;
   };
+  static std::uint64_t hash_of(std::string_view key);
   struct Entry {
-    std::vector<std::string> keys;
+    std::vector<std::uint64_t> keys;  // hash_of() each key
     std::size_t bytes = 0;
     std::list<EntryId>::iterator lru;  // position in lru_ (front: most recently used)
   };
@@ -74,7 +78,7 @@ class ContinuationIndex {
   EntryId next_id_ = 1;
   std::size_t bytes_ = 0;
   std::unordered_map<EntryId, Entry> entries_;
-  std::unordered_map<std::string, KeyRef> keys_;
+  std::unordered_map<std::uint64_t, KeyRef> keys_;
   std::list<EntryId> lru_;
   std::vector<EntryId> evicted_;
   ContinuationStats stats_;

@@ -5,6 +5,7 @@
 //  - strings as one exact-size heap block (CompactString, 8 bytes, nothing when empty);
 //  - attributes as one encoded byte blob, keys interned to 16-bit ids (attribute_key_id), so a
 //    key is stored once per process, not once per span.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -90,16 +91,21 @@ std::string_view attribute_key(std::uint16_t id);
 // they spell.
 class SpanIdText {
  public:
-  SpanIdText& operator=(const std::string& s) {
+  SpanIdText& operator=(std::string_view s) {
     v_ = 0;
     for (char c : s.substr(0, 16)) v_ = v_ << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
     return *this;
   }
-  std::string str() const {
+  // The 16 digits without a heap string (16 characters are one more than std::string keeps inline).
+  std::array<char, 16> digits() const {
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(16, '0');
+    std::array<char, 16> out{};
     for (int i = 15; i >= 0; --i) out[static_cast<std::size_t>(i)] = kHex[(v_ >> (4 * (15 - i))) & 0xf];
     return out;
+  }
+  std::string str() const {
+    const auto d = digits();
+    return std::string(d.data(), d.size());
   }
 
  private:

@@ -139,7 +139,8 @@ void TraceAssembler::keep_dormant(DormantRun d, TraceLinkage linkage, Trace& out
   for (int i = 0; i < d.skeleton.size(); ++i) {
     SpanNode& node = d.skeleton.at(i);
     // Spans as emitted (names, root attribution), except open tools: they wait for their result.
-    if (auto it = emitted.find(node.span.span_id.str()); it != emitted.end() && !node.open)
+    const auto digits = node.span.span_id.digits();
+    if (auto it = emitted.find(std::string_view(digits.data(), digits.size())); it != emitted.end() && !node.open)
       node.span = OpenSpan::from_span(*it->second);
     d.linkage.carried.emplace_back(node.span.span_id.str(), carried[static_cast<std::size_t>(i)]);
     bytes += sizeof(SpanNode) + node.span.heap_bytes() + node.fallback_name().size() + node.agent_fp().size() +
