@@ -128,11 +128,10 @@ class RunningPipeline final : public Pipeline {
     // Large contexts: a request repeating its connection's previous one is parsed for its new
     // messages only (parsers/request_prefix.h); exported content needs every message.
     tap_opts.parser.elide_request_prefix = !topts.capture_content;
-    // The capture queue's own share, 3/8 of the budget in payload (about half with each record's
-    // overhead): a decoder that falls behind may not take the whole budget and so close every open
-    // trace early.
+    // The capture queue's own share: a decoder that falls behind may not take the whole budget and
+    // so close every open trace early.
     tap_opts.budget = memory_budget_;
-    tap_opts.max_queued_bytes = std::min(tap_opts.max_queued_bytes, memory_budget_->limit() / 8 * 3);
+    tap_opts.max_queued_bytes = std::min(tap_opts.max_queued_bytes, memory_budget_->capture_queue_share());
     // Past that share the capture is deferred to disk, not dropped (collector/capture_spool.h).
     if (opts.capture_spool_max_bytes > 0) {
       tap_opts.spool.dir = data_dir_ + "/capture-spool";

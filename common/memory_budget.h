@@ -11,10 +11,10 @@
 //     queueing them, the oldest idle open traces close early (exported, marked), and the
 //     closed-trace index evicts its least recently used entries; none of this loses a trace;
 //   - at the hard limit (the budget) the capture queue drops bytes (counted), because the tap must
-//     never block the app. The capture queue also has a share of its own (3/8 of the budget
-//     in payload, cli/pipeline.cc), so a decoder that falls behind cannot make every open trace close early;
-//     the store queue has one too (1/4, export/make_exporters.cc), so a decoder catching up on a
-//     backlog faster than the disk takes it spools closed traces rather than fill the budget.
+//     never block the app. The capture queue also has a share of its own (capture_queue_share()),
+//     so a decoder that falls behind cannot make every open trace close early; the store queue has
+//     one too (store_queue_share()), so a decoder catching up on a backlog faster than the disk
+//     takes it spools closed traces rather than fill the budget.
 // The charges are estimates of live bytes (sizes of what is held plus per-entry overhead), read
 // and written with relaxed atomics: a holder may overshoot by one item, never without bound.
 #include <atomic>
@@ -37,6 +37,10 @@ class MemoryBudget {
 
   std::size_t limit() const { return limit_; }
   std::size_t soft_limit() const { return limit_ - limit_ / 8; }
+  // The queues' own bounds within the budget: 3/8 in payload for the capture queue (about half with
+  // each record's overhead), 1/4 for the store's queue.
+  std::size_t capture_queue_share() const { return limit_ / 8 * 3; }
+  std::size_t store_queue_share() const { return limit_ / 4; }
 
   void charge(Account a, std::size_t bytes) { held_[index(a)].fetch_add(bytes, std::memory_order_relaxed); }
   void release(Account a, std::size_t bytes) { held_[index(a)].fetch_sub(bytes, std::memory_order_relaxed); }

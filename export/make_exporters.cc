@@ -89,11 +89,11 @@ ExportSetup make_export_setup(const std::vector<std::string>& specs, const std::
     store_options.retention = options.store_retention;
     store_options.max_spool_bytes = options.store_max_spool_bytes;
     store_options.budget = options.memory_budget;
-    // The store queue's own share of the budget, as the capture queue has one (cli/pipeline.cc): a
-    // decoder catching up on a backlog would otherwise fill the budget with traces waiting for the
-    // disk; past the share they wait in the store's spool instead, and are written in from there.
+    // The store queue's own share: a decoder catching up on a backlog would otherwise fill the
+    // budget with traces waiting for the disk; past it they wait in the store's spool instead, and
+    // are written in from there.
     if (options.memory_budget)
-      store_options.max_queued_bytes = std::min(store_options.max_queued_bytes, options.memory_budget->limit() / 4);
+      store_options.max_queued_bytes = std::min(store_options.max_queued_bytes, options.memory_budget->store_queue_share());
     if (dir.usable()) store = SqliteStore::open(p, &err, store_options);
     if (!store) {
       spdlog::error("trace store {} is unavailable ({}); this run's traces go to a fallback file instead", p, err);

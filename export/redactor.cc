@@ -192,20 +192,18 @@ void Redactor::redact_span(Span& span, Memos* memos) const {
 
 void Redactor::redact_attributes(std::vector<Attribute>& attributes, Memos* memos) const {
   for (auto& a : attributes) {
-    // Numbers and flags hold no text: the key checks are for the string values only.
-    if (!std::holds_alternative<std::string>(a.value) && !std::holds_alternative<std::vector<std::string>>(a.value))
-      continue;
+    auto* str = std::get_if<std::string>(&a.value);
+    auto* list = std::get_if<std::vector<std::string>>(&a.value);
+    if (!str && !list) continue;  // numbers and flags hold no text: no key checks for them
     const bool whole = is_auth_key(a.key);
     const TextKind kind = is_content_attribute(a.key) ? TextKind::kFreeText : TextKind::kAny;
     auto scrub = [&](std::string& v) {
       if (whole) v = std::string(kRedacted);
       else clean(v, kind, memos);
     };
-    if (auto* str = std::get_if<std::string>(&a.value)) {
-      scrub(*str);
-    } else if (auto* list = std::get_if<std::vector<std::string>>(&a.value)) {
+    if (str) scrub(*str);
+    else
       for (auto& item : *list) scrub(item);
-    }
   }
 }
 
