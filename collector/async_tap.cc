@@ -11,6 +11,11 @@ namespace llmtap {
 
 namespace {
 
+// A nap is short against a trace's life and long against a request at full speed: at 20k
+// requests a second one nap takes about 40 of them.
+constexpr std::chrono::milliseconds kNap{2};
+constexpr std::size_t kNapWakeBytes = 256u << 10;
+
 std::int64_t steady_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
@@ -62,8 +67,16 @@ void AsyncTap::push_locked(Event&& ev) {
   if (opts_.budget) opts_.budget->charge(MemoryBudget::Account::kCaptureQueue, held_bytes(ev));
   queue_.push_back(std::move(ev));
   ++pushed_;
-  // A busy worker takes the queue when it finishes its batch: waking it costs a syscall per record.
-  if (worker_waiting_) wake_worker_.notify_one();
+  // A busy worker takes the queue when it finishes its batch, a napping one when it wakes.
+  if (worker_state_ == WorkerState::kAsleep ||
+      (worker_state_ == WorkerState::kNapping && stats_.queued_bytes >= kNapWakeBytes))
+    wake_worker_locked();
+}
+
+void AsyncTap::wake_worker_locked() {
+  if (worker_state_ == WorkerState::kBusy) return;
+  worker_state_ = WorkerState::kBusy;  // one notify is enough until it waits again
+  wake_worker_.notify_one();
 }
 
 void AsyncTap::queue_locked(Kind kind, Direction dir, std::uint64_t conn_id, UnixNanos ts,
@@ -145,7 +158,7 @@ void AsyncTap::data(std::uint64_t conn_id, Direction dir, std::string_view bytes
     // From here on every record goes behind this one until the worker has drained the spool.
     spooling_ = true;
     spooling_hint_.store(true, std::memory_order_relaxed);
-    if (worker_waiting_) wake_worker_.notify_one();
+    wake_worker_locked();
   }
   try {
     take_pending_gap_locked(conn_id, dir, ts);
@@ -185,6 +198,7 @@ void AsyncTap::close(std::uint64_t conn_id, UnixNanos ts) noexcept {
 void AsyncTap::flush() {
   std::unique_lock<std::mutex> lock(mu_);
   const std::uint64_t target = pushed_;
+  if (processed_ < target) wake_worker_locked();  // now, not when its nap ends
   drained_.wait(lock, [&] { return processed_ >= target || stopped_; });
 }
 
@@ -234,15 +248,23 @@ bool AsyncTap::past_deadline() const {
 void AsyncTap::run() {
   Cursor cut;
   std::deque<Event> batch;
+  bool nap = false;  // the last wait found records: traffic is dense enough to nap again
   for (;;) {
     bool from_spool = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       while (queue_.empty() && !spooling_ && !stopping_) {
-        worker_waiting_ = true;
-        wake_worker_.wait(lock);
-        worker_waiting_ = false;
+        if (nap) {
+          worker_state_ = WorkerState::kNapping;
+          wake_worker_.wait_for(lock, kNap);
+        } else {
+          worker_state_ = WorkerState::kAsleep;
+          wake_worker_.wait(lock);
+        }
+        worker_state_ = WorkerState::kBusy;
+        nap = !nap;  // an empty nap ends the naps: sleep until a producer wakes it
       }
+      nap = true;
       if (past_deadline()) {
         cut.cut = true;
         break;

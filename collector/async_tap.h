@@ -114,6 +114,7 @@ class AsyncTap final : public Tap {
   struct Cursor;  // where the worker stopped when the stop deadline came (async_tap.cc)
 
   void push_locked(Event&& ev);
+  void wake_worker_locked();
   // Queues an open, gap or close: to the memory queue, or behind the spooled records.
   void queue_locked(Kind kind, Direction dir, std::uint64_t conn_id, UnixNanos ts,
                     std::unique_ptr<ConnectionInfo> info);
@@ -143,7 +144,11 @@ class AsyncTap final : public Tap {
   std::uint64_t processed_ = 0;  // events fully processed by the worker
   bool stopping_ = false;
   bool stopped_ = false;
-  bool worker_waiting_ = false;  // the worker sleeps on wake_worker_ (set and read under mu_)
+  // How the worker waits on wake_worker_ (set and read under mu_). While records keep coming it naps
+  // (a timed wait) and takes what queued meanwhile: a producer wakes it only when it sleeps, or when
+  // a nap's records pass kNapWakeBytes. Waking it for every record cost two futex calls a request.
+  enum class WorkerState { kBusy, kNapping, kAsleep };
+  WorkerState worker_state_ = WorkerState::kBusy;
   // Records go to the spool, behind what it holds, until the worker has drained it (under mu_).
   bool spooling_ = false;
   std::atomic<bool> spooling_hint_{false};  // spooling_, read without the lock to skip a copy

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -195,6 +196,34 @@ TEST(AsyncTapTest, ConcurrentProducersKeepPerConnectionOrder) {
   }
   for (int id = 1; id <= kThreads; ++id) EXPECT_EQ(next[id], kRecords);
   EXPECT_EQ(closes, kThreads);
+}
+
+// The worker naps between batches while records keep coming and sleeps once a nap finds none; a
+// record must reach the decoder either way without a flush. The deadline only bounds a hang.
+TEST(AsyncTapTest, RecordsAreDecodedWithoutAFlushWhetherTheWorkerNapsOrSleeps) {
+  Recorder rec;
+  AsyncTap tap(std::make_unique<RecordingFactory>(rec), AsyncTapOptions{});
+  auto decoded = [&](std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard<std::mutex> lock(rec.mu);
+        if (rec.events.size() >= n) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
+  };
+  tap.open(1, info_for("a"), 1);
+  ASSERT_TRUE(decoded(1));  // woken from its first sleep
+  tap.data(1, Direction::kClientToServer, "while it naps", 2);
+  ASSERT_TRUE(decoded(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // past any nap: asleep again
+  tap.data(1, Direction::kClientToServer, "after it slept", 3);
+  ASSERT_TRUE(decoded(3));
+  for (int i = 0; i < 1000; ++i) tap.data(1, Direction::kServerToClient, std::string(1000, 'x'), 4 + i);
+  ASSERT_TRUE(decoded(1003));
+  EXPECT_EQ(rec.events[2], "data:1:c:after it slept");
 }
 
 TEST(AsyncTapTest, CallsAfterStopAreIgnored) {

@@ -15,6 +15,7 @@
 #include "proxy/certificate_authority.h"
 #include "proxy/proxy_server.h"
 #include "proxy/request_routing.h"
+#include "proxy/timer_anchor.h"
 #include "proxy/upstream_connection.h"
 
 namespace llmtap::proxy {
@@ -43,6 +44,7 @@ struct Worker {
   std::list<SessionBase*> sessions;  // touched only on this worker's thread
   bool stopping = false;
   net::io_context ioc{1};
+  TimerAnchor timer_anchor{ioc};  // spares the per-operation timeouts a system call each
   UpstreamPool pool;  // after ioc: its sockets go first
 };
 
