@@ -35,8 +35,11 @@ using sql::Stmt;
 using Clock = std::chrono::steady_clock;
 
 // Traces per transaction: large enough that the commit is a small part of the cost, small enough
-// that a batch takes tens of milliseconds (the deadline is checked between batches).
-constexpr std::size_t kMaxBatch = 1024;
+// that a batch takes a few hundred milliseconds at most (the deadline is checked between batches).
+// Trace ids are random, so each trace lands on its own page of the trace-id indexes and a commit
+// writes every page it touched to the WAL: the more traces a commit holds, the more of them share
+// a page. 4096 against 1024: 31-33k against 25k spans/s in store_bench at 300k traces.
+constexpr std::size_t kMaxBatch = 4096;
 // Queued traces past which the writer counts as behind and callers encode the rows (on_trace).
 constexpr std::size_t kEncodeHereFrom = 64;
 // A retention pass deletes at most this many traces before the queue is written again, each chunk

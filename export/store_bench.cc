@@ -33,10 +33,19 @@ using Clock = std::chrono::steady_clock;
 constexpr UnixNanos kT0 = 1'763'000'000'000'000'000;
 constexpr UnixNanos kMs = 1'000'000;
 
+// Ids as the trace builder makes them: random hex (deterministic per N, so runs compare). Ordered
+// ids would make every trace-id index an append, which real traffic never gives the store.
 std::string hex_id(std::uint64_t n, int width) {
+  auto mix = [](std::uint64_t x) {  // splitmix64
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+  };
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%0*llx", width, static_cast<unsigned long long>(n * 2654435761u + 12345));
-  return buf;
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(mix(n)),
+                static_cast<unsigned long long>(mix(n ^ 0x5bd1e995u)));
+  return std::string(buf, static_cast<std::size_t>(width));
 }
 
 Span span_of(const std::string& tid, std::uint64_t n, int i, SpanKind kind, const std::string& parent) {
