@@ -387,7 +387,10 @@ bool SqliteStore::write_queued(std::unique_lock<std::mutex>& lock) {
   // counted (docs/benchmarks.md, "RSS of the 60 s run, round 3").
   std::size_t charged = 0;
   const bool spool_all = past_deadline() && spool_;
-  while (!queue_.empty() && (spool_all || batch.size() < kMaxBatch)) {
+  // And a quarter of the queue's bytes: what the writer holds sits beside a queue that fills again,
+  // so a batch of 4096 large traces would have taken ~30 MB past the queue's share of the budget.
+  const std::size_t max_batch_bytes = std::max<std::size_t>(options_.max_queued_bytes / 4, 1);
+  while (!queue_.empty() && (spool_all || (batch.size() < kMaxBatch && charged < max_batch_bytes))) {
     QueuedTrace& q = queue_.front();
     queued_bytes_ -= std::min(queued_bytes_, q.bytes);
     charged += q.bytes;
