@@ -81,10 +81,12 @@ std::string pipeline_options_help(const PipelineHelpDefaults& d) {
          "                           (0: no spool, drop at once; default 4096)\n"
          "  --io-threads N           threads forwarding traffic (default 2; one more thread decodes\n"
          "                           the captured bytes, others export)\n"
-         "  --background-nice N      run decoding, trace building, export and the store N nice levels\n"
+         "  --background-nice N|idle run decoding, trace building, export and the store N nice levels\n"
          "                           below the threads forwarding traffic, so that on a busy machine\n"
          "                           they yield to the app's requests and catch up when it is idle\n"
-         "                           (0 to 19; 0: same priority; default 10)\n"
+         "                           (0 to 19; 0: same priority; default 10); idle: only on a core\n"
+         "                           nothing else wants (SCHED_IDLE), the lowest tail latency, but\n"
+         "                           no share at all of a machine that never idles\n"
          "  --data-dir DIR           CA, store and spool location (default $LLMTAP_DATA_DIR, else\n"
          "                           $XDG_DATA_HOME/llmtap, else ~/.local/share/llmtap)\n"
          "  --user-header NAME       request header naming the end user (recorded as user.id, hashed)\n"
@@ -205,8 +207,9 @@ std::string parse_pipeline_options(std::vector<std::string>& args, PipelineOptio
       if (!parse_int(value, opts.io_threads) || opts.io_threads < 1 || opts.io_threads > 256)
         return "--io-threads wants a whole number from 1 to 256, got '" + value + "'";
     } else if (name == "--background-nice") {
-      if (!parse_int(value, opts.background_nice) || opts.background_nice < 0 || opts.background_nice > kMaxBackgroundNice)
-        return "--background-nice wants a whole number from 0 to 19, got '" + value + "'";
+      if (value == "idle") opts.background_nice = kBackgroundIdle;
+      else if (!parse_int(value, opts.background_nice) || opts.background_nice < 0 || opts.background_nice > kMaxBackgroundNice)
+        return "--background-nice wants idle or a whole number from 0 to 19, got '" + value + "'";
     } else if (name == "--data-dir") {
       opts.data_dir = value;
     } else if (name == "--user-header" || name == "--session-header") {

@@ -1,5 +1,6 @@
 #include "common/thread_priority.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -26,7 +27,7 @@ int this_thread_nice() noexcept {
 }  // namespace
 
 void set_background_nice(int increment) noexcept {
-  g_increment.store(std::clamp(increment, 0, kMaxBackgroundNice), std::memory_order_relaxed);
+  g_increment.store(std::clamp(increment, 0, kBackgroundIdle), std::memory_order_relaxed);
   g_base.store(this_thread_nice(), std::memory_order_relaxed);
 }
 
@@ -34,6 +35,11 @@ int background_nice() noexcept { return g_increment.load(std::memory_order_relax
 
 bool enter_background_thread(const char* name) noexcept {
   name_this_thread(name);
+  if (background_nice() == kBackgroundIdle) {
+    // The nice value does not count under SCHED_IDLE (one weight for all); it is left as it is.
+    const sched_param none{};
+    return pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) == 0;
+  }
   int base = g_base.load(std::memory_order_relaxed);
   if (base == kNoBase) base = this_thread_nice();
   const int target = std::min(base + background_nice(), kMaxBackgroundNice);

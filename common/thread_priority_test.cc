@@ -1,6 +1,7 @@
 #include "common/thread_priority.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@ int nice_of_this_thread() { return getpriority(PRIO_PROCESS, static_cast<id_t>(g
 struct SeenByThread {
   bool ok = false;
   int nice = -100;
+  int policy = -1;
   char name[16] = {};
 };
 
@@ -24,6 +26,7 @@ SeenByThread run_background(const char* name) {
   std::thread([&] {
     seen.ok = enter_background_thread(name);
     seen.nice = nice_of_this_thread();
+    seen.policy = sched_getscheduler(0);
     pthread_getname_np(pthread_self(), seen.name, sizeof seen.name);
   }).join();
   return seen;
@@ -60,11 +63,35 @@ TEST(ThreadPriority, ZeroKeepsTheConfiguringThreadsPriorityAndLargeIncrementsAre
   const int base = nice_of_this_thread();
   set_background_nice(0);
   EXPECT_EQ(run_background("llmtap-bgzero").nice, base);
-  set_background_nice(100);
-  EXPECT_EQ(background_nice(), kMaxBackgroundNice);
+  set_background_nice(kMaxBackgroundNice);
   EXPECT_EQ(run_background("llmtap-bgmax").nice, kMaxBackgroundNice);
+  EXPECT_EQ(run_background("llmtap-bgmax").policy, SCHED_OTHER);
+  set_background_nice(100);
+  EXPECT_EQ(background_nice(), kBackgroundIdle);
   set_background_nice(-3);
   EXPECT_EQ(background_nice(), 0);
+  set_background_nice(kDefaultBackgroundNice);
+}
+
+TEST(ThreadPriority, IdleRunsBackgroundThreadsUnderTheIdlePolicyAndLeavesTheOthersAlone) {
+  const int base = nice_of_this_thread();
+  set_background_nice(kBackgroundIdle);
+  SeenByThread seen = run_background("llmtap-bgidle");
+  EXPECT_TRUE(seen.ok);
+  EXPECT_EQ(seen.policy, SCHED_IDLE);
+  EXPECT_EQ(seen.nice, base);
+  EXPECT_STREQ(seen.name, "llmtap-bgidle");
+  EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER) << "only the background thread is moved";
+  // A thread it starts inherits the policy and may enter it again.
+  int inner = -1;
+  std::thread([&] {
+    enter_background_thread("llmtap-outer");
+    std::thread([&] {
+      EXPECT_TRUE(enter_background_thread("llmtap-inner"));
+      inner = sched_getscheduler(0);
+    }).join();
+  }).join();
+  EXPECT_EQ(inner, SCHED_IDLE);
   set_background_nice(kDefaultBackgroundNice);
 }
 

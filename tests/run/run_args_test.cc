@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/thread_priority.h"
+
 namespace llmtap::cli {
 namespace {
 
@@ -42,7 +44,7 @@ TEST(RunArgs, EverySharedValueOptionIsSkippedWhenFindingTheCommand) {
   EXPECT_EQ(ra.command, (V{"node", "app.mjs"}));
 }
 
-TEST(RunArgs, BackgroundNiceTakesZeroToNineteen) {
+TEST(RunArgs, BackgroundNiceTakesZeroToNineteenOrIdle) {
   RunArgs ra;
   PipelineOptions opts;
   EXPECT_EQ(opts.background_nice, 10);
@@ -50,7 +52,9 @@ TEST(RunArgs, BackgroundNiceTakesZeroToNineteen) {
   EXPECT_EQ(opts.background_nice, 0);
   ASSERT_EQ(parse_run_args({"--background-nice=19", "--", "x"}, ra, opts), "");
   EXPECT_EQ(opts.background_nice, 19);
-  for (const char* bad : {"20", "-1", "ten", ""}) {
+  ASSERT_EQ(parse_run_args({"--background-nice", "idle", "--", "x"}, ra, opts), "");
+  EXPECT_EQ(opts.background_nice, kBackgroundIdle);
+  for (const char* bad : {"20", "-1", "ten", "", "IDLE", "idle2"}) {
     PipelineOptions b;
     EXPECT_NE(parse_run_args({"--background-nice", bad, "--", "x"}, ra, b).find("--background-nice wants"),
               std::string::npos)
