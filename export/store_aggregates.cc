@@ -268,7 +268,8 @@ AggregateWriter::AggregateWriter(sqlite3* db, KeyTable& keys)
       drop_stats_(db, "DELETE FROM trace_stats WHERE start_ns=?1 AND trace_id=?2"),
       drop_stats_any_start_(db, "DELETE FROM trace_stats WHERE trace_id=?1"),
       get_report_(db, "SELECT report FROM traces WHERE trace_id=?1"),
-      stored_spans_(db, spans_of_trace_sql(false).c_str()),
+      // build_aggregates() runs in the 3 -> 4 migration too, on spans as schema 2 made them.
+      stored_spans_(db, spans_of_trace_sql(false, spans_name_trace_id(db)).c_str()),
       put_stats_(db, "INSERT OR REPLACE INTO trace_stats(trace_id,start_ns,cost_usd,loop,user,session) VALUES", 6,
                  kStatsRowsPerInsert) {
   for (auto* st : {&data_version_st_, &get_agg_, &put_agg_, &drop_agg_, &put_stats_.rows(1), &drop_stats_, &drop_stats_any_start_, &get_report_,

@@ -14,6 +14,7 @@
 #include "export/store_schema.h"
 #include "export/store_writer.h"
 #include "export/test_spans.h"
+#include "export/test_store_versions.h"
 
 namespace llmtap::exporting {
 namespace {
@@ -143,6 +144,7 @@ TEST(StoreAggregates, TheMigrationBuildsThemFromAVersionThreeStore) {
     ASSERT_TRUE(store) << error;
     for (int n = 0; n < 5; ++n) store->on_trace(support_at(n));
   }
+  ASSERT_EQ(testing::downgrade_store_to_v5(path), "");
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "DROP TABLE report_hours; DROP TABLE trace_stats; PRAGMA user_version=3", nullptr,
@@ -220,6 +222,7 @@ TEST(StoreAggregates, TheVersionFourStatsTableIsRekeyedWithTheSameRowsAndReads) 
   const char* kAll = "SELECT * FROM trace_stats ORDER BY trace_id";
   const std::vector<std::string> rows = rows_of(path, kAll), reads = stats_reads(path);
   ASSERT_EQ(rows.size(), 6u);
+  ASSERT_EQ(testing::downgrade_store_to_v5(path), "");
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, R"sql(
@@ -275,7 +278,8 @@ TEST(StoreAggregates, RetentionTakesOffWhatItDeletes) {
 // What another writer (another process's retention, say) does to the store: trace ID deleted and
 // the aggregates rebuilt from the traces left, in one transaction on DB.
 void delete_and_rebuild(sqlite3* db, const std::string& id) {
-  const std::string del = "BEGIN IMMEDIATE; DELETE FROM spans WHERE trace_id='" + id + "'; DELETE FROM traces WHERE trace_id='" +
+  const std::string del = "BEGIN IMMEDIATE; DELETE FROM spans WHERE trace_row=(SELECT id FROM traces WHERE trace_id='" + id +
+                          "'); DELETE FROM traces WHERE trace_id='" +
                           id + "'; DELETE FROM report_hours; DELETE FROM trace_stats;";
   ASSERT_EQ(sqlite3_exec(db, del.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   std::string error;

@@ -203,6 +203,12 @@ TEST(StoreWriter, EveryPathStoresTheSameRows) {
     EXPECT_FALSE(want.empty()) << query;
     EXPECT_EQ(got, want) << query;
   }
+  // Every span refers to its own trace's row: each trace's span count is the spans that name it.
+  for (sqlite3* db : {one_by_one, batched})
+    EXPECT_EQ(table_rows(db, "SELECT t.trace_id FROM traces t WHERE t.span_count != "
+                             "(SELECT COUNT(*) FROM spans s WHERE s.trace_row = t.id) "
+                             "UNION ALL SELECT s.id FROM spans s WHERE s.trace_row NOT IN (SELECT id FROM traces)"),
+              std::vector<std::string>{});
   const auto want = aggregate_rows(one_by_one), got = aggregate_rows(batched);
   ASSERT_EQ(got.size(), want.size());
   for (const auto& [key, w] : want) {

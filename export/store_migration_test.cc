@@ -13,6 +13,7 @@
 #include "export/report_projection.h"
 #include "export/sqlite_store.h"
 #include "export/test_spans.h"
+#include "export/test_store_versions.h"
 
 #ifndef LLMTAP_EXPORT_TESTDATA
 #error "LLMTAP_EXPORT_TESTDATA must name export/testdata"
@@ -183,6 +184,7 @@ TEST(StoreMigration, AVersionTwoStoreGetsProjectionsAndEventsAndReadsTheSame) {
     ASSERT_TRUE(store) << error;
     store->on_trace(testing::support_trace());
   }
+  ASSERT_EQ(testing::downgrade_store_to_v5(path), "");
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE traces DROP COLUMN report; DROP TABLE span_events; DROP TABLE report_hours; "
@@ -230,6 +232,56 @@ TEST(StoreMigration, AVersionTwoStoreGetsProjectionsAndEventsAndReadsTheSame) {
   EXPECT_EQ(back->spans[0].events[0].name, "llmtap.alert");
   EXPECT_EQ(back->spans[0].events[0].time_ns, later.spans[0].end_ns);
   EXPECT_EQ(back->spans[0].events[0].attributes[0].value, AttrValue(std::string("big")));
+}
+
+TEST(StoreMigration, AVersionFiveStoreKeepsItsTracesInOrderAndTheirSpansByRow) {
+  TempDir dir;
+  const std::string path = dir.path + "/traces.db";
+  std::string error;
+  // Written in an order unlike the ids' (row order is insertion order), one with content and events.
+  std::vector<Trace> written = {testing::numbered_trace(9, 3), fixture_traces()[0], testing::numbered_trace(4, 2)};
+  written[1].spans[0].events.push_back({"llmtap.alert", written[1].spans[0].end_ns, {{"llmtap.alert.rule", std::string("r")}}});
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    for (const auto& t : written) store->on_trace(t);
+  }
+  ASSERT_EQ(testing::downgrade_store_to_v5(path), "");
+  ASSERT_EQ(query_int(path, "PRAGMA user_version"), 5);
+  Trace later = testing::numbered_trace(9, 4);  // a later part of a trace stored before the migration
+  later.spans[3].set("llm.cost.total", 0.5);
+  {
+    auto store = SqliteStore::open(path, &error);
+    ASSERT_TRUE(store) << error;
+    EXPECT_EQ(store->outcome().migrated, "schema 5 -> " + std::to_string(kStoreSchemaVersion));
+    store->on_trace(later);
+    store->on_trace(testing::numbered_trace(11, 2));
+  }
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), kStoreSchemaVersion);
+  EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%v5'"), 0);
+  EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM pragma_index_info('spans_by_trace') WHERE name='trace_row'"), 1);
+  // The rows kept their order: the first written has the smallest id, the one added after the last.
+  EXPECT_EQ(query_int(path, ("SELECT id FROM traces WHERE trace_id='" + written[0].trace_id + "'").c_str()), 1);
+  EXPECT_EQ(query_int(path, ("SELECT id FROM traces WHERE trace_id='" + written[2].trace_id + "'").c_str()), 3);
+  EXPECT_EQ(query_int(path, ("SELECT id FROM traces WHERE trace_id='" + testing::numbered_trace(11, 2).trace_id + "'").c_str()), 4);
+  EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM spans"), 4 + 6 + 2 + 2);
+  auto reader = TraceStoreReader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  for (const Trace& want : {later, written[1], written[2]}) {
+    auto got = reader->get(want.trace_id);
+    ASSERT_TRUE(got) << want.trace_id;
+    expect_same_spans(want, *got);
+  }
+  auto back = reader->get(written[1].trace_id);
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->spans[0].events.size(), 1u);
+  EXPECT_EQ(back->spans[0].events[0].name, "llmtap.alert");
+  for (const auto& s : reader->recent(10))
+    if (s.trace_id == later.trace_id) {
+      EXPECT_EQ(s.span_count, 4);
+      ASSERT_TRUE(s.cost_usd);
+      EXPECT_DOUBLE_EQ(*s.cost_usd, 0.5);
+    }
 }
 
 // The report projection keeps only what the report reads and never the arguments' text.

@@ -43,7 +43,7 @@ std::int64_t delete_chunk(sqlite3* db, sql::Stmt& select_ids, std::uint64_t* spa
   while (select_ids.step() == SQLITE_ROW) ids.push_back(select_ids.text(0));
   select_ids.reset();
   if (ids.empty()) return 0;
-  sql::Stmt del_spans(db, "DELETE FROM spans WHERE trace_id=?1");
+  sql::Stmt del_spans(db, "DELETE FROM spans WHERE trace_row=(SELECT id FROM traces WHERE trace_id=?1)");
   sql::Stmt del_events(db, "DELETE FROM span_events WHERE trace_id=?1");
   sql::Stmt del_trace(db, "DELETE FROM traces WHERE trace_id=?1");
   if (!del_spans.ok() || !del_events.ok() || !del_trace.ok()) return *error = sqlite3_errmsg(db), -1;

@@ -62,9 +62,16 @@ bool encode_span_attributes(const Span& span, const std::function<std::int64_t(s
   return true;
 }
 
-std::string spans_of_trace_sql(bool with_content) {
+std::string spans_of_trace_sql(bool with_content, bool by_trace_id) {
   return std::string("SELECT span_id,parent_span_id,name,kind,start_ns,end_ns,error,status_message,attrs") +
-         (with_content ? ",content" : "") + " FROM spans WHERE trace_id=?1 ORDER BY start_ns, seq";
+         (with_content ? ",content" : "") +
+         (by_trace_id ? " FROM spans WHERE trace_id=?1" : " FROM spans WHERE trace_row=(SELECT id FROM traces WHERE trace_id=?1)") +
+         " ORDER BY start_ns, seq";
+}
+
+bool spans_name_trace_id(sqlite3* db) {
+  sql::Stmt probe(db, "SELECT trace_id FROM spans LIMIT 0");
+  return probe.ok();
 }
 
 std::string read_spans(sql::Stmt& spans, const std::string& trace_id, bool with_content,

@@ -25,9 +25,12 @@ bool encode_span_attributes(const Span& span, KeyTable& keys, std::string& attrs
 bool encode_span_attributes(const Span& span, const std::function<std::int64_t(std::string_view)>& key_id,
                             std::string& attrs, std::string& content);
 
-// "SELECT ... FROM spans WHERE trace_id=?1 ORDER BY start_ns, seq", with the content column when
-// WITH_CONTENT.
-std::string spans_of_trace_sql(bool with_content);
+// "SELECT ... FROM spans WHERE <the spans of trace id ?1> ORDER BY start_ns, seq", with the content
+// column when WITH_CONTENT. Schema 6 finds them by the trace's row (spans.trace_row); BY_TRACE_ID
+// reads a store whose spans still name their trace id (schemas 2-5, during their migrations).
+std::string spans_of_trace_sql(bool with_content, bool by_trace_id = false);
+// true when DB's spans name their trace id (a store not yet at schema 6).
+bool spans_name_trace_id(sqlite3* db);
 
 // Steps SPANS (prepared from spans_of_trace_sql(WITH_CONTENT), bound to TRACE_ID) and appends the
 // spans to OUT (root first, then start order), leaving out attributes named in SKIP. Unknown key ids

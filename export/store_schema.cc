@@ -16,10 +16,27 @@ namespace {
 using sql::Stmt;
 
 // The tables of the current version, for a new store and as the target of the last migration.
+// Schema 6: spans refer to their trace by the trace row's id, which only grows, so the index a
+// trace's spans are found by takes each new trace at its right edge (an append) instead of at the
+// random place of its trace id; the trace id's own index is the one random insert a trace costs.
+constexpr const char* kTracesTable = R"sql(
+CREATE TABLE traces(
+  id INTEGER PRIMARY KEY,        -- schema 6: in insertion order, kept when the row is updated; spans refer to it
+  trace_id TEXT NOT NULL UNIQUE,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL,
+  workflow TEXT NOT NULL,
+  agents TEXT NOT NULL,          -- JSON array, in order of first appearance
+  span_count INTEGER NOT NULL,
+  cost_usd REAL,                 -- NULL when no span was priced
+  error_count INTEGER NOT NULL,
+  updated_ns INTEGER NOT NULL,
+  report BLOB);                  -- report_projection.h; NULL for traces written before schema 3
+)sql";
 constexpr const char* kSpansTable = R"sql(
 CREATE TABLE spans(
   id INTEGER PRIMARY KEY,        -- insertion order: appends, not random B-tree inserts
-  trace_id TEXT NOT NULL,
+  trace_row INTEGER NOT NULL,    -- traces.id of the span's trace
   span_id TEXT NOT NULL,
   parent_span_id TEXT NOT NULL,
   seq INTEGER NOT NULL,          -- position in the trace as emitted, breaks start-time ties
@@ -32,25 +49,37 @@ CREATE TABLE spans(
   attrs BLOB NOT NULL,           -- attributes, span_codec.h encoding, keys from attr_keys
   content BLOB);                 -- the large content attributes (store_rows.h), last so that a row is read without it
 )sql";
+constexpr const char* kIndexes = R"sql(
+CREATE TABLE IF NOT EXISTS attr_keys(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+CREATE UNIQUE INDEX IF NOT EXISTS spans_by_trace ON spans(trace_row, span_id);
+CREATE INDEX IF NOT EXISTS traces_by_time ON traces(start_ns, trace_id);
+CREATE INDEX IF NOT EXISTS traces_by_workflow ON traces(workflow, start_ns, trace_id);
+)sql";
+
+// The spans table and indexes as schema 2 made them (spans named their trace by its id), the target
+// of the 1 -> 2 migration; 5 -> 6 takes them to the current ones.
+constexpr const char* kSpansTableV2 = R"sql(
+CREATE TABLE spans(
+  id INTEGER PRIMARY KEY,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  parent_span_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL,
+  error INTEGER NOT NULL,
+  status_message TEXT NOT NULL,
+  attrs BLOB NOT NULL,
+  content BLOB);
+)sql";
 constexpr const char* kIndexesV2 = R"sql(
 CREATE TABLE IF NOT EXISTS attr_keys(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
 CREATE UNIQUE INDEX IF NOT EXISTS spans_by_trace ON spans(trace_id, span_id);
 DROP INDEX IF EXISTS traces_by_start;
 CREATE INDEX IF NOT EXISTS traces_by_time ON traces(start_ns, trace_id);
 CREATE INDEX IF NOT EXISTS traces_by_workflow ON traces(workflow, start_ns, trace_id);
-)sql";
-constexpr const char* kTracesTable = R"sql(
-CREATE TABLE traces(
-  trace_id TEXT PRIMARY KEY,
-  start_ns INTEGER NOT NULL,
-  end_ns INTEGER NOT NULL,
-  workflow TEXT NOT NULL,
-  agents TEXT NOT NULL,          -- JSON array, in order of first appearance
-  span_count INTEGER NOT NULL,
-  cost_usd REAL,                 -- NULL when no span was priced
-  error_count INTEGER NOT NULL,
-  updated_ns INTEGER NOT NULL,
-  report BLOB);                  -- report_projection.h; NULL for traces written before schema 3
 )sql";
 constexpr const char* kEventsTable = R"sql(
 CREATE TABLE span_events(
@@ -64,7 +93,7 @@ CREATE INDEX span_events_by_trace ON span_events(trace_id);
 )sql";
 
 bool create_latest(sqlite3* db, std::string* error) {
-  return sql::exec(db, kTracesTable, error) && sql::exec(db, kSpansTable, error) && sql::exec(db, kIndexesV2, error) &&
+  return sql::exec(db, kTracesTable, error) && sql::exec(db, kSpansTable, error) && sql::exec(db, kIndexes, error) &&
          sql::exec(db, kEventsTable, error) && sql::exec(db, kAggregateTables, error);
 }
 
@@ -86,7 +115,7 @@ AttrValue v1_value(const Stmt& st, std::string_view type, int col) {
 
 // 1 -> 2: each span's attribute rows become its two blobs; the spans table is rebuilt keyed by rowid.
 bool v1_to_v2(sqlite3* db, std::string* error) {
-  if (!sql::exec(db, "ALTER TABLE spans RENAME TO spans_v1", error) || !sql::exec(db, kSpansTable, error) ||
+  if (!sql::exec(db, "ALTER TABLE spans RENAME TO spans_v1", error) || !sql::exec(db, kSpansTableV2, error) ||
       !sql::exec(db, "CREATE TABLE attr_keys(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE)", error))
     return false;
   KeyTable keys(db, /*writable=*/true);
@@ -131,6 +160,24 @@ bool v3_to_v4(sqlite3* db, std::string* error) { return build_aggregates(db, err
 // 4 -> 5: trace_stats rows keyed by start (store_aggregates.h rekey_trace_stats).
 bool v4_to_v5(sqlite3* db, std::string* error) { return rekey_trace_stats(db, error); }
 
+// 5 -> 6: traces get an id column (their rowid, now stable under VACUUM) and spans refer to it
+// instead of repeating the trace id. Both tables are copied in their row order; a span whose trace
+// row is missing could never be read (every read starts from a trace row) and is not copied.
+bool v5_to_v6(sqlite3* db, std::string* error) {
+  const std::string sql = std::string(
+      "DROP INDEX spans_by_trace; DROP INDEX traces_by_time; DROP INDEX traces_by_workflow;"
+      "ALTER TABLE traces RENAME TO traces_v5; ALTER TABLE spans RENAME TO spans_v5;") +
+      kTracesTable + kSpansTable +
+      "INSERT INTO traces(id,trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,error_count,updated_ns,report)"
+      " SELECT rowid,trace_id,start_ns,end_ns,workflow,agents,span_count,cost_usd,error_count,updated_ns,report"
+      " FROM traces_v5 ORDER BY rowid;"
+      "INSERT INTO spans(id,trace_row,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,status_message,attrs,content)"
+      " SELECT s.id,t.id,s.span_id,s.parent_span_id,s.seq,s.name,s.kind,s.start_ns,s.end_ns,s.error,s.status_message,"
+      "s.attrs,s.content FROM spans_v5 s JOIN traces t ON t.trace_id=s.trace_id ORDER BY s.id;"
+      "DROP TABLE spans_v5; DROP TABLE traces_v5;" + kIndexes;
+  return sql::exec(db, sql.c_str(), error);
+}
+
 struct Migration {
   int from;  // applies to a store at this version, leaves it at from + 1
   bool (*apply)(sqlite3* db, std::string* error);
@@ -141,6 +188,7 @@ constexpr Migration kMigrations[] = {
     {2, v2_to_v3},
     {3, v3_to_v4},
     {4, v4_to_v5},
+    {5, v5_to_v6},
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == kStoreSchemaVersion - 1, "a migration per version");
 

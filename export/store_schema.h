@@ -12,13 +12,15 @@
 //      every trace
 //   5  trace_stats keyed by (start_ns, trace_id), WITHOUT ROWID: a new row is an append, and the
 //      start-ordered reads need no separate index (one B-tree insert fewer per trace)
+//   6  traces.id (INTEGER PRIMARY KEY, insertion order) and spans.trace_row referring to it in
+//      place of the trace id: the index a trace's spans are found by grows at its end
 #include <string>
 
 struct sqlite3;
 
 namespace llmtap::exporting {
 
-inline constexpr int kStoreSchemaVersion = 5;
+inline constexpr int kStoreSchemaVersion = 6;
 
 // Creates or migrates DB (open read-write, WAL already set) to kStoreSchemaVersion. *FROM is the
 // version found (0: a new store). false and *error (e.g. "trace store schema version 3 is newer

@@ -73,20 +73,25 @@ StoreWriter::StoreWriter(sqlite3* db)
     : db_(db),
       keys_(db, /*writable=*/true),
       committed_(std::make_shared<CommittedKeys>()),
-      put_trace_(db, (std::string("INSERT OR REPLACE INTO ") + kTraceColumns + "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)").c_str()),
+      // An UPDATE, not a REPLACE: the row keeps its id, which its spans refer to.
+      put_trace_(db,
+                 "UPDATE traces SET start_ns=?2,end_ns=?3,workflow=?4,agents=?5,span_count=?6,cost_usd=?7,error_count=?8,"
+                 "updated_ns=?9,report=?10 WHERE trace_id=?1"),
       stored_spans_(db, spans_of_trace_sql(false).c_str()),
       put_event_(db, "INSERT INTO span_events(trace_id,span_id,seq,time_ns,name,attrs) VALUES(?1,?2,?3,?4,?5,?6)"),
       drop_events_(db, "DELETE FROM span_events WHERE trace_id=?1 AND span_id=?2"),
       put_spans_(db,
-                 "INSERT OR REPLACE INTO spans(trace_id,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
+                 "INSERT OR REPLACE INTO spans(trace_row,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,"
                  "status_message,attrs,content) VALUES",
                  12, 16),
       // New traces' rows go in first; a trace not returned was stored before (a trace delivered in
       // parts), which the one uniqueness check on trace_id tells without a SELECT per trace.
       add_traces_(db, std::string("INSERT INTO ") + kTraceColumns, kTraceColumnCount, kTraceRowsPerInsert,
                   " ON CONFLICT(trace_id) DO NOTHING"),
-      inserted_ids_(db, "SELECT trace_id FROM traces WHERE rowid>=?1 AND rowid<=?2") {
-  for (auto* st : {&add_traces_.rows(1), &inserted_ids_, &put_spans_.rows(1), &put_trace_, &stored_spans_, &put_event_, &drop_events_})
+      inserted_ids_(db, "SELECT trace_id, id FROM traces WHERE id>=?1 AND id<=?2"),
+      row_of_(db, "SELECT id FROM traces WHERE trace_id=?1") {
+  for (auto* st : {&add_traces_.rows(1), &inserted_ids_, &row_of_, &put_spans_.rows(1), &put_trace_, &stored_spans_,
+                   &put_event_, &drop_events_})
     if (!st->ok() && error_.empty()) error_ = sqlite_reason(db, sqlite3_errcode(db));
   if (error_.empty() && keys_.load(&error_)) committed_->publish(keys_.dictionary());
   aggregates_ = std::make_unique<AggregateWriter>(db, keys_);
@@ -165,32 +170,48 @@ std::string StoreWriter::write_traces(const std::vector<Trace>& batch, const std
   }
   if (!add.exec()) return sqlite_reason(db_, add.last_rc());
   // Every row went in: no trace was stored before (the common case). Otherwise the ones that did
-  // are told by their row ids: each new row takes the largest rowid + 1, a row left out takes none,
+  // are told by their row ids: each new row takes the largest id + 1, a row left out takes none,
   // so this statement's rows are the last CHANGES ids up to the last inserted one. (RETURNING would
   // say the same for a B-tree insert per row into a temporary table.)
   const auto changes = static_cast<std::size_t>(sqlite3_changes(db_));
+  const std::int64_t last = sqlite3_last_insert_rowid(db_);
   inserted_.clear();
   if (changes > 0 && changes < n) {
-    const std::int64_t last = sqlite3_last_insert_rowid(db_);
     inserted_ids_.bind(1, last - static_cast<std::int64_t>(changes) + 1).bind(2, last);
     int rc;
-    while ((rc = inserted_ids_.step()) == SQLITE_ROW) inserted_.emplace_back(inserted_ids_.view(0));
+    while ((rc = inserted_ids_.step()) == SQLITE_ROW) inserted_.emplace_back(inserted_ids_.view(0), inserted_ids_.i64(1));
     inserted_ids_.reset();
     if (rc != SQLITE_DONE) return sqlite_reason(db_, rc);
   }
   for (std::size_t r = 0; r < n; ++r) {
     const std::string& tid = trace_id_of(batch[at[r]]);
-    // Inserted: the first of this statement's rows with its id (a later one with the same id met that
-    // row: a later part), and among the rows that went in.
-    bool first = true;
-    for (std::size_t e = 0; e < r && first; ++e) first = trace_id_of(batch[at[e]]) != tid;
-    const bool existed = !first || (changes < n && std::find(inserted_.begin(), inserted_.end(), tid) == inserted_.end());
-    if (std::string e = write_trace(batch[at[r]], pre_of(at[r]), existed); !e.empty()) return e;
+    std::int64_t row = last - static_cast<std::int64_t>(n) + 1 + static_cast<std::int64_t>(r);  // all went in
+    bool existed = false;
+    if (changes < n) {
+      // Inserted: the first of this statement's rows with its id (a later one with the same id met that
+      // row: a later part), and among the rows that went in.
+      bool first = true;
+      for (std::size_t e = 0; e < r && first; ++e) first = trace_id_of(batch[at[e]]) != tid;
+      auto in = std::find_if(inserted_.begin(), inserted_.end(), [&](const auto& i) { return i.first == tid; });
+      existed = !first || in == inserted_.end();
+      if (!existed) row = in->second;
+      else if (std::string e = stored_row(tid, &row); !e.empty()) return e;
+    }
+    if (std::string e = write_trace(batch[at[r]], pre_of(at[r]), existed, row); !e.empty()) return e;
   }
   return "";
 }
 
-std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* rows, bool existed) {
+std::string StoreWriter::stored_row(const std::string& trace_id, std::int64_t* row) {
+  row_of_.bind_ref(1, std::string_view(trace_id));
+  const int rc = row_of_.step();
+  if (rc == SQLITE_ROW) *row = row_of_.i64(0);
+  row_of_.reset();
+  if (rc == SQLITE_ROW) return "";
+  return rc == SQLITE_DONE ? "trace " + trace_id + " has no row after its insert" : sqlite_reason(db_, rc);
+}
+
+std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* rows, bool existed, std::int64_t trace_row) {
   const std::string& tid = trace_id_of(trace);
   // What the stored parts added to the aggregates comes off before they change.
   if (existed)
@@ -219,7 +240,7 @@ std::string StoreWriter::write_trace(const Trace& trace, const EncodedTrace* row
         content = c;
       }
       const int p = put_spans_.param(r) - 1;
-      put.bind_ref(p + 1, std::string_view(tid))
+      put.bind(p + 1, trace_row)
           .bind_ref(p + 2, std::string_view(s.span_id))
           .bind_ref(p + 3, std::string_view(s.parent_span_id))
           .bind(p + 4, static_cast<std::int64_t>(i))

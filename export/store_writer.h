@@ -52,9 +52,12 @@ class StoreWriter {
   // before alone, then the rest of each trace (write_trace) in order.
   std::string write_traces(const std::vector<Trace>& batch, const std::vector<EncodedTrace>* rows,
                            const std::vector<std::size_t>& at);
-  // TRACE's spans, events and aggregates, after its traces row went in (EXISTED: a row was stored
-  // before, so the trace is a later part and its totals are recomputed from every span stored).
-  std::string write_trace(const Trace& trace, const EncodedTrace* rows, bool existed);
+  // TRACE's spans, events and aggregates, after its traces row (id TRACE_ROW) went in (EXISTED: a row
+  // was stored before, so the trace is a later part and its totals are recomputed from every span
+  // stored).
+  std::string write_trace(const Trace& trace, const EncodedTrace* rows, bool existed, std::int64_t trace_row);
+  // *ROW: the id of TRACE_ID's traces row. "" or why not.
+  std::string stored_row(const std::string& trace_id, std::int64_t* row);
   // Binds the traces row from totals T at parameters FIRST.. of ST (10 columns).
   void bind_trace_row(sql::Stmt& st, int first, const std::string& trace_id, const TraceTotals& t,
                       std::string_view agents, std::string_view report);
@@ -68,7 +71,8 @@ class StoreWriter {
   sql::Stmt put_trace_, stored_spans_, put_event_, drop_events_;
   sql::MultiRowInsert put_spans_;   // a trace's spans, up to 16 per statement
   sql::MultiRowInsert add_traces_;  // new traces rows, up to 32 per statement
-  sql::Stmt inserted_ids_;          // the trace ids of a range of traces rowids
+  sql::Stmt inserted_ids_;          // the trace ids of a range of traces row ids
+  sql::Stmt row_of_;                // the row id of a trace id
   // The traces rows of one add_traces_ statement, for traces the writer encodes itself (their bytes
   // must outlive the statement's step).
   struct FreshRow {
@@ -76,7 +80,8 @@ class StoreWriter {
     std::string agents, report;
   };
   std::vector<FreshRow> fresh_rows_;
-  std::vector<std::string> inserted_;  // the trace ids an add_traces_ statement inserted, when not all
+  // The trace ids an add_traces_ statement inserted and their row ids, when not all went in.
+  std::vector<std::pair<std::string, std::int64_t>> inserted_;
   std::unique_ptr<AggregateWriter> aggregates_;  // store_aggregates.h, kept with every trace written
   std::string attrs_, report_;  // reused encoding buffers
   std::vector<std::pair<std::string, std::string>> span_blobs_;  // one INSERT's spans: attrs, content
