@@ -53,7 +53,11 @@ bool configure(sqlite3* db, int* from, std::string* error) {
   // A 32 MB page cache keeps the indexes the writer updates (spans_by_trace, traces) in memory
   // instead of re-reading their pages from the OS for every batch; checkpoints every 16 MB of WAL
   // rather than 4 MB mean fewer fsyncs for the same data.
+  // auto_vacuum first: it takes effect only on a database without tables, and only when set before
+  // WAL mode (later it is ignored: every store made before 0.1.12 kept its freed pages). On a store
+  // that exists it changes nothing.
   if (!sql::exec(db,
+                 "PRAGMA auto_vacuum=INCREMENTAL; "
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; "
                  "PRAGMA wal_autocheckpoint=4096; PRAGMA temp_store=MEMORY;",
                  error))

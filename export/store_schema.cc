@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "export/sqlite_util.h"
 #include "export/store_aggregates.h"
@@ -174,7 +175,10 @@ bool v5_to_v6(sqlite3* db, std::string* error) {
       "INSERT INTO spans(id,trace_row,span_id,parent_span_id,seq,name,kind,start_ns,end_ns,error,status_message,attrs,content)"
       " SELECT s.id,t.id,s.span_id,s.parent_span_id,s.seq,s.name,s.kind,s.start_ns,s.end_ns,s.error,s.status_message,"
       "s.attrs,s.content FROM spans_v5 s JOIN traces t ON t.trace_id=s.trace_id ORDER BY s.id;"
-      "DROP TABLE spans_v5; DROP TABLE traces_v5;" + kIndexes;
+      "DROP TABLE spans_v5; DROP TABLE traces_v5;" + kIndexes +
+      // The old tables' pages go back to the file system (a store made with auto_vacuum=incremental;
+      // elsewhere they are reused), or the copy would leave the file twice its size.
+      "PRAGMA incremental_vacuum;";
   return sql::exec(db, sql.c_str(), error);
 }
 
@@ -220,6 +224,9 @@ bool bring_schema_up_to_date(sqlite3* db, int* from, std::string* error) {
   if (ok && version == 0) {
     ok = create_latest(db, error);
   } else {
+    if (ok && version < kStoreSchemaVersion)
+      spdlog::info("trace store {}: migrating schema {} -> {} (once; a store of 1 GB takes about 15 s)",
+                   sqlite3_db_filename(db, "main"), version, kStoreSchemaVersion);
     for (const auto& m : kMigrations)
       if (ok && m.from >= version) ok = m.apply(db, error);
   }
