@@ -58,7 +58,7 @@ TraceBuilderStats TraceBuilder::stats() const {
 
 std::uint64_t TraceBuilder::closed_early_traces() const { return stats().closed_early; }
 
-void TraceBuilder::tick(UnixNanos now) {
+void TraceBuilder::tick(UnixNanos now, const std::atomic<bool>* stop) {
   std::string report;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -68,6 +68,7 @@ void TraceBuilder::tick(UnixNanos now) {
   // In parts: a burst's traces reach their idle timeout together, and tens of thousands of
   // finished traces held at once would be memory no budget counts.
   for (;;) {
+    if (stop && stop->load(std::memory_order_relaxed)) break;
     std::vector<Trace> done;
     std::uint64_t turn = 0;
     {

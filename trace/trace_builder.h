@@ -6,6 +6,7 @@
 // and a timer may call it concurrently. Finished traces go to the TraceSink outside the lock, on
 // the thread that closed them; the pipeline's sink is the export hand-off (trace_hand_off.h), so
 // redaction and the store run on its export thread, not on the decode thread.
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -42,8 +43,10 @@ class TraceBuilder : public ModelCallSink {
   ~TraceBuilder() override;
 
   void on_model_call(ModelCall call) override;
-  // Closes and emits every trace idle for longer than the idle timeout at `now`.
-  void tick(UnixNanos now);
+  // Closes and emits every trace idle for longer than the idle timeout at `now`, in parts; once
+  // *STOP is set it returns after the part being handed over (a stop closes the rest with
+  // close_all(), so a sink that makes each delivery wait cannot hold the stop for a whole burst).
+  void tick(UnixNanos now, const std::atomic<bool>* stop = nullptr);
   // What close_all() did, for the stop's one log line (cli/shutdown_phases.h).
   struct CloseAllTimes {
     std::size_t closed = 0;

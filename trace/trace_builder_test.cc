@@ -241,6 +241,43 @@ TEST(TraceBuilder, CloseAllHandsEveryTraceOverOnceOldestFirstThenFlushes) {
   }
 }
 
+// A stop while the ticker closes a burst of idle traces: the tick returns after the part it is
+// handing over (a sink may make each delivery wait, as a store at its spool cap does), and
+// close_all() then closes the rest; every trace arrives once.
+TEST(TraceBuilder, ATickStopsBetweenPartsOnceAStopIsAskedAndCloseAllTakesTheRest) {
+  constexpr int kOpen = 1000;  // about four parts
+  std::atomic<bool> stop{false};
+  struct StoppingSink : RecordingSink {
+    std::atomic<bool>* stop = nullptr;
+    void on_trace(const Trace& t) override {
+      RecordingSink::on_trace(t);
+      stop->store(true);  // the stop comes while the first part is being handed over
+    }
+  } sink;
+  sink.stop = &stop;
+  TraceOptions o;
+  o.idle_timeout_ns = 1000 * kMs;
+  TraceBuilder b(o, nullptr, sink);
+  for (int i = 0; i < kOpen; ++i) b.on_model_call(distinct_chat_call(i, kT0 + i * kMs));
+  b.tick(kT0 + 1'000'000 * kMs, &stop);
+  const std::size_t by_tick = sink.traces.size();
+  EXPECT_GT(by_tick, 0u);
+  EXPECT_LT(by_tick, static_cast<std::size_t>(kOpen) / 2) << "the tick went on past its first part";
+  EXPECT_EQ(b.open_traces(), kOpen - by_tick);
+  b.close_all(kT0 + 1'000'000 * kMs);
+  ASSERT_EQ(sink.traces.size(), static_cast<std::size_t>(kOpen));
+  std::set<std::string> ids;
+  for (const auto& t : sink.traces) ids.insert(t.trace_id);
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kOpen));
+  // Without a stop the same burst closes in one tick.
+  std::atomic<bool> never{false};
+  RecordingSink all;
+  TraceBuilder whole(o, nullptr, all);
+  for (int i = 0; i < kOpen; ++i) whole.on_model_call(distinct_chat_call(i, kT0 + i * kMs));
+  whole.tick(kT0 + 1'000'000 * kMs, &never);
+  EXPECT_EQ(all.traces.size(), static_cast<std::size_t>(kOpen));
+}
+
 // A sink slower than the builder: traces closed early (one open trace allowed, so every new call
 // closes the previous one) wait in the export hand-off, and on_model_call does not wait for the
 // sink until the hand-off is full. Every trace still arrives once, in the order it closed, with
