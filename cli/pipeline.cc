@@ -224,8 +224,7 @@ class RunningPipeline final : public Pipeline {
     if (sink_) sink_->stop_by(began + std::chrono::milliseconds(kExportDeadlineMs));
     {
       std::lock_guard lock(tick_mu_);
-      stop_ticker_ = true;
-      ticker_stopping_ = true;  // a tick under way returns after its current part
+      stop_ticker_ = true;  // also read by a tick under way, which returns after its current part
     }
     tick_cv_.notify_all();
     if (ticker_.joinable()) ticker_.join();
@@ -324,7 +323,7 @@ class RunningPipeline final : public Pipeline {
       tick_cv_.wait_for(lock, std::chrono::milliseconds(200));
       if (stop_ticker_) break;
       lock.unlock();
-      builder_->tick(now_ns(), &ticker_stopping_);
+      builder_->tick(now_ns(), &stop_ticker_);
       if (alerting_) alerting_->tick(now_ns());
       lock.lock();
     }
@@ -361,8 +360,8 @@ class RunningPipeline final : public Pipeline {
   std::thread ticker_;
   std::mutex tick_mu_;
   std::condition_variable tick_cv_;
-  bool stop_ticker_ = false;
-  std::atomic<bool> ticker_stopping_{false};  // stop_ticker_, read by the tick without tick_mu_
+  // Set under tick_mu_ (the ticker waits on tick_cv_); atomic because the tick reads it without.
+  std::atomic<bool> stop_ticker_{false};
   std::atomic<bool> shut_down_{false};
   std::unique_ptr<metrics::MetricsServer> metrics_server_;  // last: stops first, it reads the rest
 };
